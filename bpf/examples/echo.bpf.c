@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0
+/* echo: the reply is the request payload, unchanged. */
+#include "vmlinux.h"
+#include "kfaas.h"
+
+KFAAS_XDP_FUNCTION(echo)(struct kfaas_req *req)
+{
+	return kfaas_payload_len(req);
+}

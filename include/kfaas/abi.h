@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause */
+/*
+ * kfaas ABI: the one definition of every structure that crosses a boundary
+ * between the kernel module (kmod/), the BPF programs (bpf/) and userspace
+ * (user/, tests/).  All fields are fixed width; structures are padded
+ * explicitly so that layout is identical for every compiler and for the BPF
+ * target.  Nothing here may be copied into another header.
+ *
+ * The header compiles in three environments:
+ *   __KERNEL__        the module, with <linux/types.h>
+ *   __bpf__           BPF programs, after "vmlinux.h" (CO-RE)
+ *   otherwise         userspace, with <linux/types.h>
+ */
+#ifndef KFAAS_ABI_H
+#define KFAAS_ABI_H
+
+#if defined(__KERNEL__)
+#include <linux/types.h>
+#elif !defined(__bpf__)
+#include <linux/types.h>
+#endif
+
+/* Version of the map and ioctl layouts below; bump on any change. */
+#define KFAAS_ABI_VERSION	1
+
+/*
+ * Limits.  Function ids are dense small integers: 1 .. KFAAS_MAX_FUNCS - 1;
+ * id 0 means "no function".  The BPF maps are sized by KFAAS_MAX_FUNCS and
+ * KFAAS_MAX_ROUTES at build time; the loader sizes every object it loads
+ * from the pinned maps, so a function built with other defaults still fits.
+ */
+#ifndef KFAAS_MAX_FUNCS
+#define KFAAS_MAX_FUNCS		4096
+#endif
+#ifndef KFAAS_MAX_ROUTES
+#define KFAAS_MAX_ROUTES	131072
+#endif
+#define KFAAS_NAME_LEN		32	/* function name, NUL included */
+#define KFAAS_PATH_LEN		192	/* source object or executable path */
+
+/* Tiers a function runs at. */
+enum kfaas_tier {
+	KFAAS_TIER_NONE = 0,
+	KFAAS_TIER_XDP	= 1,	/* XDP program, tail-called by the dispatcher */
+	KFAAS_TIER_SK	= 2,	/* sk_skb verdict program on a sockmap */
+	KFAAS_TIER_VM	= 3,	/* executable run in a microVM by kfaasd */
+	KFAAS_TIER_MAX,
+};
+
+/* Address family of a route key; ANY matches both IPv4 and IPv6. */
+enum kfaas_family {
+	KFAAS_FAMILY_ANY  = 0,
+	KFAAS_FAMILY_IPV4 = 4,
+	KFAAS_FAMILY_IPV6 = 6,
+};
+
+/*
+ * Route table key: the trigger.  A route either names a destination address
+ * (family 4 or 6, addr filled) or matches any address (family ANY, addr all
+ * zero).  The dispatcher looks up the exact key first, then the wildcard.
+ * IPv4 addresses occupy addr[0..3], the rest is zero.
+ */
+struct kfaas_route_key {
+	__u8	proto;		/* IPPROTO_UDP (17) or IPPROTO_TCP (6) */
+	__u8	family;		/* enum kfaas_family */
+	__be16	port;		/* destination port, network byte order */
+	__u8	addr[16];	/* destination address, network byte order */
+};
+
+/* What to do with an invocation refused by the function's budget. */
+enum kfaas_policy {
+	KFAAS_POLICY_DROP = 0,	/* drop the request (counted as throttled) */
+	KFAAS_POLICY_PASS = 1,	/* pass it up the stack / to the fallback */
+};
+
+/* Route flags. */
+#define KFAAS_ROUTE_F_FALLBACK	(1U << 0)	/* fallback_id is valid */
+
+/* Route table value. */
+struct kfaas_route {
+	__u32	fn_id;		/* function serving the trigger */
+	__u8	tier;		/* enum kfaas_tier of fn_id */
+	__u8	policy;		/* enum kfaas_policy when over budget */
+	__u16	flags;		/* KFAAS_ROUTE_F_* */
+	__u32	fallback_id;	/* next-tier function (VM tier) or 0 */
+	__u32	reserved;	/* must be zero */
+};
+
+/*
+ * Per-function counters.  The same record is kept per CPU by the fallback
+ * BPF map (kfaas_stats) and by the kernel module; userspace sums the CPUs.
+ *   invocations  the function ran (admitted requests)
+ *   throttled    refused by the budget, the function did not run
+ *   passed       the function (or the dispatcher for it) passed the request
+ *                to the next tier
+ *   drops        the function asked to drop the request
+ *   errors       the function failed, or its reply could not be built
+ *   bytes_in     request payload bytes of invocations
+ *   bytes_out    reply payload bytes sent
+ *   cpu_ns       time spent in the function (see docs/architecture.md)
+ */
+struct kfaas_stats {
+	__u64	invocations;
+	__u64	throttled;
+	__u64	passed;
+	__u64	drops;
+	__u64	errors;
+	__u64	bytes_in;
+	__u64	bytes_out;
+	__u64	cpu_ns;
+};
+
+/* Dispatcher-wide counters (kfaas_dstats, per CPU), indexed by this enum. */
+enum kfaas_dstat {
+	KFAAS_DSTAT_RX = 0,		/* frames seen */
+	KFAAS_DSTAT_NOT_UDP,		/* not IPv4/IPv6 UDP: passed */
+	KFAAS_DSTAT_MALFORMED,		/* truncated/bad lengths: passed */
+	KFAAS_DSTAT_FRAGMENT,		/* IP fragments: passed */
+	KFAAS_DSTAT_MULTICAST,		/* multicast/broadcast: passed */
+	KFAAS_DSTAT_NO_ROUTE,		/* no route for the trigger: passed */
+	KFAAS_DSTAT_OTHER_TIER,		/* route to another tier: passed */
+	KFAAS_DSTAT_DISPATCHED,		/* tail calls made */
+	KFAAS_DSTAT_TAILCALL_FAIL,	/* route without a loaded program */
+	KFAAS_DSTAT_MAX,
+};
+
+/* VM-tier parameters carried in the registry (zero for eBPF tiers). */
+struct kfaas_vm_params {
+	__u32	mem_mib;
+	__u32	vcpus;
+	__u32	min_warm;
+	__u32	max_instances;
+	__u32	idle_ttl_s;
+	__u32	timeout_ms;
+};
+
+/* Function registry record (kfaas_funcs, keyed by __u32 id). */
+struct kfaas_fn_info {
+	char	name[KFAAS_NAME_LEN];
+	__u32	id;
+	__u8	tier;		/* enum kfaas_tier */
+	__u8	pad[3];
+	__u64	load_time;	/* CLOCK_REALTIME seconds of the (re)load */
+	__u32	prog_id;	/* kernel program id (eBPF tiers) */
+	__u8	tag[8];		/* program tag (eBPF tiers) */
+	__u32	reserved;
+	char	source[KFAAS_PATH_LEN];	/* object file or executable */
+	struct kfaas_vm_params vm;
+};
+
+/* Global configuration (kfaas_config, one entry). */
+struct kfaas_config {
+	__u32	abi_version;	/* KFAAS_ABI_VERSION of the creator */
+	__u32	addr_routes;	/* routes with a destination address */
+	__u32	time_shift;	/* time 1 in 2^time_shift invocations */
+	__u32	busy;		/* a writer is mid-change (crash => repair) */
+};
+
+/*
+ * Per-CPU hand-over from the dispatcher to the function it tail-calls
+ * (kfaas_scratch).  valid is set by the dispatcher right before the tail
+ * call and cleared by the function; a function run on its own (not through
+ * the dispatcher) finds it clear and parses the frame itself.
+ */
+struct kfaas_scratch {
+	__u32	fn_id;
+	__u32	fallback_id;
+	__u16	l3_off;		/* offset of the IP header */
+	__u16	l4_off;		/* offset of the UDP header */
+	__u16	payload_off;	/* offset of the UDP payload */
+	__u16	payload_len;	/* UDP payload length */
+	__u8	family;		/* KFAAS_FAMILY_IPV4/IPV6 */
+	__u8	valid;
+	__u8	time_shift;	/* time 1 in 2^time_shift invocations */
+	__u8	policy;
+	__u32	pad;
+	__u64	seq;		/* function runs on this CPU, for sampling */
+};
+
+/* Verdicts a function returns besides a reply length (>= 0). */
+#define KFAAS_PASS	(-1)	/* hand the request to the next tier */
+#define KFAAS_DROP	(-2)	/* drop the request */
+#define KFAAS_ERROR	(-3)	/* the function failed: counted, passed */
+
+#endif /* KFAAS_ABI_H */

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The kfaas test suite: runs every test program as a KTAP subtest and
+# ends with the line "N passed, N failed" (leaf test cases).
+#   tests/run.sh [BUILD_DIR]        all tests
+#   TESTS="cli e2e" tests/run.sh    only these groups (unit prog cli e2e ...)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+export B=${1:-$here/../build}
+B=$(cd "$B" && pwd)
+GROUPS_ALL="unit prog cli e2e"
+GROUPS_RUN=${TESTS:-$GROUPS_ALL}
+
+# bpffs: the tests pin under /sys/fs/bpf; tracefs helps debugging
+if ! stat -f -c %T /sys/fs/bpf 2>/dev/null | grep -q bpf; then
+	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+fi
+
+list=()
+for g in $GROUPS_RUN; do
+	for t in "$B"/tests/"$g"/test_* "$here"/"$g"/test_*.sh; do
+		[ -x "$t" ] || continue
+		case "$t" in *.d|*.o) continue;; esac
+		list+=("$g/$(basename "$t"):$t")
+	done
+done
+
+echo "KTAP version 1"
+echo "1..${#list[@]}"
+n=0; passed=0; failed=0; skipped=0; bad=0
+for e in "${list[@]}"; do
+	name=${e%%:*}; path=${e#*:}
+	n=$((n + 1))
+	out=$(mktemp)
+	start=$(date +%s)
+	B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$path" >"$out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$out"
+	p=$(grep -cE '^ok [0-9]+' "$out" | head -1)
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$out" | head -1)
+	f=$(grep -cE '^not ok [0-9]+' "$out" | head -1)
+	passed=$((passed + p - s)); skipped=$((skipped + s)); failed=$((failed + f))
+	took=$(( $(date +%s) - start ))
+	if [ $rc = 0 ]; then
+		echo "ok $n $name # ${took}s"
+	elif [ $rc = 4 ]; then
+		echo "ok $n $name # SKIP"
+		[ "$p$f" = 00 ] && skipped=$((skipped + 1))
+	else
+		echo "not ok $n $name # exit $rc, ${took}s"
+		bad=$((bad + 1))
+		# a crash or timeout without a failing case still counts as one
+		[ "$f" = 0 ] && failed=$((failed + 1))
+	fi
+	rm -f "$out"
+done
+echo "# $skipped skipped"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ] && [ $bad = 0 ]

@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Install every build and test dependency of kfaas with apt (Debian 12).
+#   tools/deps.sh          install what is missing (needs root)
+#   tools/deps.sh --check  exit 1 and list what is missing, install nothing
+set -eu
+
+# build: compilers, libbpf/libelf/zlib, bpftool, json-c, module tooling
+BUILD="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
+pkg-config libjson-c-dev libcap-dev linux-headers-amd64 dwarves sparse"
+# test: real clients and tools, the guest kernel and QEMU
+TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
+xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc
+util-linux"
+
+missing=""
+for p in $BUILD $TEST; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	     grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+	echo "kfaas: missing packages:$missing" >&2
+	echo "kfaas: run tools/deps.sh as root to install them" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "kfaas: missing packages:$missing" >&2
+	echo "kfaas: installing them needs root: sudo tools/deps.sh" >&2
+	exit 1
+fi
+echo "kfaas: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

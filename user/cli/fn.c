@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kfaas fn { load | replace | unload | list | show | help } */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+
+static const char *obj_name = "fn";
+
+const char *fmt_tag(const __u8 tag[8], char buf[17])
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		sprintf(buf + 2 * i, "%02x", tag[i]);
+	return buf;
+}
+
+static const char *fmt_time(__u64 t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !localtime_r(&tt, &tm)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	return buf;
+}
+
+json_object *fn_info_json(const struct kfaas_fn_info *f)
+{
+	json_object *o = json_object_new_object();
+	char tag[17], t[40];
+
+	json_object_object_add(o, "id", json_object_new_int64(f->id));
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "tier",
+			       json_object_new_string(kfaas_tier_name(f->tier)));
+	json_object_object_add(o, "source", json_object_new_string(f->source));
+	json_object_object_add(o, "load_time", json_object_new_int64((int64_t)f->load_time));
+	json_object_object_add(o, "loaded_at",
+			       json_object_new_string(fmt_time(f->load_time, t, sizeof(t))));
+	if (f->tier == KFAAS_TIER_XDP || f->tier == KFAAS_TIER_SK) {
+		json_object_object_add(o, "prog_id", json_object_new_int64(f->prog_id));
+		json_object_object_add(o, "tag",
+				       json_object_new_string(fmt_tag(f->tag, tag)));
+	}
+	if (f->tier == KFAAS_TIER_VM) {
+		json_object *vm = json_object_new_object();
+
+		json_object_object_add(vm, "mem_mib", json_object_new_int64(f->vm.mem_mib));
+		json_object_object_add(vm, "vcpus", json_object_new_int64(f->vm.vcpus));
+		json_object_object_add(vm, "min_warm", json_object_new_int64(f->vm.min_warm));
+		json_object_object_add(vm, "max", json_object_new_int64(f->vm.max_instances));
+		json_object_object_add(vm, "idle_ttl_s", json_object_new_int64(f->vm.idle_ttl_s));
+		json_object_object_add(vm, "timeout_ms", json_object_new_int64(f->vm.timeout_ms));
+		json_object_object_add(o, "vm", vm);
+	}
+	return o;
+}
+
+static void print_fn_row_header(void)
+{
+	printf("%-4s %-20s %-4s %-7s %-16s %-24s %s\n", "ID", "NAME", "TIER",
+	       "PROG", "TAG", "LOADED", "SOURCE");
+}
+
+static void print_fn_row(const struct kfaas_fn_info *f)
+{
+	char tag[17], t[40], prog[16] = "-";
+	bool ebpf = f->tier == KFAAS_TIER_XDP || f->tier == KFAAS_TIER_SK;
+
+	if (ebpf)
+		snprintf(prog, sizeof(prog), "%u", f->prog_id);
+	printf("%-4u %-20s %-4s %-7s %-16s %-24s %s\n", f->id, f->name,
+	       kfaas_tier_name(f->tier), prog, ebpf ? fmt_tag(f->tag, tag) : "-",
+	       fmt_time(f->load_time, t, sizeof(t)), f->source);
+}
+
+static int do_load(int argc, char **argv)
+{
+	struct kfaas_fn_info info;
+	struct kfaas_state st;
+	int rc;
+
+	REQ_ARGS(2);
+	if (argc > 2)
+		return p_err("unexpected argument '%s': usage: %s fn load FILE "
+			     "NAME", argv[2], bin_name);
+	if (state_open(&st, KFAAS_OPEN_CREATE | KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_fn_load(&st, argv[0], argv[1], &info);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	if (json_output)
+		json_print(fn_info_json(&info));
+	else
+		printf("loaded %s as function '%s' (id %u, tier %s, prog %u)\n",
+		       argv[0], info.name, info.id, kfaas_tier_name(info.tier),
+		       info.prog_id);
+	return 0;
+}
+
+static int do_replace(int argc, char **argv)
+{
+	struct kfaas_fn_info info;
+	struct kfaas_state st;
+	int rc;
+
+	REQ_ARGS(2);
+	if (argc > 2)
+		return p_err("unexpected argument '%s': usage: %s fn replace "
+			     "NAME FILE", argv[2], bin_name);
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_fn_replace(&st, argv[0], argv[1], &info);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	if (json_output)
+		json_print(fn_info_json(&info));
+	else
+		printf("replaced function '%s' (id %u) with %s (prog %u)\n",
+		       info.name, info.id, argv[1], info.prog_id);
+	return 0;
+}
+
+static int do_unload(int argc, char **argv)
+{
+	struct kfaas_state st;
+	int rc;
+
+	REQ_ARGS(1);
+	if (argc > 1)
+		return p_err("unexpected argument '%s': usage: %s fn unload NAME",
+			     argv[1], bin_name);
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_fn_unload(&st, argv[0]);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	if (json_output)
+		json_print_ok();
+	else
+		printf("unloaded function '%s'\n", argv[0]);
+	return 0;
+}
+
+static int do_list(int argc, char **argv)
+{
+	struct kfaas_fn_info *arr;
+	struct kfaas_state st;
+	size_t n, i;
+	int rc;
+
+	(void)argv;
+	if (argc)
+		return p_err("unexpected argument '%s': usage: %s fn list",
+			     argv[0], bin_name);
+	if (state_open(&st, 0))
+		return -1;
+	rc = kfaas_fn_list(&st, &arr, &n);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	if (json_output) {
+		json_object *a = json_object_new_array();
+
+		for (i = 0; i < n; i++)
+			json_object_array_add(a, fn_info_json(&arr[i]));
+		json_print(a);
+	} else {
+		print_fn_row_header();
+		for (i = 0; i < n; i++)
+			print_fn_row(&arr[i]);
+	}
+	free(arr);
+	return 0;
+}
+
+static int do_show(int argc, char **argv)
+{
+	struct kfaas_route_ent *routes;
+	struct kfaas_fn_info f;
+	struct kfaas_stats s;
+	struct kfaas_state st;
+	json_object *o, *ra;
+	size_t n, i;
+	char k[96];
+	int rc;
+
+	REQ_ARGS(1);
+	if (state_open(&st, 0))
+		return -1;
+	rc = kfaas_fn_find(&st, argv[0], &f) ?: kfaas_stats_read(&st, f.id, &s) ?:
+	     kfaas_route_list(&st, &routes, &n);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	if (json_output) {
+		o = fn_info_json(&f);
+		ra = json_object_new_array();
+		for (i = 0; i < n; i++) {
+			if (routes[i].val.fn_id != f.id)
+				continue;
+			kfaas_route_key_str(&routes[i].key, k, sizeof(k));
+			json_object_array_add(ra, json_object_new_string(k));
+		}
+		json_object_object_add(o, "routes", ra);
+		json_object_object_add(o, "stats", stats_json(&s));
+		json_print(o);
+	} else {
+		print_fn_row_header();
+		print_fn_row(&f);
+		printf("routes:");
+		for (i = 0; i < n; i++) {
+			if (routes[i].val.fn_id != f.id)
+				continue;
+			kfaas_route_key_str(&routes[i].key, k, sizeof(k));
+			printf(" [%s]", k);
+		}
+		printf("\ninvocations %llu  throttled %llu  passed %llu  drops "
+		       "%llu  errors %llu  bytes_in %llu  bytes_out %llu  "
+		       "cpu_ns %llu\n",
+		       (unsigned long long)s.invocations,
+		       (unsigned long long)s.throttled,
+		       (unsigned long long)s.passed,
+		       (unsigned long long)s.drops,
+		       (unsigned long long)s.errors,
+		       (unsigned long long)s.bytes_in,
+		       (unsigned long long)s.bytes_out,
+		       (unsigned long long)s.cpu_ns);
+	}
+	free(routes);
+	return 0;
+}
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output) {
+		json_print_ok();
+		return 0;
+	}
+	fprintf(stderr,
+		"Usage: %s fn load FILE NAME\n"
+		"       %s fn replace NAME FILE\n"
+		"       %s fn unload NAME\n"
+		"       %s fn list\n"
+		"       %s fn show NAME\n"
+		"       %s fn help\n"
+		"\n"
+		"FILE is a BPF object built with the kfaas SDK (bpf/kfaas.h).\n"
+		"replace swaps the program atomically; counters and the\n"
+		"function's pinned maps are kept.\n",
+		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "load",	do_load },
+	{ "replace",	do_replace },
+	{ "unload",	do_unload },
+	{ "list",	do_list },
+	{ "show",	do_show },
+	{ "help",	do_help },
+	{ NULL, NULL },
+};
+
+int do_fn(int argc, char **argv)
+{
+	return cmd_select(cmds, argc, argv, do_help);
+}

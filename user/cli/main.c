@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kfaas: bpftool-style command line for kfaas.
+ *   kfaas [-j|--json] [-p|--pretty] [--pin-root DIR] OBJECT COMMAND ...
+ * Objects and commands match by unique prefix; global options may appear
+ * anywhere before "--".
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+#ifndef KFAAS_VERSION
+#define KFAAS_VERSION "0.1"
+#endif
+
+bool json_output;
+bool pretty_output;
+static bool debug_output;
+const char *pin_root_opt;
+const char *bin_name = "kfaas";
+
+bool is_prefix(const char *arg, const char *word)
+{
+	return *arg && !strncmp(arg, word, strlen(arg));
+}
+
+int p_err(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (json_output) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		json_print(o);
+	} else {
+		fprintf(stderr, "Error: %s\n", msg);
+	}
+	return -1;
+}
+
+int p_lib_err(void)
+{
+	const char *vlog = kfaas_verifier_log();
+
+	if (json_output) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "error",
+				       json_object_new_string(kfaas_errmsg()));
+		if (vlog[0])
+			json_object_object_add(o, "verifier_log",
+					       json_object_new_string(vlog));
+		json_print(o);
+		return -1;
+	}
+	fprintf(stderr, "Error: %s\n", kfaas_errmsg());
+	if (vlog[0])
+		fprintf(stderr, "-- verifier log (tail) --\n%s%s-- end of "
+			"verifier log --\n", vlog,
+			vlog[strlen(vlog) - 1] == '\n' ? "" : "\n");
+	return -1;
+}
+
+void p_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (json_output)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void json_print(json_object *o)
+{
+	int flags = pretty_output ? JSON_C_TO_STRING_PRETTY |
+				    JSON_C_TO_STRING_SPACED :
+				    JSON_C_TO_STRING_PLAIN;
+
+	printf("%s\n", json_object_to_json_string_ext(o,
+		flags | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	fflush(stdout);
+}
+
+void json_print_ok(void)
+{
+	if (json_output)
+		json_print(json_object_new_object());
+}
+
+int state_open(struct kfaas_state *st, unsigned int flags)
+{
+	if (kfaas_state_open(st, kfaas_pin_root(pin_root_opt), flags))
+		return p_lib_err();
+	return 0;
+}
+
+int parse_u64(const char *opt, const char *s, unsigned long long max,
+	      unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	if (!*s || *end || errno || *s == '-' || *out > max)
+		return p_err("bad value '%s' for %s: expected a number from 0 "
+			     "to %llu", s, opt, max);
+	return 0;
+}
+
+int cmd_select(const struct cmd *cmds, int argc, char **argv,
+	       int (*help)(int argc, char **argv))
+{
+	const struct cmd *match = NULL;
+	int i, n = 0;
+
+	if (argc < 1)
+		return help ? help(argc, argv) : p_err("missing command");
+	for (i = 0; cmds[i].name; i++) {
+		if (!strcmp(argv[0], cmds[i].name)) {
+			match = &cmds[i];
+			n = 1;
+			break;
+		}
+		if (is_prefix(argv[0], cmds[i].name)) {
+			match = &cmds[i];
+			n++;
+		}
+	}
+	if (n == 1)
+		return match->func(argc - 1, argv + 1);
+	if (n > 1)
+		return p_err("'%s' is ambiguous: say more of the command (see "
+			     "'%s help')", argv[0], bin_name);
+	return p_err("unknown command '%s': see '%s help'", argv[0], bin_name);
+}
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output) {
+		json_print_ok();
+		return 0;
+	}
+	fprintf(stderr,
+		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
+		"       %s version\n"
+		"\n"
+		"OBJECT := { fn | route | net | invoke | stats }\n"
+		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
+		"\n"
+		"  fn      load, replace, unload, list, show functions\n"
+		"  route   add, del, list triggers in the route table\n"
+		"  net     attach, detach, show the XDP dispatcher\n"
+		"  invoke  run a function from userspace (BPF_PROG_TEST_RUN)\n"
+		"  stats   per-function accounting\n"
+		"\n"
+		"The pin root is --pin-root, else $%s, else %s.\n",
+		bin_name, bin_name, KFAAS_PIN_ROOT_ENV, KFAAS_PIN_ROOT_DEFAULT);
+	return 0;
+}
+
+static int do_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "version",
+				       json_object_new_string(KFAAS_VERSION));
+		json_object_object_add(o, "abi",
+				       json_object_new_int(KFAAS_ABI_VERSION));
+		json_print(o);
+	} else {
+		printf("%s v%s (ABI %d)\n", bin_name, KFAAS_VERSION,
+		       KFAAS_ABI_VERSION);
+	}
+	return 0;
+}
+
+static const struct cmd objects[] = {
+	{ "fn",		do_fn },
+	{ "route",	do_route },
+	{ "net",	do_net },
+	{ "invoke",	do_invoke },
+	{ "stats",	do_stats },
+	{ "help",	do_help },
+	{ "version",	do_version },
+	{ NULL, NULL },
+};
+
+/* Take the global options out of argv, wherever they are. */
+static int global_opts(int *pargc, char **argv)
+{
+	int argc = *pargc, i, out = 1;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			json_output = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
+			json_output = pretty_output = true;
+		} else if (!strcmp(a, "-jp") || !strcmp(a, "-pj")) {
+			json_output = pretty_output = true;
+		} else if (!strcmp(a, "--pin-root")) {
+			if (i + 1 >= argc)
+				return p_err("--pin-root needs a directory");
+			pin_root_opt = argv[++i];
+		} else if (!strncmp(a, "--pin-root=", 11)) {
+			pin_root_opt = a + 11;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			argv[out++] = "help";
+		} else if (!strcmp(a, "-d") || !strcmp(a, "--debug")) {
+			debug_output = true;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			argv[out++] = "version";
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	*pargc = out;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	kfaas_set_verbose(false);
+	if (global_opts(&argc, argv))
+		return 1;
+	kfaas_set_verbose(debug_output);
+	if (argc < 2) {
+		do_help(0, NULL);
+		return json_output ? 0 : 1;
+	}
+	rc = cmd_select(objects, argc - 1, argv + 1, do_help);
+	return rc ? 1 : 0;
+}

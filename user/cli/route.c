@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kfaas route { add | del | list | help } */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+
+/* PROTO PORT [addr ADDR] -> key; consumes the words it used. */
+static int parse_key(int *pargc, char ***pargv, struct kfaas_route_key *key)
+{
+	int argc = *pargc;
+	char **argv = *pargv;
+	const char *addr = NULL;
+
+	if (argc < 2)
+		return p_err("expected PROTO PORT (e.g. 'udp 53'): see '%s route "
+			     "help'", bin_name);
+	if (argc >= 4 && !strcmp(argv[2], "addr"))
+		addr = argv[3];
+	else if (argc == 3 && !strcmp(argv[2], "addr"))
+		return p_err("'addr' needs an IPv4 or IPv6 address");
+	if (kfaas_route_key_make(key, argv[0], argv[1], addr))
+		return p_lib_err();
+	*pargc = argc - (addr ? 4 : 2);
+	*pargv = argv + (addr ? 4 : 2);
+	return 0;
+}
+
+static const char *policy_name(unsigned int p)
+{
+	return p == KFAAS_POLICY_PASS ? "pass" : "drop";
+}
+
+static int do_add(int argc, char **argv)
+{
+	struct kfaas_fn_info fn, fb;
+	struct kfaas_route_key key;
+	struct kfaas_route r = {};
+	struct kfaas_state st;
+	const char *fn_name = NULL, *fb_name = NULL, *policy = NULL;
+	int tier = 0, rc;
+	char k[96];
+
+	if (parse_key(&argc, &argv, &key))
+		return -1;
+	while (argc > 0) {
+		if (!strcmp(argv[0], "fn") && argc > 1) {
+			fn_name = argv[1];
+		} else if (!strcmp(argv[0], "tier") && argc > 1) {
+			tier = kfaas_tier_parse(argv[1]);
+		} else if (!strcmp(argv[0], "fallback") && argc > 1) {
+			fb_name = argv[1];
+		} else if (!strcmp(argv[0], "policy") && argc > 1) {
+			policy = argv[1];
+		} else if (kfaas_tier_parse(argv[0]) > 0) {
+			tier = kfaas_tier_parse(argv[0]);
+			argc--, argv++;
+			continue;
+		} else {
+			return p_err("unexpected '%s': usage: %s route add udp|tcp "
+				     "PORT [addr ADDR] fn NAME [xdp|sk|vm] "
+				     "[fallback NAME] [policy drop|pass]", argv[0],
+				     bin_name);
+		}
+		if (tier < 0)
+			return p_lib_err();
+		argc -= 2;
+		argv += 2;
+	}
+	if (!fn_name)
+		return p_err("which function? add 'fn NAME' ('kfaas fn list' "
+			     "shows them)");
+	if (policy && strcmp(policy, "drop") && strcmp(policy, "pass"))
+		return p_err("bad policy '%s': use drop or pass", policy);
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_fn_find(&st, fn_name, &fn);
+	if (rc)
+		goto lib_err;
+	if (fb_name) {
+		rc = kfaas_fn_find(&st, fb_name, &fb);
+		if (rc)
+			goto lib_err;
+		if (fb.tier != KFAAS_TIER_VM) {
+			rc = p_err("fallback '%s' runs in the %s tier: a fallback "
+				   "must be a VM-tier function", fb_name,
+				   kfaas_tier_name(fb.tier));
+			goto out;
+		}
+		r.fallback_id = fb.id;
+		r.flags |= KFAAS_ROUTE_F_FALLBACK;
+	}
+	if (tier && tier != fn.tier) {
+		rc = p_err("function '%s' runs in the %s tier, not %s: leave the "
+			   "tier out or pick another function", fn_name,
+			   kfaas_tier_name(fn.tier), kfaas_tier_name(tier));
+		goto out;
+	}
+	if (fn.tier == KFAAS_TIER_XDP && key.proto != 17) {
+		rc = p_err("XDP-tier function '%s' serves UDP only: use 'route "
+			   "add udp ...'", fn_name);
+		goto out;
+	}
+	if (fn.tier == KFAAS_TIER_SK && key.proto != 6) {
+		rc = p_err("socket-tier function '%s' serves TCP only: use "
+			   "'route add tcp ...'", fn_name);
+		goto out;
+	}
+	r.fn_id = fn.id;
+	r.tier = fn.tier;
+	r.policy = policy ? (strcmp(policy, "pass") ? KFAAS_POLICY_DROP :
+				     KFAAS_POLICY_PASS) :
+		   fb_name ? KFAAS_POLICY_PASS : KFAAS_POLICY_DROP;
+	rc = kfaas_route_add(&st, &key, &r);
+	if (rc)
+		goto lib_err;
+	kfaas_state_close(&st);
+	kfaas_route_key_str(&key, k, sizeof(k));
+	if (json_output)
+		json_print_ok();
+	else
+		printf("route %s -> %s (%s)\n", k, fn.name,
+		       kfaas_tier_name(fn.tier));
+	return 0;
+lib_err:
+	rc = p_lib_err();
+out:
+	kfaas_state_close(&st);
+	return rc;
+}
+
+static int do_del(int argc, char **argv)
+{
+	struct kfaas_route_key key;
+	struct kfaas_state st;
+	int rc;
+
+	if (parse_key(&argc, &argv, &key))
+		return -1;
+	if (argc)
+		return p_err("unexpected '%s': usage: %s route del udp|tcp PORT "
+			     "[addr ADDR]", argv[0], bin_name);
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_route_del(&st, &key);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	json_print_ok();
+	return 0;
+}
+
+static json_object *route_json(const struct kfaas_route_ent *e,
+			       const char *fn, const char *fb)
+{
+	json_object *o = json_object_new_object();
+	char a[INET6_ADDRSTRLEN];
+
+	json_object_object_add(o, "proto", json_object_new_string(
+		e->key.proto == 6 ? "tcp" : "udp"));
+	json_object_object_add(o, "port", json_object_new_int(ntohs(e->key.port)));
+	if (e->key.family) {
+		inet_ntop(e->key.family == 4 ? AF_INET : AF_INET6, e->key.addr,
+			  a, sizeof(a));
+		json_object_object_add(o, "addr", json_object_new_string(a));
+	} else {
+		json_object_object_add(o, "addr", NULL);
+	}
+	json_object_object_add(o, "fn", json_object_new_string(fn));
+	json_object_object_add(o, "fn_id", json_object_new_int64(e->val.fn_id));
+	json_object_object_add(o, "tier", json_object_new_string(
+		kfaas_tier_name(e->val.tier)));
+	json_object_object_add(o, "policy", json_object_new_string(
+		policy_name(e->val.policy)));
+	json_object_object_add(o, "fallback", fb ? json_object_new_string(fb) : NULL);
+	return o;
+}
+
+static int do_list(int argc, char **argv)
+{
+	struct kfaas_route_ent *r;
+	struct kfaas_state st;
+	json_object *arr = NULL;
+	size_t n, i;
+	int rc;
+
+	if (argc)
+		return p_err("unexpected argument '%s': usage: %s route list",
+			     argv[0], bin_name);
+	if (state_open(&st, 0))
+		return -1;
+	rc = kfaas_route_list(&st, &r, &n);
+	if (rc) {
+		kfaas_state_close(&st);
+		return p_lib_err();
+	}
+	if (json_output)
+		arr = json_object_new_array();
+	else
+		printf("%-32s %-20s %-4s %-6s %s\n", "TRIGGER", "FUNCTION",
+		       "TIER", "POLICY", "FALLBACK");
+	for (i = 0; i < n; i++) {
+		struct kfaas_fn_info f, fb;
+		const char *fbn = NULL;
+		char k[96];
+
+		if (kfaas_fn_get(&st, r[i].val.fn_id, &f))
+			snprintf(f.name, sizeof(f.name), "#%u", r[i].val.fn_id);
+		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
+		    !kfaas_fn_get(&st, r[i].val.fallback_id, &fb))
+			fbn = fb.name;
+		if (json_output) {
+			json_object_array_add(arr, route_json(&r[i], f.name, fbn));
+			continue;
+		}
+		kfaas_route_key_str(&r[i].key, k, sizeof(k));
+		printf("%-32s %-20s %-4s %-6s %s\n", k, f.name,
+		       kfaas_tier_name(r[i].val.tier),
+		       policy_name(r[i].val.policy), fbn ? fbn : "-");
+	}
+	kfaas_state_close(&st);
+	free(r);
+	if (json_output)
+		json_print(arr);
+	return 0;
+}
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output) {
+		json_print_ok();
+		return 0;
+	}
+	fprintf(stderr,
+		"Usage: %s route add PROTO PORT [addr ADDR] fn NAME [TIER]\n"
+		"                    [fallback NAME] [policy POLICY]\n"
+		"       %s route del PROTO PORT [addr ADDR]\n"
+		"       %s route list\n"
+		"       %s route help\n"
+		"\n"
+		"PROTO := { udp | tcp }   TIER := { xdp | sk | vm }\n"
+		"POLICY := { drop | pass }   what to do over budget\n"
+		"A route with an address wins over the port-only route.\n",
+		bin_name, bin_name, bin_name, bin_name);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "add",	do_add },
+	{ "del",	do_del },
+	{ "list",	do_list },
+	{ "help",	do_help },
+	{ NULL, NULL },
+};
+
+int do_route(int argc, char **argv)
+{
+	return cmd_select(cmds, argc, argv, do_help);
+}

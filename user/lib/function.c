@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Function lifecycle: load, replace, unload, register.
+ *
+ * Every change runs under the pin root lock with config.busy set, and
+ * writes the registry entry as its commit point: a crash before it leaves
+ * pins and prog-array slots that kfaas_state_repair() removes, a crash
+ * after it leaves work that repair completes.  So a function is either
+ * fully there or not at all, whatever kills the CLI.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libkfaas.h"
+#include "internal.h"
+
+int kfaas__prog_info(int fd, __u32 *id, __u8 tag[8])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (id)
+		*id = info.id;
+	if (tag)
+		memcpy(tag, info.tag, 8);
+	return 0;
+}
+
+int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name)
+{
+	char path[320];
+	int fd, rc;
+
+	rc = kfaas__path(path, sizeof(path), "%s/fn/%s/prog", st->root, name);
+	if (rc)
+		return rc;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static int set_busy(struct kfaas_state *st, __u32 busy)
+{
+	struct kfaas_config cfg;
+	int rc;
+
+	rc = kfaas_config_get(st, &cfg);
+	if (rc)
+		return rc;
+	cfg.busy = busy;
+	return kfaas_config_set(st, &cfg);
+}
+
+static int tier_of(unsigned int prog_type)
+{
+	switch (prog_type) {
+	case BPF_PROG_TYPE_XDP:
+		return KFAAS_TIER_XDP;
+	case BPF_PROG_TYPE_SK_SKB:
+		return KFAAS_TIER_SK;
+	default:
+		return KFAAS_TIER_NONE;
+	}
+}
+
+/* The prog array an eBPF tier tail-calls through. */
+static int tier_progs_fd(struct kfaas_state *st, int tier)
+{
+	if (tier == KFAAS_TIER_XDP)
+		return st->progs_fd;
+	return -EOPNOTSUPP;
+}
+
+static int fill_info(struct kfaas_fn_info *info, const char *name, __u32 id,
+		     int tier, const char *path, int prog_fd)
+{
+	char real[PATH_MAX];
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->name, sizeof(info->name), "%s", name);
+	info->id = id;
+	info->tier = tier;
+	info->load_time = (__u64)time(NULL);
+	if (!realpath(path, real))
+		snprintf(real, sizeof(real), "%s", path);
+	if (strlen(real) >= sizeof(info->source))
+		return kfaas_err(-ENAMETOOLONG, "path %s is longer than %zu "
+				 "bytes: move the object to a shorter path",
+				 real, sizeof(info->source) - 1);
+	memcpy(info->source, real, strlen(real) + 1);
+	if (kfaas__prog_info(prog_fd, &info->prog_id, info->tag))
+		return kfaas__errno_msg(-errno, "cannot read the program info");
+	return 0;
+}
+
+static int require_lock(struct kfaas_state *st)
+{
+	if (!st->locked)
+		return kfaas_err(-EINVAL, "internal: state not locked");
+	return 0;
+}
+
+int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
+		  struct kfaas_fn_info *out)
+{
+	struct kfaas_loaded l;
+	struct kfaas_fn_info info;
+	char pin[320], dir[320];
+	__u32 id;
+	int rc, tier, pfd;
+
+	rc = require_lock(st) ?: kfaas_name_valid(name);
+	if (rc)
+		return rc;
+	if (kfaas_fn_find(st, name, &info) == 0)
+		return kfaas_err(-EEXIST, "function '%s' already exists (id %u): "
+				 "use 'kfaas fn replace %s FILE' or unload it "
+				 "first", name, info.id, name);
+	rc = kfaas_fn_alloc_id(st, &id);
+	if (rc)
+		return rc;
+	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
+	     kfaas__path(pin, sizeof(pin), "%s/prog", dir) ?:
+	     set_busy(st, 1);
+	if (rc)
+		return rc;
+	rc = kfaas_obj_load(st, path, name, id, &l);
+	if (rc)
+		goto err_dir;
+	tier = tier_of(l.prog_type);
+	pfd = tier_progs_fd(st, tier);
+	if (pfd < 0) {
+		rc = kfaas_err(-EOPNOTSUPP, "%s: %s functions are not supported "
+			       "yet", path, kfaas_tier_name(tier));
+		goto err_obj;
+	}
+	rc = fill_info(&info, name, id, tier, path, l.prog_fd);
+	if (rc)
+		goto err_obj;
+	if (bpf_obj_pin(l.prog_fd, pin)) {
+		rc = kfaas__errno_msg(-errno, pin);
+		goto err_obj;
+	}
+	rc = kfaas_stats_reset(st, id);
+	if (rc)
+		goto err_obj;
+	if (bpf_map_update_elem(pfd, &id, &l.prog_fd, BPF_ANY)) {
+		rc = kfaas_err(-errno, "cannot add %s to the dispatch table: %s "
+			       "(an XDP function must be built like the "
+			       "dispatcher: no frags)", name, strerror(errno));
+		goto err_obj;
+	}
+	/* commit point */
+	if (bpf_map_update_elem(st->funcs_fd, &id, &info, BPF_NOEXIST)) {
+		rc = kfaas__errno_msg(-errno, "cannot register the function");
+		bpf_map_delete_elem(pfd, &id);
+		goto err_obj;
+	}
+	kfaas_obj_close(&l);
+	set_busy(st, 0);
+	if (out)
+		*out = info;
+	return 0;
+err_obj:
+	kfaas_obj_close(&l);
+err_dir:
+	kfaas__rmtree(dir);
+	set_busy(st, 0);
+	return rc;
+}
+
+int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
+		     struct kfaas_fn_info *out)
+{
+	struct kfaas_fn_info old, info;
+	struct kfaas_loaded l;
+	char pin[320], tmp[320];
+	bool swapped = false;
+	int rc, tier, pfd;
+
+	rc = require_lock(st) ?: kfaas_fn_find(st, name, &old);
+	if (rc)
+		return rc;
+	pfd = tier_progs_fd(st, old.tier);
+	if (pfd < 0)
+		return kfaas_err(-EINVAL, "function '%s' runs in the %s tier: only "
+				 "eBPF functions can be replaced by an object",
+				 name, kfaas_tier_name(old.tier));
+	rc = kfaas__path(pin, sizeof(pin), "%s/fn/%s/prog", st->root, name) ?:
+	     kfaas__path(tmp, sizeof(tmp), "%s/fn/%s/prog_new", st->root, name) ?:
+	     set_busy(st, 1);
+	if (rc)
+		return rc;
+	rc = kfaas_obj_load(st, path, name, old.id, &l);
+	if (rc)
+		goto out;
+	tier = tier_of(l.prog_type);
+	if (tier != old.tier) {
+		rc = kfaas_err(-EINVAL, "%s is a %s function but '%s' is %s: "
+			       "unload and load instead", path,
+			       kfaas_tier_name(tier), name,
+			       kfaas_tier_name(old.tier));
+		goto out_obj;
+	}
+	rc = fill_info(&info, name, old.id, tier, path, l.prog_fd);
+	if (rc)
+		goto out_obj;
+	unlink(tmp);
+	if (bpf_obj_pin(l.prog_fd, tmp)) {
+		rc = kfaas__errno_msg(-errno, tmp);
+		goto out_obj;
+	}
+	/* the swap: one update of the slot, counters untouched */
+	if (bpf_map_update_elem(pfd, &old.id, &l.prog_fd, BPF_ANY)) {
+		rc = kfaas_err(-errno, "cannot swap %s in the dispatch table: %s",
+			       name, strerror(errno));
+		unlink(tmp);
+		goto out_obj;
+	}
+	swapped = true;
+	if (rename(tmp, pin)) {
+		rc = kfaas__errno_msg(-errno, pin);
+		goto out_obj;	/* repair restores the old program */
+	}
+	if (bpf_map_update_elem(st->funcs_fd, &old.id, &info, BPF_EXIST)) {
+		rc = kfaas__errno_msg(-errno, "cannot update the registry");
+		goto out_obj;	/* repair fixes prog_id/tag from the pin */
+	}
+	if (out)
+		*out = info;
+out_obj:
+	kfaas_obj_close(&l);
+out:
+	if (rc && swapped)
+		kfaas_state_repair(st);	/* back to one consistent program */
+	else
+		set_busy(st, 0);
+	return rc;
+}
+
+static int routes_using(struct kfaas_state *st, __u32 id, char *buf, size_t len)
+{
+	struct kfaas_route_ent *r;
+	size_t n, i, used = 0;
+	int cnt = 0, rc;
+
+	rc = kfaas_route_list(st, &r, &n);
+	if (rc)
+		return rc;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		char k[96];
+
+		if (r[i].val.fn_id != id &&
+		    !((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
+		      r[i].val.fallback_id == id))
+			continue;
+		kfaas_route_key_str(&r[i].key, k, sizeof(k));
+		if (used < len)
+			used += snprintf(buf + used, len - used, "%s'%s'",
+					 cnt ? ", " : "", k);
+		cnt++;
+	}
+	free(r);
+	return cnt;
+}
+
+int kfaas_fn_unload(struct kfaas_state *st, const char *name)
+{
+	struct kfaas_fn_info info;
+	char routes[256], dir[320];
+	int rc, pfd;
+
+	rc = require_lock(st) ?: kfaas_fn_find(st, name, &info);
+	if (rc)
+		return rc;
+	rc = routes_using(st, info.id, routes, sizeof(routes));
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		return kfaas_err(-EBUSY, "function '%s' serves %d route(s) (%s): "
+				 "delete them first with 'kfaas route del ...'",
+				 name, rc, routes);
+	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
+	     set_busy(st, 1);
+	if (rc)
+		return rc;
+	/* commit point */
+	if (bpf_map_delete_elem(st->funcs_fd, &info.id)) {
+		rc = kfaas__errno_msg(-errno, "cannot unregister the function");
+		set_busy(st, 0);
+		return rc;
+	}
+	pfd = tier_progs_fd(st, info.tier);
+	if (pfd >= 0)
+		bpf_map_delete_elem(pfd, &info.id);
+	kfaas__rmtree(dir);
+	kfaas_stats_reset(st, info.id);
+	return set_busy(st, 0);
+}
+
+int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info)
+{
+	struct kfaas_fn_info cur;
+	int rc;
+
+	rc = require_lock(st) ?: kfaas_name_valid(info->name);
+	if (rc)
+		return rc;
+	if (kfaas_fn_find(st, info->name, &cur) == 0)
+		return kfaas_err(-EEXIST, "function '%s' already exists (id %u)",
+				 info->name, cur.id);
+	rc = kfaas_fn_alloc_id(st, &info->id) ?: kfaas_stats_reset(st, info->id);
+	if (rc)
+		return rc;
+	info->load_time = (__u64)time(NULL);
+	if (bpf_map_update_elem(st->funcs_fd, &info->id, info, BPF_NOEXIST))
+		return kfaas__errno_msg(-errno, "cannot register the function");
+	return 0;
+}

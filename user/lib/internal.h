@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Library-internal helpers shared by the files of user/lib/. */
+#ifndef KFAAS_INTERNAL_H
+#define KFAAS_INTERNAL_H
+
+#include <errno.h>
+#include "libkfaas.h"
+
+#define KFAAS_VLOG_TAIL	2048
+#define KFAAS_VLOG_SIZE	(4 * 1024 * 1024)
+
+void kfaas__set_verifier_log(const char *log);
+/* kfaas_err() with the usual advice for EPERM/EACCES. */
+int kfaas__errno_msg(int err, const char *what);
+/* snprintf into buf, -ENAMETOOLONG if it does not fit. */
+int kfaas__path(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Remove a bpffs directory tree (pins and subdirectories). */
+int kfaas__rmtree(const char *path);
+/* Prog info of a program fd (id, tag, name). */
+int kfaas__prog_info(int fd, __u32 *id, __u8 tag[8]);
+
+#endif

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libkfaas: the pinned kfaas state (route table, function registry,
+ * accounting) and the operations on it, shared by the kfaas CLI, the
+ * daemon and the tests.
+ *
+ * Errors are negative errno values; the function that failed leaves a
+ * one-line message saying what to do in kfaas_errmsg().
+ */
+#ifndef LIBKFAAS_H
+#define LIBKFAAS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <kfaas/abi.h>
+
+#define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
+#define KFAAS_PIN_ROOT_ENV	"KFAAS_PIN_ROOT"
+/* Where the BPF objects (dispatcher.bpf.o, ...) live; overridable. */
+#define KFAAS_BPF_DIR_ENV	"KFAAS_BPF_DIR"
+
+/* ---- errors (err.c) ---- */
+const char *kfaas_errmsg(void);
+int kfaas_err(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* libbpf's own messages: off unless on (the CLI's --debug). */
+void kfaas_set_verbose(bool on);
+/* Verifier log of the last failed load (empty if none). */
+const char *kfaas_verifier_log(void);
+
+/* ---- state (state.c) ---- */
+struct kfaas_state {
+	char	root[256];
+	int	dir_fd;		/* the pin root directory, flock()ed */
+	int	routes_fd;
+	int	funcs_fd;
+	int	progs_fd;
+	int	stats_fd;
+	int	dstats_fd;
+	int	scratch_fd;
+	int	config_fd;
+	int	disp_fd;	/* the dispatcher program */
+	int	ncpus;		/* possible CPUs (per-CPU map width) */
+	bool	locked;
+};
+
+enum {
+	KFAAS_OPEN_CREATE = 1 << 0,	/* create the pin root if missing */
+	KFAAS_OPEN_LOCK	  = 1 << 1,	/* take the exclusive state lock */
+};
+
+/* The pin root from --pin-root, $KFAAS_PIN_ROOT or the default. */
+const char *kfaas_pin_root(const char *opt);
+int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags);
+void kfaas_state_close(struct kfaas_state *st);
+/* Bring pinned state back to a consistent point after a crash (locked). */
+int kfaas_state_repair(struct kfaas_state *st);
+/* Remove everything kfaas pinned under root (links detach interfaces). */
+int kfaas_state_destroy(const char *root);
+
+/* ---- function registry (registry.c) ---- */
+const char *kfaas_tier_name(unsigned int tier);
+int kfaas_tier_parse(const char *s);
+int kfaas_name_valid(const char *name);
+int kfaas_fn_find(struct kfaas_state *st, const char *name, struct kfaas_fn_info *out);
+int kfaas_fn_get(struct kfaas_state *st, __u32 id, struct kfaas_fn_info *out);
+/* All registered functions sorted by id; free(*out) when done. */
+int kfaas_fn_list(struct kfaas_state *st, struct kfaas_fn_info **out, size_t *n);
+int kfaas_fn_alloc_id(struct kfaas_state *st, __u32 *id);
+
+/* ---- function lifecycle (function.c); all need a locked state ---- */
+int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
+		  struct kfaas_fn_info *out);
+int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
+		     struct kfaas_fn_info *out);
+int kfaas_fn_unload(struct kfaas_state *st, const char *name);
+/* Register a function run by another tier (kfaasd's VM tier). */
+int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info);
+/* A new fd of an eBPF function's pinned program, or a negative errno. */
+int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name);
+/* Pin path of one of a function's private maps (fills buf). */
+int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
+		      const char *map, char *buf, size_t len);
+
+/* ---- object loading (loader.c) ---- */
+struct kfaas_loaded {
+	struct bpf_object *obj;
+	int	prog_fd;
+	unsigned int prog_type;
+	char	prog_name[64];
+};
+/*
+ * Open and load a function object: shared maps reuse the pins under the
+ * root, private maps are pinned (or reused) under fn/NAME/, the function
+ * id is written to .rodata.  On a verifier rejection the log tail is in
+ * kfaas_verifier_log().
+ */
+int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
+		   __u32 id, struct kfaas_loaded *out);
+void kfaas_obj_close(struct kfaas_loaded *l);
+/* Directory holding the project's BPF objects. */
+const char *kfaas_bpf_dir(void);
+
+/* ---- routes (route.c) ---- */
+/* Fill a key from "udp"/"tcp", a port and an optional address. */
+int kfaas_route_key_make(struct kfaas_route_key *key, const char *proto,
+			 const char *port, const char *addr);
+/* "udp 53", "udp 10.0.0.1:53", "udp [fd00::1]:53" */
+void kfaas_route_key_str(const struct kfaas_route_key *key, char *buf, size_t len);
+int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
+		    const struct kfaas_route *r);
+int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key);
+int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
+		    struct kfaas_route *r);
+struct kfaas_route_ent {
+	struct kfaas_route_key	key;
+	struct kfaas_route	val;
+};
+/* All routes sorted by protocol, port, address; free(*out) when done. */
+int kfaas_route_list(struct kfaas_state *st, struct kfaas_route_ent **out, size_t *n);
+
+/* ---- accounting (stats.c) ---- */
+int kfaas_stats_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum);
+int kfaas_stats_reset(struct kfaas_state *st, __u32 id);
+int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX]);
+const char *kfaas_dstat_name(unsigned int idx);
+int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg);
+int kfaas_config_set(struct kfaas_state *st, const struct kfaas_config *cfg);
+
+/* ---- interfaces (netif.c) ---- */
+enum kfaas_xdp_mode { KFAAS_XDP_NATIVE, KFAAS_XDP_GENERIC };
+struct kfaas_netif {
+	char	ifname[32];
+	int	ifindex;
+	__u32	link_id;
+	__u32	prog_id;
+	int	mode;		/* enum kfaas_xdp_mode */
+	bool	attached;	/* false when the interface went away */
+	char	pin[64];
+};
+int kfaas_net_attach(struct kfaas_state *st, const char *dev, int mode);
+int kfaas_net_detach(struct kfaas_state *st, const char *dev);
+int kfaas_net_list(struct kfaas_state *st, struct kfaas_netif **out, size_t *n);
+
+/* ---- the invoker (invoke.c) ---- */
+struct kfaas_invoke_opts {
+	const void	*data;		/* request payload */
+	size_t		len;
+	const char	*src;		/* "ADDR:PORT" or NULL */
+	const char	*dst;		/* pick the route to this, or NULL */
+	int		vlan;		/* VLAN id or -1 */
+	bool		symmetric;	/* src = dst: replies are requests too */
+};
+/* Build a request frame for one of fn's UDP routes. */
+int kfaas_invoke_frame(struct kfaas_state *st, const struct kfaas_fn_info *fn,
+		       const struct kfaas_invoke_opts *o, void *buf, size_t cap,
+		       size_t *len);
+/* Run a frame through the dispatcher (BPF_PROG_TEST_RUN). */
+int kfaas_invoke_run(struct kfaas_state *st, const void *in, size_t len,
+		     void *out, size_t *outlen, __u32 repeat, __u32 *retval,
+		     __u32 *duration_ns);
+const char *kfaas_xdp_verdict(__u32 v);
+
+#endif /* LIBKFAAS_H */

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loading a function object built with the SDK (bpf/kfaas.h):
+ * one function program per object; maps named kfaas_* are the shared ones
+ * and reuse the pins under the pin root; every other map belongs to the
+ * function and is pinned under PINROOT/fn/NAME/ (reused by "fn replace",
+ * filled by userspace); .rodata's kfaas_fn_id is set to the function id.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "libkfaas.h"
+#include "internal.h"
+
+#define KFAAS_MAP_PREFIX "kfaas_"
+
+const char *kfaas_bpf_dir(void)
+{
+	const char *env = getenv(KFAAS_BPF_DIR_ENV);
+
+	return env && *env ? env : KFAAS_BPF_DIR_DEFAULT;
+}
+
+int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
+		      const char *map, char *buf, size_t len)
+{
+	return kfaas__path(buf, len, "%s/fn/%s/%s", st->root, fn, map);
+}
+
+/* Write value to the .rodata variable var (before load). */
+static int rodata_set(struct bpf_object *obj, const char *var, __u32 value)
+{
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	struct bpf_map *map = NULL, *m;
+	struct btf *btf;
+	size_t size;
+	void *data;
+	int id, i;
+
+	bpf_object__for_each_map(m, obj) {
+		const char *n = bpf_map__name(m);
+		size_t l = strlen(n);
+
+		if (l >= 7 && !strcmp(n + l - 7, ".rodata"))
+			map = m;
+	}
+	btf = bpf_object__btf(obj);
+	if (!map || !btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *t = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
+			continue;
+		data = (void *)bpf_map__initial_value(map, &size);
+		if (!data || vs->offset + sizeof(value) > size ||
+		    vs->size != sizeof(value))
+			return -EINVAL;
+		memcpy((char *)data + vs->offset, &value, sizeof(value));
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static bool is_internal_map(const struct bpf_map *map)
+{
+	return strchr(bpf_map__name(map), '.') != NULL;
+}
+
+/* Point a shared map at its pin and size it like the pinned map. */
+static int map_share(struct kfaas_state *st, struct bpf_map *map,
+		     const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	const char *name = bpf_map__name(map);
+	char pin[320];
+	int fd, rc;
+
+	rc = kfaas__path(pin, sizeof(pin), "%s/%s", st->root,
+			 name + strlen(KFAAS_MAP_PREFIX));
+	if (rc)
+		return rc;
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return kfaas_err(-errno, "%s uses map %s, which kfaas does not "
+				 "have: rebuild the function with this kfaas "
+				 "SDK", path, name);
+	rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (!rc && (info.type != bpf_map__type(map) ||
+		    info.key_size != bpf_map__key_size(map) ||
+		    info.value_size != bpf_map__value_size(map)))
+		rc = kfaas_err(-EPROTO, "%s: map %s does not match the pinned "
+			       "one (built against another kfaas ABI): rebuild "
+			       "it with this kfaas SDK", path, name);
+	else if (!rc)
+		rc = bpf_map__set_max_entries(map, info.max_entries) ?:
+		     bpf_map__reuse_fd(map, fd);
+	close(fd);
+	return rc;
+}
+
+/* A private map pinned by an earlier load must match the new definition. */
+static int map_check_pinned(struct bpf_map *map, const char *pin,
+			    const char *fn)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(pin), rc = 0;
+
+	if (fd < 0)
+		return 0;	/* not pinned yet: created at load */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		rc = kfaas__errno_msg(-errno, pin);
+	else if (info.type != bpf_map__type(map) ||
+		 info.key_size != bpf_map__key_size(map) ||
+		 info.value_size != bpf_map__value_size(map) ||
+		 info.max_entries != bpf_map__max_entries(map) ||
+		 info.map_flags != bpf_map__map_flags(map))
+		rc = kfaas_err(-EINVAL, "map %s of function '%s' changed (key "
+			       "%u/%u, value %u/%u, entries %u/%u pinned/"
+			       "new): unload the function and load it again "
+			       "(its map contents are lost)", bpf_map__name(map),
+			       fn, info.key_size, bpf_map__key_size(map),
+			       info.value_size, bpf_map__value_size(map),
+			       info.max_entries, bpf_map__max_entries(map));
+	close(fd);
+	return rc;
+}
+
+void kfaas_obj_close(struct kfaas_loaded *l)
+{
+	if (l->obj)
+		bpf_object__close(l->obj);
+	memset(l, 0, sizeof(*l));
+	l->prog_fd = -1;
+}
+
+static int find_function(struct bpf_object *obj, const char *path,
+			 struct bpf_program **out)
+{
+	struct bpf_program *p, *found = NULL;
+	int n = 0;
+
+	bpf_object__for_each_program(p, obj) {
+		enum bpf_prog_type t = bpf_program__type(p);
+
+		if (t != BPF_PROG_TYPE_XDP && t != BPF_PROG_TYPE_SK_SKB)
+			continue;
+		n++;
+		if (!found)
+			found = p;
+	}
+	if (n == 0)
+		return kfaas_err(-ENOENT, "%s has no kfaas function: define one "
+				 "with KFAAS_XDP_FUNCTION() (see docs/sdk.md)",
+				 path);
+	if (n > 1)
+		return kfaas_err(-EINVAL, "%s defines %d function programs: put "
+				 "one function in each object", path, n);
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, p == found);
+	*out = found;
+	return 0;
+}
+
+int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
+		   __u32 id, struct kfaas_loaded *out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct bpf_program *prog = NULL;
+	struct bpf_map *map;
+	char pin[320], dir[320];
+	char *log;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->prog_fd = -1;
+	kfaas__set_verifier_log(NULL);
+	if (access(path, R_OK))
+		return kfaas_err(-errno, "cannot read %s: %s", path,
+				 strerror(errno));
+	log = calloc(1, KFAAS_VLOG_SIZE);
+	if (!log)
+		return kfaas_err(-ENOMEM, "out of memory");
+	oo.kernel_log_buf = log;
+	oo.kernel_log_size = KFAAS_VLOG_SIZE;
+	out->obj = bpf_object__open_file(path, &oo);
+	if (!out->obj) {
+		rc = kfaas_err(-errno, "cannot open %s: not a BPF object built "
+			       "with the kfaas SDK (clang -target bpf)", path);
+		out->obj = NULL;
+		goto out;
+	}
+	rc = find_function(out->obj, path, &prog);
+	if (rc)
+		goto out;
+	rc = kfaas__path(dir, sizeof(dir), "%s/fn", st->root);
+	if (rc)
+		goto out;
+	mkdir(dir, 0700);
+	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name);
+	if (rc)
+		goto out;
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		rc = kfaas__errno_msg(-errno, dir);
+		goto out;
+	}
+	bpf_object__for_each_map(map, out->obj) {
+		const char *mname = bpf_map__name(map);
+
+		if (is_internal_map(map))
+			continue;
+		if (!strncmp(mname, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX))) {
+			rc = map_share(st, map, path);
+		} else {
+			rc = kfaas_fn_map_path(st, name, mname, pin, sizeof(pin)) ?:
+			     map_check_pinned(map, pin, name) ?:
+			     bpf_map__set_pin_path(map, pin);
+		}
+		if (rc)
+			goto out;
+	}
+	rc = rodata_set(out->obj, "kfaas_fn_id", id);
+	if (rc) {
+		rc = kfaas_err(rc, "%s: no kfaas_fn_id in .rodata: build the "
+			       "function with the kfaas SDK (bpf/kfaas.h)", path);
+		goto out;
+	}
+	rc = bpf_object__load(out->obj);
+	if (rc) {
+		kfaas__set_verifier_log(log);
+		if (log[0])
+			rc = kfaas_err(rc, "the verifier rejected %s in %s "
+				       "(verifier log tail below)",
+				       bpf_program__name(prog), path);
+		else if (rc == -EPERM || rc == -EACCES)
+			rc = kfaas__errno_msg(rc, path);
+		else
+			rc = kfaas_err(rc, "cannot load %s: %s", path,
+				       strerror(-rc));
+		goto out;
+	}
+	out->prog_fd = bpf_program__fd(prog);
+	out->prog_type = bpf_program__type(prog);
+	snprintf(out->prog_name, sizeof(out->prog_name), "%s",
+		 bpf_program__name(prog));
+out:
+	free(log);
+	if (rc && out->obj) {
+		bpf_object__close(out->obj);
+		out->obj = NULL;
+	}
+	return rc;
+}

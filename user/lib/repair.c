@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Crash repair of the pinned state.  Writers set config.busy while they
+ * change several objects; whoever next takes the lock and finds it set
+ * makes the state consistent again, with the registry as the truth:
+ *   - a prog-array slot without a registered eBPF function is cleared;
+ *   - fn/NAME without a registered function is removed, as is prog_new;
+ *   - a registered eBPF function whose program pin is gone is unregistered;
+ *   - otherwise its slot and registry entry follow its pinned program.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "libkfaas.h"
+#include "internal.h"
+
+static const struct kfaas_fn_info *by_name(const struct kfaas_fn_info *arr,
+					   size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(arr[i].name, name, KFAAS_NAME_LEN))
+			return &arr[i];
+	return NULL;
+}
+
+static bool is_ebpf(const struct kfaas_fn_info *f)
+{
+	return f->tier == KFAAS_TIER_XDP || f->tier == KFAAS_TIER_SK;
+}
+
+static int prog_fd_of_tier(struct kfaas_state *st, int tier)
+{
+	return tier == KFAAS_TIER_XDP ? st->progs_fd : -1;
+}
+
+static void repair_dirs(struct kfaas_state *st, const struct kfaas_fn_info *arr,
+			size_t n)
+{
+	char dir[320], sub[600];
+	struct dirent *de;
+	DIR *d;
+
+	if (kfaas__path(dir, sizeof(dir), "%s/fn", st->root))
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const struct kfaas_fn_info *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		f = by_name(arr, n, de->d_name);
+		if (!f || !is_ebpf(f)) {
+			kfaas__rmtree(sub);
+			continue;
+		}
+		snprintf(sub, sizeof(sub), "%s/%s/prog_new", dir, de->d_name);
+		unlink(sub);
+	}
+	closedir(d);
+}
+
+static void repair_slots(struct kfaas_state *st, const struct kfaas_fn_info *arr,
+			 size_t n)
+{
+	bool *want = calloc(KFAAS_MAX_FUNCS, sizeof(*want));
+	__u32 id, pid;
+	size_t i;
+
+	if (!want)
+		return;
+	for (i = 0; i < n; i++)
+		if (arr[i].tier == KFAAS_TIER_XDP && arr[i].id < KFAAS_MAX_FUNCS)
+			want[arr[i].id] = true;
+	for (id = 0; id < KFAAS_MAX_FUNCS; id++) {
+		if (want[id])
+			continue;
+		if (bpf_map_lookup_elem(st->progs_fd, &id, &pid) == 0)
+			bpf_map_delete_elem(st->progs_fd, &id);
+	}
+	free(want);
+}
+
+static void repair_fn(struct kfaas_state *st, struct kfaas_fn_info *f)
+{
+	int fd = kfaas_fn_prog_fd(st, f->name);
+	int pfd = prog_fd_of_tier(st, f->tier);
+	__u32 pid = 0, slot = 0;
+
+	if (fd < 0) {
+		bpf_map_delete_elem(st->funcs_fd, &f->id);
+		if (pfd >= 0)
+			bpf_map_delete_elem(pfd, &f->id);
+		return;
+	}
+	if (kfaas__prog_info(fd, &pid, NULL) == 0) {
+		if (pfd >= 0 &&
+		    (bpf_map_lookup_elem(pfd, &f->id, &slot) || slot != pid))
+			bpf_map_update_elem(pfd, &f->id, &fd, BPF_ANY);
+		if (f->prog_id != pid) {
+			f->prog_id = pid;
+			kfaas__prog_info(fd, NULL, f->tag);
+			bpf_map_update_elem(st->funcs_fd, &f->id, f, BPF_EXIST);
+		}
+	}
+	close(fd);
+}
+
+int kfaas_state_repair(struct kfaas_state *st)
+{
+	struct kfaas_fn_info *arr;
+	struct kfaas_config cfg;
+	size_t n, i;
+	int rc;
+
+	rc = kfaas_config_get(st, &cfg);
+	if (rc || !cfg.busy)
+		return rc;
+	rc = kfaas_fn_list(st, &arr, &n);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (is_ebpf(&arr[i]))
+			repair_fn(st, &arr[i]);
+	free(arr);
+	/* the registry may have shrunk: list again */
+	rc = kfaas_fn_list(st, &arr, &n);
+	if (rc)
+		return rc;
+	repair_dirs(st, arr, n);
+	repair_slots(st, arr, n);
+	free(arr);
+	cfg.busy = 0;
+	return kfaas_config_set(st, &cfg);
+}

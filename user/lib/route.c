@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The route table (pinned map kfaas_routes): trigger -> function. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "libkfaas.h"
+#include "internal.h"
+
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+
+int kfaas_route_key_make(struct kfaas_route_key *key, const char *proto,
+			 const char *port, const char *addr)
+{
+	unsigned long p;
+	char *end;
+
+	memset(key, 0, sizeof(*key));
+	if (!strcmp(proto, "udp"))
+		key->proto = PROTO_UDP;
+	else if (!strcmp(proto, "tcp"))
+		key->proto = PROTO_TCP;
+	else
+		return kfaas_err(-EINVAL, "unknown protocol '%s': use udp or tcp",
+				 proto);
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (!isdigit((unsigned char)port[0]) || *end || errno || p == 0 ||
+	    p > 65535)
+		return kfaas_err(-EINVAL, "bad port '%s': use a number from 1 to "
+				 "65535", port);
+	key->port = htons((uint16_t)p);
+	if (!addr)
+		return 0;
+	if (inet_pton(AF_INET, addr, key->addr) == 1)
+		key->family = KFAAS_FAMILY_IPV4;
+	else if (inet_pton(AF_INET6, addr, key->addr) == 1)
+		key->family = KFAAS_FAMILY_IPV6;
+	else
+		return kfaas_err(-EINVAL, "bad address '%s': use an IPv4 or IPv6 "
+				 "address", addr);
+	return 0;
+}
+
+void kfaas_route_key_str(const struct kfaas_route_key *key, char *buf, size_t len)
+{
+	const char *proto = key->proto == PROTO_UDP ? "udp" :
+			    key->proto == PROTO_TCP ? "tcp" : "?";
+	char a[INET6_ADDRSTRLEN] = "";
+
+	if (key->family == KFAAS_FAMILY_IPV4)
+		inet_ntop(AF_INET, key->addr, a, sizeof(a));
+	else if (key->family == KFAAS_FAMILY_IPV6)
+		inet_ntop(AF_INET6, key->addr, a, sizeof(a));
+	if (key->family == KFAAS_FAMILY_IPV6)
+		snprintf(buf, len, "%s [%s]:%u", proto, a, ntohs(key->port));
+	else if (key->family == KFAAS_FAMILY_IPV4)
+		snprintf(buf, len, "%s %s:%u", proto, a, ntohs(key->port));
+	else
+		snprintf(buf, len, "%s %u", proto, ntohs(key->port));
+}
+
+static void key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "";
+
+	if (key->family)
+		inet_ntop(key->family == KFAAS_FAMILY_IPV4 ? AF_INET : AF_INET6,
+			  key->addr, a, sizeof(a));
+	snprintf(buf, len, "%s %u%s%s", key->proto == PROTO_TCP ? "tcp" : "udp",
+		 ntohs(key->port), key->family ? " addr " : "", a);
+}
+
+/* Keep config.addr_routes: set before an addressed route goes in. */
+static int addr_routes_set(struct kfaas_state *st, __u32 v)
+{
+	struct kfaas_config cfg;
+	int rc = kfaas_config_get(st, &cfg);
+
+	if (rc || cfg.addr_routes == v)
+		return rc;
+	cfg.addr_routes = v;
+	return kfaas_config_set(st, &cfg);
+}
+
+int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
+		    struct kfaas_route *r)
+{
+	if (bpf_map_lookup_elem(st->routes_fd, key, r))
+		return -errno;
+	return 0;
+}
+
+int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
+		    const struct kfaas_route *r)
+{
+	struct kfaas_route cur;
+	char k[96];
+	int rc;
+
+	key_cmdline(key, k, sizeof(k));
+	if (kfaas_route_get(st, key, &cur) == 0) {
+		struct kfaas_fn_info f;
+		char name[KFAAS_NAME_LEN] = "?";
+
+		if (kfaas_fn_get(st, cur.fn_id, &f) == 0)
+			snprintf(name, sizeof(name), "%s", f.name);
+		return kfaas_err(-EEXIST, "route %s already exists (function "
+				 "'%s'): delete it first with 'kfaas route del "
+				 "%s'", k, name, k);
+	}
+	if (key->family) {
+		rc = addr_routes_set(st, 1);
+		if (rc)
+			return rc;
+	}
+	if (bpf_map_update_elem(st->routes_fd, key, r, BPF_NOEXIST)) {
+		rc = -errno;
+		if (rc == -EEXIST)
+			return kfaas_err(rc, "route %s already exists: delete it "
+					 "first with 'kfaas route del %s'", k, k);
+		if (rc == -E2BIG || rc == -ENOMEM)
+			return kfaas_err(rc, "the route table is full (%d "
+					 "routes): delete unused routes",
+					 KFAAS_MAX_ROUTES);
+		return kfaas__errno_msg(rc, "cannot add the route");
+	}
+	return 0;
+}
+
+int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
+{
+	struct kfaas_route_ent *all;
+	size_t n, i;
+	char k[96];
+	__u32 addr = 0;
+	int rc;
+
+	key_cmdline(key, k, sizeof(k));
+	if (bpf_map_delete_elem(st->routes_fd, key)) {
+		rc = -errno;
+		if (rc == -ENOENT)
+			return kfaas_err(rc, "no route %s: 'kfaas route list' "
+					 "shows the routes", k);
+		return kfaas__errno_msg(rc, "cannot delete the route");
+	}
+	if (!key->family)
+		return 0;
+	rc = kfaas_route_list(st, &all, &n);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (all[i].key.family)
+			addr = 1;
+	free(all);
+	return addr_routes_set(st, addr);
+}
+
+static int cmp_route(const void *a, const void *b)
+{
+	const struct kfaas_route_key *x = &((const struct kfaas_route_ent *)a)->key;
+	const struct kfaas_route_key *y = &((const struct kfaas_route_ent *)b)->key;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? 1 : -1;	/* udp first */
+	if (x->port != y->port)
+		return ntohs(x->port) < ntohs(y->port) ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+int kfaas_route_list(struct kfaas_state *st, struct kfaas_route_ent **out, size_t *n)
+{
+	struct kfaas_route_ent *arr = NULL, *tmp;
+	struct kfaas_route_key key, next;
+	size_t cnt = 0, cap = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(st->routes_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			tmp = realloc(arr, cap * sizeof(*arr));
+			if (!tmp) {
+				free(arr);
+				return kfaas_err(-ENOMEM, "out of memory");
+			}
+			arr = tmp;
+		}
+		arr[cnt].key = key;
+		if (bpf_map_lookup_elem(st->routes_fd, &key, &arr[cnt].val) == 0)
+			cnt++;
+	}
+	if (errno != ENOENT) {
+		free(arr);
+		return kfaas__errno_msg(-errno, "cannot read the route table");
+	}
+	if (cnt)
+		qsort(arr, cnt, sizeof(*arr), cmp_route);
+	*out = arr;
+	*n = cnt;
+	return 0;
+}

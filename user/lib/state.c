@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pinned kfaas state under a pin root:
+ *
+ *   PINROOT/            bpffs directory, mode 0700, flock()ed by writers
+ *     dispatcher        the XDP dispatcher program (pinned last: the
+ *                       state exists once this pin exists)
+ *     routes funcs progs stats dstats scratch config
+ *                       the shared maps of bpf/kfaas_maps.h
+ *     fn/NAME/prog      each eBPF function's program
+ *     fn/NAME/MAP       each eBPF function's private maps
+ *     net/NETNS-IFINDEX the XDP link of each attached interface
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libkfaas.h"
+#include "internal.h"
+#include "dispatcher.skel.h"
+
+#define KFAAS_MAP_PREFIX "kfaas_"
+#define KFAAS_BPFFS	"/sys/fs/bpf"
+
+const char *kfaas_pin_root(const char *opt)
+{
+	const char *env = getenv(KFAAS_PIN_ROOT_ENV);
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return KFAAS_PIN_ROOT_DEFAULT;
+}
+
+int kfaas__path(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		return kfaas_err(-ENAMETOOLONG, "path too long: %s...", buf);
+	return 0;
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs))
+		return -errno;
+	return sfs.f_type == BPF_FS_MAGIC;
+}
+
+static int check_root(const char *root, bool create)
+{
+	char parent[256];
+	char *slash;
+	int rc;
+
+	if (root[0] != '/')
+		return kfaas_err(-EINVAL, "pin root '%s' must be an absolute path "
+				 "under a bpffs mount (default %s)", root,
+				 KFAAS_PIN_ROOT_DEFAULT);
+	rc = is_bpffs(root);
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		return kfaas_err(-EINVAL, "pin root %s is not on a BPF filesystem: "
+				 "mount one with 'mount -t bpf bpf %s' or pick "
+				 "another --pin-root", root, root);
+	if (rc != -ENOENT)
+		return kfaas__errno_msg(rc, root);
+	if (!create)
+		return kfaas_err(-ENOENT, "no kfaas state at %s: load a function "
+				 "first ('kfaas fn load FILE NAME') or check "
+				 "--pin-root/$%s", root, KFAAS_PIN_ROOT_ENV);
+	snprintf(parent, sizeof(parent), "%s", root);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	rc = is_bpffs(parent);
+	if (rc == 0 && !strcmp(parent, KFAAS_BPFFS)) {
+		/* like bpftool: mount the standard bpffs when it is missing */
+		if (mount("bpf", KFAAS_BPFFS, "bpf", 0, "mode=0700"))
+			return kfaas__errno_msg(-errno, "cannot mount bpffs on "
+						KFAAS_BPFFS);
+		rc = is_bpffs(parent);
+	}
+	if (rc == 1) {
+		if (mkdir(root, 0700) && errno != EEXIST)
+			return kfaas__errno_msg(-errno, root);
+		return 0;
+	}
+	if (rc == 0 || rc == -ENOENT)
+		return kfaas_err(-ENOENT, "cannot create pin root %s: %s is not "
+				 "a BPF filesystem; mount one with 'mount -t bpf "
+				 "bpf /sys/fs/bpf' or pick another --pin-root",
+				 root, parent);
+	return kfaas__errno_msg(rc, parent);
+}
+
+/* Load the dispatcher and create (or reuse) the shared maps; pin them. */
+static int state_create(struct kfaas_state *st)
+{
+	struct kfaas_config cfg = { .abi_version = KFAAS_ABI_VERSION }, cur;
+	struct dispatcher_bpf *skel;
+	struct bpf_map *map;
+	char path[320];
+	__u32 zero = 0;
+	int rc, cfd;
+
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	char *log = calloc(1, KFAAS_VLOG_SIZE);
+
+	if (!log)
+		return kfaas_err(-ENOMEM, "out of memory");
+	oo.kernel_log_buf = log;
+	oo.kernel_log_size = KFAAS_VLOG_SIZE;
+	skel = dispatcher_bpf__open_opts(&oo);
+	if (!skel) {
+		free(log);
+		return kfaas__errno_msg(-errno, "cannot open the dispatcher object");
+	}
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strncmp(name, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX)))
+			continue;
+		rc = kfaas__path(path, sizeof(path), "%s/%s", st->root,
+				 name + strlen(KFAAS_MAP_PREFIX));
+		if (!rc)
+			rc = bpf_map__set_pin_path(map, path);
+		if (rc)
+			goto out;
+	}
+	rc = dispatcher_bpf__load(skel);
+	if (rc) {
+		kfaas__set_verifier_log(log);
+		if (log[0])
+			rc = kfaas_err(rc, "this kernel's verifier rejected the "
+				       "dispatcher (log tail below)");
+		else
+			rc = kfaas__errno_msg(rc, "cannot load the dispatcher");
+		goto out;
+	}
+	/* the config array entry always exists: stamp it on first creation */
+	cfd = bpf_map__fd(skel->maps.kfaas_config);
+	if (bpf_map_lookup_elem(cfd, &zero, &cur) == 0 && cur.abi_version == 0 &&
+	    bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY)) {
+		rc = kfaas__errno_msg(-errno, "cannot write the kfaas config");
+		goto out;
+	}
+	rc = kfaas__path(path, sizeof(path), "%s/dispatcher", st->root);
+	if (rc)
+		goto out;
+	rc = bpf_program__pin(skel->progs.kfaas_dispatch, path);
+	if (rc)
+		rc = kfaas__errno_msg(rc, "cannot pin the dispatcher");
+out:
+	dispatcher_bpf__destroy(skel);
+	free(log);
+	return rc;
+}
+
+static int obj_get(struct kfaas_state *st, const char *name, int *fd)
+{
+	char path[320];
+	int rc;
+
+	rc = kfaas__path(path, sizeof(path), "%s/%s", st->root, name);
+	if (rc)
+		return rc;
+	*fd = bpf_obj_get(path);
+	if (*fd < 0) {
+		rc = -errno;
+		if (rc == -ENOENT)
+			return kfaas_err(rc, "kfaas state at %s is incomplete "
+					 "(%s missing): remove the directory "
+					 "and load again", st->root, name);
+		return kfaas__errno_msg(rc, path);
+	}
+	return 0;
+}
+
+void kfaas_state_close(struct kfaas_state *st)
+{
+	int *fds[] = { &st->routes_fd, &st->funcs_fd, &st->progs_fd,
+		       &st->stats_fd, &st->dstats_fd, &st->scratch_fd,
+		       &st->config_fd, &st->disp_fd, &st->dir_fd };
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	st->locked = false;
+}
+
+int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags)
+{
+	struct kfaas_config cfg;
+	char path[320];
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->dir_fd = st->routes_fd = st->funcs_fd = st->progs_fd = -1;
+	st->stats_fd = st->dstats_fd = st->scratch_fd = st->config_fd = -1;
+	st->disp_fd = -1;
+	if (strlen(root) >= sizeof(st->root))
+		return kfaas_err(-ENAMETOOLONG, "pin root path too long: %s", root);
+	snprintf(st->root, sizeof(st->root), "%s", root);
+	/* strip trailing slashes */
+	while (strlen(st->root) > 1 && st->root[strlen(st->root) - 1] == '/')
+		st->root[strlen(st->root) - 1] = '\0';
+
+	rc = check_root(st->root, flags & KFAAS_OPEN_CREATE);
+	if (rc)
+		return rc;
+	st->dir_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->dir_fd < 0)
+		return kfaas__errno_msg(-errno, st->root);
+	if (flags & (KFAAS_OPEN_LOCK | KFAAS_OPEN_CREATE)) {
+		if (flock(st->dir_fd, LOCK_EX)) {
+			rc = kfaas__errno_msg(-errno, "cannot lock the pin root");
+			goto err;
+		}
+		st->locked = true;
+	}
+	rc = kfaas__path(path, sizeof(path), "%s/dispatcher", st->root);
+	if (rc)
+		goto err;
+	if (access(path, F_OK)) {
+		if (!(flags & KFAAS_OPEN_CREATE)) {
+			rc = kfaas_err(-ENOENT, "no kfaas state at %s: load a "
+				       "function first ('kfaas fn load FILE NAME')",
+				       st->root);
+			goto err;
+		}
+		rc = state_create(st);
+		if (rc)
+			goto err;
+	}
+	if ((rc = obj_get(st, "routes", &st->routes_fd)) ||
+	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
+	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
+	    (rc = obj_get(st, "stats", &st->stats_fd)) ||
+	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
+	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
+	    (rc = obj_get(st, "config", &st->config_fd)) ||
+	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
+		goto err;
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0) {
+		rc = kfaas_err(-EINVAL, "cannot count possible CPUs");
+		goto err;
+	}
+	rc = kfaas_config_get(st, &cfg);
+	if (rc)
+		goto err;
+	if (cfg.abi_version != KFAAS_ABI_VERSION) {
+		rc = kfaas_err(-EPROTO, "kfaas state at %s has ABI version %u, "
+			       "this kfaas speaks %u: unload it with the kfaas "
+			       "that made it, or remove the directory",
+			       st->root, cfg.abi_version, KFAAS_ABI_VERSION);
+		goto err;
+	}
+	if (st->locked) {
+		rc = kfaas_state_repair(st);
+		if (rc)
+			goto err;
+	}
+	return 0;
+err:
+	kfaas_state_close(st);
+	return rc;
+}
+
+int kfaas__rmtree(const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	d = opendir(path);
+	if (!d) {
+		if (errno == ENOTDIR)
+			return unlink(path) ? -errno : 0;
+		return errno == ENOENT ? 0 : -errno;
+	}
+	while ((de = readdir(d))) {
+		char sub[512];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >=
+		    (int)sizeof(sub))
+			continue;
+		if (de->d_type == DT_DIR)
+			rc = kfaas__rmtree(sub) ?: rc;
+		else if (unlink(sub))
+			rc = -errno;
+	}
+	closedir(d);
+	if (rmdir(path) && errno != ENOENT)
+		rc = -errno;
+	return rc;
+}
+
+int kfaas_state_destroy(const char *root)
+{
+	int rc = check_root(root, false);
+
+	if (rc)
+		return rc;
+	rc = kfaas__rmtree(root);
+	if (rc)
+		return kfaas__errno_msg(rc, root);
+	return 0;
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reading the per-CPU accounting maps and the global config. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "libkfaas.h"
+#include "internal.h"
+
+int kfaas_stats_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
+{
+	struct kfaas_stats *v;
+	int i;
+
+	v = calloc(st->ncpus, sizeof(*v));
+	if (!v)
+		return kfaas_err(-ENOMEM, "out of memory");
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(st->stats_fd, &id, v)) {
+		int rc = kfaas__errno_msg(-errno, "cannot read the counters");
+
+		free(v);
+		return rc;
+	}
+	for (i = 0; i < st->ncpus; i++) {
+		sum->invocations += v[i].invocations;
+		sum->throttled += v[i].throttled;
+		sum->passed += v[i].passed;
+		sum->drops += v[i].drops;
+		sum->errors += v[i].errors;
+		sum->bytes_in += v[i].bytes_in;
+		sum->bytes_out += v[i].bytes_out;
+		sum->cpu_ns += v[i].cpu_ns;
+	}
+	free(v);
+	return 0;
+}
+
+int kfaas_stats_reset(struct kfaas_state *st, __u32 id)
+{
+	struct kfaas_stats *v = calloc(st->ncpus, sizeof(*v));
+	int rc = 0;
+
+	if (!v)
+		return kfaas_err(-ENOMEM, "out of memory");
+	if (bpf_map_update_elem(st->stats_fd, &id, v, BPF_ANY))
+		rc = kfaas__errno_msg(-errno, "cannot reset the counters");
+	free(v);
+	return rc;
+}
+
+static const char *const dstat_names[KFAAS_DSTAT_MAX] = {
+	[KFAAS_DSTAT_RX] = "rx",
+	[KFAAS_DSTAT_NOT_UDP] = "not_udp",
+	[KFAAS_DSTAT_MALFORMED] = "malformed",
+	[KFAAS_DSTAT_FRAGMENT] = "fragment",
+	[KFAAS_DSTAT_MULTICAST] = "multicast",
+	[KFAAS_DSTAT_NO_ROUTE] = "no_route",
+	[KFAAS_DSTAT_OTHER_TIER] = "other_tier",
+	[KFAAS_DSTAT_DISPATCHED] = "dispatched",
+	[KFAAS_DSTAT_TAILCALL_FAIL] = "tailcall_fail",
+};
+
+const char *kfaas_dstat_name(unsigned int idx)
+{
+	return idx < KFAAS_DSTAT_MAX ? dstat_names[idx] : "?";
+}
+
+int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX])
+{
+	__u64 *v = calloc(st->ncpus, sizeof(*v));
+	__u32 k;
+	int i;
+
+	if (!v)
+		return kfaas_err(-ENOMEM, "out of memory");
+	for (k = 0; k < KFAAS_DSTAT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(st->dstats_fd, &k, v))
+			continue;
+		for (i = 0; i < st->ncpus; i++)
+			out[k] += v[i];
+	}
+	free(v);
+	return 0;
+}
+
+int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(st->config_fd, &zero, cfg))
+		return kfaas__errno_msg(-errno, "cannot read the kfaas config");
+	return 0;
+}
+
+int kfaas_config_set(struct kfaas_state *st, const struct kfaas_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(st->config_fd, &zero, cfg, BPF_ANY))
+		return kfaas__errno_msg(-errno, "cannot write the kfaas config");
+	return 0;
+}
