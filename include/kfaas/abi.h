@@ -182,4 +182,141 @@ struct kfaas_scratch {
 #define KFAAS_DROP	(-2)	/* drop the request */
 #define KFAAS_ERROR	(-3)	/* the function failed: counted, passed */
 
+/*
+ * ---- kfaas.ko ----------------------------------------------------------
+ * The kernel module keeps per-function accounting (struct kfaas_stats, per
+ * CPU) and token-bucket budgets, offers kfuncs to the BPF programs
+ * (bpf/kfaas_kfuncs.h) and a control device /dev/kfaas.  docs/module.md
+ * describes the semantics.
+ */
+
+/* Function ids the module accepts: 1 .. KFAAS_MOD_MAX_FUNCS - 1. */
+#define KFAAS_MOD_MAX_FUNCS	65536
+#define KFAAS_MOD_NAME		"kfaas"		/* module, BTF and device */
+/* Version of the ioctl structures below; bump on any change. */
+#define KFAAS_IOC_ABI_VERSION	1
+
+/* What a charged invocation ended with (kfaas_kf_charge's outcome). */
+enum kfaas_outcome {
+	KFAAS_OUTCOME_REPLY = 0,	/* answered */
+	KFAAS_OUTCOME_PASS  = 1,	/* passed to the next tier */
+	KFAAS_OUTCOME_DROP  = 2,	/* dropped on the function's request */
+	KFAAS_OUTCOME_ERROR = 3,	/* the function failed */
+	KFAAS_OUTCOME_MAX,
+};
+
+/* kfaas_kf_admit()'s answers (negative: errno, e.g. -ENOENT unknown id). */
+#define KFAAS_ADMIT	0	/* run the function */
+#define KFAAS_THROTTLE	1	/* over budget: counted throttled, not run */
+
+/*
+ * A function's budget: three token buckets.  A rate of 0 means unlimited.
+ * A burst of 0 means one second's worth of the rate.
+ *   rps             invocations per second; each admission takes one token
+ *   cpu_ns_per_sec  function CPU time; charged after the run (may go into
+ *                   debt), an admission needs a non-empty bucket
+ *   bytes_per_sec   request bytes (taken at admission, which needs them
+ *                   all) plus reply bytes (charged after the run)
+ * Also the value of the pinned map kfaas_budgets (kept across reloads).
+ */
+struct kfaas_limits {
+	__u64	rps;
+	__u64	rps_burst;		/* invocations */
+	__u64	cpu_ns_per_sec;
+	__u64	cpu_burst_ns;		/* ns */
+	__u64	bytes_per_sec;
+	__u64	bytes_burst;		/* bytes */
+};
+
+/*
+ * Every ioctl argument starts with its own size (set it to sizeof the
+ * structure: the module refuses any other value with -EINVAL) and has
+ * reserved fields that must be zero.
+ */
+
+/* KFAAS_IOC_VERSION: what the module speaks. */
+struct kfaas_ioc_version {
+	__u32	size;
+	__u32	abi_version;		/* out: KFAAS_IOC_ABI_VERSION */
+	__u32	max_funcs;		/* out: KFAAS_MOD_MAX_FUNCS */
+	__u32	nr_funcs;		/* out: registered functions */
+	__u64	reserved[2];		/* out: zero */
+};
+
+/* KFAAS_IOC_FN_REGISTER, _FN_UNREGISTER, _FN_SET_LIMITS, _FN_GET. */
+struct kfaas_ioc_fn {
+	__u32	size;
+	__u32	id;			/* 1 .. KFAAS_MOD_MAX_FUNCS - 1 */
+	__u32	flags;			/* zero */
+	__u32	reserved;		/* zero */
+	struct kfaas_limits limits;	/* in (register, set), out (get) */
+};
+
+/* KFAAS_IOC_STATS_GET: one function's counters, summed over CPUs. */
+struct kfaas_ioc_stats {
+	__u32	size;
+	__u32	id;
+	__u64	reserved;		/* zero */
+	struct kfaas_stats stats;	/* out */
+};
+
+/* One entry of a batch read. */
+struct kfaas_stats_entry {
+	__u32	id;
+	__u32	reserved;		/* zero */
+	struct kfaas_stats stats;
+};
+
+/*
+ * KFAAS_IOC_STATS_BATCH: the counters of the registered functions with
+ * id >= start_id, in id order, at most max_entries of them, into the user
+ * array at entries.  next_id is where to continue (0: no more).
+ */
+struct kfaas_ioc_stats_batch {
+	__u32	size;
+	__u32	start_id;		/* in */
+	__u32	max_entries;		/* in: capacity of entries */
+	__u32	count;			/* out: entries filled */
+	__u32	next_id;		/* out */
+	__u32	reserved;		/* zero */
+	__u64	entries;		/* in: struct kfaas_stats_entry * */
+};
+
+/*
+ * KFAAS_IOC_CHARGE: add usage measured outside BPF (the microVM tier of
+ * kfaasd) to a function's counters; the CPU time and bytes also drain its
+ * budget.
+ */
+struct kfaas_ioc_charge {
+	__u32	size;
+	__u32	id;
+	__u64	reserved;		/* zero */
+	struct kfaas_stats delta;
+};
+
+/* KFAAS_IOC_RESET: zero the counters of one function, or all (id 0). */
+struct kfaas_ioc_reset {
+	__u32	size;
+	__u32	id;
+	__u64	reserved;		/* zero */
+};
+
+#ifndef __bpf__
+#ifdef __KERNEL__
+#include <linux/ioctl.h>
+#else
+#include <sys/ioctl.h>
+#endif
+#define KFAAS_IOC_MAGIC		0xfa
+#define KFAAS_IOC_VERSION	_IOWR(KFAAS_IOC_MAGIC, 1, struct kfaas_ioc_version)
+#define KFAAS_IOC_FN_REGISTER	_IOWR(KFAAS_IOC_MAGIC, 2, struct kfaas_ioc_fn)
+#define KFAAS_IOC_FN_UNREGISTER	_IOWR(KFAAS_IOC_MAGIC, 3, struct kfaas_ioc_fn)
+#define KFAAS_IOC_FN_SET_LIMITS	_IOWR(KFAAS_IOC_MAGIC, 4, struct kfaas_ioc_fn)
+#define KFAAS_IOC_FN_GET	_IOWR(KFAAS_IOC_MAGIC, 5, struct kfaas_ioc_fn)
+#define KFAAS_IOC_STATS_GET	_IOWR(KFAAS_IOC_MAGIC, 6, struct kfaas_ioc_stats)
+#define KFAAS_IOC_STATS_BATCH	_IOWR(KFAAS_IOC_MAGIC, 7, struct kfaas_ioc_stats_batch)
+#define KFAAS_IOC_CHARGE	_IOWR(KFAAS_IOC_MAGIC, 8, struct kfaas_ioc_charge)
+#define KFAAS_IOC_RESET		_IOWR(KFAAS_IOC_MAGIC, 9, struct kfaas_ioc_reset)
+#endif /* !__bpf__ */
+
 #endif /* KFAAS_ABI_H */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kfaas.ko internals: the function table, budgets, kfuncs, the control
+ * device and the /proc view.  The ABI is include/kfaas/abi.h.
+ */
+#ifndef KFAAS_KMOD_H
+#define KFAAS_KMOD_H
+
+#include <linux/atomic.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <kfaas/abi.h>
+
+/*
+ * One token bucket as a "theoretical arrival time" (GCRA): tat is the
+ * time at which the bucket is full again.  An amount costs amount * mult
+ * >> 32 ns of bucket time; tau is the burst in ns.  Lock-free: one
+ * cmpxchg per bucket an admission consumes.
+ */
+struct kfaas_bucket {
+	atomic64_t	tat;
+	u64		mult;	/* ns per unit, 32.32 fixed point; 0: unlimited */
+	u64		tau;	/* burst, ns */
+};
+
+/* A function's budget: replaced as a whole (RCU) when limits change. */
+struct kfaas_budget {
+	struct kfaas_limits	limits;
+	struct kfaas_bucket	rps;
+	struct kfaas_bucket	cpu;
+	struct kfaas_bucket	bytes;
+	struct rcu_head		rcu;
+};
+
+struct kfaas_fn {
+	u32				id;
+	struct kfaas_stats __percpu	*stats;
+	struct kfaas_budget __rcu	*budget;	/* NULL: unlimited */
+	struct rcu_head			rcu;
+};
+
+/* BPF programs run under rcu_read_lock(), or with BH or preemption off. */
+#define kfaas_rcu_deref(p)						\
+	rcu_dereference_check(p, rcu_read_lock_bh_held() ||		\
+				 rcu_read_lock_sched_held())
+
+/* fn.c: the registered functions, by id */
+int kfaas_fns_init(void);
+void kfaas_fns_exit(void);
+struct kfaas_fn *kfaas_fn_lookup(u32 id);	/* in an RCU read section */
+int kfaas_fn_register(u32 id, const struct kfaas_limits *l);
+int kfaas_fn_unregister(u32 id);
+int kfaas_fn_set_limits(u32 id, const struct kfaas_limits *l);
+int kfaas_fn_get_limits(u32 id, struct kfaas_limits *l);
+int kfaas_fn_read(u32 id, struct kfaas_stats *s);
+int kfaas_fn_reset(u32 id);
+int kfaas_fn_charge(u32 id, const struct kfaas_stats *d);
+u32 kfaas_fn_count(void);
+u32 kfaas_fn_next(u32 start);
+void kfaas_stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out);
+
+/* budget.c: token buckets */
+int kfaas_limits_check(const struct kfaas_limits *l);
+struct kfaas_budget *kfaas_budget_new(const struct kfaas_limits *l);
+bool kfaas_budget_admit(struct kfaas_budget *b, u64 now, u64 bytes);
+void kfaas_budget_charge(struct kfaas_budget *b, u64 now, u64 cpu_ns,
+			 u64 bytes);
+
+/* kfunc.c */
+int kfaas_kfuncs_init(void);
+
+/* dev.c: /dev/kfaas */
+int kfaas_dev_init(void);
+void kfaas_dev_exit(void);
+
+/* proc.c: /proc/kfaas */
+int kfaas_proc_init(void);
+void kfaas_proc_exit(void);
+
+#endif /* KFAAS_KMOD_H */

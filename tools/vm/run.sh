@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run a script of the tree inside a QEMU guest and return its output and
+# exit status:
+#   tools/vm/run.sh SCRIPT [ARG]
+# SCRIPT (relative to the tree) runs as root in the guest with the tree
+# mounted read-only over 9p at the same path as here.  Its output (KTAP)
+# is printed on stdout; the exit status is the script's.  The run fails
+# (exit 3) when the guest's kernel log has a WARNING, BUG, KASAN, lockdep
+# or kmemleak report, and (exit 2) when the guest does not finish within
+# VM_TIMEOUT seconds twice (one retry: TCG guests hang once in a while).
+#
+# Environment:
+#   B            build directory (default build/)
+#   KVER         guest kernel release (default: the newest Debian headers)
+#   KERNEL       guest kernel image (default /boot/vmlinuz-$KVER)
+#   KMODS        1: insmod virtio/9p modules of KVER (default 1 for
+#                /boot kernels, 0 otherwise: built-in, like the debug one)
+#   VM_APPEND    extra kernel command line words
+#   VM_ACPI      on or off (default: on for /boot kernels, else off)
+#   VM_MEM, VM_SMP, VM_TIMEOUT (MiB, vCPUs, seconds; 1024, 2, 300)
+#   VM_ACCEL     kvm or tcg (default: tools/vm/accel.sh decides, cached)
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+B=${B:-$top/build}
+mkdir -p "$B/vm"
+B=$(cd "$B" && pwd)
+script=${1:?usage: tools/vm/run.sh SCRIPT [ARG]}
+arg=${2:-}
+die() { echo "vm: $*" >&2; exit 2; }
+
+if [ -z "${KVER:-}" ]; then
+	KVER=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+		sed 's|.*/linux-headers-||' | sort -V | tail -1)
+fi
+KERNEL=${KERNEL:-/boot/vmlinuz-$KVER}
+[ -r "$KERNEL" ] || die "no guest kernel $KERNEL: install linux-image-amd64 (tools/deps.sh) or set KERNEL"
+# a distribution kernel has virtio/9p as modules and boots fine with
+# ACPI; the debug kernel has them built in and wants acpi=off (README)
+case "$KERNEL" in
+/boot/*) KMODS=${KMODS:-1}; VM_ACPI=${VM_ACPI:-on} ;;
+*)	 KMODS=${KMODS:-0}; VM_ACPI=${VM_ACPI:-off} ;;
+esac
+command -v qemu-system-x86_64 >/dev/null || die "needs qemu-system-x86 (tools/deps.sh)"
+
+# the initramfs: rebuilt when its inputs change
+bins=""
+for t in "$B/kfaas" "$B"/kmod-guest/*; do
+	[ -x "$t" ] && [ -f "$t" ] && bins="$bins $t"
+done
+command -v bpftool >/dev/null && bins="$bins $(readlink -f "$(command -v bpftool)")"
+modkver=none
+[ "$KMODS" = 1 ] && modkver=$KVER
+initrd=$B/vm/initramfs-$modkver.cpio
+key=$(ls -l --time-style=+%s "$here/init" "$here/initramfs.sh" $bins 2>/dev/null | md5sum)
+if [ ! -f "$initrd" ] || [ "$(cat "$initrd.key" 2>/dev/null)" != "$key" ]; then
+	"$here/initramfs.sh" "$initrd" "$modkver" $bins || die "cannot build the initramfs"
+	echo "$key" >"$initrd.key"
+fi
+
+accel=${VM_ACCEL:-$("$here/accel.sh" "$KERNEL" "$initrd")}
+case "$accel" in
+kvm) accel_args="-accel kvm -cpu host" ;;
+*)   accel_args="-accel tcg -cpu max" ;;
+esac
+
+acpi=""
+[ "$VM_ACPI" = off ] && acpi=acpi=off
+append="console=ttyS0 quiet panic=-1 $acpi kfaas_root=$top kfaas_cmd=$script ${arg:+kfaas_arg=$arg} ${VM_APPEND:-}"
+timeout=${VM_TIMEOUT:-300}
+outf=$B/vm/guest.out
+logf=$B/vm/console.log
+
+boot() {
+	rm -f "$outf"
+	# shellcheck disable=SC2086
+	timeout --foreground -k 5 "$timeout" qemu-system-x86_64 $accel_args \
+		-m "${VM_MEM:-1024}" -smp "${VM_SMP:-2}" -nodefaults \
+		-no-user-config -display none -no-reboot -serial "file:$logf" \
+		-kernel "$KERNEL" -initrd "$initrd" -append "$append" \
+		-virtfs "local,path=$top,mount_tag=host,security_model=none,readonly=on" \
+		-device virtio-serial-pci -chardev "file,id=kout,path=$outf" \
+		-device virtconsole,chardev=kout </dev/null
+	grep -q '^KFAAS-DMESG-END' "$outf" 2>/dev/null
+}
+
+if ! boot; then
+	echo "# vm: guest did not finish within ${timeout}s ($accel); retrying once" >&2
+	cp "$logf" "$logf.1" 2>/dev/null
+	boot || { tail -20 "$logf" >&2; die "guest did not finish twice; console log: $logf"; }
+fi
+
+# the script's output, its status, the kernel log
+sed -n '/^KFAAS-GUEST-BEGIN/,/^KFAAS-GUEST-EXIT/p' "$outf" | sed '1d;$d' | tr -d '\r'
+rc=$(sed -n 's/^KFAAS-GUEST-EXIT \([0-9]*\).*/\1/p' "$outf")
+sed -n '/^KFAAS-DMESG-BEGIN/,/^KFAAS-DMESG-END/p' "$outf" | sed '1d;$d' >"$B/vm/dmesg.log"
+bad=$(grep -E 'WARNING:|BUG:|KASAN|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|unreferenced object|kmemleak: .*(leak|new suspected)|Oops|Kernel panic|general protection fault|UBSAN' "$B/vm/dmesg.log" "$logf" | head -20)
+if [ -n "$bad" ]; then
+	echo "# vm: the guest kernel reported problems:"
+	echo "$bad" | sed 's/^/#   /'
+	exit 3
+fi
+exit "${rc:-2}"
