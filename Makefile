@@ -44,6 +44,7 @@ USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializer
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
 		   -Iinclude -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
 		   -DKFAAS_BPF_DIR_DEFAULT='"$(BPF_DIR)"' \
+		   -DKFAAS_KO_DIR_DEFAULT='"$(B)/kmod"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 USER_LIBS	:= $(PKG_LIBS) -lelf -lz $(EXTRA_LDFLAGS)
 

@@ -5,7 +5,10 @@
  * Parses the frame down to UDP, looks the trigger up in the route table
  * (exact destination address first when such routes exist, then the
  * wildcard route for the port) and tail-calls the XDP-tier function that
- * serves it.  Every frame it does not answer is passed up the stack
+ * serves it.  With kfaas.ko loaded, the function's budget is asked first:
+ * an invocation over budget is not run (the module counts it throttled)
+ * and the route's policy decides: pass it up the stack (to the next tier)
+ * or drop it.  Every frame it does not answer is passed up the stack
  * unchanged: no route, a route to another tier (the socket tier and kfaasd
  * take it from there), or anything malformed.
  */
@@ -14,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include "kfaas_maps.h"
 #include "kfaas_parse.h"
+#include "kfaas_kfuncs.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -89,6 +93,10 @@ int kfaas_dispatch(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	fn = r->fn_id;
+
+	if (kfaas_have_module &&
+	    kfaas_kf_admit(fn, pkt.payload_len) == KFAAS_THROTTLE)
+		return r->policy == KFAAS_POLICY_PASS ? XDP_PASS : XDP_DROP;
 
 	sc = bpf_map_lookup_elem(&kfaas_scratch, &zero);
 	if (!sc)

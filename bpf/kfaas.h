@@ -28,6 +28,7 @@
 #include "kfaas_maps.h"
 #include "kfaas_parse.h"
 #include "kfaas_csum.h"
+#include "kfaas_kfuncs.h"
 
 /* Largest IP packet a reply may grow to (the interface MTU). */
 #ifndef KFAAS_REPLY_MTU
@@ -191,10 +192,20 @@ static __always_inline int kfaas_reply_reserve(struct kfaas_req *req, __u32 len)
 
 /* ---- everything below is the SDK's own machinery ---- */
 
-static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats *d)
+/*
+ * End-of-invocation accounting: in kfaas.ko when it is there (it also
+ * drains the budget), else in the per-CPU map kfaas_stats.
+ */
+static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats *d,
+					   __u32 outcome)
 {
-	struct kfaas_stats *s = bpf_map_lookup_elem(&kfaas_stats, &fn_id);
+	struct kfaas_stats *s;
 
+	if (kfaas_have_module &&
+	    kfaas_kf_charge(fn_id, d->cpu_ns, (__u32)d->bytes_in,
+			    (__u32)d->bytes_out, outcome) == 0)
+		return;
+	s = bpf_map_lookup_elem(&kfaas_stats, &fn_id);
 	if (!s)
 		return;
 	s->invocations += d->invocations;
@@ -354,6 +365,7 @@ static __always_inline int kfaas__begin(struct xdp_md *ctx, struct kfaas_req *re
 static __always_inline int kfaas__end(struct kfaas_req *req, int rc)
 {
 	struct kfaas_stats d = { .invocations = 1 };
+	__u32 outcome = KFAAS_OUTCOME_REPLY;
 	int verdict;
 
 	d.bytes_in = req->payload_len;
@@ -364,20 +376,24 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc)
 		} else {
 			verdict = XDP_DROP;
 			d.errors = 1;
+			outcome = KFAAS_OUTCOME_ERROR;
 		}
 	} else if (rc == KFAAS_PASS) {
 		verdict = XDP_PASS;
 		d.passed = 1;
+		outcome = KFAAS_OUTCOME_PASS;
 	} else if (rc == KFAAS_DROP) {
 		verdict = XDP_DROP;
 		d.drops = 1;
+		outcome = KFAAS_OUTCOME_DROP;
 	} else {
 		verdict = XDP_DROP;
 		d.errors = 1;
+		outcome = KFAAS_OUTCOME_ERROR;
 	}
 	if (req->timed)
 		d.cpu_ns = (bpf_ktime_get_ns() - req->t0) << req->time_shift;
-	kfaas__account(req->fn_id, &d);
+	kfaas__account(req->fn_id, &d, outcome);
 	return verdict;
 }
 

@@ -48,6 +48,19 @@ struct {
 	__type(value, struct kfaas_stats);
 } kfaas_stats SEC(".maps");
 
+/*
+ * Budgets set with 'kfaas budget set' (fn id -> struct kfaas_limits): no
+ * program reads it; it keeps the budgets in the pinned state so that
+ * 'kfaas module load' can give them back to kfaas.ko after a reload.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KFAAS_MAX_FUNCS);
+	__type(key, __u32);
+	__type(value, struct kfaas_limits);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} kfaas_budgets SEC(".maps");
+
 /* Dispatcher-wide counters, per CPU, indexed by enum kfaas_dstat. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

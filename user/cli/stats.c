@@ -35,9 +35,11 @@ json_object *stats_json(const struct kfaas_stats *s)
 
 static int show_once(const char *name)
 {
+	struct kfaas_stats *all = NULL;
 	struct kfaas_fn_info *arr;
 	struct kfaas_state st;
 	json_object *a = NULL;
+	__u32 *ids = NULL;
 	size_t n, i;
 	int rc, shown = 0;
 
@@ -48,6 +50,22 @@ static int show_once(const char *name)
 		kfaas_state_close(&st);
 		return p_lib_err();
 	}
+	/* every function at once: one batch read from kfaas.ko */
+	ids = calloc(n + 1, sizeof(*ids));
+	all = calloc(n + 1, sizeof(*all));
+	for (i = 0; ids && i < n; i++)
+		ids[i] = arr[i].id;
+	if (!ids || !all)
+		rc = p_err("out of memory");
+	else if (kfaas_stats_read_list(&st, ids, n, all))
+		rc = p_lib_err();
+	free(ids);
+	if (rc) {
+		free(all);
+		free(arr);
+		kfaas_state_close(&st);
+		return rc;
+	}
 	if (json_output)
 		a = json_object_new_array();
 	else
@@ -56,14 +74,10 @@ static int show_once(const char *name)
 		       "DROPS", "ERRORS", "BYTES_IN", "BYTES_OUT", "CPU_NS",
 		       "NS/INV");
 	for (i = 0; i < n; i++) {
-		struct kfaas_stats s;
+		struct kfaas_stats s = all[i];
 
 		if (name && strcmp(arr[i].name, name))
 			continue;
-		if (kfaas_stats_read(&st, arr[i].id, &s)) {
-			rc = p_lib_err();
-			break;
-		}
 		shown++;
 		if (json_output) {
 			json_object *o = stats_json(&s);
@@ -91,6 +105,7 @@ static int show_once(const char *name)
 	}
 	kfaas_state_close(&st);
 	free(arr);
+	free(all);
 	if (!rc && name && !shown) {
 		json_object_put(a);
 		return p_err("no function '%s': 'kfaas fn list' shows the loaded "

@@ -165,6 +165,11 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	}
 	kfaas_obj_close(&l);
 	set_busy(st, 0);
+	rc = kfaas__module_fn_add(st, id, true);
+	if (rc)	/* loaded and counted in the maps; say why not in kfaas.ko */
+		return kfaas_err(rc, "function '%s' is loaded (id %u) but kfaas.ko "
+				 "does not account it: %s", name, id,
+				 kfaas_errmsg());
 	if (out)
 		*out = info;
 	return 0;
@@ -303,6 +308,8 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 		bpf_map_delete_elem(pfd, &info.id);
 	kfaas__rmtree(dir);
 	kfaas_stats_reset(st, info.id);
+	bpf_map_delete_elem(st->budgets_fd, &info.id);
+	kfaas__module_fn_del(st, info.id);
 	return set_busy(st, 0);
 }
 
@@ -323,5 +330,5 @@ int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info)
 	info->load_time = (__u64)time(NULL);
 	if (bpf_map_update_elem(st->funcs_fd, &info->id, info, BPF_NOEXIST))
 		return kfaas__errno_msg(-errno, "cannot register the function");
-	return 0;
+	return kfaas__module_fn_add(st, info->id, true);
 }

@@ -20,4 +20,11 @@ int kfaas__rmtree(const char *path);
 /* Prog info of a program fd (id, tag, name). */
 int kfaas__prog_info(int fd, __u32 *id, __u8 tag[8]);
 
+/*
+ * Tell kfaas.ko (when loaded) about function id: register it with its
+ * budget; fresh: a new function, so stale counters of the id are zeroed.
+ */
+int kfaas__module_fn_add(struct kfaas_state *st, __u32 id, bool fresh);
+void kfaas__module_fn_del(struct kfaas_state *st, __u32 id);
+
 #endif

@@ -41,7 +41,9 @@ struct kfaas_state {
 	int	dstats_fd;
 	int	scratch_fd;
 	int	config_fd;
+	int	budgets_fd;
 	int	disp_fd;	/* the dispatcher program */
+	int	mod_fd;		/* /dev/kfaas, opened on first use, or -1 */
 	int	ncpus;		/* possible CPUs (per-CPU map width) */
 	bool	locked;
 };
@@ -128,6 +130,74 @@ int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX]);
 const char *kfaas_dstat_name(unsigned int idx);
 int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg);
 int kfaas_config_set(struct kfaas_state *st, const struct kfaas_config *cfg);
+
+/* Counters of n functions at once (map + kfaas.ko batch read). */
+int kfaas_stats_read_list(struct kfaas_state *st, const __u32 *ids, size_t n,
+			  struct kfaas_stats *out);
+
+/* ---- kfaas.ko client (module.c) ---- */
+#define KFAAS_MOD_DEV		"/dev/kfaas"
+#define KFAAS_MOD_BTF		"/sys/kernel/btf/kfaas"
+#define KFAAS_MOD_SYSFS		"/sys/module/kfaas"
+/* Path of kfaas.ko for 'kfaas module load' (else modprobe, else the build). */
+#define KFAAS_KO_ENV		"KFAAS_KO"
+/* Is kfaas.ko loaded with its kfuncs (its BTF exists)? */
+bool kfaas_module_present(void);
+/* The .rodata flag the loader gives programs: kfaas_module_present(),
+ * unless forced (0/1) while the module is being loaded or unloaded. */
+__u32 kfaas_module_flag(void);
+void kfaas_module_force_flag(int flag);	/* -1: back to automatic */
+/* Open /dev/kfaas (creating the node from sysfs if needed): fd or -errno. */
+int kfaas_mod_open(void);
+/* One ioctl: 0 or -errno (message set). */
+int kfaas_mod_ioctl(int fd, unsigned long cmd, void *arg, const char *what);
+int kfaas_mod_version(int fd, struct kfaas_ioc_version *v);
+int kfaas_mod_fn_register(int fd, __u32 id, const struct kfaas_limits *l);
+int kfaas_mod_fn_unregister(int fd, __u32 id);
+int kfaas_mod_fn_set_limits(int fd, __u32 id, const struct kfaas_limits *l);
+int kfaas_mod_fn_get(int fd, __u32 id, struct kfaas_limits *l);
+int kfaas_mod_stats(int fd, __u32 id, struct kfaas_stats *s);
+/* Every registered function's counters; free(*out). */
+int kfaas_mod_stats_all(int fd, struct kfaas_stats_entry **out, size_t *n);
+int kfaas_mod_charge(int fd, __u32 id, const struct kfaas_stats *d);
+int kfaas_mod_reset(int fd, __u32 id);
+/* The state's device fd (opened once), or -ENOENT without the module. */
+int kfaas_state_mod_fd(struct kfaas_state *st);
+
+struct kfaas_module_status {
+	bool	loaded;		/* /sys/module/kfaas */
+	bool	btf;		/* its kfuncs exist */
+	bool	device;		/* /dev/kfaas answers */
+	int	refcnt;		/* programs (and others) holding it, or -1 */
+	struct kfaas_ioc_version version;
+	char	srcversion[64];
+};
+int kfaas_module_status(struct kfaas_module_status *s);
+/*
+ * Load kfaas.ko (ko: a path, or NULL for $KFAAS_KO, modprobe, the build),
+ * then, if root holds kfaas state, register every function with its budget
+ * and reload the dispatcher and every eBPF function so they use the kfuncs.
+ */
+int kfaas_module_load(const char *ko, const char *root);
+/* The reverse: programs back to map accounting, counters folded into the
+ * maps, rmmod.  Refused (-EBUSY) while other programs use the kfuncs. */
+int kfaas_module_unload(const char *root);
+/* Register every function of the state with the module (with budgets). */
+int kfaas_module_sync(struct kfaas_state *st);
+/* Reload the dispatcher and every eBPF function with kfaas_module_flag()
+ * (atomic swaps: links updated, prog-array slots replaced). */
+int kfaas_state_reload(struct kfaas_state *st);
+/* The dispatcher alone (state.c). */
+int kfaas_dispatcher_reload(struct kfaas_state *st);
+
+/* ---- budgets (budget.c) ---- */
+/* Fill l from its rates and bursts; checks them; message on error. */
+int kfaas_limits_check(const struct kfaas_limits *l);
+/* Remember fn's budget in the state and give it to kfaas.ko if loaded. */
+int kfaas_budget_set(struct kfaas_state *st, __u32 id, const struct kfaas_limits *l);
+/* fn's budget (all zero: unlimited). */
+int kfaas_budget_get(struct kfaas_state *st, __u32 id, struct kfaas_limits *l);
+int kfaas_budget_clear(struct kfaas_state *st, __u32 id);
 
 /* ---- interfaces (netif.c) ---- */
 enum kfaas_xdp_mode { KFAAS_XDP_NATIVE, KFAAS_XDP_GENERIC };

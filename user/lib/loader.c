@@ -4,7 +4,8 @@
  * one function program per object; maps named kfaas_* are the shared ones
  * and reuse the pins under the pin root; every other map belongs to the
  * function and is pinned under PINROOT/fn/NAME/ (reused by "fn replace",
- * filled by userspace); .rodata's kfaas_fn_id is set to the function id.
+ * filled by userspace); .rodata's kfaas_fn_id is set to the function id
+ * and kfaas_have_module to whether kfaas.ko's kfuncs are there.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -237,6 +238,13 @@ int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
 	if (rc) {
 		rc = kfaas_err(rc, "%s: no kfaas_fn_id in .rodata: build the "
 			       "function with the kfaas SDK (bpf/kfaas.h)", path);
+		goto out;
+	}
+	/* objects built before kfaas.ko existed have no flag: fine */
+	rc = rodata_set(out->obj, "kfaas_have_module", kfaas_module_flag());
+	if (rc && rc != -ENOENT) {
+		rc = kfaas_err(rc, "%s: kfaas_have_module in .rodata is not a "
+			       "__u32: rebuild it with this kfaas SDK", path);
 		goto out;
 	}
 	rc = bpf_object__load(out->obj);

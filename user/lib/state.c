@@ -5,7 +5,7 @@
  *   PINROOT/            bpffs directory, mode 0700, flock()ed by writers
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
- *     routes funcs progs stats dstats scratch config
+ *     routes funcs progs stats budgets dstats scratch config
  *                       the shared maps of bpf/kfaas_maps.h
  *     fn/NAME/prog      each eBPF function's program
  *     fn/NAME/MAP       each eBPF function's private maps
@@ -116,19 +116,21 @@ static int check_root(const char *root, bool create)
 	return kfaas__errno_msg(rc, parent);
 }
 
-/* Load the dispatcher and create (or reuse) the shared maps; pin them. */
-static int state_create(struct kfaas_state *st)
+/*
+ * Open and load the dispatcher with its shared maps pointed at the pins
+ * (created there when missing) and the module flag set (kfaas_kfuncs.h).
+ */
+static int dispatcher_load(struct kfaas_state *st, struct dispatcher_bpf **out)
 {
-	struct kfaas_config cfg = { .abi_version = KFAAS_ABI_VERSION }, cur;
 	struct dispatcher_bpf *skel;
 	struct bpf_map *map;
 	char path[320];
-	__u32 zero = 0;
-	int rc, cfd;
+	int rc;
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	char *log = calloc(1, KFAAS_VLOG_SIZE);
 
+	*out = NULL;
 	if (!log)
 		return kfaas_err(-ENOMEM, "out of memory");
 	oo.kernel_log_buf = log;
@@ -150,6 +152,7 @@ static int state_create(struct kfaas_state *st)
 		if (rc)
 			goto out;
 	}
+	skel->rodata->kfaas_have_module = kfaas_module_flag();
 	rc = dispatcher_bpf__load(skel);
 	if (rc) {
 		kfaas__set_verifier_log(log);
@@ -160,6 +163,26 @@ static int state_create(struct kfaas_state *st)
 			rc = kfaas__errno_msg(rc, "cannot load the dispatcher");
 		goto out;
 	}
+	*out = skel;
+out:
+	if (rc)
+		dispatcher_bpf__destroy(skel);
+	free(log);
+	return rc;
+}
+
+/* Load the dispatcher and create (or reuse) the shared maps; pin them. */
+static int state_create(struct kfaas_state *st)
+{
+	struct kfaas_config cfg = { .abi_version = KFAAS_ABI_VERSION }, cur;
+	struct dispatcher_bpf *skel;
+	char path[320];
+	__u32 zero = 0;
+	int rc, cfd;
+
+	rc = dispatcher_load(st, &skel);
+	if (rc)
+		return rc;
 	/* the config array entry always exists: stamp it on first creation */
 	cfd = bpf_map__fd(skel->maps.kfaas_config);
 	if (bpf_map_lookup_elem(cfd, &zero, &cur) == 0 && cur.abi_version == 0 &&
@@ -175,7 +198,75 @@ static int state_create(struct kfaas_state *st)
 		rc = kfaas__errno_msg(rc, "cannot pin the dispatcher");
 out:
 	dispatcher_bpf__destroy(skel);
-	free(log);
+	return rc;
+}
+
+/* Point every pinned XDP link at the new dispatcher. */
+static int links_update(struct kfaas_state *st, int prog_fd)
+{
+	char dir[320], pin[600];
+	struct dirent *de;
+	int rc = 0, fd;
+	DIR *d;
+
+	rc = kfaas__path(dir, sizeof(dir), "%s/net", st->root);
+	if (rc)
+		return rc;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(pin, sizeof(pin), "%s/%s", dir, de->d_name);
+		fd = bpf_obj_get(pin);
+		if (fd < 0)
+			continue;
+		/* a link whose interface went away cannot be updated */
+		if (bpf_link_update(fd, prog_fd, NULL) && errno != ENOLINK &&
+		    !rc)
+			rc = kfaas__errno_msg(-errno, "cannot switch an interface "
+					      "to the new dispatcher");
+		close(fd);
+	}
+	closedir(d);
+	return rc;
+}
+
+int kfaas_dispatcher_reload(struct kfaas_state *st)
+{
+	struct dispatcher_bpf *skel;
+	char pin[320], tmp[320];
+	int rc, fd;
+
+	if (!st->locked)
+		return kfaas_err(-EINVAL, "internal: state not locked");
+	rc = kfaas__path(pin, sizeof(pin), "%s/dispatcher", st->root) ?:
+	     kfaas__path(tmp, sizeof(tmp), "%s/dispatcher_new", st->root) ?:
+	     dispatcher_load(st, &skel);
+	if (rc)
+		return rc;
+	fd = bpf_program__fd(skel->progs.kfaas_dispatch);
+	rc = links_update(st, fd);
+	if (rc)
+		goto out;
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp)) {
+		rc = kfaas__errno_msg(-errno, tmp);
+		goto out;
+	}
+	if (rename(tmp, pin)) {
+		rc = kfaas__errno_msg(-errno, pin);
+		unlink(tmp);
+		goto out;
+	}
+	fd = dup(fd);
+	if (fd >= 0) {
+		close(st->disp_fd);
+		st->disp_fd = fd;
+	}
+out:
+	dispatcher_bpf__destroy(skel);
 	return rc;
 }
 
@@ -203,7 +294,8 @@ void kfaas_state_close(struct kfaas_state *st)
 {
 	int *fds[] = { &st->routes_fd, &st->funcs_fd, &st->progs_fd,
 		       &st->stats_fd, &st->dstats_fd, &st->scratch_fd,
-		       &st->config_fd, &st->disp_fd, &st->dir_fd };
+		       &st->config_fd, &st->budgets_fd, &st->disp_fd,
+		       &st->mod_fd, &st->dir_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -223,7 +315,7 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	memset(st, 0, sizeof(*st));
 	st->dir_fd = st->routes_fd = st->funcs_fd = st->progs_fd = -1;
 	st->stats_fd = st->dstats_fd = st->scratch_fd = st->config_fd = -1;
-	st->disp_fd = -1;
+	st->disp_fd = st->budgets_fd = st->mod_fd = -1;
 	if (strlen(root) >= sizeof(st->root))
 		return kfaas_err(-ENAMETOOLONG, "pin root path too long: %s", root);
 	snprintf(st->root, sizeof(st->root), "%s", root);
@@ -265,6 +357,7 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
 	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
 	    (rc = obj_get(st, "config", &st->config_fd)) ||
+	    (rc = obj_get(st, "budgets", &st->budgets_fd)) ||
 	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
 		goto err;
 	st->ncpus = libbpf_num_possible_cpus();

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Reading the per-CPU accounting maps and the global config. */
+/*
+ * Reading the accounting: the per-CPU map kfaas_stats (programs loaded
+ * without kfaas.ko) plus, when the module is loaded, its counters (its
+ * kfuncs and /dev/kfaas charges).  Both are summed: a function counted in
+ * either shows the same columns.  Also the global config.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +12,19 @@
 #include "libkfaas.h"
 #include "internal.h"
 
-int kfaas_stats_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
+static void stats_add(struct kfaas_stats *sum, const struct kfaas_stats *v)
+{
+	sum->invocations += v->invocations;
+	sum->throttled += v->throttled;
+	sum->passed += v->passed;
+	sum->drops += v->drops;
+	sum->errors += v->errors;
+	sum->bytes_in += v->bytes_in;
+	sum->bytes_out += v->bytes_out;
+	sum->cpu_ns += v->cpu_ns;
+}
+
+static int map_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
 {
 	struct kfaas_stats *v;
 	int i;
@@ -22,17 +39,59 @@ int kfaas_stats_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
 		free(v);
 		return rc;
 	}
-	for (i = 0; i < st->ncpus; i++) {
-		sum->invocations += v[i].invocations;
-		sum->throttled += v[i].throttled;
-		sum->passed += v[i].passed;
-		sum->drops += v[i].drops;
-		sum->errors += v[i].errors;
-		sum->bytes_in += v[i].bytes_in;
-		sum->bytes_out += v[i].bytes_out;
-		sum->cpu_ns += v[i].cpu_ns;
-	}
+	for (i = 0; i < st->ncpus; i++)
+		stats_add(sum, &v[i]);
 	free(v);
+	return 0;
+}
+
+int kfaas_stats_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
+{
+	struct kfaas_stats m;
+	int rc, fd;
+
+	rc = map_read(st, id, sum);
+	if (rc || !kfaas_module_present())
+		return rc;
+	fd = kfaas_state_mod_fd(st);
+	if (fd < 0)
+		return fd;
+	rc = kfaas_mod_stats(fd, id, &m);
+	if (rc == -ENOENT)
+		return 0;	/* not registered with the module */
+	if (!rc)
+		stats_add(sum, &m);
+	return rc;
+}
+
+int kfaas_stats_read_list(struct kfaas_state *st, const __u32 *ids, size_t n,
+			  struct kfaas_stats *out)
+{
+	struct kfaas_stats_entry *e = NULL;
+	size_t ne = 0, i, j = 0;
+	int rc, fd;
+
+	for (i = 0; i < n; i++) {
+		rc = map_read(st, ids[i], &out[i]);
+		if (rc)
+			return rc;
+	}
+	if (!kfaas_module_present())
+		return 0;
+	fd = kfaas_state_mod_fd(st);
+	rc = fd < 0 ? fd : kfaas_mod_stats_all(fd, &e, &ne);
+	if (rc)
+		return rc;
+	/* both sorted by id? ids need not be: match each */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < ne; j++) {
+			if (e[j].id == ids[i]) {
+				stats_add(&out[i], &e[j].stats);
+				break;
+			}
+		}
+	}
+	free(e);
 	return 0;
 }
 
@@ -46,6 +105,13 @@ int kfaas_stats_reset(struct kfaas_state *st, __u32 id)
 	if (bpf_map_update_elem(st->stats_fd, &id, v, BPF_ANY))
 		rc = kfaas__errno_msg(-errno, "cannot reset the counters");
 	free(v);
+	if (!rc && kfaas_module_present()) {
+		int fd = kfaas_state_mod_fd(st);
+
+		rc = fd < 0 ? fd : kfaas_mod_reset(fd, id);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
 	return rc;
 }
 

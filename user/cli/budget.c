@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kfaas budget set NAME [--rps N] [--burst N] [--cpu-ns-per-sec N]
+ *                       [--cpu-burst-ns N] [--bytes-per-sec N]
+ *                       [--bytes-burst N]
+ * kfaas budget show [NAME]
+ * kfaas budget clear NAME
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static const char *obj_name = "budget";
+
+#define RATE_MAX	1000000000000000ULL
+
+static json_object *limits_json(const struct kfaas_limits *l)
+{
+	json_object *o = json_object_new_object();
+
+#define F(x) json_object_object_add(o, #x, json_object_new_int64((int64_t)l->x))
+	F(rps);
+	F(rps_burst);
+	F(cpu_ns_per_sec);
+	F(cpu_burst_ns);
+	F(bytes_per_sec);
+	F(bytes_burst);
+#undef F
+	return o;
+}
+
+static int do_set(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rps",		required_argument, NULL, 'r' },
+		{ "burst",		required_argument, NULL, 'b' },
+		{ "cpu-ns-per-sec",	required_argument, NULL, 'c' },
+		{ "cpu-burst-ns",	required_argument, NULL, 'C' },
+		{ "bytes-per-sec",	required_argument, NULL, 'y' },
+		{ "bytes-burst",	required_argument, NULL, 'Y' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kfaas_limits l = {};
+	struct kfaas_fn_info f;
+	struct kfaas_state st;
+	unsigned long long v;
+	const char *name;
+	int c, rc, any = 0;
+
+	REQ_ARGS(1);
+	name = argv[0];
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		const char *o = optind > 0 ? argv[optind - 1] : "?";
+
+		if (c == '?' || c == ':')
+			return p_err("unknown or incomplete option '%s': see "
+				     "'%s budget help'", o, bin_name);
+		if (parse_u64(o, optarg, RATE_MAX, &v))
+			return -1;
+		any = 1;
+		switch (c) {
+		case 'r': l.rps = v; break;
+		case 'b': l.rps_burst = v; break;
+		case 'c': l.cpu_ns_per_sec = v; break;
+		case 'C': l.cpu_burst_ns = v; break;
+		case 'y': l.bytes_per_sec = v; break;
+		case 'Y': l.bytes_burst = v; break;
+		}
+	}
+	if (optind < argc)
+		return p_err("unexpected argument '%s': see '%s budget help'",
+			     argv[optind], bin_name);
+	if (!any)
+		return p_err("give at least one of --rps, --cpu-ns-per-sec, "
+			     "--bytes-per-sec (0 = unlimited): see '%s budget "
+			     "help'", bin_name);
+	if (kfaas_limits_check(&l))
+		return p_lib_err();
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_fn_find(&st, name, &f) ?: kfaas_budget_set(&st, f.id, &l);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	if (json_output) {
+		json_object *o = limits_json(&l);
+
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "enforced",
+				       json_object_new_boolean(kfaas_module_present()));
+		json_print(o);
+	} else {
+		printf("budget of '%s' set%s\n", name, kfaas_module_present() ? "" :
+		       " (kept; enforced once 'kfaas module load' runs)");
+	}
+	return 0;
+}
+
+static int do_clear(int argc, char **argv)
+{
+	struct kfaas_fn_info f;
+	struct kfaas_state st;
+	int rc;
+
+	REQ_ARGS(1);
+	if (argc > 1)
+		return p_err("unexpected argument '%s': usage: %s budget clear "
+			     "NAME", argv[1], bin_name);
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_fn_find(&st, argv[0], &f) ?: kfaas_budget_clear(&st, f.id);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	if (json_output)
+		json_print_ok();
+	else
+		printf("budget of '%s' cleared: unlimited\n", argv[0]);
+	return 0;
+}
+
+static void print_num(unsigned long long v)
+{
+	if (v)
+		printf(" %14llu", v);
+	else
+		printf(" %14s", "-");
+}
+
+static int do_show(int argc, char **argv)
+{
+	struct kfaas_fn_info *arr;
+	struct kfaas_state st;
+	json_object *a = NULL;
+	const char *name = argc ? argv[0] : NULL;
+	bool enforced = kfaas_module_present();
+	size_t n, i;
+	int rc, shown = 0;
+
+	if (argc > 1)
+		return p_err("unexpected argument '%s': usage: %s budget show "
+			     "[NAME]", argv[1], bin_name);
+	if (state_open(&st, 0))
+		return -1;
+	rc = kfaas_fn_list(&st, &arr, &n);
+	if (rc) {
+		kfaas_state_close(&st);
+		return p_lib_err();
+	}
+	if (json_output)
+		a = json_object_new_array();
+	else
+		printf("%-20s %5s %14s %14s %14s %14s %14s %14s\n", "FUNCTION",
+		       "ID", "RPS", "BURST", "CPU_NS/S", "CPU_BURST_NS",
+		       "BYTES/S", "BYTES_BURST");
+	for (i = 0; i < n; i++) {
+		struct kfaas_limits l;
+
+		if (name && strcmp(arr[i].name, name))
+			continue;
+		rc = kfaas_budget_get(&st, arr[i].id, &l);
+		if (rc) {
+			rc = p_lib_err();
+			break;
+		}
+		shown++;
+		if (json_output) {
+			json_object *o = limits_json(&l);
+
+			json_object_object_add(o, "name",
+					       json_object_new_string(arr[i].name));
+			json_object_object_add(o, "id",
+					       json_object_new_int64(arr[i].id));
+			json_object_object_add(o, "enforced",
+					       json_object_new_boolean(enforced));
+			json_object_array_add(a, o);
+			continue;
+		}
+		printf("%-20s %5u", arr[i].name, arr[i].id);
+		print_num(l.rps);
+		print_num(l.rps ? (l.rps_burst ? l.rps_burst : l.rps) : 0);
+		print_num(l.cpu_ns_per_sec);
+		print_num(l.cpu_ns_per_sec ? (l.cpu_burst_ns ? l.cpu_burst_ns :
+					      l.cpu_ns_per_sec) : 0);
+		print_num(l.bytes_per_sec);
+		print_num(l.bytes_per_sec ? (l.bytes_burst ? l.bytes_burst :
+					     l.bytes_per_sec) : 0);
+		printf("\n");
+	}
+	kfaas_state_close(&st);
+	free(arr);
+	if (!rc && name && !shown) {
+		json_object_put(a);
+		return p_err("no function '%s': 'kfaas fn list' shows the loaded "
+			     "ones", name);
+	}
+	if (rc) {
+		json_object_put(a);
+		return rc;
+	}
+	if (json_output) {
+		if (name) {
+			json_object *one = json_object_get(json_object_array_get_idx(a, 0));
+
+			json_object_put(a);
+			json_print(one);
+		} else {
+			json_print(a);
+		}
+	} else if (!enforced) {
+		printf("(kfaas.ko is not loaded: budgets are kept, not enforced)\n");
+	}
+	return 0;
+}
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_output) {
+		json_print_ok();
+		return 0;
+	}
+	fprintf(stderr,
+		"Usage: %s budget set NAME [--rps N] [--burst N]\n"
+		"                 [--cpu-ns-per-sec N] [--cpu-burst-ns N]\n"
+		"                 [--bytes-per-sec N] [--bytes-burst N]\n"
+		"       %s budget show [NAME]\n"
+		"       %s budget clear NAME\n"
+		"       %s budget help\n"
+		"\n"
+		"Token buckets kfaas.ko enforces per function: invocations/s\n"
+		"(--burst: invocations), CPU ns/s and bytes/s (request + reply).\n"
+		"A rate of 0 is unlimited; a burst left out is one second's\n"
+		"worth.  An invocation over budget is not run: it is counted as\n"
+		"throttled and passed up the stack or dropped per the route's\n"
+		"policy.  Budgets are kept in the pinned state and given back\n"
+		"to the module by 'kfaas module load'.  See docs/module.md.\n",
+		bin_name, bin_name, bin_name, bin_name);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "set",	do_set },
+	{ "show",	do_show },
+	{ "clear",	do_clear },
+	{ "help",	do_help },
+	{ NULL, NULL },
+};
+
+int do_budget(int argc, char **argv)
+{
+	return cmd_select(cmds, argc, argv, do_help);
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Function budgets: remembered in the pinned map kfaas_budgets (so they
+ * survive CLI runs and module reloads) and enforced by kfaas.ko when it is
+ * loaded.  The semantics are in docs/module.md.
+ */
+#include <errno.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "libkfaas.h"
+#include "internal.h"
+
+/* kfaas.ko refuses rates above this (kmod/budget.c). */
+#define KFAAS_RATE_MAX	1000000000000000ULL
+
+int kfaas_limits_check(const struct kfaas_limits *l)
+{
+	if (l->rps > KFAAS_RATE_MAX || l->cpu_ns_per_sec > KFAAS_RATE_MAX ||
+	    l->bytes_per_sec > KFAAS_RATE_MAX)
+		return kfaas_err(-EINVAL, "a rate may be at most %llu per "
+				 "second", KFAAS_RATE_MAX);
+	if (!l->rps && l->rps_burst)
+		return kfaas_err(-EINVAL, "--burst needs --rps: a burst of "
+				 "invocations without a rate means nothing");
+	if (!l->cpu_ns_per_sec && l->cpu_burst_ns)
+		return kfaas_err(-EINVAL, "--cpu-burst-ns needs --cpu-ns-per-sec");
+	if (!l->bytes_per_sec && l->bytes_burst)
+		return kfaas_err(-EINVAL, "--bytes-burst needs --bytes-per-sec");
+	return 0;
+}
+
+static bool unlimited(const struct kfaas_limits *l)
+{
+	return !l->rps && !l->cpu_ns_per_sec && !l->bytes_per_sec;
+}
+
+int kfaas_budget_get(struct kfaas_state *st, __u32 id, struct kfaas_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (bpf_map_lookup_elem(st->budgets_fd, &id, l) && errno != ENOENT)
+		return kfaas__errno_msg(-errno, "cannot read the budgets");
+	return 0;
+}
+
+int kfaas_budget_set(struct kfaas_state *st, __u32 id, const struct kfaas_limits *l)
+{
+	struct kfaas_limits old;
+	bool had;
+	int rc, fd;
+
+	rc = kfaas_limits_check(l);
+	if (rc)
+		return rc;
+	had = bpf_map_lookup_elem(st->budgets_fd, &id, &old) == 0;
+	if (unlimited(l))
+		rc = bpf_map_delete_elem(st->budgets_fd, &id) && errno != ENOENT ?
+		     -errno : 0;
+	else
+		rc = bpf_map_update_elem(st->budgets_fd, &id, l, BPF_ANY) ?
+		     -errno : 0;
+	if (rc)
+		return kfaas__errno_msg(rc, "cannot store the budget");
+	if (!kfaas_module_present())
+		return 0;
+	fd = kfaas_state_mod_fd(st);
+	rc = fd < 0 ? fd : kfaas_mod_fn_set_limits(fd, id, l);
+	if (rc == -ENOENT && fd >= 0)
+		rc = kfaas_mod_fn_register(fd, id, l);
+	if (rc) {
+		/* no state changed: put the old budget back */
+		if (had)
+			bpf_map_update_elem(st->budgets_fd, &id, &old, BPF_ANY);
+		else
+			bpf_map_delete_elem(st->budgets_fd, &id);
+	}
+	return rc;
+}
+
+int kfaas_budget_clear(struct kfaas_state *st, __u32 id)
+{
+	struct kfaas_limits none = {};
+
+	return kfaas_budget_set(st, id, &none);
+}
