@@ -2,7 +2,9 @@
 #
 # kfaas: function-as-a-service on the Linux network path.
 #
-#   make            BPF objects, skeletons, the kfaas CLI, examples, tests
+#   make            BPF objects, skeletons, the kfaas CLI, examples, tests,
+#                   kfaas.ko for KVER (default: Debian's 6.1 headers)
+#   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
 #   make clean
@@ -59,11 +61,26 @@ EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns
 TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 
-.PHONY: all bpf user tests check demo deps clean help
-all: bpf user tests
+# ---- kfaas.ko (kmod/, top-level Kbuild) -------------------------------------
+# Built out of tree in $(B)/kmod/$(KVER)/ with module BTF (kmod/build.sh).
+KVER		?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
+		     sed 's|.*/linux-headers-||' | sort -V | tail -1)
+KMOD_OUT	:= $(B)/kmod/$(KVER)
+KMOD		:= $(KMOD_OUT)/kfaas.ko
+KMOD_SRCS	:= Kbuild $(wildcard kmod/*.c kmod/*.h) include/kfaas/abi.h \
+		   kmod/build.sh kmod/tools.sh kmod/vmlinux-btf.sh
+# Programs the module tests run inside the guest (tests/kmod/guest/).
+KGUEST_C	:= $(wildcard tests/kmod/guest/*.c)
+KGUEST_C	:= $(filter-out %.bpf.c,$(KGUEST_C))
+KGUEST_BINS	:= $(KGUEST_C:tests/kmod/guest/%.c=$(B)/kmod-guest/%)
+KGUEST_BPF	:= $(B)/kmod-guest/kf_test.bpf.o
+KGUEST_SKEL	:= $(B)/kmod-guest/kf_test.skel.h
+
+.PHONY: all bpf user tests check demo deps clean help kmod kmod-guest
+all: bpf user tests kmod kmod-guest
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- rules ------------------------------------------------------------------
 $(B)/vmlinux.h:
@@ -109,6 +126,27 @@ $(B)/tests/%: tests/%.c $(LIB) tests/ktap.h
 	$(CC) $(USER_CFLAGS) -Itests -Ibpf/examples -o $@ $< $(LIB) $(USER_LIBS)
 
 tests: $(TEST_BINS)
+
+kmod: $(KMOD)
+
+$(KMOD): $(KMOD_SRCS)
+	@test -n "$(KVER)" || { echo "kfaas: no kernel headers: install" \
+		"linux-headers-amd64 (tools/deps.sh) or set KVER/KDIR" >&2; exit 1; }
+	KVER=$(KVER) $(if $(KDIR),KDIR=$(KDIR)) KTOOLS=$(B)/kmod/tools \
+		kmod/build.sh $(KMOD_OUT)
+
+$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(KGUEST_SKEL): $(KGUEST_BPF)
+	$(BPFTOOL) gen skeleton $< name kf_test_bpf > $@.tmp && mv $@.tmp $@
+
+$(B)/kmod-guest/%: tests/kmod/guest/%.c $(LIB) $(KGUEST_SKEL) tests/ktap.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Itests -I$(B)/kmod-guest -o $@ $< $(LIB) $(USER_LIBS) -lpthread
+
+kmod-guest: $(KGUEST_BINS) $(KGUEST_BPF)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

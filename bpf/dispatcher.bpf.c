@@ -53,8 +53,8 @@ route_lookup(const struct kfaas_pkt *pkt)
 	return bpf_map_lookup_elem(&kfaas_routes, &key);
 }
 
-SEC("xdp")
-int kfaas_dispatch(struct xdp_md *ctx)
+/* km: the variant that asks kfaas.ko (bpf/kfaas_kfuncs.h) */
+static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 {
 	const struct kfaas_route *r;
 	struct kfaas_scratch *sc;
@@ -94,8 +94,7 @@ int kfaas_dispatch(struct xdp_md *ctx)
 	}
 	fn = r->fn_id;
 
-	if (kfaas_have_module &&
-	    kfaas_kf_admit(fn, pkt.payload_len) == KFAAS_THROTTLE)
+	if (km && kfaas_kf_admit(fn, pkt.payload_len) == KFAAS_THROTTLE)
 		return r->policy == KFAAS_POLICY_PASS ? XDP_PASS : XDP_DROP;
 
 	sc = bpf_map_lookup_elem(&kfaas_scratch, &zero);
@@ -123,4 +122,18 @@ int kfaas_dispatch(struct xdp_md *ctx)
 	if (st)
 		st->errors += 1;
 	return XDP_PASS;
+}
+
+/* Without kfaas.ko: accounting in the maps, no budgets. */
+SEC("xdp")
+int kfaas_dispatch(struct xdp_md *ctx)
+{
+	return dispatch(ctx, 0);
+}
+
+/* With kfaas.ko: budgets enforced before the tail call. */
+SEC("xdp")
+int kfaas_dispatch_km(struct xdp_md *ctx)
+{
+	return dispatch(ctx, 1);
 }

@@ -157,11 +157,14 @@ int kfaas_grow_front(struct xdp_md *ctx, __u32 delta)
 		    bpf_xdp_store_bytes(ctx, i * 64, buf, 64))
 			return -1;
 	}
-	kfaas_barrier_var(tail);
-	if (tail > 0 && tail < 64 &&
-	    (bpf_xdp_load_bytes(ctx, full * 64 + delta, buf, tail) ||
-	     bpf_xdp_store_bytes(ctx, full * 64, buf, tail)))
-		return -1;
+	if (tail > 0 && tail < 64) {
+		/* 1..64 by construction: 6.1's verifier sees a non-zero size */
+		__u32 n = ((tail - 1) & 63) + 1;
+
+		if (bpf_xdp_load_bytes(ctx, full * 64 + delta, buf, n) ||
+		    bpf_xdp_store_bytes(ctx, full * 64, buf, n))
+			return -1;
+	}
 	return 0;
 }
 
@@ -197,11 +200,11 @@ static __always_inline int kfaas_reply_reserve(struct kfaas_req *req, __u32 len)
  * drains the budget), else in the per-CPU map kfaas_stats.
  */
 static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats *d,
-					   __u32 outcome)
+					   __u32 outcome, const int km)
 {
 	struct kfaas_stats *s;
 
-	if (kfaas_have_module &&
+	if (km &&
 	    kfaas_kf_charge(fn_id, d->cpu_ns, (__u32)d->bytes_in,
 			    (__u32)d->bytes_out, outcome) == 0)
 		return;
@@ -361,8 +364,12 @@ static __always_inline int kfaas__begin(struct xdp_md *ctx, struct kfaas_req *re
 	return -1;
 }
 
-/* Act on the body's return value and account the invocation. */
-static __always_inline int kfaas__end(struct kfaas_req *req, int rc)
+/*
+ * Act on the body's return value and account the invocation (km: in
+ * kfaas.ko, see bpf/kfaas_kfuncs.h).
+ */
+static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
+				      const int km)
 {
 	struct kfaas_stats d = { .invocations = 1 };
 	__u32 outcome = KFAAS_OUTCOME_REPLY;
@@ -393,11 +400,15 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc)
 	}
 	if (req->timed)
 		d.cpu_ns = (bpf_ktime_get_ns() - req->t0) << req->time_shift;
-	kfaas__account(req->fn_id, &d, outcome);
+	kfaas__account(req->fn_id, &d, outcome, km);
 	return verdict;
 }
 
-/* Define an XDP-tier function: KFAAS_XDP_FUNCTION(name)(struct kfaas_req *req) */
+/*
+ * Define an XDP-tier function: KFAAS_XDP_FUNCTION(name)(struct kfaas_req *req)
+ * Two programs: kfaas_fn_NAME accounts in the maps, kfaas_fnk_NAME in
+ * kfaas.ko; the loader loads one of them (bpf/kfaas_kfuncs.h).
+ */
 #define KFAAS_XDP_FUNCTION(name)					\
 	static __always_inline int kfaas_body__##name(struct kfaas_req *req); \
 	SEC("xdp")							\
@@ -408,7 +419,17 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc)
 									\
 		if (rc >= 0)						\
 			return rc;					\
-		return kfaas__end(&req, kfaas_body__##name(&req));	\
+		return kfaas__end(&req, kfaas_body__##name(&req), 0);	\
+	}								\
+	SEC("xdp")							\
+	int kfaas_fnk_##name(struct xdp_md *ctx)			\
+	{								\
+		struct kfaas_req req;					\
+		int rc = kfaas__begin(ctx, &req);			\
+									\
+		if (rc >= 0)						\
+			return rc;					\
+		return kfaas__end(&req, kfaas_body__##name(&req), 1);	\
 	}								\
 	static __always_inline int kfaas_body__##name
 

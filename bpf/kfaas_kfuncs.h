@@ -2,20 +2,23 @@
 /*
  * The kfuncs of kfaas.ko (kmod/kfunc.c), for the dispatcher and the SDK.
  *
- * One object must load with and without the module.  On 6.1 with libbpf
- * 1.1 the only way is a __weak extern called behind a .rodata flag that
- * the loader sets before load (user/lib/loader.c, user/lib/state.c): with
- * kfaas_have_module == 0 the verifier drops the calls as dead code.
- * Never call these without testing kfaas_have_module first.
+ * One object must load with and without the module (kernel 6.1, libbpf
+ * 1.1).  The kfuncs are __weak externs, and every program that calls them
+ * exists twice in its object: a variant without kfunc calls and one with
+ * them (name prefix kfaas_fnk_ / suffix _km).  The loader (user/lib/
+ * loader.c, user/lib/state.c) loads exactly one: the kfunc variant when
+ * /sys/kernel/btf/kfaas exists.  A .rodata flag that turns the calls into
+ * dead code is not enough: once libbpf has resolved the extern against the
+ * module, the verifier takes a reference on the module for every kfunc
+ * call in the instructions, dead or not, and rmmod is refused for as long
+ * as the program lives.  So a program loaded without the module's
+ * accounting must not contain the calls at all.
  */
 #ifndef KFAAS_KFUNCS_H
 #define KFAAS_KFUNCS_H
 
 #include <bpf/bpf_helpers.h>
 #include <kfaas/abi.h>
-
-/* 1 when the loader found kfaas.ko (/sys/kernel/btf/kfaas). */
-const volatile __u32 kfaas_have_module;
 
 /* KFAAS_ADMIT, KFAAS_THROTTLE (counted), or -errno (unknown fn: admit). */
 extern int kfaas_kf_admit(__u32 fn_id, __u32 bytes) __ksym __weak;

@@ -149,6 +149,9 @@ static __always_inline int kfaas_parse_ip4(struct xdp_md *ctx, void *data,
 		return KFAAS_PARSE_MALFORMED;
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
+	/* 6.1's verifier loses the bounds of a byte swap: give them back */
+	kfaas_barrier_var(tot);
+	tot &= 0xffff;
 	if (tot < hlen || data + off + tot > end)
 		return KFAAS_PARSE_MALFORMED;
 	if (kfaas_ip4_sum(ctx, off, iph, hlen, &sum) ||
@@ -180,6 +183,8 @@ static __always_inline int kfaas_parse_ip6(void *data, void *end, __u32 off,
 	if (ip6->version != 6)
 		return KFAAS_PARSE_MALFORMED;
 	plen = bpf_ntohs(ip6->payload_len);
+	kfaas_barrier_var(plen);	/* bounds for 6.1's verifier */
+	plen &= 0xffff;
 	if (data + off + sizeof(*ip6) + plen > end)
 		return KFAAS_PARSE_MALFORMED;
 	if (ip6->nexthdr == KFAAS_IPPROTO_FRAG6)

@@ -7,6 +7,10 @@
 #include <linux/seq_file.h>
 #include "kfaas.h"
 
+/* Records are id + 1: (void *)1 is SEQ_START_TOKEN. */
+#define REC(id)		((void *)(unsigned long)((id) + 1))
+#define REC_ID(v)	((u32)((unsigned long)(v) - 1))
+
 static void *kfaas_seq_start(struct seq_file *m, loff_t *pos)
 {
 	u32 id;
@@ -17,7 +21,7 @@ static void *kfaas_seq_start(struct seq_file *m, loff_t *pos)
 	if (!id)
 		return NULL;
 	*pos = id;
-	return (void *)(unsigned long)id;
+	return REC(id);
 }
 
 static void *kfaas_seq_next(struct seq_file *m, void *v, loff_t *pos)
@@ -26,7 +30,7 @@ static void *kfaas_seq_next(struct seq_file *m, void *v, loff_t *pos)
 
 	id = id < KFAAS_MOD_MAX_FUNCS ? kfaas_fn_next(id) : 0;
 	*pos = id ? id : KFAAS_MOD_MAX_FUNCS;
-	return id ? (void *)(unsigned long)id : NULL;
+	return id ? REC(id) : NULL;
 }
 
 static void kfaas_seq_stop(struct seq_file *m, void *v)
@@ -43,7 +47,7 @@ static int kfaas_seq_show(struct seq_file *m, void *v)
 		seq_puts(m, "id invocations throttled passed drops errors bytes_in bytes_out cpu_ns rps rps_burst cpu_ns_per_sec cpu_burst_ns bytes_per_sec bytes_burst\n");
 		return 0;
 	}
-	id = (u32)(unsigned long)v;
+	id = REC_ID(v);
 	if (kfaas_fn_read(id, &s) || kfaas_fn_get_limits(id, &l))
 		return 0;	/* unregistered meanwhile */
 	seq_printf(m, "%u %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",

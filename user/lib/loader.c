@@ -4,8 +4,10 @@
  * one function program per object; maps named kfaas_* are the shared ones
  * and reuse the pins under the pin root; every other map belongs to the
  * function and is pinned under PINROOT/fn/NAME/ (reused by "fn replace",
- * filled by userspace); .rodata's kfaas_fn_id is set to the function id
- * and kfaas_have_module to whether kfaas.ko's kfuncs are there.
+ * filled by userspace); .rodata's kfaas_fn_id is set to the function id.
+ * The SDK puts each function in twice: kfaas_fn_NAME (accounting in the
+ * maps) and kfaas_fnk_NAME (in kfaas.ko); the one matching the module's
+ * presence is loaded (bpf/kfaas_kfuncs.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -149,16 +151,45 @@ void kfaas_obj_close(struct kfaas_loaded *l)
 	l->prog_fd = -1;
 }
 
+#define KFAAS_KM_PREFIX	"kfaas_fnk_"
+
+static bool is_function(const struct bpf_program *p)
+{
+	enum bpf_prog_type t = bpf_program__type(p);
+
+	return t == BPF_PROG_TYPE_XDP || t == BPF_PROG_TYPE_SK_SKB;
+}
+
+/* kfaas_fnk_NAME is the kfaas.ko variant of kfaas_fn_NAME. */
+static bool is_km_variant(const struct bpf_program *p)
+{
+	return !strncmp(bpf_program__name(p), KFAAS_KM_PREFIX,
+			strlen(KFAAS_KM_PREFIX));
+}
+
+static struct bpf_program *km_variant_of(struct bpf_object *obj,
+					 const struct bpf_program *plain)
+{
+	const char *name = bpf_program__name(plain);
+	struct bpf_program *p;
+
+	if (strncmp(name, "kfaas_fn_", 9))
+		return NULL;
+	bpf_object__for_each_program(p, obj)
+		if (is_km_variant(p) && !strcmp(bpf_program__name(p) +
+					strlen(KFAAS_KM_PREFIX), name + 9))
+			return p;
+	return NULL;
+}
+
 static int find_function(struct bpf_object *obj, const char *path,
 			 struct bpf_program **out)
 {
-	struct bpf_program *p, *found = NULL;
+	struct bpf_program *p, *found = NULL, *km;
 	int n = 0;
 
 	bpf_object__for_each_program(p, obj) {
-		enum bpf_prog_type t = bpf_program__type(p);
-
-		if (t != BPF_PROG_TYPE_XDP && t != BPF_PROG_TYPE_SK_SKB)
+		if (!is_function(p) || is_km_variant(p))
 			continue;
 		n++;
 		if (!found)
@@ -171,6 +202,10 @@ static int find_function(struct bpf_object *obj, const char *path,
 	if (n > 1)
 		return kfaas_err(-EINVAL, "%s defines %d function programs: put "
 				 "one function in each object", path, n);
+	/* the kfaas.ko variant when the module is there (and the SDK made one) */
+	km = km_variant_of(obj, found);
+	if (km && kfaas_module_flag())
+		found = km;
 	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, p == found);
 	*out = found;
@@ -238,13 +273,6 @@ int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
 	if (rc) {
 		rc = kfaas_err(rc, "%s: no kfaas_fn_id in .rodata: build the "
 			       "function with the kfaas SDK (bpf/kfaas.h)", path);
-		goto out;
-	}
-	/* objects built before kfaas.ko existed have no flag: fine */
-	rc = rodata_set(out->obj, "kfaas_have_module", kfaas_module_flag());
-	if (rc && rc != -ENOENT) {
-		rc = kfaas_err(rc, "%s: kfaas_have_module in .rodata is not a "
-			       "__u32: rebuild it with this kfaas SDK", path);
 		goto out;
 	}
 	rc = bpf_object__load(out->obj);

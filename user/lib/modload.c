@@ -261,6 +261,27 @@ static void fold_counters(struct kfaas_state *st,
 	free(v);
 }
 
+/*
+ * rmmod, waiting for the programs just replaced to go: the kernel frees a
+ * program (and its hold on the module) after an RCU grace period and a
+ * workqueue pass, so the count drops a little after the swap.
+ */
+static int delete_module_wait(void)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	int i, rc = 0;
+
+	for (i = 0; i < 200; i++) {
+		if (!syscall(SYS_delete_module, KFAAS_MOD_NAME, O_NONBLOCK))
+			return 0;
+		rc = -errno;
+		if (rc != -EAGAIN && rc != -EBUSY && rc != -EWOULDBLOCK)
+			return rc;
+		nanosleep(&ts, NULL);
+	}
+	return rc;
+}
+
 int kfaas_module_unload(const char *root)
 {
 	struct kfaas_stats_entry *ents = NULL;
@@ -290,8 +311,8 @@ int kfaas_module_unload(const char *root)
 		if (rc)
 			goto out;
 	}
-	if (syscall(SYS_delete_module, KFAAS_MOD_NAME, O_NONBLOCK)) {
-		rc = -errno;
+	rc = delete_module_wait();
+	if (rc) {
 		if (rc == -EAGAIN || rc == -EBUSY || rc == -EWOULDBLOCK)
 			rc = kfaas_err(-EBUSY, "kfaas.ko is in use by BPF programs "
 				       "(%s): unload them, or run 'kfaas module "

@@ -116,9 +116,17 @@ static int check_root(const char *root, bool create)
 	return kfaas__errno_msg(rc, parent);
 }
 
+/* The dispatcher program loaded: with kfaas.ko's kfuncs or without. */
+static struct bpf_program *dispatcher_prog(struct dispatcher_bpf *skel)
+{
+	return bpf_program__autoload(skel->progs.kfaas_dispatch_km) ?
+	       skel->progs.kfaas_dispatch_km : skel->progs.kfaas_dispatch;
+}
+
 /*
  * Open and load the dispatcher with its shared maps pointed at the pins
- * (created there when missing) and the module flag set (kfaas_kfuncs.h).
+ * (created there when missing), in the variant that uses kfaas.ko when
+ * the module is there (bpf/kfaas_kfuncs.h).
  */
 static int dispatcher_load(struct kfaas_state *st, struct dispatcher_bpf **out)
 {
@@ -152,7 +160,8 @@ static int dispatcher_load(struct kfaas_state *st, struct dispatcher_bpf **out)
 		if (rc)
 			goto out;
 	}
-	skel->rodata->kfaas_have_module = kfaas_module_flag();
+	bpf_program__set_autoload(skel->progs.kfaas_dispatch, !kfaas_module_flag());
+	bpf_program__set_autoload(skel->progs.kfaas_dispatch_km, kfaas_module_flag());
 	rc = dispatcher_bpf__load(skel);
 	if (rc) {
 		kfaas__set_verifier_log(log);
@@ -193,7 +202,7 @@ static int state_create(struct kfaas_state *st)
 	rc = kfaas__path(path, sizeof(path), "%s/dispatcher", st->root);
 	if (rc)
 		goto out;
-	rc = bpf_program__pin(skel->progs.kfaas_dispatch, path);
+	rc = bpf_program__pin(dispatcher_prog(skel), path);
 	if (rc)
 		rc = kfaas__errno_msg(rc, "cannot pin the dispatcher");
 out:
@@ -246,7 +255,7 @@ int kfaas_dispatcher_reload(struct kfaas_state *st)
 	     dispatcher_load(st, &skel);
 	if (rc)
 		return rc;
-	fd = bpf_program__fd(skel->progs.kfaas_dispatch);
+	fd = bpf_program__fd(dispatcher_prog(skel));
 	rc = links_update(st, fd);
 	if (rc)
 		goto out;

@@ -1,0 +1,160 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The kfaas.ko suite, run INSIDE the test guest by tests/kmod/test_kmod.sh
+# (tools/vm/run.sh): busybox sh, the tree read-only at its host path.
+#   suite.sh BUILD_DIR
+# Prints one flat KTAP list (the C programs' cases renumbered into it).
+set -u
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+B=${1:-$top/build}
+. "$top/tests/lib.sh"
+KO=$B/kmod/$(uname -r)/kfaas.ko
+export KFAAS_PIN_ROOT=/sys/fs/bpf/kfaas-kmod
+K="$B/kfaas"
+
+exec 3>&1 >/tmp/suite.ktap 2>&1
+
+# Re-emit the cases of a KTAP program as cases of this list.
+run_ktap() {	# prefix cmd...
+	local prefix=$1 rc bad=0 line desc
+	shift
+	"$@" >/tmp/prog.ktap 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*)	desc=${line#ok * }; _result 0 "$prefix: $desc" ;;
+		"not ok "*) desc=${line#not ok * }; _result 1 "$prefix: $desc"
+			bad=1 ;;
+		"#"*)	echo "$line" ;;
+		esac
+	done </tmp/prog.ktap
+	if [ $rc != 0 ] && [ $bad = 0 ]; then
+		_result 1 "$prefix exits 0 (exit $rc)"
+		tail -5 /tmp/prog.ktap | sed 's/^/# /'
+	fi
+}
+
+jnum() {	# KEY JSON: a number field
+	printf '%s' "$2" | sed -n "s/.*\"$1\":\([0-9-]*\).*/\1/p"
+}
+
+verdict() {	# FN [invoke args]: the verdict of one invocation
+	"$K" invoke "$@" 2>&1 | sed -n 's/^[^:]*: \(XDP_[A-Z]*\) in .*/\1/p'
+}
+
+stat_of() {	# FN KEY
+	jnum "$2" "$("$K" -j stats "$1")"
+}
+
+proc_inv() {	# ID: invocations kfaas.ko holds for it (/proc/kfaas)
+	awk -v id="$1" '$1 == id { print $2 }' /proc/kfaas
+}
+
+# ---- the module, its device, the ABI, the kfuncs ---------------------------
+check "kfaas module load --ko inserts kfaas.ko" "$K" module load --ko "$KO"
+check "its kfuncs exist (/sys/kernel/btf/kfaas)" test -f /sys/kernel/btf/kfaas
+check_match "module status: kfuncs, accounting in the module" \
+	'"kfuncs":true.*"accounting":"module"' "$("$K" -j module status)"
+run_ktap abi "$B/kmod-guest/kmod_abi"
+run_ktap kfunc "$B/kmod-guest/kmod_kfunc"
+
+# ---- the dispatcher enforcing budgets set with the CLI ---------------------
+check "load echo (policy pass) and echod (policy drop)" sh -c "
+	$K fn load $B/bpf/echo.bpf.o echo && $K fn load $B/bpf/echo.bpf.o echod &&
+	$K route add udp 7 fn echo policy pass &&
+	$K route add udp 9 fn echod policy drop"
+id=$(jnum id "$("$K" -j fn show echo)")
+idd=$(jnum id "$("$K" -j fn show echod)")
+check_match "the dispatcher and functions hold the module (refcnt)" '^[3-9]' \
+	"$(cat /sys/module/kfaas/refcnt)"
+check_eq "echo answers" XDP_TX "$(verdict echo --data hi)"
+"$K" invoke echo --data hi --repeat 999 >/dev/null 2>&1
+check_eq "1000 invocations counted" 1000 "$(stat_of echo invocations)"
+check_eq "... by kfaas.ko (/proc/kfaas)" 1000 "$(proc_inv "$id")"
+check_eq "bytes counted" 2000 "$(stat_of echo bytes_in)"
+check "kfaas budget set echo --rps 1 --burst 5" \
+	"$K" budget set echo --rps 1 --burst 5
+check_eq "budget show" 1 "$(jnum rps "$("$K" -j budget show echo)")"
+t0=$(date +%s)
+"$K" invoke echo --data hi --repeat 3000 >/dev/null 2>&1
+t1=$(date +%s)
+inv=$(( $(stat_of echo invocations) - 1000 ))
+thr=$(stat_of echo throttled)
+diag "3000 offered in ~$((t1 - t0)) s: $inv ran, $thr throttled"
+check "over budget: most invocations throttled" \
+	test "$thr" -ge 2990 -a $((inv + thr)) = 3000
+check "the ones admitted fit burst + rate" \
+	test "$inv" -ge 5 -a "$inv" -le $((5 + (t1 - t0 + 1)))
+check_eq "a throttled request is passed up (policy pass)" XDP_PASS \
+	"$(verdict echo --data hi)"
+check "kfaas budget set echod --rps 1 --burst 1" \
+	"$K" budget set echod --rps 1 --burst 1
+check_eq "echod answers within its burst" XDP_TX "$(verdict echod --data x)"
+check_eq "then drops over budget (policy drop)" XDP_DROP \
+	"$(verdict echod --data x)"
+check_eq "stats: echod throttled once" 1 "$(stat_of echod throttled)"
+check_match "/proc/kfaas shows the budget" "^$id .* 1 5 0 0 0 0\$" \
+	"$(grep "^$id " /proc/kfaas)"
+
+# ---- lifecycle --------------------------------------------------------------
+check_fail "rmmod is refused while programs use the kfuncs" rmmod kfaas
+check "... and the module stays" test -d /sys/module/kfaas
+before_inv=$(stat_of echo invocations)
+before_thr=$(stat_of echo throttled)
+check "kfaas module unload" "$K" module unload
+check_fail "the module is gone" test -d /sys/module/kfaas
+check_eq "invocations kept across the unload" "$before_inv" \
+	"$(stat_of echo invocations)"
+check_eq "throttled kept across the unload" "$before_thr" \
+	"$(stat_of echo throttled)"
+check_eq "without the module echo runs unthrottled" XDP_TX \
+	"$(verdict echo --data hi)"
+check_eq "... counted in the maps" $((before_inv + 1)) \
+	"$(stat_of echo invocations)"
+check_match "module status: accounting in maps" '"loaded":false.*"maps"' \
+	"$("$K" -j module status)"
+
+check "kfaas module load (the build's kfaas.ko)" "$K" module load
+check_match "functions re-registered with their budget" \
+	"^$id .* 1 5 0 0 0 0\$" "$(grep "^$id " /proc/kfaas)"
+check_match "... every one of them" "^$idd " "$(grep "^$idd " /proc/kfaas)"
+"$K" invoke echo --data hi --repeat 200 >/dev/null 2>&1
+check "the budget is enforced again" \
+	test "$(stat_of echo throttled)" -ge $((before_thr + 190))
+
+check_eq "counters continue" $((before_inv + 1 + 200)) \
+	"$(( $(stat_of echo invocations) + $(stat_of echo throttled) - before_thr ))"
+
+# 200 cycles while traffic flows through the dispatcher (map accounting)
+check "kfaas module unload (for the cycles)" "$K" module unload
+inv0=$(stat_of echo invocations)
+( while :; do "$K" invoke echo --data hi --repeat 500 >/dev/null 2>&1 ||
+	exit 1; done ) &
+traffic=$!
+cleanup_add "kill $traffic"
+run_ktap cycles "$B/kmod-guest/kmod_cycles" "$KO" 200
+kill $traffic 2>/dev/null
+wait $traffic 2>/dev/null
+check "traffic flowed during the cycles" \
+	test "$(stat_of echo invocations)" -gt "$inv0"
+check "kfaas module load after the cycles" "$K" module load
+check_eq "echo served after the reload" XDP_TX "$(verdict echo --data hi)"
+check "kfaas module unload, rmmod succeeds" "$K" module unload
+
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan >/sys/kernel/debug/kmemleak
+	check_eq "kmemleak: no leaks" "" "$(cat /sys/kernel/debug/kmemleak)"
+else
+	skip "kmemleak: no leaks" "this kernel has no kmemleak (KERNEL=debug)"
+fi
+
+cleanup_run
+exec 1>&3
+echo "KTAP version 1"
+echo "1..$KTAP_N"
+cat /tmp/suite.ktap
+KTAP_PLAN=$KTAP_N
+ktap_finish
