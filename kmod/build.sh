@@ -9,8 +9,8 @@
 #   BTF_BASE   the kernel's BTF: raw BTF, vmlinux or bzImage (default:
 #              KDIR/vmlinux, else /sys/kernel/btf/vmlinux when KVER is the
 #              running kernel, else /boot/vmlinuz-$KVER)
-#   KTOOLS     directory with resolve_btfids (default: built by
-#              kmod/tools.sh under OUTDIR/../tools)
+#   KTOOLS     directory with resolve_btfids (default: KDIR's own, else
+#              built by kmod/tools.sh under OUTDIR/../tools)
 # The module is OUTDIR/kfaas.ko.  The build fails, saying why, when the
 # module BTF cannot be produced: a module without it would load but its
 # kfuncs would not exist.
@@ -52,9 +52,14 @@ cp "$src/kfaas.ko" "$ko"
 
 if [ ! -f "$KDIR/vmlinux" ]; then
 	# the headers package has no vmlinux: add the BTF ourselves
-	rb=${KTOOLS:-$out/../tools}/resolve_btfids
-	[ -x "$rb" ] || "$here/kmod/tools.sh" "$(dirname "$rb")" ||
-		die "no resolve_btfids: cannot produce module BTF"
+	# resolve_btfids: the build tree's (some distributions ship it),
+	# else built from linux-source (kmod/tools.sh)
+	rb=$KDIR/tools/bpf/resolve_btfids/resolve_btfids
+	if [ ! -x "$rb" ]; then
+		rb=${KTOOLS:-$out/../tools}/resolve_btfids
+		[ -x "$rb" ] || "$here/kmod/tools.sh" "$(dirname "$rb")" ||
+			die "no resolve_btfids: cannot produce module BTF (install linux-source-6.1 or a kernel build tree that has tools/bpf/resolve_btfids)"
+	fi
 	base=${BTF_BASE:-}
 	if [ -z "$base" ]; then
 		if [ "$KVER" = "$(uname -r)" ] && [ -r /sys/kernel/btf/vmlinux ]; then

@@ -6,8 +6,10 @@
 set -eu
 
 # build: compilers, libbpf/libelf/zlib, bpftool, json-c, module tooling
+# (linux-source-6.1: resolve_btfids and checkpatch.pl for kfaas.ko)
 BUILD="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
-pkg-config libjson-c-dev libcap-dev linux-headers-amd64 dwarves sparse"
+pkg-config libjson-c-dev libcap-dev linux-headers-amd64 dwarves sparse
+linux-source-6.1 file"
 # test: real clients and tools, the guest kernel and QEMU
 TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
 xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc

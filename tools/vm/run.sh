@@ -71,8 +71,11 @@ acpi=""
 [ "$VM_ACPI" = off ] && acpi=acpi=off
 append="console=ttyS0 quiet panic=-1 $acpi kfaas_root=$top kfaas_cmd=$script ${arg:+kfaas_arg=$arg} ${VM_APPEND:-}"
 timeout=${VM_TIMEOUT:-300}
-outf=$B/vm/guest.out
-logf=$B/vm/console.log
+# per-run files: several guests may run at once
+run=$(mktemp -d "$B/vm/run.XXXXXX")
+outf=$run/guest.out
+logf=$run/console.log
+dmesgf=$run/dmesg.log
 
 boot() {
 	rm -f "$outf"
@@ -90,16 +93,24 @@ boot() {
 if ! boot; then
 	echo "# vm: guest did not finish within ${timeout}s ($accel); retrying once" >&2
 	cp "$logf" "$logf.1" 2>/dev/null
-	boot || { tail -20 "$logf" >&2; die "guest did not finish twice; console log: $logf"; }
+	if ! boot; then
+		tail -20 "$logf" >&2
+		rm -rf "$B/vm/last"
+		mv "$run" "$B/vm/last"
+		die "guest did not finish twice; console log: $B/vm/last/console.log"
+	fi
 fi
 
 # the script's output, its status, the kernel log
 sed -n '/^KFAAS-GUEST-BEGIN/,/^KFAAS-GUEST-EXIT/p' "$outf" | sed '1d;$d' | tr -d '\r'
 rc=$(sed -n 's/^KFAAS-GUEST-EXIT \([0-9]*\).*/\1/p' "$outf")
-sed -n '/^KFAAS-DMESG-BEGIN/,/^KFAAS-DMESG-END/p' "$outf" | sed '1d;$d' >"$B/vm/dmesg.log"
-bad=$(grep -E 'WARNING:|BUG:|KASAN|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|unreferenced object|kmemleak: .*(leak|new suspected)|Oops|Kernel panic|general protection fault|UBSAN' "$B/vm/dmesg.log" "$logf" | head -20)
+sed -n '/^KFAAS-DMESG-BEGIN/,/^KFAAS-DMESG-END/p' "$outf" | sed '1d;$d' >"$dmesgf"
+bad=$(grep -hE 'WARNING:|BUG:|KASAN|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|unreferenced object|kmemleak: .*(leak|new suspected)|Oops|Kernel panic|general protection fault|UBSAN' "$dmesgf" "$logf" | head -20)
+# the last run's logs stay for a look: $B/vm/last/
+rm -rf "$B/vm/last"
+mv "$run" "$B/vm/last"
 if [ -n "$bad" ]; then
-	echo "# vm: the guest kernel reported problems:"
+	echo "# vm: the guest kernel reported problems (logs in $B/vm/last):"
 	echo "$bad" | sed 's/^/#   /'
 	exit 3
 fi

@@ -77,7 +77,7 @@ check "kfaas budget set echo --rps 1 --burst 5" \
 	"$K" budget set echo --rps 1 --burst 5
 check_eq "budget show" 1 "$(jnum rps "$("$K" -j budget show echo)")"
 t0=$(date +%s)
-"$K" invoke echo --data hi --repeat 3000 >/dev/null 2>&1
+v=$(verdict echo --data hi --repeat 3000)
 t1=$(date +%s)
 inv=$(( $(stat_of echo invocations) - 1000 ))
 thr=$(stat_of echo throttled)
@@ -86,14 +86,13 @@ check "over budget: most invocations throttled" \
 	test "$thr" -ge 2990 -a $((inv + thr)) = 3000
 check "the ones admitted fit burst + rate" \
 	test "$inv" -ge 5 -a "$inv" -le $((5 + (t1 - t0 + 1)))
-check_eq "a throttled request is passed up (policy pass)" XDP_PASS \
-	"$(verdict echo --data hi)"
+check_eq "a throttled request is passed up (policy pass)" XDP_PASS "$v"
 check "kfaas budget set echod --rps 1 --burst 1" \
 	"$K" budget set echod --rps 1 --burst 1
 check_eq "echod answers within its burst" XDP_TX "$(verdict echod --data x)"
 check_eq "then drops over budget (policy drop)" XDP_DROP \
-	"$(verdict echod --data x)"
-check_eq "stats: echod throttled once" 1 "$(stat_of echod throttled)"
+	"$(verdict echod --data x --repeat 2)"
+check "stats: echod throttled" test "$(stat_of echod throttled)" -ge 1
 check_match "/proc/kfaas shows the budget" "^$id .* 1 5 0 0 0 0\$" \
 	"$(grep "^$id " /proc/kfaas)"
 

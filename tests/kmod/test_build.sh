@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kfaas.ko's build on the host: Linux coding style (checkpatch --strict
+# from linux-source), sparse clean (C=2), module BTF with both kfuncs and
+# resolved ids, and a build that fails, saying why, when it cannot
+# produce module BTF.
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib.sh"
+
+KVER=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+	sed 's|.*/linux-headers-||' | sort -V | tail -1)}
+KO=$B/kmod/$KVER/kfaas.ko
+TOOLS=$B/kmod/tools
+export KTOOLS=$TOOLS
+ktap_plan 9
+
+check "linux-source tools (resolve_btfids, checkpatch) are built" \
+	"$top/kmod/tools.sh" "$TOOLS"
+out=$(cd "$TOOLS/checkpatch" && ./checkpatch.pl --strict --no-tree --terse \
+	-f "$top"/kmod/*.c "$top"/kmod/*.h 2>&1)
+check_eq "checkpatch --strict: no errors, warnings or checks" "" \
+	"$(printf '%s\n' "$out" | grep -E 'ERROR|WARNING|CHECK')"
+
+rm -rf "$B/kmod/sparse"
+KVER=$KVER "$top/kmod/build.sh" "$B/kmod/sparse" C=2 >/dev/null 2>&1
+log=$(cat "$B/kmod/sparse/build.log" 2>/dev/null)
+check_match "sparse ran on every source file" \
+	'(CHECK.*){6}' "$(printf '%s' "$log" | grep CHECK | tr '\n' ' ')"
+check_eq "sparse (C=2): no warnings" "" \
+	"$(printf '%s\n' "$log" | grep -E 'warning:|error:')"
+
+check "kfaas.ko for $KVER has a .BTF section" \
+	sh -c "readelf -S '$KO' | grep -q ' \.BTF '"
+btf=$(bpftool -B "$B/kmod/$KVER/vmlinux.btf" btf dump file "$KO" 2>&1)
+check_match "its BTF has both kfuncs" \
+	"FUNC 'kfaas_kf_admit'.*FUNC 'kfaas_kf_charge'|FUNC 'kfaas_kf_charge'.*FUNC 'kfaas_kf_admit'" \
+	"$(printf '%s' "$btf" | grep "FUNC 'kfaas_kf_" | tr '\n' ' ')"
+check_match "modinfo: GPL, vermagic $KVER" "GPL.*$KVER" \
+	"$(modinfo -F license "$KO") $(modinfo -F vermagic "$KO")"
+
+# no usable BTF for the kernel: a clear failure, no module
+out=$(BTF_BASE=/dev/null KVER=$KVER "$top/kmod/build.sh" "$B/kmod/nobtf" 2>&1)
+rc=$?
+check_match "without the kernel's BTF the build fails saying why" \
+	"^1 .*(no BTF|cannot get the BTF)" "$rc $(printf '%s' "$out" | tr '\n' ' ')"
+fake=$(mktemp -d)
+cleanup_add "rm -rf $fake $B/kmod/nobtf $B/kmod/nocfg"
+echo 'all:' >"$fake/Makefile"
+echo 'CONFIG_DEBUG_INFO_BTF=y' >"$fake/.config"
+out=$(KVER=fake KDIR=$fake "$top/kmod/build.sh" "$B/kmod/nocfg" 2>&1)
+rc=$?
+check_match "a kernel without CONFIG_DEBUG_INFO_BTF_MODULES is refused" \
+	"^1 .*lacks CONFIG_DEBUG_INFO_BTF_MODULES" "$rc $out"
+ktap_finish
