@@ -47,18 +47,20 @@ static int do_set(int argc, char **argv)
 	struct kfaas_state st;
 	unsigned long long v;
 	const char *name;
-	int c, rc, any = 0;
+	int c, rc, idx = 0, any = 0;
 
 	REQ_ARGS(1);
 	name = argv[0];
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char *o = optind > 0 ? argv[optind - 1] : "?";
+	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+		char o[32];
 
 		if (c == '?' || c == ':')
 			return p_err("unknown or incomplete option '%s': see "
-				     "'%s budget help'", o, bin_name);
+				     "'%s budget help'", argv[optind - 1],
+				     bin_name);
+		snprintf(o, sizeof(o), "--%s", opts[idx].name);
 		if (parse_u64(o, optarg, RATE_MAX, &v))
 			return -1;
 		any = 1;

@@ -145,6 +145,10 @@ static int insmod(const char *path)
 				       "BTF; 'dmesg' says which, rebuild it "
 				       "with 'make kmod KVER=$(uname -r)'",
 				       path, strerror(-rc));
+		else if (rc == -ENOSYS)
+			rc = kfaas_err(rc, "this kernel cannot load modules "
+				       "(CONFIG_MODULES is off): kfaas runs "
+				       "without kfaas.ko, accounting in BPF maps");
 		else if (rc == -EPERM)
 			rc = kfaas_err(rc, "loading %s: permission denied (root "
 				       "with CAP_SYS_MODULE needed; under Secure "
