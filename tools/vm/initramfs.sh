@@ -64,5 +64,5 @@ done | sort -u | while read -r lib; do
 	cp -L "$lib" "$root$lib"
 done
 
-(cd "$root" && find . | cpio -o -H newc --quiet) >"$out.tmp"
-mv "$out.tmp" "$out"
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$out.tmp.$$"
+mv "$out.tmp.$$" "$out"

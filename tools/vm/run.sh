@@ -18,7 +18,8 @@
 #   KMODS        1: insmod virtio/9p modules of KVER (default 1 for
 #                /boot kernels, 0 otherwise: built-in, like the debug one)
 #   VM_APPEND    extra kernel command line words
-#   VM_ACPI      on or off (default: on for /boot kernels, else off)
+#   VM_ACPI      on, off or ht (CPUs only) (default: on for /boot kernels,
+#                else ht: the debug kernel stalls in ACPI but needs it for SMP)
 #   VM_MEM, VM_SMP, VM_TIMEOUT (MiB, vCPUs, seconds; 1024, 2, 300)
 #   VM_ACCEL     kvm or tcg (default: tools/vm/accel.sh decides, cached)
 set -u
@@ -42,7 +43,7 @@ KERNEL=${KERNEL:-/boot/vmlinuz-$KVER}
 # ACPI; the debug kernel has them built in and wants acpi=off (README)
 case "$KERNEL" in
 /boot/*) KMODS=${KMODS:-1}; VM_ACPI=${VM_ACPI:-on} ;;
-*)	 KMODS=${KMODS:-0}; VM_ACPI=${VM_ACPI:-off} ;;
+*)	 KMODS=${KMODS:-0}; VM_ACPI=${VM_ACPI:-ht} ;;
 esac
 command -v qemu-system-x86_64 >/dev/null || die "needs qemu-system-x86 (tools/deps.sh)"
 
@@ -68,7 +69,7 @@ kvm) accel_args="-accel kvm -cpu host" ;;
 esac
 
 acpi=""
-[ "$VM_ACPI" = off ] && acpi=acpi=off
+[ "$VM_ACPI" != on ] && acpi=acpi=$VM_ACPI
 append="console=ttyS0 quiet panic=-1 $acpi kfaas_root=$top kfaas_cmd=$script ${arg:+kfaas_arg=$arg} ${VM_APPEND:-}"
 timeout=${VM_TIMEOUT:-300}
 # per-run files: several guests may run at once
@@ -105,7 +106,7 @@ fi
 sed -n '/^KFAAS-GUEST-BEGIN/,/^KFAAS-GUEST-EXIT/p' "$outf" | sed '1d;$d' | tr -d '\r'
 rc=$(sed -n 's/^KFAAS-GUEST-EXIT \([0-9]*\).*/\1/p' "$outf")
 sed -n '/^KFAAS-DMESG-BEGIN/,/^KFAAS-DMESG-END/p' "$outf" | sed '1d;$d' >"$dmesgf"
-bad=$(grep -hE 'WARNING:|BUG:|KASAN|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|unreferenced object|kmemleak: .*(leak|new suspected)|Oops|Kernel panic|general protection fault|UBSAN' "$dmesgf" "$logf" | head -20)
+bad=$(grep -hE 'WARNING:|BUG:|KASAN|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|unreferenced object|kmemleak: [0-9]+ new suspected|Oops|Kernel panic|general protection fault|UBSAN' "$dmesgf" "$logf" | head -20)
 # the last run's logs stay for a look: $B/vm/last/
 rm -rf "$B/vm/last"
 mv "$run" "$B/vm/last"
