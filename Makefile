@@ -132,7 +132,7 @@ kmod: $(KMOD)
 $(KMOD): $(KMOD_SRCS)
 	@test -n "$(KVER)" || { echo "kfaas: no kernel headers: install" \
 		"linux-headers-amd64 (tools/deps.sh) or set KVER/KDIR" >&2; exit 1; }
-	KVER=$(KVER) $(if $(KDIR),KDIR=$(KDIR)) KTOOLS=$(B)/kmod/tools \
+	+KVER=$(KVER) $(if $(KDIR),KDIR=$(KDIR)) KTOOLS=$(B)/kmod/tools \
 		kmod/build.sh $(KMOD_OUT)
 
 $(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h bpf/kfaas_kfuncs.h include/kfaas/abi.h

@@ -52,7 +52,6 @@ bins=""
 for t in "$B/kfaas" "$B"/kmod-guest/*; do
 	[ -x "$t" ] && [ -f "$t" ] && bins="$bins $t"
 done
-command -v bpftool >/dev/null && bins="$bins $(readlink -f "$(command -v bpftool)")"
 modkver=none
 [ "$KMODS" = 1 ] && modkver=$KVER
 initrd=$B/vm/initramfs-$modkver.cpio

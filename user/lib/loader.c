@@ -183,7 +183,7 @@ static struct bpf_program *km_variant_of(struct bpf_object *obj,
 }
 
 static int find_function(struct bpf_object *obj, const char *path,
-			 struct bpf_program **out)
+			 bool *allow_km, struct bpf_program **out)
 {
 	struct bpf_program *p, *found = NULL, *km;
 	int n = 0;
@@ -204,16 +204,18 @@ static int find_function(struct bpf_object *obj, const char *path,
 				 "one function in each object", path, n);
 	/* the kfaas.ko variant when the module is there (and the SDK made one) */
 	km = km_variant_of(obj, found);
-	if (km && kfaas_module_flag())
+	if (km && *allow_km)
 		found = km;
+	else
+		*allow_km = false;	/* tells the caller: plain variant */
 	bpf_object__for_each_program(p, obj)
 		bpf_program__set_autoload(p, p == found);
 	*out = found;
 	return 0;
 }
 
-int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
-		   __u32 id, struct kfaas_loaded *out)
+static int obj_load(struct kfaas_state *st, const char *path, const char *name,
+		    __u32 id, bool *allow_km, struct kfaas_loaded *out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct bpf_program *prog = NULL;
@@ -240,7 +242,7 @@ int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
 		out->obj = NULL;
 		goto out;
 	}
-	rc = find_function(out->obj, path, &prog);
+	rc = find_function(out->obj, path, allow_km, &prog);
 	if (rc)
 		goto out;
 	rc = kfaas__path(dir, sizeof(dir), "%s/fn", st->root);
@@ -298,6 +300,23 @@ out:
 	if (rc && out->obj) {
 		bpf_object__close(out->obj);
 		out->obj = NULL;
+	}
+	return rc;
+}
+
+int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
+		   __u32 id, struct kfaas_loaded *out)
+{
+	bool km = kfaas_module_flag();
+	int rc = obj_load(st, path, name, id, &km, out);
+
+	/*
+	 * The kernel may not offer the kfuncs to this program type (sk_skb
+	 * on 6.1): then the plain variant, accounting in the maps.
+	 */
+	if (rc && km) {
+		km = false;
+		rc = obj_load(st, path, name, id, &km, out);
 	}
 	return rc;
 }

@@ -6,7 +6,8 @@
  *   - a prog-array slot without a registered eBPF function is cleared;
  *   - fn/NAME without a registered function is removed, as is prog_new;
  *   - a registered eBPF function whose program pin is gone is unregistered;
- *   - otherwise its slot and registry entry follow its pinned program.
+ *   - otherwise its slot and registry entry follow its pinned program;
+ *   - a budget of an id nobody has is forgotten.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -89,6 +90,27 @@ static void repair_slots(struct kfaas_state *st, const struct kfaas_fn_info *arr
 	free(want);
 }
 
+static void repair_budgets(struct kfaas_state *st,
+			   const struct kfaas_fn_info *arr, size_t n)
+{
+	__u32 key, next, stale[64];
+	void *prev = NULL;
+	size_t i, ns = 0;
+
+	while (ns < 64 && bpf_map_get_next_key(st->budgets_fd, prev, &next) == 0) {
+		bool known = false;
+
+		key = next;
+		prev = &key;
+		for (i = 0; i < n && !known; i++)
+			known = arr[i].id == key;
+		if (!known)
+			stale[ns++] = key;
+	}
+	for (i = 0; i < ns; i++)
+		bpf_map_delete_elem(st->budgets_fd, &stale[i]);
+}
+
 static void repair_fn(struct kfaas_state *st, struct kfaas_fn_info *f)
 {
 	int fd = kfaas_fn_prog_fd(st, f->name);
@@ -137,6 +159,7 @@ int kfaas_state_repair(struct kfaas_state *st)
 		return rc;
 	repair_dirs(st, arr, n);
 	repair_slots(st, arr, n);
+	repair_budgets(st, arr, n);
 	free(arr);
 	cfg.busy = 0;
 	return kfaas_config_set(st, &cfg);

@@ -64,6 +64,10 @@ check "load echo (policy pass) and echod (policy drop)" sh -c "
 	$K fn load $B/bpf/echo.bpf.o echo && $K fn load $B/bpf/echo.bpf.o echod &&
 	$K route add udp 7 fn echo policy pass &&
 	$K route add udp 9 fn echod policy drop"
+check "attach the dispatcher to lo (generic XDP, a pinned link)" \
+	"$K" net attach lo generic
+link_prog() { jnum prog_id "$("$K" -j net show)"; }
+p1=$(link_prog)
 id=$(jnum id "$("$K" -j fn show echo)")
 idd=$(jnum id "$("$K" -j fn show echod)")
 check_match "the dispatcher and functions hold the module (refcnt)" '^[3-9]' \
@@ -103,6 +107,9 @@ before_inv=$(stat_of echo invocations)
 before_thr=$(stat_of echo throttled)
 check "kfaas module unload" "$K" module unload
 check_fail "the module is gone" test -d /sys/module/kfaas
+p2=$(link_prog)
+check "lo's XDP link now runs the new (plain) dispatcher" \
+	test -n "$p2" -a "$p2" != 0 -a "$p2" != "$p1"
 check_eq "invocations kept across the unload" "$before_inv" \
 	"$(stat_of echo invocations)"
 check_eq "throttled kept across the unload" "$before_thr" \
@@ -115,6 +122,9 @@ check_match "module status: accounting in maps" '"loaded":false.*"maps"' \
 	"$("$K" -j module status)"
 
 check "kfaas module load (the build's kfaas.ko)" "$K" module load
+p3=$(link_prog)
+check "... and lo's link the kfunc dispatcher again" \
+	test -n "$p3" -a "$p3" != 0 -a "$p3" != "$p2"
 check_match "functions re-registered with their budget" \
 	"^$id .* 1 5 0 0 0 0\$" "$(grep "^$id " /proc/kfaas)"
 check_match "... every one of them" "^$idd " "$(grep "^$idd " /proc/kfaas)"
