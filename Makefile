@@ -57,6 +57,7 @@ EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns
 
 TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
+TEST_BPF	:= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 .PHONY: all bpf user tests check demo deps clean help
 all: bpf user tests
@@ -107,7 +108,11 @@ $(B)/tests/%: tests/%.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Ibpf/examples -o $@ $< $(LIB) $(USER_LIBS)
 
-tests: $(TEST_BINS)
+$(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+tests: $(TEST_BINS) $(TEST_BPF)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
