@@ -30,8 +30,10 @@ int p_lib_err(void);
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a JSON value (and free it) honouring -p. */
 void json_print(json_object *o);
-/* Print {} or the like for commands without output in JSON mode. */
+/* Print {} for commands without output in JSON mode. */
 void json_print_ok(void);
+/* Help texts: in JSON mode print {} and return true (no text). */
+bool help_json(void);
 
 /* Open the state under --pin-root; prints the error itself. */
 int state_open(struct kfaas_state *st, unsigned int flags);

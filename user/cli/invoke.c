@@ -22,10 +22,8 @@
 
 static int usage(void)
 {
-	if (json_output) {
-		json_print_ok();
+	if (help_json())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %s invoke NAME [--data STR | --hex HEX | --file FILE]\n"
 		"                  [--src ADDR:PORT] [--dst ADDR:PORT] [--vlan ID]\n"

@@ -93,6 +93,12 @@ void json_print(json_object *o)
 	fflush(stdout);
 }
 
+bool help_json(void)
+{
+	json_print_ok();
+	return json_output;
+}
+
 void json_print_ok(void)
 {
 	if (json_output)
@@ -150,10 +156,8 @@ static int do_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (json_output) {
-		json_print_ok();
+	if (help_json())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"

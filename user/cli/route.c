@@ -231,10 +231,8 @@ static int do_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (json_output) {
-		json_print_ok();
+	if (help_json())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %s route add PROTO PORT [addr ADDR] fn NAME [TIER]\n"
 		"                    [fallback NAME] [policy POLICY]\n"

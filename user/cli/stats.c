@@ -123,10 +123,8 @@ int do_stats(int argc, char **argv)
 
 	while (argc > 0) {
 		if (!strcmp(argv[0], "help")) {
-			if (json_output) {
-				json_print_ok();
+			if (help_json())
 				return 0;
-			}
 			fprintf(stderr,
 				"Usage: %s stats [NAME] [--watch [SEC]] [--count N]\n"
 				"\n"
