@@ -45,7 +45,7 @@ USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializer
 		   -Iinclude -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
 		   -DKFAAS_BPF_DIR_DEFAULT='"$(BPF_DIR)"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
-USER_LIBS	:= $(PKG_LIBS) -lelf -lz $(EXTRA_LDFLAGS)
+USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread $(EXTRA_LDFLAGS)
 
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
@@ -59,7 +59,7 @@ TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 TEST_BPF	:= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
-.PHONY: all bpf user tests check demo deps clean help
+.PHONY: all bpf user tests check demo deps clean help asan fuzz fuzz-build
 all: bpf user tests
 
 help:
@@ -114,6 +114,39 @@ $(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) inc
 
 tests: $(TEST_BINS) $(TEST_BPF)
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers in user/lib,
+# built with clang, coverage and ASan/UBSan.  `make fuzz` runs each for
+# FUZZ_SECONDS with its corpus under results/fuzz/.
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
+		   user/lib/stats.c user/lib/err.c
+FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib
+FUZZ_SECONDS	?= 60
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lelf -lz
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_BINS); do \
+		mkdir -p results/fuzz/$$(basename $$t); \
+		echo "== $$t ($(FUZZ_SECONDS) s)"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
+			results/fuzz/$$(basename $$t) || exit 1; \
+	done
+	FRAMES=10000000 $(B)/tests/prog/test_frames
+
+# The same userspace and tests built with ASan and UBSan (tests/asan/).
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+asan:
+	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
+		EXTRA_LDFLAGS="$(SAN_FLAGS)" bpf user tests
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # ---- the two commands of README --------------------------------------------
@@ -125,7 +158,7 @@ demo: deps
 	tools/demo.sh $(B)
 
 check: deps
-	$(MAKE) all
+	$(MAKE) all asan fuzz-build
 	tests/run.sh $(B)
 
 clean:

@@ -134,6 +134,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	rc = kfaas_obj_load(st, path, name, id, &l);
 	if (rc)
 		goto err_dir;
+	kfaas__crash_point("load-maps");
 	tier = tier_of(l.prog_type);
 	pfd = tier_progs_fd(st, tier);
 	if (pfd < 0) {
@@ -148,6 +149,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 		rc = kfaas__errno_msg(-errno, pin);
 		goto err_obj;
 	}
+	kfaas__crash_point("load-pinned");
 	rc = kfaas_stats_reset(st, id);
 	if (rc)
 		goto err_obj;
@@ -157,12 +159,14 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 			       "dispatcher: no frags)", name, strerror(errno));
 		goto err_obj;
 	}
+	kfaas__crash_point("load-slot");
 	/* commit point */
 	if (bpf_map_update_elem(st->funcs_fd, &id, &info, BPF_NOEXIST)) {
 		rc = kfaas__errno_msg(-errno, "cannot register the function");
 		bpf_map_delete_elem(pfd, &id);
 		goto err_obj;
 	}
+	kfaas__crash_point("load-committed");
 	kfaas_obj_close(&l);
 	set_busy(st, 0);
 	if (out)
@@ -217,6 +221,7 @@ int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
 		rc = kfaas__errno_msg(-errno, tmp);
 		goto out_obj;
 	}
+	kfaas__crash_point("replace-pinned");
 	/* the swap: one update of the slot, counters untouched */
 	if (bpf_map_update_elem(pfd, &old.id, &l.prog_fd, BPF_ANY)) {
 		rc = kfaas_err(-errno, "cannot swap %s in the dispatch table: %s",
@@ -225,10 +230,12 @@ int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
 		goto out_obj;
 	}
 	swapped = true;
+	kfaas__crash_point("replace-swapped");
 	if (rename(tmp, pin)) {
 		rc = kfaas__errno_msg(-errno, pin);
 		goto out_obj;	/* repair restores the old program */
 	}
+	kfaas__crash_point("replace-renamed");
 	if (bpf_map_update_elem(st->funcs_fd, &old.id, &info, BPF_EXIST)) {
 		rc = kfaas__errno_msg(-errno, "cannot update the registry");
 		goto out_obj;	/* repair fixes prog_id/tag from the pin */
@@ -298,9 +305,11 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 		set_busy(st, 0);
 		return rc;
 	}
+	kfaas__crash_point("unload-committed");
 	pfd = tier_progs_fd(st, info.tier);
 	if (pfd >= 0)
 		bpf_map_delete_elem(pfd, &info.id);
+	kfaas__crash_point("unload-slot");
 	kfaas__rmtree(dir);
 	kfaas_stats_reset(st, info.id);
 	return set_busy(st, 0);
