@@ -36,7 +36,7 @@ BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 SKELS		:= $(B)/dispatcher.skel.h
 
 # ---- userspace --------------------------------------------------------------
-PKGS		:= libbpf json-c
+PKGS		:= libbpf json-c yaml-0.1
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c)
 CFLAGS		?= -O2 -g

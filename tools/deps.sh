@@ -7,11 +7,12 @@ set -eu
 
 # build: compilers, libbpf/libelf/zlib, bpftool, json-c, module tooling
 BUILD="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
-pkg-config libjson-c-dev libcap-dev linux-headers-amd64 dwarves sparse"
+pkg-config libjson-c-dev libyaml-dev libcap-dev linux-headers-amd64 dwarves
+sparse go-md2man"
 # test: real clients and tools, the guest kernel and QEMU
 TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
 xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc
-util-linux"
+util-linux bash-completion python3-prometheus-client"
 
 missing=""
 for p in $BUILD $TEST; do

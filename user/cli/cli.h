@@ -51,6 +51,9 @@ int do_route(int argc, char **argv);
 int do_net(int argc, char **argv);
 int do_invoke(int argc, char **argv);
 int do_stats(int argc, char **argv);
+int do_top(int argc, char **argv);
+int do_apply(int argc, char **argv);
+int do_export(int argc, char **argv);
 
 /* Common JSON/plain building blocks. */
 json_object *fn_info_json(const struct kfaas_fn_info *f);

@@ -162,7 +162,7 @@ static int do_help(int argc, char **argv)
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
-		"OBJECT := { fn | route | net | invoke | stats }\n"
+		"OBJECT := { fn | route | net | invoke | stats | top | apply | export }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
@@ -170,6 +170,9 @@ static int do_help(int argc, char **argv)
 		"  net     attach, detach, show the XDP dispatcher\n"
 		"  invoke  run a function from userspace (BPF_PROG_TEST_RUN)\n"
 		"  stats   per-function accounting\n"
+		"  top     live per-function rates\n"
+		"  apply   make functions and routes match a config file\n"
+		"  export  write the running state as a config file\n"
 		"\n"
 		"The pin root is --pin-root, else $%s, else %s.\n",
 		bin_name, bin_name, KFAAS_PIN_ROOT_ENV, KFAAS_PIN_ROOT_DEFAULT);
@@ -201,6 +204,9 @@ static const struct cmd objects[] = {
 	{ "net",	do_net },
 	{ "invoke",	do_invoke },
 	{ "stats",	do_stats },
+	{ "top",	do_top },
+	{ "apply",	do_apply },
+	{ "export",	do_export },
 	{ "help",	do_help },
 	{ "version",	do_version },
 	{ NULL, NULL },

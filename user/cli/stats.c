@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kfaas stats [NAME] [--watch [SEC]] [--count N] */
+/* kfaas stats [NAME] [--watch [SEC]] [--count N] | --prometheus */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +118,7 @@ int do_stats(int argc, char **argv)
 {
 	unsigned long long interval = 0, count = 0, v;
 	const char *name = NULL;
+	bool prometheus = false;
 	unsigned long long i;
 	int rc;
 
@@ -127,10 +128,13 @@ int do_stats(int argc, char **argv)
 				return 0;
 			fprintf(stderr,
 				"Usage: %s stats [NAME] [--watch [SEC]] [--count N]\n"
+				"       %s stats --prometheus\n"
 				"\n"
 				"Per-function counters summed over CPUs; --watch\n"
 				"prints them every SEC seconds (default 1) until\n"
-				"interrupted or N times.\n", bin_name);
+				"interrupted or N times; --prometheus prints every\n"
+				"function in the Prometheus text format.\n",
+				bin_name, bin_name);
 			return 0;
 		} else if (!strcmp(argv[0], "--watch") || !strcmp(argv[0], "-w")) {
 			interval = 1;
@@ -140,6 +144,8 @@ int do_stats(int argc, char **argv)
 				interval = v ? v : 1;
 				argc--, argv++;
 			}
+		} else if (!strcmp(argv[0], "--prometheus")) {
+			prometheus = true;
 		} else if (!strcmp(argv[0], "--count") && argc > 1) {
 			if (parse_u64("--count", argv[1], 1ULL << 32, &count))
 				return -1;
@@ -154,6 +160,18 @@ int do_stats(int argc, char **argv)
 				     "help'", argv[0], bin_name);
 		}
 		argc--, argv++;
+	}
+	if (prometheus) {
+		struct kfaas_state st;
+		int rc;
+
+		if (name || interval)
+			return p_err("--prometheus prints every function once");
+		if (state_open(&st, 0))
+			return -1;
+		rc = kfaas_prometheus_write(&st, stdout);
+		kfaas_state_close(&st);
+		return rc ? p_lib_err() : 0;
 	}
 	if (!interval)
 		return show_once(name);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <kfaas/abi.h>
 
@@ -76,6 +77,9 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
 		     struct kfaas_fn_info *out);
 int kfaas_fn_unload(struct kfaas_state *st, const char *name);
+/* Put back a program saved before a replace (fd) with its registry entry. */
+int kfaas_fn_restore(struct kfaas_state *st, const struct kfaas_fn_info *info,
+		     int prog_fd);
 /* Register a function run by another tier (kfaasd's VM tier). */
 int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info);
 /* A new fd of an eBPF function's pinned program, or a negative errno. */
@@ -109,6 +113,15 @@ int kfaas_route_key_make(struct kfaas_route_key *key, const char *proto,
 			 const char *port, const char *addr);
 /* "udp 53", "udp 10.0.0.1:53", "udp [fd00::1]:53" */
 void kfaas_route_key_str(const struct kfaas_route_key *key, char *buf, size_t len);
+/*
+ * The route value for fn (and a VM-tier fallback, or NULL), checked: the
+ * tier (0: the function's) must be the function's, XDP serves UDP, the
+ * socket tier TCP.  policy -1 is the default (pass with a fallback, else
+ * drop).
+ */
+int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
+		     const char *fn, int tier, const char *fallback, int policy,
+		     struct kfaas_route *out);
 int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    const struct kfaas_route *r);
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key);
@@ -128,6 +141,9 @@ int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX]);
 const char *kfaas_dstat_name(unsigned int idx);
 int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg);
 int kfaas_config_set(struct kfaas_state *st, const struct kfaas_config *cfg);
+
+/* Every function's counters in the Prometheus text format (metrics.c). */
+int kfaas_prometheus_write(struct kfaas_state *st, FILE *out);
 
 /* ---- interfaces (netif.c) ---- */
 enum kfaas_xdp_mode { KFAAS_XDP_NATIVE, KFAAS_XDP_GENERIC };
