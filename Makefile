@@ -22,7 +22,6 @@ CC		:= gcc
 endif
 
 B		:= $(abspath $(BUILD))
-BPF_DIR		?= $(B)/bpf
 
 # ---- BPF programs -----------------------------------------------------------
 BPF_INC		:= -I$(B) -Iinclude -Ibpf
@@ -43,7 +42,6 @@ CFLAGS		?= -O2 -g
 USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
 		   -Iinclude -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
-		   -DKFAAS_BPF_DIR_DEFAULT='"$(BPF_DIR)"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread $(EXTRA_LDFLAGS)
 
@@ -59,7 +57,8 @@ TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 TEST_BPF	:= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
-.PHONY: all bpf user tests check demo deps clean help asan fuzz fuzz-build
+.PHONY: all bpf user tests check demo deps clean help asan fuzz fuzz-build \
+	man install uninstall
 all: bpf user tests
 
 help:
@@ -149,6 +148,55 @@ asan:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# ---- man pages (generated from docs/ with go-md2man) -------------------------
+# NAME.SECTION:SOURCE
+MAN_PAGES	:= kfaas.8:docs/cli.md kfaas-sdk.7:docs/sdk.md kfaas.conf.5:docs/config.md
+MAN_OUT		:= $(foreach p,$(MAN_PAGES),$(B)/man/$(firstword $(subst :, ,$(p))))
+man_src		= $(lastword $(subst :, ,$(filter $(1):%,$(MAN_PAGES))))
+
+$(B)/man/%: tools/man.sh $(wildcard docs/*.md)
+	@mkdir -p $(@D)
+	tools/man.sh $(call man_src,$*) $@
+
+man: $(MAN_OUT)
+
+# ---- install ----------------------------------------------------------------
+PREFIX		?= /usr/local
+DESTDIR		?=
+BINDIR		:= $(PREFIX)/bin
+KFAAS_LIBDIR	:= $(PREFIX)/lib/kfaas
+INCDIR		:= $(PREFIX)/include/kfaas
+MANDIR		:= $(PREFIX)/share/man
+COMPDIR		:= $(PREFIX)/share/bash-completion/completions
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_maps.h bpf/kfaas_parse.h bpf/kfaas_csum.h \
+		   include/kfaas/abi.h
+INSTALLED	:= $(BINDIR)/kfaas $(BINDIR)/kfaas-kv $(BINDIR)/kfaas-dns \
+		   $(addprefix $(KFAAS_LIBDIR)/bpf/,$(notdir $(BPF_OBJS))) \
+		   $(addprefix $(INCDIR)/,$(notdir $(SDK_HEADERS))) \
+		   $(COMPDIR)/kfaas $(UNITDIR)/kfaas-attach@.service \
+		   $(foreach m,$(notdir $(MAN_OUT)),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m))
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(CLI) $(EX_TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(KFAAS_LIBDIR)/bpf/
+	install -m 0644 $(SDK_HEADERS) $(DESTDIR)$(INCDIR)/
+	install -m 0644 tools/completion/kfaas $(DESTDIR)$(COMPDIR)/kfaas
+	for t in kfaas-kv kfaas-dns; do ln -sf kfaas $(DESTDIR)$(COMPDIR)/$$t; done
+	sed 's|@BINDIR@|$(BINDIR)|g' tools/systemd/kfaas-attach@.service \
+		> $(DESTDIR)$(UNITDIR)/kfaas-attach@.service
+	for m in $(MAN_OUT); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) \
+		$(DESTDIR)$(COMPDIR)/kfaas-kv $(DESTDIR)$(COMPDIR)/kfaas-dns
+	-rmdir $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(KFAAS_LIBDIR) $(DESTDIR)$(INCDIR) 2>/dev/null
+
 # ---- the two commands of README --------------------------------------------
 deps:
 	@tools/deps.sh
@@ -158,7 +206,7 @@ demo: deps
 	tools/demo.sh $(B)
 
 check: deps
-	$(MAKE) all asan fuzz-build
+	$(MAKE) all man asan fuzz-build
 	tests/run.sh $(B)
 
 clean:

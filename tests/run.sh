@@ -8,7 +8,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export B=${1:-$here/../build}
 B=$(cd "$B" && pwd)
-GROUPS_ALL="unit prog cli e2e asan fuzz sk vm kmod"
+GROUPS_ALL="unit prog cli e2e admin asan fuzz sk vm kmod"
 GROUPS_RUN=${TESTS:-$GROUPS_ALL}
 
 # bpffs: the tests pin under /sys/fs/bpf; tracefs helps debugging

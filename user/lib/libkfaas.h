@@ -19,8 +19,6 @@
 
 #define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
 #define KFAAS_PIN_ROOT_ENV	"KFAAS_PIN_ROOT"
-/* Where the BPF objects (dispatcher.bpf.o, ...) live; overridable. */
-#define KFAAS_BPF_DIR_ENV	"KFAAS_BPF_DIR"
 
 /* ---- errors (err.c) ---- */
 const char *kfaas_errmsg(void);
@@ -104,8 +102,6 @@ struct kfaas_loaded {
 int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
 		   __u32 id, struct kfaas_loaded *out);
 void kfaas_obj_close(struct kfaas_loaded *l);
-/* Directory holding the project's BPF objects. */
-const char *kfaas_bpf_dir(void);
 
 /* ---- routes (route.c) ---- */
 /* Fill a key from "udp"/"tcp", a port and an optional address. */

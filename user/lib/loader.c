@@ -20,13 +20,6 @@
 
 #define KFAAS_MAP_PREFIX "kfaas_"
 
-const char *kfaas_bpf_dir(void)
-{
-	const char *env = getenv(KFAAS_BPF_DIR_ENV);
-
-	return env && *env ? env : KFAAS_BPF_DIR_DEFAULT;
-}
-
 int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
 		      const char *map, char *buf, size_t len)
 {
