@@ -118,7 +118,8 @@ $(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) inc
 tests: $(TEST_BINS) $(TEST_BPF)
 
 # ---- benchmarks (tools/bench/) ----------------------------------------------
-BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 \
+BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail \
+		   exp_dispatcher_lean \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv

@@ -51,7 +51,7 @@ json_object *bench_var_json(const struct bvar *v, int rounds);
 /* Free the result arrays. */
 void bench_free(struct bvar *v, int n);
 
-/* A row of the table: see tools/bench/README.md for the fields. */
+/* A row of the table: see docs/performance.md for the fields. */
 json_object *bench_row(const char *bench, const char *what, double kfaas,
 		       double alt, const char *unit, double ratio,
 		       const char *target, int met);

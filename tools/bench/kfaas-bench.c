@@ -11,7 +11,7 @@
  *   kfaas-bench frame      write the request frame `kfaas invoke --repeat`
  *                          runs, for the bpftool comparison (5)
  *
- * Each prints one JSON object (tools/bench/README.md) on stdout.  Every
+ * Each prints one JSON object (docs/performance.md) on stdout.  Every
  * kfaas state it makes lives under PREFIX-* (--pin-root) and is removed
  * before it exits.
  */
@@ -215,9 +215,100 @@ static int emit(json_object *res)
 }
 
 /* ---- 1: dispatcher overhead ------------------------------------------ */
+/* exp_tail: the tail-calling program, its slots filled with the target */
+static int tail_obj(struct bpf_object **obj)
+{
+	struct bpf_program *from, *to;
+	struct bpf_map *arr;
+	char path[512];
+	__u32 k;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/exp_tail.bpf.o", opt.bench_dir);
+	if (bench_prog_load(path, obj) < 0)
+		return -1;
+	from = bpf_object__find_program_by_name(*obj, "bench_tail");
+	to = bpf_object__find_program_by_name(*obj, "bench_target");
+	arr = bpf_object__find_map_by_name(*obj, "bench_progs");
+	if (!from || !to || !arr)
+		return -1;
+	fd = bpf_program__fd(to);
+	for (k = 0; k < 2; k++)
+		if (bpf_map_update_elem(bpf_map__fd(arr), &k, &fd, BPF_ANY))
+			return -1;
+	return bpf_program__fd(from);
+}
+
+/* A dispatcher variant sharing st's pinned maps, as the loader does. */
+static int shared_obj(const char *name, struct kfaas_state *st,
+		      struct bpf_object **obj)
+{
+	struct bpf_program *p;
+	struct bpf_map *m;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s.bpf.o", opt.bench_dir, name);
+	*obj = bpf_object__open_file(path, NULL);
+	if (!*obj)
+		return -1;
+	bpf_object__for_each_map(m, *obj) {
+		const char *mn = bpf_map__name(m);
+		int fd;
+
+		if (strncmp(mn, "kfaas_", 6))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", st->root, mn + 6);
+		fd = bpf_obj_get(path);
+		if (fd < 0 || bpf_map__reuse_fd(m, fd)) {
+			fprintf(stderr, "kfaas-bench: %s: cannot share %s\n",
+				name, path);
+			return -1;
+		}
+		close(fd);
+	}
+	if (bpf_object__load(*obj)) {
+		fprintf(stderr, "kfaas-bench: cannot load %s: %s\n", name,
+			strerror(errno));
+		return -1;
+	}
+	p = bpf_object__next_program(*obj, NULL);
+	return p ? bpf_program__fd(p) : -1;
+}
+
+/* Split the added ns of the sampled configuration into its parts. */
+static json_object *breakdown(struct bvar *v)
+{
+	enum { FLOOR, BARE, SDK, NOROUTE, T0, TS, PARSE, TAIL };
+	int R = opt.o.rounds;
+	double added = bench_delta(&v[TS], &v[BARE], R);
+	double lookup = bench_delta(&v[NOROUTE], &v[PARSE], R);
+	double tail = bench_delta(&v[TAIL], &v[FLOOR], R);
+	double timing = bench_delta(&v[T0], &v[TS], R) /
+			(1.0 - 1.0 / (1 << opt.time_shift));
+	double sampled = timing / (1 << opt.time_shift);
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "parse_ns", bench_num(bench_delta(&v[PARSE], &v[FLOOR], R)));
+	json_object_object_add(o, "route_lookup_and_counters_ns", bench_num(lookup));
+	json_object_object_add(o, "tail_call_ns", bench_num(tail));
+	json_object_object_add(o, "timing_two_ktime_calls_ns", bench_num(timing));
+	json_object_object_add(o, "timing_sampled_ns", bench_num(sampled));
+	json_object_object_add(o, "sdk_handover_and_accounting_ns",
+			       bench_num(added - lookup - tail - sampled));
+	json_object_object_add(o, "added_sampled_ns", bench_num(added));
+	json_object_object_add(o, "how", json_object_new_string(
+		"parse = parse_only - floor; route lookup and counters = "
+		"dispatch_noroute - parse_only; tail call = tailcall - floor; "
+		"timing = (dispatch_t0 - dispatch_ts) / (1 - 2^-time_shift); "
+		"the rest of (dispatch_ts - bare) is the hand-over through the "
+		"scratch map and the SDK's accounting"));
+	return o;
+}
+
 static int cmd_dispatch(void)
 {
-	struct bpf_object *o_pass = NULL, *o_bare = NULL;
+	struct bpf_object *o_pass = NULL, *o_bare = NULL, *o_parse = NULL,
+			  *o_tail = NULL, *o_lean = NULL;
 	uint8_t f7[256], f9[256];
 	size_t l7, l9;
 	struct kfaas_state *st;
@@ -249,6 +340,13 @@ static int cmd_dispatch(void)
 			  st->disp_fd, f7, l7, XDP_TX, 0, st, 0 },
 			{ "dispatch_ts", "dispatcher -> echo, 1 in 2^time_shift invocations timed",
 			  st->disp_fd, f7, l7, XDP_TX, 0, st, (uint32_t)opt.time_shift },
+			{ "parse_only", "the frame parser alone, then XDP_PASS",
+			  bench_obj("exp_parse", &o_parse), f7, l7, XDP_PASS },
+			{ "tailcall", "one tail call (run-time key) to a program returning XDP_PASS",
+			  tail_obj(&o_tail), f7, l7, XDP_PASS },
+			{ "dispatch_lean_ts", "EXPERIMENT: proposed lean dispatcher -> echo, 1 in 2^time_shift timed",
+			  shared_obj("exp_dispatcher_lean", st, &o_lean), f7, l7, XDP_TX, 0, st,
+			  (uint32_t)opt.time_shift },
 		};
 		int n = sizeof(v) / sizeof(v[0]), i;
 
@@ -261,11 +359,16 @@ static int cmd_dispatch(void)
 		json_object_object_add(json_object_object_get(res, "params"),
 				       "time_shift", json_object_new_int(opt.time_shift));
 		add_variants(res, v, n);
+		json_object_object_add(res, "breakdown", breakdown(v));
 		add_row(res, pair_row("1 dispatch", "dispatcher+tail call+accounting, all timed "
 				      "(vs bare echo)", &v[4], &v[1], "<= 15 ns added", 15));
 		snprintf(what, sizeof(what), "dispatcher+tail call+accounting, 1/%d timed "
 			 "(vs bare echo)", 1 << opt.time_shift);
 		add_row(res, pair_row("1 dispatch", what, &v[5], &v[1],
+				      "<= 15 ns added", 15));
+		snprintf(what, sizeof(what), "EXPERIMENT lean dispatcher, 1/%d timed "
+			 "(vs bare echo)", 1 << opt.time_shift);
+		add_row(res, pair_row("1 dispatch", what, &v[8], &v[1],
 				      "<= 15 ns added", 15));
 		add_row(res, pair_row("1 dispatch", "echo alone: SDK parse+timing+accounting "
 				      "(vs bare echo)", &v[2], &v[1], NULL, 0));
@@ -281,6 +384,9 @@ out:
 		close(fn_fd);
 	bpf_object__close(o_pass);
 	bpf_object__close(o_bare);
+	bpf_object__close(o_parse);
+	bpf_object__close(o_tail);
+	bpf_object__close(o_lean);
 	roots_destroy();
 	return rc;
 }

@@ -21,7 +21,7 @@ if have dispatch; then
 $term; $common
 set output '$out/dispatch.svg'
 set title "Dispatcher overhead: ns per invocation (BPF\\\\_PROG\\\\_TEST\\\\_RUN, median, min..max)\n{/*0.8 $sub}"
-set ylabel 'ns'; set yrange [0:*]; set xtics noenhanced
+set ylabel 'ns'; set yrange [0:*]; set xtics noenhanced rotate by -25; set bmargin 5
 plot '$out/dispatch.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
      '' using 0:2:3:4 with yerrorbars lc rgb 'black' pt -1 notitle, \
      '' using 0:2:(sprintf('%.1f', \$2)) with labels offset 0,1 notitle
