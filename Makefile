@@ -5,6 +5,8 @@
 #   make            BPF objects, skeletons, the kfaas CLI, examples, tests
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
+#   make bench      benchmarks side by side -> results/ (docs/performance.md)
+#   make bench-smoke  the benchmark machinery in seconds (no timings judged)
 #   make clean
 #
 # All outputs go to $(BUILD) (default build/), never into the source tree.
@@ -58,11 +60,11 @@ TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 TEST_BPF	:= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 .PHONY: all bpf user tests check demo deps clean help asan fuzz fuzz-build \
-	man install uninstall
-all: bpf user tests
+	man install uninstall bench bench-smoke bench-tools
+all: bpf user tests bench-tools
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- rules ------------------------------------------------------------------
 $(B)/vmlinux.h:
@@ -145,6 +147,47 @@ SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 asan:
 	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
 		EXTRA_LDFLAGS="$(SAN_FLAGS)" bpf user tests
+# ---- benchmarks (tools/bench/) ----------------------------------------------
+BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail \
+		   exp_dispatcher_lean \
+		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
+BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
+BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv
+BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+
+$(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/bench/bpf/chain%.bpf.o: tools/bench/bpf/chain.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DCHAIN_N=$* -c $< -o $@
+
+# the bare echo answering only UDP port 7000+N: one libxdp program each
+$(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DBENCH_PORT=$$((7000 + $*)) -c $< -o $@
+
+$(B)/bench/kfaas-bench: tools/bench/kfaas-bench.c tools/bench/measure.c \
+		tools/bench/bench.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -DKFAAS_BENCH_BPF_DIR='"$(B)/bench/bpf"' \
+		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c $(LIB) \
+		$(USER_LIBS) -lm
+
+$(B)/bench/udp%: tools/bench/udp%.c tools/bench/kvgen.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(PKG_LIBS) -lm
+
+bench-tools: $(BENCH_OBJS) $(BENCH_BINS)
+
+bench: deps
+	$(MAKE) all
+	tools/bench/run.sh --build $(B) $(BENCH_ARGS)
+
+bench-smoke: deps
+	$(MAKE) all
+	tools/bench/run.sh --build $(B) --smoke --out $(B)/bench-smoke $(BENCH_ARGS)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -13,9 +13,12 @@ sparse go-md2man"
 TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
 xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc
 util-linux bash-completion python3-prometheus-client"
+# benchmarks (make bench, its smoke test): plots, libxdp's loader, the
+# nginx baseline of the socket tier, column(1)
+BENCH="gnuplot-nox xdp-tools nginx bsdextrautils binutils"
 
 missing=""
-for p in $BUILD $TEST; do
+for p in $BUILD $TEST $BENCH; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
 	     grep -q '^install ok installed$'; then
 		missing="$missing $p"
