@@ -172,6 +172,7 @@ $(B)/bench/kfaas-bench: tools/bench/kfaas-bench.c tools/bench/measure.c \
 		tools/bench/bench.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -DKFAAS_BENCH_BPF_DIR='"$(B)/bench/bpf"' \
+		-DKFAAS_BPF_DIR='"$(B)/bpf"' \
 		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c $(LIB) \
 		$(USER_LIBS) -lm
 

@@ -32,6 +32,10 @@
 #ifndef KFAAS_BENCH_BPF_DIR
 #define KFAAS_BENCH_BPF_DIR "build/bench/bpf"
 #endif
+/* The project's objects (echo, dispatcher, ...): beside bench/bpf. */
+#ifndef KFAAS_BPF_DIR
+#define KFAAS_BPF_DIR "build/bpf"
+#endif
 #define MAX_ROOTS	8
 #define ECHO_PORT	7
 #define PAYLOAD		32
@@ -54,6 +58,11 @@ static struct {
 	.fn = "echo",
 	.data = "kfaas-bench",
 };
+
+static const char *core_dir(void)
+{
+	return getenv("KFAAS_BPF_DIR") ?: KFAAS_BPF_DIR;
+}
 
 /* kfaas states made by this run, removed at exit */
 static struct kfaas_state roots[MAX_ROOTS];
@@ -95,7 +104,7 @@ static struct kfaas_state *root_new(const char *tag)
 		return NULL;
 	}
 	nroots++;
-	snprintf(obj, sizeof(obj), "%s/echo.bpf.o", kfaas_bpf_dir());
+	snprintf(obj, sizeof(obj), "%s/echo.bpf.o", core_dir());
 	if (kfaas_fn_load(st, obj, "echo", &fi)) {
 		die_lib(obj);
 		return NULL;
@@ -140,7 +149,7 @@ static int core_obj(const char *name, struct bpf_object **obj)
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s.bpf.o", kfaas_bpf_dir(), name);
+	snprintf(path, sizeof(path), "%s/%s.bpf.o", core_dir(), name);
 	return bench_prog_load(path, obj);
 }
 
