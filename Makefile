@@ -29,11 +29,11 @@ BPF_INC		:= -I$(B) -Iinclude -Ibpf
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 		   -Wno-unused-function $(BPF_INC) $(EXTRA_BPF_CFLAGS)
 
-BPF_CORE	:= dispatcher xdp_pass
+BPF_CORE	:= dispatcher xdp_pass sk_dispatch
 BPF_EXAMPLES	:= echo upper kv dns
 BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 		   $(BPF_EXAMPLES:%=$(B)/bpf/%.bpf.o)
-SKELS		:= $(B)/dispatcher.skel.h
+SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 
 # ---- userspace --------------------------------------------------------------
 PKGS		:= libbpf json-c
