@@ -30,7 +30,7 @@ BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 		   -Wno-unused-function $(BPF_INC) $(EXTRA_BPF_CFLAGS)
 
 BPF_CORE	:= dispatcher xdp_pass sk_dispatch
-BPF_EXAMPLES	:= echo upper kv dns
+BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho
 BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 		   $(BPF_EXAMPLES:%=$(B)/bpf/%.bpf.o)
 SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
@@ -53,7 +53,7 @@ LIB		:= $(B)/libkfaas.a
 CLI_SRCS	:= $(wildcard user/cli/*.c)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(B)/%.o)
 CLI		:= $(B)/kfaas
-EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns
+EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns $(B)/kfaas-http
 
 TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
