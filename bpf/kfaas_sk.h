@@ -605,8 +605,14 @@ int kfaas_sk__end(struct __sk_buff *skb, struct kfaas_sk__run *run)
 		kfaas_sk__event(cookie, KFAAS_SK_EV_CLOSE, run->fn_id);
 		kfaas__account(run->fn_id, &d);
 	} else {
-		if (run->stop == KFAAS_SK__PASS)
-			conn->flags |= KFAAS_SK_CONN_F_PASSED;	/* next segment */
+		if (run->stop == KFAAS_SK__PASS) {
+			/*
+			 * Replies to earlier requests of the segment go out; the
+			 * passed bytes stay held, and pass up with the next one.
+			 */
+			conn->flags |= KFAAS_SK_CONN_F_PASSED;
+			kfaas_sk__event(cookie, KFAAS_SK_EV_PASSED, run->fn_id);
+		}
 		if (left && run->pos) {
 			c.conn = conn;
 			c.src = run->pos;

@@ -170,17 +170,27 @@ int http_request_line(struct __sk_buff *skb, __u32 off, __u32 len,
 
 	if (!key || kfaas_sk_req_get(skb, off, len, &req))
 		return HTTP_BAD;
+	/* the method: upper-case letters, then a space */
+	for (at = 0; at < 16; at++) {
+		c = kfaas_sk_byte(&req, at);
+		if (c == ' ' && at > 0)
+			break;
+		if (c < 'A' || c > 'Z')
+			return HTTP_BAD;
+	}
 	v = kfaas_sk_ptr(&req, 0, 5);
-	if (!v)
+	if (at == 16 || !v)
 		return HTTP_BAD;
-	if (v[0] == 'G' && v[1] == 'E' && v[2] == 'T' && v[3] == ' ') {
+	if (at == 3 && v[0] == 'G' && v[1] == 'E' && v[2] == 'T') {
 		at = 4;
-	} else if (v[0] == 'H' && v[1] == 'E' && v[2] == 'A' && v[3] == 'D' &&
-		   v[4] == ' ') {
+	} else if (at == 4 && v[0] == 'H' && v[1] == 'E' && v[2] == 'A' &&
+		   v[3] == 'D') {
 		at = 5;
 		flags |= HTTP_HEAD;
 	} else {
-		return v[0] >= 'A' && v[0] <= 'Z' ? HTTP_METHOD : HTTP_BAD;
+		/* a well-formed request line of another method? */
+		c = kfaas_sk_byte(&req, at + 1);
+		return c == '/' || c == '*' ? HTTP_METHOD : HTTP_BAD;
 	}
 	if (kfaas_sk_byte(&req, at) != '/')
 		return HTTP_BAD;

@@ -39,8 +39,13 @@
 #define SO_NETNS_COOKIE	71
 #endif
 
-/* How long a connection the function closed lingers for its replies. */
-#define KFAAS_SK_LINGER_NS	(100ULL * 1000 * 1000)
+/*
+ * How long a connection lingers for its last replies when the function
+ * closed it or the peer shut its sending side: the replies are on their
+ * way through the relay and the sockets' work queues (well under 1 ms
+ * unloaded); closing the socket earlier would drop them.
+ */
+#define KFAAS_SK_LINGER_NS	(200ULL * 1000 * 1000)
 
 enum { EV_LISTEN = 1, EV_CONN, EV_EVENTS };
 
@@ -319,15 +324,27 @@ static void accept_all(struct kfaas_sk_server *s, int lfd)
 	}
 }
 
-/* The peer closed or failed. */
+static void conn_linger(struct kfaas_sk_server *s, struct cslot *c);
+
+/*
+ * The peer failed or closed both ways: close now.  It shut its sending
+ * side (its last requests are in): close once their replies are out.
+ */
 static void conn_event(struct kfaas_sk_server *s, int fd, __u32 events)
 {
 	struct cslot *c = (size_t)fd < s->ncs ? &s->cs[fd] : NULL;
+	struct epoll_event ev = { .events = 0,
+				  .data.u64 = ((__u64)EV_CONN << 32) | (__u32)fd };
 
 	if (!c || !c->used)
 		return;
-	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+	if (events & (EPOLLHUP | EPOLLERR)) {
 		conn_close(s, fd);
+	} else if (events & EPOLLRDHUP) {
+		/* level-triggered: stop it reporting, HUP and ERR stay */
+		epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev);
+		conn_linger(s, c);
+	}
 }
 
 static struct cslot *slot_of(struct kfaas_sk_server *s, __u64 cookie, int *fd)
