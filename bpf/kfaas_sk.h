@@ -61,15 +61,27 @@ struct kfaas_sk_req {
 #define KFAAS_SK_REQ_ARGS(req)	(req)->skb, (req)->off, (req)->len
 
 /*
- * The connection a relay skb belongs to: its id (the client socket's
- * cookie) in *id; 0, or -1 when skb did not come through a relay.
+ * The link of the relay a skb came through (its own cookie is the relay's
+ * sending end's), or NULL when it did not come through one.
  */
+static __always_inline const struct kfaas_sk_link *
+kfaas_sk__relay(struct __sk_buff *skb, __u64 *own)
+{
+	const struct kfaas_sk_link *l;
+
+	*own = bpf_get_socket_cookie(skb);
+	l = bpf_map_lookup_elem(&kfaas_sk_links, own);
+	return l && l->role == KFAAS_SK_ROLE_RELAY ? l : NULL;
+}
+
+/* The connection id (the client socket's cookie) of a relay skb; 0 or -1. */
 static __always_inline int kfaas_sk__conn_id(struct __sk_buff *skb, __u64 *id)
 {
-	__u64 own = bpf_get_socket_cookie(skb);
-	const struct kfaas_sk_link *l = bpf_map_lookup_elem(&kfaas_sk_links, &own);
+	const struct kfaas_sk_link *l;
+	__u64 own;
 
-	if (!l || l->role != KFAAS_SK_ROLE_RELAY)
+	l = kfaas_sk__relay(skb, &own);
+	if (!l)
 		return -1;
 	*id = l->conn;
 	return 0;
@@ -227,6 +239,9 @@ enum {
  */
 struct kfaas_sk__run {
 	__u64	cookie;		/* the connection (its kfaas_sk_conns key) */
+	__u64	reply_to;	/* socket the replies are redirected to */
+	__u32	reply_flags;	/* ... and how: 0 egress, BPF_F_INGRESS */
+	__u32	pad;
 	__u32	fn_id;
 	__u32	total;		/* bytes in conn->buf */
 	__u32	pos;		/* start of the next request in conn->buf */
@@ -448,18 +463,27 @@ static __always_inline int kfaas_sk__pass_up(struct __sk_buff *skb,
 __attribute__((noinline))
 int kfaas_sk__begin(struct __sk_buff *skb, struct kfaas_sk__run *run)
 {
+	const struct kfaas_sk_link *l;
 	struct kfaas_sk_conn *conn;
 	struct kfaas_config *cfg;
 	__u32 zero = 0, len, held;
-	__u64 cookie;
+	__u64 cookie, own;
 
 	if (!skb || !run)
 		return SK_DROP;
 	__builtin_memset(run, 0, sizeof(*run));
 	run->fn_id = kfaas_fn_id;
-	if (kfaas_sk__conn_id(skb, &cookie))
+	l = kfaas_sk__relay(skb, &own);
+	if (!l)
 		return SK_PASS;		/* not from a relay: nothing to answer */
+	cookie = l->conn;
 	run->cookie = cookie;
+	run->reply_to = cookie;
+	if (l->flags & KFAAS_SK_LINK_F_USER) {
+		/* the listener forwards them: to the relay's sending end */
+		run->reply_to = own;
+		run->reply_flags = BPF_F_INGRESS;
+	}
 	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
 	run->time_shift = cfg ? cfg->time_shift & 31 : 0;
 
@@ -627,7 +651,9 @@ int kfaas_sk__end(struct __sk_buff *skb, struct kfaas_sk__run *run)
 	conn->requests++;
 	if (run->out > KFAAS_SK_OUT_MAX || bpf_skb_change_tail(skb, run->out, 0))
 		return SK_DROP;
-	return bpf_sk_redirect_hash(skb, &kfaas_sk_socks, &cookie, 0);
+	cookie = run->reply_to;
+	return bpf_sk_redirect_hash(skb, &kfaas_sk_socks, &cookie,
+				    run->reply_flags & BPF_F_INGRESS);
 }
 
 /*

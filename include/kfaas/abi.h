@@ -224,9 +224,17 @@ struct kfaas_sk_link {
 	__u8	role;		/* enum kfaas_sk_role */
 	__u8	family;		/* KFAAS_FAMILY_IPV4/IPV6: local address of the client socket */
 	__be16	port;		/* local port, network byte order */
-	__u32	pad;
+	__u32	flags;		/* KFAAS_SK_LINK_F_* */
 	__u8	addr[16];	/* local address (IPv4 in addr[0..3]) */
 };
+
+/*
+ * The client socket is not in the sockhash (its peer had closed its side
+ * before the listener accepted it, and the kernel takes only established
+ * sockets): the listener feeds its bytes to the relay and forwards the
+ * replies, which go to the relay's sending end (its ingress) instead.
+ */
+#define KFAAS_SK_LINK_F_USER	(1U << 0)
 
 /* kfaas_sk_conn.flags */
 #define KFAAS_SK_CONN_F_DISCARD	(1U << 0)	/* drop all further input */

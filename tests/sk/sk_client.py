@@ -7,7 +7,7 @@ sk_client.py HOST PORT [--chunk N] [--delay SEC] [--idle SEC] [--again SEC]
 
 Sends REQUEST (stdin) with TCP_NODELAY, in chunks of N bytes with a pause
 between them when --chunk is given (each chunk its own segment), then
-prints what comes back until the server closes or --idle seconds pass
+prints what comes back (as it comes) until the server closes or --idle seconds pass
 without a byte.  --again SEC sends the request once more on the same
 connection SEC seconds later.  The last line on stderr says "closed" or
 "open".
@@ -30,7 +30,6 @@ def main():
     req = sys.stdin.buffer.read()
     s = socket.create_connection((a.host, a.port), timeout=3)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    out = b""
     state = "open"
     for n in range(2 if a.again else 1):
         if n:
@@ -52,15 +51,14 @@ def main():
                 if not d:
                     state = "closed"
                     break
-                out += d
+                sys.stdout.buffer.write(d)
+                sys.stdout.flush()
         except socket.timeout:
             pass
         except ConnectionResetError:
             state = "closed"
         if state == "closed":
             break
-    sys.stdout.buffer.write(out)
-    sys.stdout.flush()
     print(state, file=sys.stderr)
 
 

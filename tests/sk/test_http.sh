@@ -10,7 +10,7 @@ require_root
 for t in curl wrk socat jq python3; do
 	command -v $t >/dev/null || ktap_skip_all "$t is missing (tools/deps.sh)"
 done
-ktap_plan 40
+ktap_plan 41
 
 use_pin_root sk-http
 sandbox_up skh 66 || { echo "# sandbox failed"; exit 1; }
@@ -58,6 +58,11 @@ for req in $'BAD\r\n\r\n' $'GET  /hello HTTP/1.1\r\nHost: x\r\n\r\n' \
 	check_eq "400 for $(printf '%q' "$req" | cut -c1-40)" \
 		"HTTP/1.1 400 Bad Request closed" "$out $(cat "$tmp/state")"
 done
+
+out=$(printf 'GET /hello HTTP/1.0\r\n\r\n' | in_cli timeout 4 socat -t 2 - \
+	TCP:$SRV4:8080 | tr -d '\r' | grep -c -e '^HTTP/1.1 200 OK$' -e '^Connection: close$')
+check_eq "HTTP/1.0 from a client that shuts its side at once: 200, then close" \
+	"2" "$out"
 
 # ---- keep-alive, pipelining, split requests ----
 out=$(in_cli curl -s --max-time 5 -o /dev/null -o /dev/null \
@@ -124,8 +129,8 @@ check_eq "invoke is accounted like traffic (1 + 1 + 300)" "$((inv + 302))" \
 # ---- a route removed under an open connection ----
 nr=$(sk_show dispatch.no_route)
 printf 'GET /hello HTTP/1.1%s\r\n' "$HOST" > "$tmp/req"
-in_cli "$CL" --again 1.5 $SRV4 8080 < "$tmp/req" > "$tmp/out" 2>"$tmp/state" &
-sleep 0.8
+in_cli "$CL" --again 3 $SRV4 8080 < "$tmp/req" > "$tmp/out" 2>"$tmp/state" &
+wait_until 100 grep -q 'hello world' "$tmp/out"
 "$KFAAS" route del tcp 8080
 wait
 check_eq "route deleted under a connection: its next request is passed up, closed" \

@@ -11,7 +11,7 @@ require_root
 for t in socat jq python3; do
 	command -v $t >/dev/null || ktap_skip_all "$t is missing (tools/deps.sh)"
 done
-ktap_plan 25
+ktap_plan 27
 
 use_pin_root sk-lines
 sandbox_up skl 67 || { echo "# sandbox failed"; exit 1; }
@@ -81,19 +81,33 @@ check_eq "the wildcard for the others: echo on [$SRV6]" "hello| open" \
 	"$(ask $SRV6 7100 'hello\n')"
 
 # ---- bytes that arrive before the listener accepts ----
+# pending PORT STATE: a connection to PORT not accepted yet, in STATE with data
+pending() {
+	in_srv ss -Htn state "$2" "( sport = :$1 )" | awk '$1 > 0 {f=1} END {exit !f}'
+}
 kill -STOP $SK_PID
 printf 'early\n' > "$tmp/req"
-in_cli "$CL" --idle 2 $SRV4 7000 < "$tmp/req" > "$tmp/out" 2>/dev/null &
-sleep 0.5
+in_cli "$CL" --idle 3 $SRV4 7000 < "$tmp/req" > "$tmp/out" 2>/dev/null &
+wait_until 100 pending 7000 established
 kill -CONT $SK_PID
 wait
 check_eq "a request sent before the connection was accepted is answered" \
 	"early" "$(cat "$tmp/out")"
 
+kill -STOP $SK_PID
+printf 'get greeting\r\nget greeting\r\n' |
+	in_cli timeout 8 socat -t 3 - TCP:$SRV4:11211 > "$tmp/out" 2>/dev/null &
+wait_until 100 pending 11211 close-wait
+kill -CONT $SK_PID
+wait
+check_eq "requests sent, and the sending side shut, before the accept: answered" \
+	"2" "$(grep -c 'hello there' "$tmp/out")"
+check "... through the listener, which then closes it" wait_until 30 sk_idle
+
 # ---- a listener that dies, and the next one ----
 printf 'x\n' > "$tmp/req"
-in_cli "$CL" --idle 3 $SRV4 7000 < "$tmp/req" > /dev/null 2>"$tmp/state" &
-sleep 0.5
+in_cli "$CL" --idle 5 $SRV4 7000 < "$tmp/req" > /dev/null 2>"$tmp/state" &
+wait_until 100 sh -c "[ \"\$('$KFAAS' -j sk show | jq -r .connections)\" = 1 ]"
 kill -9 $SK_PID
 wait
 check_eq "killed: its connections close with it" "closed" "$(cat "$tmp/state")"

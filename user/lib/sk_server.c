@@ -11,7 +11,10 @@
  *     sockets from the sockhash, and deletes its links and kfaas_sk_conns
  *     record;
  *   - bytes the kernel passed up (no route any more, KFAAS_PASS) arrive on
- *     the relay: opts->on_passed gets them, or the connection is closed.
+ *     the relay: opts->on_passed gets them, or the connection is closed;
+ *   - a connection whose peer closed its side before the accept cannot go
+ *     into the sockhash (the kernel takes established sockets only): its
+ *     bytes are fed to the relay and the replies forwarded from there.
  * It is woken for none of the requests.  Exactly one listener serves a
  * pin root: it holds flock(PINROOT/sk).
  */
@@ -47,7 +50,10 @@
  */
 #define KFAAS_SK_LINGER_NS	(200ULL * 1000 * 1000)
 
-enum { EV_LISTEN = 1, EV_CONN, EV_EVENTS };
+enum { EV_LISTEN = 1, EV_CONN, EV_EVENTS, EV_RELAY };
+
+/* Bytes of a connection accepted after its peer closed its side: at most. */
+#define KFAAS_SK_REPLAY_MAX	(64 * 1024)
 
 struct lsock {
 	int	fd;
@@ -65,6 +71,7 @@ struct cslot {
 	int	relay_tx;	/* the relay's sending end (redirect target) */
 	int	relay_rx;	/* its receiving end: the function runs there */
 	bool	used;
+	bool	replay;		/* served through the listener (LINK_F_USER) */
 };
 
 struct kfaas_sk_server {
@@ -111,12 +118,19 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-static int ep_add(struct kfaas_sk_server *s, int fd, int type, __u32 events)
+/* Watch fd; events come back as (type, key): key is fd, or the conn's fd. */
+static int ep_add_key(struct kfaas_sk_server *s, int fd, int type, int key,
+		      __u32 events)
 {
 	struct epoll_event ev = { .events = events,
-				  .data.u64 = ((__u64)type << 32) | (__u32)fd };
+				  .data.u64 = ((__u64)type << 32) | (__u32)key };
 
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int ep_add(struct kfaas_sk_server *s, int fd, int type, __u32 events)
+{
+	return ep_add_key(s, fd, type, fd, events);
 }
 
 static void info_write(struct kfaas_sk_server *s)
@@ -214,7 +228,9 @@ static int sock_insert(struct kfaas_sk_server *s, int fd, __u64 cookie)
 /*
  * Wire a connection up: its record, the relay, the links, then the
  * sockets: the relay first, so the client socket's first segment finds
- * it.  0, or a negative errno with the connection's parts undone.
+ * it.  0; 1 when the client socket is not established any more, to be
+ * served through the listener; or a negative errno with the connection's
+ * parts undone.
  */
 static int conn_wire(struct kfaas_sk_server *s, int fd, struct cslot *c,
 		     const char **what)
@@ -249,8 +265,20 @@ static int conn_wire(struct kfaas_sk_server *s, int fd, struct cslot *c,
 	}
 	*what = "add it to the sockhash";
 	rc = sock_insert(s, x[0], c->relay_cookie) ?:
-	     sock_insert(s, x[1], cookie_of(x[1])) ?:
-	     sock_insert(s, fd, c->cookie);
+	     sock_insert(s, x[1], cookie_of(x[1]));
+	if (rc)
+		goto err;
+	rc = sock_insert(s, fd, c->cookie);
+	if (rc == -EOPNOTSUPP) {
+		/* the peer closed its side already: replies via the listener */
+		relay.flags = KFAAS_SK_LINK_F_USER;
+		if (bpf_map_update_elem(s->links_fd, &c->relay_cookie, &relay,
+					BPF_EXIST)) {
+			rc = -errno;
+			goto err;
+		}
+		return 1;
+	}
 	if (rc)
 		goto err;
 	return 0;
@@ -261,6 +289,73 @@ err:
 	bpf_map_delete_elem(s->links_fd, &c->relay_cookie);
 	bpf_map_delete_elem(s->conns_fd, &c->cookie);
 	return rc;
+}
+
+static void conn_linger(struct kfaas_sk_server *s, struct cslot *c);
+
+/* Give up on a connection served through the listener after ns. */
+static void conn_deadline(struct kfaas_sk_server *s, struct cslot *c, __u64 ns)
+{
+	if (!c->close_at)
+		s->closing++;
+	c->close_at = now_ns() + ns;
+}
+
+/*
+ * The peer sent its requests and closed its side before the accept: feed
+ * them to the relay, where the function answers them to the relay's
+ * sending end; relay_event() forwards the replies.
+ */
+static void conn_replay(struct kfaas_sk_server *s, int fd, struct cslot *c)
+{
+	static char buf[KFAAS_SK_REPLAY_MAX];
+	size_t len = 0;
+	ssize_t n;
+
+	c->replay = true;
+	conn_deadline(s, c, 3 * KFAAS_SK_LINGER_NS);
+	for (;;) {
+		n = recv(fd, buf + len, sizeof(buf) - len, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(buf)) {
+			slog(s, "connection %llu: more than %d bytes before it "
+			     "was accepted: closing it",
+			     (unsigned long long)c->cookie, KFAAS_SK_REPLAY_MAX);
+			conn_deadline(s, c, 0);
+			return;
+		}
+	}
+	if (!len || ep_add_key(s, c->relay_tx, EV_RELAY, fd, EPOLLIN)) {
+		conn_deadline(s, c, 0);
+		return;
+	}
+	/* the relay runs the function right in this send */
+	if (send(c->relay_tx, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
+		conn_deadline(s, c, 0);
+}
+
+/* Replies of a connection served through the listener: forward them. */
+static void relay_event(struct kfaas_sk_server *s, int fd)
+{
+	struct cslot *c = (size_t)fd < s->ncs ? &s->cs[fd] : NULL;
+	static char buf[KFAAS_SK_OUT_MAX * 4];
+	ssize_t n;
+
+	if (!c || !c->used || !c->replay)
+		return;
+	for (;;) {
+		n = recv(c->relay_tx, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		if (send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
+			conn_deadline(s, c, 0);
+			return;
+		}
+	}
+	/* more replies of the same requests follow closely, if any */
+	conn_deadline(s, c, KFAAS_SK_LINGER_NS / 2);
 }
 
 static void conn_add(struct kfaas_sk_server *s, int fd)
@@ -277,6 +372,13 @@ static void conn_add(struct kfaas_sk_server *s, int fd)
 	}
 	memset(c, 0, sizeof(*c));
 	rc = conn_wire(s, fd, c, &what);
+	if (rc == 1) {
+		c->used = true;
+		s->nconns++;
+		s->info.accepted++;
+		conn_replay(s, fd, c);
+		return;
+	}
 	if (rc) {
 		slog(s, "accept: cannot %s: %s%s: connection refused", what,
 		     strerror(-rc), rc == -E2BIG || rc == -ENOMEM ||
@@ -770,6 +872,8 @@ int kfaas_sk_server_poll(struct kfaas_sk_server *s, int timeout_ms)
 			conn_event(s, fd, ev[i].events);
 		else if (type == EV_EVENTS)
 			ring_buffer__consume(s->rb);
+		else if (type == EV_RELAY)
+			relay_event(s, fd);
 	}
 	close_due(s);
 	if (accepted != s->info.accepted || closed != s->info.closed)
