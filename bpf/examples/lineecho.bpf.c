@@ -13,8 +13,13 @@ KFAAS_SK_FUNCTION(lineecho, "\n")(struct kfaas_sk_req *req)
 	const __u8 *v = kfaas_sk_ptr(req, 0, 4);
 
 	if (v && v[0] == 'Q' && v[1] == 'U' && v[2] == 'I' && v[3] == 'T') {
+		/* a reply of known length, filled in any order */
 		kfaas_sk_close(req);
-		return KFAAS_SK_REPLY_STR(req, "BYE\n") ? KFAAS_ERROR : 0;
+		if (kfaas_sk_reply_reserve(req, 4) ||
+		    kfaas_sk_write(req, 3, "\n", 1) ||
+		    kfaas_sk_write(req, 0, "BYE", 3))
+			return KFAAS_ERROR;
+		return 0;
 	}
 	if (v && v[0] == 'D' && v[1] == 'R' && v[2] == 'O' && v[3] == 'P')
 		return KFAAS_DROP;
