@@ -11,7 +11,7 @@ require_root
 for t in socat jq python3; do
 	command -v $t >/dev/null || ktap_skip_all "$t is missing (tools/deps.sh)"
 done
-ktap_plan 27
+ktap_plan 28
 
 use_pin_root sk-lines
 sandbox_up skl 67 || { echo "# sandbox failed"; exit 1; }
@@ -68,6 +68,8 @@ passed=$(fn_stat echo passed)
 check_eq "PASS: handed to the listener, which closes it (no fallback)" \
 	"a| closed" "$(ask $SRV4 7000 'a\nPASS\nb\n')"
 check_eq "PASS is counted" "$((passed + 1))" "$(fn_stat echo passed)"
+check_eq "PASS as the first request of a segment: passed up at once, closed" \
+	" closed $((passed + 2))" "$(ask $SRV4 7000 'PASS\nb\n') $(fn_stat echo passed)"
 
 # ---- routing by local address, IPv6 ----
 check "port 7100: echo for any address, kv for $SRV4 only" sh -c "
