@@ -30,11 +30,11 @@ BPF_INC		:= -I$(B) -Iinclude -Ibpf
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 		   -Wno-unused-function $(BPF_INC) $(EXTRA_BPF_CFLAGS)
 
-BPF_CORE	:= dispatcher xdp_pass
-BPF_EXAMPLES	:= echo upper kv dns
+BPF_CORE	:= dispatcher xdp_pass sk_dispatch
+BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho
 BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 		   $(BPF_EXAMPLES:%=$(B)/bpf/%.bpf.o)
-SKELS		:= $(B)/dispatcher.skel.h
+SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 
 # ---- userspace --------------------------------------------------------------
 PKGS		:= libbpf json-c yaml-0.1
@@ -53,7 +53,7 @@ LIB		:= $(B)/libkfaas.a
 CLI_SRCS	:= $(wildcard user/cli/*.c)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(B)/%.o)
 CLI		:= $(B)/kfaas
-EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns
+EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns $(B)/kfaas-http
 
 TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
@@ -213,9 +213,10 @@ INCDIR		:= $(PREFIX)/include/kfaas
 MANDIR		:= $(PREFIX)/share/man
 COMPDIR		:= $(PREFIX)/share/bash-completion/completions
 UNITDIR		?= $(PREFIX)/lib/systemd/system
-SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_maps.h bpf/kfaas_parse.h bpf/kfaas_csum.h \
-		   include/kfaas/abi.h
-INSTALLED	:= $(BINDIR)/kfaas $(BINDIR)/kfaas-kv $(BINDIR)/kfaas-dns \
+SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
+		   bpf/kfaas_csum.h include/kfaas/abi.h
+INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
+		   $(addprefix $(COMPDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(addprefix $(KFAAS_LIBDIR)/bpf/,$(notdir $(BPF_OBJS))) \
 		   $(addprefix $(INCDIR)/,$(notdir $(SDK_HEADERS))) \
 		   $(COMPDIR)/kfaas $(UNITDIR)/kfaas-attach@.service \
@@ -228,7 +229,7 @@ install: all man
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(KFAAS_LIBDIR)/bpf/
 	install -m 0644 $(SDK_HEADERS) $(DESTDIR)$(INCDIR)/
 	install -m 0644 tools/completion/kfaas $(DESTDIR)$(COMPDIR)/kfaas
-	for t in kfaas-kv kfaas-dns; do ln -sf kfaas $(DESTDIR)$(COMPDIR)/$$t; done
+	for t in $(notdir $(EX_TOOLS)); do ln -sf kfaas $(DESTDIR)$(COMPDIR)/$$t; done
 	sed 's|@BINDIR@|$(BINDIR)|g' tools/systemd/kfaas-attach@.service \
 		> $(DESTDIR)$(UNITDIR)/kfaas-attach@.service
 	for m in $(MAN_OUT); do \
@@ -237,8 +238,7 @@ install: all man
 	done
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR),$(INSTALLED)) \
-		$(DESTDIR)$(COMPDIR)/kfaas-kv $(DESTDIR)$(COMPDIR)/kfaas-dns
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(KFAAS_LIBDIR) $(DESTDIR)$(INCDIR) 2>/dev/null
 
 # ---- the two commands of README --------------------------------------------

@@ -63,11 +63,10 @@ step "run a function from userspace through the real dispatcher"
 run "$KFAAS" invoke upper --data "invoked with BPF_PROG_TEST_RUN"
 run "$KFAAS" invoke echo --data x --repeat 1000000
 
+# the other tiers: tools/demo-TIER.sh BUILD_DIR NETNS PIN_ROOT
 for extra in "$(dirname "$0")"/demo-*.sh; do
 	[ -x "$extra" ] || continue
-	step "$(sed -n 's/^# demo: //p' "$extra")"
-	B="$B" NS_SRV=$NS_SRV NS_CLI=$NS_CLI SRV4=$SRV4 SRV6=$SRV6 \
-		"$extra" || fail "$(basename "$extra") failed"
+	"$extra" "$B" "$NS_SRV" "$KFAAS_PIN_ROOT" || fail "$(basename "$extra") failed"
 done
 
 step "per-function accounting and the dispatcher's counters"

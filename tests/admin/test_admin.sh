@@ -11,7 +11,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 38
+ktap_plan 39
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -164,7 +164,8 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 			 _kfaas kfaas "${@: -1}" "${@: -2:1}"
 			 printf "%s\n" "${COMPREPLY[@]}" | sort | xargs' _ "$@"
 	}
-	check_eq "complete objects" "apply export fn help invoke net route stats top version" "$(comp kfaas '')"
+	check_eq "complete objects" "apply export fn help invoke net route sk stats top version" "$(comp kfaas '')"
+	check_eq "complete sk commands" "help serve show stop" "$(comp kfaas sk '')"
 	check_eq "complete fn commands" "help list load replace show unload" "$(comp kfaas fn '')"
 	check_eq "complete route commands" "add del help list" "$(comp kfaas route '')"
 	check_eq "complete net commands" "attach detach help show" "$(comp kfaas net '')"
@@ -175,7 +176,7 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 		"$(comp kfaas invoke echo -- | tr ' ' '\n' |
 		   grep -E '^--(data|hex|file|src|dst|vlan|repeat)$' | sort | xargs)"
 else
-	for i in 1 2 3 4 5 6 7 8; do skip "bash completion" "bash-completion missing"; done
+	for i in 1 2 3 4 5 6 7 8 9; do skip "bash completion" "bash-completion missing"; done
 fi
 
 ktap_finish

@@ -4,6 +4,8 @@
 #define KFAAS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include "libkfaas.h"
 
@@ -54,6 +56,14 @@ int do_stats(int argc, char **argv);
 int do_top(int argc, char **argv);
 int do_apply(int argc, char **argv);
 int do_export(int argc, char **argv);
+int do_sk(int argc, char **argv);
+/* kfaas invoke of a socket-tier function (invoke_sk.c). */
+int invoke_sk(const struct kfaas_fn_info *fn, struct kfaas_state *st,
+	      const void *req, size_t len, const char *dst,
+	      unsigned long long repeat);
+bool invoke_printable(const uint8_t *p, size_t n);
+char *invoke_hex(const uint8_t *p, size_t n);
+void invoke_hexdump(const uint8_t *p, size_t n);
 
 /* Common JSON/plain building blocks. */
 json_object *fn_info_json(const struct kfaas_fn_info *f);

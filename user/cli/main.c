@@ -162,13 +162,15 @@ static int do_help(int argc, char **argv)
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
-		"OBJECT := { fn | route | net | invoke | stats | top | apply | export }\n"
+		"OBJECT := { fn | route | net | sk | invoke | stats | top | apply | export }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
 		"  route   add, del, list triggers in the route table\n"
 		"  net     attach, detach, show the XDP dispatcher\n"
-		"  invoke  run a function from userspace (BPF_PROG_TEST_RUN)\n"
+		"  sk      serve, stop, show the socket tier's listener\n"
+		"  invoke  run a function from userspace (XDP: BPF_PROG_TEST_RUN,\n"
+		"          socket tier: a loopback TCP connection)\n"
 		"  stats   per-function accounting\n"
 		"  top     live per-function rates\n"
 		"  apply   make functions and routes match a config file\n"
@@ -204,6 +206,7 @@ static const struct cmd objects[] = {
 	{ "net",	do_net },
 	{ "invoke",	do_invoke },
 	{ "stats",	do_stats },
+	{ "sk",		do_sk },
 	{ "top",	do_top },
 	{ "apply",	do_apply },
 	{ "export",	do_export },

@@ -70,11 +70,16 @@ static int tier_of(unsigned int prog_type)
 	}
 }
 
-/* The prog array an eBPF tier tail-calls through. */
+/*
+ * The prog array an eBPF tier tail-calls through: one per tier, since a
+ * prog array holds programs of one type (and expected attach type) only.
+ */
 static int tier_progs_fd(struct kfaas_state *st, int tier)
 {
 	if (tier == KFAAS_TIER_XDP)
 		return st->progs_fd;
+	if (tier == KFAAS_TIER_SK)
+		return st->sk_progs_fd;
 	return -EOPNOTSUPP;
 }
 
@@ -142,6 +147,12 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 			       "yet", path, kfaas_tier_name(tier));
 		goto err_obj;
 	}
+	/* the socket tier's dispatcher is attached before sockets arrive */
+	if (tier == KFAAS_TIER_SK) {
+		rc = kfaas_sk_setup(st);
+		if (rc)
+			goto err_obj;
+	}
 	rc = fill_info(&info, name, id, tier, path, l.prog_fd);
 	if (rc)
 		goto err_obj;
@@ -155,8 +166,12 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 		goto err_obj;
 	if (bpf_map_update_elem(pfd, &id, &l.prog_fd, BPF_ANY)) {
 		rc = kfaas_err(-errno, "cannot add %s to the dispatch table: %s "
-			       "(an XDP function must be built like the "
-			       "dispatcher: no frags)", name, strerror(errno));
+			       "(%s)", name, strerror(errno),
+			       tier == KFAAS_TIER_SK ?
+			       "a socket-tier function must be built with "
+			       "KFAAS_SK_FUNCTION(): section sk_skb/stream_verdict" :
+			       "an XDP function must be built like the "
+			       "dispatcher: no frags");
 		goto err_obj;
 	}
 	kfaas__crash_point("load-slot");

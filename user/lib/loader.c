@@ -158,8 +158,8 @@ static int find_function(struct bpf_object *obj, const char *path,
 	}
 	if (n == 0)
 		return kfaas_err(-ENOENT, "%s has no kfaas function: define one "
-				 "with KFAAS_XDP_FUNCTION() (see docs/sdk.md)",
-				 path);
+				 "with KFAAS_XDP_FUNCTION() or KFAAS_SK_FUNCTION() "
+				 "(see docs/sdk.md, docs/socket-tier.md)", path);
 	if (n > 1)
 		return kfaas_err(-EINVAL, "%s defines %d function programs: put "
 				 "one function in each object", path, n);
