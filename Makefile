@@ -7,6 +7,8 @@
 #   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
+#   make bench      benchmarks side by side -> results/ (docs/performance.md)
+#   make bench-smoke  the benchmark machinery in seconds (no timings judged)
 #   make clean
 #
 # All outputs go to $(BUILD) (default build/), never into the source tree.
@@ -24,31 +26,28 @@ CC		:= gcc
 endif
 
 B		:= $(abspath $(BUILD))
-BPF_DIR		?= $(B)/bpf
 
 # ---- BPF programs -----------------------------------------------------------
 BPF_INC		:= -I$(B) -Iinclude -Ibpf
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 		   -Wno-unused-function $(BPF_INC) $(EXTRA_BPF_CFLAGS)
 
-BPF_CORE	:= dispatcher xdp_pass
-BPF_EXAMPLES	:= echo upper kv dns
+BPF_CORE	:= dispatcher xdp_pass sk_dispatch
+BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho
 BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 		   $(BPF_EXAMPLES:%=$(B)/bpf/%.bpf.o)
-SKELS		:= $(B)/dispatcher.skel.h
+SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 
 # ---- userspace --------------------------------------------------------------
-PKGS		:= libbpf json-c
+PKGS		:= libbpf json-c yaml-0.1
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c)
 CFLAGS		?= -O2 -g
 USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
 		   -Iinclude -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
-		   -DKFAAS_BPF_DIR_DEFAULT='"$(BPF_DIR)"' \
-		   -DKFAAS_KO_DIR_DEFAULT='"$(B)/kmod"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
-USER_LIBS	:= $(PKG_LIBS) -lelf -lz $(EXTRA_LDFLAGS)
+USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread $(EXTRA_LDFLAGS)
 
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
@@ -56,10 +55,11 @@ LIB		:= $(B)/libkfaas.a
 CLI_SRCS	:= $(wildcard user/cli/*.c)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(B)/%.o)
 CLI		:= $(B)/kfaas
-EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns
+EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns $(B)/kfaas-http
 
 TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
+TEST_BPF	:= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 # ---- kfaas.ko (kmod/, top-level Kbuild) -------------------------------------
 # Built out of tree in $(B)/kmod/$(KVER)/ with module BTF (kmod/build.sh).
@@ -76,8 +76,9 @@ KGUEST_BINS	:= $(KGUEST_C:tests/kmod/guest/%.c=$(B)/kmod-guest/%)
 KGUEST_BPF	:= $(B)/kmod-guest/kf_test.bpf.o
 KGUEST_SKEL	:= $(B)/kmod-guest/kf_test.skel.h
 
-.PHONY: all bpf user tests check demo deps clean help kmod kmod-guest
-all: bpf user tests kmod kmod-guest
+.PHONY: all bpf user tests check demo deps clean help asan fuzz fuzz-build \
+	man install uninstall bench bench-smoke bench-tools kmod kmod-guest
+all: bpf user tests bench-tools kmod kmod-guest
 
 help:
 	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -125,7 +126,86 @@ $(B)/tests/%: tests/%.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Ibpf/examples -o $@ $< $(LIB) $(USER_LIBS)
 
-tests: $(TEST_BINS)
+$(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+tests: $(TEST_BINS) $(TEST_BPF)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers in user/lib,
+# built with clang, coverage and ASan/UBSan.  `make fuzz` runs each for
+# FUZZ_SECONDS with its corpus under results/fuzz/.
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
+		   user/lib/stats.c user/lib/err.c
+FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib
+FUZZ_SECONDS	?= 60
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lelf -lz
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_BINS); do \
+		mkdir -p results/fuzz/$$(basename $$t); \
+		echo "== $$t ($(FUZZ_SECONDS) s)"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
+			results/fuzz/$$(basename $$t) || exit 1; \
+	done
+	FRAMES=10000000 $(B)/tests/prog/test_frames
+
+# The same userspace and tests built with ASan and UBSan (tests/asan/).
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+asan:
+	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
+		EXTRA_LDFLAGS="$(SAN_FLAGS)" bpf user tests
+# ---- benchmarks (tools/bench/) ----------------------------------------------
+BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail \
+		   exp_dispatcher_lean \
+		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
+BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
+BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv
+BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+
+$(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/bench/bpf/chain%.bpf.o: tools/bench/bpf/chain.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DCHAIN_N=$* -c $< -o $@
+
+# the bare echo answering only UDP port 7000+N: one libxdp program each
+$(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DBENCH_PORT=$$((7000 + $*)) -c $< -o $@
+
+$(B)/bench/kfaas-bench: tools/bench/kfaas-bench.c tools/bench/measure.c \
+		tools/bench/bench.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -DKFAAS_BENCH_BPF_DIR='"$(B)/bench/bpf"' \
+		-DKFAAS_BPF_DIR='"$(B)/bpf"' \
+		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c $(LIB) \
+		$(USER_LIBS) -lm
+
+$(B)/bench/udp%: tools/bench/udp%.c tools/bench/kvgen.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(PKG_LIBS) -lm
+
+bench-tools: $(BENCH_OBJS) $(BENCH_BINS)
+
+bench: deps
+	$(MAKE) all
+	tools/bench/run.sh --build $(B) $(BENCH_ARGS)
+
+bench-smoke: deps
+	$(MAKE) all
+	tools/bench/run.sh --build $(B) --smoke --out $(B)/bench-smoke $(BENCH_ARGS)
 
 kmod: $(KMOD)
 
@@ -150,6 +230,55 @@ kmod-guest: $(KGUEST_BINS) $(KGUEST_BPF)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
+# ---- man pages (generated from docs/ with go-md2man) -------------------------
+# NAME.SECTION:SOURCE
+MAN_PAGES	:= kfaas.8:docs/cli.md kfaas-sdk.7:docs/sdk.md kfaas.conf.5:docs/config.md
+MAN_OUT		:= $(foreach p,$(MAN_PAGES),$(B)/man/$(firstword $(subst :, ,$(p))))
+man_src		= $(lastword $(subst :, ,$(filter $(1):%,$(MAN_PAGES))))
+
+$(B)/man/%: tools/man.sh $(wildcard docs/*.md)
+	@mkdir -p $(@D)
+	tools/man.sh $(call man_src,$*) $@
+
+man: $(MAN_OUT)
+
+# ---- install ----------------------------------------------------------------
+PREFIX		?= /usr/local
+DESTDIR		?=
+BINDIR		:= $(PREFIX)/bin
+KFAAS_LIBDIR	:= $(PREFIX)/lib/kfaas
+INCDIR		:= $(PREFIX)/include/kfaas
+MANDIR		:= $(PREFIX)/share/man
+COMPDIR		:= $(PREFIX)/share/bash-completion/completions
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
+		   bpf/kfaas_csum.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
+INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
+		   $(addprefix $(COMPDIR)/,$(notdir $(EX_TOOLS))) \
+		   $(addprefix $(KFAAS_LIBDIR)/bpf/,$(notdir $(BPF_OBJS))) \
+		   $(addprefix $(INCDIR)/,$(notdir $(SDK_HEADERS))) \
+		   $(COMPDIR)/kfaas $(UNITDIR)/kfaas-attach@.service \
+		   $(foreach m,$(notdir $(MAN_OUT)),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m))
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(CLI) $(EX_TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(KFAAS_LIBDIR)/bpf/
+	install -m 0644 $(SDK_HEADERS) $(DESTDIR)$(INCDIR)/
+	install -m 0644 tools/completion/kfaas $(DESTDIR)$(COMPDIR)/kfaas
+	for t in $(notdir $(EX_TOOLS)); do ln -sf kfaas $(DESTDIR)$(COMPDIR)/$$t; done
+	sed 's|@BINDIR@|$(BINDIR)|g' tools/systemd/kfaas-attach@.service \
+		> $(DESTDIR)$(UNITDIR)/kfaas-attach@.service
+	for m in $(MAN_OUT); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(KFAAS_LIBDIR) $(DESTDIR)$(INCDIR) 2>/dev/null
+
 # ---- the two commands of README --------------------------------------------
 deps:
 	@tools/deps.sh
@@ -159,7 +288,7 @@ demo: deps
 	tools/demo.sh $(B)
 
 check: deps
-	$(MAKE) all
+	$(MAKE) all man asan fuzz-build
 	tests/run.sh $(B)
 
 clean:

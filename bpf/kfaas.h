@@ -195,20 +195,11 @@ static __always_inline int kfaas_reply_reserve(struct kfaas_req *req, __u32 len)
 
 /* ---- everything below is the SDK's own machinery ---- */
 
-/*
- * End-of-invocation accounting: in kfaas.ko when it is there (it also
- * drains the budget), else in the per-CPU map kfaas_stats.
- */
-static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats *d,
-					   __u32 outcome, const int km)
+/* End-of-invocation accounting in the per-CPU map kfaas_stats. */
+static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats *d)
 {
-	struct kfaas_stats *s;
+	struct kfaas_stats *s = bpf_map_lookup_elem(&kfaas_stats, &fn_id);
 
-	if (km &&
-	    kfaas_kf_charge(fn_id, d->cpu_ns, (__u32)d->bytes_in,
-			    (__u32)d->bytes_out, outcome) == 0)
-		return;
-	s = bpf_map_lookup_elem(&kfaas_stats, &fn_id);
 	if (!s)
 		return;
 	s->invocations += d->invocations;
@@ -218,6 +209,21 @@ static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats
 	s->bytes_in += d->bytes_in;
 	s->bytes_out += d->bytes_out;
 	s->cpu_ns += d->cpu_ns;
+}
+
+/*
+ * The same in kfaas.ko (km: the program's kfunc variant), which also
+ * drains the function's budget; in the map when the module does not know
+ * the function.
+ */
+static __always_inline void kfaas__charge(__u32 fn_id, const struct kfaas_stats *d,
+					  __u32 outcome, const int km)
+{
+	if (km &&
+	    kfaas_kf_charge(fn_id, d->cpu_ns, (__u32)d->bytes_in,
+			    (__u32)d->bytes_out, outcome) == 0)
+		return;
+	kfaas__account(fn_id, d);
 }
 
 static __always_inline void kfaas__swap_mac(struct ethhdr *eth)
@@ -400,7 +406,7 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 	}
 	if (req->timed)
 		d.cpu_ns = (bpf_ktime_get_ns() - req->t0) << req->time_shift;
-	kfaas__account(req->fn_id, &d, outcome, km);
+	kfaas__charge(req->fn_id, &d, outcome, km);
 	return verdict;
 }
 

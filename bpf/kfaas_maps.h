@@ -85,4 +85,62 @@ struct {
 	__type(value, struct kfaas_config);
 } kfaas_config SEC(".maps");
 
+/* ---- the socket tier (docs/socket-tier.md) ---- */
+
+/* Client sockets of sk-tier routes and their relays, keyed by cookie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, KFAAS_SK_MAX_SOCKS);
+	__type(key, __u64);
+	__type(value, __u64);
+} kfaas_sk_socks SEC(".maps");
+
+/* Which socket of kfaas_sk_socks is which: cookie -> struct kfaas_sk_link. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * KFAAS_SK_MAX_CONNS);
+	__type(key, __u64);
+	__type(value, struct kfaas_sk_link);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} kfaas_sk_links SEC(".maps");
+
+/* Socket-tier functions by id: the sk dispatcher tail-calls through it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, KFAAS_MAX_FUNCS);
+	__type(key, __u32);
+	__type(value, __u32);
+} kfaas_sk_progs SEC(".maps");
+
+/* Per-connection request reassembly, keyed by the client socket cookie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KFAAS_SK_MAX_CONNS);
+	__type(key, __u64);
+	__type(value, struct kfaas_sk_conn);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} kfaas_sk_conns SEC(".maps");
+
+/* Socket-tier dispatcher counters, per CPU, by enum kfaas_sk_dstat. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KFAAS_SK_DSTAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kfaas_sk_dstats SEC(".maps");
+
+/* Function -> listener requests (close a connection), kfaas_sk_event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} kfaas_sk_events SEC(".maps");
+
+/* The listener serving the sk routes (written by userspace only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kfaas_sk_server_info);
+} kfaas_sk_server SEC(".maps");
+
 #endif /* KFAAS_MAPS_H */

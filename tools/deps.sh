@@ -8,15 +8,18 @@ set -eu
 # build: compilers, libbpf/libelf/zlib, bpftool, json-c, module tooling
 # (linux-source-6.1: resolve_btfids and checkpatch.pl for kfaas.ko)
 BUILD="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
-pkg-config libjson-c-dev libcap-dev linux-headers-amd64 dwarves sparse
-linux-source-6.1 file"
+pkg-config libjson-c-dev libyaml-dev libcap-dev linux-headers-amd64 dwarves
+sparse go-md2man linux-source-6.1 file"
 # test: real clients and tools, the guest kernel and QEMU
 TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
 xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc
-util-linux"
+util-linux bash-completion python3-prometheus-client"
+# benchmarks (make bench, its smoke test): plots, libxdp's loader, the
+# nginx baseline of the socket tier, column(1)
+BENCH="gnuplot-nox xdp-tools nginx bsdextrautils binutils"
 
 missing=""
-for p in $BUILD $TEST; do
+for p in $BUILD $TEST $BENCH; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
 	     grep -q '^install ok installed$'; then
 		missing="$missing $p"

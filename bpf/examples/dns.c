@@ -7,13 +7,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include "example_tool.h"
 #include "dns.h"
 
 static int usage(void)
@@ -66,43 +65,16 @@ static void wire_to_name(const struct dns_key *k, char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pin-root", required_argument, NULL, 'r' },
-		{ "fn", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *root = NULL, *fn = "dns", *cmd;
-	struct kfaas_state st;
 	struct dns_key key;
 	struct dns_rr rr;
-	char path[512];
-	int c, fd, rc = 1;
+	const char *cmd;
+	int fd, rc = 1;
 
-	kfaas_set_verbose(false);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'r')
-			root = optarg;
-		else if (c == 'f')
-			fn = optarg;
-		else
-			return usage();
-	}
-	if (optind >= argc)
-		return usage();
-	cmd = argv[optind++];
-	if (kfaas_state_open(&st, kfaas_pin_root(root), 0)) {
-		fprintf(stderr, "kfaas-dns: %s\n", kfaas_errmsg());
+	fd = example_map_open(argc, argv, "kfaas-dns", "dns", "dns_records",
+			      "dns.bpf.o", usage);
+	if (fd < 0)
 		return 1;
-	}
-	if (kfaas_fn_map_path(&st, fn, "dns_records", path, sizeof(path)))
-		goto out;
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fprintf(stderr, "kfaas-dns: no records map at %s: load the dns "
-			"example first ('kfaas fn load dns.bpf.o %s')\n", path, fn);
-		goto out;
-	}
+	cmd = argv[optind++];
 	if (!strcmp(cmd, "add") && argc - optind >= 3 && argc - optind <= 4) {
 		const char *type = argv[optind + 1], *addr = argv[optind + 2];
 
@@ -162,7 +134,5 @@ int main(int argc, char **argv)
 	rc = 0;
 out_fd:
 	close(fd);
-out:
-	kfaas_state_close(&st);
 	return rc;
 }

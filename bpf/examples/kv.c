@@ -5,13 +5,12 @@
  *   kfaas-kv [--pin-root DIR] [--fn NAME] { get KEY | del KEY | list }
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include "example_tool.h"
 #include "kv.h"
 
 static int usage(void)
@@ -48,43 +47,16 @@ static int make_key(const char *s, struct kv_key *k)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pin-root", required_argument, NULL, 'r' },
-		{ "fn", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *root = NULL, *fn = "kv", *cmd;
-	struct kfaas_state st;
 	struct kv_value val;
 	struct kv_key key;
-	char path[512];
-	int c, fd, rc = 1;
+	const char *cmd;
+	int fd, rc = 1;
 
-	kfaas_set_verbose(false);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'r')
-			root = optarg;
-		else if (c == 'f')
-			fn = optarg;
-		else
-			return usage();
-	}
-	if (optind >= argc)
-		return usage();
-	cmd = argv[optind++];
-	if (kfaas_state_open(&st, kfaas_pin_root(root), 0)) {
-		fprintf(stderr, "kfaas-kv: %s\n", kfaas_errmsg());
+	fd = example_map_open(argc, argv, "kfaas-kv", "kv", "kv_cache",
+			      "kv.bpf.o", usage);
+	if (fd < 0)
 		return 1;
-	}
-	if (kfaas_fn_map_path(&st, fn, "kv_cache", path, sizeof(path)))
-		goto out;
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fprintf(stderr, "kfaas-kv: no kv cache at %s: load the kv example "
-			"first ('kfaas fn load kv.bpf.o %s')\n", path, fn);
-		goto out;
-	}
+	cmd = argv[optind++];
 	if (!strcmp(cmd, "set") && argc - optind >= 2 && argc - optind <= 3) {
 		size_t n = strlen(argv[optind + 1]);
 
@@ -137,7 +109,5 @@ int main(int argc, char **argv)
 	rc = 0;
 out_fd:
 	close(fd);
-out:
-	kfaas_state_close(&st);
 	return rc;
 }

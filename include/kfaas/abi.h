@@ -177,6 +177,113 @@ struct kfaas_scratch {
 	__u64	seq;		/* function runs on this CPU, for sampling */
 };
 
+/*
+ * The socket tier (docs/socket-tier.md).  Each accepted connection of an
+ * sk-tier route (the client socket) comes with a relay: an AF_UNIX
+ * socketpair.  Both are in kfaas_sk_socks, keyed by socket cookie
+ * (SO_COOKIE in userspace, bpf_get_socket_cookie() in BPF).  A segment
+ * the client sends is forwarded unchanged to the relay; the function runs
+ * on the relay's receiving end, where it may resize the skb, and its
+ * reply is redirected to the client socket's egress.  (A TCP socket's own
+ * verdict must not change a segment's length: the kernel charges
+ * copied_seq with the changed length and the connection stalls.)
+ * kfaas_sk_links says which socket is which; the function reassembles
+ * requests that span segments in kfaas_sk_conns, keyed by the client
+ * socket's cookie, which is the connection's id.
+ */
+#define KFAAS_SK_MAX_CONNS	16384
+#define KFAAS_SK_MAX_SOCKS	(3 * KFAAS_SK_MAX_CONNS)	/* client + relay */
+/*
+ * Request bytes a connection can hold: an element of kfaas_sk_conns stays
+ * within 16 KiB of kernel memory.
+ */
+#define KFAAS_SK_BUF		16256
+/* An incomplete request carried over to the next segment: at most this. */
+#define KFAAS_SK_HOLD_MAX	8192
+/*
+ * Reply bytes one segment of requests can produce: the replies are written
+ * into that segment's skb, which BPF can grow to SKB_MAX_ALLOC (16064
+ * bytes with 4 KiB pages, measured) and no further.
+ */
+#define KFAAS_SK_OUT_MAX	16000
+
+/* kfaas_sk_link.role */
+enum kfaas_sk_role {
+	KFAAS_SK_ROLE_CLIENT = 1,	/* the accepted TCP socket */
+	KFAAS_SK_ROLE_RELAY = 2,	/* the relay end whose skbs the function gets */
+};
+
+/*
+ * kfaas_sk_links, keyed by the cookie a verdict program sees: the client
+ * socket's, and for the relay the sending end's (an AF_UNIX skb belongs to
+ * its sender).  Written by the listener at accept, removed at close.
+ */
+struct kfaas_sk_link {
+	__u64	peer;		/* client: the relay's sending end; relay: the client */
+	__u64	conn;		/* the client socket's cookie: the connection id */
+	__u8	role;		/* enum kfaas_sk_role */
+	__u8	family;		/* KFAAS_FAMILY_IPV4/IPV6: local address of the client socket */
+	__be16	port;		/* local port, network byte order */
+	__u32	flags;		/* KFAAS_SK_LINK_F_* */
+	__u8	addr[16];	/* local address (IPv4 in addr[0..3]) */
+};
+
+/*
+ * The client socket is not in the sockhash (its peer had closed its side
+ * before the listener accepted it, and the kernel takes only established
+ * sockets): the listener feeds its bytes to the relay and forwards the
+ * replies, which go to the relay's sending end (its ingress) instead.
+ */
+#define KFAAS_SK_LINK_F_USER	(1U << 0)
+
+/* kfaas_sk_conn.flags */
+#define KFAAS_SK_CONN_F_DISCARD	(1U << 0)	/* drop all further input */
+#define KFAAS_SK_CONN_F_PASSED	(1U << 1)	/* handed to userspace */
+
+/* Per-connection state of the socket tier (kfaas_sk_conns). */
+struct kfaas_sk_conn {
+	__u32	fn_id;		/* function the held bytes belong to */
+	__u32	len;		/* bytes held in buf: an incomplete request */
+	__u32	flags;		/* KFAAS_SK_CONN_F_* */
+	__u32	pad;
+	__u64	requests;	/* requests answered on the connection */
+	__u64	reserved;
+	__u8	buf[KFAAS_SK_BUF];
+};
+
+/* Socket-tier dispatcher counters (kfaas_sk_dstats, per CPU). */
+enum kfaas_sk_dstat {
+	KFAAS_SK_DSTAT_RX = 0,		/* segments clients sent */
+	KFAAS_SK_DSTAT_NOT_OURS,	/* a socket without a link: passed up */
+	KFAAS_SK_DSTAT_NO_ROUTE,	/* no route for the connection: passed up */
+	KFAAS_SK_DSTAT_OTHER_TIER,	/* route to another tier: passed up */
+	KFAAS_SK_DSTAT_DISPATCHED,	/* tail calls made */
+	KFAAS_SK_DSTAT_TAILCALL_FAIL,	/* route without a loaded program */
+	KFAAS_SK_DSTAT_MAX,
+};
+
+/* Records of the kfaas_sk_events ring buffer, read by the listener. */
+enum kfaas_sk_event_kind {
+	KFAAS_SK_EV_CLOSE = 1,	/* close the connection once its replies left */
+	KFAAS_SK_EV_PASSED,	/* bytes were passed up: readable on the relay */
+};
+
+struct kfaas_sk_event {
+	__u64	cookie;		/* the connection (its client socket's cookie) */
+	__u32	kind;		/* enum kfaas_sk_event_kind */
+	__u32	fn_id;
+};
+
+/* The listener serving a pin root's sk routes (kfaas_sk_server, 1 entry). */
+struct kfaas_sk_server_info {
+	__u32	pid;		/* 0: none has run */
+	__u32	listeners;	/* listening sockets */
+	__u64	started;	/* CLOCK_REALTIME seconds */
+	__u64	accepted;	/* connections accepted */
+	__u64	closed;		/* connections closed */
+	__u64	netns_cookie;	/* network namespace it serves */
+};
+
 /* Verdicts a function returns besides a reply length (>= 0). */
 #define KFAAS_PASS	(-1)	/* hand the request to the next tier */
 #define KFAAS_DROP	(-2)	/* drop the request */

@@ -223,10 +223,8 @@ static int do_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (json_output) {
-		json_print_ok();
+	if (help_json())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %s budget set NAME [--rps N] [--burst N]\n"
 		"                 [--cpu-ns-per-sec N] [--cpu-burst-ns N]\n"

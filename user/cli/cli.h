@@ -4,6 +4,8 @@
 #define KFAAS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include "libkfaas.h"
 
@@ -30,8 +32,10 @@ int p_lib_err(void);
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a JSON value (and free it) honouring -p. */
 void json_print(json_object *o);
-/* Print {} or the like for commands without output in JSON mode. */
+/* Print {} for commands without output in JSON mode. */
 void json_print_ok(void);
+/* Help texts: in JSON mode print {} and return true (no text). */
+bool help_json(void);
 
 /* Open the state under --pin-root; prints the error itself. */
 int state_open(struct kfaas_state *st, unsigned int flags);
@@ -51,6 +55,17 @@ int do_invoke(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_module(int argc, char **argv);
 int do_budget(int argc, char **argv);
+int do_top(int argc, char **argv);
+int do_apply(int argc, char **argv);
+int do_export(int argc, char **argv);
+int do_sk(int argc, char **argv);
+/* kfaas invoke of a socket-tier function (invoke_sk.c). */
+int invoke_sk(const struct kfaas_fn_info *fn, struct kfaas_state *st,
+	      const void *req, size_t len, const char *dst,
+	      unsigned long long repeat);
+bool invoke_printable(const uint8_t *p, size_t n);
+char *invoke_hex(const uint8_t *p, size_t n);
+void invoke_hexdump(const uint8_t *p, size_t n);
 
 /* Common JSON/plain building blocks. */
 json_object *fn_info_json(const struct kfaas_fn_info *f);

@@ -2,8 +2,9 @@
 /*
  * kfaas invoke NAME [--data STR | --hex HEX | --file F] [--src ADDR:PORT]
  *                   [--dst ADDR:PORT] [--vlan ID] [--repeat N]
- * Builds a real request frame for one of the function's routes and runs it
- * through the dispatcher with BPF_PROG_TEST_RUN.
+ * XDP tier: builds a real request frame for one of the function's routes
+ * and runs it through the dispatcher with BPF_PROG_TEST_RUN.  Socket tier:
+ * sends the request over a loopback TCP connection (invoke_sk.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,10 +23,8 @@
 
 static int usage(void)
 {
-	if (json_output) {
-		json_print_ok();
+	if (help_json())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %s invoke NAME [--data STR | --hex HEX | --file FILE]\n"
 		"                  [--src ADDR:PORT] [--dst ADDR:PORT] [--vlan ID]\n"
@@ -36,7 +35,15 @@ static int usage(void)
 		"the verdict, the reply and the time taken.  --repeat N runs N\n"
 		"invocations in up to %d batches and prints ns per invocation\n"
 		"with p50/p99 over the batches; its frames have source = \n"
-		"destination so that each reply is again a request.\n",
+		"destination so that each reply is again a request.\n"
+		"\n"
+		"Socket-tier (sk) functions: the kernel cannot test-run SK_SKB\n"
+		"programs, so the request goes over a TCP connection to the\n"
+		"function's route (--dst picks one; a wildcard route is reached\n"
+		"on 127.0.0.1) through the listener ('kfaas sk serve' or kfaasd,\n"
+		"in this network namespace).  The verdict is REPLY, NO_REPLY\n"
+		"(nothing within 1 s) or CLOSED; the time is the round trip.\n"
+		"--repeat sends N requests one after the other on the connection.\n",
 		bin_name, MAX_BATCHES);
 	return 0;
 }
@@ -58,7 +65,7 @@ static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-static bool printable(const uint8_t *p, size_t n)
+bool invoke_printable(const uint8_t *p, size_t n)
 {
 	size_t i;
 
@@ -69,7 +76,7 @@ static bool printable(const uint8_t *p, size_t n)
 	return true;
 }
 
-static char *hex_of(const uint8_t *p, size_t n)
+char *invoke_hex(const uint8_t *p, size_t n)
 {
 	char *s = malloc(2 * n + 1);
 	size_t i;
@@ -82,7 +89,7 @@ static char *hex_of(const uint8_t *p, size_t n)
 	return s;
 }
 
-static void hexdump(const uint8_t *p, size_t n)
+void invoke_hexdump(const uint8_t *p, size_t n)
 {
 	size_t i, j;
 
@@ -233,9 +240,23 @@ int do_invoke(int argc, char **argv)
 		p_lib_err();
 		goto out_close;
 	}
+	if (fn.tier == KFAAS_TIER_SK) {
+		if (io.src || io.vlan >= 0) {
+			p_err("--src and --vlan apply to XDP-tier functions: '%s' "
+			      "runs in the socket tier", name);
+			goto out_close;
+		}
+		if (!io.len) {
+			p_err("socket-tier function '%s' needs a request: give "
+			      "--data, --hex or --file", name);
+			goto out_close;
+		}
+		rc = invoke_sk(&fn, &st, payload, io.len, io.dst, repeat);
+		goto out_close;
+	}
 	if (fn.tier != KFAAS_TIER_XDP) {
-		p_err("function '%s' runs in the %s tier: invoke runs XDP-tier "
-		      "functions here", name, kfaas_tier_name(fn.tier));
+		p_err("function '%s' runs in the %s tier: invoke runs XDP and "
+		      "socket-tier functions here", name, kfaas_tier_name(fn.tier));
 		goto out_close;
 	}
 	if (kfaas_invoke_frame(&st, &fn, &io, req, FRAME_CAP, &reqlen)) {
@@ -284,12 +305,12 @@ int do_invoke(int argc, char **argv)
 		json_object_object_add(o, "request_len", json_object_new_int64((int64_t)io.len));
 		if (retval == XDP_TX) {
 			const uint8_t *p = out + ri.payload_off;
-			char *hex = hex_of(p, ri.payload_len);
+			char *hex = invoke_hex(p, ri.payload_len);
 
 			json_object_object_add(o, "reply_len",
 					       json_object_new_int64((int64_t)ri.payload_len));
 			json_object_object_add(o, "reply",
-				printable(p, ri.payload_len) ?
+				invoke_printable(p, ri.payload_len) ?
 				json_object_new_string_len((const char *)p,
 							   (int)ri.payload_len) : NULL);
 			json_object_object_add(o, "reply_hex",
@@ -313,11 +334,11 @@ int do_invoke(int argc, char **argv)
 			const uint8_t *p = out + ri.payload_off;
 
 			printf("reply (%zu bytes):", ri.payload_len);
-			if (printable(p, ri.payload_len)) {
+			if (invoke_printable(p, ri.payload_len)) {
 				printf(" %.*s\n", (int)ri.payload_len, p);
 			} else {
 				printf("\n");
-				hexdump(p, ri.payload_len);
+				invoke_hexdump(p, ri.payload_len);
 			}
 		} else if (retval == XDP_PASS) {
 			printf("passed up the stack: no fast-tier reply\n");

@@ -93,6 +93,12 @@ void json_print(json_object *o)
 	fflush(stdout);
 }
 
+bool help_json(void)
+{
+	json_print_ok();
+	return json_output;
+}
+
 void json_print_ok(void)
 {
 	if (json_output)
@@ -150,22 +156,26 @@ static int do_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (json_output) {
-		json_print_ok();
+	if (help_json())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
-		"OBJECT := { fn | route | net | invoke | stats | module | budget }\n"
+		"OBJECT := { fn | route | net | sk | invoke | stats | top | apply | export |\n"
+		"           module | budget }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
 		"  route   add, del, list triggers in the route table\n"
 		"  net     attach, detach, show the XDP dispatcher\n"
-		"  invoke  run a function from userspace (BPF_PROG_TEST_RUN)\n"
+		"  sk      serve, stop, show the socket tier's listener\n"
+		"  invoke  run a function from userspace (XDP: BPF_PROG_TEST_RUN,\n"
+		"          socket tier: a loopback TCP connection)\n"
 		"  stats   per-function accounting\n"
+		"  top     live per-function rates\n"
+		"  apply   make functions and routes match a config file\n"
+		"  export  write the running state as a config file\n"
 		"  module  load, unload, status of kfaas.ko (accounting, budgets)\n"
 		"  budget  set, show, clear per-function budgets\n"
 		"\n"
@@ -199,6 +209,10 @@ static const struct cmd objects[] = {
 	{ "net",	do_net },
 	{ "invoke",	do_invoke },
 	{ "stats",	do_stats },
+	{ "sk",		do_sk },
+	{ "top",	do_top },
+	{ "apply",	do_apply },
+	{ "export",	do_export },
 	{ "module",	do_module },
 	{ "budget",	do_budget },
 	{ "help",	do_help },

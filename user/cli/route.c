@@ -35,7 +35,7 @@ static const char *policy_name(unsigned int p)
 
 static int do_add(int argc, char **argv)
 {
-	struct kfaas_fn_info fn, fb;
+	struct kfaas_fn_info fn;
 	struct kfaas_route_key key;
 	struct kfaas_route r = {};
 	struct kfaas_state st;
@@ -76,43 +76,12 @@ static int do_add(int argc, char **argv)
 		return p_err("bad policy '%s': use drop or pass", policy);
 	if (state_open(&st, KFAAS_OPEN_LOCK))
 		return -1;
-	rc = kfaas_fn_find(&st, fn_name, &fn);
+	rc = kfaas_route_make(&st, &key, fn_name, tier, fb_name,
+			      !policy ? -1 : strcmp(policy, "pass") ?
+			      KFAAS_POLICY_DROP : KFAAS_POLICY_PASS, &r) ?:
+	     kfaas_fn_find(&st, fn_name, &fn);
 	if (rc)
 		goto lib_err;
-	if (fb_name) {
-		rc = kfaas_fn_find(&st, fb_name, &fb);
-		if (rc)
-			goto lib_err;
-		if (fb.tier != KFAAS_TIER_VM) {
-			rc = p_err("fallback '%s' runs in the %s tier: a fallback "
-				   "must be a VM-tier function", fb_name,
-				   kfaas_tier_name(fb.tier));
-			goto out;
-		}
-		r.fallback_id = fb.id;
-		r.flags |= KFAAS_ROUTE_F_FALLBACK;
-	}
-	if (tier && tier != fn.tier) {
-		rc = p_err("function '%s' runs in the %s tier, not %s: leave the "
-			   "tier out or pick another function", fn_name,
-			   kfaas_tier_name(fn.tier), kfaas_tier_name(tier));
-		goto out;
-	}
-	if (fn.tier == KFAAS_TIER_XDP && key.proto != 17) {
-		rc = p_err("XDP-tier function '%s' serves UDP only: use 'route "
-			   "add udp ...'", fn_name);
-		goto out;
-	}
-	if (fn.tier == KFAAS_TIER_SK && key.proto != 6) {
-		rc = p_err("socket-tier function '%s' serves TCP only: use "
-			   "'route add tcp ...'", fn_name);
-		goto out;
-	}
-	r.fn_id = fn.id;
-	r.tier = fn.tier;
-	r.policy = policy ? (strcmp(policy, "pass") ? KFAAS_POLICY_DROP :
-				     KFAAS_POLICY_PASS) :
-		   fb_name ? KFAAS_POLICY_PASS : KFAAS_POLICY_DROP;
 	rc = kfaas_route_add(&st, &key, &r);
 	if (rc)
 		goto lib_err;
@@ -126,7 +95,6 @@ static int do_add(int argc, char **argv)
 	return 0;
 lib_err:
 	rc = p_lib_err();
-out:
 	kfaas_state_close(&st);
 	return rc;
 }
@@ -231,10 +199,8 @@ static int do_help(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (json_output) {
-		json_print_ok();
+	if (help_json())
 		return 0;
-	}
 	fprintf(stderr,
 		"Usage: %s route add PROTO PORT [addr ADDR] fn NAME [TIER]\n"
 		"                    [fallback NAME] [policy POLICY]\n"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kfaas stats [NAME] [--watch [SEC]] [--count N] */
+/* kfaas stats [NAME] [--watch [SEC]] [--count N] | --prometheus */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,21 +133,23 @@ int do_stats(int argc, char **argv)
 {
 	unsigned long long interval = 0, count = 0, v;
 	const char *name = NULL;
+	bool prometheus = false;
 	unsigned long long i;
 	int rc;
 
 	while (argc > 0) {
 		if (!strcmp(argv[0], "help")) {
-			if (json_output) {
-				json_print_ok();
+			if (help_json())
 				return 0;
-			}
 			fprintf(stderr,
 				"Usage: %s stats [NAME] [--watch [SEC]] [--count N]\n"
+				"       %s stats --prometheus\n"
 				"\n"
 				"Per-function counters summed over CPUs; --watch\n"
 				"prints them every SEC seconds (default 1) until\n"
-				"interrupted or N times.\n", bin_name);
+				"interrupted or N times; --prometheus prints every\n"
+				"function in the Prometheus text format.\n",
+				bin_name, bin_name);
 			return 0;
 		} else if (!strcmp(argv[0], "--watch") || !strcmp(argv[0], "-w")) {
 			interval = 1;
@@ -157,6 +159,8 @@ int do_stats(int argc, char **argv)
 				interval = v ? v : 1;
 				argc--, argv++;
 			}
+		} else if (!strcmp(argv[0], "--prometheus")) {
+			prometheus = true;
 		} else if (!strcmp(argv[0], "--count") && argc > 1) {
 			if (parse_u64("--count", argv[1], 1ULL << 32, &count))
 				return -1;
@@ -171,6 +175,18 @@ int do_stats(int argc, char **argv)
 				     "help'", argv[0], bin_name);
 		}
 		argc--, argv++;
+	}
+	if (prometheus) {
+		struct kfaas_state st;
+		int rc;
+
+		if (name || interval)
+			return p_err("--prometheus prints every function once");
+		if (state_open(&st, 0))
+			return -1;
+		rc = kfaas_prometheus_write(&st, stdout);
+		kfaas_state_close(&st);
+		return rc ? p_lib_err() : 0;
 	}
 	if (!interval)
 		return show_once(name);

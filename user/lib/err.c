@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The last error of the library: one line saying what went wrong and what to do. */
+#include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -66,6 +68,16 @@ void kfaas__set_verifier_log(const char *log)
 			p = nl + 1;
 	}
 	snprintf(verifier_log, sizeof(verifier_log), "%s", p);
+}
+
+void kfaas__crash_point(const char *where)
+{
+	static const char *at;
+
+	if (!at)
+		at = getenv("KFAAS_CRASH_AT") ?: "";
+	if (*at && !strcmp(at, where))
+		raise(SIGKILL);
 }
 
 int kfaas__errno_msg(int err, const char *what)

@@ -70,11 +70,16 @@ static int tier_of(unsigned int prog_type)
 	}
 }
 
-/* The prog array an eBPF tier tail-calls through. */
+/*
+ * The prog array an eBPF tier tail-calls through: one per tier, since a
+ * prog array holds programs of one type (and expected attach type) only.
+ */
 static int tier_progs_fd(struct kfaas_state *st, int tier)
 {
 	if (tier == KFAAS_TIER_XDP)
 		return st->progs_fd;
+	if (tier == KFAAS_TIER_SK)
+		return st->sk_progs_fd;
 	return -EOPNOTSUPP;
 }
 
@@ -134,12 +139,19 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	rc = kfaas_obj_load(st, path, name, id, &l);
 	if (rc)
 		goto err_dir;
+	kfaas__crash_point("load-maps");
 	tier = tier_of(l.prog_type);
 	pfd = tier_progs_fd(st, tier);
 	if (pfd < 0) {
 		rc = kfaas_err(-EOPNOTSUPP, "%s: %s functions are not supported "
 			       "yet", path, kfaas_tier_name(tier));
 		goto err_obj;
+	}
+	/* the socket tier's dispatcher is attached before sockets arrive */
+	if (tier == KFAAS_TIER_SK) {
+		rc = kfaas_sk_setup(st);
+		if (rc)
+			goto err_obj;
 	}
 	rc = fill_info(&info, name, id, tier, path, l.prog_fd);
 	if (rc)
@@ -148,21 +160,28 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 		rc = kfaas__errno_msg(-errno, pin);
 		goto err_obj;
 	}
+	kfaas__crash_point("load-pinned");
 	rc = kfaas_stats_reset(st, id);
 	if (rc)
 		goto err_obj;
 	if (bpf_map_update_elem(pfd, &id, &l.prog_fd, BPF_ANY)) {
 		rc = kfaas_err(-errno, "cannot add %s to the dispatch table: %s "
-			       "(an XDP function must be built like the "
-			       "dispatcher: no frags)", name, strerror(errno));
+			       "(%s)", name, strerror(errno),
+			       tier == KFAAS_TIER_SK ?
+			       "a socket-tier function must be built with "
+			       "KFAAS_SK_FUNCTION(): section sk_skb/stream_verdict" :
+			       "an XDP function must be built like the "
+			       "dispatcher: no frags");
 		goto err_obj;
 	}
+	kfaas__crash_point("load-slot");
 	/* commit point */
 	if (bpf_map_update_elem(st->funcs_fd, &id, &info, BPF_NOEXIST)) {
 		rc = kfaas__errno_msg(-errno, "cannot register the function");
 		bpf_map_delete_elem(pfd, &id);
 		goto err_obj;
 	}
+	kfaas__crash_point("load-committed");
 	kfaas_obj_close(&l);
 	set_busy(st, 0);
 	rc = kfaas__module_fn_add(st, id, true);
@@ -181,73 +200,112 @@ err_dir:
 	return rc;
 }
 
-int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
-		     struct kfaas_fn_info *out)
+/*
+ * Swap the program of a registered eBPF function for prog_fd: pin it as
+ * prog_new, switch the dispatch slot (one atomic update; counters are by
+ * id and stay), rename the pin over prog, then commit the registry entry
+ * info.  Called with config.busy set; a failure after the slot switch is
+ * left to repair, which restores the program pinned as prog.
+ */
+static int fn_swap(struct kfaas_state *st, const struct kfaas_fn_info *old,
+		   int prog_fd, const struct kfaas_fn_info *info, bool *swapped)
 {
-	struct kfaas_fn_info old, info;
-	struct kfaas_loaded l;
+	int pfd = tier_progs_fd(st, old->tier);
 	char pin[320], tmp[320];
-	bool swapped = false;
-	int rc, tier, pfd;
+	int rc;
 
-	rc = require_lock(st) ?: kfaas_fn_find(st, name, &old);
+	rc = kfaas__path(pin, sizeof(pin), "%s/fn/%s/prog", st->root, old->name) ?:
+	     kfaas__path(tmp, sizeof(tmp), "%s/fn/%s/prog_new", st->root, old->name);
 	if (rc)
 		return rc;
-	pfd = tier_progs_fd(st, old.tier);
-	if (pfd < 0)
+	unlink(tmp);
+	if (bpf_obj_pin(prog_fd, tmp))
+		return kfaas__errno_msg(-errno, tmp);
+	kfaas__crash_point("replace-pinned");
+	if (bpf_map_update_elem(pfd, &old->id, &prog_fd, BPF_ANY)) {
+		rc = kfaas_err(-errno, "cannot swap %s in the dispatch table: %s",
+			       old->name, strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
+	*swapped = true;
+	kfaas__crash_point("replace-swapped");
+	if (rename(tmp, pin))
+		return kfaas__errno_msg(-errno, pin);
+	kfaas__crash_point("replace-renamed");
+	if (bpf_map_update_elem(st->funcs_fd, &old->id, info, BPF_EXIST))
+		return kfaas__errno_msg(-errno, "cannot update the registry");
+	return 0;
+}
+
+static int replace_begin(struct kfaas_state *st, const char *name,
+			 struct kfaas_fn_info *old)
+{
+	int rc = require_lock(st) ?: kfaas_fn_find(st, name, old);
+
+	if (rc)
+		return rc;
+	if (tier_progs_fd(st, old->tier) < 0)
 		return kfaas_err(-EINVAL, "function '%s' runs in the %s tier: only "
 				 "eBPF functions can be replaced by an object",
-				 name, kfaas_tier_name(old.tier));
-	rc = kfaas__path(pin, sizeof(pin), "%s/fn/%s/prog", st->root, name) ?:
-	     kfaas__path(tmp, sizeof(tmp), "%s/fn/%s/prog_new", st->root, name) ?:
-	     set_busy(st, 1);
-	if (rc)
-		return rc;
-	rc = kfaas_obj_load(st, path, name, old.id, &l);
-	if (rc)
-		goto out;
-	tier = tier_of(l.prog_type);
-	if (tier != old.tier) {
-		rc = kfaas_err(-EINVAL, "%s is a %s function but '%s' is %s: "
-			       "unload and load instead", path,
-			       kfaas_tier_name(tier), name,
-			       kfaas_tier_name(old.tier));
-		goto out_obj;
-	}
-	rc = fill_info(&info, name, old.id, tier, path, l.prog_fd);
-	if (rc)
-		goto out_obj;
-	unlink(tmp);
-	if (bpf_obj_pin(l.prog_fd, tmp)) {
-		rc = kfaas__errno_msg(-errno, tmp);
-		goto out_obj;
-	}
-	/* the swap: one update of the slot, counters untouched */
-	if (bpf_map_update_elem(pfd, &old.id, &l.prog_fd, BPF_ANY)) {
-		rc = kfaas_err(-errno, "cannot swap %s in the dispatch table: %s",
-			       name, strerror(errno));
-		unlink(tmp);
-		goto out_obj;
-	}
-	swapped = true;
-	if (rename(tmp, pin)) {
-		rc = kfaas__errno_msg(-errno, pin);
-		goto out_obj;	/* repair restores the old program */
-	}
-	if (bpf_map_update_elem(st->funcs_fd, &old.id, &info, BPF_EXIST)) {
-		rc = kfaas__errno_msg(-errno, "cannot update the registry");
-		goto out_obj;	/* repair fixes prog_id/tag from the pin */
-	}
-	if (out)
-		*out = info;
-out_obj:
-	kfaas_obj_close(&l);
-out:
+				 name, kfaas_tier_name(old->tier));
+	return set_busy(st, 1);
+}
+
+static int replace_end(struct kfaas_state *st, int rc, bool swapped)
+{
 	if (rc && swapped)
 		kfaas_state_repair(st);	/* back to one consistent program */
 	else
 		set_busy(st, 0);
 	return rc;
+}
+
+int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
+		     struct kfaas_fn_info *out)
+{
+	struct kfaas_fn_info old, info;
+	struct kfaas_loaded l;
+	bool swapped = false;
+	int rc, tier;
+
+	rc = replace_begin(st, name, &old);
+	if (rc)
+		return rc;
+	rc = kfaas_obj_load(st, path, name, old.id, &l);
+	if (rc)
+		return replace_end(st, rc, false);
+	tier = tier_of(l.prog_type);
+	if (tier != old.tier)
+		rc = kfaas_err(-EINVAL, "%s is a %s function but '%s' is %s: "
+			       "unload and load instead", path,
+			       kfaas_tier_name(tier), name,
+			       kfaas_tier_name(old.tier));
+	else
+		rc = fill_info(&info, name, old.id, tier, path, l.prog_fd) ?:
+		     fn_swap(st, &old, l.prog_fd, &info, &swapped);
+	if (!rc && out)
+		*out = info;
+	kfaas_obj_close(&l);
+	return replace_end(st, rc, swapped);
+}
+
+int kfaas_fn_restore(struct kfaas_state *st, const struct kfaas_fn_info *info,
+		     int prog_fd)
+{
+	struct kfaas_fn_info old;
+	bool swapped = false;
+	int rc;
+
+	rc = replace_begin(st, info->name, &old);
+	if (rc)
+		return rc;
+	if (old.id != info->id)
+		rc = kfaas_err(-EINVAL, "function '%s' has id %u, not %u",
+			       info->name, old.id, info->id);
+	else
+		rc = fn_swap(st, &old, prog_fd, info, &swapped);
+	return replace_end(st, rc, swapped);
 }
 
 static int routes_using(struct kfaas_state *st, __u32 id, char *buf, size_t len)
@@ -303,9 +361,11 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 		set_busy(st, 0);
 		return rc;
 	}
+	kfaas__crash_point("unload-committed");
 	pfd = tier_progs_fd(st, info.tier);
 	if (pfd >= 0)
 		bpf_map_delete_elem(pfd, &info.id);
+	kfaas__crash_point("unload-slot");
 	kfaas__rmtree(dir);
 	kfaas_stats_reset(st, info.id);
 	bpf_map_delete_elem(st->budgets_fd, &info.id);

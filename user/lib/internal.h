@@ -10,6 +10,11 @@
 #define KFAAS_VLOG_SIZE	(4 * 1024 * 1024)
 
 void kfaas__set_verifier_log(const char *log);
+/*
+ * Crash-consistency test hook: dies with SIGKILL here when
+ * $KFAAS_CRASH_AT names this point (tests/cli/test_crash.sh).
+ */
+void kfaas__crash_point(const char *where);
 /* kfaas_err() with the usual advice for EPERM/EACCES. */
 int kfaas__errno_msg(int err, const char *what);
 /* snprintf into buf, -ENAMETOOLONG if it does not fit. */

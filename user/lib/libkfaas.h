@@ -13,13 +13,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <kfaas/abi.h>
 
 #define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
 #define KFAAS_PIN_ROOT_ENV	"KFAAS_PIN_ROOT"
-/* Where the BPF objects (dispatcher.bpf.o, ...) live; overridable. */
-#define KFAAS_BPF_DIR_ENV	"KFAAS_BPF_DIR"
 
 /* ---- errors (err.c) ---- */
 const char *kfaas_errmsg(void);
@@ -37,6 +36,7 @@ struct kfaas_state {
 	int	routes_fd;
 	int	funcs_fd;
 	int	progs_fd;
+	int	sk_progs_fd;	/* socket-tier functions (kfaas_sk_progs) */
 	int	stats_fd;
 	int	dstats_fd;
 	int	scratch_fd;
@@ -78,6 +78,9 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
 		     struct kfaas_fn_info *out);
 int kfaas_fn_unload(struct kfaas_state *st, const char *name);
+/* Put back a program saved before a replace (fd) with its registry entry. */
+int kfaas_fn_restore(struct kfaas_state *st, const struct kfaas_fn_info *info,
+		     int prog_fd);
 /* Register a function run by another tier (kfaasd's VM tier). */
 int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info);
 /* A new fd of an eBPF function's pinned program, or a negative errno. */
@@ -102,8 +105,6 @@ struct kfaas_loaded {
 int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
 		   __u32 id, struct kfaas_loaded *out);
 void kfaas_obj_close(struct kfaas_loaded *l);
-/* Directory holding the project's BPF objects. */
-const char *kfaas_bpf_dir(void);
 
 /* ---- routes (route.c) ---- */
 /* Fill a key from "udp"/"tcp", a port and an optional address. */
@@ -111,6 +112,15 @@ int kfaas_route_key_make(struct kfaas_route_key *key, const char *proto,
 			 const char *port, const char *addr);
 /* "udp 53", "udp 10.0.0.1:53", "udp [fd00::1]:53" */
 void kfaas_route_key_str(const struct kfaas_route_key *key, char *buf, size_t len);
+/*
+ * The route value for fn (and a VM-tier fallback, or NULL), checked: the
+ * tier (0: the function's) must be the function's, XDP serves UDP, the
+ * socket tier TCP.  policy -1 is the default (pass with a fallback, else
+ * drop).
+ */
+int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
+		     const char *fn, int tier, const char *fallback, int policy,
+		     struct kfaas_route *out);
 int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    const struct kfaas_route *r);
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key);
@@ -130,6 +140,9 @@ int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX]);
 const char *kfaas_dstat_name(unsigned int idx);
 int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg);
 int kfaas_config_set(struct kfaas_state *st, const struct kfaas_config *cfg);
+
+/* Every function's counters in the Prometheus text format (metrics.c). */
+int kfaas_prometheus_write(struct kfaas_state *st, FILE *out);
 
 /* Counters of n functions at once (map + kfaas.ko batch read). */
 int kfaas_stats_read_list(struct kfaas_state *st, const __u32 *ids, size_t n,
@@ -213,6 +226,85 @@ struct kfaas_netif {
 int kfaas_net_attach(struct kfaas_state *st, const char *dev, int mode);
 int kfaas_net_detach(struct kfaas_state *st, const char *dev);
 int kfaas_net_list(struct kfaas_state *st, struct kfaas_netif **out, size_t *n);
+
+/* ---- the socket tier (sk.c, sk_server.c; docs/socket-tier.md) ---- */
+/*
+ * Load the socket-tier dispatcher and attach it to kfaas_sk_socks, once
+ * per pin root (locked state); a no-op when it is there.
+ */
+int kfaas_sk_setup(struct kfaas_state *st);
+const char *kfaas_sk_dstat_name(unsigned int idx);
+
+struct kfaas_sk_status {
+	bool	dispatcher;	/* the sk dispatcher is set up */
+	bool	running;	/* a listener holds PINROOT/sk */
+	struct kfaas_sk_server_info info;	/* the last listener's record */
+	__u32	sockets;	/* in kfaas_sk_socks: 3 a connection */
+	__u32	connections;	/* client sockets in kfaas_sk_links */
+	__u32	records;	/* connections in kfaas_sk_conns */
+	__u64	dstats[KFAAS_SK_DSTAT_MAX];
+};
+int kfaas_sk_status(struct kfaas_state *st, struct kfaas_sk_status *out);
+/* Stop the running listener (SIGTERM) and wait up to timeout_ms for it. */
+int kfaas_sk_stop(struct kfaas_state *st, int timeout_ms, __u32 *pid);
+
+/*
+ * The listener: for every sk-tier route a listening socket; each accepted
+ * connection goes into kfaas_sk_socks, where the kernel answers it, and
+ * leaves it when it closes.  One listener per pin root (it locks
+ * PINROOT/sk): kfaasd embeds one, 'kfaas sk serve' runs one standalone.
+ * Drive it from an event loop: wait for kfaas_sk_server_fd() to be
+ * readable (or kfaas_sk_server_timeout_ms() to pass), then call
+ * kfaas_sk_server_poll(); call kfaas_sk_server_sync() when routes may
+ * have changed (every second does).
+ */
+struct kfaas_sk_server;
+struct kfaas_sk_server_opts {
+	/*
+	 * Bytes of a connection were passed up to userspace (no route any
+	 * more, or its function returned KFAAS_PASS): they are readable on
+	 * relay_fd, from where the kernel stopped answering on, and the
+	 * connection's replies go to client_fd.  Return 0 to keep serving
+	 * it from userspace, < 0 to have it closed.  NULL: close it.
+	 */
+	int	(*on_passed)(void *ctx, int client_fd, int relay_fd, __u64 cookie);
+	/* One line of log (accept failures, listeners opened...), or NULL. */
+	void	(*log)(void *ctx, const char *msg);
+	void	*ctx;
+	int	backlog;	/* listen() backlog, 0: 1024 */
+};
+int kfaas_sk_server_open(const char *root, const struct kfaas_sk_server_opts *o,
+			 struct kfaas_sk_server **out);
+/* Open and close listening sockets to match the sk routes. */
+int kfaas_sk_server_sync(struct kfaas_sk_server *s);
+int kfaas_sk_server_fd(const struct kfaas_sk_server *s);
+int kfaas_sk_server_timeout_ms(const struct kfaas_sk_server *s);
+/* Accept, close and hand over without blocking longer than timeout_ms. */
+int kfaas_sk_server_poll(struct kfaas_sk_server *s, int timeout_ms);
+size_t kfaas_sk_server_listeners(const struct kfaas_sk_server *s);
+size_t kfaas_sk_server_connections(const struct kfaas_sk_server *s);
+/* Close every connection and listener, release the lock. */
+void kfaas_sk_server_close(struct kfaas_sk_server *s);
+
+/*
+ * Invoking a socket-tier function: a TCP client of one of its routes
+ * (BPF_PROG_TEST_RUN does not run SK_SKB programs).  target picks the
+ * route (--dst ADDR:PORT or the first one), connect opens a connection
+ * through the listener; once sends a request and reads until wait_ms pass
+ * without a first byte, or idle_ms without another (closed: the peer
+ * closed); exact reads exactly want bytes.  ns: request sent to last byte.
+ */
+struct sockaddr_storage;
+int kfaas_sk_invoke_target(struct kfaas_state *st, const struct kfaas_fn_info *fn,
+			   const char *dst, struct sockaddr_storage *ss,
+			   unsigned int *sslen, char *desc, size_t dlen);
+int kfaas_sk_invoke_connect(const struct sockaddr_storage *ss, unsigned int len,
+			    const char *desc, int timeout_ms);
+int kfaas_sk_invoke_once(int fd, const void *req, size_t len, void *out,
+			 size_t cap, size_t *outlen, int wait_ms, int idle_ms,
+			 bool *closed, __u64 *ns);
+int kfaas_sk_invoke_exact(int fd, const void *req, size_t len, void *out,
+			  size_t want, int timeout_ms, __u64 *ns);
 
 /* ---- the invoker (invoke.c) ---- */
 struct kfaas_invoke_opts {

@@ -23,13 +23,6 @@
 
 #define KFAAS_MAP_PREFIX "kfaas_"
 
-const char *kfaas_bpf_dir(void)
-{
-	const char *env = getenv(KFAAS_BPF_DIR_ENV);
-
-	return env && *env ? env : KFAAS_BPF_DIR_DEFAULT;
-}
-
 int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
 		      const char *map, char *buf, size_t len)
 {
@@ -197,8 +190,8 @@ static int find_function(struct bpf_object *obj, const char *path,
 	}
 	if (n == 0)
 		return kfaas_err(-ENOENT, "%s has no kfaas function: define one "
-				 "with KFAAS_XDP_FUNCTION() (see docs/sdk.md)",
-				 path);
+				 "with KFAAS_XDP_FUNCTION() or KFAAS_SK_FUNCTION() "
+				 "(see docs/sdk.md, docs/socket-tier.md)", path);
 	if (n > 1)
 		return kfaas_err(-EINVAL, "%s defines %d function programs: put "
 				 "one function in each object", path, n);

@@ -24,9 +24,6 @@
 #include "libkfaas.h"
 #include "internal.h"
 
-#ifndef KFAAS_KO_DIR_DEFAULT
-#define KFAAS_KO_DIR_DEFAULT "build/kmod"
-#endif
 
 static bool is_ebpf(const struct kfaas_fn_info *f)
 {
@@ -161,6 +158,28 @@ static int insmod(const char *path)
 	return rc;
 }
 
+/*
+ * The module 'make kmod' built beside this program: BUILD/kfaas is the
+ * CLI, BUILD/kmod/RELEASE/kfaas.ko the module (no build path is compiled
+ * into the program: an installed kfaas finds the module with modprobe).
+ */
+static void built_path(char *buf, size_t len, const char *release)
+{
+	char exe[512];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(buf, len, "%.400s/kmod/%.64s/kfaas.ko", exe, release);
+}
+
 /* The module file: given, $KFAAS_KO, installed (modprobe), or built. */
 static int module_insert(const char *ko)
 {
@@ -175,9 +194,8 @@ static int module_insert(const char *ko)
 	if (run_modprobe() == 0)
 		return 0;
 	uname(&u);
-	snprintf(built, sizeof(built), "%s/%s/kfaas.ko", KFAAS_KO_DIR_DEFAULT,
-		 u.release);
-	if (access(built, R_OK) == 0)
+	built_path(built, sizeof(built), u.release);
+	if (built[0] && access(built, R_OK) == 0)
 		return insmod(built);
 	return kfaas_err(-ENOENT, "no kfaas.ko for kernel %s: 'modprobe kfaas' "
 			 "found none (install it with dkms, see docs/module.md),"

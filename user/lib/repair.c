@@ -37,7 +37,11 @@ static bool is_ebpf(const struct kfaas_fn_info *f)
 
 static int prog_fd_of_tier(struct kfaas_state *st, int tier)
 {
-	return tier == KFAAS_TIER_XDP ? st->progs_fd : -1;
+	if (tier == KFAAS_TIER_XDP)
+		return st->progs_fd;
+	if (tier == KFAAS_TIER_SK)
+		return st->sk_progs_fd;
+	return -1;
 }
 
 static void repair_dirs(struct kfaas_state *st, const struct kfaas_fn_info *arr,
@@ -69,23 +73,27 @@ static void repair_dirs(struct kfaas_state *st, const struct kfaas_fn_info *arr,
 	closedir(d);
 }
 
+/* Clear the slots of a tier's prog array that no function of it owns. */
 static void repair_slots(struct kfaas_state *st, const struct kfaas_fn_info *arr,
-			 size_t n)
+			 size_t n, int tier)
 {
 	bool *want = calloc(KFAAS_MAX_FUNCS, sizeof(*want));
+	int pfd = prog_fd_of_tier(st, tier);
 	__u32 id, pid;
 	size_t i;
 
-	if (!want)
+	if (!want || pfd < 0) {
+		free(want);
 		return;
+	}
 	for (i = 0; i < n; i++)
-		if (arr[i].tier == KFAAS_TIER_XDP && arr[i].id < KFAAS_MAX_FUNCS)
+		if (arr[i].tier == tier && arr[i].id < KFAAS_MAX_FUNCS)
 			want[arr[i].id] = true;
 	for (id = 0; id < KFAAS_MAX_FUNCS; id++) {
 		if (want[id])
 			continue;
-		if (bpf_map_lookup_elem(st->progs_fd, &id, &pid) == 0)
-			bpf_map_delete_elem(st->progs_fd, &id);
+		if (bpf_map_lookup_elem(pfd, &id, &pid) == 0)
+			bpf_map_delete_elem(pfd, &id);
 	}
 	free(want);
 }
@@ -158,7 +166,8 @@ int kfaas_state_repair(struct kfaas_state *st)
 	if (rc)
 		return rc;
 	repair_dirs(st, arr, n);
-	repair_slots(st, arr, n);
+	repair_slots(st, arr, n, KFAAS_TIER_XDP);
+	repair_slots(st, arr, n, KFAAS_TIER_SK);
 	repair_budgets(st, arr, n);
 	free(arr);
 	cfg.busy = 0;

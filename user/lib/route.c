@@ -87,6 +87,47 @@ static int addr_routes_set(struct kfaas_state *st, __u32 v)
 	return kfaas_config_set(st, &cfg);
 }
 
+int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
+		     const char *fn, int tier, const char *fallback, int policy,
+		     struct kfaas_route *out)
+{
+	struct kfaas_fn_info f, fb;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = kfaas_fn_find(st, fn, &f);
+	if (rc)
+		return rc;
+	if (tier && tier != f.tier)
+		return kfaas_err(-EINVAL, "function '%s' runs in the %s tier, not "
+				 "%s: leave the tier out or pick another "
+				 "function", fn, kfaas_tier_name(f.tier),
+				 kfaas_tier_name(tier));
+	if (f.tier == KFAAS_TIER_XDP && key->proto != PROTO_UDP)
+		return kfaas_err(-EINVAL, "XDP-tier function '%s' serves UDP only: "
+				 "use 'route add udp ...'", fn);
+	if (f.tier == KFAAS_TIER_SK && key->proto != PROTO_TCP)
+		return kfaas_err(-EINVAL, "socket-tier function '%s' serves TCP "
+				 "only: use 'route add tcp ...'", fn);
+	if (fallback) {
+		rc = kfaas_fn_find(st, fallback, &fb);
+		if (rc)
+			return rc;
+		if (fb.tier != KFAAS_TIER_VM)
+			return kfaas_err(-EINVAL, "fallback '%s' runs in the %s "
+					 "tier: a fallback must be a VM-tier "
+					 "function", fallback,
+					 kfaas_tier_name(fb.tier));
+		out->fallback_id = fb.id;
+		out->flags |= KFAAS_ROUTE_F_FALLBACK;
+	}
+	out->fn_id = f.id;
+	out->tier = f.tier;
+	out->policy = policy >= 0 ? policy : fallback ? KFAAS_POLICY_PASS :
+							KFAAS_POLICY_DROP;
+	return 0;
+}
+
 int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    struct kfaas_route *r)
 {

@@ -5,8 +5,10 @@
  *   PINROOT/            bpffs directory, mode 0700, flock()ed by writers
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
- *     routes funcs progs stats budgets dstats scratch config
+ *     routes funcs progs stats budgets dstats scratch config sk_*
  *                       the shared maps of bpf/kfaas_maps.h
+ *     sk_dispatch       the socket-tier dispatcher (sk.c), once needed
+ *     sk/               locked by the socket-tier listener (sk_server.c)
  *     fn/NAME/prog      each eBPF function's program
  *     fn/NAME/MAP       each eBPF function's private maps
  *     net/NETNS-IFINDEX the XDP link of each attached interface
@@ -302,6 +304,7 @@ static int obj_get(struct kfaas_state *st, const char *name, int *fd)
 void kfaas_state_close(struct kfaas_state *st)
 {
 	int *fds[] = { &st->routes_fd, &st->funcs_fd, &st->progs_fd,
+		       &st->sk_progs_fd,
 		       &st->stats_fd, &st->dstats_fd, &st->scratch_fd,
 		       &st->config_fd, &st->budgets_fd, &st->disp_fd,
 		       &st->mod_fd, &st->dir_fd };
@@ -323,6 +326,7 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 
 	memset(st, 0, sizeof(*st));
 	st->dir_fd = st->routes_fd = st->funcs_fd = st->progs_fd = -1;
+	st->sk_progs_fd = -1;
 	st->stats_fd = st->dstats_fd = st->scratch_fd = st->config_fd = -1;
 	st->disp_fd = st->budgets_fd = st->mod_fd = -1;
 	if (strlen(root) >= sizeof(st->root))
@@ -362,6 +366,7 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	if ((rc = obj_get(st, "routes", &st->routes_fd)) ||
 	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
 	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
+	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||
 	    (rc = obj_get(st, "stats", &st->stats_fd)) ||
 	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
 	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||

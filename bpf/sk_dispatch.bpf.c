@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The socket-tier dispatcher: the stream verdict program attached to
+ * kfaas_sk_socks, run for every segment a served connection receives.
+ *
+ * Looks the connection's local port (and address, when addressed routes
+ * exist) up in the route table, exact route first and then the wildcard,
+ * as the XDP dispatcher does, and tail-calls the socket-tier function that
+ * serves it.  The function answers in the kernel (kfaas_sk.h).  A segment
+ * nobody answers is passed up: it lands in the socket's receive queue,
+ * where the listener finds it (docs/socket-tier.md).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "kfaas_maps.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline void sk_dstat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&kfaas_sk_dstats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void passed(const struct kfaas_sk_link *l)
+{
+	struct kfaas_sk_event ev = { .cookie = l->conn,
+				     .kind = KFAAS_SK_EV_PASSED };
+
+	bpf_ringbuf_output(&kfaas_sk_events, &ev, sizeof(ev), 0);
+}
+
+static __always_inline const struct kfaas_route *
+route_lookup(const struct kfaas_sk_link *l)
+{
+	struct kfaas_route_key key = {
+		.proto = 6,	/* IPPROTO_TCP */
+		.port = l->port,
+	};
+	const struct kfaas_route *r;
+	struct kfaas_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
+	if (cfg && cfg->addr_routes) {
+		key.family = l->family;
+		__builtin_memcpy(key.addr, l->addr, sizeof(key.addr));
+		r = bpf_map_lookup_elem(&kfaas_routes, &key);
+		if (r)
+			return r;
+		key.family = KFAAS_FAMILY_ANY;
+		__builtin_memset(key.addr, 0, sizeof(key.addr));
+	}
+	return bpf_map_lookup_elem(&kfaas_routes, &key);
+}
+
+SEC("sk_skb/stream_verdict")
+int kfaas_sk_dispatch(struct __sk_buff *skb)
+{
+	const struct kfaas_sk_link *l;
+	const struct kfaas_route *r;
+	struct kfaas_stats *st;
+	__u64 cookie = bpf_get_socket_cookie(skb), peer;
+	__u32 fn;
+
+	l = bpf_map_lookup_elem(&kfaas_sk_links, &cookie);
+	if (!l) {
+		sk_dstat_inc(KFAAS_SK_DSTAT_NOT_OURS);
+		return SK_PASS;
+	}
+	if (l->role == KFAAS_SK_ROLE_CLIENT) {
+		sk_dstat_inc(KFAAS_SK_DSTAT_RX);
+		if (skb->len == 0)
+			return SK_DROP;
+		peer = l->peer;
+		return bpf_sk_redirect_hash(skb, &kfaas_sk_socks, &peer, 0);
+	}
+	r = route_lookup(l);
+	if (!r) {
+		sk_dstat_inc(KFAAS_SK_DSTAT_NO_ROUTE);
+		passed(l);
+		return SK_PASS;
+	}
+	if (r->tier != KFAAS_TIER_SK) {
+		sk_dstat_inc(KFAAS_SK_DSTAT_OTHER_TIER);
+		passed(l);
+		return SK_PASS;
+	}
+	fn = r->fn_id;
+	sk_dstat_inc(KFAAS_SK_DSTAT_DISPATCHED);
+
+	bpf_tail_call(skb, &kfaas_sk_progs, fn);
+
+	/* no program in the slot: the function is being (un)loaded */
+	sk_dstat_inc(KFAAS_SK_DSTAT_TAILCALL_FAIL);
+	st = bpf_map_lookup_elem(&kfaas_stats, &fn);
+	if (st)
+		st->errors += 1;
+	passed(l);
+	return SK_PASS;
+}

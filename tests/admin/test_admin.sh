@@ -1,0 +1,182 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What a sysadmin relies on: make install/uninstall into a DESTDIR (CLI, SDK
+# headers a function builds against, man pages, completion, systemd unit),
+# kfaas apply/export (round trip, --dry-run, all or nothing), Prometheus
+# output read by the Prometheus client's own parser, bash completion of
+# every object and command, kfaas top.
+. "$(dirname "$0")/../lib.sh"
+require_root
+for t in jq go-md2man; do
+	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
+done
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+ktap_plan 39
+use_pin_root admin
+K() { "$KFAAS" "$@"; }
+T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
+cleanup_add "rm -rf $T"
+
+# ---- install ----
+check "make install DESTDIR=... PREFIX=/usr" make -s -C "$SRC" BUILD="$B" \
+	install DESTDIR="$T/root" PREFIX=/usr
+for f in usr/bin/kfaas usr/bin/kfaas-kv usr/bin/kfaas-dns \
+	 usr/lib/kfaas/bpf/echo.bpf.o usr/include/kfaas/kfaas.h \
+	 usr/include/kfaas/abi.h usr/share/man/man8/kfaas.8 \
+	 usr/share/man/man7/kfaas-sdk.7 usr/share/man/man5/kfaas.conf.5 \
+	 usr/share/bash-completion/completions/kfaas \
+	 usr/lib/systemd/system/kfaas-attach@.service; do
+	[ -e "$T/root/$f" ] || diag "missing: $f"
+done
+check "... installs the CLI, objects, SDK, man pages, completion, unit" sh -c \
+	"cd $T/root && test -x usr/bin/kfaas && test -e usr/include/kfaas/kfaas.h &&
+	 test -e usr/share/man/man5/kfaas.conf.5 && test -e usr/lib/systemd/system/kfaas-attach@.service"
+check_eq "the installed kfaas runs" 1 "$("$T/root/usr/bin/kfaas" -j version | jq .abi)"
+bad=0
+for m in "$T"/root/usr/share/man/man*/*; do
+	LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$m" 2>/dev/null | grep -q '^NAME' || bad=$((bad + 1))
+done
+check_eq "every man page renders with a NAME section" 0 $bad
+sed "s|/usr/bin/kfaas|$KFAAS|" "$T/root/usr/lib/systemd/system/kfaas-attach@.service" \
+	> "$T/kfaas-attach@.service"
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify accepts the attach unit" \
+		systemd-analyze verify --man=no "$T/kfaas-attach@.service"
+else
+	skip "systemd-analyze verify accepts the attach unit" "no systemd-analyze"
+fi
+cat > "$T/hello.bpf.c" <<'C'
+#include "vmlinux.h"
+#include <kfaas/kfaas.h>
+
+KFAAS_XDP_FUNCTION(hello)(struct kfaas_req *req)
+{
+	if (kfaas_reply_reserve(req, 5) || kfaas_store(req, 0, "hello", 5))
+		return KFAAS_ERROR;
+	return 5;
+}
+C
+check "a function builds against the installed SDK headers alone" \
+	clang -g -O2 -target bpf -mcpu=v3 -I"$B" -I"$T/root/usr/include" \
+	-c "$T/hello.bpf.c" -o "$T/hello.bpf.o"
+K fn load "$T/hello.bpf.o" hello >/dev/null && K route add udp 5 fn hello >/dev/null
+check_eq "... loads and answers" "hello" "$(K -j invoke hello --data x | jq -r .reply)"
+K route del udp 5 >/dev/null; K fn unload hello >/dev/null
+check "make uninstall" make -s -C "$SRC" BUILD="$B" uninstall DESTDIR="$T/root" PREFIX=/usr
+check_eq "... removes every installed file" "" "$(find "$T/root" -type f -o -type l)"
+
+# ---- apply / export ----
+cat > "$T/a.yaml" <<EOF2
+functions:
+  echo:
+    object: $B/bpf/echo.bpf.o
+  up:
+    object: $B/bpf/upper.bpf.o
+routes:
+  - trigger: udp 7
+    fn: echo
+  - { trigger: "udp 10.0.0.1:9", fn: up }
+  - { trigger: "udp [fd00::1]:9", fn: up, policy: pass }
+EOF2
+out=$(K apply "$T/a.yaml" --dry-run)
+check_match "--dry-run lists the changes" "\+ fn echo.*\+ fn up.*\+ route udp 7 -> echo" "$(echo $out)"
+check_fail "... and applies none" K fn show echo
+check_eq "apply -j reports 5 changes applied" "5 true" \
+	"$(K -j apply "$T/a.yaml" | jq -r '"\(.changes | length) \(.applied)"')"
+check_eq "... and the functions answer" "X" "$(K -j invoke up --data x --dst 10.0.0.1:9 | jq -r .reply)"
+check_eq "applying again changes nothing" "0" "$(K -j apply "$T/a.yaml" | jq '.changes | length')"
+K export > "$T/exported.yaml"
+check_eq "export then apply of the export changes nothing" "0" \
+	"$(K -j apply "$T/exported.yaml" | jq '.changes | length')"
+check_eq "export is stable" "$(cat "$T/exported.yaml")" "$(K export)"
+cat > "$T/b.yaml" <<EOF2
+functions:
+  echo:
+    object: $B/bpf/upper.bpf.o
+routes:
+  - { trigger: udp 7, fn: echo }
+EOF2
+check_eq "a changed file: replace echo, drop up and its routes" \
+	"fn_replace route_del route_del fn_del" \
+	"$(K -j apply "$T/b.yaml" | jq -r '[.changes[].action] | join(" ")')"
+check_eq "... echo now runs the new object" "X" "$(K -j invoke echo --data x | jq -r .reply)"
+before=$(K export)
+cat > "$T/bad.yaml" <<EOF2
+functions:
+  echo:
+    object: $B/bpf/echo.bpf.o
+  good:
+    object: $B/bpf/upper.bpf.o
+  bad:
+    object: $B/tests/bpf/bad_oob.bpf.o
+routes:
+  - { trigger: udp 7, fn: echo }
+  - { trigger: udp 8, fn: good }
+EOF2
+out=$(K apply "$T/bad.yaml" 2>&1); rc=$?
+check_match "a verifier rejection fails the whole apply" "failed, nothing was changed: the verifier rejected" "$out"
+check_eq "... exit status 1" 1 $rc
+check_eq "... the state is exactly as before" "$before" "$(K export)"
+check_eq "... the replaced function runs its old program again" "X" \
+	"$(K -j invoke echo --data x | jq -r .reply)"
+printf 'functions:\n  echo:\n    objct: x\n' > "$T/c.yaml"
+check_match "an unknown key is an error with its line" "c.yaml:3: unknown key 'objct' in function 'echo'" \
+	"$(K apply "$T/c.yaml" 2>&1)"
+printf 'functions: [\n' > "$T/d.yaml"
+check_match "invalid YAML is an error with its line" "d.yaml:2: not valid YAML" "$(K apply "$T/d.yaml" 2>&1)"
+printf 'routes:\n  - { trigger: udp 7, fn: ghost }\n' > "$T/e.yaml"
+check_match "a route to an undefined function is an error" "e.yaml:2: route to 'ghost'" \
+	"$(K apply "$T/e.yaml" 2>&1)"
+check_eq "... none of them changed anything" "$before" "$(K export)"
+
+# ---- metrics ----
+K invoke echo --data hi --repeat 1000 >/dev/null
+prom=$(K stats --prometheus)
+if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+	parsed=$(printf '%s\n' "$prom" | /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+for f in text_string_to_metric_families(sys.stdin.read()):
+    for s in f.samples:
+        if s.name == "kfaas_function_invocations_total":
+            print(s.labels["function"], s.labels["tier"], int(s.value))
+')
+	check_eq "stats --prometheus parses and agrees with stats -j" \
+		"echo xdp $(K -j stats echo | jq .invocations)" "$parsed"
+else
+	skip "stats --prometheus parses" "python3-prometheus-client missing"
+fi
+check_match "... with HELP/TYPE for every family" "# TYPE kfaas_function_cpu_seconds_total counter" "$prom"
+
+# ---- top ----
+out=$(K -j top --delay 1 --count 1)
+check_eq "top -j: one report with the function's rates" "echo" "$(echo "$out" | jq -r '.[0].name')"
+check_match "top plain output has a header" "FUNCTION +TIER +INV/S" "$(K top --delay 1 --count 1)"
+
+# ---- bash completion ----
+if [ -r /usr/share/bash-completion/bash_completion ]; then
+	comp() {	# words... -> completions of the last word
+		bash -c '. /usr/share/bash-completion/bash_completion
+			 . '"$SRC"'/tools/completion/kfaas
+			 PATH='"$B"':$PATH
+			 COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			 COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+			 _kfaas kfaas "${@: -1}" "${@: -2:1}"
+			 printf "%s\n" "${COMPREPLY[@]}" | sort | xargs' _ "$@"
+	}
+	check_eq "complete objects" "apply budget export fn help invoke module net route sk stats top version" "$(comp kfaas '')"
+	check_eq "complete sk commands" "help serve show stop" "$(comp kfaas sk '')"
+	check_eq "complete fn commands" "help list load replace show unload" "$(comp kfaas fn '')"
+	check_eq "complete route commands" "add del help list" "$(comp kfaas route '')"
+	check_eq "complete net commands" "attach detach help show" "$(comp kfaas net '')"
+	check_eq "complete function names" "echo" "$(comp kfaas fn show '')"
+	check_eq "complete route protocols" "tcp udp" "$(comp kfaas route add '')"
+	check_match "complete interfaces" "(^| )lo( |$)" "$(comp kfaas net attach '')"
+	check_eq "complete invoke options" "--data --dst --file --hex --repeat --src --vlan" \
+		"$(comp kfaas invoke echo -- | tr ' ' '\n' |
+		   grep -E '^--(data|hex|file|src|dst|vlan|repeat)$' | sort | xargs)"
+else
+	for i in 1 2 3 4 5 6 7 8 9; do skip "bash completion" "bash-completion missing"; done
+fi
+
+ktap_finish

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# SVG plots of a results.json (tools/bench/run.sh) with gnuplot: one per
+# benchmark that produced numbers.  plot.sh results.json OUTDIR
+set -eu
+json=${1:?usage: plot.sh results.json OUTDIR}
+out=${2:?usage: plot.sh results.json OUTDIR}
+command -v gnuplot >/dev/null || { echo "plot.sh: gnuplot missing (tools/deps.sh)" >&2; exit 1; }
+have() { jq -e --arg id "$1" '.benchmarks[] | select(.id == $id and .status == "ok")' \
+	"$json" >/dev/null; }
+sub=$(jq -r '"\(.machine.cpu), \(.machine.cores) cores, kernel \(.machine.kernel), \(.mode) run \(.started)"' "$json" | sed 's/"//g; s/_/\\\\_/g')
+term="set terminal svg size 900,480 dynamic enhanced font 'sans,11' background '#ffffff'"
+common="set style fill solid 0.8 border -1; set grid ytics; set key top left; set boxwidth 0.7"
+
+# 1. ns per invocation of every dispatch variant (median, min..max)
+if have dispatch; then
+	jq -r '.benchmarks[] | select(.id == "dispatch") | .variants | to_entries[] |
+		"\"\(.key)\" \(.value.ns_median) \(.value.ns_min) \(.value.ns_max)"' \
+		"$json" >"$out/dispatch.dat"
+	gnuplot <<EOF
+$term; $common
+set output '$out/dispatch.svg'
+set title "Dispatcher overhead: ns per invocation (BPF\\\\_PROG\\\\_TEST\\\\_RUN, median, min..max)\n{/*0.8 $sub}"
+set ylabel 'ns'; set yrange [0:*]; set xtics noenhanced rotate by -25; set bmargin 5
+plot '$out/dispatch.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
+     '' using 0:2:3:4 with yerrorbars lc rgb 'black' pt -1 notitle, \
+     '' using 0:2:(sprintf('%.1f', \$2)) with labels offset 0,1 notitle
+EOF
+fi
+
+# 2. dispatch cost against the number of routes, libxdp-style chains beside
+if have routes; then
+	jq -r '.benchmarks[] | select(.id == "routes") | .variants | to_entries[] |
+		select(.key | startswith("routes_")) |
+		"\(.key | ltrimstr("routes_")) \(.value.ns_median) \(.value.ns_min) \(.value.ns_max)"' \
+		"$json" >"$out/routes.dat"
+	refs=$(jq -r '.benchmarks[] | select(.id == "routes") | .variants | to_entries[] |
+		select(.key | startswith("routes_") | not) |
+		", \(.value.ns_median) with lines dt 2 lw 2 title \"\(.value.desc | gsub("\""; "")) (\(.value.ns_median) ns)\""' \
+		"$json" | tr -d '\n')
+	gnuplot <<EOF
+$term
+set output '$out/routes.svg'
+set title "Route scale: dispatcher -> echo, ns per invocation\n{/*0.8 $sub}"
+set logscale x; set xlabel 'routes in the table'; set ylabel 'ns'; set yrange [0:*]
+set xrange [0.5:200000]; set grid; set key outside bottom center vertical noenhanced
+plot '$out/routes.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 title 'kfaas dispatcher (address routes)' $refs
+EOF
+fi
+
+# 3. XDP tier vs userspace: requests/s and latency percentiles
+if have udp; then
+	jq -r '.benchmarks[] | select(.id == "udp") | .summary[] | select(.window > 1) |
+		"\"\(.mode)\" \(.xdp.rps) \(.user.rps) \(.xdp.p50_us) \(.user.p50_us) \(.xdp.p99_us) \(.user.p99_us) \(.xdp.p999_us) \(.user.p999_us)"' \
+		"$json" >"$out/udp.dat"
+	gnuplot <<EOF
+set terminal svg size 1000,480 dynamic enhanced font 'sans,11' background '#ffffff'
+$common
+set output '$out/udp.svg'
+set multiplot layout 1,2 title "XDP tier vs userspace epoll server, same veth pair and load generator\n{/*0.8 $sub}"
+set style data histograms; set style histogram clustered gap 1
+set title 'requests/s'; set ylabel 'requests/s'; set yrange [0:*]; set format y '%.0s%c'
+plot '$out/udp.dat' using 2:xtic(1) title 'XDP tier' lc rgb '#228833', '' using 3 title 'userspace' lc rgb '#ee6677'
+set title 'latency (us): p50, p99, p999'; set ylabel 'us'; set logscale y; set yrange [*:*]; set format y '%g'
+plot '$out/udp.dat' using 4:xtic(1) title 'XDP p50' lc rgb '#88cc99', '' using 6 title 'XDP p99' lc rgb '#228833', \
+     '' using 8 title 'XDP p999' lc rgb '#115522', '' using 5 title 'user p50' lc rgb '#f4aab4', \
+     '' using 7 title 'user p99' lc rgb '#ee6677', '' using 9 title 'user p999' lc rgb '#993344'
+unset multiplot
+EOF
+fi
+
+# 4. live frames: Mpps per core
+if have live; then
+	jq -r '.benchmarks[] | select(.id == "live") | .variants | to_entries[] |
+		"\"\(.key)\" \(1000 / .value.ns_median) \(1000 / .value.ns_max) \(1000 / .value.ns_min)"' \
+		"$json" >"$out/live.dat"
+	gnuplot <<EOF
+$term; $common
+set output '$out/live.svg'
+set title "Live frames (BPF\\\\_F\\\\_TEST\\\\_XDP\\\\_LIVE\\\\_FRAMES): Mpps on one core, XDP\\\\_TX to a veth\n{/*0.8 $sub}"
+set ylabel 'Mpps'; set yrange [0:*]
+plot '$out/live.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
+     '' using 0:2:3:4 with yerrorbars lc rgb 'black' pt -1 notitle, \
+     '' using 0:2:(sprintf('%.2f', \$2)) with labels offset 0,1 notitle
+EOF
+fi
+
+# 5. invoker vs bpftool, per round
+if have invoker; then
+	jq -r '.benchmarks[] | select(.id == "invoker") | .runs[] |
+		"\(.round) \(.kfaas_ns) \(.bpftool_ns)"' "$json" >"$out/invoker.dat"
+	gnuplot <<EOF
+$term; $common
+set output '$out/invoker.svg'
+set title "kfaas invoke --repeat vs bpftool prog run repeat: ns per invocation, per round\n{/*0.8 $sub}"
+set style data histograms; set style histogram clustered gap 1
+set xlabel 'round'; set ylabel 'ns'; set yrange [0:*]
+plot '$out/invoker.dat' using 2:xtic(1) title 'kfaas invoke' lc rgb '#4477aa', '' using 3 title 'bpftool prog run' lc rgb '#ccbb44'
+EOF
+fi
+rm -f "$out"/*.dat

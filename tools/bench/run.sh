@@ -1,0 +1,508 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: kfaas's benchmarks side by side.  Every figure is measured
+# beside its alternative in the same run (rounds, medians, per-round
+# ratios); the table goes to stdout, results.json and SVG plots to the
+# results folder.  See docs/performance.md.
+#
+#   tools/bench/run.sh [--build DIR] [--out DIR] [--smoke] [--only LIST]
+#
+#   --smoke       seconds, not minutes: checks the machinery, judges nothing
+#   --only LIST   comma-separated ids: dispatch routes udp live invoker
+#                 socket vm kmod (default: all)
+#   --out DIR     results folder (default results/YYYYmmdd-HHMMSS, and
+#                 results/latest points at it)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+B=$top/build
+OUT=""
+SMOKE=0
+ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod"
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--build) B=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	--smoke) SMOKE=1 ;;
+	--only) ONLY=$2; shift ;;
+	-h|--help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+B=$(cd "$B" 2>/dev/null && pwd) || { echo "run.sh: no build directory: run make first" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (BPF, XDP, network namespaces)" >&2; exit 2; }
+for t in jq gnuplot bpftool ip nsenter taskset ethtool; do
+	command -v $t >/dev/null || { echo "run.sh: $t is missing: run tools/deps.sh" >&2; exit 2; }
+done
+for f in kfaas kfaas-kv bench/kfaas-bench bench/udpload bench/udpsrv bench/bpf/bare_echo.bpf.o; do
+	[ -e "$B/$f" ] || { echo "run.sh: $B/$f is missing: run make" >&2; exit 2; }
+done
+
+if [ $SMOKE = 1 ]; then
+	MODE=smoke
+	REPEAT=20000; ROUNDS=3; COUNTS=1,10,1000
+	UDP_TIME=0.3; UDP_WARM=0.1; UDP_ROUNDS=1; KV_KEYS=10
+	LIVE_REPEAT=20000; INV_REPEAT=20000; INV_ROUNDS=2; WRK_TIME=1
+else
+	MODE=full
+	REPEAT=1000000; ROUNDS=7; COUNTS=1,10,1000,100000
+	UDP_TIME=3; UDP_WARM=0.5; UDP_ROUNDS=3; KV_KEYS=100
+	LIVE_REPEAT=2000000; INV_REPEAT=1000000; INV_ROUNDS=5; WRK_TIME=5
+fi
+TIME_SHIFT=${TIME_SHIFT:-6}
+VALUE_SIZE=32
+WINDOW=64
+if [ -z "$OUT" ]; then
+	OUT=$top/results/$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$OUT" && ln -sfn "$(basename "$OUT")" "$top/results/latest"
+fi
+mkdir -p "$OUT" || exit 2
+OUT=$(cd "$OUT" && pwd)
+rm -f "$OUT"/*.json "$OUT"/*.svg "$OUT"/*.dat "$OUT"/*.log
+
+KFAAS=$B/kfaas
+BENCH=$B/bench/kfaas-bench
+export KFAAS_BENCH_BPF_DIR=$B/bench/bpf
+export KFAAS_BPF_DIR=$B/bpf
+PREFIX=/sys/fs/bpf/kfaas-bench-$$
+NS=kfb-$$
+
+CLEANUP=""
+cleanup_add() { CLEANUP="$1; $CLEANUP"; }
+cleanup_run() { eval "$CLEANUP" >/dev/null 2>&1; CLEANUP=""; }
+trap cleanup_run EXIT
+trap 'exit 130' INT TERM
+. "$top/tools/sandbox.sh"
+
+log() { echo "bench: $*" >&2; }
+wants() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
+
+# An entry that could not run: status and reason, no number.
+unavailable() {	# id title status reason [bench-label]
+	jq -n --arg id "$1" --arg t "$2" --arg s "$3" --arg r "$4" --arg b "${5:-$1}" \
+		'{id: $id, title: $t, status: $s, reason: $r,
+		  rows: [{bench: $b, what: $t, status: $s, reason: $r, kfaas: null,
+			  alt: null, unit: null, ratio: null, target: null, met: null}]}'
+}
+
+# run_entry id title cmd...: the command writes $OUT/id.json; a failure
+# becomes a "failed" entry carrying the tail of its log.
+run_entry() {
+	local id=$1 title=$2 rc start
+	shift 2
+	wants "$id" || return 0
+	log "$id: $title"
+	start=$(date +%s.%N)
+	"$@" >"$OUT/$id.json.tmp" 2>"$OUT/$id.log"
+	rc=$?
+	if [ $rc = 0 ] && jq -e .id "$OUT/$id.json.tmp" >/dev/null 2>&1; then
+		jq --arg t "$title" --argjson s "$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')" \
+			'.title = $t | .seconds = ($s * 10 | round / 10)' \
+			"$OUT/$id.json.tmp" >"$OUT/$id.json"
+	else
+		log "$id failed (exit $rc): $(tail -n 3 "$OUT/$id.log" | tr '\n' ' ')"
+		unavailable "$id" "$title" failed \
+			"exit $rc: $(tail -n 5 "$OUT/$id.log" | tr '\n' ' ' | cut -c1-400)" \
+			>"$OUT/$id.json"
+	fi
+	rm -f "$OUT/$id.json.tmp"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "null"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# A private network namespace for the benchmarks that need interfaces.
+bench_ns() {
+	[ -e /run/netns/$NS ] && return 0
+	ip netns add $NS || return 1
+	cleanup_add "ip netns del $NS"
+	ip -n $NS link set lo up
+}
+in_ns() { nsenter --net=/run/netns/$NS "$@"; }
+
+# ---- 1: dispatcher overhead ------------------------------------------------
+bench_dispatch() {
+	"$BENCH" dispatch --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
+		--time-shift $TIME_SHIFT
+}
+
+# ---- 2: route scale, beside xdp-loader's libxdp dispatcher ----------------
+# xdp-loader on two veths: 1 program on one, 10 on the other (priority i
+# for the program of port 7000+i).  libxdp falls back to attaching a lone
+# program without its dispatcher when the kernel refuses the freplace
+# programs the dispatcher needs: then there is nothing to compare with.
+libxdp_setup() {	# -> "1:ID 10:ID" on stdout, or a reason on stderr, rc 1
+	local dev n i name id ids="" out
+	for dev in xa xb; do
+		in_ns ip link add ${dev}0 type veth peer name ${dev}1 || return 1
+		in_ns ip link set ${dev}0 up; in_ns ip link set ${dev}1 up
+	done
+	cleanup_add "in_ns xdp-loader unload --all xa0; in_ns xdp-loader unload --all xb0"
+	for n in 1 10; do
+		dev=$([ $n = 1 ] && echo xa0 || echo xb0)
+		for i in $(seq 1 $n); do
+			out=$(in_ns xdp-loader load -v -m native -P $i $dev \
+				"$B/bench/bpf/port$i.bpf.o" 2>&1)
+			if [ $? != 0 ]; then
+				echo "xdp-loader load failed: $(echo "$out" | tail -n 2 | tr '\n' ' ')" >&2
+				return 1
+			fi
+			name=$(in_ns ip -j link show dev $dev | jq -r '.[0].xdp.prog.name // empty')
+			if [ "$name" != xdp_dispatcher ]; then
+				echo "libxdp could not load its multi-program dispatcher on this kernel" \
+					"(xdp-loader attached the program alone): $(echo "$out" |
+					grep -m1 -i 'compatibility check\|dispatcher' | sed 's/^ *//')" >&2
+				return 1
+			fi
+		done
+		id=$(in_ns ip -j link show dev $dev | jq -r '.[0].xdp.prog.id')
+		ids="$ids --libxdp $n:$id"
+	done
+	echo "$ids"
+}
+
+bench_routes() {
+	local args reason
+	if ! command -v xdp-loader >/dev/null; then
+		reason="xdp-loader is missing (package xdp-tools: tools/deps.sh)"
+	else
+		bench_ns || return 1
+		args=$(libxdp_setup 2>"$OUT/libxdp.log") || reason=$(cat "$OUT/libxdp.log")
+	fi
+	"$BENCH" routes --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
+		--counts $COUNTS $args >"$OUT/routes.raw" || return 1
+	if [ -n "${reason:-}" ]; then
+		jq --arg r "$reason" '.rows += [{bench: "2 routes", status: "not available",
+			what: "kfaas vs xdp-loader (libxdp dispatcher), 1 and 10 programs",
+			reason: $r, kfaas: null, alt: null, unit: null, ratio: null,
+			target: null, met: null}] | .params.libxdp_reason = $r' "$OUT/routes.raw"
+	else
+		cat "$OUT/routes.raw"
+	fi
+	rm -f "$OUT/routes.raw"
+}
+
+# ---- 3: the XDP tier vs a userspace epoll server over veth ------------------
+bench_udp() {
+	local root=$PREFIX-u r tier w srv k v rc=0
+	export KFAAS_PIN_ROOT=$root
+	cleanup_add "rm -rf $root"
+	sandbox_up bench 173 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	"$KFAAS" fn load "$B/bpf/echo.bpf.o" echo >/dev/null &&
+	"$KFAAS" fn load "$B/bpf/kv.bpf.o" kv >/dev/null &&
+	"$KFAAS" route add udp 7 fn echo >/dev/null &&
+	"$KFAAS" route add udp 11211 fn kv >/dev/null || return 1
+	"$B/bench/udpload" --print-kv $KV_KEYS --value-size $VALUE_SIZE |
+	while read -r k v; do "$B/kfaas-kv" set "$k" "$v" 0 || exit 1; done || return 1
+	nsenter --net=/run/netns/"$NS_SRV" taskset -c 1 "$B/bench/udpsrv" --addr $SRV4 \
+		--echo 7 --kv 11211 --keys $KV_KEYS --value-size $VALUE_SIZE &
+	srv=$!
+	cleanup_add "kill $srv"
+	sleep 0.2
+	kill -0 $srv 2>/dev/null || { echo "udpsrv did not start" >&2; return 1; }
+	: >"$OUT/udp.runs"
+	for r in $(seq 1 $UDP_ROUNDS); do
+		for tier in xdp user; do
+			if [ $tier = xdp ]; then
+				in_srv "$KFAAS" net attach "$SRV_IF" native >/dev/null || return 1
+			else
+				in_srv "$KFAAS" net detach "$SRV_IF" >/dev/null || return 1
+			fi
+			for w in "echo 7 $WINDOW" "kv 11211 $WINDOW" "echo 7 1"; do
+				set -- $w
+				local fn=$1 before after out
+				before=$("$KFAAS" -j stats $fn | jq .invocations)
+				out=$(in_cli taskset -c 0 "$B/bench/udpload" --dst $SRV4 --port $2 \
+					--mode $1 --window $3 --time $UDP_TIME --warmup $UDP_WARM \
+					--keys $KV_KEYS --value-size $VALUE_SIZE) || {
+					echo "udpload failed: $tier $w" >&2; return 1; }
+				after=$("$KFAAS" -j stats $fn | jq .invocations)
+				echo "$out" | jq -c --arg tier $tier --argjson round $r \
+					--argjson inv $((after - before)) \
+					'. + {tier: $tier, round: $round, xdp_invocations: $inv}' \
+					>>"$OUT/udp.runs"
+			done
+		done
+	done
+	in_srv "$KFAAS" net detach "$SRV_IF" >/dev/null 2>&1
+	jq -s --argjson rounds $UDP_ROUNDS --argjson time $UDP_TIME --arg cpu "client on CPU 0, udpsrv on CPU 1" '
+	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
+		else (.[length/2-1] + .[length/2]) / 2 end;
+	def r3: if . == null then null else (. * 1000 | round / 1000) end;
+	. as $runs
+	| [ ("echo", "kv") as $m | (64, 1) as $w
+	    | [$runs[] | select(.mode == $m and .window == $w)] as $x
+	    | select($x | length > 0)
+	    | {mode: $m, window: $w,
+	       xdp: {rps: ([$x[] | select(.tier == "xdp") | .rps] | med),
+		     p50_us: ([$x[] | select(.tier == "xdp") | .latency_us.p50] | med),
+		     p99_us: ([$x[] | select(.tier == "xdp") | .latency_us.p99] | med),
+		     p999_us: ([$x[] | select(.tier == "xdp") | .latency_us.p999] | med)},
+	       user: {rps: ([$x[] | select(.tier == "user") | .rps] | med),
+		      p50_us: ([$x[] | select(.tier == "user") | .latency_us.p50] | med),
+		      p99_us: ([$x[] | select(.tier == "user") | .latency_us.p99] | med),
+		      p999_us: ([$x[] | select(.tier == "user") | .latency_us.p999] | med)},
+	       rps_ratio: ([range(1; $rounds + 1) as $r
+			    | ([$x[] | select(.round == $r and .tier == "xdp") | .rps][0]) /
+			      ([$x[] | select(.round == $r and .tier == "user") | .rps][0])] | med | r3),
+	       p99_ratio: ([range(1; $rounds + 1) as $r
+			    | ([$x[] | select(.round == $r and .tier == "xdp") | .latency_us.p99][0]) /
+			      ([$x[] | select(.round == $r and .tier == "user") | .latency_us.p99][0])] | med | r3)}
+	  ] as $sum
+	| {id: "udp", status: "ok",
+	   params: {rounds: $rounds, seconds_per_run: $time, placement: $cpu,
+		    server: "udpsrv: epoll + recvmmsg/sendmmsg (tools/bench/udpsrv.c)",
+		    path: "veth pair between two netns; client end runs XDP_PASS (native)"},
+	   summary: $sum, runs: $runs,
+	   rows: ([ $sum[] | select(.window > 1) |
+		   ({bench: "3 udp", status: "ok", unit: "req/s",
+		     what: "\(.mode) requests/s, XDP tier vs userspace epoll (\(.window) outstanding)",
+		     kfaas: .xdp.rps, alt: .user.rps, ratio: .rps_ratio,
+		     target: ">= 10x", met: (.rps_ratio >= 10)},
+		    {bench: "3 udp", status: "ok", unit: "us",
+		     what: "\(.mode) p99 latency, XDP tier vs userspace epoll (\(.window) outstanding)",
+		     kfaas: .xdp.p99_us, alt: .user.p99_us, ratio: .p99_ratio,
+		     target: "<= 0.2x", met: (.p99_ratio <= 0.2)}) ]
+		 + [ $sum[] | select(.window == 1) |
+		   ({bench: "3 udp", status: "ok", unit: "req/s",
+		     what: "\(.mode) requests/s, 1 outstanding (XDP vs userspace)",
+		     kfaas: .xdp.rps, alt: .user.rps, ratio: .rps_ratio, target: null, met: null},
+		    {bench: "3 udp", status: "ok", unit: "us",
+		     what: "\(.mode) round trip p50, 1 outstanding (XDP vs userspace)",
+		     kfaas: .xdp.p50_us, alt: .user.p50_us,
+		     ratio: ((.xdp.p50_us / .user.p50_us) | r3), target: null, met: null}) ])}
+	' "$OUT/udp.runs"
+	rc=$?
+	rm -f "$OUT/udp.runs"
+	return $rc
+}
+
+# ---- 4: live frames (BPF_F_TEST_XDP_LIVE_FRAMES) ----------------------------
+bench_live() {
+	bench_ns || return 1
+	in_ns ip link add lv0 type veth peer name lv1 || return 1
+	in_ns ip link set lv0 up && in_ns ip link set lv1 up || return 1
+	# the receiving end must run XDP for veth to take XDP_TX'd frames
+	in_ns ip link set dev lv1 xdpdrv obj "$B/bench/bpf/xdp_drop.bpf.o" sec xdp || return 1
+	local before after
+	before=$(in_ns ethtool -S lv1 | awk '/xdp_drops/ {s += $2} END {print s + 0}')
+	in_ns "$BENCH" live --pin-root $PREFIX --ifname lv0 --repeat $LIVE_REPEAT \
+		--rounds $ROUNDS --time-shift $TIME_SHIFT >"$OUT/live.raw" || return 1
+	after=$(in_ns ethtool -S lv1 | awk '/xdp_drops/ {s += $2} END {print s + 0}')
+	# the frames really left: the peer's XDP program saw them all
+	jq --argjson n $((after - before)) '.params.peer_received = $n' "$OUT/live.raw"
+	rm -f "$OUT/live.raw"
+}
+
+# ---- 5: the invoker vs bpftool prog run ------------------------------------
+bench_invoker() {
+	local root=$PREFIX-i r a b wa wb t0 t1 frame=$OUT/invoke-frame.bin
+	export KFAAS_PIN_ROOT=$root
+	cleanup_add "rm -rf $root"
+	"$KFAAS" fn load "$B/bpf/echo.bpf.o" echo >/dev/null &&
+	"$KFAAS" route add udp 7 fn echo >/dev/null || return 1
+	"$BENCH" frame --pin-root $root --fn echo --data kfaas-bench -o "$frame" || return 1
+	: >"$OUT/invoker.runs"
+	for r in $(seq 1 $INV_ROUNDS); do
+		t0=$(date +%s%N)
+		a=$("$KFAAS" -j invoke echo --data kfaas-bench --repeat $INV_REPEAT) || return 1
+		t1=$(date +%s%N); wa=$((t1 - t0))
+		[ "$(echo "$a" | jq -r .verdict)" = XDP_TX ] || { echo "kfaas invoke: $a" >&2; return 1; }
+		t0=$(date +%s%N)
+		b=$(bpftool -j prog run pinned $root/dispatcher data_in "$frame" \
+			repeat $INV_REPEAT) || return 1
+		t1=$(date +%s%N); wb=$((t1 - t0))
+		[ "$(echo "$b" | jq -r .retval)" = 3 ] || { echo "bpftool: $b" >&2; return 1; }
+		jq -nc --argjson a "$a" --argjson b "$b" --argjson wa $wa --argjson wb $wb \
+			--argjson r $r '{round: $r, kfaas_ns: $a.ns_per_invocation,
+			bpftool_ns: $b.duration, kfaas_wall_ms: ($wa / 1e6),
+			bpftool_wall_ms: ($wb / 1e6)}' >>"$OUT/invoker.runs"
+	done
+	rm -f "$frame"
+	jq -s --argjson repeat $INV_REPEAT '
+	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
+		else (.[length/2-1] + .[length/2]) / 2 end;
+	def r3: . * 1000 | round / 1000;
+	. as $runs
+	| ([$runs[] | .kfaas_ns / .bpftool_ns] | med | r3) as $ratio
+	| ([$runs[] | .kfaas_wall_ms / .bpftool_wall_ms] | med | r3) as $wratio
+	| {id: "invoker", status: "ok",
+	   params: {repeat: $repeat, rounds: ($runs | length),
+		    frame: "the symmetric frame kfaas invoke builds, written by kfaas-bench frame"},
+	   runs: $runs,
+	   rows: [{bench: "5 invoker", status: "ok", unit: "ns",
+		   what: "kfaas invoke --repeat vs bpftool prog run repeat, ns/invocation",
+		   kfaas: ([$runs[].kfaas_ns] | med), alt: ([$runs[].bpftool_ns] | med),
+		   ratio: $ratio, target: "<= 1.05x", met: ($ratio <= 1.05)},
+		  {bench: "5 invoker", status: "ok", unit: "ms",
+		   what: "same, whole command wall time (process start to exit)",
+		   kfaas: ([$runs[].kfaas_wall_ms] | med | r3),
+		   alt: ([$runs[].bpftool_wall_ms] | med | r3),
+		   ratio: $wratio, target: null, met: null}]}' "$OUT/invoker.runs"
+	local rc=$?
+	rm -f "$OUT/invoker.runs"
+	return $rc
+}
+
+# ---- 6: socket tier vs nginx (wrk) ------------------------------------------
+# Needs: an sk_skb function object in build/bpf (issue 5) whose route
+# 'kfaas route add tcp PORT fn NAME' is accepted.  The nginx side is
+# measured whenever nginx and wrk exist, so the baseline is known.
+SK_BODY="hello from kfaas"
+nginx_baseline() {	# -> JSON {rps, p50_us, p99_us} of nginx over the sandbox
+	local dir=$OUT/nginx pid
+	mkdir -p "$dir/www" "$dir/tmp"
+	printf '%s\n' "$SK_BODY" >"$dir/www/index.html"
+	cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp;
+	fastcgi_temp_path $dir/tmp; uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+	server { listen $SRV4:8080; root $dir/www; keepalive_requests 1000000; }
+}
+EOF
+	nsenter --net=/run/netns/"$NS_SRV" taskset -c 1 nginx -c "$dir/nginx.conf" \
+		-p "$dir" 2>>"$dir/error.log" &
+	pid=$!
+	cleanup_add "kill $pid"
+	sleep 0.5
+	in_cli taskset -c 0 wrk -t1 -c64 -d${WRK_TIME}s --latency http://$SRV4:8080/ \
+		>"$dir/wrk.txt" 2>&1 || return 1
+	kill $pid; wait $pid 2>/dev/null
+	cat "$dir/wrk.txt" >&2
+	awk '
+	function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000;
+			 if (v ~ /s$/) return v * 1e6; return v }
+	/Requests\/sec/ { rps = $2 }
+	/^ +50%/ { p50 = us($2) } /^ +99%/ { p99 = us($2) }
+	/Non-2xx/ { bad = $NF }
+	END { if (!rps) exit 1; printf "{\"rps\": %s, \"p50_us\": %s, \"p99_us\": %s, \"non2xx\": %d}\n",
+	      rps, p50, p99, bad + 0 }' "$dir/wrk.txt"
+	local rc=$?
+	rm -rf "$dir"
+	return $rc
+}
+
+bench_socket() {
+	local title="socket tier (in-kernel HTTP) vs nginx, wrk" obj="" reason base
+	local root=$PREFIX-s o
+	for o in "$B"/bpf/*.bpf.o; do
+		if readelf -SW "$o" 2>/dev/null | grep -q ' sk_skb'; then obj=$o; break; fi
+	done
+	if [ -z "$obj" ]; then
+		reason="no socket-tier (sk_skb) function object in $B/bpf: the socket tier (issue 5) is not built"
+	else
+		export KFAAS_PIN_ROOT=$root
+		cleanup_add "rm -rf $root"
+		if ! o=$("$KFAAS" fn load "$obj" skfn 2>&1 && "$KFAAS" route add tcp 18080 fn skfn 2>&1); then
+			reason="'kfaas route add tcp' does not take an sk function yet: $(echo "$o" | tail -n 1)"
+		else
+			reason="the socket tier loads, but this driver does not yet serve HTTP through it (see docs/performance.md, slot 6)"
+		fi
+	fi
+	base=null
+	if command -v nginx >/dev/null && command -v wrk >/dev/null; then
+		sandbox_up benchs 174 && base=$(nginx_baseline) || base=null
+	fi
+	jq -n --arg t "$title" --arg r "$reason" --argjson b "${base:-null}" '
+		{id: "socket", title: $t, status: "not available", reason: $r,
+		 baseline_nginx: $b,
+		 rows: [{bench: "6 socket", what: "\($t): requests/s", status: "not available",
+			 reason: $r, kfaas: null, alt: ($b.rps // null), unit: "req/s",
+			 ratio: null, target: ">= 3x", met: null}]}'
+}
+
+# ---- 7: VM tier --------------------------------------------------------------
+# Needs: kfaasd (issue 4) built as $B/kfaasd, a function executable and a
+# VM-tier route; measures cold start, snapshot-clone start, warm p50/p99
+# and RSS per VM, labelled with the accelerator (kvm or tcg).
+bench_vm() {
+	local reason
+	if [ ! -x "$B/kfaasd" ]; then
+		reason="kfaasd is not built ($B/kfaasd missing): the VM tier (issue 4) is not on this branch"
+	else
+		reason="kfaasd exists, but this driver does not yet drive it (see docs/performance.md, slot 7)"
+	fi
+	unavailable vm "VM tier: cold / snapshot / warm start, RSS" "not available" "$reason" "7 vm"
+}
+
+# ---- 8: module accounting cost -------------------------------------------
+# Needs: kfaas.ko (issue 3) and its TCG guest harness; the module cannot
+# load on this host (CONFIG_MODULES off), so it is measured in the guest.
+bench_kmod() {
+	local reason
+	if ! ls "$top"/kmod/*.c >/dev/null 2>&1; then
+		reason="no kernel module source (kmod/, issue 3) on this branch"
+	elif ! ls "$B"/kmod/kfaas.ko >/dev/null 2>&1; then
+		reason="kfaas.ko is not built; the module only loads in the TCG test guest (the host has CONFIG_MODULES off)"
+	else
+		reason="kfaas.ko exists, but this driver does not yet run the guest measurement (see docs/performance.md, slot 8)"
+	fi
+	unavailable kmod "module accounting: kfuncs vs map accounting vs none" "not available" \
+		"$reason" "8 kmod"
+}
+
+# ---- the machine -------------------------------------------------------------
+machine_json() {
+	local cpu
+	cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+	jq -n --arg cpu "$cpu" --argjson cores "$(nproc)" --arg kernel "$(uname -r)" \
+		--arg os "$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}")" \
+		--arg mem "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)" \
+		--arg hv "$(lscpu 2>/dev/null | awk -F': +' '/Hypervisor vendor/ {print $2}')" \
+		--arg clk "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)" \
+		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		--arg stats "$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)" \
+		--arg clang "$(clang --version | head -n1)" \
+		--arg bpftool "$(bpftool version 2>/dev/null | head -n1)" \
+		'{cpu: $cpu, cores: $cores, kernel: $kernel, os: $os, memory: $mem,
+		  hypervisor: (if $hv == "" then null else $hv end), clocksource: $clk,
+		  loadavg_start: $load, bpf_stats_enabled: $stats, clang: $clang,
+		  bpftool: $bpftool}'
+}
+
+STARTED=$(date -Iseconds)
+machine_json >"$OUT/machine.json"
+log "mode $MODE, results in $OUT"
+log "machine: $(jq -r '"\(.cpu), \(.cores) cores, kernel \(.kernel), load \(.loadavg_start)"' "$OUT/machine.json")"
+
+run_entry dispatch "dispatcher overhead (BPF_PROG_TEST_RUN)" bench_dispatch
+run_entry routes "route scale, beside libxdp" bench_routes
+run_entry udp "XDP tier vs userspace epoll server (veth)" bench_udp
+run_entry live "live frames, Mpps per core" bench_live
+run_entry invoker "kfaas invoke vs bpftool prog run" bench_invoker
+run_entry socket "socket tier vs nginx (wrk)" bench_socket
+run_entry vm "VM tier" bench_vm
+run_entry kmod "module accounting cost" bench_kmod
+cleanup_run
+
+git_json=$(cd "$top" && jq -n --arg c "$(git rev-parse --short HEAD 2>/dev/null)" \
+	--argjson d "$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false)" \
+	'{commit: $c, dirty: $d}')
+ids=""
+for id in dispatch routes udp live invoker socket vm kmod; do
+	[ -f "$OUT/$id.json" ] && ids="$ids $OUT/$id.json"
+done
+# shellcheck disable=SC2086
+jq -s --arg mode $MODE --arg started "$STARTED" --arg finished "$(date -Iseconds)" \
+	--slurpfile m "$OUT/machine.json" --argjson git "$git_json" \
+	--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '
+	{schema: "kfaas-bench/1", mode: $mode, started: $started, finished: $finished,
+	 machine: ($m[0] + {loadavg_end: $load}), git: $git,
+	 benchmarks: ., rows: [.[].rows[]]}' $ids >"$OUT/results.json" || exit 1
+# shellcheck disable=SC2086
+rm -f $ids "$OUT/machine.json"
+
+find "$OUT" -maxdepth 1 -name '*.log' -empty -delete
+"$here/table.sh" "$OUT/results.json"
+"$here/plot.sh" "$OUT/results.json" "$OUT" || log "plotting failed"
+log "results: $OUT/results.json, plots: $OUT/*.svg"
+# the run itself fails when a benchmark failed (not when one is unavailable)
+! jq -e '[.benchmarks[] | select(.status == "failed")] | length > 0' \
+	"$OUT/results.json" >/dev/null

@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make demo: kfaas end to end in a throwaway veth/netns sandbox.
+#   tools/demo.sh [BUILD_DIR]
+# Loads the example functions, routes them, attaches the dispatcher to the
+# server end of a veth pair in native XDP mode, asks with stock clients
+# (socat, dig) from the client namespace, prints the replies and the
+# per-function accounting, and removes everything it made.
+set -u
+B=$(cd "${1:-build}" && pwd)
+KFAAS="$B/kfaas"
+[ "$(id -u)" = 0 ] || { echo "make demo needs root (BPF, XDP, netns)" >&2; exit 1; }
+
+CLEANUP=""
+cleanup_add() { CLEANUP="$1; $CLEANUP"; }
+trap 'eval "$CLEANUP" >/dev/null 2>&1' EXIT
+. "$(dirname "$0")/sandbox.sh"
+
+export KFAAS_PIN_ROOT=/sys/fs/bpf/kfaas-demo-$$
+cleanup_add "rm -rf $KFAAS_PIN_ROOT"
+fail() { echo "demo: $*" >&2; exit 1; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+step "a sandbox: two network namespaces joined by a veth pair"
+sandbox_up demo 77 || fail "cannot create the sandbox"
+echo "server $NS_SRV: $SRV_IF $SRV4 $SRV6    client $NS_CLI: $CLI_IF $CLI4 $CLI6"
+
+step "load the example functions and route UDP ports to them"
+for f in echo upper kv dns; do
+	run "$KFAAS" fn load "$B/bpf/$f.bpf.o" $f || fail "fn load $f"
+done
+run "$KFAAS" route add udp 7 fn echo
+run "$KFAAS" route add udp 9 fn upper
+run "$KFAAS" route add udp 11211 fn kv
+run "$KFAAS" route add udp 53 fn dns
+run "$B/kfaas-kv" set greeting "hello from XDP"
+run "$B/kfaas-dns" add www.example.com A 10.1.2.3
+run "$B/kfaas-dns" add www.example.com AAAA fd00::3
+run "$KFAAS" fn list
+run "$KFAAS" route list
+
+step "attach the dispatcher to $SRV_IF (native XDP)"
+run in_srv "$KFAAS" net attach "$SRV_IF" native || fail "net attach"
+ip -n "$NS_SRV" link show "$SRV_IF" | grep prog/xdp
+
+ask() {	# host port payload
+	printf '$ echo %q | socat - UDP:%s:%s\n' "$3" "$1" "$2"
+	printf '%s' "$3" | in_cli timeout 5 socat -t 2 - "UDP:$1:$2"
+	echo
+}
+step "ask with stock clients from $NS_CLI"
+ask $SRV4 7 "hello, echo"
+ask "[$SRV6]" 9 "make me upper case over ipv6"
+printf '$ memcached-style UDP get greeting -> port 11211\n'
+printf '\x00\x01\x00\x00\x00\x01\x00\x00get greeting\r\n' |
+	in_cli timeout 5 socat -t 2 - UDP:$SRV4:11211 | tail -c +9
+run in_cli dig +norecurse +time=2 +tries=1 @$SRV4 www.example.com A
+run in_cli dig +norecurse +short +time=2 +tries=1 @$SRV6 www.example.com AAAA
+run in_cli dig +norecurse +time=2 +tries=1 @$SRV4 nope.example.com | grep -E 'status|QUESTION'
+
+step "run a function from userspace through the real dispatcher"
+run "$KFAAS" invoke upper --data "invoked with BPF_PROG_TEST_RUN"
+run "$KFAAS" invoke echo --data x --repeat 1000000
+
+# the other tiers: tools/demo-TIER.sh BUILD_DIR NETNS PIN_ROOT
+for extra in "$(dirname "$0")"/demo-*.sh; do
+	[ -x "$extra" ] || continue
+	"$extra" "$B" "$NS_SRV" "$KFAAS_PIN_ROOT" || fail "$(basename "$extra") failed"
+done
+
+step "per-function accounting and the dispatcher's counters"
+run "$KFAAS" stats
+run in_srv "$KFAAS" net show
+
+step "clean up"
+echo "removing the sandbox and $KFAAS_PIN_ROOT"

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kfaas.conf(5): YAML with libyaml's document API.
+ *
+ *   functions:
+ *     echo:
+ *       object: /usr/lib/kfaas/bpf/echo.bpf.o
+ *       budget: { rps: 1000, burst: 100 }
+ *     thumb:
+ *       vm: /srv/fn/thumb
+ *       mem: 128
+ *       min-warm: 1
+ *   routes:
+ *     - { trigger: udp 7, fn: echo }
+ *     - { trigger: "tcp [fd00::1]:80", fn: web, fallback: thumb, policy: pass }
+ *
+ * Every error names FILE:LINE and what to write instead; unknown keys are
+ * errors, not ignored.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "config.h"
+#include "internal.h"
+
+struct ctx {
+	yaml_document_t	*doc;
+	const char	*name;
+	struct kfaas_conf *c;
+};
+
+static int line_of(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
+}
+
+#define CERR(cx, node, ...)						\
+	kfaas__conf_err((cx)->name, line_of(node), __VA_ARGS__)
+
+static int kfaas__conf_err(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int kfaas__conf_err(const char *file, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return kfaas_err(-EINVAL, "%s:%d: %s", file, line, msg);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value :
+						 NULL;
+}
+
+static int get_str(struct ctx *cx, yaml_node_t *v, const char *key, char *out,
+		   size_t len)
+{
+	const char *s = scalar(v);
+
+	if (!s)
+		return CERR(cx, v, "'%s' must be a string", key);
+	if (strlen(s) >= len)
+		return CERR(cx, v, "'%s' is longer than %zu characters", key,
+			    len - 1);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+static int get_u64(struct ctx *cx, yaml_node_t *v, const char *key,
+		   unsigned long long max, __u64 *out)
+{
+	const char *s = scalar(v);
+	char *end;
+	unsigned long long x;
+
+	if (!s || !*s || *s == '-')
+		return CERR(cx, v, "'%s' must be a number", key);
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (*end || errno || x > max)
+		return CERR(cx, v, "'%s' must be a number from 0 to %llu", key, max);
+	*out = x;
+	return 0;
+}
+
+static int get_u32(struct ctx *cx, yaml_node_t *v, const char *key, __u32 *out)
+{
+	__u64 x;
+	int rc = get_u64(cx, v, key, UINT32_MAX, &x);
+
+	*out = (__u32)x;
+	return rc;
+}
+
+static int parse_budget(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_budget *b)
+{
+	yaml_node_pair_t *p;
+
+	if (m->type != YAML_MAPPING_NODE)
+		return CERR(cx, m, "'budget' must be a mapping of rps, "
+			    "cpu-ns-per-sec, bytes-per-sec, burst");
+	b->set = true;
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(cx->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
+		const char *key = scalar(k);
+		int rc;
+
+		if (!key)
+			return CERR(cx, k, "budget keys must be strings");
+		if (!strcmp(key, "rps"))
+			rc = get_u64(cx, v, key, UINT64_MAX, &b->rps);
+		else if (!strcmp(key, "cpu-ns-per-sec"))
+			rc = get_u64(cx, v, key, UINT64_MAX, &b->cpu_ns_per_sec);
+		else if (!strcmp(key, "bytes-per-sec"))
+			rc = get_u64(cx, v, key, UINT64_MAX, &b->bytes_per_sec);
+		else if (!strcmp(key, "burst"))
+			rc = get_u64(cx, v, key, UINT64_MAX, &b->burst);
+		else
+			rc = CERR(cx, k, "unknown budget key '%s': use rps, "
+				  "cpu-ns-per-sec, bytes-per-sec or burst", key);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
+		    yaml_node_t *m, struct kfaas_conf_fn *f)
+{
+	yaml_node_pair_t *p;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->line = line_of(k);
+	if (strlen(name) >= sizeof(f->name) || kfaas_name_valid(name))
+		return CERR(cx, k, "bad function name '%s': 1 to %d letters, "
+			    "digits, '_' or '-'", name, KFAAS_NAME_LEN - 1);
+	strcpy(f->name, name);
+	if (m->type != YAML_MAPPING_NODE)
+		return CERR(cx, m, "function '%s' must be a mapping with 'object: "
+			    "FILE' or 'vm: EXECUTABLE'", name);
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *kk = yaml_document_get_node(cx->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
+		const char *key = scalar(kk);
+
+		if (!key)
+			return CERR(cx, kk, "keys of '%s' must be strings", name);
+		if (!strcmp(key, "object") || !strcmp(key, "vm")) {
+			if (f->tier)
+				return CERR(cx, kk, "function '%s' has both "
+					    "'object' and 'vm': pick one", name);
+			f->tier = key[0] == 'o' ? KFAAS_TIER_XDP : KFAAS_TIER_VM;
+			rc = get_str(cx, v, key, f->source, sizeof(f->source));
+		} else if (!strcmp(key, "mem")) {
+			rc = get_u32(cx, v, key, &f->vm.mem_mib);
+		} else if (!strcmp(key, "vcpus")) {
+			rc = get_u32(cx, v, key, &f->vm.vcpus);
+		} else if (!strcmp(key, "min-warm")) {
+			rc = get_u32(cx, v, key, &f->vm.min_warm);
+		} else if (!strcmp(key, "max")) {
+			rc = get_u32(cx, v, key, &f->vm.max_instances);
+		} else if (!strcmp(key, "idle-ttl")) {
+			rc = get_u32(cx, v, key, &f->vm.idle_ttl_s);
+		} else if (!strcmp(key, "timeout")) {
+			rc = get_u32(cx, v, key, &f->vm.timeout_ms);
+		} else if (!strcmp(key, "budget")) {
+			rc = parse_budget(cx, v, &f->budget);
+		} else {
+			rc = CERR(cx, kk, "unknown key '%s' in function '%s': use "
+				  "object, vm, mem, vcpus, min-warm, max, "
+				  "idle-ttl, timeout or budget", key, name);
+		}
+		if (rc)
+			return rc;
+	}
+	if (!f->tier)
+		return CERR(cx, m, "function '%s' needs 'object: FILE' (eBPF) or "
+			    "'vm: EXECUTABLE'", name);
+	if (f->tier != KFAAS_TIER_VM &&
+	    (f->vm.mem_mib || f->vm.vcpus || f->vm.min_warm ||
+	     f->vm.max_instances || f->vm.idle_ttl_s || f->vm.timeout_ms))
+		return CERR(cx, m, "function '%s': mem, vcpus, min-warm, max, "
+			    "idle-ttl and timeout are for 'vm' functions", name);
+	return 0;
+}
+
+/* "udp 53", "udp 10.0.0.1:53", "tcp [fd00::1]:80" */
+static int parse_trigger(struct ctx *cx, yaml_node_t *v, struct kfaas_route_key *key)
+{
+	char buf[96], *sp, *port, *addr = NULL;
+	const char *s = scalar(v);
+
+	if (!s || strlen(s) >= sizeof(buf) || !(sp = strchr(s, ' ')))
+		return CERR(cx, v, "'trigger' must read 'udp|tcp PORT' or "
+			    "'udp|tcp ADDR:PORT' ([V6ADDR]:PORT for IPv6)");
+	strcpy(buf, s);
+	sp = buf + (sp - s);
+	*sp = '\0';
+	port = sp + 1;
+	if (port[0] == '[') {
+		char *rb = strchr(port, ']');
+
+		if (!rb || rb[1] != ':')
+			return CERR(cx, v, "bad trigger '%s': write [V6ADDR]:PORT", s);
+		*rb = '\0';
+		addr = port + 1;
+		port = rb + 2;
+	} else if (strchr(port, ':')) {
+		addr = port;
+		port = strchr(port, ':');
+		*port++ = '\0';
+	}
+	if (kfaas_route_key_make(key, buf, port, addr))
+		return CERR(cx, v, "bad trigger '%s': %s", s, kfaas_errmsg());
+	return 0;
+}
+
+static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *r)
+{
+	yaml_node_pair_t *p;
+	bool trig = false;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->policy = -1;
+	r->line = line_of(m);
+	if (m->type != YAML_MAPPING_NODE)
+		return CERR(cx, m, "a route must be a mapping with trigger and fn");
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(cx->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
+		const char *key = scalar(k);
+
+		if (!key)
+			return CERR(cx, k, "route keys must be strings");
+		if (!strcmp(key, "trigger")) {
+			rc = parse_trigger(cx, v, &r->key);
+			trig = true;
+		} else if (!strcmp(key, "fn")) {
+			rc = get_str(cx, v, key, r->fn, sizeof(r->fn));
+		} else if (!strcmp(key, "fallback")) {
+			rc = get_str(cx, v, key, r->fallback, sizeof(r->fallback));
+		} else if (!strcmp(key, "policy")) {
+			const char *s = scalar(v);
+
+			rc = 0;
+			if (s && !strcmp(s, "drop"))
+				r->policy = KFAAS_POLICY_DROP;
+			else if (s && !strcmp(s, "pass"))
+				r->policy = KFAAS_POLICY_PASS;
+			else
+				rc = CERR(cx, v, "'policy' must be drop or pass");
+		} else {
+			rc = CERR(cx, k, "unknown route key '%s': use trigger, fn, "
+				  "fallback or policy", key);
+		}
+		if (rc)
+			return rc;
+	}
+	if (!trig || !r->fn[0])
+		return CERR(cx, m, "a route needs 'trigger' and 'fn'");
+	return 0;
+}
+
+static int parse_root(struct ctx *cx, yaml_node_t *root)
+{
+	struct kfaas_conf *c = cx->c;
+	yaml_node_pair_t *p;
+	int rc;
+
+	if (!root)
+		return 0;			/* an empty file: nothing */
+	if (root->type != YAML_MAPPING_NODE)
+		return CERR(cx, root, "the configuration must be a mapping with "
+			    "'functions' and 'routes'");
+	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(cx->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
+		const char *key = scalar(k);
+
+		if (key && !strcmp(key, "functions")) {
+			yaml_node_pair_t *q;
+			size_t n;
+
+			if (v->type == YAML_SCALAR_NODE && !*scalar(v))
+				continue;	/* "functions:" with nothing */
+			if (v->type != YAML_MAPPING_NODE)
+				return CERR(cx, v, "'functions' must map names "
+					    "to functions");
+			n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+			c->fns = calloc(n ? n : 1, sizeof(*c->fns));
+			if (!c->fns)
+				return kfaas_err(-ENOMEM, "out of memory");
+			for (q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+				yaml_node_t *fk = yaml_document_get_node(cx->doc, q->key);
+				const char *name = scalar(fk);
+				size_t i;
+
+				if (!name)
+					return CERR(cx, fk, "function names must be strings");
+				for (i = 0; i < c->nfns; i++)
+					if (!strcmp(c->fns[i].name, name))
+						return CERR(cx, fk, "function '%s' is defined "
+							    "twice (also line %d)", name,
+							    c->fns[i].line);
+				rc = parse_fn(cx, name, fk,
+					      yaml_document_get_node(cx->doc, q->value),
+					      &c->fns[c->nfns]);
+				if (rc)
+					return rc;
+				c->nfns++;
+			}
+		} else if (key && !strcmp(key, "routes")) {
+			yaml_node_item_t *it;
+			size_t n;
+
+			if (v->type == YAML_SCALAR_NODE && !*scalar(v))
+				continue;
+			if (v->type != YAML_SEQUENCE_NODE)
+				return CERR(cx, v, "'routes' must be a list of routes");
+			n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+			c->routes = calloc(n ? n : 1, sizeof(*c->routes));
+			if (!c->routes)
+				return kfaas_err(-ENOMEM, "out of memory");
+			for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+				struct kfaas_conf_route *r = &c->routes[c->nroutes];
+				size_t i;
+
+				rc = parse_route(cx, yaml_document_get_node(cx->doc, *it), r);
+				if (rc)
+					return rc;
+				for (i = 0; i < c->nroutes; i++)
+					if (!memcmp(&c->routes[i].key, &r->key, sizeof(r->key)))
+						return kfaas__conf_err(cx->name, r->line,
+							"this trigger is routed twice "
+							"(also line %d)", c->routes[i].line);
+				c->nroutes++;
+			}
+		} else {
+			return CERR(cx, k, "unknown key '%s': the configuration has "
+				    "'functions' and 'routes'", key ? key : "?");
+		}
+	}
+	return 0;
+}
+
+/* Cross-references: routes name defined functions of the right tier. */
+static int check_refs(const char *name, struct kfaas_conf *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->nroutes; i++) {
+		struct kfaas_conf_route *r = &c->routes[i];
+		const struct kfaas_conf_fn *f = NULL, *fb = NULL;
+
+		for (j = 0; j < c->nfns; j++) {
+			if (!strcmp(c->fns[j].name, r->fn))
+				f = &c->fns[j];
+			if (r->fallback[0] && !strcmp(c->fns[j].name, r->fallback))
+				fb = &c->fns[j];
+		}
+		if (!f)
+			return kfaas__conf_err(name, r->line, "route to '%s', which "
+					       "'functions' does not define", r->fn);
+		if (r->fallback[0] && !fb)
+			return kfaas__conf_err(name, r->line, "fallback '%s' is not "
+					       "defined in 'functions'", r->fallback);
+		if (fb && fb->tier != KFAAS_TIER_VM)
+			return kfaas__conf_err(name, r->line, "fallback '%s' must be "
+					       "a 'vm' function", r->fallback);
+	}
+	return 0;
+}
+
+void kfaas_conf_free(struct kfaas_conf *c)
+{
+	free(c->fns);
+	free(c->routes);
+	memset(c, 0, sizeof(*c));
+}
+
+int kfaas_conf_parse(const char *text, size_t len, const char *name,
+		     struct kfaas_conf *c)
+{
+	struct ctx cx = { .name = name, .c = c };
+	yaml_document_t doc;
+	yaml_parser_t parser;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (!yaml_parser_initialize(&parser))
+		return kfaas_err(-ENOMEM, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = kfaas_err(-EINVAL, "%s:%zu: not valid YAML: %s", name,
+			       parser.problem_mark.line + 1,
+			       parser.problem ? parser.problem : "syntax error");
+		yaml_parser_delete(&parser);
+		return rc;
+	}
+	cx.doc = &doc;
+	rc = parse_root(&cx, yaml_document_get_root_node(&doc));
+	if (!rc)
+		rc = check_refs(name, c);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (rc)
+		kfaas_conf_free(c);
+	return rc;
+}
+
+int kfaas_conf_load(const char *path, struct kfaas_conf *c)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+	int rc;
+
+	if (!f)
+		return kfaas_err(-errno, "cannot read %s: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1 << 24) ||
+	    fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return kfaas_err(-EINVAL, "%s: not a regular file of at most 16 MiB",
+				 path);
+	}
+	buf = malloc((size_t)n + 1);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return kfaas_err(-EIO, "cannot read %s", path);
+	}
+	fclose(f);
+	rc = kfaas_conf_parse(buf, (size_t)n, path, c);
+	free(buf);
+	return rc;
+}
+
+/* ---- emitting ---- */
+
+static void put_str(FILE *out, const char *s)
+{
+	/* always quoted: paths and triggers stay strings */
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
+{
+	size_t i;
+
+	fprintf(out, "# kfaas configuration (kfaas.conf(5))\nfunctions:%s\n",
+		c->nfns ? "" : " {}");
+	for (i = 0; i < c->nfns; i++) {
+		const struct kfaas_conf_fn *f = &c->fns[i];
+
+		fprintf(out, "  %s:\n    %s: ", f->name,
+			f->tier == KFAAS_TIER_VM ? "vm" : "object");
+		put_str(out, f->source);
+		fputc('\n', out);
+		if (f->tier == KFAAS_TIER_VM) {
+#define V(k, x) if (f->vm.x) fprintf(out, "    " k ": %u\n", f->vm.x)
+			V("mem", mem_mib);
+			V("vcpus", vcpus);
+			V("min-warm", min_warm);
+			V("max", max_instances);
+			V("idle-ttl", idle_ttl_s);
+			V("timeout", timeout_ms);
+#undef V
+		}
+		if (f->budget.set)
+			fprintf(out, "    budget: { rps: %llu, cpu-ns-per-sec: %llu, "
+				"bytes-per-sec: %llu, burst: %llu }\n",
+				(unsigned long long)f->budget.rps,
+				(unsigned long long)f->budget.cpu_ns_per_sec,
+				(unsigned long long)f->budget.bytes_per_sec,
+				(unsigned long long)f->budget.burst);
+	}
+	fprintf(out, "routes:%s\n", c->nroutes ? "" : " []");
+	for (i = 0; i < c->nroutes; i++) {
+		const struct kfaas_conf_route *r = &c->routes[i];
+		char k[96];
+
+		kfaas_route_key_str(&r->key, k, sizeof(k));
+		fprintf(out, "  - trigger: ");
+		put_str(out, k);
+		fprintf(out, "\n    fn: %s\n", r->fn);
+		if (r->fallback[0])
+			fprintf(out, "    fallback: %s\n", r->fallback);
+		if (r->policy >= 0)
+			fprintf(out, "    policy: %s\n",
+				r->policy == KFAAS_POLICY_PASS ? "pass" : "drop");
+	}
+	return ferror(out) ? kfaas_err(-EIO, "cannot write the configuration") : 0;
+}
+
+int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
+{
+	struct kfaas_route_ent *r = NULL;
+	struct kfaas_fn_info *f = NULL;
+	size_t nf, nr, i;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = kfaas_fn_list(st, &f, &nf) ?: kfaas_route_list(st, &r, &nr);
+	if (rc)
+		goto out;
+	c->fns = calloc(nf ? nf : 1, sizeof(*c->fns));
+	c->routes = calloc(nr ? nr : 1, sizeof(*c->routes));
+	if (!c->fns || !c->routes) {
+		rc = kfaas_err(-ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nf; i++) {
+		struct kfaas_conf_fn *cf = &c->fns[c->nfns++];
+
+		snprintf(cf->name, sizeof(cf->name), "%s", f[i].name);
+		cf->tier = f[i].tier;
+		snprintf(cf->source, sizeof(cf->source), "%s", f[i].source);
+		if (f[i].tier == KFAAS_TIER_VM)
+			cf->vm = f[i].vm;
+	}
+	for (i = 0; i < nr; i++) {
+		struct kfaas_conf_route *cr = &c->routes[c->nroutes++];
+		struct kfaas_fn_info fi;
+
+		cr->key = r[i].key;
+		/* the default policy is left out, as in a hand-written file */
+		cr->policy = r[i].val.policy ==
+			     ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) ?
+			      KFAAS_POLICY_PASS : KFAAS_POLICY_DROP) ?
+			     -1 : r[i].val.policy;
+		if (kfaas_fn_get(st, r[i].val.fn_id, &fi) == 0)
+			snprintf(cr->fn, sizeof(cr->fn), "%s", fi.name);
+		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
+		    kfaas_fn_get(st, r[i].val.fallback_id, &fi) == 0)
+			snprintf(cr->fallback, sizeof(cr->fallback), "%s", fi.name);
+	}
+out:
+	free(f);
+	free(r);
+	if (rc)
+		kfaas_conf_free(c);
+	return rc;
+}

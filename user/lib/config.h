@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The declarative configuration (kfaas.conf(5)): functions, their budgets
+ * and routes in YAML, parsed and emitted with libyaml, and `kfaas apply`:
+ * making the pinned state match a configuration, all or nothing.
+ */
+#ifndef KFAAS_CONFIG_H
+#define KFAAS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "libkfaas.h"
+
+struct kfaas_conf_budget {
+	bool	set;
+	__u64	rps;
+	__u64	cpu_ns_per_sec;
+	__u64	bytes_per_sec;
+	__u64	burst;
+};
+
+struct kfaas_conf_fn {
+	char	name[KFAAS_NAME_LEN];
+	int	tier;			/* KFAAS_TIER_XDP/SK (object) or VM */
+	char	source[KFAAS_PATH_LEN];	/* object file or VM executable */
+	struct kfaas_vm_params vm;
+	struct kfaas_conf_budget budget;
+	int	line;			/* where it was defined, for errors */
+};
+
+struct kfaas_conf_route {
+	struct kfaas_route_key key;
+	char	fn[KFAAS_NAME_LEN];
+	char	fallback[KFAAS_NAME_LEN];	/* "" for none */
+	int	policy;				/* -1: the default */
+	int	line;
+};
+
+struct kfaas_conf {
+	struct kfaas_conf_fn	*fns;
+	size_t			nfns;
+	struct kfaas_conf_route	*routes;
+	size_t			nroutes;
+};
+
+void kfaas_conf_free(struct kfaas_conf *c);
+/* Parse YAML text (name is used in messages: "NAME:LINE: ..."). */
+int kfaas_conf_parse(const char *text, size_t len, const char *name,
+		     struct kfaas_conf *c);
+int kfaas_conf_load(const char *path, struct kfaas_conf *c);
+/* Write c as YAML that kfaas_conf_parse() reads back. */
+int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c);
+/* The running state as a configuration. */
+int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c);
+
+/* ---- apply (apply.c) ---- */
+enum kfaas_action_kind {
+	KFAAS_ACT_FN_ADD,
+	KFAAS_ACT_FN_REPLACE,
+	KFAAS_ACT_ROUTE_DEL,
+	KFAAS_ACT_ROUTE_ADD,
+	KFAAS_ACT_FN_DEL,
+};
+
+struct kfaas_action {
+	enum kfaas_action_kind	kind;
+	const struct kfaas_conf_fn	*fn;	/* FN_ADD/REPLACE: desired */
+	struct kfaas_fn_info		cur;	/* FN_REPLACE/DEL: current */
+	struct kfaas_route_key		key;	/* ROUTE_* */
+	struct kfaas_route		route;	/* ROUTE_ADD: new, DEL: old */
+	char				text[320];
+};
+
+struct kfaas_plan {
+	struct kfaas_action	*acts;
+	size_t			n;
+};
+
+void kfaas_plan_free(struct kfaas_plan *p);
+/* What apply would do to make the state match c (nothing changes). */
+int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
+		    struct kfaas_plan *p);
+/* Carry the plan out; on any error undo what was done and fail. */
+int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
+		     const struct kfaas_plan *p);
+
+#endif
