@@ -138,7 +138,7 @@ tests: $(TEST_BINS) $(TEST_BPF)
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
-		   user/lib/stats.c user/lib/err.c
+		   user/lib/stats.c user/lib/module.c user/lib/err.c
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib
 FUZZ_SECONDS	?= 60
