@@ -5,6 +5,7 @@
 #   make            BPF objects, skeletons, the kfaas CLI, examples, tests,
 #                   kfaas.ko for KVER (default: Debian's 6.1 headers)
 #   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
+#   make check-kmod-debug  the kfaas.ko suite under the debug kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
 #   make bench      benchmarks side by side -> results/ (docs/performance.md)
@@ -77,11 +78,12 @@ KGUEST_BPF	:= $(B)/kmod-guest/kf_test.bpf.o
 KGUEST_SKEL	:= $(B)/kmod-guest/kf_test.skel.h
 
 .PHONY: all bpf user tests check demo deps clean help asan fuzz fuzz-build \
-	man install uninstall bench bench-smoke bench-tools kmod kmod-guest
+	man install uninstall bench bench-smoke bench-tools kmod kmod-guest \
+	check-kmod-debug
 all: bpf user tests bench-tools kmod kmod-guest
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- rules ------------------------------------------------------------------
 $(B)/vmlinux.h:
@@ -290,6 +292,21 @@ demo: deps
 check: deps
 	$(MAKE) all man asan fuzz-build
 	tests/run.sh $(B)
+
+# The kmod suite under the debug kernel (KASAN, lockdep, kmemleak): slow
+# (~8 min under TCG), so not part of check.  docs/module.md, "Tests".
+DEBUG_KERNEL_DIR ?= ../shared/kernels/6.1-kfaas-debug
+check-kmod-debug: deps
+	@test -r $(DEBUG_KERNEL_DIR)/bzImage || { echo "kfaas: no debug kernel" \
+		"in $(DEBUG_KERNEL_DIR): set DEBUG_KERNEL_DIR" >&2; exit 1; }
+	@mkdir -p $(B)/kernels
+	@tree=$$(ls -d $(B)/kernels/linux-build-* 2>/dev/null | head -1); \
+	if [ -z "$$tree" ]; then tar -xJf $(DEBUG_KERNEL_DIR)/linux-build-*.tar.xz \
+		-C $(B)/kernels && tree=$$(ls -d $(B)/kernels/linux-build-* | head -1); fi; \
+	kver=$${tree##*/linux-build-}; \
+	$(MAKE) all kmod KVER=$$kver KDIR=$$tree && \
+	KVER=$$kver KERNEL=$(abspath $(DEBUG_KERNEL_DIR))/bzImage VM_TIMEOUT=1200 \
+		TESTS=kmod tests/run.sh $(B)
 
 clean:
 	rm -rf $(B)
