@@ -2,7 +2,8 @@
 #
 # kfaas: function-as-a-service on the Linux network path.
 #
-#   make            BPF objects, skeletons, the kfaas CLI, examples, tests
+#   make            BPF objects, skeletons, the kfaas CLI, kfaasd and its
+#                   guest image, examples, tests
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
 #   make clean
@@ -23,6 +24,7 @@ endif
 
 B		:= $(abspath $(BUILD))
 BPF_DIR		?= $(B)/bpf
+VM_DIR		?= $(B)/vm
 
 # ---- BPF programs -----------------------------------------------------------
 BPF_INC		:= -I$(B) -Iinclude -Ibpf
@@ -44,6 +46,7 @@ USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializer
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
 		   -Iinclude -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
 		   -DKFAAS_BPF_DIR_DEFAULT='"$(BPF_DIR)"' \
+		   -DKFAAS_VM_DIR_DEFAULT='"$(VM_DIR)"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 USER_LIBS	:= $(PKG_LIBS) -lelf -lz $(EXTRA_LDFLAGS)
 
@@ -55,11 +58,25 @@ CLI_OBJS	:= $(CLI_SRCS:%.c=$(B)/%.o)
 CLI		:= $(B)/kfaas
 EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns
 
-TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
+# ---- the VM tier: kfaasd, the guest agent and image, VM functions ----------
+KFAASD_SRCS	:= $(wildcard user/kfaasd/*.c)
+KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o)
+KFAASD		:= $(B)/kfaasd
+AGENT		:= $(B)/vm/kfaas-agent
+GUEST_IMG	:= $(B)/vm/guest.cpio
+# static executables: the guest has no shared libraries
+STATIC_CFLAGS	:= -static -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude
+VMFN_SRCS	:= $(wildcard user/vmfn/*.c)
+VMFNS		:= $(VMFN_SRCS:user/vmfn/%.c=$(B)/vmfn/%)
+TEST_VMFNS	:= $(patsubst tests/vm/fn/%.c,$(B)/tests/vm/fn/%,$(wildcard tests/vm/fn/*.c))
+TEST_BPF	:= $(patsubst tests/vm/fn/%.bpf.c,$(B)/tests/vm/fn/%.bpf.o,$(wildcard tests/vm/fn/*.bpf.c))
+TEST_VMFNS	:= $(filter-out %.bpf,$(TEST_VMFNS))
+
+TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c tests/vm/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 
-.PHONY: all bpf user tests check demo deps clean help
-all: bpf user tests
+.PHONY: all bpf user vm tests check demo deps clean help
+all: bpf user vm tests
 
 help:
 	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
@@ -103,11 +120,36 @@ $(B)/kfaas-%: $(B)/bpf/examples/%.o $(LIB)
 
 user: $(CLI) $(EX_TOOLS)
 
+$(KFAASD): $(KFAASD_OBJS) $(LIB)
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma
+
+$(AGENT): user/agent/agent.c include/kfaas/agent.h
+	@mkdir -p $(@D)
+	$(CC) $(STATIC_CFLAGS) -o $@ $<
+
+# the base guest image: agent as /init + the guest kernel's virtio modules
+$(GUEST_IMG): $(AGENT) tools/mkinitramfs-vm.sh
+	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@
+
+$(B)/vmfn/%: user/vmfn/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STATIC_CFLAGS) -o $@ $<
+
+$(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/tests/vm/fn/%: tests/vm/fn/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STATIC_CFLAGS) -o $@ $<
+
+vm: $(KFAASD) $(GUEST_IMG) $(VMFNS)
+
 $(B)/tests/%: tests/%.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Ibpf/examples -o $@ $< $(LIB) $(USER_LIBS)
 
-tests: $(TEST_BINS)
+tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -4,6 +4,7 @@
 #define KFAAS_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include "libkfaas.h"
 
@@ -49,6 +50,14 @@ int do_route(int argc, char **argv);
 int do_net(int argc, char **argv);
 int do_invoke(int argc, char **argv);
 int do_stats(int argc, char **argv);
+int do_daemon(int argc, char **argv);
+
+/* invoke helpers (invoke.c) and the VM tier's invoke (invoke_vm.c) */
+bool printable(const uint8_t *p, size_t n);
+char *hex_of(const uint8_t *p, size_t n);
+void hexdump(const uint8_t *p, size_t n);
+int invoke_vm(const char *name, const uint8_t *payload, size_t len,
+	      unsigned long long repeat);
 
 /* Common JSON/plain building blocks. */
 json_object *fn_info_json(const struct kfaas_fn_info *f);

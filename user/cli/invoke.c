@@ -2,8 +2,9 @@
 /*
  * kfaas invoke NAME [--data STR | --hex HEX | --file F] [--src ADDR:PORT]
  *                   [--dst ADDR:PORT] [--vlan ID] [--repeat N]
- * Builds a real request frame for one of the function's routes and runs it
- * through the dispatcher with BPF_PROG_TEST_RUN.
+ * XDP tier: builds a real request frame for one of the function's routes
+ * and runs it through the dispatcher with BPF_PROG_TEST_RUN.
+ * VM tier: sends the payload through kfaasd (invoke_vm.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -36,7 +37,9 @@ static int usage(void)
 		"the verdict, the reply and the time taken.  --repeat N runs N\n"
 		"invocations in up to %d batches and prints ns per invocation\n"
 		"with p50/p99 over the batches; its frames have source = \n"
-		"destination so that each reply is again a request.\n",
+		"destination so that each reply is again a request.\n"
+		"A VM-tier function is invoked through kfaasd instead (same\n"
+		"output; --repeat times every invocation; no --src/--dst/--vlan).\n",
 		bin_name, MAX_BATCHES);
 	return 0;
 }
@@ -58,7 +61,7 @@ static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-static bool printable(const uint8_t *p, size_t n)
+bool printable(const uint8_t *p, size_t n)
 {
 	size_t i;
 
@@ -69,7 +72,7 @@ static bool printable(const uint8_t *p, size_t n)
 	return true;
 }
 
-static char *hex_of(const uint8_t *p, size_t n)
+char *hex_of(const uint8_t *p, size_t n)
 {
 	char *s = malloc(2 * n + 1);
 	size_t i;
@@ -82,7 +85,7 @@ static char *hex_of(const uint8_t *p, size_t n)
 	return s;
 }
 
-static void hexdump(const uint8_t *p, size_t n)
+void hexdump(const uint8_t *p, size_t n)
 {
 	size_t i, j;
 
@@ -231,6 +234,15 @@ int do_invoke(int argc, char **argv)
 		goto out_free;
 	if (kfaas_fn_find(&st, name, &fn)) {
 		p_lib_err();
+		goto out_close;
+	}
+	if (fn.tier == KFAAS_TIER_VM) {
+		if (io.src || io.dst || io.vlan >= 0) {
+			p_err("--src, --dst and --vlan shape XDP frames: VM-tier "
+			      "function '%s' gets the payload only", name);
+			goto out_close;
+		}
+		rc = invoke_vm(name, payload, io.len, repeat);
 		goto out_close;
 	}
 	if (fn.tier != KFAAS_TIER_XDP) {

@@ -158,7 +158,7 @@ static int do_help(int argc, char **argv)
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
-		"OBJECT := { fn | route | net | invoke | stats }\n"
+		"OBJECT := { fn | route | net | invoke | stats | daemon }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
@@ -166,6 +166,7 @@ static int do_help(int argc, char **argv)
 		"  net     attach, detach, show the XDP dispatcher\n"
 		"  invoke  run a function from userspace (BPF_PROG_TEST_RUN)\n"
 		"  stats   per-function accounting\n"
+		"  daemon  kfaasd (VM tier): status, reload\n"
 		"\n"
 		"The pin root is --pin-root, else $%s, else %s.\n",
 		bin_name, bin_name, KFAAS_PIN_ROOT_ENV, KFAAS_PIN_ROOT_DEFAULT);
@@ -197,6 +198,7 @@ static const struct cmd objects[] = {
 	{ "net",	do_net },
 	{ "invoke",	do_invoke },
 	{ "stats",	do_stats },
+	{ "daemon",	do_daemon },
 	{ "help",	do_help },
 	{ "version",	do_version },
 	{ NULL, NULL },
