@@ -17,7 +17,7 @@ for t in jq socat python3 nsenter; do
 	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
 done
 
-ktap_plan 64
+ktap_plan 67
 
 FN=$B/tests/vm/fn/kfn
 UDP="python3 $here/udp.py"
@@ -248,6 +248,12 @@ check_eq "its QEMU processes and files are gone" "0 gone" \
 	"$(live_qemus "$id2:" | wc -l) $([ -e "$RUN/fn/$id2" ] || echo gone)"
 
 # ---- kill -9 and restart: nothing leaked, nothing lost -----------------------
+# a function whose executable will be gone when kfaasd restarts
+tmpfn=$(mktemp /tmp/kfn.XXXXXX)
+cp "$FN" "$tmpfn" && chmod 0755 "$tmpfn"
+check_eq "min-warm 0: created at once" "0 0" \
+	"$("$KFAAS" -j fn create gone --vm "$tmpfn" --min-warm 0 | jq -r .vm.min_warm) $(pool_get gone .live)"
+rm -f "$tmpfn"
 kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 for i in $(seq 25); do [ -z "$(live_qemus)" ] && break; sleep 0.2; done
 check_eq "kill -9 of kfaasd: its QEMU processes die with it" "" "$(live_qemus)"
@@ -263,6 +269,9 @@ check_eq "it killed the leftover QEMU and removed stale files" "gone gone" \
 	"$(alive "$fake" || echo gone) $([ -e "$RUN/fn/999" ] || echo gone)"
 check_eq "it serves the registered function again" "back" \
 	"$(udp 'echo back' | cut -d' ' -f2)"
+check_match "a function it cannot rebuild answers with a clear error" \
+	"cannot read .*recreate it" "$("$KFAAS" -j invoke gone --data x | jq -r .error)"
+check "... and can be unloaded" "$KFAAS" fn unload gone
 check_eq "the accounting survived" true \
 	"$([ "$(stats_get kfn .invocations)" -gt 30 ] && echo true)"
 daemon_stop

@@ -97,10 +97,34 @@ static struct fn *fn_new(const struct kfaas_fn_info *info, char *why,
 	return f;
 }
 
+/*
+ * A registered function kfaasd cannot run (its executable is gone, say):
+ * kept so that its requests get a clear error instead of silence, and so
+ * that the failure is logged once, not on every refresh.
+ */
+static struct fn *fn_broken(const struct kfaas_fn_info *info, const char *why)
+{
+	struct fn *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->id = info->id;
+	snprintf(f->name, sizeof(f->name), "%s", info->name);
+	snprintf(f->source, sizeof(f->source), "%s", info->source);
+	f->vm = info->vm;
+	f->load_time = info->load_time;
+	f->uid = qemu_uid(f->id);
+	pool_init(&f->pool, f);
+	snprintf(f->pool.broken, sizeof(f->pool.broken), "%s: recreate it "
+		 "('kfaas fn unload %s', then 'kfaas fn create')", why, f->name);
+	return f;
+}
+
 static void fn_free(struct fn *f)
 {
 	pool_stop(&f->pool);
-	rmtree_dir(f->dir);
+	if (f->dir[0])
+		rmtree_dir(f->dir);
 	list_del(&f->link);
 	free(f);
 }
@@ -282,7 +306,9 @@ void fns_sync(void)
 			if (!f) {
 				warn("cannot serve VM-tier function '%s': %s",
 				     arr[i].name, why);
-				continue;
+				f = fn_broken(&arr[i], why);
+				if (!f)
+					continue;
 			}
 			list_add_tail(&f->link, &fns);
 			info("serving VM-tier function '%s' (id %u) from the "

@@ -191,8 +191,18 @@ static void on_udp(struct watch *w, uint32_t events)
 		c->peer_len = m.msg_namelen;
 		c->ctl_len = reply_ctl(&m, c->ctl);
 		c->l = l;
+		l->refs++;
+		if ((size_t)n > cfg.max_request) {
+			struct result res = { .err = REQ_E_FAILED };
+
+			snprintf(res.msg, sizeof(res.msg), "request of %zd bytes "
+				 "is over the limit of %zu", n, cfg.max_request);
+			udp_done(&(struct req){ .ctx = c }, &res);
+			continue;
+		}
 		data = malloc(n ? (size_t)n : 1);
 		if (!data) {
+			listener_put(l);
 			free(c);
 			return;
 		}
@@ -200,10 +210,10 @@ static void on_udp(struct watch *w, uint32_t events)
 		r = req_new(l->fn_id, data, (size_t)n, udp_done, c);
 		if (!r) {
 			free(data);
-			free(c);
+			udp_done(&(struct req){ .ctx = c }, &(struct result){
+				 .err = REQ_E_FAILED, .msg = "out of memory" });
 			return;
 		}
-		l->refs++;
 		req_submit(r);
 	}
 }

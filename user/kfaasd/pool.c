@@ -155,6 +155,9 @@ bool pool_ready(const struct pool *p)
 {
 	struct pool *q = (struct pool *)p;
 
+	/* nothing to start ahead: the template is made in the background */
+	if (p->fn->vm.min_warm == 0)
+		return true;
 	if (cfg.snapshot && p->tpl_state != TPL_READY &&
 	    p->tpl_state != TPL_FAILED)
 		return false;
@@ -273,6 +276,10 @@ void pool_maintain(struct pool *p)
 
 	if (p->stopping)
 		return;
+	if (!f->image[0]) {	/* a function we cannot run (fns.c) */
+		fail_queue(p, REQ_E_UNAVAILABLE, p->broken);
+		goto out;
+	}
 	/* 1. give waiting requests to idle VMs, oldest first */
 	while (!list_empty(&p->queue) && (v = first_idle(p))) {
 		struct req *r = container_of(p->queue.next, struct req, link);
@@ -395,7 +402,7 @@ void pool_enqueue(struct pool *p, struct req *r)
 			 count(p, LIVE));
 		return;
 	}
-	if (p->retry_at_ms && !count(p, LIVE)) {
+	if (!p->fn->image[0] || (p->retry_at_ms && !count(p, LIVE))) {
 		req_fail(r, REQ_E_UNAVAILABLE, "function '%s' cannot start a VM: "
 			 "%s", p->fn->name, p->broken);
 		return;
@@ -500,8 +507,10 @@ void pool_stop(struct pool *p)
 		vm_destroy(v);
 	}
 	wake_waiters(p, "the function was unloaded");
-	unlink(p->tpl_mem);
-	unlink(p->tpl_state_path);
+	if (p->tpl_mem[0] && p->fn->dir[0]) {
+		unlink(p->tpl_mem);
+		unlink(p->tpl_state_path);
+	}
 }
 
 json_object *pool_status(struct pool *p)
