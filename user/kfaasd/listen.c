@@ -474,7 +474,14 @@ static int open_socket(struct listener *l)
 		close(fd);
 		return rc;
 	}
-	return loop_add(&l->w, fd, EPOLLIN, udp ? on_udp : on_accept) ?: 0;
+	if (loop_add(&l->w, fd, EPOLLIN, udp ? on_udp : on_accept)) {
+		int rc = -errno;
+
+		close(fd);
+		l->w.fd = -1;
+		return rc;
+	}
+	return 0;
 }
 
 static struct listener *find(const struct kfaas_route_key *k)
@@ -517,9 +524,20 @@ void listen_refresh(void)
 			continue;
 		x = find(&r[i].key);
 		if (x && x->w.fd < 0) {
-			/* retry a socket that could not be bound */
-			listener_drop(x);
-			x = NULL;
+			/* retry a socket that could not be bound; say so once */
+			x->fn_id = fn;
+			x->seen = true;
+			rc = open_socket(x);
+			kfaas_route_key_str(&x->key, k, sizeof(k));
+			if (!rc) {
+				x->error[0] = '\0';
+				info("serving route %s", k);
+			} else if (strcmp(x->error, strerror(-rc))) {
+				snprintf(x->error, sizeof(x->error), "%s",
+					 strerror(-rc));
+				warn("cannot serve route %s: %s", k, x->error);
+			}
+			continue;
 		}
 		if (x) {
 			x->fn_id = fn;
