@@ -167,7 +167,7 @@ struct qemu_proc {
 };
 int qemu_spawn(const struct qemu_spec *s, struct qemu_proc *p);
 uid_t qemu_uid(__u32 fn_id);
-/* Kill a process tagged as ours (no reaping: the caller owns it). */
+/* "7.2.22": the version of cfg.qemu (runs it with -version). */
 int qemu_version(char *buf, size_t len);
 
 /* ---- chan.c: framing of the agent protocol over a byte stream ---- */
@@ -190,6 +190,8 @@ int chan_fill(struct chan *c);
 /* One complete message, or NULL; consume with chan_consume(). */
 const struct kfaas_agent_hdr *chan_peek(struct chan *c);
 void chan_consume(struct chan *c);
+/* Is the input garbage (not a message header)? */
+bool chan_corrupt(const struct chan *c);
 /* The epoll events the channel wants. */
 uint32_t chan_events(const struct chan *c);
 
@@ -403,8 +405,5 @@ void control_close(void);
 /* Charge one finished (or refused) request to the function's counters. */
 void account_charge(__u32 fn_id, size_t bytes_in, size_t bytes_out,
 		    const struct result *res);
-
-/* Ask the main loop to re-read routes and registry soon. */
-void kfaasd_refresh_soon(void);
 
 #endif /* KFAASD_H */

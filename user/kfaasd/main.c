@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -39,12 +40,7 @@ struct config cfg = {
 };
 
 static volatile bool refresh_now;
-static char initramfs_buf[512], qemu_buf[512];
-
-void kfaasd_refresh_soon(void)
-{
-	refresh_now = true;
-}
+static char initramfs_buf[512], qemu_buf[512], cache_buf[512], kernel_buf[512];
 
 static void usage(FILE *f)
 {
@@ -270,6 +266,40 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Absolute paths for everything given relative: QEMU gets them on its
+ * command line, and the daemon runs from / like a daemon should.
+ */
+static int absolute(const char **path, char *buf, size_t len, bool mkdir_it)
+{
+	char real[PATH_MAX];
+
+	if (mkdir_it)
+		mkdir(*path, 0755);
+	if (!realpath(*path, real))
+		return kfaas_err(-errno, "%s: %s", *path, strerror(errno));
+	if (strlen(real) >= len)
+		return kfaas_err(-ENAMETOOLONG, "%s: path too long", real);
+	memcpy(buf, real, strlen(real) + 1);
+	*path = buf;
+	return 0;
+}
+
+static int paths_setup(void)
+{
+	int rc = absolute(&cfg.cache_dir, cache_buf, sizeof(cache_buf), true);
+
+	if (!rc && cfg.kernel)
+		rc = absolute(&cfg.kernel, kernel_buf, sizeof(kernel_buf), false);
+	if (rc)
+		return rc;
+	/* a missing base image is reported when a function needs it */
+	absolute(&cfg.initramfs, initramfs_buf, sizeof(initramfs_buf), false);
+	if (chdir("/"))
+		return kfaas_err(-errno, "chdir /: %s", strerror(errno));
+	return 0;
+}
+
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
 static void notify(const char *msg)
 {
@@ -409,7 +439,7 @@ int main(int argc, char **argv)
 		err("%s", kfaas_errmsg());
 		goto out_state;
 	}
-	if (find_qemu() ||
+	if (paths_setup() || find_qemu() ||
 	    qemu_version(cfg.qemu_version, sizeof(cfg.qemu_version)) ||
 	    kernel_setup() || accel_setup() || control_open()) {
 		err("%s", kfaas_errmsg());

@@ -28,7 +28,6 @@
 
 #define RESTORE_TIMEOUT_MS	10000
 
-bool chan_corrupt(const struct chan *c);
 
 const char *vm_state_name(int state)
 {
