@@ -162,7 +162,7 @@ static int do_help(int argc, char **argv)
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
-		"OBJECT := { fn | route | net | sk | invoke | stats | top | apply | export }\n"
+		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply | export }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
@@ -175,6 +175,7 @@ static int do_help(int argc, char **argv)
 		"  top     live per-function rates\n"
 		"  apply   make functions and routes match a config file\n"
 		"  export  write the running state as a config file\n"
+		"  daemon  kfaasd (VM tier): status, reload\n"
 		"\n"
 		"The pin root is --pin-root, else $%s, else %s.\n",
 		bin_name, bin_name, KFAAS_PIN_ROOT_ENV, KFAAS_PIN_ROOT_DEFAULT);
@@ -210,6 +211,7 @@ static const struct cmd objects[] = {
 	{ "top",	do_top },
 	{ "apply",	do_apply },
 	{ "export",	do_export },
+	{ "daemon",	do_daemon },
 	{ "help",	do_help },
 	{ "version",	do_version },
 	{ NULL, NULL },

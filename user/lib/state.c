@@ -5,7 +5,7 @@
  *   PINROOT/            bpffs directory, mode 0700, flock()ed by writers
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
- *     routes funcs progs stats dstats scratch config sk_*
+ *     routes funcs progs stats ustats dstats scratch config sk_*
  *                       the shared maps of bpf/kfaas_maps.h
  *     sk_dispatch       the socket-tier dispatcher (sk.c), once needed
  *     sk/               locked by the socket-tier listener (sk_server.c)
@@ -201,11 +201,41 @@ static int obj_get(struct kfaas_state *st, const char *name, int *fd)
 	return 0;
 }
 
+/*
+ * kfaas_ustats came after the first pinned states: a writer (locked) adds
+ * it to a state made without it; a reader goes on without it.
+ */
+static int ustats_get(struct kfaas_state *st)
+{
+	char path[320];
+	int rc, fd;
+
+	rc = kfaas__path(path, sizeof(path), "%s/ustats", st->root);
+	if (rc)
+		return rc;
+	st->ustats_fd = bpf_obj_get(path);
+	if (st->ustats_fd >= 0 || errno != ENOENT || !st->locked)
+		return st->ustats_fd >= 0 || errno == ENOENT ? 0 :
+		       kfaas__errno_msg(-errno, path);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "kfaas_ustats", sizeof(__u32),
+			    sizeof(struct kfaas_stats), KFAAS_MAX_FUNCS, NULL);
+	if (fd < 0)
+		return kfaas__errno_msg(-errno, "cannot create the ustats map");
+	if (bpf_obj_pin(fd, path)) {
+		rc = kfaas__errno_msg(-errno, path);
+		close(fd);
+		return rc;
+	}
+	st->ustats_fd = fd;
+	return 0;
+}
+
 void kfaas_state_close(struct kfaas_state *st)
 {
 	int *fds[] = { &st->routes_fd, &st->funcs_fd, &st->progs_fd,
 		       &st->sk_progs_fd,
-		       &st->stats_fd, &st->dstats_fd, &st->scratch_fd,
+		       &st->stats_fd, &st->ustats_fd, &st->dstats_fd,
+		       &st->scratch_fd,
 		       &st->config_fd, &st->disp_fd, &st->dir_fd };
 	size_t i;
 
@@ -227,6 +257,7 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	st->dir_fd = st->routes_fd = st->funcs_fd = st->progs_fd = -1;
 	st->sk_progs_fd = -1;
 	st->stats_fd = st->dstats_fd = st->scratch_fd = st->config_fd = -1;
+	st->ustats_fd = -1;
 	st->disp_fd = -1;
 	if (strlen(root) >= sizeof(st->root))
 		return kfaas_err(-ENAMETOOLONG, "pin root path too long: %s", root);
@@ -271,6 +302,9 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
 	    (rc = obj_get(st, "config", &st->config_fd)) ||
 	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
+		goto err;
+	rc = ustats_get(st);
+	if (rc)
 		goto err;
 	st->ncpus = libbpf_num_possible_cpus();
 	if (st->ncpus <= 0) {
