@@ -2,8 +2,9 @@
 #
 # kfaas: function-as-a-service on the Linux network path.
 #
-#   make            BPF objects, skeletons, the kfaas CLI, examples, tests,
-#                   kfaas.ko for KVER (default: Debian's 6.1 headers)
+#   make            BPF objects, skeletons, the kfaas CLI, kfaasd and its
+#                   guest image, examples, tests, kfaas.ko for KVER
+#                   (default: Debian's 6.1 headers)
 #   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
 #   make check-kmod-debug  the kfaas.ko suite under the debug kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
@@ -27,6 +28,7 @@ CC		:= gcc
 endif
 
 B		:= $(abspath $(BUILD))
+VM_DIR		?= $(B)/vm
 
 # ---- BPF programs -----------------------------------------------------------
 BPF_INC		:= -I$(B) -Iinclude -Ibpf
@@ -47,6 +49,7 @@ CFLAGS		?= -O2 -g
 USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
 		   -Iinclude -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
+		   -DKFAAS_VM_DIR_DEFAULT='"$(VM_DIR)"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread $(EXTRA_LDFLAGS)
 
@@ -58,9 +61,24 @@ CLI_OBJS	:= $(CLI_SRCS:%.c=$(B)/%.o)
 CLI		:= $(B)/kfaas
 EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns $(B)/kfaas-http
 
-TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c)
+# ---- the VM tier: kfaasd, the guest agent and image, VM functions ----------
+KFAASD_SRCS	:= $(wildcard user/kfaasd/*.c)
+KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o)
+KFAASD		:= $(B)/kfaasd
+AGENT		:= $(B)/vm/kfaas-agent
+GUEST_IMG	:= $(B)/vm/guest.cpio
+# static executables: the guest has no shared libraries
+STATIC_CFLAGS	:= -static -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude
+VMFN_SRCS	:= $(wildcard user/vmfn/*.c)
+VMFNS		:= $(VMFN_SRCS:user/vmfn/%.c=$(B)/vmfn/%)
+TEST_VMFNS	:= $(patsubst tests/vm/fn/%.c,$(B)/tests/vm/fn/%,$(wildcard tests/vm/fn/*.c))
+TEST_BPF	:= $(patsubst tests/vm/fn/%.bpf.c,$(B)/tests/vm/fn/%.bpf.o,$(wildcard tests/vm/fn/*.bpf.c))
+TEST_VMFNS	:= $(filter-out %.bpf,$(TEST_VMFNS))
+
+TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c tests/vm/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
-TEST_BPF	:= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+TEST_BPF	+= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+
 
 # ---- kfaas.ko (kmod/, top-level Kbuild) -------------------------------------
 # Built out of tree in $(B)/kmod/$(KVER)/ with module BTF (kmod/build.sh).
@@ -77,13 +95,13 @@ KGUEST_BINS	:= $(KGUEST_C:tests/kmod/guest/%.c=$(B)/kmod-guest/%)
 KGUEST_BPF	:= $(B)/kmod-guest/kf_test.bpf.o
 KGUEST_SKEL	:= $(B)/kmod-guest/kf_test.skel.h
 
-.PHONY: all bpf user tests check demo deps clean help asan fuzz fuzz-build \
+.PHONY: all bpf user vm tests check demo deps clean help asan fuzz fuzz-build \
 	man install uninstall bench bench-smoke bench-tools kmod kmod-guest \
 	check-kmod-debug
-all: bpf user tests bench-tools kmod kmod-guest
+all: bpf user vm tests bench-tools kmod kmod-guest
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- rules ------------------------------------------------------------------
 $(B)/vmlinux.h:
@@ -124,6 +142,31 @@ $(B)/kfaas-%: $(B)/bpf/examples/%.o $(LIB)
 
 user: $(CLI) $(EX_TOOLS)
 
+$(KFAASD): $(KFAASD_OBJS) $(LIB)
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma
+
+$(AGENT): user/agent/agent.c include/kfaas/agent.h
+	@mkdir -p $(@D)
+	$(CC) $(STATIC_CFLAGS) -o $@ $<
+
+# the base guest image: agent as /init + the guest kernel's virtio modules
+$(GUEST_IMG): $(AGENT) tools/mkinitramfs-vm.sh
+	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@
+
+$(B)/vmfn/%: user/vmfn/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STATIC_CFLAGS) -o $@ $<
+
+$(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/tests/vm/fn/%: tests/vm/fn/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STATIC_CFLAGS) -o $@ $<
+
+vm: $(KFAASD) $(GUEST_IMG) $(VMFNS)
+
 $(B)/tests/%: tests/%.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Ibpf/examples -o $@ $< $(LIB) $(USER_LIBS)
@@ -132,7 +175,7 @@ $(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) inc
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-tests: $(TEST_BINS) $(TEST_BPF)
+tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers in user/lib,
 # built with clang, coverage and ASan/UBSan.  `make fuzz` runs each for
@@ -234,7 +277,8 @@ kmod-guest: $(KGUEST_BINS) $(KGUEST_BPF)
 
 # ---- man pages (generated from docs/ with go-md2man) -------------------------
 # NAME.SECTION:SOURCE
-MAN_PAGES	:= kfaas.8:docs/cli.md kfaas-sdk.7:docs/sdk.md kfaas.conf.5:docs/config.md
+MAN_PAGES	:= kfaas.8:docs/cli.md kfaasd.8:docs/kfaasd.md kfaas-sdk.7:docs/sdk.md \
+		   kfaas.conf.5:docs/config.md
 MAN_OUT		:= $(foreach p,$(MAN_PAGES),$(B)/man/$(firstword $(subst :, ,$(p))))
 man_src		= $(lastword $(subst :, ,$(filter $(1):%,$(MAN_PAGES))))
 
@@ -248,6 +292,7 @@ man: $(MAN_OUT)
 PREFIX		?= /usr/local
 DESTDIR		?=
 BINDIR		:= $(PREFIX)/bin
+SBINDIR		:= $(PREFIX)/sbin
 KFAAS_LIBDIR	:= $(PREFIX)/lib/kfaas
 INCDIR		:= $(PREFIX)/include/kfaas
 MANDIR		:= $(PREFIX)/share/man
@@ -256,6 +301,10 @@ UNITDIR		?= $(PREFIX)/lib/systemd/system
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
 		   bpf/kfaas_csum.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
+		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
+		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \
+		   $(addprefix $(KFAAS_LIBDIR)/vmfn/,$(notdir $(VMFNS))) \
+		   $(UNITDIR)/kfaasd.service \
 		   $(addprefix $(COMPDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(addprefix $(KFAAS_LIBDIR)/bpf/,$(notdir $(BPF_OBJS))) \
 		   $(addprefix $(INCDIR)/,$(notdir $(SDK_HEADERS))) \
@@ -266,6 +315,13 @@ install: all man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(CLI) $(EX_TOOLS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(KFAAS_LIBDIR)/vm \
+		$(DESTDIR)$(KFAAS_LIBDIR)/vmfn
+	install -m 0755 $(KFAASD) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(GUEST_IMG) $(GUEST_IMG).kver $(DESTDIR)$(KFAAS_LIBDIR)/vm/
+	install -m 0755 $(VMFNS) $(DESTDIR)$(KFAAS_LIBDIR)/vmfn/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/systemd/kfaasd.service \
+		> $(DESTDIR)$(UNITDIR)/kfaasd.service
 	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(KFAAS_LIBDIR)/bpf/
 	install -m 0644 $(SDK_HEADERS) $(DESTDIR)$(INCDIR)/
 	install -m 0644 tools/completion/kfaas $(DESTDIR)$(COMPDIR)/kfaas
@@ -279,7 +335,9 @@ install: all man
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(KFAAS_LIBDIR) $(DESTDIR)$(INCDIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(KFAAS_LIBDIR)/vm \
+		$(DESTDIR)$(KFAAS_LIBDIR)/vmfn $(DESTDIR)$(KFAAS_LIBDIR) \
+		$(DESTDIR)$(INCDIR) 2>/dev/null
 
 # ---- the two commands of README --------------------------------------------
 deps:

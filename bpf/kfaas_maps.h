@@ -61,6 +61,20 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } kfaas_budgets SEC(".maps");
 
+/*
+ * Per-function counters of the tiers userspace charges (kfaasd's VM tier),
+ * used without kfaas.ko.  Written only by kfaasd, one read-modify-write
+ * at a time (no BPF program touches it: a userspace writer cannot update
+ * the per-CPU kfaas_stats safely while programs do); kfaas_stats_read()
+ * adds it to kfaas_stats, so every tier shows in one table.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KFAAS_MAX_FUNCS);
+	__type(key, __u32);
+	__type(value, struct kfaas_stats);
+} kfaas_ustats SEC(".maps");
+
 /* Dispatcher-wide counters, per CPU, indexed by enum kfaas_dstat. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -63,11 +63,12 @@ step "run a function from userspace through the real dispatcher"
 run "$KFAAS" invoke upper --data "invoked with BPF_PROG_TEST_RUN"
 run "$KFAAS" invoke echo --data x --repeat 1000000
 
-# the other tiers: tools/demo-TIER.sh BUILD_DIR NETNS PIN_ROOT
-for extra in "$(dirname "$0")"/demo-*.sh; do
-	[ -x "$extra" ] || continue
-	"$extra" "$B" "$NS_SRV" "$KFAAS_PIN_ROOT" || fail "$(basename "$extra") failed"
-done
+# the socket tier: TCP answered in the kernel (curl, wrk)
+"$(dirname "$0")"/demo-sk.sh "$B" "$NS_SRV" "$KFAAS_PIN_ROOT" ||
+	fail "the socket-tier demo failed"
+# the VM tier: kfaasd beside the XDP tier, answering the client namespace
+"$(dirname "$0")"/demo-vm.sh "$B" "$KFAAS_PIN_ROOT" "$NS_SRV" "$NS_CLI" "$SRV4" ||
+	fail "the VM-tier demo failed"
 
 step "per-function accounting and the dispatcher's counters"
 run "$KFAAS" stats

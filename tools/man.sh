@@ -9,7 +9,7 @@ page=$(basename "$out")
 name=${page%.*} sec=${page##*.}
 case $name in
 kfaas)		desc="function-as-a-service on the Linux network path" ;;
-kfaasd)		desc="the kfaas daemon: VM-tier functions, sockets, metrics" ;;
+kfaasd)		desc="the kfaas daemon: functions in microVMs" ;;
 kfaas-sdk)	desc="writing kfaas functions" ;;
 kfaas.conf)	desc="kfaas configuration file" ;;
 *)		echo "tools/man.sh: no description for $name" >&2; exit 1 ;;

@@ -11,7 +11,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 39
+ktap_plan 40
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -24,7 +24,9 @@ for f in usr/bin/kfaas usr/bin/kfaas-kv usr/bin/kfaas-dns \
 	 usr/lib/kfaas/bpf/echo.bpf.o usr/include/kfaas/kfaas.h \
 	 usr/include/kfaas/abi.h usr/share/man/man8/kfaas.8 \
 	 usr/share/man/man7/kfaas-sdk.7 usr/share/man/man5/kfaas.conf.5 \
-	 usr/share/bash-completion/completions/kfaas \
+	 usr/share/bash-completion/completions/kfaas usr/sbin/kfaasd \
+	 usr/lib/kfaas/vm/guest.cpio usr/share/man/man8/kfaasd.8 \
+	 usr/lib/systemd/system/kfaasd.service \
 	 usr/lib/systemd/system/kfaas-attach@.service; do
 	[ -e "$T/root/$f" ] || diag "missing: $f"
 done
@@ -164,9 +166,10 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 			 _kfaas kfaas "${@: -1}" "${@: -2:1}"
 			 printf "%s\n" "${COMPREPLY[@]}" | sort | xargs' _ "$@"
 	}
-	check_eq "complete objects" "apply budget export fn help invoke module net route sk stats top version" "$(comp kfaas '')"
+	check_eq "complete objects" "apply budget daemon export fn help invoke module net route sk stats top version" "$(comp kfaas '')"
+	check_eq "complete daemon commands" "help reload status" "$(comp kfaas daemon '')"
 	check_eq "complete sk commands" "help serve show stop" "$(comp kfaas sk '')"
-	check_eq "complete fn commands" "help list load replace show unload" "$(comp kfaas fn '')"
+	check_eq "complete fn commands" "create help list load replace show unload" "$(comp kfaas fn '')"
 	check_eq "complete route commands" "add del help list" "$(comp kfaas route '')"
 	check_eq "complete net commands" "attach detach help show" "$(comp kfaas net '')"
 	check_eq "complete function names" "echo" "$(comp kfaas fn show '')"
@@ -176,7 +179,7 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 		"$(comp kfaas invoke echo -- | tr ' ' '\n' |
 		   grep -E '^--(data|hex|file|src|dst|vlan|repeat)$' | sort | xargs)"
 else
-	for i in 1 2 3 4 5 6 7 8 9; do skip "bash completion" "bash-completion missing"; done
+	for i in 1 2 3 4 5 6 7 8 9 10; do skip "bash completion" "bash-completion missing"; done
 fi
 
 ktap_finish

@@ -5,14 +5,14 @@
 #   tools/vm/accel.sh KERNEL INITRD
 # /dev/kvm alone proves nothing (a nested host may only run special
 # guests), so KVM is used only when a timed probe boot of the real guest
-# reaches its init.  The answer is cached in $B/vm/accel per kernel.
+# reaches its init.  The answer is cached in $B/vmtest/accel per kernel.
 set -u
 
 kernel=${1:?}
 initrd=${2:?}
 here=$(cd "$(dirname "$0")" && pwd)
 B=${B:-$here/../../build}
-cache=$B/vm/accel
+cache=$B/vmtest/accel
 key="$(uname -r) $kernel"
 if [ -f "$cache" ] && [ "$(sed -n 1p "$cache")" = "$key" ]; then
 	sed -n 2p "$cache"

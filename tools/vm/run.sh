@@ -27,7 +27,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 B=${B:-$top/build}
-mkdir -p "$B/vm"
+mkdir -p "$B/vmtest"
 B=$(cd "$B" && pwd)
 script=${1:?usage: tools/vm/run.sh SCRIPT [ARG]}
 arg=${2:-}
@@ -54,7 +54,7 @@ for t in "$B/kfaas" "$B"/kmod-guest/*; do
 done
 modkver=none
 [ "$KMODS" = 1 ] && modkver=$KVER
-initrd=$B/vm/initramfs-$modkver.cpio
+initrd=$B/vmtest/initramfs-$modkver.cpio
 key=$(ls -l --time-style=+%s "$here/init" "$here/initramfs.sh" $bins 2>/dev/null | md5sum)
 if [ ! -f "$initrd" ] || [ "$(cat "$initrd.key" 2>/dev/null)" != "$key" ]; then
 	"$here/initramfs.sh" "$initrd" "$modkver" $bins || die "cannot build the initramfs"
@@ -72,7 +72,7 @@ acpi=""
 append="console=ttyS0 quiet panic=-1 $acpi kfaas_root=$top kfaas_cmd=$script ${arg:+kfaas_arg=$arg} ${VM_APPEND:-}"
 timeout=${VM_TIMEOUT:-300}
 # per-run files: several guests may run at once
-run=$(mktemp -d "$B/vm/run.XXXXXX")
+run=$(mktemp -d "$B/vmtest/run.XXXXXX")
 outf=$run/guest.out
 logf=$run/console.log
 dmesgf=$run/dmesg.log
@@ -95,9 +95,9 @@ if ! boot; then
 	cp "$logf" "$logf.1" 2>/dev/null
 	if ! boot; then
 		tail -20 "$logf" >&2
-		rm -rf "$B/vm/last"
-		mv "$run" "$B/vm/last"
-		die "guest did not finish twice; console log: $B/vm/last/console.log"
+		rm -rf "$B/vmtest/last"
+		mv "$run" "$B/vmtest/last"
+		die "guest did not finish twice; console log: $B/vmtest/last/console.log"
 	fi
 fi
 
@@ -106,11 +106,11 @@ sed -n '/^KFAAS-GUEST-BEGIN/,/^KFAAS-GUEST-EXIT/p' "$outf" | sed '1d;$d' | tr -d
 rc=$(sed -n 's/^KFAAS-GUEST-EXIT \([0-9]*\).*/\1/p' "$outf")
 sed -n '/^KFAAS-DMESG-BEGIN/,/^KFAAS-DMESG-END/p' "$outf" | sed '1d;$d' >"$dmesgf"
 bad=$(grep -hE 'WARNING:|BUG:|KASAN|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|unreferenced object|kmemleak: [0-9]+ new suspected|Oops|Kernel panic|general protection fault|UBSAN' "$dmesgf" "$logf" | head -20)
-# the last run's logs stay for a look: $B/vm/last/
-rm -rf "$B/vm/last"
-mv "$run" "$B/vm/last"
+# the last run's logs stay for a look: $B/vmtest/last/
+rm -rf "$B/vmtest/last"
+mv "$run" "$B/vmtest/last"
 if [ -n "$bad" ]; then
-	echo "# vm: the guest kernel reported problems (logs in $B/vm/last):"
+	echo "# vm: the guest kernel reported problems (logs in $B/vmtest/last):"
 	echo "$bad" | sed 's/^/#   /'
 	exit 3
 fi

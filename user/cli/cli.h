@@ -66,6 +66,10 @@ int invoke_sk(const struct kfaas_fn_info *fn, struct kfaas_state *st,
 bool invoke_printable(const uint8_t *p, size_t n);
 char *invoke_hex(const uint8_t *p, size_t n);
 void invoke_hexdump(const uint8_t *p, size_t n);
+int do_daemon(int argc, char **argv);
+/* kfaas invoke of a VM-tier function, through kfaasd (invoke_vm.c). */
+int invoke_vm(const char *name, const uint8_t *payload, size_t len,
+	      unsigned long long repeat);
 
 /* Common JSON/plain building blocks. */
 json_object *fn_info_json(const struct kfaas_fn_info *f);

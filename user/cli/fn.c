@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kfaas fn { load | replace | unload | list | show | help } */
+/* kfaas fn { load | create | replace | unload | list | show | help } */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +108,86 @@ static int do_load(int argc, char **argv)
 	return 0;
 }
 
+/* kfaas fn create NAME --vm EXEC [--mem MiB] [--vcpus N] ... (via kfaasd) */
+static int do_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "vm",		required_argument, NULL, 'e' },
+		{ "mem",	required_argument, NULL, 'm' },
+		{ "vcpus",	required_argument, NULL, 'c' },
+		{ "min-warm",	required_argument, NULL, 'w' },
+		{ "max",	required_argument, NULL, 'M' },
+		{ "idle-ttl",	required_argument, NULL, 't' },
+		{ "timeout",	required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kfaas_vm_params p = { .mem_mib = 128, .vcpus = 1, .min_warm = 1,
+				     .max_instances = 4, .idle_ttl_s = 60,
+				     .timeout_ms = 5000 };
+	struct kfaas_fn_info info;
+	struct kfaas_daemon d;
+	unsigned long long v;
+	const char *exe = NULL;
+	char real[PATH_MAX];
+	__u64 ready_ms = 0;
+	int c, rc;
+
+	REQ_ARGS(1);
+	if (argv[0][0] == '-')
+		return p_err("the function name comes first: %s fn create NAME "
+			     "--vm EXEC [OPTIONS]", bin_name);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		__u32 *field = NULL;
+		unsigned long long max = 0xffffffffULL;
+		const char *name = argv[optind - 1];
+
+		switch (c) {
+		case 'e': exe = optarg; continue;
+		case 'm': field = &p.mem_mib; name = "--mem"; break;
+		case 'c': field = &p.vcpus; name = "--vcpus"; break;
+		case 'w': field = &p.min_warm; name = "--min-warm"; break;
+		case 'M': field = &p.max_instances; name = "--max"; break;
+		case 't': field = &p.idle_ttl_s; name = "--idle-ttl"; break;
+		case 'T': field = &p.timeout_ms; name = "--timeout"; break;
+		default:
+			return p_err("unknown or incomplete option '%s': see '%s "
+				     "fn help'", argv[optind - 1], bin_name);
+		}
+		if (parse_u64(name, optarg, max, &v))
+			return -1;
+		*field = (__u32)v;
+	}
+	if (optind < argc)
+		return p_err("unexpected argument '%s': usage: %s fn create NAME "
+			     "--vm EXEC [OPTIONS]", argv[optind], bin_name);
+	if (!exe)
+		return p_err("which executable? give --vm EXEC (a static program "
+			     "reading the request on stdin, writing the reply "
+			     "to stdout)");
+	if (!realpath(exe, real))
+		return p_err("cannot find executable %s: %s", exe, strerror(errno));
+	if (kfaas_daemon_open(&d, kfaas_pin_root(pin_root_opt)))
+		return p_lib_err();
+	rc = kfaas_daemon_create(&d, argv[0], real, &p, &info, &ready_ms);
+	kfaas_daemon_close(&d);
+	if (rc)
+		return p_lib_err();
+	if (json_output) {
+		json_object *o = fn_info_json(&info);
+
+		json_object_object_add(o, "ready_ms", json_object_new_int64(
+			(int64_t)ready_ms));
+		json_print(o);
+	} else {
+		printf("created VM-tier function '%s' (id %u) from %s: %u warm "
+		       "VM(s) ready in %llu ms\n", info.name, info.id, real,
+		       p.min_warm, (unsigned long long)ready_ms);
+	}
+	return 0;
+}
+
 static int do_replace(int argc, char **argv)
 {
 	struct kfaas_fn_info info;
@@ -129,8 +212,35 @@ static int do_replace(int argc, char **argv)
 	return 0;
 }
 
+/* A VM-tier function: kfaasd stops its VMs and unregisters it. */
+static int unload_vm(const char *name)
+{
+	struct kfaas_daemon d;
+	struct kfaas_state st;
+	int rc;
+
+	rc = kfaas_daemon_open(&d, kfaas_pin_root(pin_root_opt));
+	if (rc == 0) {
+		rc = kfaas_daemon_unload(&d, name);
+		kfaas_daemon_close(&d);
+		return rc ? p_lib_err() : 0;
+	}
+	if (rc != -ENOENT && rc != -ECONNREFUSED)
+		return p_lib_err();
+	/* no daemon, so no VMs: the registry entry is all there is */
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_fn_unload(&st, name);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	p_info("note: kfaasd is not running: '%s' was only unregistered", name);
+	return 0;
+}
+
 static int do_unload(int argc, char **argv)
 {
+	struct kfaas_fn_info info;
 	struct kfaas_state st;
 	int rc;
 
@@ -138,6 +248,21 @@ static int do_unload(int argc, char **argv)
 	if (argc > 1)
 		return p_err("unexpected argument '%s': usage: %s fn unload NAME",
 			     argv[1], bin_name);
+	if (state_open(&st, 0))
+		return -1;
+	rc = kfaas_fn_find(&st, argv[0], &info);
+	kfaas_state_close(&st);
+	if (rc)
+		return p_lib_err();
+	if (info.tier == KFAAS_TIER_VM) {
+		if (unload_vm(argv[0]))
+			return -1;
+		if (json_output)
+			json_print_ok();
+		else
+			printf("unloaded function '%s'\n", argv[0]);
+		return 0;
+	}
 	if (state_open(&st, KFAAS_OPEN_LOCK))
 		return -1;
 	rc = kfaas_fn_unload(&st, argv[0]);
@@ -248,6 +373,9 @@ static int do_help(int argc, char **argv)
 		return 0;
 	fprintf(stderr,
 		"Usage: %s fn load FILE NAME\n"
+		"       %s fn create NAME --vm EXEC [--mem MiB] [--vcpus N]\n"
+		"                 [--min-warm N] [--max N] [--idle-ttl S]\n"
+		"                 [--timeout MS]\n"
 		"       %s fn replace NAME FILE\n"
 		"       %s fn unload NAME\n"
 		"       %s fn list\n"
@@ -256,13 +384,22 @@ static int do_help(int argc, char **argv)
 		"\n"
 		"FILE is a BPF object built with the kfaas SDK (bpf/kfaas.h).\n"
 		"replace swaps the program atomically; counters and the\n"
-		"function's pinned maps are kept.\n",
-		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name);
+		"function's pinned maps are kept.\n"
+		"create makes a VM-tier function run by kfaasd: EXEC is a static\n"
+		"executable getting the request on stdin and writing the reply\n"
+		"to stdout, run in a QEMU microVM from a warm pool of --min-warm\n"
+		"(1) to --max (4) VMs of --mem MiB (128, at least 96) and\n"
+		"--vcpus (1); idle VMs above min-warm stop after --idle-ttl\n"
+		"seconds (60, 0 = never); a request running over --timeout ms\n"
+		"(5000) gets an error and its VM is replaced.\n",
+		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
+		bin_name);
 	return 0;
 }
 
 static const struct cmd cmds[] = {
 	{ "load",	do_load },
+	{ "create",	do_create },
 	{ "replace",	do_replace },
 	{ "unload",	do_unload },
 	{ "list",	do_list },

@@ -4,7 +4,8 @@
  *                   [--dst ADDR:PORT] [--vlan ID] [--repeat N]
  * XDP tier: builds a real request frame for one of the function's routes
  * and runs it through the dispatcher with BPF_PROG_TEST_RUN.  Socket tier:
- * sends the request over a loopback TCP connection (invoke_sk.c).
+ * sends the request over a loopback TCP connection (invoke_sk.c).  VM
+ * tier: sends the payload through kfaasd (invoke_vm.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -43,7 +44,10 @@ static int usage(void)
 		"on 127.0.0.1) through the listener ('kfaas sk serve' or kfaasd,\n"
 		"in this network namespace).  The verdict is REPLY, NO_REPLY\n"
 		"(nothing within 1 s) or CLOSED; the time is the round trip.\n"
-		"--repeat sends N requests one after the other on the connection.\n",
+		"--repeat sends N requests one after the other on the connection.\n"
+		"\n"
+		"A VM-tier function is invoked through kfaasd instead (same\n"
+		"output; --repeat times every invocation; no --src/--dst/--vlan).\n",
 		bin_name, MAX_BATCHES);
 	return 0;
 }
@@ -238,6 +242,15 @@ int do_invoke(int argc, char **argv)
 		goto out_free;
 	if (kfaas_fn_find(&st, name, &fn)) {
 		p_lib_err();
+		goto out_close;
+	}
+	if (fn.tier == KFAAS_TIER_VM) {
+		if (io.src || io.dst || io.vlan >= 0) {
+			p_err("--src, --dst and --vlan shape XDP frames: VM-tier "
+			      "function '%s' gets the payload only", name);
+			goto out_close;
+		}
+		rc = invoke_vm(name, payload, io.len, repeat);
 		goto out_close;
 	}
 	if (fn.tier == KFAAS_TIER_SK) {

@@ -162,8 +162,8 @@ static int do_help(int argc, char **argv)
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
-		"OBJECT := { fn | route | net | sk | invoke | stats | top | apply | export |\n"
-		"           module | budget }\n"
+		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply |\n"
+		"           export | module | budget }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
@@ -176,6 +176,7 @@ static int do_help(int argc, char **argv)
 		"  top     live per-function rates\n"
 		"  apply   make functions and routes match a config file\n"
 		"  export  write the running state as a config file\n"
+		"  daemon  kfaasd (VM tier): status, reload\n"
 		"  module  load, unload, status of kfaas.ko (accounting, budgets)\n"
 		"  budget  set, show, clear per-function budgets\n"
 		"\n"
@@ -213,6 +214,7 @@ static const struct cmd objects[] = {
 	{ "top",	do_top },
 	{ "apply",	do_apply },
 	{ "export",	do_export },
+	{ "daemon",	do_daemon },
 	{ "module",	do_module },
 	{ "budget",	do_budget },
 	{ "help",	do_help },

@@ -86,6 +86,8 @@ static int do_add(int argc, char **argv)
 	if (rc)
 		goto lib_err;
 	kfaas_state_close(&st);
+	if (fn.tier == KFAAS_TIER_VM || fb_name)
+		kfaas_daemon_notify(kfaas_pin_root(pin_root_opt));
 	kfaas_route_key_str(&key, k, sizeof(k));
 	if (json_output)
 		json_print_ok();
@@ -116,6 +118,8 @@ static int do_del(int argc, char **argv)
 	kfaas_state_close(&st);
 	if (rc)
 		return p_lib_err();
+	/* kfaasd closes its socket now rather than at its next refresh */
+	kfaas_daemon_notify(kfaas_pin_root(pin_root_opt));
 	json_print_ok();
 	return 0;
 }

@@ -37,6 +37,8 @@ static bool unlimited(const struct kfaas_limits *l)
 int kfaas_budget_get(struct kfaas_state *st, __u32 id, struct kfaas_limits *l)
 {
 	memset(l, 0, sizeof(*l));
+	if (st->budgets_fd < 0)
+		return 0;	/* an older pin root: no budgets yet */
 	if (bpf_map_lookup_elem(st->budgets_fd, &id, l) && errno != ENOENT)
 		return kfaas__errno_msg(-errno, "cannot read the budgets");
 	return 0;
@@ -51,6 +53,8 @@ int kfaas_budget_set(struct kfaas_state *st, __u32 id, const struct kfaas_limits
 	rc = kfaas_limits_check(l);
 	if (rc)
 		return rc;
+	if (st->budgets_fd < 0)
+		return kfaas_err(-EINVAL, "internal: state not locked");
 	had = bpf_map_lookup_elem(st->budgets_fd, &id, &old) == 0;
 	if (unlimited(l))
 		rc = bpf_map_delete_elem(st->budgets_fd, &id) && errno != ENOENT ?

@@ -368,7 +368,8 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 	kfaas__crash_point("unload-slot");
 	kfaas__rmtree(dir);
 	kfaas_stats_reset(st, info.id);
-	bpf_map_delete_elem(st->budgets_fd, &info.id);
+	if (st->budgets_fd >= 0)
+		bpf_map_delete_elem(st->budgets_fd, &info.id);
 	kfaas__module_fn_del(st, info.id);
 	return set_busy(st, 0);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 #include <kfaas/abi.h>
 
 #define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
@@ -38,6 +39,7 @@ struct kfaas_state {
 	int	progs_fd;
 	int	sk_progs_fd;	/* socket-tier functions (kfaas_sk_progs) */
 	int	stats_fd;
+	int	ustats_fd;	/* userspace-charged tiers (kfaasd) */
 	int	dstats_fd;
 	int	scratch_fd;
 	int	config_fd;
@@ -134,8 +136,16 @@ struct kfaas_route_ent {
 int kfaas_route_list(struct kfaas_state *st, struct kfaas_route_ent **out, size_t *n);
 
 /* ---- accounting (stats.c) ---- */
+/* The function's counters: every CPU of kfaas_stats plus kfaas_ustats. */
 int kfaas_stats_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum);
 int kfaas_stats_reset(struct kfaas_state *st, __u32 id);
+/*
+ * Add delta to a function's counters from userspace (kfaasd's VM tier).
+ * The one place the charge is made: kfaas_ustats today (one writer only,
+ * kfaasd), the kfaas.ko charge ioctl once the module provides it.
+ */
+int kfaas_stats_charge(struct kfaas_state *st, __u32 id,
+		       const struct kfaas_stats *delta);
 int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX]);
 const char *kfaas_dstat_name(unsigned int idx);
 int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg);
@@ -324,5 +334,58 @@ int kfaas_invoke_run(struct kfaas_state *st, const void *in, size_t len,
 		     void *out, size_t *outlen, __u32 repeat, __u32 *retval,
 		     __u32 *duration_ns);
 const char *kfaas_xdp_verdict(__u32 v);
+
+/* ---- kfaasd, the VM-tier daemon (daemon.c) ---- */
+#define KFAAS_RUN_DIR_ENV	"KFAAS_RUN_DIR"
+/*
+ * kfaasd's run directory for a pin root: $KFAAS_RUN_DIR, else /run/kfaasd
+ * for the default pin root, else /run/kfaasd-ESCAPED (the pin root's path
+ * below /sys/fs/bpf with '/' as '-').  Its control socket is
+ * RUNDIR/control.sock.
+ */
+int kfaas_run_dir(const char *pin_root, char *buf, size_t len);
+
+struct json_object;
+struct kfaas_daemon {
+	int	fd;
+	char	path[128];
+	char	*rbuf;
+	size_t	rlen, rcap;
+};
+/* Connect to the kfaasd of the pin root; -ENOENT/-ECONNREFUSED: none runs. */
+int kfaas_daemon_open(struct kfaas_daemon *d, const char *pin_root);
+void kfaas_daemon_close(struct kfaas_daemon *d);
+/*
+ * One request/answer (req is consumed).  An answer with "ok": false
+ * becomes a negative errno with its "error" in kfaas_errmsg(); *resp is
+ * then still set (free it with json_object_put()).
+ */
+int kfaas_daemon_call(struct kfaas_daemon *d, struct json_object *req,
+		      struct json_object **resp);
+int kfaas_daemon_create(struct kfaas_daemon *d, const char *name,
+			const char *exe, const struct kfaas_vm_params *p,
+			struct kfaas_fn_info *out, __u64 *ready_ms);
+int kfaas_daemon_unload(struct kfaas_daemon *d, const char *name);
+
+struct kfaas_vm_result {
+	bool	ok;		/* the function replied (else error says why) */
+	char	error[512];
+	void	*reply;		/* malloc()ed; free() it */
+	size_t	reply_len;
+	int	status;		/* wait status, when the function ran */
+	bool	ran;
+	int	vm;		/* VM number that served it */
+	__u64	duration_ns;	/* in kfaasd: request in to answer out */
+	__u64	fn_wall_ns;	/* in the guest: the function process */
+	__u64	fn_cpu_ns;
+};
+int kfaas_daemon_invoke(struct kfaas_daemon *d, const char *name,
+			const void *data, size_t len, struct kfaas_vm_result *r);
+/* Tell a running kfaasd to re-read the route table now (best effort). */
+void kfaas_daemon_notify(const char *pin_root);
+
+/* base64 for the control protocol: malloc()ed string / decoded length. */
+char *kfaas_b64_encode(const void *data, size_t len);
+ssize_t kfaas_b64_decode(const char *s, void *out, size_t cap);
 
 #endif /* LIBKFAAS_H */

@@ -253,34 +253,25 @@ int kfaas_module_load(const char *ko, const char *root)
 	return rc;
 }
 
-/* Add the module's counters to the per-CPU map (in CPU 0's slot). */
+/*
+ * Keep the module's counters when it goes: add them to kfaas_ustats, the
+ * map only userspace writes (the per-CPU kfaas_stats cannot be updated
+ * from userspace safely while programs count in it).
+ */
 static void fold_counters(struct kfaas_state *st,
 			  const struct kfaas_stats_entry *e, size_t n)
 {
-	struct kfaas_stats *v = calloc(st->ncpus, sizeof(*v));
 	struct kfaas_fn_info info;
 	size_t i;
 
-	if (!v)
-		return;
 	for (i = 0; i < n; i++) {
-		const struct kfaas_stats *d = &e[i].stats;
-		__u32 id = e[i].id;
+		struct kfaas_stats d = e[i].stats;
 
-		if (kfaas_fn_get(st, id, &info) ||
-		    bpf_map_lookup_elem(st->stats_fd, &id, v))
+		if (kfaas_fn_get(st, e[i].id, &info))
 			continue;
-		v[0].invocations += d->invocations;
-		v[0].throttled += d->throttled;
-		v[0].passed += d->passed;
-		v[0].drops += d->drops;
-		v[0].errors += d->errors;
-		v[0].bytes_in += d->bytes_in;
-		v[0].bytes_out += d->bytes_out;
-		v[0].cpu_ns += d->cpu_ns;
-		bpf_map_update_elem(st->stats_fd, &id, v, BPF_ANY);
+		/* the module is gone: this lands in the map */
+		kfaas_stats_charge(st, e[i].id, &d);
 	}
-	free(v);
 }
 
 /*

@@ -105,6 +105,8 @@ static void repair_budgets(struct kfaas_state *st,
 	void *prev = NULL;
 	size_t i, ns = 0;
 
+	if (st->budgets_fd < 0)
+		return;
 	while (ns < 64 && bpf_map_get_next_key(st->budgets_fd, prev, &next) == 0) {
 		bool known = false;
 

@@ -5,7 +5,7 @@
  *   PINROOT/            bpffs directory, mode 0700, flock()ed by writers
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
- *     routes funcs progs stats budgets dstats scratch config sk_*
+ *     routes funcs progs stats ustats budgets dstats scratch config sk_*
  *                       the shared maps of bpf/kfaas_maps.h
  *     sk_dispatch       the socket-tier dispatcher (sk.c), once needed
  *     sk/               locked by the socket-tier listener (sk_server.c)
@@ -301,13 +301,72 @@ static int obj_get(struct kfaas_state *st, const char *name, int *fd)
 	return 0;
 }
 
+/*
+ * kfaas_ustats came after the first pinned states: a writer (locked) adds
+ * it to a state made without it; a reader goes on without it.
+ */
+static int ustats_get(struct kfaas_state *st)
+{
+	char path[320];
+	int rc, fd;
+
+	rc = kfaas__path(path, sizeof(path), "%s/ustats", st->root);
+	if (rc)
+		return rc;
+	st->ustats_fd = bpf_obj_get(path);
+	if (st->ustats_fd >= 0 || errno != ENOENT || !st->locked)
+		return st->ustats_fd >= 0 || errno == ENOENT ? 0 :
+		       kfaas__errno_msg(-errno, path);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "kfaas_ustats", sizeof(__u32),
+			    sizeof(struct kfaas_stats), KFAAS_MAX_FUNCS, NULL);
+	if (fd < 0)
+		return kfaas__errno_msg(-errno, "cannot create the ustats map");
+	if (bpf_obj_pin(fd, path)) {
+		rc = kfaas__errno_msg(-errno, path);
+		close(fd);
+		return rc;
+	}
+	st->ustats_fd = fd;
+	return 0;
+}
+
+/*
+ * The budgets map (kfaas budget set), like ustats: a pin root made before
+ * it existed gets it from the next writer; readers see no budgets.
+ */
+static int budgets_get(struct kfaas_state *st)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	char path[320];
+	int rc, fd;
+
+	rc = kfaas__path(path, sizeof(path), "%s/budgets", st->root);
+	if (rc)
+		return rc;
+	st->budgets_fd = bpf_obj_get(path);
+	if (st->budgets_fd >= 0 || errno != ENOENT || !st->locked)
+		return st->budgets_fd >= 0 || errno == ENOENT ? 0 :
+		       kfaas__errno_msg(-errno, path);
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kfaas_budgets", sizeof(__u32),
+			    sizeof(struct kfaas_limits), KFAAS_MAX_FUNCS, &o);
+	if (fd < 0)
+		return kfaas__errno_msg(-errno, "cannot create the budgets map");
+	if (bpf_obj_pin(fd, path)) {
+		rc = kfaas__errno_msg(-errno, path);
+		close(fd);
+		return rc;
+	}
+	st->budgets_fd = fd;
+	return 0;
+}
+
 void kfaas_state_close(struct kfaas_state *st)
 {
 	int *fds[] = { &st->routes_fd, &st->funcs_fd, &st->progs_fd,
 		       &st->sk_progs_fd,
-		       &st->stats_fd, &st->dstats_fd, &st->scratch_fd,
-		       &st->config_fd, &st->budgets_fd, &st->disp_fd,
-		       &st->mod_fd, &st->dir_fd };
+		       &st->stats_fd, &st->ustats_fd, &st->dstats_fd,
+		       &st->scratch_fd, &st->config_fd, &st->budgets_fd,
+		       &st->disp_fd, &st->mod_fd, &st->dir_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -328,6 +387,7 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	st->dir_fd = st->routes_fd = st->funcs_fd = st->progs_fd = -1;
 	st->sk_progs_fd = -1;
 	st->stats_fd = st->dstats_fd = st->scratch_fd = st->config_fd = -1;
+	st->ustats_fd = -1;
 	st->disp_fd = st->budgets_fd = st->mod_fd = -1;
 	if (strlen(root) >= sizeof(st->root))
 		return kfaas_err(-ENAMETOOLONG, "pin root path too long: %s", root);
@@ -371,8 +431,10 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
 	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
 	    (rc = obj_get(st, "config", &st->config_fd)) ||
-	    (rc = obj_get(st, "budgets", &st->budgets_fd)) ||
 	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
+		goto err;
+	rc = ustats_get(st) ?: budgets_get(st);
+	if (rc)
 		goto err;
 	st->ncpus = libbpf_num_possible_cpus();
 	if (st->ncpus <= 0) {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Reading the accounting: the per-CPU map kfaas_stats (programs loaded
- * without kfaas.ko) plus, when the module is loaded, its counters (its
- * kfuncs and /dev/kfaas charges).  Both are summed: a function counted in
- * either shows the same columns.  Also the global config.
+ * without kfaas.ko), kfaas_ustats (written by kfaasd without kfaas.ko)
+ * plus, when the module is loaded, its counters (its kfuncs and
+ * /dev/kfaas charges).  All are summed: a function counted in any of them
+ * shows the same columns.  Also the global config.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +25,21 @@ static void stats_add(struct kfaas_stats *sum, const struct kfaas_stats *v)
 	sum->cpu_ns += v->cpu_ns;
 }
 
+/* The userspace-charged tiers' counters (kfaas_ustats), if the map exists. */
+static int ustats_add(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
+{
+	struct kfaas_stats u;
+
+	if (st->ustats_fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(st->ustats_fd, &id, &u))
+		return errno == ENOENT ? 0 :
+		       kfaas__errno_msg(-errno, "cannot read the counters");
+	stats_add(sum, &u);
+	return 0;
+}
+
+/* The maps' counters: kfaas_stats over CPUs, plus kfaas_ustats. */
 static int map_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
 {
 	struct kfaas_stats *v;
@@ -42,7 +58,7 @@ static int map_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
 	for (i = 0; i < st->ncpus; i++)
 		stats_add(sum, &v[i]);
 	free(v);
-	return 0;
+	return ustats_add(st, id, sum);
 }
 
 int kfaas_stats_read(struct kfaas_state *st, __u32 id, struct kfaas_stats *sum)
@@ -104,6 +120,10 @@ int kfaas_stats_reset(struct kfaas_state *st, __u32 id)
 		return kfaas_err(-ENOMEM, "out of memory");
 	if (bpf_map_update_elem(st->stats_fd, &id, v, BPF_ANY))
 		rc = kfaas__errno_msg(-errno, "cannot reset the counters");
+	/* v[0] is zero: the ustats record of the function */
+	if (!rc && st->ustats_fd >= 0 &&
+	    bpf_map_update_elem(st->ustats_fd, &id, v, BPF_ANY))
+		rc = kfaas__errno_msg(-errno, "cannot reset the counters");
 	free(v);
 	if (!rc && kfaas_module_present()) {
 		int fd = kfaas_state_mod_fd(st);
@@ -113,6 +133,38 @@ int kfaas_stats_reset(struct kfaas_state *st, __u32 id)
 			rc = 0;
 	}
 	return rc;
+}
+
+int kfaas_stats_charge(struct kfaas_state *st, __u32 id,
+		       const struct kfaas_stats *d)
+{
+	struct kfaas_stats u;
+	int rc, fd;
+
+	/* with kfaas.ko: counted there, and drains the function's budget */
+	if (kfaas_module_present()) {
+		fd = kfaas_state_mod_fd(st);
+		rc = fd < 0 ? fd : kfaas_mod_charge(fd, id, d);
+		if (rc != -ENOENT)
+			return rc;
+		/* not registered with the module: the map */
+	}
+	if (st->ustats_fd < 0)
+		return kfaas_err(-ENOENT, "the kfaas state at %s has no ustats "
+				 "map: recreate it with this kfaas", st->root);
+	if (bpf_map_lookup_elem(st->ustats_fd, &id, &u))
+		return kfaas__errno_msg(-errno, "cannot read the counters");
+	u.invocations += d->invocations;
+	u.throttled += d->throttled;
+	u.passed += d->passed;
+	u.drops += d->drops;
+	u.errors += d->errors;
+	u.bytes_in += d->bytes_in;
+	u.bytes_out += d->bytes_out;
+	u.cpu_ns += d->cpu_ns;
+	if (bpf_map_update_elem(st->ustats_fd, &id, &u, BPF_EXIST))
+		return kfaas__errno_msg(-errno, "cannot write the counters");
+	return 0;
 }
 
 static const char *const dstat_names[KFAAS_DSTAT_MAX] = {

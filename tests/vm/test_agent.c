@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest agent's protocol without a VM: kfaas-agent --stdio runs the
+ * real agent loop on a pipe pair, running the real test function (kfn) per
+ * request.  Checks what kfaasd relies on: HELLO first, one RESULT per RUN
+ * with the same seq, stdout and exit status, stderr's head, the response
+ * limit, a clean environment, a function that leaves a child behind or
+ * ignores its input does not hang the agent, PING answered.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <kfaas/agent.h>
+#include "ktap.h"
+
+static int to_agent = -1, from_agent = -1;
+static __u32 seq;
+
+static int rd(void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(from_agent, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void wr(const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(to_agent, p, len);
+
+		if (n <= 0) {
+			ktap_print_msg("write to the agent: %s", strerror(errno));
+			exit(KSFT_FAIL);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Read one message; payload malloc()ed into *p. */
+static int msg(struct kfaas_agent_hdr *h, char **p)
+{
+	if (rd(h, sizeof(*h)) || h->magic != KFAAS_AGENT_MAGIC)
+		return -1;
+	*p = malloc(h->len + 1);
+	if (!*p || rd(*p, h->len))
+		return -1;
+	(*p)[h->len] = '\0';
+	return 0;
+}
+
+struct res {
+	struct kfaas_agent_result r;
+	char *out, *err, *buf;
+	__u32 seq;
+};
+
+static int run(const char *req, size_t len, __u32 max_out, struct res *res)
+{
+	struct kfaas_agent_hdr h = { .magic = KFAAS_AGENT_MAGIC,
+				     .type = KFAAS_AGENT_RUN, .seq = ++seq };
+	struct kfaas_agent_run r = { .max_out = max_out };
+
+	h.len = (__u32)(sizeof(r) + len);
+	wr(&h, sizeof(h));
+	wr(&r, sizeof(r));
+	wr(req, len);
+	memset(res, 0, sizeof(*res));
+	if (msg(&h, &res->buf) || h.type != KFAAS_AGENT_RESULT ||
+	    h.len < sizeof(res->r))
+		return -1;
+	memcpy(&res->r, res->buf, sizeof(res->r));
+	res->out = res->buf + sizeof(res->r);
+	res->err = res->out + res->r.out_len;
+	res->seq = h.seq;
+	return 0;
+}
+
+static int run_str(const char *req, struct res *res)
+{
+	return run(req, strlen(req), 1 << 20, res);
+}
+
+int main(void)
+{
+	const char *b = getenv("B");
+	char agent[512], fn[512], *p, *big;
+	int in[2], out[2], rc;
+	struct kfaas_agent_hdr h;
+	struct res r;
+	pid_t pid;
+
+	ktap_print_header();
+	if (!b)
+		b = "build";
+	snprintf(agent, sizeof(agent), "%s/vm/kfaas-agent", b);
+	snprintf(fn, sizeof(fn), "%s/tests/vm/fn/kfn", b);
+	if (access(agent, X_OK) || access(fn, X_OK))
+		ktap_exit_skip("kfaas-agent or the test function is not built");
+	ktap_set_plan(13);
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return KSFT_FAIL;
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(agent, agent, "--stdio", fn, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	to_agent = in[1];
+	from_agent = out[0];
+
+	rc = msg(&h, &p);
+	ktap_test_result(rc == 0 && h.type == KFAAS_AGENT_HELLO &&
+			 h.len >= sizeof(struct kfaas_agent_hello) &&
+			 ((struct kfaas_agent_hello *)p)->version ==
+			 KFAAS_AGENT_VERSION, "the agent says HELLO first");
+
+	rc = run_str("echo hello", &r);
+	ktap_test_result(rc == 0 && r.seq == seq && r.r.status == 0 &&
+			 r.r.out_len == 5 && !memcmp(r.out, "hello", 5),
+			 "RUN: the function's stdout, exit 0, same seq");
+	ktap_test_result(rc == 0 && r.r.wall_ns > 0,
+			 "RUN: the run time is measured");
+	free(r.buf);
+
+	rc = run_str("exit 7", &r);
+	ktap_test_result(rc == 0 && WIFEXITED(r.r.status) &&
+			 WEXITSTATUS(r.r.status) == 7, "the exit status is reported");
+	free(r.buf);
+
+	rc = run_str("crash", &r);
+	ktap_test_result(rc == 0 && WIFSIGNALED(r.r.status) &&
+			 WTERMSIG(r.r.status) == SIGSEGV,
+			 "a crashing function: its signal is reported");
+	free(r.buf);
+
+	rc = run_str("stderr", &r);
+	ktap_test_result(rc == 0 && r.r.err_len > 0 &&
+			 strstr(r.err, "something went wrong") && r.r.out_len == 0,
+			 "stderr comes back apart from stdout");
+	free(r.buf);
+
+	rc = run("big 100000", 10, 4096, &r);
+	ktap_test_result(rc == 0 && (r.r.flags & KFAAS_AGENT_R_TOO_LARGE) &&
+			 r.r.out_len == 0,
+			 "stdout over the limit: flagged, nothing returned");
+	free(r.buf);
+
+	rc = run("big 4096", 8, 4096, &r);
+	ktap_test_result(rc == 0 && !(r.r.flags & KFAAS_AGENT_R_TOO_LARGE) &&
+			 r.r.out_len == 4096, "exactly the limit is fine");
+	free(r.buf);
+
+	rc = run_str("env", &r);
+	ktap_test_result(rc == 0 && !strcmp(r.out, "PATH=/bin:/usr/bin\n"
+			 "HOME=/tmp\nLANG=C\nKFAAS=1\n"),
+			 "the function gets a clean environment");
+	free(r.buf);
+
+	rc = run_str("orphan", &r);
+	ktap_test_result(rc == 0 && r.r.status == 0,
+			 "a function leaving a child behind is not waited for");
+	free(r.buf);
+
+	/* half a megabyte of stdin, all of it read */
+	big = malloc(500000);
+	memset(big, 'a', 500000);
+	memcpy(big, "count ", 6);
+	rc = run(big, 500000, 1 << 20, &r);
+	ktap_test_result(rc == 0 && atol(r.out) == 500000,
+			 "a large request reaches the function whole");
+	free(r.buf);
+	/* a function that exits without reading its input */
+	memcpy(big, "exit 0", 6);
+	big[6] = '\0';
+	rc = run(big, 500000, 1 << 20, &r);
+	ktap_test_result(rc == 0 && r.r.status == 0,
+			 "a function ignoring its input does not hang the agent");
+	free(r.buf);
+	free(big);
+
+	h = (struct kfaas_agent_hdr){ .magic = KFAAS_AGENT_MAGIC,
+				      .type = KFAAS_AGENT_PING, .seq = 4242 };
+	wr(&h, sizeof(h));
+	rc = msg(&h, &p);
+	ktap_test_result(rc == 0 && h.type == KFAAS_AGENT_PONG && h.seq == 4242,
+			 "PING is answered with PONG");
+
+	close(to_agent);
+	waitpid(pid, NULL, 0);
+	return ktap_finished();
+}

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kfaas-agent: /init of every VM-tier microVM (static, no libraries at
+ * run time).  It mounts /dev, /proc, /sys and /tmp, loads the virtio
+ * modules listed in /etc/kfaas/modules with finit_module(), finds the
+ * virtio-serial port named KFAAS_AGENT_PORT and then serves the protocol of
+ * include/kfaas/agent.h: each RUN starts /fn in a new process (own session,
+ * clean environment, unprivileged uid) with the request on stdin, and
+ * answers with its stdout, exit status and duration.  stdout over the
+ * limit the host gave kills the function.
+ *
+ *   kfaas-agent                 as /init in the guest
+ *   kfaas-agent --stdio FN      the protocol on stdin/stdout, running FN
+ *                               (for tests on the host)
+ *
+ * PID 1 must never exit (the guest would panic): every failure after boot
+ * is answered on the channel, and the agent reaps every orphan.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/random.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <kfaas/agent.h>
+
+static const char *fn_path = KFAAS_AGENT_FN_PATH;
+static bool as_init;
+static unsigned int modules_loaded;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	/* the guest console (ttyS0) or the test's stderr */
+	va_start(ap, fmt);
+	fputs("kfaas-agent: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static __u64 now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* ---- boot ---------------------------------------------------------------- */
+
+static void mount_fs(void)
+{
+	mkdir("/dev", 0755);
+	mkdir("/proc", 0555);
+	mkdir("/sys", 0555);
+	mkdir("/tmp", 01777);
+	if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"))
+		say("mount /dev: %s", strerror(errno));
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		say("mount /proc: %s", strerror(errno));
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		say("mount /sys: %s", strerror(errno));
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"))
+		say("mount /tmp: %s", strerror(errno));
+}
+
+static void load_modules(void)
+{
+	char line[512];
+	FILE *f = fopen(KFAAS_AGENT_MODULES, "r");
+
+	if (!f)
+		return;		/* a kernel with the drivers built in */
+	while (fgets(line, sizeof(line), f)) {
+		int fd;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		fd = open(line, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			say("%s: %s", line, strerror(errno));
+			continue;
+		}
+		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)
+			say("finit_module %s: %s", line, strerror(errno));
+		else
+			modules_loaded++;
+		close(fd);
+	}
+	fclose(f);
+}
+
+/* /dev/vportNpM of the port named name, waiting up to ms for it to appear. */
+static int find_port(const char *name, int ms, char *dev, size_t len)
+{
+	int waited = 0;
+
+	for (;;) {
+		DIR *d = opendir("/sys/class/virtio-ports");
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char path[300], buf[128];
+			ssize_t n;
+			int fd;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path),
+				 "/sys/class/virtio-ports/%s/name", de->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			if (strcmp(buf, name))
+				continue;
+			snprintf(dev, len, "/dev/%s", de->d_name);
+			closedir(d);
+			return 0;
+		}
+		if (d)
+			closedir(d);
+		if (waited >= ms)
+			return -ENOENT;
+		usleep(10000);
+		waited += 10;
+	}
+}
+
+/* ---- the channel ----------------------------------------------------------- */
+
+static int chan_in = -1, chan_out = -1;
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Send one message made of up to three pieces. */
+static int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
+		    const void *b, size_t blen, const void *c, size_t clen)
+{
+	struct kfaas_agent_hdr h = {
+		.magic = KFAAS_AGENT_MAGIC, .type = type, .seq = seq,
+		.len = (__u32)(alen + blen + clen),
+	};
+	int rc;
+
+	rc = write_full(chan_out, &h, sizeof(h));
+	if (!rc && alen)
+		rc = write_full(chan_out, a, alen);
+	if (!rc && blen)
+		rc = write_full(chan_out, b, blen);
+	if (!rc && clen)
+		rc = write_full(chan_out, c, clen);
+	return rc;
+}
+
+/* ---- running the function ---------------------------------------------------- */
+
+struct buf {
+	char	*p;
+	size_t	len, cap;
+};
+
+static int buf_read(int fd, struct buf *b, size_t limit, bool *over)
+{
+	char tmp[65536];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 1 : -errno;
+	if (n == 0)
+		return 0;
+	if (b->len + (size_t)n > limit) {
+		*over = true;
+		n = (ssize_t)(limit - b->len);
+	}
+	if (b->len + (size_t)n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + (size_t)n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, tmp, (size_t)n);
+	b->len += (size_t)n;
+	return 1;
+}
+
+static void reap_orphans(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void child_exec(int in, int out, int err)
+{
+	static char *const envp[] = { "PATH=/bin:/usr/bin", "HOME=/tmp",
+				      "LANG=C", "KFAAS=1", NULL };
+	char *const argv[] = { (char *)fn_path, NULL };
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setsid();
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(126);
+	if (as_init) {
+		struct rlimit core = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &core);
+		if (chdir("/tmp") || setgroups(0, NULL) ||
+		    setgid(KFAAS_AGENT_FN_UID) || setuid(KFAAS_AGENT_FN_UID))
+			_exit(126);
+	}
+	execve(fn_path, argv, envp);
+	_exit(127);
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -errno : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
+{
+	struct kfaas_agent_result res = { 0 };
+	struct buf out = { 0 }, err = { 0 };
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+	int pidfd = -1, status = 0;
+	bool over = false, err_over = false, exited = false;
+	size_t off = 0;
+	struct rusage ru;
+	__u64 t0;
+	pid_t pid;
+
+	if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) ||
+	    pipe2(perr, O_CLOEXEC)) {
+		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
+		res.status = errno;
+		goto reply;
+	}
+	t0 = now_ns(CLOCK_MONOTONIC);
+	pid = fork();
+	if (pid < 0) {
+		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
+		res.status = errno;
+		goto reply;
+	}
+	if (pid == 0)
+		child_exec(pin[0], pout[1], perr[1]);
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	pin[0] = pout[1] = perr[1] = -1;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	set_nonblock(pin[1]);
+	set_nonblock(pout[0]);
+	set_nonblock(perr[0]);
+	if (len == 0) {
+		close(pin[1]);
+		pin[1] = -1;
+	}
+	/* until stdout and stderr are closed (or the function has exited) */
+	while (pout[0] >= 0 || perr[0] >= 0) {
+		struct pollfd p[4] = {
+			{ .fd = pin[1], .events = POLLOUT },
+			{ .fd = pout[0], .events = POLLIN },
+			{ .fd = perr[0], .events = POLLIN },
+			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
+		};
+		int rc;
+
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			ssize_t n = write(pin[1], req + off, len - off);
+
+			if (n > 0)
+				off += (size_t)n;
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+			    off == len) {
+				close(pin[1]);	/* EOF for the function */
+				pin[1] = -1;
+			}
+		}
+		if (p[1].revents) {
+			rc = buf_read(pout[0], &out, max_out, &over);
+			if (rc <= 0 || over) {
+				close(pout[0]);
+				pout[0] = -1;
+			}
+			if (over)	/* the response limit */
+				kill(-pid, SIGKILL);
+		}
+		if (p[2].revents) {
+			rc = buf_read(perr[0], &err, KFAAS_AGENT_STDERR_MAX,
+				      &err_over);
+			if (rc < 0 || rc == 0) {
+				close(perr[0]);
+				perr[0] = -1;
+			} else if (err_over) {
+				/* keep draining so the function never blocks */
+				err.len = KFAAS_AGENT_STDERR_MAX;
+			}
+		}
+		if (p[3].revents) {
+			/* exited: whatever it left behind in its session dies */
+			exited = true;
+			kill(-pid, SIGKILL);
+		}
+	}
+	if (pin[1] >= 0)
+		close(pin[1]);
+	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL);
+	res.wall_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	res.cpu_ns = ((__u64)ru.ru_utime.tv_sec + (__u64)ru.ru_stime.tv_sec) *
+		     1000000000ULL + ((__u64)ru.ru_utime.tv_usec +
+				      (__u64)ru.ru_stime.tv_usec) * 1000ULL;
+	res.status = status;
+	if (over)
+		res.flags |= KFAAS_AGENT_R_TOO_LARGE;
+	/* exec failure shows as exit 127 with nothing written */
+reply:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (pin[0] >= 0)
+		close(pin[0]);
+	if (pout[1] >= 0)
+		close(pout[1]);
+	if (perr[1] >= 0)
+		close(perr[1]);
+	res.out_len = over ? 0 : (__u32)out.len;
+	res.err_len = (__u32)err.len;
+	send_msg(KFAAS_AGENT_RESULT, seq, &res, sizeof(res),
+		 over ? NULL : out.p, res.out_len, err.p, err.len);
+	free(out.p);
+	free(err.p);
+	reap_orphans();
+}
+
+/* After a snapshot restore: every clone must not share RNG state or clock. */
+static void restore(__u32 seq, const struct kfaas_agent_restore *r)
+{
+	struct {
+		int entropy_count;
+		int buf_size;
+		__u8 buf[sizeof(r->seed)];
+	} e = { .entropy_count = 8 * (int)sizeof(r->seed),
+		.buf_size = (int)sizeof(r->seed) };
+	struct kfaas_agent_restored ok = { 0 };
+	struct timespec ts = {
+		.tv_sec = (time_t)(r->realtime_ns / 1000000000ULL),
+		.tv_nsec = (long)(r->realtime_ns % 1000000000ULL),
+	};
+	int fd;
+
+	memcpy(e.buf, r->seed, sizeof(e.buf));
+	fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &e) ||
+	    ioctl(fd, RNDRESEEDCRNG))
+		ok.rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (as_init && clock_settime(CLOCK_REALTIME, &ts) && !ok.rc)
+		ok.rc = -errno;
+	send_msg(KFAAS_AGENT_RESTORED, seq, &ok, sizeof(ok), NULL, 0, NULL, 0);
+}
+
+static void serve(void)
+{
+	struct kfaas_agent_hello hello = {
+		.version = KFAAS_AGENT_VERSION,
+		.modules = modules_loaded,
+		.uptime_ns = now_ns(CLOCK_BOOTTIME),
+	};
+	char *payload = NULL;
+
+	if (send_msg(KFAAS_AGENT_HELLO, 0, &hello, sizeof(hello), NULL, 0,
+		     NULL, 0))
+		say("cannot send hello: %s", strerror(errno));
+	for (;;) {
+		struct kfaas_agent_hdr h;
+		int rc = read_full(chan_in, &h, sizeof(h));
+
+		if (rc == -EPIPE && !as_init)
+			exit(0);
+		if (rc) {
+			/* the host went away (or a restore): try again */
+			usleep(10000);
+			continue;
+		}
+		if (h.magic != KFAAS_AGENT_MAGIC ||
+		    h.len > KFAAS_AGENT_MAX_PAYLOAD) {
+			say("bad message (magic %#x, len %u): resynchronising",
+			    h.magic, h.len);
+			continue;
+		}
+		free(payload);
+		payload = malloc(h.len ? h.len : 1);
+		if (!payload || read_full(chan_in, payload, h.len)) {
+			say("cannot read a %u-byte message", h.len);
+			continue;
+		}
+		switch (h.type) {
+		case KFAAS_AGENT_RUN: {
+			struct kfaas_agent_run r;
+
+			if (h.len < sizeof(r))
+				break;
+			memcpy(&r, payload, sizeof(r));
+			run(h.seq, payload + sizeof(r), h.len - sizeof(r),
+			    r.max_out);
+			break;
+		}
+		case KFAAS_AGENT_RESTORE:
+			if (h.len >= sizeof(struct kfaas_agent_restore))
+				restore(h.seq, (void *)payload);
+			break;
+		case KFAAS_AGENT_PING:
+			send_msg(KFAAS_AGENT_PONG, h.seq, NULL, 0, NULL, 0,
+				 NULL, 0);
+			break;
+		default:
+			say("unknown message type %u", h.type);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char dev[300];
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (argc == 3 && !strcmp(argv[1], "--stdio")) {
+		fn_path = argv[2];
+		chan_in = 0;
+		chan_out = 1;
+		serve();
+		return 0;
+	}
+	if (getpid() != 1) {
+		fprintf(stderr, "usage: kfaas-agent (as /init of a kfaas guest) "
+			"| kfaas-agent --stdio FUNCTION\n");
+		return 2;
+	}
+	as_init = true;
+	mount_fs();
+	load_modules();
+	if (find_port(KFAAS_AGENT_PORT, 20000, dev, sizeof(dev))) {
+		say("no virtio-serial port named %s: check the guest kernel "
+		    "has virtio_console and virtio_mmio", KFAAS_AGENT_PORT);
+		for (;;)
+			pause();	/* the host's boot timeout kills the VM */
+	}
+	for (;;) {
+		fd = open(dev, O_RDWR | O_CLOEXEC);
+		if (fd >= 0)
+			break;
+		say("open %s: %s", dev, strerror(errno));
+		sleep(1);
+	}
+	chan_in = chan_out = fd;
+	serve();
+	return 0;
+}

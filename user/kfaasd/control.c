@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket: RUNDIR/control.sock, mode 0600, and every client
+ * must be root (SO_PEERCRED).  One JSON object per line in each direction,
+ * one request at a time per connection; every answer has "ok" and, when
+ * false, "error" (one line saying what to do) and "errno".
+ *
+ *   {"cmd":"ping"}
+ *   {"cmd":"status"}
+ *   {"cmd":"reload"}                       re-read routes and registry now
+ *   {"cmd":"create","name":N,"exec":ABS_PATH,"mem_mib":..,"vcpus":..,
+ *    "min_warm":..,"max":..,"idle_ttl_s":..,"timeout_ms":..}
+ *                                          answers once min-warm VMs are up
+ *   {"cmd":"unload","name":N}
+ *   {"cmd":"invoke","name":N,"data":BASE64}
+ *        -> {"ok":true,"verdict":"reply"|"error","reply":BASE64,
+ *            "duration_ns":..,"fn_wall_ns":..,"fn_cpu_ns":..,"status":..,
+ *            "error":..,"vm":..}
+ *
+ * The client side is user/lib/daemon.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include "kfaasd.h"
+
+#define LINE_MAX_BYTES	(48U << 20)
+
+struct ctl_conn {
+	struct list	link;
+	struct watch	w;
+	char		*rbuf;
+	size_t		rlen, rcap;
+	char		*wbuf;
+	size_t		wlen, woff;
+	bool		busy;		/* a request is being answered */
+	bool		closing;	/* close once written */
+	struct req	*req;		/* invoke in flight */
+	struct pool_waiter waiter;	/* create waiting for the pool */
+	bool		waiting;
+	bool		finish_pending;	/* create_finish() deferred */
+	bool		dead;		/* freed by create_finish() */
+	__u32		create_id;
+	__u64		create_time;
+	uint64_t	t0_ns;
+	const char	*create_err;
+	char		create_err_buf[600];
+};
+
+static struct watch listen_w = { .fd = -1 };
+static struct list conns = LIST_INIT(conns);
+static char sock_path[128];
+
+static void conn_free(struct ctl_conn *c)
+{
+	if (c->req)
+		req_orphan(c->req);
+	c->req = NULL;
+	if (c->waiting)
+		list_del(&c->waiter.link);
+	c->waiting = false;
+	loop_close(&c->w);
+	if (c->finish_pending) {
+		c->dead = true;	/* create_finish() frees it */
+		return;
+	}
+	list_del(&c->link);
+	free(c->rbuf);
+	free(c->wbuf);
+	free(c);
+}
+
+static void conn_flush(struct ctl_conn *c)
+{
+	while (c->woff < c->wlen) {
+		ssize_t n = send(c->w.fd, c->wbuf + c->woff, c->wlen - c->woff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			c->wlen = c->woff = 0;
+			c->closing = true;
+			break;
+		}
+		c->woff += (size_t)n;
+	}
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	loop_mod(&c->w, c->wlen ? EPOLLOUT : c->busy ? 0 : EPOLLIN);
+}
+
+/* Queue one answer line (consumes o) and end the current request. */
+static void answer(struct ctl_conn *c, json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t n = strlen(s);
+	char *p = realloc(c->wbuf, c->wlen + n + 1);
+
+	if (p) {
+		c->wbuf = p;
+		memcpy(c->wbuf + c->wlen, s, n);
+		c->wbuf[c->wlen + n] = '\n';
+		c->wlen += n + 1;
+	} else {
+		c->closing = true;
+	}
+	json_object_put(o);
+	c->busy = false;
+	/* written from the connection's own event: safe in any callback */
+	loop_mod(&c->w, EPOLLOUT);
+}
+
+static json_object *ok_obj(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	return o;
+}
+
+static void answer_err(struct ctl_conn *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void answer_err(struct ctl_conn *c, int err, const char *fmt, ...)
+{
+	json_object *o = json_object_new_object();
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	json_object_object_add(o, "errno", json_object_new_int(err < 0 ? -err : err));
+	answer(c, o);
+}
+
+static const char *get_str(json_object *req, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* An unsigned integer field, or def when absent; -1 when malformed. */
+static int get_u32(json_object *req, const char *key, __u32 def, __u32 *out)
+{
+	json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(req, key, &v)) {
+		*out = def;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	x = json_object_get_int64(v);
+	if (x < 0 || x > UINT32_MAX)
+		return -1;
+	*out = (__u32)x;
+	return 0;
+}
+
+static json_object *fn_json(const struct fn *f)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(f->id));
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "source", json_object_new_string(f->source));
+	json_object_object_add(o, "mem_mib", json_object_new_int64(f->vm.mem_mib));
+	json_object_object_add(o, "vcpus", json_object_new_int64(f->vm.vcpus));
+	json_object_object_add(o, "min_warm", json_object_new_int64(f->vm.min_warm));
+	json_object_object_add(o, "max", json_object_new_int64(f->vm.max_instances));
+	json_object_object_add(o, "idle_ttl_s", json_object_new_int64(f->vm.idle_ttl_s));
+	json_object_object_add(o, "timeout_ms", json_object_new_int64(f->vm.timeout_ms));
+	json_object_object_add(o, "load_time", json_object_new_int64((int64_t)f->load_time));
+	if (f->uid != (uid_t)-1)
+		json_object_object_add(o, "qemu_uid", json_object_new_int64(f->uid));
+	return o;
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static void cmd_ping(struct ctl_conn *c, json_object *req)
+{
+	json_object *o = ok_obj();
+
+	(void)req;
+	json_object_object_add(o, "version", json_object_new_string(KFAAS_VERSION));
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	answer(c, o);
+}
+
+static void cmd_status(struct ctl_conn *c, json_object *req)
+{
+	json_object *o = ok_obj(), *d = json_object_new_object();
+	json_object *fa = json_object_new_array();
+	struct list *l, *t;
+
+	(void)req;
+	json_object_object_add(d, "pid", json_object_new_int(getpid()));
+	json_object_object_add(d, "version", json_object_new_string(KFAAS_VERSION));
+	json_object_object_add(d, "pin_root", json_object_new_string(cfg.pin_root));
+	json_object_object_add(d, "run_dir", json_object_new_string(cfg.run_dir));
+	json_object_object_add(d, "accel", json_object_new_string(
+		cfg.accel_used == ACCEL_KVM ? "kvm" : "tcg"));
+	json_object_object_add(d, "accel_why", json_object_new_string(cfg.accel_why));
+	json_object_object_add(d, "kernel", json_object_new_string(cfg.vmlinux));
+	json_object_object_add(d, "initramfs", json_object_new_string(cfg.initramfs));
+	json_object_object_add(d, "qemu", json_object_new_string(cfg.qemu));
+	json_object_object_add(d, "qemu_version",
+			       json_object_new_string(cfg.qemu_version));
+	json_object_object_add(d, "snapshot", json_object_new_boolean(cfg.snapshot));
+	json_object_object_add(d, "queue_max", json_object_new_int((int)cfg.queue_max));
+	json_object_object_add(d, "max_request", json_object_new_int64((int64_t)cfg.max_request));
+	json_object_object_add(d, "max_response", json_object_new_int64((int64_t)cfg.max_response));
+	json_object_object_add(d, "tsc_khz", json_object_new_int64(cfg.tsc_khz));
+	json_object_object_add(d, "drop_privs", json_object_new_boolean(cfg.drop_privs));
+	list_for_each_safe(l, t, &fns) {
+		struct fn *f = container_of(l, struct fn, link);
+		json_object *j = fn_json(f);
+
+		json_object_object_add(j, "pool", pool_status(&f->pool));
+		json_object_array_add(fa, j);
+	}
+	json_object_object_add(o, "daemon", d);
+	json_object_object_add(o, "functions", fa);
+	json_object_object_add(o, "routes", listen_status());
+	answer(c, o);
+}
+
+static void cmd_reload(struct ctl_conn *c, json_object *req)
+{
+	(void)req;
+	fns_sync();
+	listen_refresh();
+	answer(c, ok_obj());
+}
+
+static void create_finish(void *arg)
+{
+	struct ctl_conn *c = arg;
+	struct fn *f = fn_by_id(c->create_id);
+	json_object *o;
+
+	c->finish_pending = false;
+	if (f && f->load_time != c->create_time)
+		f = NULL;
+	if (c->dead) {
+		if (c->create_err && f)
+			fn_abort(f);
+		conn_free(c);
+		return;
+	}
+	if (c->create_err) {
+		if (f)
+			fn_abort(f);
+		answer_err(c, EIO, "function was not created: %s", c->create_err);
+		return;
+	}
+	if (!f) {
+		answer_err(c, ENOENT, "the function was unloaded while it "
+			   "started");
+		return;
+	}
+	o = ok_obj();
+	json_object_object_add(o, "fn", fn_json(f));
+	json_object_object_add(o, "ready_ms", json_object_new_int64(
+		(int64_t)((now_ns() - c->t0_ns) / 1000000)));
+	json_object_object_add(o, "pool", pool_status(&f->pool));
+	answer(c, o);
+}
+
+static void create_ready(struct pool_waiter *w, const char *err)
+{
+	struct ctl_conn *c = container_of(w, struct ctl_conn, waiter);
+
+	c->waiting = false;
+	if (err) {
+		snprintf(c->create_err_buf, sizeof(c->create_err_buf), "%s", err);
+		c->create_err = c->create_err_buf;
+	}
+	/* not here: the pool calling us may be freed by an abort */
+	if (loop_defer(create_finish, c) == 0)
+		c->finish_pending = true;
+	else
+		c->closing = true;
+}
+
+static void cmd_create(struct ctl_conn *c, json_object *req)
+{
+	struct kfaas_vm_params p;
+	const char *name = get_str(req, "name"), *exe = get_str(req, "exec");
+	char why[600];
+	struct fn *f;
+	int rc;
+
+	if (!name || !exe)
+		return answer_err(c, EINVAL, "create needs \"name\" and \"exec\"");
+	if (get_u32(req, "mem_mib", 128, &p.mem_mib) ||
+	    get_u32(req, "vcpus", 1, &p.vcpus) ||
+	    get_u32(req, "min_warm", 1, &p.min_warm) ||
+	    get_u32(req, "max", 4, &p.max_instances) ||
+	    get_u32(req, "idle_ttl_s", 60, &p.idle_ttl_s) ||
+	    get_u32(req, "timeout_ms", 5000, &p.timeout_ms))
+		return answer_err(c, EINVAL, "create: numbers must be unsigned "
+				  "32-bit integers");
+	rc = fn_create(name, exe, &p, &f, why, sizeof(why));
+	if (rc)
+		return answer_err(c, rc, "%s", why);
+	c->create_id = f->id;
+	c->create_time = f->load_time;
+	c->create_err = NULL;
+	c->waiting = true;
+	c->waiter.cb = create_ready;
+	pool_wait_ready(&f->pool, &c->waiter);
+}
+
+static void cmd_unload(struct ctl_conn *c, json_object *req)
+{
+	const char *name = get_str(req, "name");
+	char why[600];
+	int rc;
+
+	if (!name)
+		return answer_err(c, EINVAL, "unload needs \"name\"");
+	rc = fn_unload(name, why, sizeof(why));
+	if (rc)
+		return answer_err(c, rc, "%s", why);
+	answer(c, ok_obj());
+}
+
+static void invoke_done(struct req *r, const struct result *res)
+{
+	struct ctl_conn *c = r->ctx;
+	json_object *o = ok_obj();
+	char *b64;
+
+	c->req = NULL;
+	json_object_object_add(o, "verdict", json_object_new_string(
+		res->err == REQ_OK ? "reply" : "error"));
+	json_object_object_add(o, "duration_ns", json_object_new_int64(
+		(int64_t)(now_ns() - r->t_recv_ns)));
+	if (res->ran) {
+		json_object_object_add(o, "fn_wall_ns",
+				       json_object_new_int64((int64_t)res->fn_wall_ns));
+		json_object_object_add(o, "fn_cpu_ns",
+				       json_object_new_int64((int64_t)res->fn_cpu_ns));
+		json_object_object_add(o, "status", json_object_new_int(res->status));
+		json_object_object_add(o, "vm", json_object_new_int(res->vm_id));
+	}
+	if (res->err == REQ_OK) {
+		b64 = kfaas_b64_encode(res->out, res->out_len);
+		json_object_object_add(o, "reply", json_object_new_string(
+			b64 ? b64 : ""));
+		free(b64);
+	} else {
+		json_object_object_add(o, "error", json_object_new_string(res->msg));
+	}
+	if (res->errtext_len) {
+		b64 = kfaas_b64_encode(res->errtext, res->errtext_len);
+		json_object_object_add(o, "stderr", json_object_new_string(
+			b64 ? b64 : ""));
+		free(b64);
+	}
+	answer(c, o);
+}
+
+static void cmd_invoke(struct ctl_conn *c, json_object *req)
+{
+	const char *name = get_str(req, "name"), *data = get_str(req, "data");
+	struct fn *f;
+	ssize_t n;
+	char *buf;
+
+	if (!name)
+		return answer_err(c, EINVAL, "invoke needs \"name\"");
+	f = fn_by_name(name);
+	if (!f)
+		return answer_err(c, ENOENT, "no VM-tier function '%s' in kfaasd: "
+				  "'kfaas fn list' shows the functions", name);
+	n = data ? (ssize_t)strlen(data) : 0;
+	buf = malloc((size_t)n / 4 * 3 + 4);
+	if (!buf)
+		return answer_err(c, ENOMEM, "out of memory");
+	n = data ? kfaas_b64_decode(data, buf, (size_t)n / 4 * 3 + 4) : 0;
+	if (n < 0) {
+		free(buf);
+		return answer_err(c, EINVAL, "invoke: \"data\" is not base64");
+	}
+	if ((size_t)n > cfg.max_request) {
+		free(buf);
+		return answer_err(c, E2BIG, "request of %zd bytes is over the "
+				  "limit of %zu (kfaasd --max-request)", n,
+				  cfg.max_request);
+	}
+	c->req = req_new(f->id, buf, (size_t)n, invoke_done, c);
+	if (!c->req) {
+		free(buf);
+		return answer_err(c, ENOMEM, "out of memory");
+	}
+	req_submit(c->req);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(struct ctl_conn *c, json_object *req);
+} cmds[] = {
+	{ "ping", cmd_ping },
+	{ "status", cmd_status },
+	{ "reload", cmd_reload },
+	{ "create", cmd_create },
+	{ "unload", cmd_unload },
+	{ "invoke", cmd_invoke },
+};
+
+static void handle_line(struct ctl_conn *c, char *line)
+{
+	json_object *req = json_tokener_parse(line);
+	const char *cmd;
+	size_t i;
+
+	c->busy = true;
+	c->t0_ns = now_ns();
+	if (!req || !json_object_is_type(req, json_type_object)) {
+		json_object_put(req);
+		return answer_err(c, EINVAL, "not a JSON object: send one "
+				  "{\"cmd\":...} per line");
+	}
+	cmd = get_str(req, "cmd");
+	for (i = 0; cmd && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(cmd, cmds[i].name)) {
+			cmds[i].fn(c, req);
+			json_object_put(req);
+			return;
+		}
+	}
+	answer_err(c, EINVAL, "unknown command '%s': use ping, status, reload, "
+		   "create, unload or invoke", cmd ? cmd : "(none)");
+	json_object_put(req);
+}
+
+static void process_input(struct ctl_conn *c)
+{
+	char *nl;
+
+	while (!c->busy && !c->closing &&
+	       (nl = memchr(c->rbuf, '\n', c->rlen))) {
+		size_t len = (size_t)(nl - c->rbuf) + 1;
+		char *line = strndup(c->rbuf, len - 1);
+
+		memmove(c->rbuf, c->rbuf + len, c->rlen - len);
+		c->rlen -= len;
+		if (!line) {
+			c->closing = true;
+			break;
+		}
+		handle_line(c, line);
+		free(line);
+	}
+}
+
+static void on_conn(struct watch *w, uint32_t events)
+{
+	struct ctl_conn *c = container_of(w, struct ctl_conn, w);
+
+	if (events & EPOLLOUT) {
+		conn_flush(c);
+		if (c->wlen == 0 && c->closing) {
+			conn_free(c);
+			return;
+		}
+		process_input(c);	/* pipelined requests */
+		if (c->wlen)
+			conn_flush(c);
+		if (c->wlen == 0 && c->closing) {
+			conn_free(c);
+			return;
+		}
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	if (c->busy && !(events & EPOLLIN)) {
+		/* hung up while we work: drop the answer */
+		conn_free(c);
+		return;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (c->rcap - c->rlen < 65536) {
+			size_t cap = c->rcap ? c->rcap * 2 : 65536;
+			char *p;
+
+			if (cap > LINE_MAX_BYTES) {
+				answer_err(c, E2BIG, "request line over %u bytes",
+					   LINE_MAX_BYTES);
+				c->closing = true;
+				return;
+			}
+			p = realloc(c->rbuf, cap);
+			if (!p) {
+				conn_free(c);
+				return;
+			}
+			c->rbuf = p;
+			c->rcap = cap;
+		}
+		n = recv(w->fd, c->rbuf + c->rlen, c->rcap - c->rlen,
+			 MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* the client is gone; an invoke in flight is orphaned */
+			conn_free(c);
+			return;
+		}
+		c->rlen += (size_t)n;
+	}
+	process_input(c);
+	if (c->wlen)
+		conn_flush(c);
+	else if (c->busy)
+		loop_mod(&c->w, 0);
+}
+
+static void on_accept(struct watch *w, uint32_t events)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_conn *c;
+	int fd;
+
+	(void)events;
+	fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+	    cred.uid != 0) {
+		static const char msg[] = "{\"ok\":false,\"error\":\"kfaasd "
+			"serves root only: run kfaas as root\",\"errno\":1}\n";
+
+		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			dbg("control: cannot refuse a client");
+		warn("control: refused a client with uid %u",
+		     len == sizeof(cred) ? (unsigned int)cred.uid : ~0U);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	list_init(&c->waiter.link);
+	list_add_tail(&c->link, &conns);
+	if (loop_add(&c->w, fd, EPOLLIN, on_conn)) {
+		close(fd);
+		list_del(&c->link);
+		free(c);
+	}
+}
+
+int control_open(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, rc;
+
+	if (snprintf(sock_path, sizeof(sock_path), "%s/control.sock",
+		     cfg.run_dir) >= (int)sizeof(a.sun_path))
+		return kfaas_err(-ENAMETOOLONG, "control socket path %s/"
+				 "control.sock is too long: use a shorter "
+				 "--run-dir", cfg.run_dir);
+	memcpy(a.sun_path, sock_path, strlen(sock_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return kfaas_err(-errno, "socket: %s", strerror(errno));
+	unlink(sock_path);
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (rc || listen(fd, 64)) {
+		rc = -errno;
+		close(fd);
+		return kfaas_err(rc, "cannot listen on %s: %s", sock_path,
+				 strerror(-rc));
+	}
+	chmod(sock_path, 0600);
+	rc = loop_add(&listen_w, fd, EPOLLIN, on_accept);
+	if (rc) {
+		close(fd);
+		return kfaas_err(rc, "epoll: %s", strerror(-rc));
+	}
+	return 0;
+}
+
+void control_close(void)
+{
+	while (!list_empty(&conns))
+		conn_free(container_of(conns.next, struct ctl_conn, link));
+	loop_close(&listen_w);
+	if (sock_path[0])
+		unlink(sock_path);
+}

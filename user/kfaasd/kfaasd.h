@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kfaasd: the VM tier of kfaas.  Declarations shared by its files:
+ *
+ *   main.c      options, start-up, the event loop, shutdown
+ *   loop.c      epoll watches and the clock
+ *   log.c       messages to stderr (the journal under systemd)
+ *   rundir.c    the run directory it owns; leftovers of a killed daemon
+ *   kernel.c    the guest kernel (vmlinux from a bzImage), TSC frequency
+ *   accel.c     KVM or TCG: timed probe boot of the real guest, cached
+ *   image.c     per-function initramfs: base image + the executable
+ *   qemu.c      QEMU command line, spawning with the fewest privileges
+ *   qmp.c       QMP client (snapshot save and restore)
+ *   chan.c      the agent channel (include/kfaas/agent.h) on the host
+ *   vm.c        one microVM: boot, restore, serve, die
+ *   pool.c      a function's warm pool, template and request queue
+ *   fns.c       the VM-tier functions, kept in step with the registry
+ *   listen.c    UDP and TCP sockets for the routes of the route table
+ *   control.c   the root-only control socket (line-delimited JSON)
+ *   account.c   charging invocations to the shared accounting
+ *
+ * Single-threaded: every socket, pipe and process is a watch in one epoll
+ * loop, so a looping or crashing function never stalls another.
+ */
+#ifndef KFAASD_H
+#define KFAASD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <json-c/json.h>
+#include <kfaas/abi.h>
+#include <kfaas/agent.h>
+#include "libkfaas.h"
+
+/* ---- lists (circular, doubly linked) ---- */
+struct list {
+	struct list *prev, *next;
+};
+#define LIST_INIT(l)	{ &(l), &(l) }
+static inline void list_init(struct list *l) { l->prev = l->next = l; }
+static inline bool list_empty(const struct list *l) { return l->next == l; }
+static inline void list_add_tail(struct list *n, struct list *head)
+{
+	n->prev = head->prev;
+	n->next = head;
+	head->prev->next = n;
+	head->prev = n;
+}
+static inline void list_del(struct list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->prev = n->next = n;
+}
+#define container_of(p, type, member) \
+	((type *)((char *)(p) - offsetof(type, member)))
+#define list_for_each_safe(pos, tmp, head) \
+	for (pos = (head)->next, tmp = pos->next; pos != (head); \
+	     pos = tmp, tmp = pos->next)
+
+/* ---- configuration (main.c) ---- */
+enum accel { ACCEL_AUTO, ACCEL_PROBE, ACCEL_KVM, ACCEL_TCG };
+
+struct config {
+	const char	*pin_root;
+	char		run_dir[108];
+	const char	*cache_dir;
+	const char	*kernel;	/* --kernel, or NULL: from the image */
+	const char	*initramfs;	/* base image (tools/mkinitramfs-vm.sh) */
+	const char	*qemu;
+	int		accel;		/* enum accel asked for */
+	bool		snapshot;	/* clone VMs from a template snapshot */
+	bool		drop_privs;	/* run QEMU as its own uid */
+	uid_t		uid_base;	/* QEMU of function id N runs as base+N */
+	unsigned int	queue_max;	/* waiting requests per function */
+	size_t		max_request;
+	size_t		max_response;
+	unsigned int	boot_timeout_ms;
+	unsigned int	probe_timeout_ms;
+	unsigned int	tcp_timeout_ms;	/* a TCP client must send in time */
+	unsigned int	refresh_ms;	/* route/registry re-read period */
+	unsigned int	tsc_khz;
+	int		verbose;
+	/* derived at start-up */
+	char		vmlinux[512];
+	char		kver[64];
+	int		accel_used;	/* ACCEL_KVM or ACCEL_TCG */
+	char		accel_why[160];
+	char		qemu_version[64];
+};
+extern struct config cfg;
+
+/* ---- log.c ---- */
+enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define err(...)	log_msg(LOG_ERR, __VA_ARGS__)
+#define warn(...)	log_msg(LOG_WARN, __VA_ARGS__)
+#define info(...)	log_msg(LOG_INFO, __VA_ARGS__)
+#define dbg(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* ---- loop.c ---- */
+struct watch {
+	int	fd;
+	void	(*cb)(struct watch *w, uint32_t events);
+	uint32_t events;	/* registered events */
+	bool	in_loop;
+};
+int loop_init(void);
+int loop_add(struct watch *w, int fd, uint32_t events,
+	     void (*cb)(struct watch *w, uint32_t events));
+int loop_mod(struct watch *w, uint32_t events);
+/* Remove from the loop and close the fd. */
+void loop_close(struct watch *w);
+/* Remove from the loop, keep the fd. */
+void loop_remove(struct watch *w);
+/* Run fn(arg) once the current event's callback has returned. */
+int loop_defer(void (*fn)(void *arg), void *arg);
+/* Wait for one event up to timeout_ms (-1: forever) and run it. */
+int loop_run_once(int timeout_ms);
+uint64_t now_ms(void);
+uint64_t now_ns(void);
+
+/* ---- rundir.c ---- */
+int rundir_take(void);		/* create, lock, clean leftovers */
+void rundir_release(void);	/* remove everything (clean stop) */
+int rundir_fn_dir(__u32 id, char *buf, size_t len);
+/* The -name tag QEMU runs with: "guest=kfaasd:RUNDIR:FN:VM". */
+int rundir_vm_tag(__u32 fn_id, unsigned int vm, char *buf, size_t len);
+
+/* ---- kernel.c ---- */
+int kernel_setup(void);		/* cfg.vmlinux, cfg.kver, cfg.tsc_khz */
+
+/* ---- accel.c ---- */
+int accel_setup(void);		/* cfg.accel_used */
+
+/* ---- image.c ---- */
+/* Check exe can run in the guest: a static ELF for this machine. */
+int image_check_exec(const char *exe, char *why, size_t len);
+/* dir/image.cpio = base image + exe as /fn, readable by gid. */
+int image_build(const char *exe, const char *dir, gid_t gid, char *out,
+		size_t len, char *why, size_t wlen);
+
+/* ---- qemu.c ---- */
+struct qemu_spec {
+	__u32		fn_id;
+	unsigned int	vm_seq;
+	const char	*name;		/* function name (process name) */
+	const char	*image;
+	unsigned int	mem_mib;
+	unsigned int	vcpus;
+	int		accel;		/* ACCEL_KVM or ACCEL_TCG */
+	const char	*mem_path;	/* file-backed RAM, or NULL */
+	bool		mem_share;	/* share=on (template) or off (clone) */
+	int		state_fd;	/* restore from this, or -1 */
+	uid_t		uid;		/* -1: do not drop */
+};
+struct qemu_proc {
+	pid_t	pid;
+	int	pidfd;
+	int	chan_fd;	/* agent channel (our end) */
+	int	qmp_fd;		/* QMP (our end) */
+	int	con_fd;		/* console and QEMU's stderr (read end) */
+};
+int qemu_spawn(const struct qemu_spec *s, struct qemu_proc *p);
+uid_t qemu_uid(__u32 fn_id);
+/* "7.2.22": the version of cfg.qemu (runs it with -version). */
+int qemu_version(char *buf, size_t len);
+
+/* ---- chan.c: framing of the agent protocol over a byte stream ---- */
+struct chan {
+	struct watch	w;
+	char		*rbuf;
+	size_t		rlen, rcap;
+	char		*wbuf;
+	size_t		wlen, woff, wcap;
+	__u32		seq;
+};
+void chan_init(struct chan *c);
+void chan_free(struct chan *c);
+int chan_send(struct chan *c, __u16 type, const void *a, size_t alen,
+	      const void *b, size_t blen);
+/* Flush pending output; 0, or -errno when the peer is gone. */
+int chan_flush(struct chan *c);
+/* Read what is there; 0 on progress, -EPIPE at EOF, -errno. */
+int chan_fill(struct chan *c);
+/* One complete message, or NULL; consume with chan_consume(). */
+const struct kfaas_agent_hdr *chan_peek(struct chan *c);
+void chan_consume(struct chan *c);
+/* Is the input garbage (not a message header)? */
+bool chan_corrupt(const struct chan *c);
+/* The epoll events the channel wants. */
+uint32_t chan_events(const struct chan *c);
+
+/* ---- qmp.c ---- */
+struct qmp;
+typedef void (*qmp_cb)(struct qmp *q, json_object *ret, const char *error,
+		       void *ctx);
+struct qmp_cmd;
+struct qmp {
+	struct watch	w;
+	char		*rbuf;
+	size_t		rlen, rcap;
+	bool		greeted;
+	struct qmp_cmd	*pending, *last;	/* FIFO of sent commands */
+	void		(*on_event)(struct qmp *q, const char *event,
+				    json_object *data, void *ctx);
+	void		*ctx;
+};
+void qmp_init(struct qmp *q, void *ctx);
+void qmp_free(struct qmp *q);
+/* Queue a command (with an fd for SCM_RIGHTS, or -1). */
+int qmp_send(struct qmp *q, const char *cmd, json_object *args, int fd,
+	     qmp_cb cb);
+/* Handle readable input; -errno when QEMU is gone. */
+int qmp_input(struct qmp *q);
+
+/* ---- requests (pool.c) ---- */
+enum req_err {
+	REQ_OK = 0,
+	REQ_E_QUEUE_FULL,	/* over the queue bound (throttled) */
+	REQ_E_TIMEOUT,		/* over the function's timeout */
+	REQ_E_CRASH,		/* the VM died while serving it */
+	REQ_E_FAILED,		/* the function exited non-zero / by signal */
+	REQ_E_TOO_LARGE,	/* its response was over the limit */
+	REQ_E_UNAVAILABLE,	/* the function cannot start VMs */
+	REQ_E_GONE,		/* the function was unloaded */
+	REQ_E_NOFN,		/* no such function */
+};
+struct result {
+	int		err;		/* enum req_err */
+	char		msg[256];	/* for errors: what happened */
+	int		status;		/* wait status when the function ran */
+	const char	*out;
+	size_t		out_len;
+	const char	*errtext;	/* the function's stderr (head) */
+	size_t		errtext_len;
+	uint64_t	fn_wall_ns;
+	uint64_t	fn_cpu_ns;
+	int		vm_id;
+	bool		ran;		/* dispatched to a VM */
+};
+struct req;
+typedef void (*req_done_fn)(struct req *r, const struct result *res);
+struct req {
+	struct list	link;		/* in the pool queue */
+	__u32		fn_id;
+	char		*data;
+	size_t		len;
+	uint64_t	t_recv_ns;
+	req_done_fn	done;		/* exactly once; then the req is freed */
+	void		*ctx;
+	struct vm	*vm;		/* serving it */
+};
+/* Take a request (owning data); done() is called exactly once. */
+void req_submit(struct req *r);
+/* Account, call done() (unless orphaned), free. */
+void req_finish(struct req *r, struct result *res);
+struct req *req_new(__u32 fn_id, char *data, size_t len, req_done_fn done,
+		    void *ctx);
+/* Forget the client (it went away): the reply is dropped. */
+void req_orphan(struct req *r);
+
+/* ---- vm.c ---- */
+enum vm_state {
+	VM_BOOTING,	/* cold boot: waiting for HELLO */
+	VM_RESTORING,	/* incoming migration running */
+	VM_RESEEDING,	/* RESTORE sent: waiting for RESTORED */
+	VM_SAVING,	/* template: migrating to the state file */
+	VM_IDLE,
+	VM_BUSY,
+	VM_DEAD,
+};
+struct pool;
+struct vm {
+	struct list	link;		/* in pool->vms */
+	struct pool	*pool;
+	unsigned int	seq;		/* VM number within the function */
+	int		state;
+	bool		is_template;
+	bool		cloned;		/* restored from the snapshot */
+	struct qemu_proc proc;
+	struct watch	pidw;
+	struct watch	conw;
+	struct chan	chan;
+	struct qmp	qmp;
+	char		con[2048];	/* console tail */
+	size_t		con_len;
+	uint64_t	t_start_ns;
+	uint64_t	t_ready_ns;
+	uint64_t	idle_since_ms;
+	uint64_t	deadline_ms;	/* boot or request timeout, 0 = none */
+	struct req	*req;
+	uint64_t	req_start_ns;
+	const char	*kill_reason;	/* why we killed it */
+	bool		crashed;	/* it broke before we killed it */
+	int		served;
+};
+struct vm *vm_start(struct pool *p, bool is_template, bool clone);
+/* Kill (SIGKILL); the exit is handled when the process is reaped. */
+void vm_kill(struct vm *v, const char *why);
+/* Send a request to an idle VM. */
+void vm_dispatch(struct vm *v, struct req *r);
+void vm_tick(struct vm *v, uint64_t now);
+/* Complete the VM's current request with res. */
+void vm_finish_req(struct vm *v, struct result *res);
+/* Free a VM whose process has been reaped. */
+void vm_destroy(struct vm *v);
+const char *vm_state_name(int state);
+/* Last lines of the guest console, for error messages. */
+const char *vm_console_tail(const struct vm *v, char *buf, size_t len);
+
+/* ---- pool.c ---- */
+enum tpl_state { TPL_NONE, TPL_BOOTING, TPL_SAVING, TPL_READY, TPL_FAILED };
+struct fn;
+struct pool {
+	struct fn	*fn;
+	struct list	vms;
+	struct list	queue;
+	unsigned int	nqueue;
+	unsigned int	next_seq;
+	int		tpl_state;
+	char		tpl_mem[200];
+	char		tpl_state_path[200];
+	uint64_t	tpl_ms;		/* how long the template took */
+	char		broken[640];	/* why VMs cannot start, or "" */
+	uint64_t	retry_at_ms;	/* next start attempt after failures */
+	unsigned int	fails;		/* consecutive failed starts */
+	bool		stopping;
+	/* counters for status */
+	uint64_t	n_cold, n_clone, n_timeouts, n_crashes, n_overflows,
+			n_reclaimed, n_served, n_failed_starts;
+	uint64_t	last_cold_ms, last_clone_ms;
+	/* control connections waiting for the pool to be ready */
+	struct list	waiters;
+};
+void pool_init(struct pool *p, struct fn *fn);
+/* Stop everything; queued requests fail with REQ_E_GONE. */
+void pool_stop(struct pool *p);
+void pool_maintain(struct pool *p);
+void pool_tick(struct pool *p, uint64_t now);
+uint64_t pool_next_deadline(struct pool *p);
+/* Called by vm.c on state changes. */
+void pool_vm_ready(struct pool *p, struct vm *v);
+void pool_vm_saved(struct pool *p, struct vm *v, int rc, const char *why);
+void pool_vm_dead(struct pool *p, struct vm *v);
+/* Requests */
+void pool_enqueue(struct pool *p, struct req *r);
+json_object *pool_status(struct pool *p);
+/* true when the template exists and min_warm VMs are ready */
+bool pool_ready(const struct pool *p);
+/* call cb(ctx, err) once ready (err NULL) or failed */
+struct pool_waiter {
+	struct list	link;
+	void		(*cb)(struct pool_waiter *w, const char *err);
+};
+void pool_wait_ready(struct pool *p, struct pool_waiter *w);
+
+/* ---- fns.c ---- */
+struct fn {
+	struct list	link;
+	__u32		id;
+	char		name[KFAAS_NAME_LEN];
+	char		source[KFAAS_PATH_LEN];
+	struct kfaas_vm_params vm;
+	__u64		load_time;	/* tells a reused id apart */
+	char		dir[160];	/* RUNDIR/fn/ID */
+	char		image[200];
+	uid_t		uid;
+	struct pool	pool;
+	bool		seen;
+};
+extern struct list fns;
+extern struct kfaas_state state;	/* long-lived, unlocked */
+struct fn *fn_by_id(__u32 id);
+struct fn *fn_by_name(const char *name);
+/* Register a new VM-tier function and start its pool. */
+int fn_create(const char *name, const char *exe, const struct kfaas_vm_params *p,
+	      struct fn **out, char *why, size_t len);
+/* Undo a create whose pool never became ready. */
+void fn_abort(struct fn *f);
+/* Unregister (refused while routes use it) and stop its pool. */
+int fn_unload(const char *name, char *why, size_t len);
+/* Adopt/forget functions to match the registry. */
+void fns_sync(void);
+void fns_stop_all(void);
+uint64_t fns_next_deadline(void);
+void fns_tick(uint64_t now);
+
+/* ---- listen.c ---- */
+void listen_refresh(void);
+void listen_close_all(void);
+json_object *listen_status(void);
+void listen_tick(uint64_t now);
+uint64_t listen_next_deadline(void);
+
+/* ---- control.c ---- */
+int control_open(void);
+void control_close(void);
+
+/* ---- account.c ---- */
+/* Charge one finished (or refused) request to the function's counters. */
+void account_charge(__u32 fn_id, size_t bytes_in, size_t bytes_out,
+		    const struct result *res);
+
+#endif /* KFAASD_H */

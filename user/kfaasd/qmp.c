@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A small asynchronous QMP client: commands go out in order (one JSON
+ * object per line, optionally with an fd for "getfd"), answers come back
+ * in the same order and are matched to their callbacks; events go to
+ * on_event.  Used for snapshot save (migrate to an fd) and restore
+ * (migrate-incoming from an fd).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "kfaasd.h"
+
+struct qmp_cmd {
+	struct qmp_cmd	*next;
+	qmp_cb		cb;
+};
+
+void qmp_init(struct qmp *q, void *ctx)
+{
+	memset(q, 0, sizeof(*q));
+	q->w.fd = -1;
+	q->ctx = ctx;
+}
+
+void qmp_free(struct qmp *q)
+{
+	struct qmp_cmd *c = q->pending, *n;
+
+	for (; c; c = n) {
+		n = c->next;
+		free(c);
+	}
+	q->pending = q->last = NULL;
+	loop_close(&q->w);
+	free(q->rbuf);
+	q->rbuf = NULL;
+	q->rlen = q->rcap = 0;
+}
+
+int qmp_send(struct qmp *q, const char *cmd, json_object *args, int fd,
+	     qmp_cb cb)
+{
+	json_object *o = json_object_new_object();
+	struct qmp_cmd *c = calloc(1, sizeof(*c));
+	const char *s;
+	char *line = NULL;
+	ssize_t n;
+	int rc = 0;
+
+	if (!o || !c) {
+		json_object_put(args);
+		json_object_put(o);
+		free(c);
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "execute", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(o, "arguments", args);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	if (asprintf(&line, "%s\n", s) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (fd >= 0) {
+		char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+		struct iovec iov = { .iov_base = line, .iov_len = strlen(line) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		n = sendmsg(q->w.fd, &m, MSG_NOSIGNAL);
+	} else {
+		n = send(q->w.fd, line, strlen(line), MSG_NOSIGNAL);
+	}
+	/* QMP lines are short: a partial write means QEMU is stuck */
+	if (n != (ssize_t)strlen(line)) {
+		rc = n < 0 ? -errno : -EAGAIN;
+		goto out;
+	}
+	c->cb = cb;
+	if (q->last)
+		q->last->next = c;
+	else
+		q->pending = c;
+	q->last = c;
+	c = NULL;
+	dbg("qmp -> %s", s);
+out:
+	free(line);
+	free(c);
+	json_object_put(o);
+	return rc;
+}
+
+static void handle(struct qmp *q, json_object *o)
+{
+	json_object *v, *d;
+
+	if (json_object_object_get_ex(o, "QMP", NULL)) {
+		q->greeted = true;
+		return;
+	}
+	if (json_object_object_get_ex(o, "event", &v)) {
+		json_object_object_get_ex(o, "data", &d);
+		if (q->on_event)
+			q->on_event(q, json_object_get_string(v), d, q->ctx);
+		return;
+	}
+	if (q->pending) {
+		struct qmp_cmd *c = q->pending;
+		const char *error = NULL;
+
+		q->pending = c->next;
+		if (!q->pending)
+			q->last = NULL;
+		if (json_object_object_get_ex(o, "error", &v)) {
+			json_object_object_get_ex(v, "desc", &d);
+			error = d ? json_object_get_string(d) : "QMP error";
+		}
+		json_object_object_get_ex(o, "return", &v);
+		if (c->cb)
+			c->cb(q, v, error, q->ctx);
+		free(c);
+	}
+}
+
+int qmp_input(struct qmp *q)
+{
+	char *nl;
+
+	for (;;) {
+		ssize_t n;
+
+		if (q->rcap - q->rlen < 4096) {
+			size_t cap = q->rcap ? q->rcap * 2 : 8192;
+			char *p;
+
+			if (cap > (1 << 20))
+				return -EMSGSIZE;
+			p = realloc(q->rbuf, cap);
+			if (!p)
+				return -ENOMEM;
+			q->rbuf = p;
+			q->rcap = cap;
+		}
+		n = read(q->w.fd, q->rbuf + q->rlen, q->rcap - q->rlen - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		q->rlen += (size_t)n;
+	}
+	q->rbuf[q->rlen] = '\0';
+	while ((nl = memchr(q->rbuf, '\n', q->rlen))) {
+		size_t len = (size_t)(nl - q->rbuf) + 1;
+		json_object *o;
+
+		*nl = '\0';
+		o = json_tokener_parse(q->rbuf);
+		if (o) {
+			dbg("qmp <- %.200s", q->rbuf);
+			handle(q, o);
+			json_object_put(o);
+		}
+		memmove(q->rbuf, q->rbuf + len, q->rlen - len);
+		q->rlen -= len;
+		q->rbuf[q->rlen] = '\0';
+	}
+	return 0;
+}

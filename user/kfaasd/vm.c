@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One microVM and its life:
+ *
+ *   cold boot:  BOOTING --HELLO--> IDLE (or, for a template, SAVING:
+ *               migrate to the state file, then killed)
+ *   clone:      RESTORING --migration completed--> RESEEDING --RESTORED-->
+ *               IDLE
+ *   serving:    IDLE --RUN--> BUSY --RESULT--> IDLE
+ *   any state:  deadline passed, channel broken, protocol error --> killed
+ *
+ * A VM struct is freed only when its QEMU process has been reaped (the
+ * pidfd callback): every other path just kills the process, so no callback
+ * ever runs on a freed VM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include "kfaasd.h"
+
+#define RESTORE_TIMEOUT_MS	10000
+
+
+const char *vm_state_name(int state)
+{
+	static const char *const names[] = {
+		[VM_BOOTING] = "booting", [VM_RESTORING] = "restoring",
+		[VM_RESEEDING] = "reseeding", [VM_SAVING] = "saving",
+		[VM_IDLE] = "idle", [VM_BUSY] = "busy", [VM_DEAD] = "dead",
+	};
+
+	return state >= 0 && state <= VM_DEAD ? names[state] : "?";
+}
+
+const char *vm_console_tail(const struct vm *v, char *buf, size_t len)
+{
+	const char *p = v->con;
+	size_t n = v->con_len;
+
+	/* the last few lines are what explains a failure */
+	while (n > 400) {
+		const char *nl = memchr(p, '\n', n);
+
+		if (!nl)
+			break;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	snprintf(buf, len, "%.*s", (int)n, p);
+	for (char *c = buf; *c; c++)
+		if (*c == '\r')
+			*c = ' ';
+	return buf;
+}
+
+static void console_read(struct vm *v)
+{
+	char tmp[4096];
+	ssize_t n;
+
+	while ((n = read(v->conw.fd, tmp, sizeof(tmp))) > 0) {
+		size_t k = (size_t)n;
+
+		if (k >= sizeof(v->con)) {
+			memcpy(v->con, tmp + k - sizeof(v->con), sizeof(v->con));
+			v->con_len = sizeof(v->con);
+			continue;
+		}
+		if (v->con_len + k > sizeof(v->con)) {
+			size_t drop = v->con_len + k - sizeof(v->con);
+
+			memmove(v->con, v->con + drop, v->con_len - drop);
+			v->con_len -= drop;
+		}
+		memcpy(v->con + v->con_len, tmp, k);
+		v->con_len += k;
+		if (cfg.verbose > 1)
+			dbg("vm %s/%u console: %.*s", v->pool->fn->name, v->seq,
+			    (int)k, tmp);
+	}
+	if (n == 0)
+		loop_close(&v->conw);
+}
+
+static void on_console(struct watch *w, uint32_t events)
+{
+	struct vm *v = container_of(w, struct vm, conw);
+
+	(void)events;
+	console_read(v);
+}
+
+void vm_kill(struct vm *v, const char *why)
+{
+	if (v->state == VM_DEAD || v->kill_reason)
+		return;
+	v->kill_reason = why;
+	dbg("vm %s/%u: kill (%s)", v->pool->fn->name, v->seq, why);
+	kill(v->proc.pid, SIGKILL);
+}
+
+void vm_destroy(struct vm *v)
+{
+	chan_free(&v->chan);
+	qmp_free(&v->qmp);
+	loop_close(&v->conw);
+	loop_close(&v->pidw);
+	free(v);
+}
+
+void vm_finish_req(struct vm *v, struct result *res)
+{
+	struct req *r = v->req;
+
+	v->req = NULL;
+	if (!r)
+		return;
+	r->vm = NULL;
+	res->vm_id = (int)v->seq;
+	req_finish(r, res);
+}
+
+static void on_exit_(struct watch *w, uint32_t events)
+{
+	struct vm *v = container_of(w, struct vm, pidw);
+	char tail[512];
+	int status = 0;
+
+	(void)events;
+	if (waitpid(v->proc.pid, &status, WNOHANG) == 0)
+		return;		/* spurious */
+	if (v->conw.fd >= 0)
+		console_read(v);
+	v->state = VM_DEAD;
+	if (v->req) {
+		struct result res = { .ran = true };
+
+		if (v->kill_reason && !strcmp(v->kill_reason, "timeout")) {
+			res.err = REQ_E_TIMEOUT;
+			res.fn_wall_ns = now_ns() - v->req_start_ns;
+			snprintf(res.msg, sizeof(res.msg), "function '%s' timed "
+				 "out after %u ms (its VM was killed and is "
+				 "replaced)", v->pool->fn->name,
+				 v->pool->fn->vm.timeout_ms);
+		} else {
+			res.err = REQ_E_CRASH;
+			snprintf(res.msg, sizeof(res.msg), "the VM of function "
+				 "'%s' died while serving the request (%s)",
+				 v->pool->fn->name, v->kill_reason ?
+				 v->kill_reason : "QEMU exited");
+		}
+		vm_finish_req(v, &res);
+	}
+	if (!v->kill_reason || v->crashed || cfg.verbose)
+		log_msg(v->kill_reason && !v->crashed ? LOG_DEBUG : LOG_WARN,
+			"vm %s/%u (pid %d) %s: %s%s%s", v->pool->fn->name,
+			v->seq, v->proc.pid, v->crashed || !v->kill_reason ?
+			"died" : "killed",
+			v->kill_reason ? v->kill_reason :
+			WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) :
+			"exited", v->con_len ? "; console: " : "",
+			vm_console_tail(v, tail, sizeof(tail)));
+	pool_vm_dead(v->pool, v);
+	vm_destroy(v);
+}
+
+/* ---- template save and clone restore over QMP ------------------------ */
+
+static void qmp_failed(struct vm *v, const char *what, const char *error)
+{
+	char why[300];
+
+	snprintf(why, sizeof(why), "%s: %s", what, error);
+	warn("vm %s/%u: %s", v->pool->fn->name, v->seq, why);
+	if (v->is_template && v->state == VM_SAVING)
+		pool_vm_saved(v->pool, v, -EIO, why);
+	vm_kill(v, "snapshot failed");
+}
+
+static void qmp_checked(struct qmp *q, json_object *ret, const char *error,
+			void *ctx)
+{
+	struct vm *v = ctx;
+
+	(void)q;
+	(void)ret;
+	if (error)
+		qmp_failed(v, "QMP", error);
+}
+
+static json_object *caps_args(void)
+{
+	json_object *a = json_object_new_object(), *l = json_object_new_array();
+	static const char *const caps[] = { "x-ignore-shared", "events" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "capability",
+				       json_object_new_string(caps[i]));
+		json_object_object_add(c, "state", json_object_new_boolean(1));
+		json_object_array_add(l, c);
+	}
+	json_object_object_add(a, "capabilities", l);
+	return a;
+}
+
+static void on_qmp_event(struct qmp *q, const char *event, json_object *data,
+			 void *ctx)
+{
+	struct vm *v = ctx;
+	json_object *st;
+	const char *s;
+
+	(void)q;
+	if (strcmp(event, "MIGRATION") ||
+	    !json_object_object_get_ex(data, "status", &st))
+		return;
+	s = json_object_get_string(st);
+	if (!strcmp(s, "failed") || !strcmp(s, "cancelled")) {
+		qmp_failed(v, "migration", s);
+		return;
+	}
+	if (strcmp(s, "completed"))
+		return;
+	if (v->state == VM_SAVING) {
+		pool_vm_saved(v->pool, v, 0, NULL);
+		vm_kill(v, "template saved");
+	} else if (v->state == VM_RESTORING) {
+		struct kfaas_agent_restore r;
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r.realtime_ns = (__u64)ts.tv_sec * 1000000000ULL +
+				(__u64)ts.tv_nsec;
+		if (getrandom(r.seed, sizeof(r.seed), 0) != sizeof(r.seed)) {
+			vm_kill(v, "no host entropy");
+			return;
+		}
+		v->state = VM_RESEEDING;
+		if (chan_send(&v->chan, KFAAS_AGENT_RESTORE, &r, sizeof(r),
+			      NULL, 0))
+			vm_kill(v, "agent channel broken");
+	}
+}
+
+static void save_template(struct vm *v)
+{
+	int fd;
+
+	v->state = VM_SAVING;
+	fd = open(v->pool->tpl_state_path, O_WRONLY | O_CREAT | O_TRUNC |
+		  O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char e[64];
+
+		snprintf(e, sizeof(e), "%s", strerror(errno));
+		qmp_failed(v, v->pool->tpl_state_path, e);
+		return;
+	}
+	json_object *getfd = json_object_new_object();
+	json_object *mig = json_object_new_object();
+
+	json_object_object_add(getfd, "fdname", json_object_new_string("snap"));
+	json_object_object_add(mig, "uri", json_object_new_string("fd:snap"));
+	if (qmp_send(&v->qmp, "qmp_capabilities", NULL, -1, qmp_checked) ||
+	    qmp_send(&v->qmp, "migrate-set-capabilities", caps_args(), -1,
+		     qmp_checked) ||
+	    qmp_send(&v->qmp, "getfd", getfd, fd, qmp_checked) ||
+	    qmp_send(&v->qmp, "migrate", mig, -1, qmp_checked))
+		qmp_failed(v, "QMP", "cannot send commands");
+	close(fd);
+}
+
+static void start_restore(struct vm *v)
+{
+	json_object *inc = json_object_new_object();
+
+	json_object_object_add(inc, "uri", json_object_new_string("fd:5"));
+	if (qmp_send(&v->qmp, "qmp_capabilities", NULL, -1, qmp_checked) ||
+	    qmp_send(&v->qmp, "migrate-set-capabilities", caps_args(), -1,
+		     qmp_checked) ||
+	    qmp_send(&v->qmp, "migrate-incoming", inc, -1, qmp_checked))
+		vm_kill(v, "QMP broken");
+}
+
+static void on_qmp(struct watch *w, uint32_t events)
+{
+	struct vm *v = container_of(w, struct vm, qmp.w);
+	bool was_greeted = v->qmp.greeted;
+	int rc;
+
+	(void)events;
+	rc = qmp_input(&v->qmp);
+	if (rc) {
+		loop_close(&v->qmp.w);
+		if (!v->kill_reason)
+			v->crashed = true;
+		vm_kill(v, "QMP connection lost");
+		return;
+	}
+	if (!was_greeted && v->qmp.greeted && v->state == VM_RESTORING)
+		start_restore(v);
+}
+
+/* ---- the agent channel ------------------------------------------------ */
+
+static void became_ready(struct vm *v)
+{
+	v->state = VM_IDLE;
+	v->t_ready_ns = now_ns();
+	v->idle_since_ms = now_ms();
+	v->deadline_ms = 0;
+	pool_vm_ready(v->pool, v);
+}
+
+static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
+{
+	struct kfaas_agent_result ar;
+	struct result res = { .ran = true };
+	const char *p = (const char *)(h + 1);
+	struct fn *f = v->pool->fn;
+
+	if (h->len < sizeof(ar)) {
+		vm_kill(v, "short RESULT");
+		return;
+	}
+	memcpy(&ar, p, sizeof(ar));
+	if (sizeof(ar) + (size_t)ar.out_len + ar.err_len > h->len) {
+		vm_kill(v, "bad RESULT lengths");
+		return;
+	}
+	res.status = ar.status;
+	res.out = p + sizeof(ar);
+	res.out_len = ar.out_len;
+	res.errtext = res.out + ar.out_len;
+	res.errtext_len = ar.err_len;
+	res.fn_wall_ns = ar.wall_ns;
+	res.fn_cpu_ns = ar.cpu_ns;
+	if (ar.flags & KFAAS_AGENT_R_SPAWN_FAILED) {
+		res.err = REQ_E_FAILED;
+		snprintf(res.msg, sizeof(res.msg), "cannot start function '%s' "
+			 "in its VM: %s", f->name, strerror(ar.status));
+	} else if (ar.flags & KFAAS_AGENT_R_TOO_LARGE) {
+		res.err = REQ_E_TOO_LARGE;
+		snprintf(res.msg, sizeof(res.msg), "function '%s' wrote more "
+			 "than %zu bytes and was killed", f->name,
+			 cfg.max_response);
+	} else if (WIFSIGNALED(ar.status)) {
+		res.err = REQ_E_FAILED;
+		snprintf(res.msg, sizeof(res.msg), "function '%s' was killed "
+			 "by signal %d (%s)", f->name, WTERMSIG(ar.status),
+			 strsignal(WTERMSIG(ar.status)));
+	} else if (WEXITSTATUS(ar.status)) {
+		res.err = REQ_E_FAILED;
+		snprintf(res.msg, sizeof(res.msg), "function '%s' exited with "
+			 "status %d%s%.*s", f->name, WEXITSTATUS(ar.status),
+			 ar.err_len ? ": " : "",
+			 (int)strcspn(res.errtext, "\n") < (int)ar.err_len ?
+			 (int)strcspn(res.errtext, "\n") : (int)ar.err_len,
+			 res.errtext);
+	}
+	v->served++;
+	v->pool->n_served++;
+	vm_finish_req(v, &res);
+}
+
+static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h)
+{
+	switch (h->type) {
+	case KFAAS_AGENT_HELLO:
+		if (v->state != VM_BOOTING)
+			break;
+		if (v->is_template)
+			save_template(v);
+		else
+			became_ready(v);
+		break;
+	case KFAAS_AGENT_RESTORED:
+		if (v->state != VM_RESEEDING)
+			break;
+		if (h->len >= sizeof(struct kfaas_agent_restored) &&
+		    ((const struct kfaas_agent_restored *)(h + 1))->rc)
+			warn("vm %s/%u: the guest could not reseed or set its "
+			     "clock (%d)", v->pool->fn->name, v->seq,
+			     ((const struct kfaas_agent_restored *)(h + 1))->rc);
+		became_ready(v);
+		break;
+	case KFAAS_AGENT_RESULT:
+		if (v->state != VM_BUSY)
+			break;
+		v->state = VM_IDLE;
+		v->deadline_ms = 0;
+		v->idle_since_ms = now_ms();
+		on_result(v, h);
+		/* the request is answered: give the VM the next one */
+		if (v->state == VM_IDLE && !v->kill_reason)
+			pool_vm_ready(v->pool, v);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_chan(struct watch *w, uint32_t events)
+{
+	struct vm *v = container_of(w, struct vm, chan.w);
+	const struct kfaas_agent_hdr *h;
+	int rc = 0;
+
+	if (events & EPOLLOUT)
+		rc = chan_flush(&v->chan);
+	if (!rc && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		rc = chan_fill(&v->chan);
+	while (v->state != VM_DEAD && !v->kill_reason &&
+	       (h = chan_peek(&v->chan))) {
+		on_msg(v, h);
+		chan_consume(&v->chan);
+	}
+	if (chan_corrupt(&v->chan)) {
+		vm_kill(v, "agent protocol error");
+		rc = 0;
+	}
+	if (rc) {
+		/* QEMU closed the channel: it is exiting (crashed, unless we
+		 * killed it) */
+		loop_close(&v->chan.w);
+		if (!v->kill_reason)
+			v->crashed = true;
+		vm_kill(v, "agent channel closed");
+	}
+}
+
+/* ---- start, dispatch, deadlines --------------------------------------- */
+
+struct vm *vm_start(struct pool *p, bool is_template, bool clone)
+{
+	struct fn *f = p->fn;
+	struct qemu_spec s = {
+		.fn_id = f->id, .vm_seq = p->next_seq, .name = f->name,
+		.image = f->image, .mem_mib = f->vm.mem_mib,
+		.vcpus = f->vm.vcpus, .accel = cfg.accel_used,
+		.mem_path = is_template || clone ? p->tpl_mem : NULL,
+		.mem_share = is_template, .state_fd = -1, .uid = f->uid,
+	};
+	struct vm *v = calloc(1, sizeof(*v));
+	int rc;
+
+	if (!v)
+		return NULL;
+	if (clone) {
+		s.state_fd = open(p->tpl_state_path, O_RDONLY | O_CLOEXEC);
+		if (s.state_fd < 0) {
+			warn("%s: %s", p->tpl_state_path, strerror(errno));
+			free(v);
+			return NULL;
+		}
+	}
+	rc = qemu_spawn(&s, &v->proc);
+	if (s.state_fd >= 0)
+		close(s.state_fd);
+	if (rc) {
+		warn("cannot start a VM for '%s': %s", f->name, strerror(-rc));
+		free(v);
+		return NULL;
+	}
+	v->pool = p;
+	v->seq = p->next_seq++;
+	v->is_template = is_template;
+	v->cloned = clone;
+	v->state = clone ? VM_RESTORING : VM_BOOTING;
+	v->t_start_ns = now_ns();
+	v->deadline_ms = now_ms() + (clone ? RESTORE_TIMEOUT_MS :
+				     cfg.boot_timeout_ms);
+	chan_init(&v->chan);
+	qmp_init(&v->qmp, v);
+	v->qmp.on_event = on_qmp_event;
+	v->pidw.fd = v->conw.fd = -1;
+	if (loop_add(&v->pidw, v->proc.pidfd, EPOLLIN, on_exit_) ||
+	    loop_add(&v->conw, v->proc.con_fd, EPOLLIN, on_console) ||
+	    loop_add(&v->chan.w, v->proc.chan_fd, EPOLLIN, on_chan) ||
+	    loop_add(&v->qmp.w, v->proc.qmp_fd, EPOLLIN, on_qmp)) {
+		/* cannot watch it: kill and reap right here */
+		kill(v->proc.pid, SIGKILL);
+		waitpid(v->proc.pid, NULL, 0);
+		close(v->proc.pidfd);
+		close(v->proc.con_fd);
+		close(v->proc.chan_fd);
+		close(v->proc.qmp_fd);
+		free(v);
+		return NULL;
+	}
+	list_add_tail(&v->link, &p->vms);
+	dbg("vm %s/%u: pid %d, %s", f->name, v->seq, v->proc.pid,
+	    is_template ? "template" : clone ? "clone" : "cold boot");
+	return v;
+}
+
+void vm_dispatch(struct vm *v, struct req *r)
+{
+	struct kfaas_agent_run run = { .max_out = (__u32)cfg.max_response };
+
+	v->req = r;
+	r->vm = v;
+	v->state = VM_BUSY;
+	v->req_start_ns = now_ns();
+	v->deadline_ms = now_ms() + v->pool->fn->vm.timeout_ms;
+	if (chan_send(&v->chan, KFAAS_AGENT_RUN, &run, sizeof(run), r->data,
+		      r->len))
+		vm_kill(v, "agent channel broken");
+}
+
+void vm_tick(struct vm *v, uint64_t now)
+{
+	if (!v->deadline_ms || now < v->deadline_ms || v->kill_reason)
+		return;
+	if (v->state == VM_BUSY) {
+		vm_kill(v, "timeout");
+		v->pool->n_timeouts++;
+		return;
+	}
+	if (v->is_template && v->state != VM_DEAD) {
+		char why[600], tail[400];
+
+		snprintf(why, sizeof(why), "the template VM did not become "
+			 "ready within %u ms (accel %s)%s%s",
+			 cfg.boot_timeout_ms,
+			 cfg.accel_used == ACCEL_KVM ? "kvm" : "tcg",
+			 v->con_len ? "; guest console: " : "",
+			 vm_console_tail(v, tail, sizeof(tail)));
+		pool_vm_saved(v->pool, v, -ETIMEDOUT, why);
+	}
+	vm_kill(v, "start timed out");
+}
