@@ -363,8 +363,8 @@ check-kmod-debug: deps
 		-C $(B)/kernels && tree=$$(ls -d $(B)/kernels/linux-build-* | head -1); fi; \
 	kver=$${tree##*/linux-build-}; \
 	$(MAKE) all kmod KVER=$$kver KDIR=$$tree && \
-	KVER=$$kver KERNEL=$(abspath $(DEBUG_KERNEL_DIR))/bzImage VM_TIMEOUT=1200 \
-		TESTS=kmod tests/run.sh $(B)
+	B=$(B) KVER=$$kver KERNEL=$(abspath $(DEBUG_KERNEL_DIR))/bzImage \
+		VM_TIMEOUT=1200 tests/kmod/test_kmod.sh
 
 clean:
 	rm -rf $(B)

@@ -9,8 +9,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib.sh"
 
-KVER=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
-	sed 's|.*/linux-headers-||' | sort -V | tail -1)}
+# always the default build (Debian's headers), whatever kernel the guest
+# tests were pointed at
+unset KDIR
+KVER=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+	sed 's|.*/linux-headers-||' | sort -V | tail -1)
 KO=$B/kmod/$KVER/kfaas.ko
 TOOLS=$B/kmod/tools
 export KTOOLS=$TOOLS
