@@ -100,6 +100,8 @@ check "stats: echod throttled" test "$(stat_of echod throttled)" -ge 1
 check_match "/proc/kfaas shows the budget" "^$id .* 1 5 0 0 0 0\$" \
 	"$(grep "^$id " /proc/kfaas)"
 
+run_ktap charge "$B/kmod-guest/kmod_charge" "$KFAAS_PIN_ROOT" echod
+
 # ---- lifecycle --------------------------------------------------------------
 check_fail "rmmod is refused while programs use the kfuncs" rmmod kfaas
 check "... and the module stays" test -d /sys/module/kfaas
