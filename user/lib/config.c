@@ -297,6 +297,9 @@ static int parse_root(struct ctx *cx, yaml_node_t *root)
 		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
 		const char *key = scalar(k);
 
+		if (key && (!strcmp(key, "functions") || !strcmp(key, "routes")) &&
+		    (key[0] == 'f' ? (void *)c->fns : (void *)c->routes))
+			return CERR(cx, k, "'%s' appears twice: give it once", key);
 		if (key && !strcmp(key, "functions")) {
 			yaml_node_pair_t *q;
 			size_t n;
