@@ -183,14 +183,16 @@ tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
-		   user/lib/stats.c user/lib/module.c user/lib/err.c
+		   user/lib/stats.c user/lib/module.c user/lib/err.c user/lib/config.c
+
+
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib
 FUZZ_SECONDS	?= 60
 
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lelf -lz
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lelf -lz -lyaml
 
 fuzz-build: $(FUZZ_BINS)
 

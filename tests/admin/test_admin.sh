@@ -175,9 +175,9 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 	check_eq "complete function names" "echo" "$(comp kfaas fn show '')"
 	check_eq "complete route protocols" "tcp udp" "$(comp kfaas route add '')"
 	check_match "complete interfaces" "(^| )lo( |$)" "$(comp kfaas net attach '')"
-	check_eq "complete invoke options" "--data --dst --file --hex --repeat --src --vlan" \
+	check_eq "complete invoke options" "--batches --data --dst --file --hex --repeat --src --vlan" \
 		"$(comp kfaas invoke echo -- | tr ' ' '\n' |
-		   grep -E '^--(data|hex|file|src|dst|vlan|repeat)$' | sort | xargs)"
+		   grep -E '^--(data|hex|file|src|dst|vlan|repeat|batches)$' | sort | xargs)"
 else
 	for i in 1 2 3 4 5 6 7 8 9 10; do skip "bash completion" "bash-completion missing"; done
 fi

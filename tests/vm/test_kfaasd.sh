@@ -46,7 +46,7 @@ alive() { awk '/^State:/ { exit ($2 == "Z") }' "/proc/$1/status" 2>/dev/null; }
 kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 daemon_start() {
 	nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir "$CACHE" \
-		--queue 2 --refresh 500 "$@" >>"$LOG" 2>&1 &
+		--queue 2 --refresh 500 --config none "$@" >>"$LOG" 2>&1 &
 	DPID=$!
 	local i
 	for i in $(seq 100); do

@@ -13,6 +13,7 @@ static const char *const kind_name[] = {
 	[KFAAS_ACT_FN_ADD] = "fn_add",
 	[KFAAS_ACT_FN_REPLACE] = "fn_replace",
 	[KFAAS_ACT_ROUTE_DEL] = "route_del",
+	[KFAAS_ACT_VM_RECREATE] = "vm_recreate",
 	[KFAAS_ACT_ROUTE_ADD] = "route_add",
 	[KFAAS_ACT_FN_DEL] = "fn_del",
 };
@@ -50,10 +51,42 @@ static void print_plan(const struct kfaas_plan *p, bool dry, bool ok)
 		printf("%zu change(s) applied\n", p->n);
 }
 
+/* VM-tier functions go through the running kfaasd. */
+static int daemon_create(void *ctx, const char *name, const char *exe,
+			 const struct kfaas_vm_params *p)
+{
+	struct kfaas_daemon d;
+	int rc = kfaas_daemon_open(&d, ctx);
+
+	if (rc)
+		return kfaas_err(rc, "VM-tier function '%s' needs kfaasd, which "
+				 "does not answer: %s", name, kfaas_errmsg());
+	rc = kfaas_daemon_create(&d, name, exe, p, NULL, NULL);
+	kfaas_daemon_close(&d);
+	return rc;
+}
+
+static int daemon_unload(void *ctx, const char *name)
+{
+	struct kfaas_daemon d;
+	int rc = kfaas_daemon_open(&d, ctx);
+
+	if (rc)
+		return kfaas_err(rc, "unloading VM-tier function '%s' needs "
+				 "kfaasd: %s", name, kfaas_errmsg());
+	rc = kfaas_daemon_unload(&d, name);
+	kfaas_daemon_close(&d);
+	return rc;
+}
+
 int do_apply(int argc, char **argv)
 {
 	const char *file = NULL;
 	struct kfaas_state st;
+	struct kfaas_apply_ops ops = { .vm_create = daemon_create,
+				       .vm_unload = daemon_unload };
+	const struct kfaas_apply_ops *vm_ops = NULL;
+	struct kfaas_daemon d;
 	struct kfaas_plan plan;
 	struct kfaas_conf conf;
 	bool dry = false;
@@ -85,13 +118,19 @@ int do_apply(int argc, char **argv)
 			     bin_name);
 	if (kfaas_conf_load(file, &conf))
 		return p_lib_err();
+	/* VM-tier functions can be handled only if kfaasd runs */
+	ops.ctx = (void *)kfaas_pin_root(pin_root_opt);
+	if (kfaas_daemon_open(&d, ops.ctx) == 0) {
+		kfaas_daemon_close(&d);
+		vm_ops = &ops;
+	}
 	if (state_open(&st, KFAAS_OPEN_CREATE | KFAAS_OPEN_LOCK)) {
 		kfaas_conf_free(&conf);
 		return -1;
 	}
-	rc = kfaas_plan_make(&st, &conf, &plan);
+	rc = kfaas_plan_make(&st, &conf, vm_ops, &plan);
 	if (!rc && !dry)
-		rc = kfaas_plan_apply(&st, &conf, &plan);
+		rc = kfaas_plan_apply(&st, &conf, &plan, vm_ops);
 	if (rc)
 		p_lib_err();
 	else

@@ -121,9 +121,7 @@ static int do_create(int argc, char **argv)
 		{ "timeout",	required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kfaas_vm_params p = { .mem_mib = 128, .vcpus = 1, .min_warm = 1,
-				     .max_instances = 4, .idle_ttl_s = 60,
-				     .timeout_ms = 5000 };
+	struct kfaas_vm_params p = kfaas_vm_defaults;
 	struct kfaas_fn_info info;
 	struct kfaas_daemon d;
 	unsigned long long v;

@@ -313,12 +313,14 @@ static void cmd_create(struct ctl_conn *c, json_object *req)
 
 	if (!name || !exe)
 		return answer_err(c, EINVAL, "create needs \"name\" and \"exec\"");
-	if (get_u32(req, "mem_mib", 128, &p.mem_mib) ||
-	    get_u32(req, "vcpus", 1, &p.vcpus) ||
-	    get_u32(req, "min_warm", 1, &p.min_warm) ||
-	    get_u32(req, "max", 4, &p.max_instances) ||
-	    get_u32(req, "idle_ttl_s", 60, &p.idle_ttl_s) ||
-	    get_u32(req, "timeout_ms", 5000, &p.timeout_ms))
+	const struct kfaas_vm_params *d = &kfaas_vm_defaults;
+
+	if (get_u32(req, "mem_mib", d->mem_mib, &p.mem_mib) ||
+	    get_u32(req, "vcpus", d->vcpus, &p.vcpus) ||
+	    get_u32(req, "min_warm", d->min_warm, &p.min_warm) ||
+	    get_u32(req, "max", d->max_instances, &p.max_instances) ||
+	    get_u32(req, "idle_ttl_s", d->idle_ttl_s, &p.idle_ttl_s) ||
+	    get_u32(req, "timeout_ms", d->timeout_ms, &p.timeout_ms))
 		return answer_err(c, EINVAL, "create: numbers must be unsigned "
 				  "32-bit integers");
 	rc = fn_create(name, exe, &p, &f, why, sizeof(why));

@@ -85,6 +85,7 @@ struct config {
 	unsigned int	refresh_ms;	/* route/registry re-read period */
 	unsigned int	tsc_khz;
 	int		verbose;
+	const char	*config;	/* kfaas.conf(5) to apply, or NULL */
 	/* derived at start-up */
 	char		vmlinux[512];
 	char		kver[64];
@@ -93,6 +94,11 @@ struct config {
 	char		qemu_version[64];
 };
 extern struct config cfg;
+
+#define KFAASD_CONFIG_DEFAULT	"/etc/kfaas/kfaas.yaml"
+
+/* ---- config.c: apply cfg.config (start, SIGHUP) ---- */
+void config_apply(void);
 
 /* ---- log.c ---- */
 enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };

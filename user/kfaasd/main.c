@@ -37,9 +37,10 @@ struct config cfg = {
 	.probe_timeout_ms = 8000,
 	.tcp_timeout_ms = 10000,
 	.refresh_ms = 2000,
+	.config = KFAASD_CONFIG_DEFAULT,
 };
 
-static volatile bool refresh_now;
+static volatile bool refresh_now, reload_config;
 static char initramfs_buf[512], qemu_buf[512], cache_buf[512], kernel_buf[512];
 
 static void usage(FILE *f)
@@ -65,13 +66,16 @@ static void usage(FILE *f)
 "  --boot-timeout MS    (%u)    --probe-timeout MS (%u)\n"
 "  --tcp-timeout MS     time a TCP client has to send its request (%u)\n"
 "  --refresh MS         re-read routes and registry this often (%u)\n"
+"  --config FILE        kfaas.conf(5) applied at start and on SIGHUP,\n"
+"                       when it exists (%s; 'none': no file)\n"
 "  --tsc-khz N          host TSC frequency for the guest (measured)\n"
 "  -v, --verbose        more messages (twice: QEMU command lines, console)\n"
 "  -V, --version\n",
 		KFAAS_PIN_ROOT_DEFAULT, cfg.cache_dir, KFAAS_VM_DIR_DEFAULT,
 		cfg.qemu, (unsigned int)cfg.uid_base, cfg.queue_max,
 		cfg.max_request, cfg.max_response, cfg.boot_timeout_ms,
-		cfg.probe_timeout_ms, cfg.tcp_timeout_ms, cfg.refresh_ms);
+		cfg.probe_timeout_ms, cfg.tcp_timeout_ms, cfg.refresh_ms,
+		KFAASD_CONFIG_DEFAULT);
 }
 
 static int num(const char *opt, const char *s, unsigned long long max,
@@ -114,7 +118,7 @@ static int parse_args(int argc, char **argv)
 {
 	enum { O_PIN = 256, O_RUN, O_CACHE, O_KERNEL, O_INITRD, O_QEMU,
 	       O_ACCEL, O_NOSNAP, O_UIDBASE, O_ROOT, O_QUEUE, O_MAXREQ,
-	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC };
+	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC, O_CONFIG };
 	static const struct option opts[] = {
 		{ "pin-root", required_argument, NULL, O_PIN },
 		{ "run-dir", required_argument, NULL, O_RUN },
@@ -133,6 +137,7 @@ static int parse_args(int argc, char **argv)
 		{ "probe-timeout", required_argument, NULL, O_PROBE },
 		{ "tcp-timeout", required_argument, NULL, O_TCP },
 		{ "refresh", required_argument, NULL, O_REFRESH },
+		{ "config", required_argument, NULL, O_CONFIG },
 		{ "tsc-khz", required_argument, NULL, O_TSC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -198,6 +203,9 @@ static int parse_args(int argc, char **argv)
 		case O_BOOT:
 		case O_PROBE:
 		case O_TCP:
+		case O_CONFIG:
+			cfg.config = strcmp(optarg, "none") ? optarg : NULL;
+			break;
 		case O_REFRESH: {
 			const char *name = c == O_BOOT ? "--boot-timeout" :
 					   c == O_PROBE ? "--probe-timeout" :
@@ -350,8 +358,10 @@ static void on_signal(struct watch *w, uint32_t events)
 	(void)events;
 	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			info("SIGHUP: re-reading routes and registry");
+			info("SIGHUP: re-applying the configuration, re-reading "
+			     "routes and registry");
 			refresh_now = true;
+			reload_config = true;
 		} else {
 			info("%s: stopping", strsignal((int)si.ssi_signo));
 			stopping = true;
@@ -422,6 +432,10 @@ static void run(void)
 		now = now_ms();
 		fns_tick(now);
 		listen_tick(now);
+		if (reload_config) {
+			reload_config = false;
+			config_apply();
+		}
 		if (refresh_now || now >= next_refresh) {
 			refresh_now = false;
 			fns_sync();
@@ -466,6 +480,8 @@ int main(int argc, char **argv)
 	     KFAAS_VERSION, cfg.pin_root, cfg.run_dir,
 	     cfg.accel_used == ACCEL_KVM ? "KVM" : "TCG", cfg.accel_why,
 	     cfg.vmlinux, cfg.snapshot ? ", snapshot clones" : ", cold boots");
+	fns_sync();
+	config_apply();
 	fns_sync();
 	listen_refresh();
 	notify("READY=1");

@@ -4,12 +4,17 @@
  *
  * The plan is computed first (and is all that --dry-run shows), in an
  * order that keeps every route valid at every moment: add and replace
- * functions, delete routes, add routes, delete functions.  Carrying it
- * out under the pin-root lock, the first failure undoes every step done so
- * far in reverse (a replaced program is put back from the fd kept before
- * the swap), so an apply either completes or leaves the state as it was.
- * Deleting functions comes last because it cannot be undone (their maps
- * are gone); it fails only if the kernel refuses a map update.
+ * functions, delete routes, re-create changed VM-tier functions, add
+ * routes, delete functions.  Carrying it out, the first failure undoes
+ * every step done so far in reverse (a replaced program is put back from
+ * the fd kept before the swap, a re-created VM function gets its old
+ * executable and size), so an apply either completes or leaves the state
+ * as it was.  Deleting functions comes last because it cannot be undone
+ * (their maps are gone).
+ *
+ * eBPF steps run under the pin-root lock; VM-tier steps go to kfaasd
+ * through the caller's ops with the lock released, because kfaasd takes
+ * it itself.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,19 +62,85 @@ static const struct kfaas_conf_route *conf_route(const struct kfaas_conf *c,
 	return NULL;
 }
 
-/* Is the object newer than the loaded program, or another file? */
-static bool object_changed(const struct kfaas_fn_info *cur, const char *path)
+/* Is the object or executable another file, or newer than the load? */
+static bool source_changed(const struct kfaas_fn_info *cur, const char *path,
+			   bool by_mtime)
 {
 	char real[4096];
 	struct stat s;
 
 	if (!realpath(path, real) || strcmp(real, cur->source))
 		return true;
-	return stat(real, &s) || (__u64)s.st_mtime > cur->load_time;
+	return by_mtime && (stat(real, &s) || (__u64)s.st_mtime > cur->load_time);
+}
+
+static bool vm_changed(const struct kfaas_fn_info *cur, const struct kfaas_conf_fn *f)
+{
+	return source_changed(cur, f->source, false) ||
+	       memcmp(&cur->vm, &f->vm, sizeof(f->vm));
+}
+
+/* Functions re-created by the plan get new ids: their routes follow. */
+static bool recreated(const struct kfaas_plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->acts[i].kind == KFAAS_ACT_VM_RECREATE &&
+		    !strcmp(p->acts[i].cur.name, name))
+			return true;
+	return false;
+}
+
+static bool same_route(const struct kfaas_plan *p, const struct kfaas_conf_route *a,
+		       const struct kfaas_conf_route *b)
+{
+	return a && b && !strcmp(a->fn, b->fn) && !strcmp(a->fallback, b->fallback) &&
+	       a->policy == b->policy && !recreated(p, a->fn) &&
+	       !(a->fallback[0] && recreated(p, a->fallback));
+}
+
+static int plan_fn(struct kfaas_state *st, const struct kfaas_conf_fn *f,
+		   const struct kfaas_apply_ops *ops, struct kfaas_plan *p)
+{
+	bool vm = f->tier == KFAAS_TIER_VM, exists;
+	enum kfaas_action_kind kind;
+	struct kfaas_fn_info info;
+	struct kfaas_action *a;
+
+	if (access(f->source, R_OK))
+		return kfaas_err(-ENOENT, "function '%s' (line %d): cannot read %s",
+				 f->name, f->line, f->source);
+	exists = kfaas_fn_find(st, f->name, &info) == 0;
+	if (!exists) {
+		kind = KFAAS_ACT_FN_ADD;
+	} else if ((info.tier == KFAAS_TIER_VM) != vm) {
+		return kfaas_err(-EINVAL, "function '%s' (line %d) runs in the %s "
+				 "tier: unload it before it can become %s",
+				 f->name, f->line, kfaas_tier_name(info.tier),
+				 vm ? "a VM function" : "an eBPF function");
+	} else if (vm ? vm_changed(&info, f) : source_changed(&info, f->source, true)) {
+		kind = vm ? KFAAS_ACT_VM_RECREATE : KFAAS_ACT_FN_REPLACE;
+	} else {
+		return 0;
+	}
+	if (vm && !ops)
+		return kfaas_err(-EOPNOTSUPP, "VM-tier function '%s' (line %d) "
+				 "needs kfaasd to be %s: start kfaasd first",
+				 f->name, f->line, exists ? "changed" : "created");
+	a = act_new(p, kind);
+	if (!a)
+		return kfaas_err(-ENOMEM, "out of memory");
+	if (exists)
+		a->cur = info;
+	a->fn = f;
+	snprintf(a->text, sizeof(a->text), "%c fn %s %s%s", a->kind == KFAAS_ACT_FN_ADD ?
+		 '+' : '~', f->name, vm ? "vm " : "", f->source);
+	return 0;
 }
 
 int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
-		    struct kfaas_plan *p)
+		    const struct kfaas_apply_ops *ops, struct kfaas_plan *p)
 {
 	struct kfaas_conf cur;
 	struct kfaas_action *a;
@@ -80,42 +151,8 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 	rc = kfaas_conf_current(st, &cur);
 	if (rc)
 		return rc;
-	for (i = 0; i < c->nfns && !rc; i++) {
-		const struct kfaas_conf_fn *f = &c->fns[i];
-		struct kfaas_fn_info info;
-
-		if (f->tier == KFAAS_TIER_VM) {
-			rc = kfaas_err(-EOPNOTSUPP, "function '%s' (line %d): VM-tier "
-				       "functions are created by kfaasd", f->name,
-				       f->line);
-			break;
-		}
-		if (access(f->source, R_OK)) {
-			rc = kfaas_err(-ENOENT, "function '%s' (line %d): cannot "
-				       "read %s", f->name, f->line, f->source);
-			break;
-		}
-		if (kfaas_fn_find(st, f->name, &info)) {
-			a = act_new(p, KFAAS_ACT_FN_ADD);
-			if (!a)
-				goto nomem;
-			a->fn = f;
-			snprintf(a->text, sizeof(a->text), "+ fn %s %s", f->name,
-				 f->source);
-		} else if (info.tier == KFAAS_TIER_VM) {
-			rc = kfaas_err(-EINVAL, "function '%s' (line %d) runs in the "
-				       "VM tier: unload it before giving it an "
-				       "object", f->name, f->line);
-		} else if (object_changed(&info, f->source)) {
-			a = act_new(p, KFAAS_ACT_FN_REPLACE);
-			if (!a)
-				goto nomem;
-			a->fn = f;
-			a->cur = info;
-			snprintf(a->text, sizeof(a->text), "~ fn %s %s", f->name,
-				 f->source);
-		}
-	}
+	for (i = 0; i < c->nfns && !rc; i++)
+		rc = plan_fn(st, &c->fns[i], ops, p);
 	for (i = 0; i < cur.nfns && !rc; i++) {
 		struct kfaas_fn_info info;
 		bool keep = false;
@@ -124,6 +161,12 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 			keep |= !strcmp(c->fns[j].name, cur.fns[i].name);
 		if (keep || kfaas_fn_find(st, cur.fns[i].name, &info))
 			continue;
+		if (info.tier == KFAAS_TIER_VM && !ops) {
+			rc = kfaas_err(-EOPNOTSUPP, "removing VM-tier function "
+				       "'%s' needs kfaasd: start it first",
+				       info.name);
+			break;
+		}
 		a = act_new(p, KFAAS_ACT_FN_DEL);
 		if (!a)
 			goto nomem;
@@ -131,13 +174,10 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 		snprintf(a->text, sizeof(a->text), "- fn %s", info.name);
 	}
 	for (i = 0; i < cur.nroutes && !rc; i++) {
-		const struct kfaas_conf_route *want = conf_route(c, &cur.routes[i].key);
 		const struct kfaas_conf_route *have = &cur.routes[i];
 		char k[96];
 
-		if (want && !strcmp(want->fn, have->fn) &&
-		    !strcmp(want->fallback, have->fallback) &&
-		    want->policy == have->policy)
+		if (same_route(p, conf_route(c, &have->key), have))
 			continue;
 		a = act_new(p, KFAAS_ACT_ROUTE_DEL);
 		if (!a)
@@ -149,12 +189,9 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 	}
 	for (i = 0; i < c->nroutes && !rc; i++) {
 		const struct kfaas_conf_route *want = &c->routes[i];
-		const struct kfaas_conf_route *have = conf_route(&cur, &want->key);
 		char k[96];
 
-		if (have && !strcmp(want->fn, have->fn) &&
-		    !strcmp(want->fallback, have->fallback) &&
-		    want->policy == have->policy)
+		if (same_route(p, want, conf_route(&cur, &want->key)))
 			continue;
 		a = act_new(p, KFAAS_ACT_ROUTE_ADD);
 		if (!a)
@@ -178,13 +215,34 @@ nomem:
 	return kfaas_err(-ENOMEM, "out of memory");
 }
 
+/* A kfaasd call, with the pin root unlocked for it. */
+static int vm_call(struct kfaas_state *st, const struct kfaas_apply_ops *ops,
+		   const char *name, const char *exe, const struct kfaas_vm_params *p)
+{
+	int rc = kfaas_state_unlock(st);
+
+	if (rc)
+		return rc;
+	rc = exe ? ops->vm_create(ops->ctx, name, exe, p) :
+		   ops->vm_unload(ops->ctx, name);
+	return kfaas_state_relock(st) ?: rc;
+}
+
 struct undo {
 	int	prog_fd;	/* FN_REPLACE: the program before */
 	bool	done;
+	bool	gone;		/* VM_RECREATE: the old one is unloaded */
 };
 
+static bool is_vm(const struct kfaas_action *a)
+{
+	return (a->fn && a->fn->tier == KFAAS_TIER_VM) ||
+	       (!a->fn && a->cur.tier == KFAAS_TIER_VM);
+}
+
 static int step(struct kfaas_state *st, const struct kfaas_conf *c,
-		const struct kfaas_action *a, struct undo *u)
+		const struct kfaas_action *a, const struct kfaas_apply_ops *ops,
+		struct undo *u)
 {
 	const struct kfaas_conf_route *want;
 	struct kfaas_route r;
@@ -192,6 +250,8 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 
 	switch (a->kind) {
 	case KFAAS_ACT_FN_ADD:
+		if (is_vm(a))
+			return vm_call(st, ops, a->fn->name, a->fn->source, &a->fn->vm);
 		return kfaas_fn_load(st, a->fn->source, a->fn->name, NULL);
 	case KFAAS_ACT_FN_REPLACE:
 		u->prog_fd = kfaas_fn_prog_fd(st, a->cur.name);
@@ -201,6 +261,12 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 		return kfaas_fn_replace(st, a->fn->name, a->fn->source, NULL);
 	case KFAAS_ACT_ROUTE_DEL:
 		return kfaas_route_del(st, &a->key);
+	case KFAAS_ACT_VM_RECREATE:
+		rc = vm_call(st, ops, a->cur.name, NULL, NULL);
+		if (rc)
+			return rc;
+		u->gone = true;
+		return vm_call(st, ops, a->fn->name, a->fn->source, &a->fn->vm);
 	case KFAAS_ACT_ROUTE_ADD:
 		want = conf_route(c, &a->key);
 		rc = kfaas_route_make(st, &a->key, want->fn, 0,
@@ -208,23 +274,34 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 				      want->policy, &r);
 		return rc ?: kfaas_route_add(st, &a->key, &r);
 	case KFAAS_ACT_FN_DEL:
+		if (is_vm(a))
+			return vm_call(st, ops, a->cur.name, NULL, NULL);
 		return kfaas_fn_unload(st, a->cur.name);
 	}
 	return -EINVAL;
 }
 
 static void unstep(struct kfaas_state *st, const struct kfaas_action *a,
-		   struct undo *u)
+		   const struct kfaas_apply_ops *ops, struct undo *u)
 {
 	switch (a->kind) {
 	case KFAAS_ACT_FN_ADD:
-		kfaas_fn_unload(st, a->fn->name);
+		if (is_vm(a))
+			vm_call(st, ops, a->fn->name, NULL, NULL);
+		else
+			kfaas_fn_unload(st, a->fn->name);
 		break;
 	case KFAAS_ACT_FN_REPLACE:
 		kfaas_fn_restore(st, &a->cur, u->prog_fd);
 		break;
 	case KFAAS_ACT_ROUTE_DEL:
 		kfaas_route_add(st, &a->key, &a->route);
+		break;
+	case KFAAS_ACT_VM_RECREATE:
+		if (u->done)
+			vm_call(st, ops, a->fn->name, NULL, NULL);
+		if (u->gone)
+			vm_call(st, ops, a->cur.name, a->cur.source, &a->cur.vm);
 		break;
 	case KFAAS_ACT_ROUTE_ADD:
 		kfaas_route_del(st, &a->key);
@@ -235,7 +312,7 @@ static void unstep(struct kfaas_state *st, const struct kfaas_action *a,
 }
 
 int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
-		     const struct kfaas_plan *p)
+		     const struct kfaas_plan *p, const struct kfaas_apply_ops *ops)
 {
 	struct undo *u = calloc(p->n ? p->n : 1, sizeof(*u));
 	char msg[1024];
@@ -247,7 +324,7 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 	for (i = 0; i < p->n; i++)
 		u[i].prog_fd = -1;
 	for (i = 0; i < p->n; i++) {
-		rc = step(st, c, &p->acts[i], &u[i]);
+		rc = step(st, c, &p->acts[i], ops, &u[i]);
 		if (rc)
 			break;
 		u[i].done = true;
@@ -256,9 +333,12 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 		size_t failed = i;
 
 		snprintf(msg, sizeof(msg), "%s", kfaas_errmsg());
+		/* a half-done re-create is undone too */
+		if (p->acts[failed].kind == KFAAS_ACT_VM_RECREATE)
+			unstep(st, &p->acts[failed], ops, &u[failed]);
 		while (i-- > 0)
 			if (u[i].done)
-				unstep(st, &p->acts[i], &u[i]);
+				unstep(st, &p->acts[i], ops, &u[i]);
 		rc = kfaas_err(rc, "'%s' failed, nothing was changed: %s",
 			       p->acts[failed].text, msg);
 	}

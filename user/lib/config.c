@@ -138,9 +138,11 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		    yaml_node_t *m, struct kfaas_conf_fn *f)
 {
 	yaml_node_pair_t *p;
+	bool vm_keys = false;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
+	f->vm = kfaas_vm_defaults;	/* what the keys do not say */
 	f->line = line_of(k);
 	if (strlen(name) >= sizeof(f->name) || kfaas_name_valid(name))
 		return CERR(cx, k, "bad function name '%s': 1 to %d letters, "
@@ -163,16 +165,22 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 			f->tier = key[0] == 'o' ? KFAAS_TIER_XDP : KFAAS_TIER_VM;
 			rc = get_str(cx, v, key, f->source, sizeof(f->source));
 		} else if (!strcmp(key, "mem")) {
+			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.mem_mib);
 		} else if (!strcmp(key, "vcpus")) {
+			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.vcpus);
 		} else if (!strcmp(key, "min-warm")) {
+			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.min_warm);
 		} else if (!strcmp(key, "max")) {
+			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.max_instances);
 		} else if (!strcmp(key, "idle-ttl")) {
+			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.idle_ttl_s);
 		} else if (!strcmp(key, "timeout")) {
+			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.timeout_ms);
 		} else if (!strcmp(key, "budget")) {
 			rc = parse_budget(cx, v, &f->budget);
@@ -187,11 +195,11 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 	if (!f->tier)
 		return CERR(cx, m, "function '%s' needs 'object: FILE' (eBPF) or "
 			    "'vm: EXECUTABLE'", name);
-	if (f->tier != KFAAS_TIER_VM &&
-	    (f->vm.mem_mib || f->vm.vcpus || f->vm.min_warm ||
-	     f->vm.max_instances || f->vm.idle_ttl_s || f->vm.timeout_ms))
+	if (f->tier != KFAAS_TIER_VM && vm_keys)
 		return CERR(cx, m, "function '%s': mem, vcpus, min-warm, max, "
 			    "idle-ttl and timeout are for 'vm' functions", name);
+	if (f->tier != KFAAS_TIER_VM)
+		memset(&f->vm, 0, sizeof(f->vm));
 	return 0;
 }
 
@@ -289,6 +297,9 @@ static int parse_root(struct ctx *cx, yaml_node_t *root)
 		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
 		const char *key = scalar(k);
 
+		if (key && (!strcmp(key, "functions") || !strcmp(key, "routes")) &&
+		    (key[0] == 'f' ? (void *)c->fns : (void *)c->routes))
+			return CERR(cx, k, "'%s' appears twice: give it once", key);
 		if (key && !strcmp(key, "functions")) {
 			yaml_node_pair_t *q;
 			size_t n;
@@ -475,7 +486,7 @@ int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 		put_str(out, f->source);
 		fputc('\n', out);
 		if (f->tier == KFAAS_TIER_VM) {
-#define V(k, x) if (f->vm.x) fprintf(out, "    " k ": %u\n", f->vm.x)
+#define V(k, x) fprintf(out, "    " k ": %u\n", f->vm.x)
 			V("mem", mem_mib);
 			V("vcpus", vcpus);
 			V("min-warm", min_warm);

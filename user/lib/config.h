@@ -54,12 +54,25 @@ int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c);
 int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c);
 
 /* ---- apply (apply.c) ---- */
+/* In the order apply carries them out. */
 enum kfaas_action_kind {
 	KFAAS_ACT_FN_ADD,
 	KFAAS_ACT_FN_REPLACE,
 	KFAAS_ACT_ROUTE_DEL,
+	KFAAS_ACT_VM_RECREATE,	/* VM function with another executable/size */
 	KFAAS_ACT_ROUTE_ADD,
 	KFAAS_ACT_FN_DEL,
+};
+
+/*
+ * How apply reaches kfaasd for VM-tier functions (NULL: it cannot).  The
+ * calls are made without the pin-root lock, which kfaasd takes itself.
+ */
+struct kfaas_apply_ops {
+	int	(*vm_create)(void *ctx, const char *name, const char *exe,
+			     const struct kfaas_vm_params *p);
+	int	(*vm_unload)(void *ctx, const char *name);
+	void	*ctx;
 };
 
 struct kfaas_action {
@@ -79,9 +92,9 @@ struct kfaas_plan {
 void kfaas_plan_free(struct kfaas_plan *p);
 /* What apply would do to make the state match c (nothing changes). */
 int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
-		    struct kfaas_plan *p);
+		    const struct kfaas_apply_ops *ops, struct kfaas_plan *p);
 /* Carry the plan out; on any error undo what was done and fail. */
 int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
-		     const struct kfaas_plan *p);
+		     const struct kfaas_plan *p, const struct kfaas_apply_ops *ops);
 
 #endif

@@ -59,6 +59,9 @@ enum {
 const char *kfaas_pin_root(const char *opt);
 int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags);
 void kfaas_state_close(struct kfaas_state *st);
+/* Let another process (kfaasd) change the state for a while, then go on. */
+int kfaas_state_unlock(struct kfaas_state *st);
+int kfaas_state_relock(struct kfaas_state *st);
 /* Bring pinned state back to a consistent point after a crash (locked). */
 int kfaas_state_repair(struct kfaas_state *st);
 /* Remove everything kfaas pinned under root (links detach interfaces). */
@@ -83,6 +86,8 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name);
 /* Put back a program saved before a replace (fd) with its registry entry. */
 int kfaas_fn_restore(struct kfaas_state *st, const struct kfaas_fn_info *info,
 		     int prog_fd);
+/* VM-tier parameters a function gets when it does not say. */
+extern const struct kfaas_vm_params kfaas_vm_defaults;
 /* Register a function run by another tier (kfaasd's VM tier). */
 int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info);
 /* A new fd of an eBPF function's pinned program, or a negative errno. */

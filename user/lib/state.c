@@ -462,6 +462,22 @@ err:
 	return rc;
 }
 
+int kfaas_state_unlock(struct kfaas_state *st)
+{
+	if (st->locked && flock(st->dir_fd, LOCK_UN))
+		return kfaas__errno_msg(-errno, "cannot unlock the pin root");
+	st->locked = false;
+	return 0;
+}
+
+int kfaas_state_relock(struct kfaas_state *st)
+{
+	if (!st->locked && flock(st->dir_fd, LOCK_EX))
+		return kfaas__errno_msg(-errno, "cannot lock the pin root");
+	st->locked = true;
+	return 0;
+}
+
 int kfaas__rmtree(const char *path)
 {
 	struct dirent *de;

@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The declarative configuration across tiers: kfaasd applies its file at
+# start and again on SIGHUP while it serves (an unchanged file changes
+# nothing; a changed one changes only what differs), `kfaas apply` drives
+# VM-tier functions through the running daemon, an apply that fails
+# leaves every tier as it was, and without a daemon the CLI says so.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+
+require_root
+[ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/vmfn/hello" ] ||
+	ktap_skip_all "kfaasd, the guest image or the hello function is not built"
+command -v qemu-system-x86_64 >/dev/null || ktap_skip_all "no qemu-system-x86_64"
+for t in jq python3 nsenter; do
+	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
+done
+ktap_plan 16
+
+use_pin_root vmconf
+sandbox_up vmconf 79 || { echo "Bail out! no sandbox"; exit 1; }
+export KFAAS_RUN_DIR=/run/kfaasd-c$$
+K() { "$KFAAS" "$@"; }
+T=$(mktemp -d /tmp/kfaas-vmconf-XXXXXX)
+LOG=$T/kfaasd.log
+DPID=
+daemon_stop() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	DPID=
+}
+cleanup_add "daemon_stop; rm -rf $KFAAS_RUN_DIR $T"
+
+conf() {	# max min-warm -> a configuration with an eBPF and a VM function
+	cat <<EOF
+functions:
+  echo:
+    object: $B/bpf/echo.bpf.o
+  hello:
+    vm: $B/vmfn/hello
+    max: $1
+    min-warm: $2
+routes:
+  - { trigger: udp 7, fn: echo }
+  - { trigger: udp 7070, fn: hello }
+EOF
+}
+ask() { in_cli python3 "$here/udp.py" -t 20 "$SRV4" 7070 "$1" | cut -d' ' -f2-; }
+fnjq() { K -j fn show hello | jq -r "$1"; }
+
+conf 2 1 > "$T/kfaas.yaml"
+nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir "$B/vm/cache" \
+	--refresh 500 --config "$T/kfaas.yaml" >>"$LOG" 2>&1 &
+DPID=$!
+ok=1
+for i in $(seq 150); do
+	K daemon status >/dev/null 2>&1 && K fn show hello >/dev/null 2>&1 && { ok=0; break; }
+	sleep 0.2
+done
+check_eq "kfaasd applied its configuration at start" 0 $ok || sed 's/^/# /' "$LOG" | tail -20
+check_eq "... the eBPF function answers" "XDP_TX ping" \
+	"$(K -j invoke echo --data ping | jq -r '.verdict + " " + .reply')"
+check_match "... the VM function answers its route" "hello, world" "$(ask world)"
+
+check_eq "kfaas apply of the same file changes nothing" 0 \
+	"$(K -j apply "$T/kfaas.yaml" | jq '.changes | length')"
+K export > "$T/exported.yaml"
+check_match "export writes the VM function with its size" "vm: \"$B/vmfn/hello\".*max: 2" \
+	"$(tr '\n' ' ' < "$T/exported.yaml")"
+check_eq "... and applying the export changes nothing" 0 \
+	"$(K -j apply "$T/exported.yaml" | jq '.changes | length')"
+
+before_id=$(fnjq .id)
+conf 3 1 > "$T/kfaas.yaml"
+kill -HUP $DPID
+ok=1
+for i in $(seq 150); do
+	[ "$(fnjq .vm.max 2>/dev/null)" = 3 ] && { ok=0; break; }
+	sleep 0.2
+done
+check_eq "SIGHUP re-applies the changed file (max 2 -> 3)" 0 $ok
+check_match "... and the route is served again" "hello, world" "$(ask world)"
+check_eq "... an unchanged file on SIGHUP changes nothing" "$(fnjq .id)" \
+	"$(kill -HUP $DPID; sleep 2; fnjq .id)"
+
+conf 3 0 > "$T/c2.yaml"
+check_eq "kfaas apply re-creates a changed VM function through kfaasd" \
+	"vm_recreate route_del route_add" \
+	"$(K -j apply "$T/c2.yaml" | jq -r '[.changes[].action] | sort_by(.) | join(" ")' |
+	   tr ' ' '\n' | sort -r | xargs)"
+check_eq "... min-warm 0 now" 0 "$(fnjq .vm.min_warm)"
+check_match "... and it answers" "hello, world" "$(ask world)"
+
+before=$(K export)
+cat > "$T/bad.yaml" <<EOF
+functions:
+  echo:
+    object: $B/bpf/echo.bpf.o
+  hello:
+    vm: $B/vmfn/hello
+    max: 4
+  broken:
+    vm: /etc/hostname
+routes:
+  - { trigger: udp 7, fn: echo }
+  - { trigger: udp 7070, fn: hello }
+EOF
+out=$(K apply "$T/bad.yaml" 2>&1)
+check_match "a VM function kfaasd refuses fails the whole apply" "nothing was changed" "$out"
+check_eq "... every tier is as it was" "$before" "$(K export)"
+
+K export > "$T/now.yaml"
+daemon_stop
+conf 5 1 > "$T/c3.yaml"
+check_match "without kfaasd, a VM change is refused with what to do" \
+	"needs kfaasd to be changed: start kfaasd first" "$(K apply "$T/c3.yaml" 2>&1)"
+check_eq "... and an unchanged file still applies (nothing to do)" 0 \
+	"$(K -j apply "$T/now.yaml" | jq '.changes | length')"
+
+ktap_finish
