@@ -171,8 +171,9 @@ int kfaas_stats_read_list(struct kfaas_state *st, const __u32 *ids, size_t n,
 #define KFAAS_KO_ENV		"KFAAS_KO"
 /* Is kfaas.ko loaded with its kfuncs (its BTF exists)? */
 bool kfaas_module_present(void);
-/* The .rodata flag the loader gives programs: kfaas_module_present(),
- * unless forced (0/1) while the module is being loaded or unloaded. */
+/* Whether the loader picks the programs' kfunc variants (kfaas_kfuncs.h):
+ * kfaas_module_present(), unless forced (0/1) while the module is being
+ * loaded or unloaded. */
 __u32 kfaas_module_flag(void);
 void kfaas_module_force_flag(int flag);	/* -1: back to automatic */
 /* Open /dev/kfaas (creating the node from sysfs if needed): fd or -errno. */
@@ -212,8 +213,9 @@ int kfaas_module_load(const char *ko, const char *root);
 int kfaas_module_unload(const char *root);
 /* Register every function of the state with the module (with budgets). */
 int kfaas_module_sync(struct kfaas_state *st);
-/* Reload the dispatcher and every eBPF function with kfaas_module_flag()
- * (atomic swaps: links updated, prog-array slots replaced). */
+/* Reload the dispatcher and every eBPF function in the variant that
+ * kfaas_module_flag() says (atomic swaps: links updated, prog-array slots
+ * replaced). */
 int kfaas_state_reload(struct kfaas_state *st);
 /* The dispatcher alone (state.c). */
 int kfaas_dispatcher_reload(struct kfaas_state *st);
