@@ -37,7 +37,7 @@ fail() { echo "demo-vm: $*" >&2; sed 's/^/  kfaasd: /' "$log" >&2; exit 1; }
 echo "== VM tier: kfaasd, a general function in a QEMU microVM"
 # nsenter --net, not "ip netns exec": that one remounts /sys, and kfaasd
 # must see the same bpffs (the pinned route table) as the CLI
-nsenter --net=/run/netns/"$NS" "$B/kfaasd" --cache-dir "$B/vm/cache" >"$log" 2>&1 &
+nsenter --net=/run/netns/"$NS" "$B/kfaasd" >"$log" 2>&1 &
 dpid=$!
 for _ in $(seq 100); do
 	"$K" daemon status >/dev/null 2>&1 && break

@@ -28,7 +28,7 @@ stop() {
 cleanup() { stop; rm -rf "$KFAAS_PIN_ROOT" "$log"; }
 trap cleanup EXIT
 start() {
-	"$B/kfaasd" --cache-dir "$B/vm/cache" "$@" >>"$log" 2>&1 &
+	"$B/kfaasd" --cache-dir /var/cache/kfaasd-test "$@" >>"$log" 2>&1 &
 	dpid=$!
 	for _ in $(seq 150); do
 		"$K" daemon status >/dev/null 2>&1 && return 0

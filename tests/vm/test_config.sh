@@ -50,7 +50,7 @@ ask() { in_cli python3 "$here/udp.py" -t 20 "$SRV4" 7070 "$1" | cut -d' ' -f2-; 
 fnjq() { K -j fn show hello | jq -r "$1"; }
 
 conf 2 1 > "$T/kfaas.yaml"
-nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir "$B/vm/cache" \
+nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir /var/cache/kfaasd-test \
 	--refresh 500 --config "$T/kfaas.yaml" >>"$LOG" 2>&1 &
 DPID=$!
 ok=1

@@ -21,7 +21,9 @@ ktap_plan 67
 
 FN=$B/tests/vm/fn/kfn
 UDP="python3 $here/udp.py"
-CACHE=$B/vm/cache		# unpacked guest kernel, kept between runs
+# unpacked guest kernel, kept between runs; outside the checkout, which
+# may sit in a directory (mktemp -d: 0700) QEMU's own uid cannot enter
+CACHE=/var/cache/kfaasd-test
 LOG=$(mktemp /tmp/kfaasd-test.XXXXXX)
 export KFAAS_RUN_DIR=/run/kfaasd-t$$
 RUN=$KFAAS_RUN_DIR
