@@ -148,6 +148,13 @@ struct kfaas_fn_info {
 	struct kfaas_vm_params vm;
 };
 
+/*
+ * CPU time is measured on 1 invocation in 2^time_shift, at random, and
+ * weighted: the two clock reads cost more than the rest of the accounting.
+ */
+#define KFAAS_TIME_SHIFT_DEFAULT	6
+#define KFAAS_TIME_SHIFT_MAX		16
+
 /* Global configuration (kfaas_config, one entry). */
 struct kfaas_config {
 	__u32	abi_version;	/* KFAAS_ABI_VERSION of the creator */
@@ -174,7 +181,7 @@ struct kfaas_scratch {
 	__u8	time_shift;	/* time 1 in 2^time_shift invocations */
 	__u8	policy;
 	__u32	pad;
-	__u64	seq;		/* function runs on this CPU, for sampling */
+	__u64	rng;		/* xorshift state: which invocations are timed */
 };
 
 /*

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-ktap_plan 68
+ktap_plan 72
 
 use_pin_root cli
 R=$KFAAS_PIN_ROOT
@@ -116,6 +116,17 @@ check_eq "stats NAME -j is one object" "echo xdp" \
 check_eq "stats --watch 1 --count 2 prints two JSON documents" 2 \
 	"$(K -j stats echo --watch 1 --count 2 | jq -s length)"
 check_match "stats of an unknown function fails" "no function 'zzz'" "$(err K stats zzz)"
+
+# ---- config ----
+check_eq "config show -j: CPU time sampled 1 in 64 by default" 64 \
+	"$(K -j config show | jq .cpu_sample)"
+check_match "cpu-sample must be a power of two" "use a power of two" \
+	"$(err K config set cpu-sample 3)"
+check "config set cpu-sample 1: time every invocation" K config set cpu-sample 1
+before=$(K -j stats echo | jq .cpu_ns)
+K invoke echo --data t >/dev/null
+check_eq "... so one invocation adds CPU time" true \
+	"$([ "$(K -j stats echo | jq .cpu_ns)" -gt "$before" ] && echo true)"
 
 # ---- net ----
 sandbox_up cli 61 || diag "sandbox setup failed"

@@ -163,7 +163,7 @@ static int do_help(int argc, char **argv)
 		"       %s version\n"
 		"\n"
 		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply |\n"
-		"           export | module | budget }\n"
+		"           export | module | budget | config }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
@@ -179,6 +179,7 @@ static int do_help(int argc, char **argv)
 		"  daemon  kfaasd (VM tier): status, reload\n"
 		"  module  load, unload, status of kfaas.ko (accounting, budgets)\n"
 		"  budget  set, show, clear per-function budgets\n"
+		"  config  show, set tunables (cpu-sample)\n"
 		"\n"
 		"The pin root is --pin-root, else $%s, else %s.\n",
 		bin_name, bin_name, KFAAS_PIN_ROOT_ENV, KFAAS_PIN_ROOT_DEFAULT);
@@ -212,6 +213,7 @@ static const struct cmd objects[] = {
 	{ "stats",	do_stats },
 	{ "sk",		do_sk },
 	{ "top",	do_top },
+	{ "config",	do_config },
 	{ "apply",	do_apply },
 	{ "export",	do_export },
 	{ "daemon",	do_daemon },

@@ -185,7 +185,8 @@ out:
 /* Load the dispatcher and create (or reuse) the shared maps; pin them. */
 static int state_create(struct kfaas_state *st)
 {
-	struct kfaas_config cfg = { .abi_version = KFAAS_ABI_VERSION }, cur;
+	struct kfaas_config cfg = { .abi_version = KFAAS_ABI_VERSION,
+				    .time_shift = KFAAS_TIME_SHIFT_DEFAULT }, cur;
 	struct dispatcher_bpf *skel;
 	char path[320];
 	__u32 zero = 0;
