@@ -143,7 +143,7 @@ $(B)/kfaas-%: $(B)/bpf/examples/%.o $(LIB)
 user: $(CLI) $(EX_TOOLS)
 
 $(KFAASD): $(KFAASD_OBJS) $(LIB)
-	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma -lmicrohttpd
 
 $(AGENT): user/agent/agent.c include/kfaas/agent.h
 	@mkdir -p $(@D)
@@ -300,6 +300,10 @@ INCDIR		:= $(PREFIX)/include/kfaas
 MANDIR		:= $(PREFIX)/share/man
 COMPDIR		:= $(PREFIX)/share/bash-completion/completions
 UNITDIR		?= $(PREFIX)/lib/systemd/system
+# DKMS looks in /usr/src whatever PREFIX is
+DKMSDIR		?= /usr/src/kfaas-$(VERSION)
+DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
+		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
 		   bpf/kfaas_csum.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
@@ -307,6 +311,7 @@ INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \
 		   $(addprefix $(KFAAS_LIBDIR)/vmfn/,$(notdir $(VMFNS))) \
 		   $(UNITDIR)/kfaasd.service \
+		   $(addprefix $(DKMSDIR)/,$(DKMS_SRC)) \
 		   $(addprefix $(COMPDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(addprefix $(KFAAS_LIBDIR)/bpf/,$(notdir $(BPF_OBJS))) \
 		   $(addprefix $(INCDIR)/,$(notdir $(SDK_HEADERS))) \
@@ -320,6 +325,10 @@ install: all man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(KFAAS_LIBDIR)/vm \
 		$(DESTDIR)$(KFAAS_LIBDIR)/vmfn
 	install -m 0755 $(KFAASD) $(DESTDIR)$(SBINDIR)/
+	for f in $(DKMS_SRC); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f; \
+	done
+	chmod 0755 $(DESTDIR)$(DKMSDIR)/kmod/*.sh
 	install -m 0644 $(GUEST_IMG) $(GUEST_IMG).kver $(DESTDIR)$(KFAAS_LIBDIR)/vm/
 	install -m 0755 $(VMFNS) $(DESTDIR)$(KFAAS_LIBDIR)/vmfn/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/systemd/kfaasd.service \
@@ -337,6 +346,8 @@ install: all man
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/include/kfaas \
+		$(DESTDIR)$(DKMSDIR)/include $(DESTDIR)$(DKMSDIR) 2>/dev/null
 	-rmdir $(DESTDIR)$(KFAAS_LIBDIR)/bpf $(DESTDIR)$(KFAAS_LIBDIR)/vm \
 		$(DESTDIR)$(KFAAS_LIBDIR)/vmfn $(DESTDIR)$(KFAAS_LIBDIR) \
 		$(DESTDIR)$(INCDIR) 2>/dev/null

@@ -15,7 +15,7 @@ command -v qemu-system-x86_64 >/dev/null || ktap_skip_all "no qemu-system-x86_64
 for t in jq python3 nsenter; do
 	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
 done
-ktap_plan 16
+ktap_plan 20
 
 use_pin_root vmconf
 sandbox_up vmconf 79 || { echo "Bail out! no sandbox"; exit 1; }
@@ -50,8 +50,9 @@ ask() { in_cli python3 "$here/udp.py" -t 20 "$SRV4" 7070 "$1" | cut -d' ' -f2-; 
 fnjq() { K -j fn show hello | jq -r "$1"; }
 
 conf 2 1 > "$T/kfaas.yaml"
+MPORT=9467
 nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir /var/cache/kfaasd-test \
-	--refresh 500 --config "$T/kfaas.yaml" >>"$LOG" 2>&1 &
+	--refresh 500 --config "$T/kfaas.yaml" --metrics 127.0.0.1:$MPORT >>"$LOG" 2>&1 &
 DPID=$!
 ok=1
 for i in $(seq 150); do
@@ -62,6 +63,27 @@ check_eq "kfaasd applied its configuration at start" 0 $ok || sed 's/^/# /' "$LO
 check_eq "... the eBPF function answers" "XDP_TX ping" \
 	"$(K -j invoke echo --data ping | jq -r '.verdict + " " + .reply')"
 check_match "... the VM function answers its route" "hello, world" "$(ask world)"
+
+# ---- the metrics endpoint (libmicrohttpd in kfaasd) ----
+metrics=$(in_srv curl -sf "http://127.0.0.1:$MPORT/metrics")
+check_match "kfaasd serves /metrics" "kfaasd_up 1" "$metrics"
+if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+	parsed=$(printf '%s\n' "$metrics" | /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+for f in text_string_to_metric_families(sys.stdin.read()):
+    for s in f.samples:
+        if s.name == "kfaas_function_invocations_total":
+            print("%s:%s:%d" % (s.labels["function"], s.labels["tier"], s.value))
+' | sort | xargs)
+	check_eq "... every tier's counters, read by the Prometheus parser" \
+		"$(K -j stats | jq -r '[.[] | "\(.name):\(.tier):\(.invocations)"] | sort | join(" ")')" \
+		"$parsed"
+else
+	skip "... every tier's counters, read by the Prometheus parser" "no python3-prometheus-client"
+fi
+check_eq "... and 404 elsewhere" 404 \
+	"$(in_srv curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/other")"
 
 check_eq "kfaas apply of the same file changes nothing" 0 \
 	"$(K -j apply "$T/kfaas.yaml" | jq '.changes | length')"
@@ -81,8 +103,14 @@ for i in $(seq 150); do
 done
 check_eq "SIGHUP re-applies the changed file (max 2 -> 3)" 0 $ok
 check_match "... and the route is served again" "hello, world" "$(ask world)"
-check_eq "... an unchanged file on SIGHUP changes nothing" "$(fnjq .id)" \
-	"$(kill -HUP $DPID; sleep 2; fnjq .id)"
+id=$(fnjq .id)
+lost=0
+for i in $(seq 20); do
+	[ $((i % 5)) = 0 ] && kill -HUP $DPID
+	ask "r$i" | grep -q "hello, r$i" || lost=$((lost + 1))
+done
+check_eq "SIGHUP with an unchanged file during traffic: no request lost" 0 $lost
+check_eq "... and nothing re-created" "$id" "$(fnjq .id)"
 
 conf 3 0 > "$T/c2.yaml"
 check_eq "kfaas apply re-creates a changed VM function through kfaasd" \

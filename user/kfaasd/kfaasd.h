@@ -86,6 +86,7 @@ struct config {
 	unsigned int	tsc_khz;
 	int		verbose;
 	const char	*config;	/* kfaas.conf(5) to apply, or NULL */
+	const char	*metrics;	/* [ADDR:]PORT of /metrics, or NULL */
 	/* derived at start-up */
 	char		vmlinux[512];
 	char		kver[64];
@@ -96,6 +97,12 @@ struct config {
 extern struct config cfg;
 
 #define KFAASD_CONFIG_DEFAULT	"/etc/kfaas/kfaas.yaml"
+
+/* ---- metrics.c: the Prometheus endpoint (--metrics) ---- */
+int metrics_start(const char *spec);
+uint64_t metrics_next_deadline(void);
+void metrics_tick(void);
+void metrics_stop(void);
 
 /* ---- config.c: apply cfg.config (start, SIGHUP) ---- */
 void config_apply(void);

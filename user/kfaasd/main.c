@@ -66,6 +66,8 @@ static void usage(FILE *f)
 "  --boot-timeout MS    (%u)    --probe-timeout MS (%u)\n"
 "  --tcp-timeout MS     time a TCP client has to send its request (%u)\n"
 "  --refresh MS         re-read routes and registry this often (%u)\n"
+"  --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+"                       (ADDR default 127.0.0.1)\n"
 "  --config FILE        kfaas.conf(5) applied at start and on SIGHUP,\n"
 "                       when it exists (%s; 'none': no file)\n"
 "  --tsc-khz N          host TSC frequency for the guest (measured)\n"
@@ -118,7 +120,8 @@ static int parse_args(int argc, char **argv)
 {
 	enum { O_PIN = 256, O_RUN, O_CACHE, O_KERNEL, O_INITRD, O_QEMU,
 	       O_ACCEL, O_NOSNAP, O_UIDBASE, O_ROOT, O_QUEUE, O_MAXREQ,
-	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC, O_CONFIG };
+	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC, O_CONFIG,
+	       O_METRICS };
 	static const struct option opts[] = {
 		{ "pin-root", required_argument, NULL, O_PIN },
 		{ "run-dir", required_argument, NULL, O_RUN },
@@ -138,6 +141,7 @@ static int parse_args(int argc, char **argv)
 		{ "tcp-timeout", required_argument, NULL, O_TCP },
 		{ "refresh", required_argument, NULL, O_REFRESH },
 		{ "config", required_argument, NULL, O_CONFIG },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "tsc-khz", required_argument, NULL, O_TSC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -203,6 +207,9 @@ static int parse_args(int argc, char **argv)
 		case O_BOOT:
 		case O_PROBE:
 		case O_TCP:
+		case O_METRICS:
+			cfg.metrics = optarg;
+			break;
 		case O_CONFIG:
 			cfg.config = strcmp(optarg, "none") ? optarg : NULL;
 			break;
@@ -423,6 +430,9 @@ static void run(void)
 		d = listen_next_deadline();
 		if (d < next)
 			next = d;
+		d = metrics_next_deadline();
+		if (d < next)
+			next = d;
 		timeout = next <= now ? 0 : next - now > 60000 ? 60000 :
 			  (int)(next - now);
 		if (refresh_now)
@@ -432,6 +442,7 @@ static void run(void)
 		now = now_ms();
 		fns_tick(now);
 		listen_tick(now);
+		metrics_tick();
 		if (reload_config) {
 			reload_config = false;
 			config_apply();
@@ -472,7 +483,8 @@ int main(int argc, char **argv)
 	}
 	if (paths_setup() || find_qemu() ||
 	    qemu_version(cfg.qemu_version, sizeof(cfg.qemu_version)) ||
-	    kernel_setup() || accel_setup() || control_open()) {
+	    kernel_setup() || accel_setup() || control_open() ||
+	    (cfg.metrics && metrics_start(cfg.metrics))) {
 		err("%s", kfaas_errmsg());
 		goto out;
 	}
@@ -489,6 +501,7 @@ int main(int argc, char **argv)
 	notify("STOPPING=1");
 	rc = 0;
 out:
+	metrics_stop();
 	control_close();
 	listen_close_all();
 	fns_stop_all();

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Prometheus endpoint of kfaasd (--metrics [ADDR:]PORT): GET /metrics
+ * answers every function's counters, of every tier, in the text
+ * exposition format — the same text as `kfaas stats --prometheus`
+ * (kfaas_prometheus_write()).  libmicrohttpd runs in epoll mode inside
+ * kfaasd's own event loop, so the daemon stays single-threaded (it forks
+ * QEMU processes, which threads would make unsafe).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <microhttpd.h>
+#include "kfaasd.h"
+
+static struct MHD_Daemon *mhd;
+static struct watch mhd_w = { .fd = -1 };
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
+			     const char *type, char *body, size_t len,
+			     enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	r = MHD_create_response_from_buffer(len, body, mode);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *data,
+				  size_t *data_len, void **state)
+{
+	static char not_found[] = "kfaasd serves /metrics only\n";
+	static char not_allowed[] = "GET /metrics\n";
+	struct kfaas_state st;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	(void)cls;
+	(void)version;
+	(void)data;
+	(void)data_len;
+	if (!*state) {			/* headers only so far */
+		*state = (void *)1;
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+			     not_allowed, sizeof(not_allowed) - 1,
+			     MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics"))
+		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
+			     sizeof(not_found) - 1, MHD_RESPMEM_PERSISTENT);
+	f = open_memstream(&body, &len);
+	if (!f)
+		return MHD_NO;
+	rc = kfaas_state_open(&st, cfg.pin_root, 0);
+	if (!rc) {
+		rc = kfaas_prometheus_write(&st, f);
+		kfaas_state_close(&st);
+	}
+	if (!rc)
+		fprintf(f, "# HELP kfaasd_up kfaasd answers.\n"
+			"# TYPE kfaasd_up gauge\nkfaasd_up 1\n");
+	if (fclose(f) || rc) {
+		free(body);
+		warn("metrics: %s", rc ? kfaas_errmsg() : strerror(errno));
+		return MHD_NO;
+	}
+	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+		     body, len, MHD_RESPMEM_MUST_FREE);
+}
+
+static void on_ready(struct watch *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+	MHD_run(mhd);
+}
+
+int metrics_start(const char *spec)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	const union MHD_DaemonInfo *info;
+	char host[64];
+	const char *colon = strrchr(spec, ':');
+	unsigned long port;
+	char *end;
+
+	if (colon) {
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+		if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+			return kfaas_err(-EINVAL, "--metrics %s: use [IPv4:]PORT, "
+					 "e.g. 127.0.0.1:9467", spec);
+		spec = colon + 1;
+	}
+	errno = 0;
+	port = strtoul(spec, &end, 10);
+	if (errno || *end || !port || port > 65535)
+		return kfaas_err(-EINVAL, "--metrics: bad port '%s'", spec);
+	sin.sin_port = htons((uint16_t)port);
+	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port,
+			       NULL, NULL, on_request, NULL,
+			       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+			       MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+			       MHD_OPTION_CONNECTION_LIMIT, 64U,
+			       MHD_OPTION_END);
+	if (!mhd)
+		return kfaas_err(-EADDRINUSE, "--metrics: cannot listen on %s:%lu "
+				 "(in use?)", inet_ntoa(sin.sin_addr), port);
+	info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || loop_add(&mhd_w, info->epoll_fd, EPOLLIN, on_ready)) {
+		MHD_stop_daemon(mhd);
+		mhd = NULL;
+		return kfaas_err(-EIO, "--metrics: cannot watch its sockets");
+	}
+	info("metrics on http://%s:%lu/metrics", inet_ntoa(sin.sin_addr), port);
+	return 0;
+}
+
+uint64_t metrics_next_deadline(void)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (!mhd || MHD_get_timeout(mhd, &t) != MHD_YES)
+		return UINT64_MAX;
+	return now_ms() + t;
+}
+
+void metrics_tick(void)
+{
+	if (mhd)
+		MHD_run(mhd);
+}
+
+void metrics_stop(void)
+{
+	if (!mhd)
+		return;
+	loop_remove(&mhd_w);
+	MHD_stop_daemon(mhd);
+	mhd = NULL;
+}
