@@ -183,7 +183,8 @@ tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
-		   user/lib/stats.c user/lib/module.c user/lib/err.c user/lib/config.c
+		   user/lib/stats.c user/lib/module.c user/lib/budget.c user/lib/err.c \
+		   user/lib/config.c
 
 
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -11,7 +11,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 40
+ktap_plan 43
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -130,6 +130,24 @@ printf 'routes:\n  - { trigger: udp 7, fn: ghost }\n' > "$T/e.yaml"
 check_match "a route to an undefined function is an error" "e.yaml:2: route to 'ghost'" \
 	"$(K apply "$T/e.yaml" 2>&1)"
 check_eq "... none of them changed anything" "$before" "$(K export)"
+
+# ---- budgets in the file ----
+cat > "$T/bud.yaml" <<EOF2
+functions:
+  echo:
+    object: $B/bpf/echo.bpf.o
+    budget: { rps: 100, burst: 10, bytes-per-sec: 5000 }
+routes:
+  - { trigger: udp 7, fn: echo }
+EOF2
+K apply "$T/bud.yaml" >/dev/null
+check_eq "apply sets a function's budget" "100 10 5000" \
+	"$(K -j budget show echo | jq -r '"\(.rps) \(.rps_burst) \(.bytes_per_sec)"')"
+check_match "export writes it back" "budget:.*rps: 100.*burst: 10.*bytes-per-sec: 5000" \
+	"$(K export | tr '\n' ' ')"
+sed -i '/budget/d' "$T/bud.yaml"
+check_eq "a file without it clears it" "budget" \
+	"$(K -j apply "$T/bud.yaml" | jq -r '.changes[].action')"
 
 # ---- metrics ----
 K invoke echo --data hi --repeat 1000 >/dev/null

@@ -21,7 +21,9 @@ static int same(const struct kfaas_conf *a, const struct kfaas_conf *b)
 		    a->fns[i].tier != b->fns[i].tier ||
 		    strcmp(a->fns[i].source, b->fns[i].source) ||
 		    memcmp(&a->fns[i].vm, &b->fns[i].vm, sizeof(a->fns[i].vm)) ||
-		    a->fns[i].budget.set != b->fns[i].budget.set)
+		    a->fns[i].budget.set != b->fns[i].budget.set ||
+		    memcmp(&a->fns[i].budget.l, &b->fns[i].budget.l,
+			   sizeof(a->fns[i].budget.l)))
 			return 0;
 	for (i = 0; i < a->nroutes; i++)
 		if (memcmp(&a->routes[i].key, &b->routes[i].key,

@@ -4,8 +4,8 @@
  *
  * The plan is computed first (and is all that --dry-run shows), in an
  * order that keeps every route valid at every moment: add and replace
- * functions, delete routes, re-create changed VM-tier functions, add
- * routes, delete functions.  Carrying it out, the first failure undoes
+ * functions, delete routes, re-create changed VM-tier functions, set
+ * budgets, add routes, delete functions.  Carrying it out, the first failure undoes
  * every step done so far in reverse (a replaced program is put back from
  * the fd kept before the swap, a re-created VM function gets its old
  * executable and size), so an apply either completes or leaves the state
@@ -202,6 +202,27 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 			 want->fn, want->fallback[0] ? " fallback " : "",
 			 want->fallback);
 	}
+	for (i = 0; i < c->nfns && !rc; i++) {
+		const struct kfaas_conf_fn *f = &c->fns[i];
+		const struct kfaas_conf_fn *have = NULL;
+
+		for (j = 0; j < cur.nfns; j++)
+			if (!strcmp(cur.fns[j].name, f->name))
+				have = &cur.fns[j];
+		if (have && !recreated(p, f->name) &&
+		    !memcmp(&have->budget.l, &f->budget.l, sizeof(f->budget.l)))
+			continue;
+		if (!have && !f->budget.set)
+			continue;	/* a new function is born unlimited */
+		a = act_new(p, KFAAS_ACT_BUDGET);
+		if (!a)
+			goto nomem;
+		a->fn = f;
+		if (have)
+			a->limits = have->budget.l;
+		snprintf(a->text, sizeof(a->text), "%c budget %s", f->budget.set ?
+			 '~' : '-', f->name);
+	}
 	kfaas_conf_free(&cur);
 	if (rc) {
 		kfaas_plan_free(p);
@@ -226,6 +247,15 @@ static int vm_call(struct kfaas_state *st, const struct kfaas_apply_ops *ops,
 	rc = exe ? ops->vm_create(ops->ctx, name, exe, p) :
 		   ops->vm_unload(ops->ctx, name);
 	return kfaas_state_relock(st) ?: rc;
+}
+
+/* Set (or, all zero, clear) the budget of the function called name. */
+static int budget_set(struct kfaas_state *st, const char *name,
+		      const struct kfaas_limits *l)
+{
+	struct kfaas_fn_info f;
+
+	return kfaas_fn_find(st, name, &f) ?: kfaas_budget_set(st, f.id, l);
 }
 
 struct undo {
@@ -267,6 +297,8 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 			return rc;
 		u->gone = true;
 		return vm_call(st, ops, a->fn->name, a->fn->source, &a->fn->vm);
+	case KFAAS_ACT_BUDGET:
+		return budget_set(st, a->fn->name, &a->fn->budget.l);
 	case KFAAS_ACT_ROUTE_ADD:
 		want = conf_route(c, &a->key);
 		rc = kfaas_route_make(st, &a->key, want->fn, 0,
@@ -302,6 +334,9 @@ static void unstep(struct kfaas_state *st, const struct kfaas_action *a,
 			vm_call(st, ops, a->fn->name, NULL, NULL);
 		if (u->gone)
 			vm_call(st, ops, a->cur.name, a->cur.source, &a->cur.vm);
+		break;
+	case KFAAS_ACT_BUDGET:
+		budget_set(st, a->fn->name, &a->limits);
 		break;
 	case KFAAS_ACT_ROUTE_ADD:
 		kfaas_route_del(st, &a->key);

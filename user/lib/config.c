@@ -101,13 +101,29 @@ static int get_u32(struct ctx *cx, yaml_node_t *v, const char *key, __u32 *out)
 	return rc;
 }
 
+static const struct {
+	const char *key;
+	size_t off;
+} budget_keys[] = {
+	{ "rps", __builtin_offsetof(struct kfaas_limits, rps) },
+	{ "burst", __builtin_offsetof(struct kfaas_limits, rps_burst) },
+	{ "cpu-ns-per-sec", __builtin_offsetof(struct kfaas_limits, cpu_ns_per_sec) },
+	{ "cpu-burst-ns", __builtin_offsetof(struct kfaas_limits, cpu_burst_ns) },
+	{ "bytes-per-sec", __builtin_offsetof(struct kfaas_limits, bytes_per_sec) },
+	{ "bytes-burst", __builtin_offsetof(struct kfaas_limits, bytes_burst) },
+};
+#define N_BUDGET_KEYS (sizeof(budget_keys) / sizeof(budget_keys[0]))
+
+/* The keys are the options of `kfaas budget set`. */
 static int parse_budget(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_budget *b)
 {
 	yaml_node_pair_t *p;
+	size_t i;
 
 	if (m->type != YAML_MAPPING_NODE)
-		return CERR(cx, m, "'budget' must be a mapping of rps, "
-			    "cpu-ns-per-sec, bytes-per-sec, burst");
+		return CERR(cx, m, "'budget' must be a mapping of rps, burst, "
+			    "cpu-ns-per-sec, cpu-burst-ns, bytes-per-sec, "
+			    "bytes-burst");
 	b->set = true;
 	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(cx->doc, p->key);
@@ -117,20 +133,20 @@ static int parse_budget(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_budget
 
 		if (!key)
 			return CERR(cx, k, "budget keys must be strings");
-		if (!strcmp(key, "rps"))
-			rc = get_u64(cx, v, key, UINT64_MAX, &b->rps);
-		else if (!strcmp(key, "cpu-ns-per-sec"))
-			rc = get_u64(cx, v, key, UINT64_MAX, &b->cpu_ns_per_sec);
-		else if (!strcmp(key, "bytes-per-sec"))
-			rc = get_u64(cx, v, key, UINT64_MAX, &b->bytes_per_sec);
-		else if (!strcmp(key, "burst"))
-			rc = get_u64(cx, v, key, UINT64_MAX, &b->burst);
-		else
-			rc = CERR(cx, k, "unknown budget key '%s': use rps, "
-				  "cpu-ns-per-sec, bytes-per-sec or burst", key);
+		for (i = 0; i < N_BUDGET_KEYS; i++)
+			if (!strcmp(key, budget_keys[i].key))
+				break;
+		if (i == N_BUDGET_KEYS)
+			return CERR(cx, k, "unknown budget key '%s': use rps, "
+				    "burst, cpu-ns-per-sec, cpu-burst-ns, "
+				    "bytes-per-sec or bytes-burst", key);
+		rc = get_u64(cx, v, key, UINT64_MAX,
+			     (__u64 *)((char *)&b->l + budget_keys[i].off));
 		if (rc)
 			return rc;
 	}
+	/* all zero is no budget: say so the way export will */
+	b->set = memcmp(&b->l, &(struct kfaas_limits){ 0 }, sizeof(b->l)) != 0;
 	return 0;
 }
 
@@ -495,13 +511,20 @@ int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 			V("timeout", timeout_ms);
 #undef V
 		}
-		if (f->budget.set)
-			fprintf(out, "    budget: { rps: %llu, cpu-ns-per-sec: %llu, "
-				"bytes-per-sec: %llu, burst: %llu }\n",
-				(unsigned long long)f->budget.rps,
-				(unsigned long long)f->budget.cpu_ns_per_sec,
-				(unsigned long long)f->budget.bytes_per_sec,
-				(unsigned long long)f->budget.burst);
+		if (f->budget.set) {
+			size_t k;
+
+			fprintf(out, "    budget:\n");
+			for (k = 0; k < N_BUDGET_KEYS; k++) {
+				__u64 v = *(const __u64 *)((const char *)&f->budget.l +
+							   budget_keys[k].off);
+
+				if (v)
+					fprintf(out, "      %s: %llu\n",
+						budget_keys[k].key,
+						(unsigned long long)v);
+			}
+		}
 	}
 	fprintf(out, "routes:%s\n", c->nroutes ? "" : " []");
 	for (i = 0; i < c->nroutes; i++) {
@@ -544,6 +567,10 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 		snprintf(cf->name, sizeof(cf->name), "%s", f[i].name);
 		cf->tier = f[i].tier;
 		snprintf(cf->source, sizeof(cf->source), "%s", f[i].source);
+		if (kfaas_budget_get(st, f[i].id, &cf->budget.l) == 0)
+			cf->budget.set = memcmp(&cf->budget.l,
+						&(struct kfaas_limits){ 0 },
+						sizeof(cf->budget.l)) != 0;
 		if (f[i].tier == KFAAS_TIER_VM)
 			cf->vm = f[i].vm;
 	}

@@ -11,12 +11,10 @@
 #include <stdio.h>
 #include "libkfaas.h"
 
+/* A function's token buckets (kfaas budget set); unset: unlimited. */
 struct kfaas_conf_budget {
-	bool	set;
-	__u64	rps;
-	__u64	cpu_ns_per_sec;
-	__u64	bytes_per_sec;
-	__u64	burst;
+	bool			set;
+	struct kfaas_limits	l;
 };
 
 struct kfaas_conf_fn {
@@ -60,6 +58,7 @@ enum kfaas_action_kind {
 	KFAAS_ACT_FN_REPLACE,
 	KFAAS_ACT_ROUTE_DEL,
 	KFAAS_ACT_VM_RECREATE,	/* VM function with another executable/size */
+	KFAAS_ACT_BUDGET,	/* a function's budget set, changed or cleared */
 	KFAAS_ACT_ROUTE_ADD,
 	KFAAS_ACT_FN_DEL,
 };
@@ -81,6 +80,7 @@ struct kfaas_action {
 	struct kfaas_fn_info		cur;	/* FN_REPLACE/DEL: current */
 	struct kfaas_route_key		key;	/* ROUTE_* */
 	struct kfaas_route		route;	/* ROUTE_ADD: new, DEL: old */
+	struct kfaas_limits		limits;	/* BUDGET: the one before */
 	char				text[320];
 };
 
