@@ -25,8 +25,10 @@ run() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 cleanup() {
 	set +e
 	"$K" sk stop >/dev/null 2>&1
-	"$K" route del tcp "$PORT" >/dev/null 2>&1
-	"$K" fn unload demo-http >/dev/null 2>&1
+	if [ -z "${KFAAS_DEMO_KEEP:-}" ]; then	# see tools/demo-vm.sh
+		"$K" route del tcp "$PORT" >/dev/null 2>&1
+		"$K" fn unload demo-http >/dev/null 2>&1
+	fi
 	[ -n "$own_root" ] && rm -rf "$KFAAS_PIN_ROOT"
 	[ -n "$own_ns" ] && ip netns del "$NS"
 }

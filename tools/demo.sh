@@ -30,6 +30,8 @@ step "load the example functions and route UDP ports to them"
 for f in echo upper kv dns; do
 	run "$KFAAS" fn load "$B/bpf/$f.bpf.o" $f || fail "fn load $f"
 done
+# a handful of requests: time every one (the default samples 1 in 64)
+run "$KFAAS" config set cpu-sample 1
 run "$KFAAS" route add udp 7 fn echo
 run "$KFAAS" route add udp 9 fn upper
 run "$KFAAS" route add udp 11211 fn kv
@@ -64,13 +66,14 @@ run "$KFAAS" invoke upper --data "invoked with BPF_PROG_TEST_RUN"
 run "$KFAAS" invoke echo --data x --repeat 1000000
 
 # the socket tier: TCP answered in the kernel (curl, wrk)
+export KFAAS_DEMO_KEEP=1	# their functions stay for the last 'kfaas stats'
 "$(dirname "$0")"/demo-sk.sh "$B" "$NS_SRV" "$KFAAS_PIN_ROOT" ||
 	fail "the socket-tier demo failed"
 # the VM tier: kfaasd beside the XDP tier, answering the client namespace
 "$(dirname "$0")"/demo-vm.sh "$B" "$KFAAS_PIN_ROOT" "$NS_SRV" "$NS_CLI" "$SRV4" ||
 	fail "the VM-tier demo failed"
 
-step "per-function accounting and the dispatcher's counters"
+step "per-function accounting of every tier, and the dispatcher's counters"
 run "$KFAAS" stats
 run in_srv "$KFAAS" net show
 
