@@ -29,30 +29,6 @@ static __always_inline void dstat_inc(__u32 idx)
 		*v += 1;
 }
 
-static __always_inline const struct kfaas_route *
-route_lookup(const struct kfaas_pkt *pkt)
-{
-	struct kfaas_route_key key = {
-		.proto = pkt->proto,
-		.port = pkt->dport,
-	};
-	const struct kfaas_route *r;
-	struct kfaas_config *cfg;
-	__u32 zero = 0;
-
-	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
-	if (cfg && cfg->addr_routes) {
-		key.family = pkt->family;
-		__builtin_memcpy(key.addr, pkt->daddr, sizeof(key.addr));
-		r = bpf_map_lookup_elem(&kfaas_routes, &key);
-		if (r)
-			return r;
-		key.family = KFAAS_FAMILY_ANY;
-		__builtin_memset(key.addr, 0, sizeof(key.addr));
-	}
-	return bpf_map_lookup_elem(&kfaas_routes, &key);
-}
-
 /* km: the variant that asks kfaas.ko (bpf/kfaas_kfuncs.h) */
 static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 {
@@ -83,7 +59,7 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 		return XDP_PASS;
 	}
 
-	r = route_lookup(&pkt);
+	r = kfaas_route_lookup(pkt.proto, pkt.family, pkt.dport, pkt.daddr);
 	if (!r) {
 		dstat_inc(KFAAS_DSTAT_NO_ROUTE);
 		return XDP_PASS;

@@ -157,4 +157,30 @@ struct {
 	__type(value, struct kfaas_sk_server_info);
 } kfaas_sk_server SEC(".maps");
 
+/*
+ * The route for a trigger, as every tier's dispatcher looks it up: the
+ * exact destination address first when such routes exist
+ * (config.addr_routes), then the port-only route.  addr: 16 bytes.
+ */
+static __always_inline const struct kfaas_route *
+kfaas_route_lookup(__u8 proto, __u8 family, __be16 port, const __u8 *addr)
+{
+	struct kfaas_route_key key = { .proto = proto, .port = port };
+	const struct kfaas_route *r;
+	struct kfaas_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
+	if (cfg && cfg->addr_routes) {
+		key.family = family;
+		__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+		r = bpf_map_lookup_elem(&kfaas_routes, &key);
+		if (r)
+			return r;
+		key.family = KFAAS_FAMILY_ANY;
+		__builtin_memset(key.addr, 0, sizeof(key.addr));
+	}
+	return bpf_map_lookup_elem(&kfaas_routes, &key);
+}
+
 #endif /* KFAAS_MAPS_H */

@@ -33,30 +33,6 @@ static __always_inline void passed(const struct kfaas_sk_link *l)
 	bpf_ringbuf_output(&kfaas_sk_events, &ev, sizeof(ev), 0);
 }
 
-static __always_inline const struct kfaas_route *
-route_lookup(const struct kfaas_sk_link *l)
-{
-	struct kfaas_route_key key = {
-		.proto = 6,	/* IPPROTO_TCP */
-		.port = l->port,
-	};
-	const struct kfaas_route *r;
-	struct kfaas_config *cfg;
-	__u32 zero = 0;
-
-	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
-	if (cfg && cfg->addr_routes) {
-		key.family = l->family;
-		__builtin_memcpy(key.addr, l->addr, sizeof(key.addr));
-		r = bpf_map_lookup_elem(&kfaas_routes, &key);
-		if (r)
-			return r;
-		key.family = KFAAS_FAMILY_ANY;
-		__builtin_memset(key.addr, 0, sizeof(key.addr));
-	}
-	return bpf_map_lookup_elem(&kfaas_routes, &key);
-}
-
 SEC("sk_skb/stream_verdict")
 int kfaas_sk_dispatch(struct __sk_buff *skb)
 {
@@ -78,7 +54,7 @@ int kfaas_sk_dispatch(struct __sk_buff *skb)
 		peer = l->peer;
 		return bpf_sk_redirect_hash(skb, &kfaas_sk_socks, &peer, 0);
 	}
-	r = route_lookup(l);
+	r = kfaas_route_lookup(6 /* IPPROTO_TCP */, l->family, l->port, l->addr);
 	if (!r) {
 		sk_dstat_inc(KFAAS_SK_DSTAT_NO_ROUTE);
 		passed(l);

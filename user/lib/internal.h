@@ -20,6 +20,10 @@ int kfaas__errno_msg(int err, const char *what);
 /* snprintf into buf, -ENAMETOOLONG if it does not fit. */
 int kfaas__path(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Maps named kfaas_* are shared: pinned as PINROOT/NAME-without-prefix. */
+#define KFAAS_MAP_PREFIX "kfaas_"
+/* Point every shared map of an object at its pin (reused or created). */
+int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj);
 /* Remove a bpffs directory tree (pins and subdirectories). */
 int kfaas__rmtree(const char *path);
 /* Prog info of a program fd (id, tag, name). */

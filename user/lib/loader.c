@@ -21,7 +21,6 @@
 #include "libkfaas.h"
 #include "internal.h"
 
-#define KFAAS_MAP_PREFIX "kfaas_"
 
 int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
 		      const char *map, char *buf, size_t len)

@@ -21,13 +21,11 @@
 #include "internal.h"
 #include "sk_dispatch.skel.h"
 
-#define KFAAS_MAP_PREFIX "kfaas_"
 
 int kfaas_sk_setup(struct kfaas_state *st)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct sk_dispatch_bpf *skel;
-	struct bpf_map *map;
 	char path[320], *log;
 	int rc;
 
@@ -48,18 +46,9 @@ int kfaas_sk_setup(struct kfaas_state *st)
 		rc = kfaas__errno_msg(-errno, "cannot open the socket-tier dispatcher");
 		goto out_log;
 	}
-	bpf_object__for_each_map(map, skel->obj) {
-		const char *name = bpf_map__name(map);
-
-		if (strncmp(name, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX)))
-			continue;
-		rc = kfaas__path(path, sizeof(path), "%s/%s", st->root,
-				 name + strlen(KFAAS_MAP_PREFIX));
-		if (!rc)
-			rc = bpf_map__set_pin_path(map, path);
-		if (rc)
-			goto out;
-	}
+	rc = kfaas__pin_shared_maps(st, skel->obj);
+	if (rc)
+		goto out;
 	rc = sk_dispatch_bpf__load(skel);
 	if (rc) {
 		kfaas__set_verifier_log(log);

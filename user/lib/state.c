@@ -32,7 +32,6 @@
 #include "internal.h"
 #include "dispatcher.skel.h"
 
-#define KFAAS_MAP_PREFIX "kfaas_"
 #define KFAAS_BPFFS	"/sys/fs/bpf"
 
 const char *kfaas_pin_root(const char *opt)
@@ -133,8 +132,6 @@ static struct bpf_program *dispatcher_prog(struct dispatcher_bpf *skel)
 static int dispatcher_load(struct kfaas_state *st, struct dispatcher_bpf **out)
 {
 	struct dispatcher_bpf *skel;
-	struct bpf_map *map;
-	char path[320];
 	int rc;
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
@@ -150,18 +147,9 @@ static int dispatcher_load(struct kfaas_state *st, struct dispatcher_bpf **out)
 		free(log);
 		return kfaas__errno_msg(-errno, "cannot open the dispatcher object");
 	}
-	bpf_object__for_each_map(map, skel->obj) {
-		const char *name = bpf_map__name(map);
-
-		if (strncmp(name, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX)))
-			continue;
-		rc = kfaas__path(path, sizeof(path), "%s/%s", st->root,
-				 name + strlen(KFAAS_MAP_PREFIX));
-		if (!rc)
-			rc = bpf_map__set_pin_path(map, path);
-		if (rc)
-			goto out;
-	}
+	rc = kfaas__pin_shared_maps(st, skel->obj);
+	if (rc)
+		goto out;
 	bpf_program__set_autoload(skel->progs.kfaas_dispatch, !kfaas_module_flag());
 	bpf_program__set_autoload(skel->progs.kfaas_dispatch_km, kfaas_module_flag());
 	rc = dispatcher_bpf__load(skel);
@@ -476,6 +464,26 @@ int kfaas_state_relock(struct kfaas_state *st)
 	if (!st->locked && flock(st->dir_fd, LOCK_EX))
 		return kfaas__errno_msg(-errno, "cannot lock the pin root");
 	st->locked = true;
+	return 0;
+}
+
+int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	char path[320];
+	int rc;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strncmp(name, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX)))
+			continue;
+		rc = kfaas__path(path, sizeof(path), "%s/%s", st->root,
+				 name + strlen(KFAAS_MAP_PREFIX)) ?:
+		     bpf_map__set_pin_path(map, path);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
