@@ -15,7 +15,7 @@ command -v qemu-system-x86_64 >/dev/null || ktap_skip_all "no qemu-system-x86_64
 for t in jq python3 nsenter; do
 	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
 done
-ktap_plan 20
+ktap_plan 22
 
 use_pin_root vmconf
 sandbox_up vmconf 79 || { echo "Bail out! no sandbox"; exit 1; }
@@ -32,17 +32,20 @@ daemon_stop() {
 }
 cleanup_add "daemon_stop; rm -rf $KFAAS_RUN_DIR $T"
 
-conf() {	# max min-warm -> a configuration with an eBPF and a VM function
+conf() {	# max min-warm -> a configuration with a function of every tier
 	cat <<EOF
 functions:
   echo:
     object: $B/bpf/echo.bpf.o
+  web:
+    object: $B/bpf/http.bpf.o
   hello:
     vm: $B/vmfn/hello
     max: $1
     min-warm: $2
 routes:
   - { trigger: udp 7, fn: echo }
+  - { trigger: tcp 8081, fn: web }
   - { trigger: udp 7070, fn: hello }
 EOF
 }
@@ -63,6 +66,11 @@ check_eq "kfaasd applied its configuration at start" 0 $ok || sed 's/^/# /' "$LO
 check_eq "... the eBPF function answers" "XDP_TX ping" \
 	"$(K -j invoke echo --data ping | jq -r '.verdict + " " + .reply')"
 check_match "... the VM function answers its route" "hello, world" "$(ask world)"
+"$B/kfaas-http" --fn web set /page --data 'in the kernel' >/dev/null
+check_eq "... kfaasd's socket-tier listener: curl gets the in-kernel page" \
+	"in the kernel" "$(in_cli curl -s --max-time 10 "http://$SRV4:8081/page")"
+check_match "... so a standalone listener is refused, saying who serves" \
+	"already serves" "$(K sk serve 2>&1)"
 
 # ---- the metrics endpoint (libmicrohttpd in kfaasd) ----
 metrics=$(in_srv curl -sf "http://127.0.0.1:$MPORT/metrics")
@@ -128,10 +136,13 @@ functions:
   hello:
     vm: $B/vmfn/hello
     max: 4
+  web:
+    object: $B/bpf/http.bpf.o
   broken:
     vm: /etc/hostname
 routes:
   - { trigger: udp 7, fn: echo }
+  - { trigger: tcp 8081, fn: web }
   - { trigger: udp 7070, fn: hello }
 EOF
 out=$(K apply "$T/bad.yaml" 2>&1)

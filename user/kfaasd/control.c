@@ -218,6 +218,7 @@ static void cmd_status(struct ctl_conn *c, json_object *req)
 	json_object_object_add(d, "version", json_object_new_string(KFAAS_VERSION));
 	json_object_object_add(d, "pin_root", json_object_new_string(cfg.pin_root));
 	json_object_object_add(d, "run_dir", json_object_new_string(cfg.run_dir));
+	json_object_object_add(d, "socket_tier", json_object_new_boolean(sk_serving()));
 	json_object_object_add(d, "accel", json_object_new_string(
 		cfg.accel_used == ACCEL_KVM ? "kvm" : "tcg"));
 	json_object_object_add(d, "accel_why", json_object_new_string(cfg.accel_why));

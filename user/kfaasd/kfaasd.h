@@ -87,6 +87,7 @@ struct config {
 	int		verbose;
 	const char	*config;	/* kfaas.conf(5) to apply, or NULL */
 	const char	*metrics;	/* [ADDR:]PORT of /metrics, or NULL */
+	bool		sk;		/* serve the socket tier's listener */
 	/* derived at start-up */
 	char		vmlinux[512];
 	char		kver[64];
@@ -97,6 +98,14 @@ struct config {
 extern struct config cfg;
 
 #define KFAASD_CONFIG_DEFAULT	"/etc/kfaas/kfaas.yaml"
+
+/* ---- sk.c: the socket tier's listener (unless --no-sk) ---- */
+void sk_start(void);
+void sk_refresh(void);
+uint64_t sk_next_deadline(void);
+void sk_tick(void);
+void sk_stop(void);
+bool sk_serving(void);
 
 /* ---- metrics.c: the Prometheus endpoint (--metrics) ---- */
 int metrics_start(const char *spec);

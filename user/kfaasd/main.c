@@ -38,6 +38,7 @@ struct config cfg = {
 	.tcp_timeout_ms = 10000,
 	.refresh_ms = 2000,
 	.config = KFAASD_CONFIG_DEFAULT,
+	.sk = true,
 };
 
 static volatile bool refresh_now, reload_config;
@@ -66,6 +67,7 @@ static void usage(FILE *f)
 "  --boot-timeout MS    (%u)    --probe-timeout MS (%u)\n"
 "  --tcp-timeout MS     time a TCP client has to send its request (%u)\n"
 "  --refresh MS         re-read routes and registry this often (%u)\n"
+"  --no-sk              leave the socket tier's listener to 'kfaas sk serve'\n"
 "  --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 "                       (ADDR default 127.0.0.1)\n"
 "  --config FILE        kfaas.conf(5) applied at start and on SIGHUP,\n"
@@ -121,7 +123,7 @@ static int parse_args(int argc, char **argv)
 	enum { O_PIN = 256, O_RUN, O_CACHE, O_KERNEL, O_INITRD, O_QEMU,
 	       O_ACCEL, O_NOSNAP, O_UIDBASE, O_ROOT, O_QUEUE, O_MAXREQ,
 	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC, O_CONFIG,
-	       O_METRICS };
+	       O_METRICS, O_NOSK };
 	static const struct option opts[] = {
 		{ "pin-root", required_argument, NULL, O_PIN },
 		{ "run-dir", required_argument, NULL, O_RUN },
@@ -142,6 +144,7 @@ static int parse_args(int argc, char **argv)
 		{ "refresh", required_argument, NULL, O_REFRESH },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "metrics", required_argument, NULL, O_METRICS },
+		{ "no-sk", no_argument, NULL, O_NOSK },
 		{ "tsc-khz", required_argument, NULL, O_TSC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -207,6 +210,9 @@ static int parse_args(int argc, char **argv)
 		case O_BOOT:
 		case O_PROBE:
 		case O_TCP:
+		case O_NOSK:
+			cfg.sk = false;
+			break;
 		case O_METRICS:
 			cfg.metrics = optarg;
 			break;
@@ -433,6 +439,9 @@ static void run(void)
 		d = metrics_next_deadline();
 		if (d < next)
 			next = d;
+		d = sk_next_deadline();
+		if (d < next)
+			next = d;
 		timeout = next <= now ? 0 : next - now > 60000 ? 60000 :
 			  (int)(next - now);
 		if (refresh_now)
@@ -443,6 +452,7 @@ static void run(void)
 		fns_tick(now);
 		listen_tick(now);
 		metrics_tick();
+		sk_tick();
 		if (reload_config) {
 			reload_config = false;
 			config_apply();
@@ -451,6 +461,7 @@ static void run(void)
 			refresh_now = false;
 			fns_sync();
 			listen_refresh();
+			sk_refresh();
 			next_refresh = now + cfg.refresh_ms;
 		}
 	}
@@ -496,11 +507,13 @@ int main(int argc, char **argv)
 	config_apply();
 	fns_sync();
 	listen_refresh();
+	sk_start();
 	notify("READY=1");
 	run();
 	notify("STOPPING=1");
 	rc = 0;
 out:
+	sk_stop();
 	metrics_stop();
 	control_close();
 	listen_close_all();

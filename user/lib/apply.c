@@ -212,8 +212,9 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 		if (have && !recreated(p, f->name) &&
 		    !memcmp(&have->budget.l, &f->budget.l, sizeof(f->budget.l)))
 			continue;
-		if (!have && !f->budget.set)
-			continue;	/* a new function is born unlimited */
+		/* a new or re-created function is born unlimited */
+		if ((!have || recreated(p, f->name)) && !f->budget.set)
+			continue;
 		a = act_new(p, KFAAS_ACT_BUDGET);
 		if (!a)
 			goto nomem;
