@@ -63,7 +63,7 @@ EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns $(B)/kfaas-http
 
 # ---- the VM tier: kfaasd, the guest agent and image, VM functions ----------
 KFAASD_SRCS	:= $(wildcard user/kfaasd/*.c)
-KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o)
+KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o) $(B)/user/agent/proto.o
 KFAASD		:= $(B)/kfaasd
 AGENT		:= $(B)/vm/kfaas-agent
 GUEST_IMG	:= $(B)/vm/guest.cpio
@@ -145,9 +145,10 @@ user: $(CLI) $(EX_TOOLS)
 $(KFAASD): $(KFAASD_OBJS) $(LIB)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma
 
-$(AGENT): user/agent/agent.c include/kfaas/agent.h
+AGENT_SRCS	:= user/agent/agent.c user/agent/proto.c
+$(AGENT): $(AGENT_SRCS) user/agent/proto.h include/kfaas/agent.h
 	@mkdir -p $(@D)
-	$(CC) $(STATIC_CFLAGS) -o $@ $<
+	$(CC) $(STATIC_CFLAGS) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
 
 # the base guest image: agent as /init + the guest kernel's virtio modules
 $(GUEST_IMG): $(AGENT) tools/mkinitramfs-vm.sh
@@ -183,25 +184,33 @@ tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
-		   user/lib/stats.c user/lib/module.c user/lib/err.c user/lib/config.c
+		   user/lib/stats.c user/lib/module.c user/lib/err.c user/lib/config.c \
+		   user/lib/ctlproto.c user/agent/proto.c
+# kfaasd files a target drives (with its own struct config cfg)
+FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
 
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
-		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib
+		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib \
+		   -Iuser/agent -DKFAAS_VERSION='"$(VERSION)"'
 FUZZ_SECONDS	?= 60
 
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h)
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h user/agent/*.h \
+		user/kfaasd/*.[ch])
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lelf -lz -lyaml
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \
+		-lelf -lz -lyaml
 
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	@for t in $(FUZZ_BINS); do \
-		mkdir -p results/fuzz/$$(basename $$t); \
+		n=$$(basename $$t); mkdir -p results/fuzz/$$n; \
 		echo "== $$t ($(FUZZ_SECONDS) s)"; \
 		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
-			results/fuzz/$$(basename $$t) || exit 1; \
+			-print_final_stats=1 results/fuzz/$$n \
+			$$([ -d tests/fuzz/corpus/$$n ] && echo tests/fuzz/corpus/$$n) \
+			|| exit 1; \
 	done
 	FRAMES=10000000 $(B)/tests/prog/test_frames
 

@@ -38,6 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <kfaas/agent.h>
+#include "proto.h"
 
 static const char *fn_path = KFAAS_AGENT_FN_PATH;
 static bool as_init;
@@ -154,25 +155,6 @@ static int find_port(const char *name, int ms, char *dev, size_t len)
 /* ---- the channel ----------------------------------------------------------- */
 
 static int chan_in = -1, chan_out = -1;
-
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int write_full(int fd, const void *buf, size_t len)
 {
@@ -443,55 +425,54 @@ static void serve(void)
 		.modules = modules_loaded,
 		.uptime_ns = now_ns(CLOCK_BOOTTIME),
 	};
-	char *payload = NULL;
+	struct kfaas_agent_rx rx = { 0 };
+	unsigned long dropped = 0, bad = 0;
 
 	if (send_msg(KFAAS_AGENT_HELLO, 0, &hello, sizeof(hello), NULL, 0,
 		     NULL, 0))
 		say("cannot send hello: %s", strerror(errno));
 	for (;;) {
-		struct kfaas_agent_hdr h;
-		int rc = read_full(chan_in, &h, sizeof(h));
+		struct kfaas_agent_req r;
+		size_t room;
+		void *p = kfaas_agent_rx_space(&rx, 65536, &room);
+		ssize_t n;
 
-		if (rc == -EPIPE && !as_init)
+		if (!p) {
+			say("out of memory for a request: dropping input");
+			kfaas_agent_rx_free(&rx);
+			usleep(10000);
+			continue;
+		}
+		n = read(chan_in, p, room);
+		if (n == 0 && !as_init)
 			exit(0);
-		if (rc) {
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
 			/* the host went away (or a restore): try again */
 			usleep(10000);
 			continue;
 		}
-		if (h.magic != KFAAS_AGENT_MAGIC ||
-		    h.len > KFAAS_AGENT_MAX_PAYLOAD) {
-			say("bad message (magic %#x, len %u): resynchronising",
-			    h.magic, h.len);
-			continue;
-		}
-		free(payload);
-		payload = malloc(h.len ? h.len : 1);
-		if (!payload || read_full(chan_in, payload, h.len)) {
-			say("cannot read a %u-byte message", h.len);
-			continue;
-		}
-		switch (h.type) {
-		case KFAAS_AGENT_RUN: {
-			struct kfaas_agent_run r;
-
-			if (h.len < sizeof(r))
+		kfaas_agent_rx_add(&rx, (size_t)n);
+		while (kfaas_agent_rx_next(&rx, &r)) {
+			switch (r.type) {
+			case KFAAS_AGENT_RUN:
+				run(r.seq, r.data, r.len, r.max_out);
 				break;
-			memcpy(&r, payload, sizeof(r));
-			run(h.seq, payload + sizeof(r), h.len - sizeof(r),
-			    r.max_out);
-			break;
+			case KFAAS_AGENT_RESTORE:
+				restore(r.seq, &r.restore);
+				break;
+			case KFAAS_AGENT_PING:
+				send_msg(KFAAS_AGENT_PONG, r.seq, NULL, 0, NULL,
+					 0, NULL, 0);
+				break;
+			}
 		}
-		case KFAAS_AGENT_RESTORE:
-			if (h.len >= sizeof(struct kfaas_agent_restore))
-				restore(h.seq, (void *)payload);
-			break;
-		case KFAAS_AGENT_PING:
-			send_msg(KFAAS_AGENT_PONG, h.seq, NULL, 0, NULL, 0,
-				 NULL, 0);
-			break;
-		default:
-			say("unknown message type %u", h.type);
+		if (rx.dropped != dropped || rx.bad != bad) {
+			say("skipped %lu bytes of garbage and %lu bad messages "
+			    "from the host", rx.dropped - dropped, rx.bad - bad);
+			dropped = rx.dropped;
+			bad = rx.bad;
 		}
 	}
 }

@@ -35,6 +35,7 @@
 #include <kfaas/abi.h>
 #include <kfaas/agent.h>
 #include "libkfaas.h"
+#include "../agent/proto.h"
 
 /* ---- lists (circular, doubly linked) ---- */
 struct list {
@@ -223,6 +224,10 @@ int qmp_send(struct qmp *q, const char *cmd, json_object *args, int fd,
 	     qmp_cb cb);
 /* Handle readable input; -errno when QEMU is gone. */
 int qmp_input(struct qmp *q);
+/* A string member of an object, or NULL. */
+const char *qmp_str(json_object *o, const char *key);
+/* The status of a MIGRATION event, or NULL for any other event. */
+const char *qmp_migration_status(const char *event, json_object *data);
 
 /* ---- requests (pool.c) ---- */
 enum req_err {
@@ -338,7 +343,8 @@ struct pool {
 	bool		stopping;
 	/* counters for status */
 	uint64_t	n_cold, n_clone, n_timeouts, n_crashes, n_overflows,
-			n_reclaimed, n_served, n_failed_starts;
+			n_reclaimed, n_served, n_failed_starts,
+			n_discarded;	/* fresh: VMs killed after one request */
 	uint64_t	last_cold_ms, last_clone_ms;
 	/* control connections waiting for the pool to be ready */
 	struct list	waiters;

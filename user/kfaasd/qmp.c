@@ -101,18 +101,42 @@ out:
 	return rc;
 }
 
+/* A string member, or NULL (absent, null, another type). */
+const char *qmp_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+const char *qmp_migration_status(const char *event, json_object *data)
+{
+	if (!event || strcmp(event, "MIGRATION"))
+		return NULL;
+	return qmp_str(data, "status");
+}
+
+/* QEMU is not trusted more than its guest: any line may be anything. */
 static void handle(struct qmp *q, json_object *o)
 {
 	json_object *v, *d;
 
+	if (!json_object_is_type(o, json_type_object))
+		return;
 	if (json_object_object_get_ex(o, "QMP", NULL)) {
 		q->greeted = true;
 		return;
 	}
 	if (json_object_object_get_ex(o, "event", &v)) {
+		const char *event = qmp_str(o, "event");
+
 		json_object_object_get_ex(o, "data", &d);
-		if (q->on_event)
-			q->on_event(q, json_object_get_string(v), d, q->ctx);
+		if (event && q->on_event)
+			q->on_event(q, event, d, q->ctx);
 		return;
 	}
 	if (q->pending) {
@@ -123,8 +147,9 @@ static void handle(struct qmp *q, json_object *o)
 		if (!q->pending)
 			q->last = NULL;
 		if (json_object_object_get_ex(o, "error", &v)) {
-			json_object_object_get_ex(v, "desc", &d);
-			error = d ? json_object_get_string(d) : "QMP error";
+			error = qmp_str(v, "desc");
+			if (!error)
+				error = "QMP error";
 		}
 		json_object_object_get_ex(o, "return", &v);
 		if (c->cb)
