@@ -61,6 +61,9 @@ CLI_OBJS	:= $(CLI_SRCS:%.c=$(B)/%.o)
 CLI		:= $(B)/kfaas
 EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns $(B)/kfaas-http
 
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+
 # ---- the VM tier: kfaasd, the guest agent and image, VM functions ----------
 KFAASD_SRCS	:= $(wildcard user/kfaasd/*.c)
 KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o) $(B)/user/agent/proto.o
@@ -146,13 +149,22 @@ $(KFAASD): $(KFAASD_OBJS) $(LIB)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma
 
 AGENT_SRCS	:= user/agent/agent.c user/agent/proto.c
+# AGENT_SAN=1 (make asan): the agent with ASan+UBSan, dynamically linked
+# (ASan cannot be static), its libraries copied into the guest image
+ifeq ($(AGENT_SAN),1)
+AGENT_CFLAGS	:= $(filter-out -static,$(STATIC_CFLAGS)) -O1 -g $(SAN_FLAGS) \
+		   -DKFAAS_AGENT_SANITIZE
+IMG_FLAGS	:= -l
+else
+AGENT_CFLAGS	:= $(STATIC_CFLAGS)
+endif
 $(AGENT): $(AGENT_SRCS) user/agent/proto.h include/kfaas/agent.h
 	@mkdir -p $(@D)
-	$(CC) $(STATIC_CFLAGS) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
+	$(CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
 
 # the base guest image: agent as /init + the guest kernel's virtio modules
 $(GUEST_IMG): $(AGENT) tools/mkinitramfs-vm.sh
-	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@
+	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@ $(IMG_FLAGS)
 
 $(B)/vmfn/%: user/vmfn/%.c
 	@mkdir -p $(@D)
@@ -214,12 +226,12 @@ fuzz: fuzz-build
 	done
 	FRAMES=10000000 $(B)/tests/prog/test_frames
 
-# The same userspace and tests built with ASan and UBSan (tests/asan/).
-SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
-		   -fno-omit-frame-pointer
+# The same userspace and tests built with ASan and UBSan (tests/asan/),
+# kfaasd and the guest agent (in its own guest image) included.
 asan:
 	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
-		EXTRA_LDFLAGS="$(SAN_FLAGS)" bpf user tests
+		EXTRA_LDFLAGS="$(SAN_FLAGS)" AGENT_SAN=1 bpf user tests \
+		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail \
 		   exp_dispatcher_lean \

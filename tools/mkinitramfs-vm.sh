@@ -5,16 +5,20 @@
 # guest kernel needs (in load order, listed in /etc/kfaas/modules).  kfaasd
 # appends each function's executable (/fn) as a second archive.
 #
-#   tools/mkinitramfs-vm.sh -a AGENT -o OUT.cpio [-k KVER]
+#   tools/mkinitramfs-vm.sh -a AGENT -o OUT.cpio [-k KVER] [-l]
+#
+# -l: the agent is dynamically linked (the sanitizer build, make asan):
+# its shared libraries go into the image at the paths ldd gives.
 #
 # KVER is the guest kernel's version (default: the newest kernel under
 # /lib/modules that has virtio_mmio); OUT.kver receives it, so kfaasd can
 # pick the matching /boot/vmlinuz-KVER.
 set -eu
 
-agent= out= kver=
-while getopts a:o:k: opt; do
+agent= out= kver= libs=
+while getopts a:o:k:l opt; do
 	case $opt in
+	l) libs=1 ;;
 	a) agent=$OPTARG ;;
 	o) out=$OPTARG ;;
 	k) kver=$OPTARG ;;
@@ -47,6 +51,14 @@ mkdir -p "$stage/etc/kfaas" "$stage/lib/modules" "$stage/dev" "$stage/proc" \
 chmod 1777 "$stage/tmp"
 cp "$agent" "$stage/init"
 chmod 0755 "$stage/init"
+if [ -n "$libs" ]; then
+	for lib in $(ldd "$agent" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+	# usrmerge: /lib is /usr/lib on the host
+	[ -e "$stage/lib64" ] || ln -s lib "$stage/lib64"
+fi
 
 # insmod lines in dependency order; "builtin X" lines need nothing
 : > "$stage/etc/kfaas/modules"

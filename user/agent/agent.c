@@ -40,6 +40,28 @@
 #include <kfaas/agent.h>
 #include "proto.h"
 
+#ifdef KFAAS_AGENT_SANITIZE
+/*
+ * The ASan+UBSan build (make asan): reports go to the guest console, which
+ * kfaasd -vv logs.  PID 1 never exits, so leaks are looked for every 16
+ * requests (a leak check stops the process for milliseconds) instead of at
+ * exit.
+ */
+#include <sanitizer/lsan_interface.h>
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "halt_on_error=1:detect_leaks=1:print_summary=1";
+}
+static unsigned int runs;
+#define leak_check()	do {						\
+	if (++runs % 16 == 1)						\
+		__lsan_do_recoverable_leak_check();			\
+} while (0)
+#else
+#define leak_check()	do { } while (0)
+#endif
+
 static const char *fn_path = KFAAS_AGENT_FN_PATH;
 static bool as_init;
 static unsigned int modules_loaded;
@@ -458,6 +480,7 @@ static void serve(void)
 			switch (r.type) {
 			case KFAAS_AGENT_RUN:
 				run(r.seq, r.data, r.len, r.max_out);
+				leak_check();
 				break;
 			case KFAAS_AGENT_RESTORE:
 				restore(r.seq, &r.restore);

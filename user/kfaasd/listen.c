@@ -44,7 +44,10 @@ struct udp_ctx {
 	struct listener	*l;
 	struct sockaddr_storage peer;
 	socklen_t	peer_len;
-	char		ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	union {		/* control messages need cmsghdr alignment */
+		char	b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
 	size_t		ctl_len;
 };
 
@@ -108,7 +111,7 @@ static void udp_done(struct req *r, const struct result *res)
 	iov.iov_base = (void *)p;
 	iov.iov_len = n;
 	if (c->ctl_len) {
-		m.msg_control = c->ctl;
+		m.msg_control = c->ctl.b;
 		m.msg_controllen = c->ctl_len;
 	}
 	if (c->l->w.fd >= 0 && sendmsg(c->l->w.fd, &m, MSG_DONTWAIT) < 0 &&
@@ -169,12 +172,15 @@ static void on_udp(struct watch *w, uint32_t events)
 
 	(void)events;
 	for (i = 0; i < 64; i++) {	/* then let others run */
-		char ctl[256];
+		union {
+			char b[256];
+			struct cmsghdr align;
+		} ctl;
 		struct udp_ctx *c = calloc(1, sizeof(*c));
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl) };
+				    .msg_control = ctl.b,
+				    .msg_controllen = sizeof(ctl.b) };
 		struct req *r;
 		char *data;
 		ssize_t n;
@@ -189,7 +195,7 @@ static void on_udp(struct watch *w, uint32_t events)
 			return;
 		}
 		c->peer_len = m.msg_namelen;
-		c->ctl_len = reply_ctl(&m, c->ctl);
+		c->ctl_len = reply_ctl(&m, c->ctl.b);
 		c->l = l;
 		l->refs++;
 		if ((size_t)n > cfg.max_request) {

@@ -66,11 +66,14 @@ int qmp_send(struct qmp *q, const char *cmd, json_object *args, int fd,
 		goto out;
 	}
 	if (fd >= 0) {
-		char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+		union {
+			char b[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctl = { { 0 } };
 		struct iovec iov = { .iov_base = line, .iov_len = strlen(line) };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl) };
+				    .msg_control = ctl.b,
+				    .msg_controllen = sizeof(ctl.b) };
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 
 		cm->cmsg_level = SOL_SOCKET;
