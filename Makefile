@@ -9,6 +9,8 @@
 #   make check-kmod-debug  the kfaas.ko suite under the debug kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (60)
+#   make soak       long runs of the reliability tests (docs/reliability.md)
 #   make bench      benchmarks side by side -> results/ (docs/performance.md)
 #   make bench-smoke  the benchmark machinery in seconds (no timings judged)
 #   make clean
@@ -100,11 +102,11 @@ KGUEST_SKEL	:= $(B)/kmod-guest/kf_test.skel.h
 
 .PHONY: all bpf user vm tests check demo deps clean help asan fuzz fuzz-build \
 	man install uninstall bench bench-smoke bench-tools kmod kmod-guest \
-	check-kmod-debug
+	check-kmod-debug soak
 all: bpf user vm tests bench-tools kmod kmod-guest
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- rules ------------------------------------------------------------------
 $(B)/vmlinux.h:
@@ -373,6 +375,17 @@ demo: deps
 check: deps
 	$(MAKE) all man asan fuzz-build
 	tests/run.sh $(B)
+
+# Long runs of the reliability smokes of make check (docs/reliability.md):
+# SOAK_HTTP_CONNS random/mutated HTTP connections through the socket tier,
+# kill -9 of the sanitizer kfaasd among SOAK_INVOCATIONS invocations.
+SOAK_HTTP_CONNS	?= 20000
+SOAK_INVOCATIONS ?= 10000
+soak: deps
+	$(MAKE) all asan
+	B=$(B) HTTP_FUZZ_CONNS=$(SOAK_HTTP_CONNS) HTTP_FUZZ_SEED=$$(date +%s) \
+		TEST_TIMEOUT=3600 tests/sk/test_http_fuzz.sh
+	B=$(B) RELIABILITY_INVOCATIONS=$(SOAK_INVOCATIONS) tests/vm/test_reliability.sh
 
 # The kmod suite under the debug kernel (KASAN, lockdep, kmemleak): slow
 # (~8 min under TCG), so not part of check.  docs/module.md, "Tests".
