@@ -31,7 +31,7 @@ for t in jq python3 setpriv; do
 	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
 done
 
-ktap_plan 46
+ktap_plan 48
 
 FN=$B/tests/vm/fn/kfn
 KFAASD=$B/kfaasd; IMG=$B/vm/guest.cpio; SAN=
