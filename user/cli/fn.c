@@ -344,6 +344,14 @@ static int do_show(int argc, char **argv)
 	} else {
 		print_fn_row_header();
 		print_fn_row(&f);
+		if (f.tier == KFAAS_TIER_VM)
+			printf("vm: %u MiB, %u vCPU(s), min-warm %u, max %u, "
+			       "idle-ttl %u s, timeout %u ms, %s\n", f.vm.mem_mib,
+			       f.vm.vcpus, f.vm.min_warm, f.vm.max_instances,
+			       f.vm.idle_ttl_s, f.vm.timeout_ms,
+			       f.vm.flags & KFAAS_VM_F_FRESH ?
+			       "fresh (a new VM per request)" :
+			       "warm VMs serve request after request");
 		printf("routes:");
 		for (i = 0; i < n; i++) {
 			if (routes[i].val.fn_id != f.id)
