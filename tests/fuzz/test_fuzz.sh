@@ -3,13 +3,13 @@
 # Smoke of the libFuzzer targets (tests/fuzz/fuzz_*.c): a short
 # deterministic run of each (from its seed corpus in tests/fuzz/corpus/
 # when it has one) must find nothing.  `make fuzz` runs them long.
-#   FUZZ_RUNS (500000) runs at most, FUZZ_SMOKE_SECONDS (4) at most.
+#   FUZZ_RUNS (500000) runs at most, FUZZ_SMOKE_SECONDS (6) at most.
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$B"/fuzz/fuzz_*)
 [ -x "${targets[0]}" ] || ktap_skip_all "fuzz targets not built (make fuzz-build)"
 ktap_plan ${#targets[@]}
-runs=${FUZZ_RUNS:-500000}; secs=${FUZZ_SMOKE_SECONDS:-4}
+runs=${FUZZ_RUNS:-500000}; secs=${FUZZ_SMOKE_SECONDS:-6}
 for t in "${targets[@]}"; do
 	name=$(basename "$t")
 	work=$(mktemp -d)
