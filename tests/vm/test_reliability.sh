@@ -27,11 +27,11 @@ require_root
 	ktap_skip_all "kfaasd, the guest image or the test function is not built"
 command -v qemu-system-x86_64 >/dev/null ||
 	ktap_skip_all "no qemu-system-x86_64: run tools/deps.sh"
-for t in jq python3 setpriv; do
+for t in jq python3 setpriv socat; do
 	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
 done
 
-ktap_plan 49
+ktap_plan 56
 
 FN=$B/tests/vm/fn/kfn
 KFAASD=$B/kfaasd; IMG=$B/vm/guest.cpio; SAN=
@@ -69,7 +69,8 @@ live_qemus() {
 }
 daemon_start() {
 	nsenter --net=/run/netns/"$NS" "$KFAASD" --cache-dir "$CACHE" \
-		--initramfs "$IMG" --refresh 500 --config none -vv "$@" >>"$LOG" 2>&1 &
+		--initramfs "$IMG" --refresh 500 --config none -vv \
+		--max-conns 40 --tcp-timeout 3000 "$@" >>"$LOG" 2>&1 &
 	DPID=$!
 	local i
 	for i in $(seq 150); do
@@ -221,6 +222,41 @@ diag "${SECONDS} s"
 # ---- kill -9 during N (1000) concurrent invocations --------------------------------------
 check "routes to the VM functions" sh -c "'$KFAAS' route add udp $PORT fn nb &&
 	'$KFAAS' route add tcp $PORT fn nb && '$KFAAS' route add udp $((PORT + 1)) fn fr"
+# ---- a flood of TCP clients: descriptors stay for the VMs ---------------------
+check_eq "the daemon took its options (--max-conns 40, --tcp-timeout 3000)" "40 3000" \
+	"$(st | jq -r '[.daemon.max_conns, .daemon.tcp_timeout_ms] | join(" ")')"
+in_ns() { nsenter --net=/run/netns/"$NS" "$@"; }
+in_ns python3 "$here/tcp_flood.py" 127.0.0.1 $PORT 100 2 > "$LOG.flood" &
+fp=$!
+for i in $(seq 50); do [ -s "$LOG.flood" ] && break; sleep 0.1; done
+check_eq "100 idle TCP clients, --max-conns 40: 60 closed at accept, 40 held" \
+	"100 60 40" "$(jq -r '[.opened, .refused, .held] | join(" ")' "$LOG.flood")"
+check_eq "... meanwhile a UDP client and an invoke are served" "flood ok" \
+	"$(in_ns python3 "$here/udp.py" 127.0.0.1 $PORT 'echo flood' | cut -d' ' -f2) $(inv nb 'echo ok' | jq -r .reply)"
+check_eq "... and kfaasd counts the refused" 60 "$(st | jq .daemon.tcp_refused)"
+wait $fp
+ctl_many() {	# hold N control connections, print how many were refused
+	python3 -c "
+import socket, sys, time
+ss, refused = [], 0
+for _ in range($1):
+    s = socket.socket(socket.AF_UNIX); s.connect('$SOCK'); ss.append(s)
+time.sleep(0.3)
+for s in ss:
+    s.setblocking(False)
+    try:
+        d = s.recv(4096)
+        refused += b'too many control connections' in d
+    except BlockingIOError:
+        pass
+print(refused)"
+}
+check_eq "80 control clients at once: the 16 over 64 refused with a message" 16 "$(ctl_many 80)"
+check_eq "... and once they are gone, the next one is served" "pong" \
+	"$(inv nb 'echo pong' | jq -r .reply)"
+check_eq "a TCP client after the flood is served" "after flood" \
+	"$(printf 'echo after flood' | in_ns socat -t 10 - TCP:127.0.0.1:$PORT)"
+rm -f "$LOG.flood"
 routes0=$("$KFAAS" -j route list | jq -c 'sort_by(.port, .proto)')
 ids=$("$KFAAS" -j fn list | jq -r '[.[].id] | sort | join("|")')
 old=$(live_qemus | sort | tr '\n' ' ')

@@ -59,6 +59,8 @@ struct ctl_conn {
 
 static struct watch listen_w = { .fd = -1 };
 static struct list conns = LIST_INIT(conns);
+static unsigned int nconns;
+static uint64_t n_refused;
 static char sock_path[128];
 
 static void conn_free(struct ctl_conn *c)
@@ -75,6 +77,7 @@ static void conn_free(struct ctl_conn *c)
 		return;
 	}
 	list_del(&c->link);
+	nconns--;
 	free(c->rbuf);
 	free(c->wbuf);
 	free(c);
@@ -186,6 +189,8 @@ static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 {
 	json_object *o = ok_obj(), *d = json_object_new_object();
 	json_object *fa = json_object_new_array();
+	unsigned int tcp_now;
+	uint64_t tcp_refused;
 	struct list *l, *t;
 
 	(void)req;
@@ -207,6 +212,21 @@ static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 	json_object_object_add(d, "max_response", json_object_new_int64((int64_t)cfg.max_response));
 	json_object_object_add(d, "tsc_khz", json_object_new_int64(cfg.tsc_khz));
 	json_object_object_add(d, "drop_privs", json_object_new_boolean(cfg.drop_privs));
+	json_object_object_add(d, "boot_timeout_ms",
+			       json_object_new_int64(cfg.boot_timeout_ms));
+	json_object_object_add(d, "probe_timeout_ms",
+			       json_object_new_int64(cfg.probe_timeout_ms));
+	json_object_object_add(d, "tcp_timeout_ms",
+			       json_object_new_int64(cfg.tcp_timeout_ms));
+	json_object_object_add(d, "refresh_ms", json_object_new_int64(cfg.refresh_ms));
+	json_object_object_add(d, "max_conns", json_object_new_int64(cfg.max_conns));
+	listen_counts(&tcp_now, &tcp_refused);
+	json_object_object_add(d, "tcp_conns", json_object_new_int64(tcp_now));
+	json_object_object_add(d, "tcp_refused",
+			       json_object_new_int64((int64_t)tcp_refused));
+	json_object_object_add(d, "control_conns", json_object_new_int64(nconns));
+	json_object_object_add(d, "control_refused",
+			       json_object_new_int64((int64_t)n_refused));
 	list_for_each_safe(l, t, &fns) {
 		struct fn *f = container_of(l, struct fn, link);
 		json_object *j = fn_json(f);
@@ -498,6 +518,19 @@ static void on_accept(struct watch *w, uint32_t events)
 		close(fd);
 		return;
 	}
+	if (nconns >= CONTROL_CONNS_MAX) {
+		static const char msg[] = "{\"ok\":false,\"error\":\"kfaasd has "
+			"too many control connections: close some and retry\","
+			"\"errno\":24}\n";
+
+		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			dbg("control: cannot refuse a client");
+		if (n_refused++ % 100 == 0)
+			warn("control: more than %u clients at once: refusing "
+			     "new ones", CONTROL_CONNS_MAX);
+		close(fd);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -505,9 +538,11 @@ static void on_accept(struct watch *w, uint32_t events)
 	}
 	list_init(&c->waiter.link);
 	list_add_tail(&c->link, &conns);
+	nconns++;
 	if (loop_add(&c->w, fd, EPOLLIN, on_conn)) {
 		close(fd);
 		list_del(&c->link);
+		nconns--;
 		free(c);
 	}
 }

@@ -83,6 +83,7 @@ struct config {
 	unsigned int	boot_timeout_ms;
 	unsigned int	probe_timeout_ms;
 	unsigned int	tcp_timeout_ms;	/* a TCP client must send in time */
+	unsigned int	max_conns;	/* TCP clients at once (listen.c) */
 	unsigned int	refresh_ms;	/* route/registry re-read period */
 	unsigned int	tsc_khz;
 	int		verbose;
@@ -406,10 +407,13 @@ void fns_tick(uint64_t now);
 void listen_refresh(void);
 void listen_close_all(void);
 json_object *listen_status(void);
+/* TCP clients now, and those closed at accept over cfg.max_conns. */
+void listen_counts(unsigned int *conns_now, uint64_t *refused);
 void listen_tick(uint64_t now);
 uint64_t listen_next_deadline(void);
 
 /* ---- control.c ---- */
+#define CONTROL_CONNS_MAX	64	/* control clients at once */
 int control_open(void);
 void control_close(void);
 

@@ -65,6 +65,8 @@ struct tcp_conn {
 
 static struct list listeners = LIST_INIT(listeners);
 static struct list conns = LIST_INIT(conns);
+static unsigned int nconns;		/* in conns */
+static uint64_t n_refused;		/* closed at accept: over max_conns */
 
 static void listener_put(struct listener *l)
 {
@@ -231,6 +233,7 @@ static void conn_free(struct tcp_conn *c)
 	if (c->req)
 		req_orphan(c->req);
 	list_del(&c->link);
+	nconns--;
 	loop_close(&c->w);
 	free(c->buf);
 	free(c);
@@ -379,6 +382,16 @@ static void on_accept(struct watch *w, uint32_t events)
 
 		if (fd < 0)
 			return;
+		if (nconns >= cfg.max_conns) {
+			/* a flood of clients must not take the descriptors
+			 * the VMs need: the excess is closed at once */
+			if (n_refused++ % 1000 == 0)
+				warn("more than %u TCP clients at once: closing "
+				     "new ones (kfaasd --max-conns)",
+				     cfg.max_conns);
+			close(fd);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -388,9 +401,11 @@ static void on_accept(struct watch *w, uint32_t events)
 		c->state = TCP_READING;
 		c->deadline_ms = now_ms() + cfg.tcp_timeout_ms;
 		list_add_tail(&c->link, &conns);
+		nconns++;
 		if (loop_add(&c->w, fd, EPOLLIN, on_conn)) {
 			close(fd);
 			list_del(&c->link);
+			nconns--;
 			free(c);
 		}
 	}
@@ -592,6 +607,12 @@ void listen_close_all(void)
 
 		listener_drop(x);
 	}
+}
+
+void listen_counts(unsigned int *conns_now, uint64_t *refused)
+{
+	*conns_now = nconns;
+	*refused = n_refused;
 }
 
 json_object *listen_status(void)
