@@ -153,10 +153,13 @@ $(KFAASD): $(KFAASD_OBJS) $(LIB)
 AGENT_SRCS	:= user/agent/agent.c user/agent/proto.c
 # AGENT_SAN=1 (make asan): the agent with ASan+UBSan, dynamically linked
 # (ASan cannot be static), its libraries copied into the guest image
+# (and started by a static /init that mounts /proc first)
+AGENT_INIT	:= $(B)/vm/kfaas-init
 ifeq ($(AGENT_SAN),1)
 AGENT_CFLAGS	:= $(filter-out -static,$(STATIC_CFLAGS)) -O1 -g $(SAN_FLAGS) \
 		   -DKFAAS_AGENT_SANITIZE
-IMG_FLAGS	:= -l
+IMG_FLAGS	:= -l -i $(AGENT_INIT)
+IMG_DEPS	:= $(AGENT_INIT)
 else
 AGENT_CFLAGS	:= $(STATIC_CFLAGS)
 endif
@@ -164,8 +167,12 @@ $(AGENT): $(AGENT_SRCS) user/agent/proto.h include/kfaas/agent.h
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
 
+$(AGENT_INIT): user/agent/asan-init.c
+	@mkdir -p $(@D)
+	$(CC) $(STATIC_CFLAGS) -o $@ $<
+
 # the base guest image: agent as /init + the guest kernel's virtio modules
-$(GUEST_IMG): $(AGENT) tools/mkinitramfs-vm.sh
+$(GUEST_IMG): $(AGENT) $(IMG_DEPS) tools/mkinitramfs-vm.sh
 	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@ $(IMG_FLAGS)
 
 $(B)/vmfn/%: user/vmfn/%.c

@@ -307,7 +307,8 @@ if [ -n "$SAN" ]; then
 	check_eq "0 ASan/UBSan/LSan reports from kfaasd and the guest agents, no guest panic" \
 		0 "$(reports)"
 	check_match "... the guests did run the sanitizer build of the agent" \
-		"console: .*==1==" "$(grep 'console: ' "$LOG" | tr -d '\n')"
+		"kfaas-agent: the ASan\+UBSan build" \
+		"$(grep 'console: ' "$LOG" | sed 's/.*console: //' | tr -d '\n')"
 else
 	skip "0 sanitizer reports" "no sanitizer build (make asan)"
 	skip "the guests ran the sanitizer agent" "no sanitizer build (make asan)"

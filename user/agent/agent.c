@@ -42,8 +42,8 @@
 
 #ifdef KFAAS_AGENT_SANITIZE
 /*
- * The ASan+UBSan build (make asan): reports go to the guest console, which
- * kfaasd -vv logs.  PID 1 never exits, so leaks are looked for every 16
+ * The ASan+UBSan build (make asan), started by user/agent/asan-init.c:
+ * reports go to the guest console, which kfaasd -vv logs.  PID 1 never exits, so leaks are looked for every 16
  * requests (a leak check stops the process for milliseconds) instead of at
  * exit.
  */
@@ -51,7 +51,7 @@
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-	return "halt_on_error=1:detect_leaks=1:print_summary=1";
+	return "halt_on_error=1:detect_leaks=1:print_summary=1:color=never";
 }
 static unsigned int runs;
 #define leak_check()	do {						\
@@ -519,6 +519,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	as_init = true;
+#ifdef KFAAS_AGENT_SANITIZE
+	say("the ASan+UBSan build: leaks are looked for every 16 requests");
+#endif
 	mount_fs();
 	load_modules();
 	if (find_port(KFAAS_AGENT_PORT, 20000, dev, sizeof(dev))) {
