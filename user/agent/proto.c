@@ -81,9 +81,11 @@ int kfaas_agent_req_parse(const struct kfaas_agent_hdr *h, const void *payload,
 	}
 }
 
+#define RX_KEEP	(1U << 20)	/* an empty buffer larger than this is freed */
+
 void *kfaas_agent_rx_space(struct kfaas_agent_rx *rx, size_t want, size_t *room)
 {
-	size_t cap = rx->cap ? rx->cap : 65536;
+	size_t cap;
 
 	/* the message handed out last is done with */
 	if (rx->skip) {
@@ -91,6 +93,13 @@ void *kfaas_agent_rx_space(struct kfaas_agent_rx *rx, size_t want, size_t *room)
 		rx->len -= rx->skip;
 		rx->skip = 0;
 	}
+	/* a large request is over: give its memory back to the guest */
+	if (!rx->len && rx->cap > RX_KEEP) {
+		free(rx->buf);
+		rx->buf = NULL;
+		rx->cap = 0;
+	}
+	cap = rx->cap ? rx->cap : 65536;
 	while (cap - rx->len < want)
 		cap *= 2;
 	if (cap != rx->cap) {
