@@ -9,6 +9,8 @@
 #   make check-kmod-debug  the kfaas.ko suite under the debug kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (60)
+#   make soak       long runs of the reliability tests (docs/reliability.md)
 #   make bench      benchmarks side by side -> results/ (docs/performance.md)
 #   make bench-smoke  the benchmark machinery in seconds (no timings judged)
 #   make clean
@@ -61,9 +63,12 @@ CLI_OBJS	:= $(CLI_SRCS:%.c=$(B)/%.o)
 CLI		:= $(B)/kfaas
 EX_TOOLS	:= $(B)/kfaas-kv $(B)/kfaas-dns $(B)/kfaas-http
 
+SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+
 # ---- the VM tier: kfaasd, the guest agent and image, VM functions ----------
 KFAASD_SRCS	:= $(wildcard user/kfaasd/*.c)
-KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o)
+KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o) $(B)/user/agent/proto.o
 KFAASD		:= $(B)/kfaasd
 AGENT		:= $(B)/vm/kfaas-agent
 GUEST_IMG	:= $(B)/vm/guest.cpio
@@ -97,11 +102,11 @@ KGUEST_SKEL	:= $(B)/kmod-guest/kf_test.skel.h
 
 .PHONY: all bpf user vm tests check demo deps clean help asan fuzz fuzz-build \
 	man install uninstall bench bench-smoke bench-tools kmod kmod-guest \
-	check-kmod-debug
+	check-kmod-debug soak
 all: bpf user vm tests bench-tools kmod kmod-guest
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- rules ------------------------------------------------------------------
 $(B)/vmlinux.h:
@@ -145,13 +150,30 @@ user: $(CLI) $(EX_TOOLS)
 $(KFAASD): $(KFAASD_OBJS) $(LIB)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma -lmicrohttpd
 
-$(AGENT): user/agent/agent.c include/kfaas/agent.h
+AGENT_SRCS	:= user/agent/agent.c user/agent/proto.c
+# AGENT_SAN=1 (make asan): the agent with ASan+UBSan, dynamically linked
+# (ASan cannot be static), its libraries copied into the guest image
+# (and started by a static /init that mounts /proc first)
+AGENT_INIT	:= $(B)/vm/kfaas-init
+ifeq ($(AGENT_SAN),1)
+AGENT_CFLAGS	:= $(filter-out -static,$(STATIC_CFLAGS)) -O1 -g $(SAN_FLAGS) \
+		   -DKFAAS_AGENT_SANITIZE
+IMG_FLAGS	:= -l -i $(AGENT_INIT)
+IMG_DEPS	:= $(AGENT_INIT)
+else
+AGENT_CFLAGS	:= $(STATIC_CFLAGS)
+endif
+$(AGENT): $(AGENT_SRCS) user/agent/proto.h include/kfaas/agent.h
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
+
+$(AGENT_INIT): user/agent/asan-init.c
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -o $@ $<
 
 # the base guest image: agent as /init + the guest kernel's virtio modules
-$(GUEST_IMG): $(AGENT) tools/mkinitramfs-vm.sh
-	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@
+$(GUEST_IMG): $(AGENT) $(IMG_DEPS) tools/mkinitramfs-vm.sh
+	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@ $(IMG_FLAGS)
 
 $(B)/vmfn/%: user/vmfn/%.c
 	@mkdir -p $(@D)
@@ -184,34 +206,41 @@ FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/module.c user/lib/budget.c user/lib/err.c \
-		   user/lib/config.c
+		   user/lib/config.c user/lib/ctlproto.c user/agent/proto.c
+# kfaasd files a target drives (with its own struct config cfg)
+FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
 
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
-		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib
+		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib \
+		   -Iuser/agent -DKFAAS_VERSION='"$(VERSION)"'
 FUZZ_SECONDS	?= 60
 
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h)
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h user/agent/*.h \
+		user/kfaasd/*.[ch])
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lelf -lz -lyaml
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \
+		-lelf -lz -lyaml
 
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	@for t in $(FUZZ_BINS); do \
-		mkdir -p results/fuzz/$$(basename $$t); \
+		n=$$(basename $$t); mkdir -p results/fuzz/$$n; \
 		echo "== $$t ($(FUZZ_SECONDS) s)"; \
 		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
-			results/fuzz/$$(basename $$t) || exit 1; \
+			-print_final_stats=1 results/fuzz/$$n \
+			$$([ -d tests/fuzz/corpus/$$n ] && echo tests/fuzz/corpus/$$n) \
+			|| exit 1; \
 	done
 	FRAMES=10000000 $(B)/tests/prog/test_frames
 
-# The same userspace and tests built with ASan and UBSan (tests/asan/).
-SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
-		   -fno-omit-frame-pointer
+# The same userspace and tests built with ASan and UBSan (tests/asan/),
+# kfaasd and the guest agent (in its own guest image) included.
 asan:
 	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
-		EXTRA_LDFLAGS="$(SAN_FLAGS)" bpf user tests
+		EXTRA_LDFLAGS="$(SAN_FLAGS)" AGENT_SAN=1 bpf user tests \
+		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail \
 		   exp_dispatcher_lean \
@@ -364,6 +393,17 @@ demo: deps
 check: deps
 	$(MAKE) all man asan fuzz-build
 	tests/run.sh $(B)
+
+# Long runs of the reliability smokes of make check (docs/reliability.md):
+# SOAK_HTTP_CONNS random/mutated HTTP connections through the socket tier,
+# kill -9 of the sanitizer kfaasd among SOAK_INVOCATIONS invocations.
+SOAK_HTTP_CONNS	?= 20000
+SOAK_INVOCATIONS ?= 10000
+soak: deps
+	$(MAKE) all asan
+	B=$(B) HTTP_FUZZ_CONNS=$(SOAK_HTTP_CONNS) HTTP_FUZZ_SEED=$$(date +%s) \
+		TEST_TIMEOUT=3600 tests/sk/test_http_fuzz.sh
+	B=$(B) RELIABILITY_INVOCATIONS=$(SOAK_INVOCATIONS) tests/vm/test_reliability.sh
 
 # The kmod suite under the debug kernel (KASAN, lockdep, kmemleak): slow
 # (~8 min under TCG), so not part of check.  docs/module.md, "Tests".

@@ -5,20 +5,27 @@
 # guest kernel needs (in load order, listed in /etc/kfaas/modules).  kfaasd
 # appends each function's executable (/fn) as a second archive.
 #
-#   tools/mkinitramfs-vm.sh -a AGENT -o OUT.cpio [-k KVER]
+#   tools/mkinitramfs-vm.sh -a AGENT -o OUT.cpio [-k KVER] [-l] [-i INIT]
+#
+# -l: the agent is dynamically linked (the sanitizer build, make asan):
+# its shared libraries go into the image at the paths ldd gives.
+# -i INIT: a static /init that execs the agent as /kfaas-agent
+# (user/agent/asan-init.c: /proc mounted before the sanitizer starts).
 #
 # KVER is the guest kernel's version (default: the newest kernel under
 # /lib/modules that has virtio_mmio); OUT.kver receives it, so kfaasd can
 # pick the matching /boot/vmlinuz-KVER.
 set -eu
 
-agent= out= kver=
-while getopts a:o:k: opt; do
+agent= out= kver= libs= init=
+while getopts a:o:k:li: opt; do
 	case $opt in
+	l) libs=1 ;;
+	i) init=$OPTARG ;;
 	a) agent=$OPTARG ;;
 	o) out=$OPTARG ;;
 	k) kver=$OPTARG ;;
-	*) echo "usage: $0 -a AGENT -o OUT.cpio [-k KVER]" >&2; exit 2 ;;
+	*) echo "usage: $0 -a AGENT -o OUT.cpio [-k KVER] [-l] [-i INIT]" >&2; exit 2 ;;
 	esac
 done
 [ -n "$agent" ] && [ -n "$out" ] || {
@@ -45,8 +52,22 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/etc/kfaas" "$stage/lib/modules" "$stage/dev" "$stage/proc" \
 	"$stage/sys" "$stage/tmp"
 chmod 1777 "$stage/tmp"
-cp "$agent" "$stage/init"
-chmod 0755 "$stage/init"
+if [ -n "$init" ]; then
+	cp "$init" "$stage/init"
+	cp "$agent" "$stage/kfaas-agent"
+	chmod 0755 "$stage/init" "$stage/kfaas-agent"
+else
+	cp "$agent" "$stage/init"
+	chmod 0755 "$stage/init"
+fi
+if [ -n "$libs" ]; then
+	for lib in $(ldd "$agent" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+	# usrmerge: /lib is /usr/lib on the host
+	[ -e "$stage/lib64" ] || ln -s lib "$stage/lib64"
+fi
 
 # insmod lines in dependency order; "builtin X" lines need nothing
 : > "$stage/etc/kfaas/modules"

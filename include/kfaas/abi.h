@@ -132,7 +132,11 @@ struct kfaas_vm_params {
 	__u32	max_instances;
 	__u32	idle_ttl_s;
 	__u32	timeout_ms;
+	__u32	flags;		/* KFAAS_VM_F_* (appended for issue 7) */
 };
+
+/* kfaas_vm_params.flags */
+#define KFAAS_VM_F_FRESH	(1U << 0)	/* a new VM for every request */
 
 /* Function registry record (kfaas_funcs, keyed by __u32 id). */
 struct kfaas_fn_info {

@@ -7,8 +7,10 @@
 A=$B/asan
 [ -x "$A/kfaas" ] || ktap_skip_all "no sanitizer build: run 'make asan'"
 suites=()
-for t in "$A"/tests/unit/test_* "$A"/tests/prog/test_* "$(dirname "$0")"/../cli/test_*.sh; do
-	case "$t" in *.d) ;; *) suites+=("$t");; esac
+# test_agent drives the sanitizer build of the guest agent (--stdio)
+for t in "$A"/tests/unit/test_* "$A"/tests/prog/test_* "$A"/tests/vm/test_agent \
+	 "$(dirname "$0")"/../cli/test_*.sh; do
+	case "$t" in *.d) ;; *) [ -e "$t" ] && suites+=("$t");; esac
 done
 ktap_plan ${#suites[@]}
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:exitcode=99

@@ -112,7 +112,7 @@ int main(void)
 	snprintf(fn, sizeof(fn), "%s/tests/vm/fn/kfn", b);
 	if (access(agent, X_OK) || access(fn, X_OK))
 		ktap_exit_skip("kfaas-agent or the test function is not built");
-	ktap_set_plan(13);
+	ktap_set_plan(15);
 	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
 		return KSFT_FAIL;
@@ -133,6 +133,8 @@ int main(void)
 			 h.len >= sizeof(struct kfaas_agent_hello) &&
 			 ((struct kfaas_agent_hello *)p)->version ==
 			 KFAAS_AGENT_VERSION, "the agent says HELLO first");
+	free(p);
+	p = NULL;
 
 	rc = run_str("echo hello", &r);
 	ktap_test_result(rc == 0 && r.seq == seq && r.r.status == 0 &&
@@ -204,6 +206,36 @@ int main(void)
 	rc = msg(&h, &p);
 	ktap_test_result(rc == 0 && h.type == KFAAS_AGENT_PONG && h.seq == 4242,
 			 "PING is answered with PONG");
+	free(p);
+	p = NULL;
+
+	/* garbage, then a PING: the agent skips to the next header */
+	{
+		static const char junk[] = "\x01garbage\x4bKF\x00\xff";
+
+		wr(junk, sizeof(junk) - 1);
+		h = (struct kfaas_agent_hdr){ .magic = KFAAS_AGENT_MAGIC,
+					      .type = KFAAS_AGENT_PING, .seq = 77 };
+		wr(&h, sizeof(h));
+		rc = msg(&h, &p);
+		ktap_test_result(rc == 0 && h.type == KFAAS_AGENT_PONG &&
+				 h.seq == 77, "garbage from the host is skipped: "
+				 "the PING after it is answered");
+		free(p);
+		p = NULL;
+	}
+	/* a message of an unknown type, then a PING */
+	h = (struct kfaas_agent_hdr){ .magic = KFAAS_AGENT_MAGIC, .type = 99,
+				      .seq = 78, .len = 3 };
+	wr(&h, sizeof(h));
+	wr("abc", 3);
+	h = (struct kfaas_agent_hdr){ .magic = KFAAS_AGENT_MAGIC,
+				      .type = KFAAS_AGENT_PING, .seq = 79 };
+	wr(&h, sizeof(h));
+	rc = msg(&h, &p);
+	ktap_test_result(rc == 0 && h.type == KFAAS_AGENT_PONG && h.seq == 79,
+			 "a message of an unknown type is skipped, unanswered");
+	free(p);
 
 	close(to_agent);
 	waitpid(pid, NULL, 0);

@@ -38,6 +38,29 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <kfaas/agent.h>
+#include "proto.h"
+
+#ifdef KFAAS_AGENT_SANITIZE
+/*
+ * The ASan+UBSan build (make asan), started by user/agent/asan-init.c:
+ * reports go to the guest console, which kfaasd -vv logs.  PID 1 never exits, so leaks are looked for every 16
+ * requests (a leak check stops the process for milliseconds) instead of at
+ * exit.
+ */
+#include <sanitizer/lsan_interface.h>
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "halt_on_error=1:detect_leaks=1:print_summary=1:color=never";
+}
+static unsigned int runs;
+#define leak_check()	do {						\
+	if (++runs % 16 == 1)						\
+		__lsan_do_recoverable_leak_check();			\
+} while (0)
+#else
+#define leak_check()	do { } while (0)
+#endif
 
 static const char *fn_path = KFAAS_AGENT_FN_PATH;
 static bool as_init;
@@ -154,25 +177,6 @@ static int find_port(const char *name, int ms, char *dev, size_t len)
 /* ---- the channel ----------------------------------------------------------- */
 
 static int chan_in = -1, chan_out = -1;
-
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int write_full(int fd, const void *buf, size_t len)
 {
@@ -443,55 +447,55 @@ static void serve(void)
 		.modules = modules_loaded,
 		.uptime_ns = now_ns(CLOCK_BOOTTIME),
 	};
-	char *payload = NULL;
+	struct kfaas_agent_rx rx = { 0 };
+	unsigned long dropped = 0, bad = 0;
 
 	if (send_msg(KFAAS_AGENT_HELLO, 0, &hello, sizeof(hello), NULL, 0,
 		     NULL, 0))
 		say("cannot send hello: %s", strerror(errno));
 	for (;;) {
-		struct kfaas_agent_hdr h;
-		int rc = read_full(chan_in, &h, sizeof(h));
+		struct kfaas_agent_req r;
+		size_t room;
+		void *p = kfaas_agent_rx_space(&rx, 65536, &room);
+		ssize_t n;
 
-		if (rc == -EPIPE && !as_init)
+		if (!p) {
+			say("out of memory for a request: dropping input");
+			kfaas_agent_rx_free(&rx);
+			usleep(10000);
+			continue;
+		}
+		n = read(chan_in, p, room);
+		if (n == 0 && !as_init)
 			exit(0);
-		if (rc) {
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
 			/* the host went away (or a restore): try again */
 			usleep(10000);
 			continue;
 		}
-		if (h.magic != KFAAS_AGENT_MAGIC ||
-		    h.len > KFAAS_AGENT_MAX_PAYLOAD) {
-			say("bad message (magic %#x, len %u): resynchronising",
-			    h.magic, h.len);
-			continue;
-		}
-		free(payload);
-		payload = malloc(h.len ? h.len : 1);
-		if (!payload || read_full(chan_in, payload, h.len)) {
-			say("cannot read a %u-byte message", h.len);
-			continue;
-		}
-		switch (h.type) {
-		case KFAAS_AGENT_RUN: {
-			struct kfaas_agent_run r;
-
-			if (h.len < sizeof(r))
+		kfaas_agent_rx_add(&rx, (size_t)n);
+		while (kfaas_agent_rx_next(&rx, &r)) {
+			switch (r.type) {
+			case KFAAS_AGENT_RUN:
+				run(r.seq, r.data, r.len, r.max_out);
+				leak_check();
 				break;
-			memcpy(&r, payload, sizeof(r));
-			run(h.seq, payload + sizeof(r), h.len - sizeof(r),
-			    r.max_out);
-			break;
+			case KFAAS_AGENT_RESTORE:
+				restore(r.seq, &r.restore);
+				break;
+			case KFAAS_AGENT_PING:
+				send_msg(KFAAS_AGENT_PONG, r.seq, NULL, 0, NULL,
+					 0, NULL, 0);
+				break;
+			}
 		}
-		case KFAAS_AGENT_RESTORE:
-			if (h.len >= sizeof(struct kfaas_agent_restore))
-				restore(h.seq, (void *)payload);
-			break;
-		case KFAAS_AGENT_PING:
-			send_msg(KFAAS_AGENT_PONG, h.seq, NULL, 0, NULL, 0,
-				 NULL, 0);
-			break;
-		default:
-			say("unknown message type %u", h.type);
+		if (rx.dropped != dropped || rx.bad != bad) {
+			say("skipped %lu bytes of garbage and %lu bad messages "
+			    "from the host", rx.dropped - dropped, rx.bad - bad);
+			dropped = rx.dropped;
+			bad = rx.bad;
 		}
 	}
 }
@@ -515,6 +519,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	as_init = true;
+#ifdef KFAAS_AGENT_SANITIZE
+	say("the ASan+UBSan build: leaks are looked for every 16 requests");
+#endif
 	mount_fs();
 	load_modules();
 	if (find_port(KFAAS_AGENT_PORT, 20000, dev, sizeof(dev))) {

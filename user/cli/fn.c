@@ -60,6 +60,8 @@ json_object *fn_info_json(const struct kfaas_fn_info *f)
 		json_object_object_add(vm, "max", json_object_new_int64(f->vm.max_instances));
 		json_object_object_add(vm, "idle_ttl_s", json_object_new_int64(f->vm.idle_ttl_s));
 		json_object_object_add(vm, "timeout_ms", json_object_new_int64(f->vm.timeout_ms));
+		json_object_object_add(vm, "fresh", json_object_new_boolean(
+			!!(f->vm.flags & KFAAS_VM_F_FRESH)));
 		json_object_object_add(o, "vm", vm);
 	}
 	return o;
@@ -119,6 +121,7 @@ static int do_create(int argc, char **argv)
 		{ "max",	required_argument, NULL, 'M' },
 		{ "idle-ttl",	required_argument, NULL, 't' },
 		{ "timeout",	required_argument, NULL, 'T' },
+		{ "fresh",	no_argument,	   NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kfaas_vm_params p = kfaas_vm_defaults;
@@ -143,6 +146,7 @@ static int do_create(int argc, char **argv)
 
 		switch (c) {
 		case 'e': exe = optarg; continue;
+		case 'f': p.flags |= KFAAS_VM_F_FRESH; continue;
 		case 'm': field = &p.mem_mib; name = "--mem"; break;
 		case 'c': field = &p.vcpus; name = "--vcpus"; break;
 		case 'w': field = &p.min_warm; name = "--min-warm"; break;
@@ -340,6 +344,14 @@ static int do_show(int argc, char **argv)
 	} else {
 		print_fn_row_header();
 		print_fn_row(&f);
+		if (f.tier == KFAAS_TIER_VM)
+			printf("vm: %u MiB, %u vCPU(s), min-warm %u, max %u, "
+			       "idle-ttl %u s, timeout %u ms, %s\n", f.vm.mem_mib,
+			       f.vm.vcpus, f.vm.min_warm, f.vm.max_instances,
+			       f.vm.idle_ttl_s, f.vm.timeout_ms,
+			       f.vm.flags & KFAAS_VM_F_FRESH ?
+			       "fresh (a new VM per request)" :
+			       "warm VMs serve request after request");
 		printf("routes:");
 		for (i = 0; i < n; i++) {
 			if (routes[i].val.fn_id != f.id)
@@ -373,7 +385,7 @@ static int do_help(int argc, char **argv)
 		"Usage: %s fn load FILE NAME\n"
 		"       %s fn create NAME --vm EXEC [--mem MiB] [--vcpus N]\n"
 		"                 [--min-warm N] [--max N] [--idle-ttl S]\n"
-		"                 [--timeout MS]\n"
+		"                 [--timeout MS] [--fresh]\n"
 		"       %s fn replace NAME FILE\n"
 		"       %s fn unload NAME\n"
 		"       %s fn list\n"
@@ -389,7 +401,10 @@ static int do_help(int argc, char **argv)
 		"(1) to --max (4) VMs of --mem MiB (128, at least 96) and\n"
 		"--vcpus (1); idle VMs above min-warm stop after --idle-ttl\n"
 		"seconds (60, 0 = never); a request running over --timeout ms\n"
-		"(5000) gets an error and its VM is replaced.\n",
+		"(5000) gets an error and its VM is replaced.  A warm VM serves\n"
+		"request after request (what one leaves in its memory or /tmp\n"
+		"the next one can see); with --fresh every request gets a VM\n"
+		"no other request has run in, discarded after its answer.\n",
 		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
 		bin_name);
 	return 0;

@@ -119,25 +119,19 @@ int chan_fill(struct chan *c)
 
 const struct kfaas_agent_hdr *chan_peek(struct chan *c)
 {
-	const struct kfaas_agent_hdr *h = (const void *)c->rbuf;
+	struct kfaas_agent_hdr h;
 
-	if (c->rlen < sizeof(*h))
+	if (kfaas_agent_frame(c->rbuf, c->rlen, &h) != 1)
 		return NULL;
-	if (h->magic != KFAAS_AGENT_MAGIC || h->len > KFAAS_AGENT_MAX_PAYLOAD)
-		return NULL;
-	if (c->rlen < sizeof(*h) + h->len)
-		return NULL;
-	return h;
+	return (const void *)c->rbuf;
 }
 
 /* Is the input garbage (not a message header)? */
 bool chan_corrupt(const struct chan *c)
 {
-	const struct kfaas_agent_hdr *h = (const void *)c->rbuf;
+	struct kfaas_agent_hdr h;
 
-	return c->rlen >= sizeof(*h) &&
-	       (h->magic != KFAAS_AGENT_MAGIC ||
-		h->len > KFAAS_AGENT_MAX_PAYLOAD);
+	return kfaas_agent_frame(c->rbuf, c->rlen, &h) < 0;
 }
 
 void chan_consume(struct chan *c)

@@ -31,8 +31,10 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include "kfaasd.h"
+#include "ctlproto.h"
 
 #define LINE_MAX_BYTES	(48U << 20)
+#define WBUF_HIGH	(1U << 20)
 
 struct ctl_conn {
 	struct list	link;
@@ -57,6 +59,8 @@ struct ctl_conn {
 
 static struct watch listen_w = { .fd = -1 };
 static struct list conns = LIST_INIT(conns);
+static unsigned int nconns;
+static uint64_t n_refused;
 static char sock_path[128];
 
 static void conn_free(struct ctl_conn *c)
@@ -73,6 +77,7 @@ static void conn_free(struct ctl_conn *c)
 		return;
 	}
 	list_del(&c->link);
+	nconns--;
 	free(c->rbuf);
 	free(c->wbuf);
 	free(c);
@@ -147,35 +152,6 @@ static void answer_err(struct ctl_conn *c, int err, const char *fmt, ...)
 	answer(c, o);
 }
 
-static const char *get_str(json_object *req, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* An unsigned integer field, or def when absent; -1 when malformed. */
-static int get_u32(json_object *req, const char *key, __u32 def, __u32 *out)
-{
-	json_object *v;
-	int64_t x;
-
-	if (!json_object_object_get_ex(req, key, &v)) {
-		*out = def;
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_int))
-		return -1;
-	x = json_object_get_int64(v);
-	if (x < 0 || x > UINT32_MAX)
-		return -1;
-	*out = (__u32)x;
-	return 0;
-}
-
 static json_object *fn_json(const struct fn *f)
 {
 	json_object *o = json_object_new_object();
@@ -189,6 +165,8 @@ static json_object *fn_json(const struct fn *f)
 	json_object_object_add(o, "max", json_object_new_int64(f->vm.max_instances));
 	json_object_object_add(o, "idle_ttl_s", json_object_new_int64(f->vm.idle_ttl_s));
 	json_object_object_add(o, "timeout_ms", json_object_new_int64(f->vm.timeout_ms));
+	json_object_object_add(o, "fresh", json_object_new_boolean(
+		!!(f->vm.flags & KFAAS_VM_F_FRESH)));
 	json_object_object_add(o, "load_time", json_object_new_int64((int64_t)f->load_time));
 	if (f->uid != (uid_t)-1)
 		json_object_object_add(o, "qemu_uid", json_object_new_int64(f->uid));
@@ -197,7 +175,7 @@ static json_object *fn_json(const struct fn *f)
 
 /* ---- commands ---------------------------------------------------------- */
 
-static void cmd_ping(struct ctl_conn *c, json_object *req)
+static void cmd_ping(struct ctl_conn *c, struct kfaas_ctl_req *req)
 {
 	json_object *o = ok_obj();
 
@@ -207,10 +185,12 @@ static void cmd_ping(struct ctl_conn *c, json_object *req)
 	answer(c, o);
 }
 
-static void cmd_status(struct ctl_conn *c, json_object *req)
+static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 {
 	json_object *o = ok_obj(), *d = json_object_new_object();
 	json_object *fa = json_object_new_array();
+	unsigned int tcp_now;
+	uint64_t tcp_refused;
 	struct list *l, *t;
 
 	(void)req;
@@ -233,6 +213,21 @@ static void cmd_status(struct ctl_conn *c, json_object *req)
 	json_object_object_add(d, "max_response", json_object_new_int64((int64_t)cfg.max_response));
 	json_object_object_add(d, "tsc_khz", json_object_new_int64(cfg.tsc_khz));
 	json_object_object_add(d, "drop_privs", json_object_new_boolean(cfg.drop_privs));
+	json_object_object_add(d, "boot_timeout_ms",
+			       json_object_new_int64(cfg.boot_timeout_ms));
+	json_object_object_add(d, "probe_timeout_ms",
+			       json_object_new_int64(cfg.probe_timeout_ms));
+	json_object_object_add(d, "tcp_timeout_ms",
+			       json_object_new_int64(cfg.tcp_timeout_ms));
+	json_object_object_add(d, "refresh_ms", json_object_new_int64(cfg.refresh_ms));
+	json_object_object_add(d, "max_conns", json_object_new_int64(cfg.max_conns));
+	listen_counts(&tcp_now, &tcp_refused);
+	json_object_object_add(d, "tcp_conns", json_object_new_int64(tcp_now));
+	json_object_object_add(d, "tcp_refused",
+			       json_object_new_int64((int64_t)tcp_refused));
+	json_object_object_add(d, "control_conns", json_object_new_int64(nconns));
+	json_object_object_add(d, "control_refused",
+			       json_object_new_int64((int64_t)n_refused));
 	list_for_each_safe(l, t, &fns) {
 		struct fn *f = container_of(l, struct fn, link);
 		json_object *j = fn_json(f);
@@ -246,7 +241,7 @@ static void cmd_status(struct ctl_conn *c, json_object *req)
 	answer(c, o);
 }
 
-static void cmd_reload(struct ctl_conn *c, json_object *req)
+static void cmd_reload(struct ctl_conn *c, struct kfaas_ctl_req *req)
 {
 	(void)req;
 	fns_sync();
@@ -304,27 +299,13 @@ static void create_ready(struct pool_waiter *w, const char *err)
 		c->closing = true;
 }
 
-static void cmd_create(struct ctl_conn *c, json_object *req)
+static void cmd_create(struct ctl_conn *c, struct kfaas_ctl_req *req)
 {
-	struct kfaas_vm_params p;
-	const char *name = get_str(req, "name"), *exe = get_str(req, "exec");
 	char why[600];
 	struct fn *f;
 	int rc;
 
-	if (!name || !exe)
-		return answer_err(c, EINVAL, "create needs \"name\" and \"exec\"");
-	const struct kfaas_vm_params *d = &kfaas_vm_defaults;
-
-	if (get_u32(req, "mem_mib", d->mem_mib, &p.mem_mib) ||
-	    get_u32(req, "vcpus", d->vcpus, &p.vcpus) ||
-	    get_u32(req, "min_warm", d->min_warm, &p.min_warm) ||
-	    get_u32(req, "max", d->max_instances, &p.max_instances) ||
-	    get_u32(req, "idle_ttl_s", d->idle_ttl_s, &p.idle_ttl_s) ||
-	    get_u32(req, "timeout_ms", d->timeout_ms, &p.timeout_ms))
-		return answer_err(c, EINVAL, "create: numbers must be unsigned "
-				  "32-bit integers");
-	rc = fn_create(name, exe, &p, &f, why, sizeof(why));
+	rc = fn_create(req->name, req->exec, &req->params, &f, why, sizeof(why));
 	if (rc)
 		return answer_err(c, rc, "%s", why);
 	c->create_id = f->id;
@@ -335,15 +316,12 @@ static void cmd_create(struct ctl_conn *c, json_object *req)
 	pool_wait_ready(&f->pool, &c->waiter);
 }
 
-static void cmd_unload(struct ctl_conn *c, json_object *req)
+static void cmd_unload(struct ctl_conn *c, struct kfaas_ctl_req *req)
 {
-	const char *name = get_str(req, "name");
 	char why[600];
 	int rc;
 
-	if (!name)
-		return answer_err(c, EINVAL, "unload needs \"name\"");
-	rc = fn_unload(name, why, sizeof(why));
+	rc = fn_unload(req->name, why, sizeof(why));
 	if (rc)
 		return answer_err(c, rc, "%s", why);
 	answer(c, ok_obj());
@@ -385,85 +363,53 @@ static void invoke_done(struct req *r, const struct result *res)
 	answer(c, o);
 }
 
-static void cmd_invoke(struct ctl_conn *c, json_object *req)
+static void cmd_invoke(struct ctl_conn *c, struct kfaas_ctl_req *req)
 {
-	const char *name = get_str(req, "name"), *data = get_str(req, "data");
-	struct fn *f;
-	ssize_t n;
-	char *buf;
+	struct fn *f = fn_by_name(req->name);
 
-	if (!name)
-		return answer_err(c, EINVAL, "invoke needs \"name\"");
-	f = fn_by_name(name);
 	if (!f)
 		return answer_err(c, ENOENT, "no VM-tier function '%s' in kfaasd: "
-				  "'kfaas fn list' shows the functions", name);
-	n = data ? (ssize_t)strlen(data) : 0;
-	buf = malloc((size_t)n / 4 * 3 + 4);
-	if (!buf)
+				  "'kfaas fn list' shows the functions", req->name);
+	c->req = req_new(f->id, req->data, req->len, invoke_done, c);
+	if (!c->req)
 		return answer_err(c, ENOMEM, "out of memory");
-	n = data ? kfaas_b64_decode(data, buf, (size_t)n / 4 * 3 + 4) : 0;
-	if (n < 0) {
-		free(buf);
-		return answer_err(c, EINVAL, "invoke: \"data\" is not base64");
-	}
-	if ((size_t)n > cfg.max_request) {
-		free(buf);
-		return answer_err(c, E2BIG, "request of %zd bytes is over the "
-				  "limit of %zu (kfaasd --max-request)", n,
-				  cfg.max_request);
-	}
-	c->req = req_new(f->id, buf, (size_t)n, invoke_done, c);
-	if (!c->req) {
-		free(buf);
-		return answer_err(c, ENOMEM, "out of memory");
-	}
+	req->data = NULL;	/* the request owns it now */
 	req_submit(c->req);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(struct ctl_conn *c, json_object *req);
-} cmds[] = {
-	{ "ping", cmd_ping },
-	{ "status", cmd_status },
-	{ "reload", cmd_reload },
-	{ "create", cmd_create },
-	{ "unload", cmd_unload },
-	{ "invoke", cmd_invoke },
+static void (*const cmds[KFAAS_CTL_MAX])(struct ctl_conn *c,
+					 struct kfaas_ctl_req *req) = {
+	[KFAAS_CTL_PING] = cmd_ping,
+	[KFAAS_CTL_STATUS] = cmd_status,
+	[KFAAS_CTL_RELOAD] = cmd_reload,
+	[KFAAS_CTL_CREATE] = cmd_create,
+	[KFAAS_CTL_UNLOAD] = cmd_unload,
+	[KFAAS_CTL_INVOKE] = cmd_invoke,
 };
 
-static void handle_line(struct ctl_conn *c, char *line)
+static void handle_line(struct ctl_conn *c, const char *line)
 {
-	json_object *req = json_tokener_parse(line);
-	const char *cmd;
-	size_t i;
+	struct kfaas_ctl_req req;
+	char why[256];
+	int rc;
 
 	c->busy = true;
 	c->t0_ns = now_ns();
-	if (!req || !json_object_is_type(req, json_type_object)) {
-		json_object_put(req);
-		return answer_err(c, EINVAL, "not a JSON object: send one "
-				  "{\"cmd\":...} per line");
-	}
-	cmd = get_str(req, "cmd");
-	for (i = 0; cmd && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (!strcmp(cmd, cmds[i].name)) {
-			cmds[i].fn(c, req);
-			json_object_put(req);
-			return;
-		}
-	}
-	answer_err(c, EINVAL, "unknown command '%s': use ping, status, reload, "
-		   "create, unload or invoke", cmd ? cmd : "(none)");
-	json_object_put(req);
+	rc = kfaas_ctl_parse(line, cfg.max_request, &req, why, sizeof(why));
+	if (rc)
+		answer_err(c, rc, "%s", why);
+	else
+		cmds[req.cmd](c, &req);
+	kfaas_ctl_req_free(&req);
 }
 
 static void process_input(struct ctl_conn *c)
 {
 	char *nl;
 
-	while (!c->busy && !c->closing &&
+	/* a client that sends without reading gets no more answers queued
+	 * than WBUF_HIGH: the rest waits until it reads */
+	while (!c->busy && !c->closing && c->wlen - c->woff < WBUF_HIGH &&
 	       (nl = memchr(c->rbuf, '\n', c->rlen))) {
 		size_t len = (size_t)(nl - c->rbuf) + 1;
 		char *line = strndup(c->rbuf, len - 1);
@@ -476,6 +422,8 @@ static void process_input(struct ctl_conn *c)
 		}
 		handle_line(c, line);
 		free(line);
+		if (c->wlen - c->woff >= WBUF_HIGH)
+			conn_flush(c);
 	}
 }
 
@@ -537,6 +485,9 @@ static void on_conn(struct watch *w, uint32_t events)
 			return;
 		}
 		c->rlen += (size_t)n;
+		/* answer what is complete before reading more */
+		if (memchr(c->rbuf + c->rlen - n, '\n', (size_t)n))
+			break;
 	}
 	process_input(c);
 	if (c->wlen)
@@ -568,6 +519,19 @@ static void on_accept(struct watch *w, uint32_t events)
 		close(fd);
 		return;
 	}
+	if (nconns >= CONTROL_CONNS_MAX) {
+		static const char msg[] = "{\"ok\":false,\"error\":\"kfaasd has "
+			"too many control connections: close some and retry\","
+			"\"errno\":24}\n";
+
+		if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			dbg("control: cannot refuse a client");
+		if (n_refused++ % 100 == 0)
+			warn("control: more than %u clients at once: refusing "
+			     "new ones", CONTROL_CONNS_MAX);
+		close(fd);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -575,9 +539,11 @@ static void on_accept(struct watch *w, uint32_t events)
 	}
 	list_init(&c->waiter.link);
 	list_add_tail(&c->link, &conns);
+	nconns++;
 	if (loop_add(&c->w, fd, EPOLLIN, on_conn)) {
 		close(fd);
 		list_del(&c->link);
+		nconns--;
 		free(c);
 	}
 }

@@ -154,6 +154,11 @@ static int params_check(const struct kfaas_vm_params *p, char *why, size_t len)
 			 p->timeout_ms);
 		return -EINVAL;
 	}
+	if (p->flags & ~KFAAS_VM_F_FRESH) {
+		snprintf(why, len, "unknown VM flags %#x: this kfaasd knows "
+			 "only fresh", p->flags & ~KFAAS_VM_F_FRESH);
+		return -EINVAL;
+	}
 	if (p->idle_ttl_s > 86400 * 30) {
 		snprintf(why, len, "--idle-ttl %u: use 0 (never) to 2592000 s",
 			 p->idle_ttl_s);

@@ -35,6 +35,7 @@
 #include <kfaas/abi.h>
 #include <kfaas/agent.h>
 #include "libkfaas.h"
+#include "../agent/proto.h"
 
 /* ---- lists (circular, doubly linked) ---- */
 struct list {
@@ -82,6 +83,7 @@ struct config {
 	unsigned int	boot_timeout_ms;
 	unsigned int	probe_timeout_ms;
 	unsigned int	tcp_timeout_ms;	/* a TCP client must send in time */
+	unsigned int	max_conns;	/* TCP clients at once (listen.c) */
 	unsigned int	refresh_ms;	/* route/registry re-read period */
 	unsigned int	tsc_khz;
 	int		verbose;
@@ -239,6 +241,10 @@ int qmp_send(struct qmp *q, const char *cmd, json_object *args, int fd,
 	     qmp_cb cb);
 /* Handle readable input; -errno when QEMU is gone. */
 int qmp_input(struct qmp *q);
+/* A string member of an object, or NULL. */
+const char *qmp_str(json_object *o, const char *key);
+/* The status of a MIGRATION event, or NULL for any other event. */
+const char *qmp_migration_status(const char *event, json_object *data);
 
 /* ---- requests (pool.c) ---- */
 enum req_err {
@@ -354,7 +360,8 @@ struct pool {
 	bool		stopping;
 	/* counters for status */
 	uint64_t	n_cold, n_clone, n_timeouts, n_crashes, n_overflows,
-			n_reclaimed, n_served, n_failed_starts;
+			n_reclaimed, n_served, n_failed_starts,
+			n_discarded;	/* fresh: VMs killed after one request */
 	uint64_t	last_cold_ms, last_clone_ms;
 	/* control connections waiting for the pool to be ready */
 	struct list	waiters;
@@ -416,10 +423,13 @@ void fns_tick(uint64_t now);
 void listen_refresh(void);
 void listen_close_all(void);
 json_object *listen_status(void);
+/* TCP clients now, and those closed at accept over cfg.max_conns. */
+void listen_counts(unsigned int *conns_now, uint64_t *refused);
 void listen_tick(uint64_t now);
 uint64_t listen_next_deadline(void);
 
 /* ---- control.c ---- */
+#define CONTROL_CONNS_MAX	64	/* control clients at once */
 int control_open(void);
 void control_close(void);
 

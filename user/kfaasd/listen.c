@@ -44,7 +44,10 @@ struct udp_ctx {
 	struct listener	*l;
 	struct sockaddr_storage peer;
 	socklen_t	peer_len;
-	char		ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	union {		/* control messages need cmsghdr alignment */
+		char	b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
 	size_t		ctl_len;
 };
 
@@ -62,6 +65,8 @@ struct tcp_conn {
 
 static struct list listeners = LIST_INIT(listeners);
 static struct list conns = LIST_INIT(conns);
+static unsigned int nconns;		/* in conns */
+static uint64_t n_refused;		/* closed at accept: over max_conns */
 
 static void listener_put(struct listener *l)
 {
@@ -108,7 +113,7 @@ static void udp_done(struct req *r, const struct result *res)
 	iov.iov_base = (void *)p;
 	iov.iov_len = n;
 	if (c->ctl_len) {
-		m.msg_control = c->ctl;
+		m.msg_control = c->ctl.b;
 		m.msg_controllen = c->ctl_len;
 	}
 	if (c->l->w.fd >= 0 && sendmsg(c->l->w.fd, &m, MSG_DONTWAIT) < 0 &&
@@ -169,12 +174,15 @@ static void on_udp(struct watch *w, uint32_t events)
 
 	(void)events;
 	for (i = 0; i < 64; i++) {	/* then let others run */
-		char ctl[256];
+		union {
+			char b[256];
+			struct cmsghdr align;
+		} ctl;
 		struct udp_ctx *c = calloc(1, sizeof(*c));
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl) };
+				    .msg_control = ctl.b,
+				    .msg_controllen = sizeof(ctl.b) };
 		struct req *r;
 		char *data;
 		ssize_t n;
@@ -189,7 +197,7 @@ static void on_udp(struct watch *w, uint32_t events)
 			return;
 		}
 		c->peer_len = m.msg_namelen;
-		c->ctl_len = reply_ctl(&m, c->ctl);
+		c->ctl_len = reply_ctl(&m, c->ctl.b);
 		c->l = l;
 		l->refs++;
 		if ((size_t)n > cfg.max_request) {
@@ -225,6 +233,7 @@ static void conn_free(struct tcp_conn *c)
 	if (c->req)
 		req_orphan(c->req);
 	list_del(&c->link);
+	nconns--;
 	loop_close(&c->w);
 	free(c->buf);
 	free(c);
@@ -373,6 +382,16 @@ static void on_accept(struct watch *w, uint32_t events)
 
 		if (fd < 0)
 			return;
+		if (nconns >= cfg.max_conns) {
+			/* a flood of clients must not take the descriptors
+			 * the VMs need: the excess is closed at once */
+			if (n_refused++ % 1000 == 0)
+				warn("more than %u TCP clients at once: closing "
+				     "new ones (kfaasd --max-conns)",
+				     cfg.max_conns);
+			close(fd);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -382,9 +401,11 @@ static void on_accept(struct watch *w, uint32_t events)
 		c->state = TCP_READING;
 		c->deadline_ms = now_ms() + cfg.tcp_timeout_ms;
 		list_add_tail(&c->link, &conns);
+		nconns++;
 		if (loop_add(&c->w, fd, EPOLLIN, on_conn)) {
 			close(fd);
 			list_del(&c->link);
+			nconns--;
 			free(c);
 		}
 	}
@@ -586,6 +607,12 @@ void listen_close_all(void)
 
 		listener_drop(x);
 	}
+}
+
+void listen_counts(unsigned int *conns_now, uint64_t *refused)
+{
+	*conns_now = nconns;
+	*refused = n_refused;
 }
 
 json_object *listen_status(void)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/signalfd.h>
@@ -31,6 +32,7 @@ struct config cfg = {
 	.drop_privs = true,
 	.uid_base = 1801846784,	/* 0x6b660000 "kf": far from real users */
 	.queue_max = 16,
+	.max_conns = 1024,
 	.max_request = 1 << 20,
 	.max_response = 1 << 20,
 	.boot_timeout_ms = 30000,
@@ -66,6 +68,8 @@ static void usage(FILE *f)
 "  --max-request BYTES  (%zu)    --max-response BYTES (%zu)\n"
 "  --boot-timeout MS    (%u)    --probe-timeout MS (%u)\n"
 "  --tcp-timeout MS     time a TCP client has to send its request (%u)\n"
+"  --max-conns N        TCP clients served at once; more are closed at\n"
+"                       accept (%u)\n"
 "  --refresh MS         re-read routes and registry this often (%u)\n"
 "  --no-sk              leave the socket tier's listener to 'kfaas sk serve'\n"
 "  --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
@@ -78,7 +82,8 @@ static void usage(FILE *f)
 		KFAAS_PIN_ROOT_DEFAULT, cfg.cache_dir, KFAAS_VM_DIR_DEFAULT,
 		cfg.qemu, (unsigned int)cfg.uid_base, cfg.queue_max,
 		cfg.max_request, cfg.max_response, cfg.boot_timeout_ms,
-		cfg.probe_timeout_ms, cfg.tcp_timeout_ms, cfg.refresh_ms,
+		cfg.probe_timeout_ms, cfg.tcp_timeout_ms, cfg.max_conns,
+		cfg.refresh_ms,
 		KFAASD_CONFIG_DEFAULT);
 }
 
@@ -123,7 +128,7 @@ static int parse_args(int argc, char **argv)
 	enum { O_PIN = 256, O_RUN, O_CACHE, O_KERNEL, O_INITRD, O_QEMU,
 	       O_ACCEL, O_NOSNAP, O_UIDBASE, O_ROOT, O_QUEUE, O_MAXREQ,
 	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC, O_CONFIG,
-	       O_METRICS, O_NOSK };
+	       O_MAXCONNS, O_METRICS, O_NOSK };
 	static const struct option opts[] = {
 		{ "pin-root", required_argument, NULL, O_PIN },
 		{ "run-dir", required_argument, NULL, O_RUN },
@@ -141,6 +146,7 @@ static int parse_args(int argc, char **argv)
 		{ "boot-timeout", required_argument, NULL, O_BOOT },
 		{ "probe-timeout", required_argument, NULL, O_PROBE },
 		{ "tcp-timeout", required_argument, NULL, O_TCP },
+		{ "max-conns", required_argument, NULL, O_MAXCONNS },
 		{ "refresh", required_argument, NULL, O_REFRESH },
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "metrics", required_argument, NULL, O_METRICS },
@@ -207,9 +213,6 @@ static int parse_args(int argc, char **argv)
 			else
 				cfg.max_response = v;
 			break;
-		case O_BOOT:
-		case O_PROBE:
-		case O_TCP:
 		case O_NOSK:
 			cfg.sk = false;
 			break;
@@ -219,6 +222,19 @@ static int parse_args(int argc, char **argv)
 		case O_CONFIG:
 			cfg.config = strcmp(optarg, "none") ? optarg : NULL;
 			break;
+		case O_MAXCONNS:
+			if (num("--max-conns", optarg, 1000000, &v))
+				return -1;
+			if (v < 1) {
+				fprintf(stderr, "kfaasd: --max-conns must be at "
+					"least 1\n");
+				return -1;
+			}
+			cfg.max_conns = (unsigned int)v;
+			break;
+		case O_BOOT:
+		case O_PROBE:
+		case O_TCP:
 		case O_REFRESH: {
 			const char *name = c == O_BOOT ? "--boot-timeout" :
 					   c == O_PROBE ? "--probe-timeout" :
@@ -467,6 +483,23 @@ static void run(void)
 	}
 }
 
+/*
+ * Every VM holds a handful of descriptors and every client one: take what
+ * the hard limit allows, so clients (bounded by --max-conns) cannot starve
+ * the VMs of descriptors.
+ */
+static void files_limit(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			warn("cannot raise the open files limit: %s",
+			     strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 1;
@@ -479,6 +512,7 @@ int main(int argc, char **argv)
 			"the control socket)\n");
 		return 1;
 	}
+	files_limit();
 	if (loop_init() || signals_setup()) {
 		err("cannot set up the event loop: %s", strerror(errno));
 		return 1;

@@ -564,6 +564,7 @@ json_object *pool_status(struct pool *p)
 	C(overflows);
 	C(reclaimed);
 	C(failed_starts);
+	C(discarded);
 #undef C
 	json_object_object_add(o, "last_cold_ms",
 			       json_object_new_int64((int64_t)p->last_cold_ms));

@@ -66,11 +66,14 @@ int qmp_send(struct qmp *q, const char *cmd, json_object *args, int fd,
 		goto out;
 	}
 	if (fd >= 0) {
-		char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+		union {
+			char b[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctl = { { 0 } };
 		struct iovec iov = { .iov_base = line, .iov_len = strlen(line) };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl) };
+				    .msg_control = ctl.b,
+				    .msg_controllen = sizeof(ctl.b) };
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 
 		cm->cmsg_level = SOL_SOCKET;
@@ -101,18 +104,42 @@ out:
 	return rc;
 }
 
+/* A string member, or NULL (absent, null, another type). */
+const char *qmp_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+const char *qmp_migration_status(const char *event, json_object *data)
+{
+	if (!event || strcmp(event, "MIGRATION"))
+		return NULL;
+	return qmp_str(data, "status");
+}
+
+/* QEMU is not trusted more than its guest: any line may be anything. */
 static void handle(struct qmp *q, json_object *o)
 {
 	json_object *v, *d;
 
+	if (!json_object_is_type(o, json_type_object))
+		return;
 	if (json_object_object_get_ex(o, "QMP", NULL)) {
 		q->greeted = true;
 		return;
 	}
 	if (json_object_object_get_ex(o, "event", &v)) {
+		const char *event = qmp_str(o, "event");
+
 		json_object_object_get_ex(o, "data", &d);
-		if (q->on_event)
-			q->on_event(q, json_object_get_string(v), d, q->ctx);
+		if (event && q->on_event)
+			q->on_event(q, event, d, q->ctx);
 		return;
 	}
 	if (q->pending) {
@@ -123,8 +150,9 @@ static void handle(struct qmp *q, json_object *o)
 		if (!q->pending)
 			q->last = NULL;
 		if (json_object_object_get_ex(o, "error", &v)) {
-			json_object_object_get_ex(v, "desc", &d);
-			error = d ? json_object_get_string(d) : "QMP error";
+			error = qmp_str(v, "desc");
+			if (!error)
+				error = "QMP error";
 		}
 		json_object_object_get_ex(o, "return", &v);
 		if (c->cb)

@@ -218,14 +218,11 @@ static void on_qmp_event(struct qmp *q, const char *event, json_object *data,
 			 void *ctx)
 {
 	struct vm *v = ctx;
-	json_object *st;
-	const char *s;
+	const char *s = qmp_migration_status(event, data);
 
 	(void)q;
-	if (strcmp(event, "MIGRATION") ||
-	    !json_object_object_get_ex(data, "status", &st))
+	if (!s)
 		return;
-	s = json_object_get_string(st);
 	if (!strcmp(s, "failed") || !strcmp(s, "cancelled")) {
 		qmp_failed(v, "migration", s);
 		return;
@@ -325,49 +322,47 @@ static void became_ready(struct vm *v)
 
 static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
 {
-	struct kfaas_agent_result ar;
+	struct kfaas_agent_result_view ar;
 	struct result res = { .ran = true };
-	const char *p = (const char *)(h + 1);
 	struct fn *f = v->pool->fn;
+	int rc, line;
 
-	if (h->len < sizeof(ar)) {
-		vm_kill(v, "short RESULT");
+	/* a guest that breaks the protocol loses its VM */
+	rc = kfaas_agent_result_parse(h + 1, h->len, cfg.max_response, &ar);
+	if (rc) {
+		vm_kill(v, rc == -EMSGSIZE ? "RESULT over the limits" :
+			"bad RESULT lengths");
 		return;
 	}
-	memcpy(&ar, p, sizeof(ar));
-	if (sizeof(ar) + (size_t)ar.out_len + ar.err_len > h->len) {
-		vm_kill(v, "bad RESULT lengths");
-		return;
-	}
-	res.status = ar.status;
-	res.out = p + sizeof(ar);
-	res.out_len = ar.out_len;
-	res.errtext = res.out + ar.out_len;
-	res.errtext_len = ar.err_len;
-	res.fn_wall_ns = ar.wall_ns;
-	res.fn_cpu_ns = ar.cpu_ns;
-	if (ar.flags & KFAAS_AGENT_R_SPAWN_FAILED) {
+	res.status = ar.r.status;
+	res.out = ar.out;
+	res.out_len = ar.r.out_len;
+	res.errtext = ar.err;
+	res.errtext_len = ar.r.err_len;
+	res.fn_wall_ns = ar.r.wall_ns;
+	res.fn_cpu_ns = ar.r.cpu_ns;
+	/* the first line of its stderr (not NUL-terminated) */
+	for (line = 0; line < (int)ar.r.err_len && ar.err[line] != '\n'; line++)
+		;
+	if (ar.r.flags & KFAAS_AGENT_R_SPAWN_FAILED) {
 		res.err = REQ_E_FAILED;
 		snprintf(res.msg, sizeof(res.msg), "cannot start function '%s' "
-			 "in its VM: %s", f->name, strerror(ar.status));
-	} else if (ar.flags & KFAAS_AGENT_R_TOO_LARGE) {
+			 "in its VM: %s", f->name, strerror(ar.r.status));
+	} else if (ar.r.flags & KFAAS_AGENT_R_TOO_LARGE) {
 		res.err = REQ_E_TOO_LARGE;
 		snprintf(res.msg, sizeof(res.msg), "function '%s' wrote more "
 			 "than %zu bytes and was killed", f->name,
 			 cfg.max_response);
-	} else if (WIFSIGNALED(ar.status)) {
+	} else if (WIFSIGNALED(ar.r.status)) {
 		res.err = REQ_E_FAILED;
 		snprintf(res.msg, sizeof(res.msg), "function '%s' was killed "
-			 "by signal %d (%s)", f->name, WTERMSIG(ar.status),
-			 strsignal(WTERMSIG(ar.status)));
-	} else if (WEXITSTATUS(ar.status)) {
+			 "by signal %d (%s)", f->name, WTERMSIG(ar.r.status),
+			 strsignal(WTERMSIG(ar.r.status)));
+	} else if (WEXITSTATUS(ar.r.status)) {
 		res.err = REQ_E_FAILED;
 		snprintf(res.msg, sizeof(res.msg), "function '%s' exited with "
-			 "status %d%s%.*s", f->name, WEXITSTATUS(ar.status),
-			 ar.err_len ? ": " : "",
-			 (int)strcspn(res.errtext, "\n") < (int)ar.err_len ?
-			 (int)strcspn(res.errtext, "\n") : (int)ar.err_len,
-			 res.errtext);
+			 "status %d%s%.*s", f->name, WEXITSTATUS(ar.r.status),
+			 line ? ": " : "", line, ar.err);
 	}
 	v->served++;
 	v->pool->n_served++;
@@ -402,8 +397,18 @@ static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h)
 		v->deadline_ms = 0;
 		v->idle_since_ms = now_ms();
 		on_result(v, h);
+		if (v->kill_reason)
+			break;
+		if (v->pool->fn->vm.flags & KFAAS_VM_F_FRESH) {
+			/* what this request left in the VM dies with it; a
+			 * fresh clone takes the next one */
+			v->pool->n_discarded++;
+			vm_kill(v, "fresh: used once");
+			pool_maintain(v->pool);
+			break;
+		}
 		/* the request is answered: give the VM the next one */
-		if (v->state == VM_IDLE && !v->kill_reason)
+		if (v->state == VM_IDLE)
 			pool_vm_ready(v->pool, v);
 		break;
 	default:

@@ -101,6 +101,22 @@ static int get_u32(struct ctx *cx, yaml_node_t *v, const char *key, __u32 *out)
 	return rc;
 }
 
+static int get_flag(struct ctx *cx, yaml_node_t *v, const char *key,
+		    __u32 *flags, __u32 bit)
+{
+	const char *s = scalar(v);
+
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes"))) {
+		*flags |= bit;
+		return 0;
+	}
+	if (s && (!strcmp(s, "false") || !strcmp(s, "no"))) {
+		*flags &= ~bit;
+		return 0;
+	}
+	return CERR(cx, v, "'%s' must be true or false", key);
+}
+
 static const struct {
 	const char *key;
 	size_t off;
@@ -198,12 +214,15 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		} else if (!strcmp(key, "timeout")) {
 			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.timeout_ms);
+		} else if (!strcmp(key, "fresh")) {
+			vm_keys = true;
+			rc = get_flag(cx, v, key, &f->vm.flags, KFAAS_VM_F_FRESH);
 		} else if (!strcmp(key, "budget")) {
 			rc = parse_budget(cx, v, &f->budget);
 		} else {
 			rc = CERR(cx, kk, "unknown key '%s' in function '%s': use "
 				  "object, vm, mem, vcpus, min-warm, max, "
-				  "idle-ttl, timeout or budget", key, name);
+				  "idle-ttl, timeout, fresh or budget", key, name);
 		}
 		if (rc)
 			return rc;
@@ -213,7 +232,8 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 			    "'vm: EXECUTABLE'", name);
 	if (f->tier != KFAAS_TIER_VM && vm_keys)
 		return CERR(cx, m, "function '%s': mem, vcpus, min-warm, max, "
-			    "idle-ttl and timeout are for 'vm' functions", name);
+			    "idle-ttl, timeout and fresh are for 'vm' functions",
+			    name);
 	if (f->tier != KFAAS_TIER_VM)
 		memset(&f->vm, 0, sizeof(f->vm));
 	return 0;
@@ -510,6 +530,8 @@ int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 			V("idle-ttl", idle_ttl_s);
 			V("timeout", timeout_ms);
 #undef V
+			if (f->vm.flags & KFAAS_VM_F_FRESH)
+				fputs("    fresh: true\n", out);
 		}
 		if (f->budget.set) {
 			size_t k;

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include "libkfaas.h"
 #include "internal.h"
+#include "ctlproto.h"
 
 #define BPFFS_PREFIX	"/sys/fs/bpf/"
 
@@ -143,16 +144,18 @@ static ssize_t read_line(struct kfaas_daemon *d, size_t *consumed)
 int kfaas_daemon_call(struct kfaas_daemon *d, struct json_object *req,
 		      struct json_object **resp)
 {
-	const char *s = json_object_to_json_string_ext(req,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	json_object *o, *v;
+	const char *s;
 	size_t used = 0;
 	char *line;
 	ssize_t n;
 	int rc;
 
 	*resp = NULL;
-	line = malloc(strlen(s) + 2);
+	if (!req)
+		return kfaas_err(-ENOMEM, "out of memory");
+	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	line = s ? malloc(strlen(s) + 2) : NULL;
 	if (!line) {
 		json_object_put(req);
 		return kfaas_err(-ENOMEM, "out of memory");
@@ -167,77 +170,31 @@ int kfaas_daemon_call(struct kfaas_daemon *d, struct json_object *req,
 	if (n < 0)
 		return kfaas_err((int)n, "kfaasd closed the connection (%s): see "
 				 "its log", strerror((int)-n));
-	o = json_tokener_parse(d->rbuf);
+	rc = kfaas_ctl_answer(d->rbuf, resp);
 	memmove(d->rbuf, d->rbuf + used, d->rlen - used);
 	d->rlen -= used;
-	if (!o)
-		return kfaas_err(-EPROTO, "kfaasd sent an answer that is not JSON");
-	*resp = o;
-	if (json_object_object_get_ex(o, "ok", &v) && json_object_get_boolean(v))
-		return 0;
-	rc = json_object_object_get_ex(o, "errno", &v) ?
-	     -json_object_get_int(v) : -EIO;
-	if (rc >= 0)
-		rc = -EIO;
-	return kfaas_err(rc, "%s", json_object_object_get_ex(o, "error", &v) ?
-			 json_object_get_string(v) : "kfaasd refused the request");
-}
-
-static __u64 get_u64(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ?
-	       (__u64)json_object_get_int64(v) : 0;
+	return rc;
 }
 
 int kfaas_daemon_create(struct kfaas_daemon *d, const char *name,
 			const char *exe, const struct kfaas_vm_params *p,
 			struct kfaas_fn_info *out, __u64 *ready_ms)
 {
-	json_object *req = json_object_new_object(), *resp, *fn;
+	json_object *resp;
 	int rc;
 
-	json_object_object_add(req, "cmd", json_object_new_string("create"));
-	json_object_object_add(req, "name", json_object_new_string(name));
-	json_object_object_add(req, "exec", json_object_new_string(exe));
-	json_object_object_add(req, "mem_mib", json_object_new_int64(p->mem_mib));
-	json_object_object_add(req, "vcpus", json_object_new_int64(p->vcpus));
-	json_object_object_add(req, "min_warm", json_object_new_int64(p->min_warm));
-	json_object_object_add(req, "max", json_object_new_int64(p->max_instances));
-	json_object_object_add(req, "idle_ttl_s", json_object_new_int64(p->idle_ttl_s));
-	json_object_object_add(req, "timeout_ms", json_object_new_int64(p->timeout_ms));
-	rc = kfaas_daemon_call(d, req, &resp);
-	if (!rc && out) {
-		memset(out, 0, sizeof(*out));
-		if (json_object_object_get_ex(resp, "fn", &fn)) {
-			json_object *v;
-
-			out->id = (__u32)get_u64(fn, "id");
-			out->tier = KFAAS_TIER_VM;
-			out->load_time = get_u64(fn, "load_time");
-			if (json_object_object_get_ex(fn, "name", &v))
-				snprintf(out->name, sizeof(out->name), "%s",
-					 json_object_get_string(v));
-			if (json_object_object_get_ex(fn, "source", &v))
-				snprintf(out->source, sizeof(out->source), "%s",
-					 json_object_get_string(v));
-			out->vm = *p;
-		}
-		if (ready_ms)
-			*ready_ms = get_u64(resp, "ready_ms");
-	}
+	rc = kfaas_daemon_call(d, kfaas_ctl_req_create(name, exe, p), &resp);
+	if (!rc)
+		kfaas_ctl_create_result(resp, p, out, ready_ms);
 	json_object_put(resp);
 	return rc;
 }
 
 int kfaas_daemon_unload(struct kfaas_daemon *d, const char *name)
 {
-	json_object *req = json_object_new_object(), *resp;
+	json_object *req = kfaas_ctl_req_new(KFAAS_CTL_UNLOAD, name), *resp;
 	int rc;
 
-	json_object_object_add(req, "cmd", json_object_new_string("unload"));
-	json_object_object_add(req, "name", json_object_new_string(name));
 	rc = kfaas_daemon_call(d, req, &resp);
 	json_object_put(resp);
 	return rc;
@@ -246,54 +203,15 @@ int kfaas_daemon_unload(struct kfaas_daemon *d, const char *name)
 int kfaas_daemon_invoke(struct kfaas_daemon *d, const char *name,
 			const void *data, size_t len, struct kfaas_vm_result *r)
 {
-	json_object *req = json_object_new_object(), *resp, *v;
-	char *b64 = kfaas_b64_encode(data, len);
+	json_object *resp;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (!b64) {
-		json_object_put(req);
-		return kfaas_err(-ENOMEM, "out of memory");
-	}
-	json_object_object_add(req, "cmd", json_object_new_string("invoke"));
-	json_object_object_add(req, "name", json_object_new_string(name));
-	json_object_object_add(req, "data", json_object_new_string(b64));
-	free(b64);
-	rc = kfaas_daemon_call(d, req, &resp);
-	if (rc) {
-		json_object_put(resp);
-		return rc;
-	}
-	r->ok = json_object_object_get_ex(resp, "verdict", &v) &&
-		!strcmp(json_object_get_string(v), "reply");
-	r->duration_ns = get_u64(resp, "duration_ns");
-	r->ran = json_object_object_get_ex(resp, "status", &v);
-	r->status = r->ran ? json_object_get_int(v) : 0;
-	r->vm = json_object_object_get_ex(resp, "vm", &v) ?
-		json_object_get_int(v) : -1;
-	r->fn_wall_ns = get_u64(resp, "fn_wall_ns");
-	r->fn_cpu_ns = get_u64(resp, "fn_cpu_ns");
-	if (json_object_object_get_ex(resp, "error", &v))
-		snprintf(r->error, sizeof(r->error), "%s",
-			 json_object_get_string(v));
-	if (json_object_object_get_ex(resp, "reply", &v)) {
-		const char *s = json_object_get_string(v);
-		size_t cap = strlen(s) / 4 * 3 + 4;
-		ssize_t n;
-
-		r->reply = malloc(cap);
-		n = r->reply ? kfaas_b64_decode(s, r->reply, cap) : -ENOMEM;
-		if (n < 0) {
-			free(r->reply);
-			r->reply = NULL;
-			json_object_put(resp);
-			return kfaas_err(-EPROTO, "kfaasd sent a reply that is not "
-					 "base64");
-		}
-		r->reply_len = (size_t)n;
-	}
+	rc = kfaas_daemon_call(d, kfaas_ctl_req_invoke(name, data, len), &resp);
+	if (!rc)
+		rc = kfaas_ctl_invoke_result(resp, r);
 	json_object_put(resp);
-	return 0;
+	return rc;
 }
 
 void kfaas_daemon_notify(const char *pin_root)
@@ -305,78 +223,10 @@ void kfaas_daemon_notify(const char *pin_root)
 	/* keep the caller's error message: this is best effort */
 	snprintf(saved, sizeof(saved), "%s", kfaas_errmsg());
 	if (kfaas_daemon_open(&d, pin_root) == 0) {
-		req = json_object_new_object();
-		json_object_object_add(req, "cmd", json_object_new_string("reload"));
+		req = kfaas_ctl_req_new(KFAAS_CTL_RELOAD, NULL);
 		kfaas_daemon_call(&d, req, &resp);
 		json_object_put(resp);
 		kfaas_daemon_close(&d);
 	}
 	kfaas_err(0, "%s", saved);
-}
-
-/* ---- base64 (RFC 4648, with padding) ---- */
-
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *kfaas_b64_encode(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	char *s = malloc((len + 2) / 3 * 4 + 1), *o = s;
-	size_t i;
-
-	if (!s)
-		return NULL;
-	for (i = 0; i + 2 < len; i += 3) {
-		*o++ = b64[p[i] >> 2];
-		*o++ = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		*o++ = b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-		*o++ = b64[p[i + 2] & 63];
-	}
-	if (i < len) {
-		*o++ = b64[p[i] >> 2];
-		if (i + 1 < len) {
-			*o++ = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-			*o++ = b64[(p[i + 1] & 15) << 2];
-		} else {
-			*o++ = b64[(p[i] & 3) << 4];
-			*o++ = '=';
-		}
-		*o++ = '=';
-	}
-	*o = '\0';
-	return s;
-}
-
-ssize_t kfaas_b64_decode(const char *s, void *out, size_t cap)
-{
-	unsigned char *o = out;
-	unsigned int acc = 0;
-	size_t n = 0;
-	int bits = 0, pad = 0;
-
-	for (; *s; s++) {
-		const char *c;
-
-		if (*s == '=') {
-			pad++;
-			continue;
-		}
-		if (pad)
-			return -EINVAL;	/* data after padding */
-		c = strchr(b64, *s);
-		if (!c || !*s)
-			return -EINVAL;
-		acc = (acc << 6) | (unsigned int)(c - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= cap)
-				return -ENOSPC;
-			o[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	if (pad > 2)
-		return -EINVAL;
-	return (ssize_t)n;
 }

@@ -10,6 +10,8 @@
  *   time         CLOCK_REALTIME seconds
  *   stderr       writes to stderr and exits 3
  *   count        bytes of the request  orphan     leaves a child running
+ *   put TEXT     TEXT into /tmp/kfaas-secret   get  that file, or "nothing"
+ *   oom          allocates and touches memory until the guest kills it
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,29 @@ int main(void)
 			_exit(0);
 		}
 		printf("left a child\n");
+	} else if (!strncmp(req, "put", 3)) {
+		FILE *f = fopen("/tmp/kfaas-secret", "w");
+
+		if (!f || fputs(arg, f) < 0 || fclose(f))
+			return 1;
+		printf("stored\n");
+	} else if (!strncmp(req, "get", 3)) {
+		char buf[256];
+		FILE *f = fopen("/tmp/kfaas-secret", "r");
+		size_t k = f ? fread(buf, 1, sizeof(buf), f) : 0;
+
+		if (k)
+			fwrite(buf, 1, k, stdout);
+		else
+			printf("nothing\n");
+	} else if (!strncmp(req, "oom", 3)) {
+		for (;;) {
+			char *p = malloc(1 << 20);
+
+			if (!p)
+				return 2;
+			memset(p, 0x5a, 1 << 20);
+		}
 	} else if (!strncmp(req, "echo", 4)) {
 		fwrite(arg, 1, n - (size_t)(arg - req), stdout);
 	} else {
