@@ -212,7 +212,7 @@ asan:
 	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
 		EXTRA_LDFLAGS="$(SAN_FLAGS)" bpf user tests
 # ---- benchmarks (tools/bench/) ----------------------------------------------
-BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail \
+BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
 		   exp_dispatcher_lean \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)

@@ -45,11 +45,13 @@ if [ $SMOKE = 1 ]; then
 	REPEAT=20000; ROUNDS=3; COUNTS=1,10,1000
 	UDP_TIME=0.3; UDP_WARM=0.1; UDP_ROUNDS=1; KV_KEYS=10
 	LIVE_REPEAT=20000; INV_REPEAT=20000; INV_ROUNDS=2; WRK_TIME=1
+	KMOD_REPEAT=2000; KMOD_TIMEOUT=120; VM_ROUNDS=1; VM_WARM=20
 else
 	MODE=full
 	REPEAT=1000000; ROUNDS=7; COUNTS=1,10,1000,100000
 	UDP_TIME=3; UDP_WARM=0.5; UDP_ROUNDS=3; KV_KEYS=100
 	LIVE_REPEAT=2000000; INV_REPEAT=1000000; INV_ROUNDS=5; WRK_TIME=5
+	KMOD_REPEAT=100000; KMOD_TIMEOUT=600; VM_ROUNDS=7; VM_WARM=200
 fi
 TIME_SHIFT=${TIME_SHIFT:-6}
 VALUE_SIZE=32
@@ -419,33 +421,202 @@ bench_socket() {
 }
 
 # ---- 7: VM tier --------------------------------------------------------------
-# Needs: kfaasd (issue 4) built as $B/kfaasd, a function executable and a
-# VM-tier route; measures cold start, snapshot-clone start, warm p50/p99
-# and RSS per VM, labelled with the accelerator (kvm or tcg).
+# Two private kfaasd at once in the bench namespace, one booting every VM
+# cold (--no-snapshot), one cloning a snapshot template, each with one
+# VM-tier function (tests/vm/fn/kfn, 128 MiB, 1 vCPU, min-warm 0, max 1).
+# Rounds alternate: the idle VM of each is killed, then one request
+# (kfaas invoke, through kfaasd) meets an empty pool and is timed from
+# kfaasd receiving it to the reply: QEMU start, boot or restore, the
+# first response.  Then warm invocations and the RSS of each idle VM.
+# The procedure of tools/vm-measure.sh (docs/vm-tier.md), folded in.
+VM_CACHE=${VM_CACHE:-/var/cache/kfaasd-bench}
+vmd() {	# cold|clone kfaas-args...: the CLI against one of the two daemons
+	local w=$1
+	shift
+	KFAAS_PIN_ROOT=$PREFIX-v$w KFAAS_RUN_DIR=/run/kfaasd-bench-$$-$w "$KFAAS" "$@"
+}
+vm_pool() { vmd $1 -j daemon status | jq -c '.functions[] | select(.name == "m") | .pool'; }
+vm_idle_pid() { vm_pool $1 | jq -r '[.vms[] | select(.state == "idle" and .template == false)][0].pid // empty'; }
+vm_wait() {	# cold|clone jq-condition-on-pool [tenths of s]
+	local i
+	for i in $(seq 1 ${3:-300}); do
+		[ "$(vm_pool $1 | jq -r "$2")" = true ] && return 0
+		sleep 0.1
+	done
+	echo "kfaasd ($1): timed out waiting for $2: $(vm_pool $1)" >&2
+	return 1
+}
+vm_mem() {	# pid -> {"rss_mib", "private_mib"}
+	awk '/^Rss:/ { r = $2 } /^Private_(Clean|Dirty):/ { p += $2 }
+	     END { printf "{\"rss_mib\": %.1f, \"private_mib\": %.1f}\n", r / 1024, p / 1024 }' \
+		/proc/"$1"/smaps_rollup
+}
 bench_vm() {
-	local reason
+	local title="VM tier: cold / snapshot start, warm invocations, RSS" reason="" w r pid out
+	local fn=$B/tests/vm/fn/kfn
 	if [ ! -x "$B/kfaasd" ]; then
-		reason="kfaasd is not built ($B/kfaasd missing): the VM tier (issue 4) is not on this branch"
-	else
-		reason="kfaasd exists, but this driver does not yet drive it (see docs/performance.md, slot 7)"
+		reason="kfaasd is not built ($B/kfaasd): make"
+	elif ! command -v qemu-system-x86_64 >/dev/null; then
+		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
+	elif [ ! -x "$fn" ] || [ ! -f "$B/vm/guest.cpio" ]; then
+		reason="the guest image or the test function is not built ($B/vm/guest.cpio, $fn): make"
+	elif ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
+		reason="no guest kernel in /boot (linux-image-amd64: tools/deps.sh)"
 	fi
-	unavailable vm "VM tier: cold / snapshot / warm start, RSS" "not available" "$reason" "7 vm"
+	if [ -n "$reason" ]; then
+		unavailable vm "$title" "not available" "$reason" "7 vm"
+		return 0
+	fi
+	bench_ns || return 1
+	mkdir -p "$VM_CACHE"
+	for w in cold clone; do
+		cleanup_add "rm -rf $PREFIX-v$w"
+		nsenter --net=/run/netns/$NS "$B/kfaasd" --pin-root $PREFIX-v$w --run-dir /run/kfaasd-bench-$$-$w \
+			--cache-dir "$VM_CACHE" --config none \
+			$([ $w = cold ] && echo --no-snapshot) >>"$OUT/kfaasd-$w.log" 2>&1 &
+		pid=$!
+		cleanup_add "kill -TERM $pid; wait $pid"
+		for r in $(seq 1 150); do
+			vmd $w daemon status >/dev/null 2>&1 && break
+			kill -0 $pid 2>/dev/null || { echo "kfaasd ($w) exited: $(tail -n 3 "$OUT/kfaasd-$w.log")" >&2; return 1; }
+			sleep 0.2
+		done
+		vmd $w fn create m --vm "$fn" --mem 128 --vcpus 1 --min-warm 0 --max 1 \
+			--idle-ttl 0 >/dev/null || return 1
+	done
+	vm_wait clone '.template == "ready"' 600 || return 1
+	: >"$OUT/vm.runs"
+	for r in $(seq 1 $VM_ROUNDS); do
+		for w in cold clone; do
+			pid=$(vm_idle_pid $w)
+			[ -n "$pid" ] && kill -9 "$pid"
+			vm_wait $w '.live == 0' || return 1
+			out=$(vmd $w -j invoke m --data "echo kfaas-bench") || {
+				echo "kfaas invoke ($w): $out" >&2; return 1; }
+			[ "$(echo "$out" | jq -r .reply)" = kfaas-bench ] || {
+				echo "kfaas invoke ($w): wrong reply: $out" >&2; return 1; }
+			vm_wait $w '[.vms[] | select(.state == "idle" and .template == false)] | length == 1' || return 1
+			jq -nc --arg w $w --argjson r $r --argjson o "$out" --argjson p "$(vm_pool $w)" \
+				'{what: "start", vm: $w, round: $r, first_ms: ($o.duration_ns / 1e6),
+				  ready_ms: (if $w == "cold" then $p.last_cold_ms else $p.last_clone_ms end)}' \
+				>>"$OUT/vm.runs"
+		done
+	done
+	# warm invocations on the VM each pool kept, then its memory at rest
+	for w in cold clone; do
+		out=$(vmd $w -j invoke m --data "echo kfaas-bench" --repeat $VM_WARM) || {
+			echo "kfaas invoke --repeat ($w): $out" >&2; return 1; }
+		sleep 0.5
+		pid=$(vm_idle_pid $w)
+		[ -n "$pid" ] || { echo "no idle VM ($w) after the warm invocations" >&2; return 1; }
+		jq -nc --arg w $w --argjson o "$out" --argjson m "$(vm_mem $pid)" \
+			--argjson p "$(vm_pool $w)" \
+			'{what: "warm", vm: $w, n: $o.repeat, p50_ms: ($o.p50_ns / 1e6),
+			  p99_ms: ($o.p99_ns / 1e6), mean_ms: ($o.ns_per_invocation / 1e6),
+			  template_ms: $p.template_ms} + $m' >>"$OUT/vm.runs"
+	done
+	local st
+	st=$(vmd clone -j daemon status | jq -c '.daemon')
+	jq -s --argjson d "$st" --arg qemu "$(qemu-system-x86_64 -version | head -n 1)" '
+	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
+		else (.[length/2-1] + .[length/2]) / 2 end;
+	def r1: if . == null then null else (. * 10 | round / 10) end;
+	def r3: if . == null then null else (. * 1000 | round / 1000) end;
+	. as $runs
+	| ($d.accel | ascii_upcase) as $A
+	| [$runs[] | select(.what == "start")] as $s
+	| [$runs[] | select(.what == "warm" and .vm == "cold")][0] as $wc
+	| [$runs[] | select(.what == "warm" and .vm == "clone")][0] as $wk
+	| def pair(f): [$s[] | select(.vm == "clone") | . as $k
+		| ($s[] | select(.vm == "cold" and .round == $k.round)) as $c | ($k | f) / ($c | f)] | med | r3;
+	  {id: "vm", status: "ok",
+	   params: {accelerator: $d.accel, accelerator_why: $d.accel_why, qemu: $qemu,
+		    guest_kernel: $d.kernel, rounds: ($s | length / 2), warm_invocations: $wk.n,
+		    function: "tests/vm/fn/kfn (static C), request \"echo kfaas-bench\"",
+		    vm: "microvm, 128 MiB, 1 vCPU, min-warm 0, max 1",
+		    template_ms: $wk.template_ms,
+		    how: "two kfaasd (one --no-snapshot) in the bench namespace; each round kills the idle VM of each, then times one kfaas invoke on the empty pool in kfaasd (request to reply); ready = QEMU start to agent ready (cold) or to restored and reseeded (clone), from kfaas daemon status; warm = kfaas invoke --repeat on the VM left; memory = /proc/PID/smaps_rollup of the idle QEMU"},
+	   runs: $runs,
+	   rows: [
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "start on an empty pool, request to first response: snapshot clone (vs cold boot) [\($A)]",
+	     kfaas: ([$s[] | select(.vm == "clone") | .first_ms] | med | r1),
+	     alt: ([$s[] | select(.vm == "cold") | .first_ms] | med | r1),
+	     ratio: pair(.first_ms), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "QEMU start to VM ready: snapshot clone (vs cold boot) [\($A)]",
+	     kfaas: ([$s[] | select(.vm == "clone") | .ready_ms] | med | r1),
+	     alt: ([$s[] | select(.vm == "cold") | .ready_ms] | med | r1),
+	     ratio: pair(.ready_ms), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "warm invocation p50 in kfaasd: clone (vs cold-booted VM) [\($A)]",
+	     kfaas: ($wk.p50_ms | r3), alt: ($wc.p50_ms | r3),
+	     ratio: ($wk.p50_ms / $wc.p50_ms | r3), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "warm invocation p99 in kfaasd: clone (vs cold-booted VM) [\($A)]",
+	     kfaas: ($wk.p99_ms | r3), alt: ($wc.p99_ms | r3),
+	     ratio: ($wk.p99_ms / $wc.p99_ms | r3), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "MiB",
+	     what: "RSS of an idle warm VM: clone (vs cold-booted) [\($A)]",
+	     kfaas: $wk.rss_mib, alt: $wc.rss_mib, ratio: ($wk.rss_mib / $wc.rss_mib | r3),
+	     target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "MiB",
+	     what: "private memory of an idle warm VM: clone (vs cold-booted) [\($A)]",
+	     kfaas: $wk.private_mib, alt: $wc.private_mib,
+	     ratio: ($wk.private_mib / $wc.private_mib | r3), target: null, met: null}]}
+	' "$OUT/vm.runs"
+	local rc=$?
+	rm -f "$OUT/vm.runs"
+	for w in cold clone; do
+		vmd $w fn unload m >/dev/null 2>&1
+		[ $rc = 0 ] && rm -f "$OUT/kfaasd-$w.log"
+	done
+	return $rc
 }
 
 # ---- 8: module accounting cost -------------------------------------------
-# Needs: kfaas.ko (issue 3) and its TCG guest harness; the module cannot
-# load on this host (CONFIG_MODULES off), so it is measured in the guest.
+# kfaas.ko cannot load on this host (CONFIG_MODULES off): kfaas-bench
+# accounting runs in the Debian 6.1 test guest of tools/vm/run.sh (the
+# tests/kmod harness), without and then with the module loaded.
+KVER=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+	sed 's|.*/linux-headers-||' | sort -V | tail -1)}
 bench_kmod() {
-	local reason
-	if ! ls "$top"/kmod/*.c >/dev/null 2>&1; then
-		reason="no kernel module source (kmod/, issue 3) on this branch"
-	elif ! ls "$B"/kmod/kfaas.ko >/dev/null 2>&1; then
-		reason="kfaas.ko is not built; the module only loads in the TCG test guest (the host has CONFIG_MODULES off)"
+	local title="module accounting: kfuncs vs map accounting vs none" reason="" accel g=$OUT/kmod.guest
+	if [ -z "$KVER" ] || [ ! -f "$B/kmod/$KVER/kfaas.ko" ]; then
+		reason="kfaas.ko is not built for a guest kernel (make kmod needs Debian's linux-headers-amd64: tools/deps.sh)"
+	elif [ ! -r "/boot/vmlinuz-$KVER" ]; then
+		reason="no guest kernel /boot/vmlinuz-$KVER (linux-image-amd64: tools/deps.sh)"
+	elif ! command -v qemu-system-x86_64 >/dev/null; then
+		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
 	else
-		reason="kfaas.ko exists, but this driver does not yet run the guest measurement (see docs/performance.md, slot 8)"
+		case "$B/" in "$top"/*) ;; *)
+			reason="the build directory $B is outside the tree: the guest sees only $top" ;;
+		esac
 	fi
-	unavailable kmod "module accounting: kfuncs vs map accounting vs none" "not available" \
-		"$reason" "8 kmod"
+	if [ -n "$reason" ]; then
+		unavailable kmod "$title" "not available" "$reason" "8 kmod"
+		return 0
+	fi
+	B="$B" KVER=$KVER VM_TIMEOUT=$KMOD_TIMEOUT \
+	VM_APPEND="kfb_repeat=$KMOD_REPEAT kfb_rounds=$ROUNDS kfb_shift=$TIME_SHIFT" \
+		"$top/tools/vm/run.sh" tools/bench/kmod-guest.sh "$B" >"$g" || {
+		echo "the guest run failed (exit $?): $(tail -n 5 "$g" | tr '\n' ' ')" >&2; return 1; }
+	accel=${VM_ACCEL:-$(sed -n 2p "$B/vmtest/accel" 2>/dev/null)}
+	sed -n '/^KFAAS-BENCH-JSON without$/,/^KFAAS-BENCH-JSON with$/p' "$g" | sed '1d;$d' >"$g.without"
+	sed -n '/^KFAAS-BENCH-JSON with$/,$p' "$g" | sed '1d' >"$g.with"
+	jq -n --slurpfile a "$g.without" --slurpfile b "$g.with" --arg accel "${accel:-unknown}" \
+		--arg kver "$KVER" '
+		($accel | ascii_upcase) as $A
+		| $b[0]
+		| .params += {accelerator: $accel, guest_kernel: $kver,
+			      where: "Debian \($kver) guest under QEMU \($A) (tools/vm/run.sh, 2 vCPUs, 1 GiB)",
+			      without_module: {variants: $a[0].variants, rows: $a[0].rows,
+					       programs: $a[0].params.programs}}
+		| .rows |= map(.what += " [\($A) guest]")
+		| .status = "ok"'
+	local rc=$?
+	rm -f "$g" "$g.without" "$g.with"
+	return $rc
 }
 
 # ---- the machine -------------------------------------------------------------
