@@ -308,7 +308,7 @@ static int shared_obj(const char *name, struct kfaas_state *st,
 /* Split the added ns of the sampled configuration into its parts. */
 static json_object *breakdown(struct bvar *v)
 {
-	enum { FLOOR, BARE, SDK, NOROUTE, T0, TS, PARSE, TAIL };
+	enum { FLOOR, BARE, SDK, NOROUTE, T0, TS, PARSE, TAIL, LEAN, NOACCT };
 	int R = opt.o.rounds;
 	double added = bench_delta(&v[TS], &v[BARE], R);
 	double lookup = bench_delta(&v[NOROUTE], &v[PARSE], R);
@@ -326,12 +326,19 @@ static json_object *breakdown(struct bvar *v)
 	json_object_object_add(o, "sdk_handover_and_accounting_ns",
 			       bench_num(added - lookup - tail - sampled));
 	json_object_object_add(o, "added_sampled_ns", bench_num(added));
+	json_object_object_add(o, "dispatch_tail_call_handover_ns",
+			       bench_num(bench_delta(&v[NOACCT], &v[BARE], R)));
+	json_object_object_add(o, "timing_and_accounting_sampled_ns",
+			       bench_num(bench_delta(&v[TS], &v[NOACCT], R)));
 	json_object_object_add(o, "how", json_object_new_string(
 		"parse = parse_only - floor; route lookup and counters = "
 		"dispatch_noroute - parse_only; tail call = tailcall - floor; "
 		"timing = (dispatch_t0 - dispatch_ts) / (1 - 2^-time_shift); "
 		"the rest of (dispatch_ts - bare) is the hand-over through the "
-		"scratch map and the SDK's accounting"));
+		"scratch map and the SDK's accounting (the sampling's xorshift "
+		"included); second split: dispatch_noacct - bare = dispatcher, "
+		"tail call and hand-over; dispatch_ts - dispatch_noacct = the "
+		"sampled timing and the accounting"));
 	return o;
 }
 
@@ -341,13 +348,18 @@ static int cmd_dispatch(void)
 			  *o_tail = NULL, *o_lean = NULL;
 	uint8_t f7[256], f9[256];
 	size_t l7, l9;
-	struct kfaas_state *st;
+	struct kfaas_state *st, *sn;
+	char obj[512];
 	json_object *res;
 	char what[160];
 	int fn_fd = -1, rc = -1;
 
 	st = root_new("d");
 	if (!st || route_to_echo(st, NULL, ECHO_PORT))
+		goto out;
+	snprintf(obj, sizeof(obj), "%s/echo_noacct.bpf.o", opt.bench_dir);
+	sn = root_new_fn("dn", obj, "noacct");
+	if (!sn || route_to(sn, "noacct", NULL, ECHO_PORT))
 		goto out;
 	l7 = bench_frame(f7, sizeof(f7), ECHO_PORT, PAYLOAD);
 	l9 = bench_frame(f9, sizeof(f9), 9, PAYLOAD);
@@ -362,13 +374,15 @@ static int cmd_dispatch(void)
 			  core_obj("xdp_pass", &o_pass), f7, l7, XDP_PASS },
 			{ "bare", "bare echo: the SDK's parse + reply code, no dispatcher, no accounting",
 			  bench_obj("bare_echo", &o_bare), f7, l7, XDP_TX },
-			{ "sdk_alone", "echo function run on its own: SDK parses, times and accounts",
+			{ "sdk_alone", "echo function run on its own: SDK parses, times and accounts "
+			  "(without the dispatcher's hand-over time_shift does not apply: every run timed)",
 			  fn_fd, f7, l7, XDP_TX, 0, st, 0 },
 			{ "dispatch_noroute", "dispatcher, frame without a route: parse + lookup, XDP_PASS",
 			  st->disp_fd, f9, l9, XDP_PASS, 0, st, 0 },
-			{ "dispatch_t0", "dispatcher -> echo, every invocation timed (time_shift 0)",
+			{ "dispatch_t0", "dispatcher -> echo, every invocation timed (time_shift 0, cpu-sample 1)",
 			  st->disp_fd, f7, l7, XDP_TX, 0, st, 0 },
-			{ "dispatch_ts", "dispatcher -> echo, 1 in 2^time_shift invocations timed",
+			{ "dispatch_ts", "dispatcher -> echo, 1 in 2^time_shift invocations timed "
+			  "(at random; 6, 1 in 64, is the default configuration)",
 			  st->disp_fd, f7, l7, XDP_TX, 0, st, (uint32_t)opt.time_shift },
 			{ "parse_only", "the frame parser alone, then XDP_PASS",
 			  bench_obj("exp_parse", &o_parse), f7, l7, XDP_PASS },
@@ -377,6 +391,9 @@ static int cmd_dispatch(void)
 			{ "dispatch_lean_ts", "EXPERIMENT: proposed lean dispatcher -> echo, 1 in 2^time_shift timed",
 			  shared_obj("exp_dispatcher_lean", st, &o_lean), f7, l7, XDP_TX, 0, st,
 			  (uint32_t)opt.time_shift },
+			{ "dispatch_noacct", "dispatcher -> an echo that neither times nor accounts "
+			  "(tools/bench/bpf/echo_noacct.bpf.c)",
+			  sn->disp_fd, f7, l7, XDP_TX, 0, sn, (uint32_t)opt.time_shift },
 		};
 		int n = sizeof(v) / sizeof(v[0]), i;
 
@@ -390,16 +407,20 @@ static int cmd_dispatch(void)
 				       "time_shift", json_object_new_int(opt.time_shift));
 		add_variants(res, v, n);
 		json_object_object_add(res, "breakdown", breakdown(v));
-		add_row(res, pair_row("1 dispatch", "dispatcher+tail call+accounting, all timed "
-				      "(vs bare echo)", &v[4], &v[1], "<= 15 ns added", 15));
-		snprintf(what, sizeof(what), "dispatcher+tail call+accounting, 1/%d timed "
-			 "(vs bare echo)", 1 << opt.time_shift);
+		add_row(res, pair_row("1 dispatch", "dispatcher+tail call+accounting, every "
+				      "invocation timed, cpu-sample 1 (vs bare echo)", &v[4], &v[1],
+				      "<= 15 ns added", 15));
+		snprintf(what, sizeof(what), "dispatcher+tail call+accounting, 1/%d timed%s "
+			 "(vs bare echo)", 1 << opt.time_shift,
+			 opt.time_shift == KFAAS_TIME_SHIFT_DEFAULT ? " (default)" : "");
 		add_row(res, pair_row("1 dispatch", what, &v[5], &v[1],
 				      "<= 15 ns added", 15));
 		snprintf(what, sizeof(what), "EXPERIMENT lean dispatcher, 1/%d timed "
 			 "(vs bare echo)", 1 << opt.time_shift);
 		add_row(res, pair_row("1 dispatch", what, &v[8], &v[1],
 				      "<= 15 ns added", 15));
+		add_row(res, pair_row("1 dispatch", "dispatcher+tail call+hand-over, no timing, "
+				      "no accounting (vs bare echo)", &v[9], &v[1], NULL, 0));
 		add_row(res, pair_row("1 dispatch", "echo alone: SDK parse+timing+accounting "
 				      "(vs bare echo)", &v[2], &v[1], NULL, 0));
 		add_row(res, pair_row("1 dispatch", "dispatcher, no route: parse+lookup "
@@ -474,10 +495,10 @@ static int cmd_routes(void)
 		counts[nc] = c;
 		snprintf(names[nc], sizeof(names[nc]), "routes_%ld", c);
 		snprintf(descs[nc], sizeof(descs[nc]), "dispatcher -> echo, %ld "
-			 "address route%s, every invocation timed", c,
-			 c == 1 ? "" : "s");
+			 "address route%s, 1 in %d invocations timed", c,
+			 c == 1 ? "" : "s", 1 << opt.time_shift);
 		v[n++] = (struct bvar){ names[nc], descs[nc], st->disp_fd, f7,
-					l7, XDP_TX, 0, st, 0 };
+					l7, XDP_TX, 0, st, (uint32_t)opt.time_shift };
 		nc++;
 	}
 	v[n++] = (struct bvar){ "bare", "bare echo (reference)",
@@ -513,6 +534,8 @@ static int cmd_routes(void)
 	for (i = 0; i < nc; i++)
 		json_object_array_add(cj, json_object_new_int64(counts[i]));
 	json_object_object_add(json_object_object_get(res, "params"), "counts", cj);
+	json_object_object_add(json_object_object_get(res, "params"), "time_shift",
+			       json_object_new_int(opt.time_shift));
 	json_object_object_add(json_object_object_get(res, "params"), "libxdp",
 			       json_object_new_boolean(opt.libxdp[0] || opt.libxdp[1]));
 	add_variants(res, v, n);
@@ -636,7 +659,8 @@ out:
 }
 
 /* ---- 8: accounting cost: kfaas.ko's kfuncs vs the maps vs none -------- */
-/* "DISPATCHER -> FUNCTION": the programs a state's dispatcher runs. */
+/* "DISPATCHER -> FUNCTION": the programs a state's dispatcher runs, by
+ * their kernel names (15 characters: kfaas_dispatch_km is kfaas_dispatch_). */
 static void prog_names(struct kfaas_state *st, const char *fn, char *buf,
 		       size_t len)
 {

@@ -46,12 +46,14 @@ if [ $SMOKE = 1 ]; then
 	UDP_TIME=0.3; UDP_WARM=0.1; UDP_ROUNDS=1; KV_KEYS=10
 	LIVE_REPEAT=20000; INV_REPEAT=20000; INV_ROUNDS=2; WRK_TIME=1
 	KMOD_REPEAT=2000; KMOD_TIMEOUT=120; VM_ROUNDS=1; VM_WARM=20
+	SK_ROUNDS=1; WRK_CONN=64
 else
 	MODE=full
 	REPEAT=1000000; ROUNDS=7; COUNTS=1,10,1000,100000
 	UDP_TIME=3; UDP_WARM=0.5; UDP_ROUNDS=3; KV_KEYS=100
 	LIVE_REPEAT=2000000; INV_REPEAT=1000000; INV_ROUNDS=5; WRK_TIME=5
 	KMOD_REPEAT=100000; KMOD_TIMEOUT=600; VM_ROUNDS=7; VM_WARM=200
+	SK_ROUNDS=3; WRK_CONN=64
 fi
 TIME_SHIFT=${TIME_SHIFT:-6}
 VALUE_SIZE=32
@@ -348,76 +350,192 @@ bench_invoker() {
 }
 
 # ---- 6: socket tier vs nginx (wrk) ------------------------------------------
-# Needs: an sk_skb function object in build/bpf (issue 5) whose route
-# 'kfaas route add tcp PORT fn NAME' is accepted.  The nginx side is
-# measured whenever nginx and wrk exist, so the baseline is known.
+# The in-kernel HTTP example (bpf/examples/http.bpf.c, its page filled with
+# kfaas-http, connections accepted by 'kfaas sk serve') and nginx (Debian)
+# serve the same 17-byte body in the server namespace of the veth sandbox;
+# wrk -t1 (CPU 0) drives each from the client namespace, alternating, with
+# the same connections and duration.  Two placements, each measured in
+# every round:
+#   split    RPS steers the server end's receive processing to CPU 1 and
+#            the client end's to CPU 0; nginx's worker runs on CPU 1: each
+#            server's whole side (kernel and process) has CPU 1, wrk CPU 0
+#   default  no RPS: veth delivers on the sending CPU, so the socket tier
+#            (which runs in softirq and a kernel work queue) shares CPU 0
+#            with wrk, while nginx's worker still has CPU 1 to itself
 SK_BODY="hello from kfaas"
-nginx_baseline() {	# -> JSON {rps, p50_us, p99_us} of nginx over the sandbox
-	local dir=$OUT/nginx pid
-	mkdir -p "$dir/www" "$dir/tmp"
-	printf '%s\n' "$SK_BODY" >"$dir/www/index.html"
-	cat >"$dir/nginx.conf" <<EOF
+SK_PORT=18080
+NGX_PORT=8080
+ngx_conf() {	# dir
+	cat <<EOF
 worker_processes 1;
 daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-events { worker_connections 1024; }
+pid $1/nginx.pid;
+error_log $1/error.log;
+events { worker_connections 4096; }
 http {
 	access_log off;
-	client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp;
-	fastcgi_temp_path $dir/tmp; uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
-	server { listen $SRV4:8080; root $dir/www; keepalive_requests 1000000; }
+	server_tokens off;
+	keepalive_requests 1000000;
+	keepalive_timeout 120s;
+	client_body_temp_path $1/tmp; proxy_temp_path $1/tmp;
+	fastcgi_temp_path $1/tmp; uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
+	server {
+		listen $SRV4:$NGX_PORT;
+		default_type text/plain;
+		location = / { return 200 "$SK_BODY\n"; }
+	}
 }
 EOF
-	nsenter --net=/run/netns/"$NS_SRV" taskset -c 1 nginx -c "$dir/nginx.conf" \
-		-p "$dir" 2>>"$dir/error.log" &
-	pid=$!
-	cleanup_add "kill $pid"
-	sleep 0.5
-	in_cli taskset -c 0 wrk -t1 -c64 -d${WRK_TIME}s --latency http://$SRV4:8080/ \
-		>"$dir/wrk.txt" 2>&1 || return 1
-	kill $pid; wait $pid 2>/dev/null
-	cat "$dir/wrk.txt" >&2
-	awk '
+}
+cpu_snap() { grep '^cpu[0-9]' /proc/stat; }
+cpu_json() {	# before after -> [{cpu, usr, sys, irq, softirq, idle}], % of each CPU
+	paste -d' ' "$1" "$2" | awk 'BEGIN { printf "[" }
+	{ n = NF / 2; t = 0; for (i = 2; i <= n; i++) { d[i] = $(i + n) - $i; t += d[i] }
+	  if (t <= 0) t = 1
+	  printf "%s{\"cpu\": \"%s\", \"usr\": %.0f, \"sys\": %.0f, \"irq\": %.0f, \"softirq\": %.0f, \"idle\": %.0f}",
+		(NR > 1 ? ", " : ""), $1, 100 * (d[2] + d[3]) / t, 100 * d[4] / t,
+		100 * d[7] / t, 100 * d[8] / t, 100 * (d[5] + d[6]) / t }
+	END { print "]" }'
+}
+wrk_run() {	# port -> JSON of one wrk run, with the CPUs' time split
+	local f=$OUT/wrk.txt
+	cpu_snap >"$f.0"
+	in_cli taskset -c 0 wrk -t1 -c$WRK_CONN -d${WRK_TIME}s --latency \
+		http://$SRV4:$1/ >"$f" 2>&1 || { cat "$f" >&2; return 1; }
+	cpu_snap >"$f.1"
+	awk -v cpu="$(cpu_json "$f.0" "$f.1")" '
 	function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000;
 			 if (v ~ /s$/) return v * 1e6; return v }
 	/Requests\/sec/ { rps = $2 }
-	/^ +50%/ { p50 = us($2) } /^ +99%/ { p99 = us($2) }
+	/requests in/ { n = $1 }
+	/^ +50%/ { p50 = us($2) } /^ +75%/ { p75 = us($2) }
+	/^ +90%/ { p90 = us($2) } /^ +99%/ { p99 = us($2) }
 	/Non-2xx/ { bad = $NF }
-	END { if (!rps) exit 1; printf "{\"rps\": %s, \"p50_us\": %s, \"p99_us\": %s, \"non2xx\": %d}\n",
-	      rps, p50, p99, bad + 0 }' "$dir/wrk.txt"
+	/Socket errors/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
+	END { if (!rps) exit 1
+	      printf "{\"rps\": %s, \"requests\": %d, \"p50_us\": %s, \"p75_us\": %s, \"p90_us\": %s, \"p99_us\": %s, \"non2xx\": %d, \"socket_errors\": %d, \"cpu\": %s}\n",
+		rps, n, p50, p75, p90, p99, bad + 0, err + 0, cpu }' "$f"
 	local rc=$?
-	rm -rf "$dir"
+	[ $rc = 0 ] || cat "$f" >&2
+	rm -f "$f" "$f.0" "$f.1"
 	return $rc
 }
-
+rps_set() {	# server-cpu-mask client-cpu-mask (0: off)
+	ip netns exec "$NS_SRV" sh -c "echo $1 >/sys/class/net/$SRV_IF/queues/rx-0/rps_cpus" &&
+	ip netns exec "$NS_CLI" sh -c "echo $2 >/sys/class/net/$CLI_IF/queues/rx-0/rps_cpus"
+}
 bench_socket() {
-	local title="socket tier (in-kernel HTTP) vs nginx, wrk" obj="" reason base
-	local root=$PREFIX-s o
-	for o in "$B"/bpf/*.bpf.o; do
-		if readelf -SW "$o" 2>/dev/null | grep -q ' sk_skb'; then obj=$o; break; fi
+	local title="socket tier (in-kernel HTTP) vs nginx, wrk" reason="" t
+	local root=$PREFIX-s dir=$OUT/nginx pid r pl tier port out before after
+	for t in nginx wrk curl; do
+		command -v $t >/dev/null || reason="$t is missing (tools/deps.sh)"
 	done
-	if [ -z "$obj" ]; then
-		reason="no socket-tier (sk_skb) function object in $B/bpf: the socket tier (issue 5) is not built"
-	else
-		export KFAAS_PIN_ROOT=$root
-		cleanup_add "rm -rf $root"
-		if ! o=$("$KFAAS" fn load "$obj" skfn 2>&1 && "$KFAAS" route add tcp 18080 fn skfn 2>&1); then
-			reason="'kfaas route add tcp' does not take an sk function yet: $(echo "$o" | tail -n 1)"
-		else
-			reason="the socket tier loads, but this driver does not yet serve HTTP through it (see docs/performance.md, slot 6)"
-		fi
+	[ -f "$B/bpf/http.bpf.o" ] && [ -x "$B/kfaas-http" ] ||
+		reason="the HTTP example is not built ($B/bpf/http.bpf.o, $B/kfaas-http): make"
+	if [ -n "$reason" ]; then
+		unavailable socket "$title" "not available" "$reason" "6 socket"
+		return 0
 	fi
-	base=null
-	if command -v nginx >/dev/null && command -v wrk >/dev/null; then
-		sandbox_up benchs 174 && base=$(nginx_baseline) || base=null
-	fi
-	jq -n --arg t "$title" --arg r "$reason" --argjson b "${base:-null}" '
-		{id: "socket", title: $t, status: "not available", reason: $r,
-		 baseline_nginx: $b,
-		 rows: [{bench: "6 socket", what: "\($t): requests/s", status: "not available",
-			 reason: $r, kfaas: null, alt: ($b.rps // null), unit: "req/s",
-			 ratio: null, target: ">= 3x", met: null}]}'
+	export KFAAS_PIN_ROOT=$root
+	cleanup_add "rm -rf $root"
+	sandbox_up benchs 174 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	"$KFAAS" fn load "$B/bpf/http.bpf.o" skhttp >/dev/null &&
+	"$KFAAS" route add tcp $SK_PORT fn skhttp >/dev/null &&
+	"$B/kfaas-http" --fn skhttp set / --data "$SK_BODY"$'\n' --type text/plain >/dev/null ||
+		return 1
+	in_srv "$KFAAS" sk serve --log "$OUT/sk-serve.log" >/dev/null || return 1
+	cleanup_add "KFAAS_PIN_ROOT=$root $KFAAS sk stop"
+	mkdir -p "$dir/tmp"
+	ngx_conf "$dir" >"$dir/nginx.conf"
+	nsenter --net=/run/netns/"$NS_SRV" taskset -c 1 nginx -c "$dir/nginx.conf" -p "$dir" \
+		2>>"$dir/error.log" &
+	pid=$!
+	cleanup_add "kill $pid; wait $pid"
+	for r in $(seq 1 50); do
+		in_cli curl -s -o /dev/null http://$SRV4:$NGX_PORT/ && break
+		sleep 0.1
+	done
+	# the same body from both; the headers differ where nginx insists
+	local hk hn
+	hk=$(in_cli curl -si --max-time 5 http://$SRV4:$SK_PORT/) || { echo "the socket tier does not answer" >&2; return 1; }
+	hn=$(in_cli curl -si --max-time 5 http://$SRV4:$NGX_PORT/) || { echo "nginx does not answer: $(cat "$dir/error.log")" >&2; return 1; }
+	[ "$(echo "$hk" | tail -n 1)" = "$SK_BODY" ] && [ "$(echo "$hn" | tail -n 1)" = "$SK_BODY" ] || {
+		echo "the bodies differ: kfaas '$hk', nginx '$hn'" >&2; return 1; }
+	local sz='{"header": %{size_header}, "body": %{size_download}}'
+	sz="{\"kfaas\": $(in_cli curl -s -o /dev/null -w "$sz" http://$SRV4:$SK_PORT/),
+	     \"nginx\": $(in_cli curl -s -o /dev/null -w "$sz" http://$SRV4:$NGX_PORT/)}"
+	: >"$OUT/socket.runs"
+	for r in $(seq 1 $SK_ROUNDS); do
+		for pl in split default; do
+			if [ $pl = split ]; then rps_set 2 1; else rps_set 0 0; fi || return 1
+			for tier in kfaas nginx; do
+				port=$([ $tier = kfaas ] && echo $SK_PORT || echo $NGX_PORT)
+				before=$("$KFAAS" -j stats skhttp | jq .invocations)
+				out=$(wrk_run $port) || { echo "wrk failed: $tier $pl" >&2; return 1; }
+				after=$("$KFAAS" -j stats skhttp | jq .invocations)
+				echo "$out" | jq -c --arg tier $tier --arg pl $pl --argjson r $r \
+					--argjson inv $((after - before)) \
+					'. + {tier: $tier, placement: $pl, round: $r, kfaas_invocations: $inv}' \
+					>>"$OUT/socket.runs"
+			done
+		done
+	done
+	rps_set 0 0
+	local cpu_ns inv
+	cpu_ns=$("$KFAAS" -j stats skhttp | jq .cpu_ns)
+	inv=$("$KFAAS" -j stats skhttp | jq .invocations)
+	jq -s --argjson rounds $SK_ROUNDS --argjson time $WRK_TIME --argjson conn $WRK_CONN \
+		--arg hk "$hk" --arg hn "$hn" --argjson sz "$sz" --argjson fns "$cpu_ns" --argjson inv "$inv" '
+	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
+		else (.[length/2-1] + .[length/2]) / 2 end;
+	def r3: if . == null then null else (. * 1000 | round / 1000) end;
+	# per CPU, the median share of each kind of time over the runs given
+	def cpus(runs): [runs[0].cpu[].cpu as $c | {cpu: $c} +
+		([ "usr", "sys", "softirq", "idle" ] | map(. as $k |
+		 {($k): ([runs[].cpu[] | select(.cpu == $c) | .[$k]] | med)}) | add)];
+	def hdrs: gsub("\r"; "") | split("\n\n")[0];
+	def plabel($pl): if $pl == "split" then "server side on CPU 1 (RPS)" else "default placement" end;
+	. as $runs
+	| [ ("split", "default") as $pl
+	    | [$runs[] | select(.placement == $pl)] as $x
+	    | def tier($t): [$x[] | select(.tier == $t)];
+	      def ratio(f): [range(1; $rounds + 1) as $r
+		| ([$x[] | select(.round == $r and .tier == "kfaas") | f][0]) /
+		  ([$x[] | select(.round == $r and .tier == "nginx") | f][0])] | med | r3;
+	      {placement: $pl,
+	       kfaas: {rps: ([tier("kfaas")[].rps] | med), p50_us: ([tier("kfaas")[].p50_us] | med),
+		       p99_us: ([tier("kfaas")[].p99_us] | med), cpu: cpus(tier("kfaas"))},
+	       nginx: {rps: ([tier("nginx")[].rps] | med), p50_us: ([tier("nginx")[].p50_us] | med),
+		       p99_us: ([tier("nginx")[].p99_us] | med), cpu: cpus(tier("nginx"))},
+	       rps_ratio: ratio(.rps), p50_ratio: ratio(.p50_us), p99_ratio: ratio(.p99_us)} ] as $sum
+	| {id: "socket", status: "ok",
+	   params: {rounds: $rounds, seconds_per_run: $time, connections: $conn,
+		    client: "wrk -t1 -c\($conn) -d\($time)s --latency, on CPU 0, client netns",
+		    path: "veth pair between two netns (tools/sandbox.sh); the client end runs XDP_PASS",
+		    kfaas: "bpf/examples/http.bpf.c as function skhttp, route tcp 18080, page / set with kfaas-http, kfaas sk serve in the server netns",
+		    nginx: "nginx (Debian), 1 worker on CPU 1, location = / { return 200 BODY }, access_log off, server_tokens off",
+		    placements: {split: "rps_cpus: server veth -> CPU 1, client veth -> CPU 0",
+				 default: "no RPS: receive processing on the sending CPU"},
+		    headers: {kfaas: ($hk | hdrs), nginx: ($hn | hdrs)},
+		    response_bytes: $sz,
+		    function_cpu_ns_per_request: (if $inv > 0 then ($fns / $inv | round) else null end)},
+	   summary: $sum, runs: $runs,
+	   rows: [ $sum[] | .placement as $pl |
+		  ({bench: "6 socket", status: "ok", unit: "req/s",
+		    what: "HTTP requests/s, socket tier vs nginx, \(plabel($pl))",
+		    kfaas: .kfaas.rps, alt: .nginx.rps, ratio: .rps_ratio,
+		    target: ">= 3x", met: (.rps_ratio >= 3)},
+		   {bench: "6 socket", status: "ok", unit: "us",
+		    what: "HTTP latency p50 (wrk), socket tier vs nginx, \(plabel($pl))",
+		    kfaas: .kfaas.p50_us, alt: .nginx.p50_us, ratio: .p50_ratio, target: null, met: null},
+		   {bench: "6 socket", status: "ok", unit: "us",
+		    what: "HTTP latency p99 (wrk), socket tier vs nginx, \(plabel($pl))",
+		    kfaas: .kfaas.p99_us, alt: .nginx.p99_us, ratio: .p99_ratio, target: null, met: null}) ]}
+	' "$OUT/socket.runs"
+	local rc=$?
+	rm -f "$OUT/socket.runs"
+	[ $rc = 0 ] && rm -rf "$dir" "$OUT/sk-serve.log"
+	return $rc
 }
 
 # ---- 7: VM tier --------------------------------------------------------------
