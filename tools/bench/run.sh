@@ -78,6 +78,8 @@ cleanup_add() { CLEANUP="$1; $CLEANUP"; }
 cleanup_run() { eval "$CLEANUP" >/dev/null 2>&1; CLEANUP=""; }
 trap cleanup_run EXIT
 trap 'exit 130' INT TERM
+# kfaas-bench removes its states PREFIX-*; these go even if it is killed
+cleanup_add "rm -rf $PREFIX-*"
 . "$top/tools/sandbox.sh"
 
 log() { echo "bench: $*" >&2; }
