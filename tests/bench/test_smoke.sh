@@ -12,13 +12,17 @@ for t in jq gnuplot nsenter ethtool python3; do
 done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 22
+ktap_plan 32
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
 pins() { ls -d /sys/fs/bpf/kfaas-bench-* 2>/dev/null | wc -l; }
 nets() { ip netns list | grep -cE '^(kfb|kfs-bench|kfc-bench|kfs-benchs|kfc-benchs)-'; }
-pins0=$(pins); nets0=$(nets)
+# processes the run starts: nginx and the socket-tier listener (their
+# files under the results folder), kfaasd (run directories
+# /run/kfaasd-bench-*, their QEMU too), the guest of tools/vm/run.sh
+procs() { pgrep -fc "$out/|/run/kfaasd-bench-|$B/vmtest/" || true; }
+pins0=$(pins); nets0=$(nets); procs0=$(procs)
 
 check_fail "an unknown option is refused" "$top/tools/bench/run.sh" --build "$B" --bogus
 "$top/tools/bench/run.sh" --build "$B" --smoke --out "$out" >"$out/table.txt" 2>"$out/stderr.txt"
@@ -36,7 +40,10 @@ check_eq "all eight benchmarks, once each" "dispatch invoker kmod live routes so
 check_eq "each is ok or not available, none failed" "" \
 	"$(q '.benchmarks[] | select(.status != "ok" and .status != "not available") | .id')"
 check_eq "what is not available says why and has no number" "" \
-	"$(q '.rows[] | select(.status != "ok") | select((.reason // "") == "" or .kfaas != null) | .what')"
+	"$(q '.rows[] | select(.status != "ok") |
+	       select((.reason // "") == "" or .kfaas != null or .ratio != null or .met != null) | .what')"
+check_eq "... and so does its benchmark" "" \
+	"$(q '.benchmarks[] | select(.status != "ok") | select((.reason // "") == "") | .id')"
 check_eq "every measured figure is a positive number with a unit" "" \
 	"$(q '.rows[] | select(.status == "ok") |
 	       select((.kfaas | type) != "number" or .kfaas <= 0 or (.alt | type) != "number" or
@@ -44,7 +51,7 @@ check_eq "every measured figure is a positive number with a unit" "" \
 check_eq "the ratio of a met target agrees with the target" "" \
 	"$(q '.rows[] | select(.met == true and (.target | test("^>="))) |
 	       select(.ratio < (.target | capture("(?<n>[0-9.]+)").n | tonumber)) | .what')"
-check_eq "dispatch: every variant measured in every round" "9 3" \
+check_eq "dispatch: every variant measured in every round" "10 3" \
 	"$(q '.benchmarks[] | select(.id == "dispatch") | .variants as $v |
 	       "\($v | length) \([$v[].ns_rounds | length] | unique | join(","))"')"
 check_eq "routes: 1, 10 and 1000 routes measured" "routes_1 routes_10 routes_1000" \
@@ -63,14 +70,61 @@ check_eq "live: every frame reached the peer" true \
 	       .params.peer_received >= (.params.repeat * .params.rounds * 3)')"
 check_eq "invoker: both tools ran in every round" "2 2" \
 	"$(q '.benchmarks[] | select(.id == "invoker") | "\(.runs | length) \([.runs[] | select(.kfaas_ns > 0 and .bpftool_ns > 0)] | length)"')"
+# 6: both servers served every request, each by itself
+check_eq "socket: both placements, both servers, no errors, no non-2xx" "default:kfaas default:nginx split:kfaas split:nginx" \
+	"$(q '[.benchmarks[] | select(.id == "socket") | .runs[] |
+	       select(.requests > 0 and .non2xx == 0 and .socket_errors == 0) |
+	       "\(.placement):\(.tier)"] | unique | join(" ")')"
+check_eq "socket: the kernel answered the socket tier's requests, none of nginx's" "" \
+	"$(q '.benchmarks[] | select(.id == "socket") | .runs[] |
+	       select((.tier == "kfaas" and .kfaas_invocations < .requests) or
+		      (.tier == "nginx" and .kfaas_invocations != 0)) | "\(.placement) \(.tier)"')"
+check_eq "socket: the same body from both" "17 17" \
+	"$(q '.benchmarks[] | select(.id == "socket") | .params.response_bytes |
+	       "\(.kfaas.body) \(.nginx.body)"')"
+# 7 and 8 need QEMU and Debian's kernel: measured, or not available with
+# a reason (checked above for every row)
+vm=$(q '.benchmarks[] | select(.id == "vm") | .status')
+if [ "$vm" = ok ]; then
+	check_eq "vm: cold and clone starts measured, a warm run and memory of each" \
+		"cold:start cold:warm clone:start clone:warm" \
+		"$(q '[.benchmarks[] | select(.id == "vm") | .runs[] |
+		       select((.first_ms // 1) > 0 and (.rss_mib // 1) > 0) | "\(.vm):\(.what)"] |
+		       unique | sort_by(. | test("clone")) | join(" ")')"
+	check_eq "vm: every row names the accelerator" "" \
+		"$(q '.benchmarks[] | select(.id == "vm") | (.params.accelerator | ascii_upcase) as $a |
+		       .rows[] | select(.what | contains("[" + $a + "]") | not) | .what')"
+else
+	skip "vm: cold and clone starts measured, a warm run and memory of each" "VM tier $vm"
+	skip "vm: every row names the accelerator" "VM tier $vm"
+fi
+km=$(q '.benchmarks[] | select(.id == "kmod") | .status')
+if [ "$km" = ok ]; then
+	check_eq "kmod: module, maps and none through the dispatcher, in the guest" \
+		"kfaas_dispatch -> kfaas_fn_echo|kfaas_dispatch_ -> kfaas_fnk_echo|kfaas_dispatch -> kfaas_fn_noacct" \
+		"$(q '.benchmarks[] | select(.id == "kmod") | .params.programs |
+		       "\(.maps)|\(.module)|\(.none)"')"
+	check_eq "kmod: kfaas.ko counted every invocation of its variant" true \
+		"$(q '.benchmarks[] | select(.id == "kmod") |
+		       .params.module_invocations >= .params.repeat * .params.rounds')"
+	check_eq "kmod: every row names the accelerator" "" \
+		"$(q '.benchmarks[] | select(.id == "kmod") | (.params.accelerator | ascii_upcase) as $a |
+		       .rows[] | select(.what | contains("[" + $a + " guest]") | not) | .what')"
+else
+	skip "kmod: module, maps and none through the dispatcher, in the guest" "kmod $km"
+	skip "kmod: kfaas.ko counted every invocation of its variant" "kmod $km"
+	skip "kmod: every row names the accelerator" "kmod $km"
+fi
 check_eq "the table has a line per figure" "$(q '.rows | length')" \
 	"$(grep -cE '^[0-9]+ ' "$out/table.txt")"
-svgs=$(cd "$out" && ls dispatch.svg routes.svg udp.svg live.svg invoker.svg 2>&1 | tr '\n' ' ')
-check_eq "a plot per measured benchmark" "dispatch.svg invoker.svg live.svg routes.svg udp.svg " "$svgs"
+want=$(q '[.benchmarks[] | select(.status == "ok") | "\(.id).svg"] | sort | join(" ")')
+check_eq "a plot per measured benchmark" "$want" "$(cd "$out" && ls *.svg | sort | tr '\n' ' ' | sed 's/ $//')"
 check "the plots are well-formed SVG" python3 -c '
 import sys, xml.etree.ElementTree as E
 for f in sys.argv[1:]:
     assert E.parse(f).getroot().tag.endswith("svg"), f' "$out"/*.svg
-check_eq "no pin root or network namespace left behind" "$pins0 $nets0" "$(pins) $(nets)"
+check_eq "no pin root, network namespace or process left behind" "$pins0 $nets0 $procs0" \
+	"$(pins) $(nets) $(procs)"
+check_eq "no kfaasd run directory left behind" "" "$(ls -d /run/kfaasd-bench-* 2>/dev/null)"
 check "the default results folder is not tracked by git" git -C "$top" check-ignore -q results/latest
 ktap_finish

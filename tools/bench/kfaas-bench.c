@@ -8,6 +8,9 @@
  *   kfaas-bench routes     dispatch cost with 1 .. 100000 routes, beside
  *                          libxdp-style chains of 1 and 10 programs (2)
  *   kfaas-bench live       Mpps with BPF_F_TEST_XDP_LIVE_FRAMES (4)
+ *   kfaas-bench accounting kfaas.ko's admission + charge kfuncs vs map
+ *                          accounting vs none, through the dispatcher (8;
+ *                          run in a guest that can load the module)
  *   kfaas-bench frame      write the request frame `kfaas invoke --repeat`
  *                          runs, for the bpftool comparison (5)
  *
@@ -86,13 +89,14 @@ static int die_lib(const char *what)
 	return -1;
 }
 
-/* A fresh kfaas state PREFIX-tag with echo loaded; its route is added by
- * the caller. */
-static struct kfaas_state *root_new(const char *tag)
+/* A fresh kfaas state PREFIX-tag with the function obj loaded as name;
+ * its route is added by the caller. */
+static struct kfaas_state *root_new_fn(const char *tag, const char *obj,
+				       const char *name)
 {
 	struct kfaas_state *st;
 	struct kfaas_fn_info fi;
-	char path[256], obj[512];
+	char path[256];
 
 	if (nroots == MAX_ROOTS)
 		return NULL;
@@ -104,28 +108,40 @@ static struct kfaas_state *root_new(const char *tag)
 		return NULL;
 	}
 	nroots++;
-	snprintf(obj, sizeof(obj), "%s/echo.bpf.o", core_dir());
-	if (kfaas_fn_load(st, obj, "echo", &fi)) {
+	if (kfaas_fn_load(st, obj, name, &fi)) {
 		die_lib(obj);
 		return NULL;
 	}
 	return st;
 }
 
-/* Route udp [addr:]port to echo, through the library like the CLI. */
-static int route_to_echo(struct kfaas_state *st, const char *addr, uint16_t port)
+/* ... with the echo example loaded as "echo". */
+static struct kfaas_state *root_new(const char *tag)
+{
+	char obj[512];
+
+	snprintf(obj, sizeof(obj), "%s/echo.bpf.o", core_dir());
+	return root_new_fn(tag, obj, "echo");
+}
+
+/* Route udp [addr:]port to the function fn, through the library like
+ * the CLI. */
+static int route_to(struct kfaas_state *st, const char *fn, const char *addr,
+		    uint16_t port)
 {
 	static struct kfaas_state *cached;
+	static char cached_fn[KFAAS_NAME_LEN];
 	static __u32 id;
 	struct kfaas_route_key k;
 	struct kfaas_route r = { .tier = KFAAS_TIER_XDP };
 	struct kfaas_fn_info fi;
 	char p[8];
 
-	if (cached != st) {
-		if (kfaas_fn_find(st, "echo", &fi))
-			return die_lib("echo");
+	if (cached != st || strcmp(cached_fn, fn)) {
+		if (kfaas_fn_find(st, fn, &fi))
+			return die_lib(fn);
 		cached = st;
+		snprintf(cached_fn, sizeof(cached_fn), "%s", fn);
 		id = fi.id;
 	}
 	snprintf(p, sizeof(p), "%u", port);
@@ -135,6 +151,11 @@ static int route_to_echo(struct kfaas_state *st, const char *addr, uint16_t port
 	if (kfaas_route_add(st, &k, &r))
 		return die_lib("route add");
 	return 0;
+}
+
+static int route_to_echo(struct kfaas_state *st, const char *addr, uint16_t port)
+{
+	return route_to(st, "echo", addr, port);
 }
 
 static int bench_obj(const char *name, struct bpf_object **obj)
@@ -287,7 +308,7 @@ static int shared_obj(const char *name, struct kfaas_state *st,
 /* Split the added ns of the sampled configuration into its parts. */
 static json_object *breakdown(struct bvar *v)
 {
-	enum { FLOOR, BARE, SDK, NOROUTE, T0, TS, PARSE, TAIL };
+	enum { FLOOR, BARE, SDK, NOROUTE, T0, TS, PARSE, TAIL, LEAN, NOACCT };
 	int R = opt.o.rounds;
 	double added = bench_delta(&v[TS], &v[BARE], R);
 	double lookup = bench_delta(&v[NOROUTE], &v[PARSE], R);
@@ -305,12 +326,19 @@ static json_object *breakdown(struct bvar *v)
 	json_object_object_add(o, "sdk_handover_and_accounting_ns",
 			       bench_num(added - lookup - tail - sampled));
 	json_object_object_add(o, "added_sampled_ns", bench_num(added));
+	json_object_object_add(o, "dispatch_tail_call_handover_ns",
+			       bench_num(bench_delta(&v[NOACCT], &v[BARE], R)));
+	json_object_object_add(o, "timing_and_accounting_sampled_ns",
+			       bench_num(bench_delta(&v[TS], &v[NOACCT], R)));
 	json_object_object_add(o, "how", json_object_new_string(
 		"parse = parse_only - floor; route lookup and counters = "
 		"dispatch_noroute - parse_only; tail call = tailcall - floor; "
 		"timing = (dispatch_t0 - dispatch_ts) / (1 - 2^-time_shift); "
 		"the rest of (dispatch_ts - bare) is the hand-over through the "
-		"scratch map and the SDK's accounting"));
+		"scratch map and the SDK's accounting (the sampling's xorshift "
+		"included); second split: dispatch_noacct - bare = dispatcher, "
+		"tail call and hand-over; dispatch_ts - dispatch_noacct = the "
+		"sampled timing and the accounting"));
 	return o;
 }
 
@@ -320,13 +348,18 @@ static int cmd_dispatch(void)
 			  *o_tail = NULL, *o_lean = NULL;
 	uint8_t f7[256], f9[256];
 	size_t l7, l9;
-	struct kfaas_state *st;
+	struct kfaas_state *st, *sn;
+	char obj[512];
 	json_object *res;
 	char what[160];
 	int fn_fd = -1, rc = -1;
 
 	st = root_new("d");
 	if (!st || route_to_echo(st, NULL, ECHO_PORT))
+		goto out;
+	snprintf(obj, sizeof(obj), "%s/echo_noacct.bpf.o", opt.bench_dir);
+	sn = root_new_fn("dn", obj, "noacct");
+	if (!sn || route_to(sn, "noacct", NULL, ECHO_PORT))
 		goto out;
 	l7 = bench_frame(f7, sizeof(f7), ECHO_PORT, PAYLOAD);
 	l9 = bench_frame(f9, sizeof(f9), 9, PAYLOAD);
@@ -341,13 +374,15 @@ static int cmd_dispatch(void)
 			  core_obj("xdp_pass", &o_pass), f7, l7, XDP_PASS },
 			{ "bare", "bare echo: the SDK's parse + reply code, no dispatcher, no accounting",
 			  bench_obj("bare_echo", &o_bare), f7, l7, XDP_TX },
-			{ "sdk_alone", "echo function run on its own: SDK parses, times and accounts",
+			{ "sdk_alone", "echo function run on its own: SDK parses, times and accounts "
+			  "(without the dispatcher's hand-over time_shift does not apply: every run timed)",
 			  fn_fd, f7, l7, XDP_TX, 0, st, 0 },
 			{ "dispatch_noroute", "dispatcher, frame without a route: parse + lookup, XDP_PASS",
 			  st->disp_fd, f9, l9, XDP_PASS, 0, st, 0 },
-			{ "dispatch_t0", "dispatcher -> echo, every invocation timed (time_shift 0)",
+			{ "dispatch_t0", "dispatcher -> echo, every invocation timed (time_shift 0, cpu-sample 1)",
 			  st->disp_fd, f7, l7, XDP_TX, 0, st, 0 },
-			{ "dispatch_ts", "dispatcher -> echo, 1 in 2^time_shift invocations timed",
+			{ "dispatch_ts", "dispatcher -> echo, 1 in 2^time_shift invocations timed "
+			  "(at random; 6, 1 in 64, is the default configuration)",
 			  st->disp_fd, f7, l7, XDP_TX, 0, st, (uint32_t)opt.time_shift },
 			{ "parse_only", "the frame parser alone, then XDP_PASS",
 			  bench_obj("exp_parse", &o_parse), f7, l7, XDP_PASS },
@@ -356,6 +391,9 @@ static int cmd_dispatch(void)
 			{ "dispatch_lean_ts", "EXPERIMENT: proposed lean dispatcher -> echo, 1 in 2^time_shift timed",
 			  shared_obj("exp_dispatcher_lean", st, &o_lean), f7, l7, XDP_TX, 0, st,
 			  (uint32_t)opt.time_shift },
+			{ "dispatch_noacct", "dispatcher -> an echo that neither times nor accounts "
+			  "(tools/bench/bpf/echo_noacct.bpf.c)",
+			  sn->disp_fd, f7, l7, XDP_TX, 0, sn, (uint32_t)opt.time_shift },
 		};
 		int n = sizeof(v) / sizeof(v[0]), i;
 
@@ -369,16 +407,20 @@ static int cmd_dispatch(void)
 				       "time_shift", json_object_new_int(opt.time_shift));
 		add_variants(res, v, n);
 		json_object_object_add(res, "breakdown", breakdown(v));
-		add_row(res, pair_row("1 dispatch", "dispatcher+tail call+accounting, all timed "
-				      "(vs bare echo)", &v[4], &v[1], "<= 15 ns added", 15));
-		snprintf(what, sizeof(what), "dispatcher+tail call+accounting, 1/%d timed "
-			 "(vs bare echo)", 1 << opt.time_shift);
+		add_row(res, pair_row("1 dispatch", "dispatcher+tail call+accounting, every "
+				      "invocation timed, cpu-sample 1 (vs bare echo)", &v[4], &v[1],
+				      "<= 15 ns added", 15));
+		snprintf(what, sizeof(what), "dispatcher+tail call+accounting, 1/%d timed%s "
+			 "(vs bare echo)", 1 << opt.time_shift,
+			 opt.time_shift == KFAAS_TIME_SHIFT_DEFAULT ? " (default)" : "");
 		add_row(res, pair_row("1 dispatch", what, &v[5], &v[1],
 				      "<= 15 ns added", 15));
 		snprintf(what, sizeof(what), "EXPERIMENT lean dispatcher, 1/%d timed "
 			 "(vs bare echo)", 1 << opt.time_shift);
 		add_row(res, pair_row("1 dispatch", what, &v[8], &v[1],
 				      "<= 15 ns added", 15));
+		add_row(res, pair_row("1 dispatch", "dispatcher+tail call+hand-over, no timing, "
+				      "no accounting (vs bare echo)", &v[9], &v[1], NULL, 0));
 		add_row(res, pair_row("1 dispatch", "echo alone: SDK parse+timing+accounting "
 				      "(vs bare echo)", &v[2], &v[1], NULL, 0));
 		add_row(res, pair_row("1 dispatch", "dispatcher, no route: parse+lookup "
@@ -453,10 +495,10 @@ static int cmd_routes(void)
 		counts[nc] = c;
 		snprintf(names[nc], sizeof(names[nc]), "routes_%ld", c);
 		snprintf(descs[nc], sizeof(descs[nc]), "dispatcher -> echo, %ld "
-			 "address route%s, every invocation timed", c,
-			 c == 1 ? "" : "s");
+			 "address route%s, 1 in %d invocations timed", c,
+			 c == 1 ? "" : "s", 1 << opt.time_shift);
 		v[n++] = (struct bvar){ names[nc], descs[nc], st->disp_fd, f7,
-					l7, XDP_TX, 0, st, 0 };
+					l7, XDP_TX, 0, st, (uint32_t)opt.time_shift };
 		nc++;
 	}
 	v[n++] = (struct bvar){ "bare", "bare echo (reference)",
@@ -492,6 +534,8 @@ static int cmd_routes(void)
 	for (i = 0; i < nc; i++)
 		json_object_array_add(cj, json_object_new_int64(counts[i]));
 	json_object_object_add(json_object_object_get(res, "params"), "counts", cj);
+	json_object_object_add(json_object_object_get(res, "params"), "time_shift",
+			       json_object_new_int(opt.time_shift));
 	json_object_object_add(json_object_object_get(res, "params"), "libxdp",
 			       json_object_new_boolean(opt.libxdp[0] || opt.libxdp[1]));
 	add_variants(res, v, n);
@@ -614,6 +658,135 @@ out:
 	return rc;
 }
 
+/* ---- 8: accounting cost: kfaas.ko's kfuncs vs the maps vs none -------- */
+/* "DISPATCHER -> FUNCTION": the programs a state's dispatcher runs, by
+ * their kernel names (15 characters: kfaas_dispatch_km is kfaas_dispatch_). */
+static void prog_names(struct kfaas_state *st, const char *fn, char *buf,
+		       size_t len)
+{
+	struct bpf_prog_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	int fd = kfaas_fn_prog_fd(st, fn);
+
+	bpf_obj_get_info_by_fd(st->disp_fd, &a, &la);
+	if (fd >= 0) {
+		bpf_obj_get_info_by_fd(fd, &b, &lb);
+		close(fd);
+	}
+	snprintf(buf, len, "%s -> %s", a.name, b.name);
+}
+
+static int cmd_accounting(void)
+{
+	struct bpf_object *o_bare = NULL;
+	struct kfaas_state *sm, *sn, *sk = NULL;
+	struct kfaas_fn_info fi;
+	struct kfaas_stats ms0 = {}, ms1 = {};
+	bool km = kfaas_module_present();
+	char obj[512], what[200], names[3][96] = {};
+	uint8_t f7[256];
+	size_t l7;
+	json_object *res, *params, *progs;
+	int rc = -1, mfd = -1, n, i;
+	struct bvar v[4];
+
+	/* maps and none: the plain programs, even when the module is there */
+	kfaas_module_force_flag(0);
+	sm = root_new("am");
+	if (!sm || route_to_echo(sm, NULL, ECHO_PORT))
+		goto out;
+	snprintf(obj, sizeof(obj), "%s/echo_noacct.bpf.o", opt.bench_dir);
+	sn = root_new_fn("an", obj, "noacct");
+	if (!sn || route_to(sn, "noacct", NULL, ECHO_PORT))
+		goto out;
+	kfaas_module_force_flag(-1);
+	if (km) {
+		sk = root_new("ak");
+		if (!sk || route_to_echo(sk, NULL, ECHO_PORT))
+			goto out;
+		mfd = kfaas_state_mod_fd(sk);
+		if (mfd < 0 || kfaas_fn_find(sk, "echo", &fi) ||
+		    kfaas_mod_stats(mfd, fi.id, &ms0)) {
+			die_lib("kfaas.ko");
+			goto out;
+		}
+	}
+	l7 = bench_frame(f7, sizeof(f7), ECHO_PORT, PAYLOAD);
+	n = 0;
+	v[n++] = (struct bvar){ "bare", "bare echo: no dispatcher, no accounting (reference)",
+				bench_obj("bare_echo", &o_bare), f7, l7, XDP_TX };
+	v[n++] = (struct bvar){ "none", "dispatcher -> echo that neither times nor accounts",
+				sn->disp_fd, f7, l7, XDP_TX, 0, sn,
+				(uint32_t)opt.time_shift };
+	v[n++] = (struct bvar){ "maps", "dispatcher -> echo, accounting in the maps "
+				"(plain variants), 1 in 2^time_shift timed",
+				sm->disp_fd, f7, l7, XDP_TX, 0, sm,
+				(uint32_t)opt.time_shift };
+	if (km)
+		v[n++] = (struct bvar){ "module", "dispatcher with admission kfunc -> echo "
+					"with charge kfunc (kfaas.ko), 1 in 2^time_shift timed",
+					sk->disp_fd, f7, l7, XDP_TX, 0, sk,
+					(uint32_t)opt.time_shift };
+	for (i = 0; i < n; i++)
+		if (v[i].prog_fd < 0)
+			goto out;
+	if (bench_validate(v, n) || bench_measure(v, n, &opt.o))
+		goto out_v;
+	if (km) {
+		/* the kfunc variant really charged the module */
+		if (kfaas_mod_stats(mfd, fi.id, &ms1)) {
+			die_lib("kfaas.ko");
+			goto out_v;
+		}
+		if (ms1.invocations - ms0.invocations <
+		    (uint64_t)opt.o.repeat * opt.o.rounds) {
+			fprintf(stderr, "kfaas-bench: kfaas.ko counted %llu "
+				"invocations of %u x %d: the kfunc variant did not "
+				"charge the module\n",
+				(unsigned long long)(ms1.invocations - ms0.invocations),
+				opt.o.repeat, opt.o.rounds);
+			goto out_v;
+		}
+	}
+	res = result_new("kmod");
+	params = json_object_object_get(res, "params");
+	json_object_object_add(params, "time_shift", json_object_new_int(opt.time_shift));
+	json_object_object_add(params, "module", json_object_new_boolean(km));
+	if (km)
+		json_object_object_add(params, "module_invocations",
+			json_object_new_int64((int64_t)(ms1.invocations - ms0.invocations)));
+	progs = json_object_new_object();
+	prog_names(sn, "noacct", names[0], sizeof(names[0]));
+	prog_names(sm, "echo", names[1], sizeof(names[1]));
+	json_object_object_add(progs, "none", json_object_new_string(names[0]));
+	json_object_object_add(progs, "maps", json_object_new_string(names[1]));
+	if (km) {
+		prog_names(sk, "echo", names[2], sizeof(names[2]));
+		json_object_object_add(progs, "module", json_object_new_string(names[2]));
+	}
+	json_object_object_add(params, "programs", progs);
+	add_variants(res, v, n);
+	snprintf(what, sizeof(what), "accounting in the maps, 1/%d timed (vs none), "
+		 "ns/invocation", 1 << opt.time_shift);
+	add_row(res, pair_row("8 kmod", what, &v[2], &v[1], NULL, 0));
+	if (km) {
+		snprintf(what, sizeof(what), "kfaas.ko admission + charge kfuncs, 1/%d "
+			 "timed (vs none), ns/invocation", 1 << opt.time_shift);
+		add_row(res, pair_row("8 kmod", what, &v[3], &v[1], NULL, 0));
+		add_row(res, pair_row("8 kmod", "kfaas.ko kfuncs (vs accounting in the "
+				      "maps), ns/invocation", &v[3], &v[2], NULL, 0));
+	}
+	rc = emit(res);
+	json_object_put(res);
+out_v:
+	bench_free(v, n);
+out:
+	kfaas_module_force_flag(-1);
+	bpf_object__close(o_bare);
+	roots_destroy();
+	return rc;
+}
+
 /* ---- 5: the invoker's frame ------------------------------------------- */
 static int cmd_frame(void)
 {
@@ -655,7 +828,7 @@ out:
 static int usage(void)
 {
 	fprintf(stderr,
-		"Usage: kfaas-bench dispatch|routes|live [OPTIONS]\n"
+		"Usage: kfaas-bench dispatch|routes|live|accounting [OPTIONS]\n"
 		"       kfaas-bench frame --pin-root ROOT [--fn NAME] [--data STR] -o FILE\n"
 		"Options:\n"
 		"  --pin-root PREFIX  kfaas states go to PREFIX-* (default\n"
@@ -738,6 +911,8 @@ int main(int argc, char **argv)
 		return cmd_routes() ? 1 : 0;
 	if (!strcmp(cmd, "live"))
 		return cmd_live() ? 1 : 0;
+	if (!strcmp(cmd, "accounting"))
+		return cmd_accounting() ? 1 : 0;
 	if (!strcmp(cmd, "frame"))
 		return cmd_frame() ? 1 : 0;
 	return usage();

@@ -98,4 +98,60 @@ set xlabel 'round'; set ylabel 'ns'; set yrange [0:*]
 plot '$out/invoker.dat' using 2:xtic(1) title 'kfaas invoke' lc rgb '#4477aa', '' using 3 title 'bpftool prog run' lc rgb '#ccbb44'
 EOF
 fi
+
+# 6. socket tier vs nginx: requests/s and latency, per placement
+if have socket; then
+	jq -r '.benchmarks[] | select(.id == "socket") | .summary[] |
+		"\"\(.placement)\" \(.kfaas.rps) \(.nginx.rps) \(.kfaas.p50_us) \(.nginx.p50_us) \(.kfaas.p99_us) \(.nginx.p99_us)"' \
+		"$json" >"$out/socket.dat"
+	gnuplot <<EOF
+set terminal svg size 1000,480 dynamic enhanced font 'sans,11' background '#ffffff'
+$common
+set output '$out/socket.svg'
+set multiplot layout 1,2 title "Socket tier (in-kernel HTTP) vs nginx, wrk over the same veth pair\n{/*0.8 $sub}"
+set style data histograms; set style histogram clustered gap 1
+set title 'requests/s'; set ylabel 'requests/s'; set yrange [0:*]; set format y '%.0s%c'
+plot '$out/socket.dat' using 2:xtic(1) title 'socket tier' lc rgb '#228833', '' using 3 title 'nginx' lc rgb '#ee6677'
+set title 'latency (us): p50, p99'; set ylabel 'us'; set logscale y; set yrange [*:*]; set format y '%g'
+plot '$out/socket.dat' using 4:xtic(1) title 'kfaas p50' lc rgb '#88cc99', '' using 6 title 'kfaas p99' lc rgb '#228833', \
+     '' using 5 title 'nginx p50' lc rgb '#f4aab4', '' using 7 title 'nginx p99' lc rgb '#ee6677'
+unset multiplot
+EOF
+fi
+
+# 7. VM tier: start on an empty pool, per round, cold boot vs snapshot clone
+if have vm; then
+	jq -r '.benchmarks[] | select(.id == "vm") | [.runs[] | select(.what == "start")] |
+		group_by(.round)[] | "\(.[0].round) \(map(select(.vm == "cold"))[0].first_ms) \(map(select(.vm == "clone"))[0].first_ms) \(map(select(.vm == "cold"))[0].ready_ms) \(map(select(.vm == "clone"))[0].ready_ms)"' \
+		"$json" >"$out/vm.dat"
+	accel=$(jq -r '.benchmarks[] | select(.id == "vm") | .params.accelerator | ascii_upcase' "$json")
+	gnuplot <<EOF
+$term; $common
+set output '$out/vm.svg'
+set title "VM tier ($accel): request on an empty pool to first response, QEMU start to ready, per round\n{/*0.8 $sub}"
+set style data histograms; set style histogram clustered gap 1
+set xlabel 'round'; set ylabel 'ms'; set logscale y; set yrange [10:*]
+plot '$out/vm.dat' using 2:xtic(1) title 'cold boot: first response' lc rgb '#ee6677', \
+     '' using 4 title 'cold boot: ready' lc rgb '#f4aab4', \
+     '' using 3 title 'snapshot clone: first response' lc rgb '#228833', \
+     '' using 5 title 'snapshot clone: ready' lc rgb '#88cc99'
+EOF
+fi
+
+# 8. accounting cost in the guest: ns per invocation of each variant
+if have kmod; then
+	jq -r '.benchmarks[] | select(.id == "kmod") | .variants | to_entries[] |
+		"\"\(.key)\" \(.value.ns_median) \(.value.ns_min) \(.value.ns_max)"' \
+		"$json" >"$out/kmod.dat"
+	accel=$(jq -r '.benchmarks[] | select(.id == "kmod") | .params.accelerator | ascii_upcase' "$json")
+	gnuplot <<EOF
+$term; $common
+set output '$out/kmod.svg'
+set title "Accounting through the dispatcher, Debian 6.1 guest under $accel: ns per invocation (median, min..max)\n{/*0.8 $sub}"
+set ylabel 'ns'; set yrange [0:*]
+plot '$out/kmod.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
+     '' using 0:2:3:4 with yerrorbars lc rgb 'black' pt -1 notitle, \
+     '' using 0:2:(sprintf('%.0f', \$2)) with labels offset 0,1 notitle
+EOF
+fi
 rm -f "$out"/*.dat

@@ -45,11 +45,15 @@ if [ $SMOKE = 1 ]; then
 	REPEAT=20000; ROUNDS=3; COUNTS=1,10,1000
 	UDP_TIME=0.3; UDP_WARM=0.1; UDP_ROUNDS=1; KV_KEYS=10
 	LIVE_REPEAT=20000; INV_REPEAT=20000; INV_ROUNDS=2; WRK_TIME=1
+	KMOD_REPEAT=2000; KMOD_ROUNDS=2; KMOD_TIMEOUT=120; VM_ROUNDS=1; VM_WARM=20
+	SK_ROUNDS=1; WRK_CONN=64
 else
 	MODE=full
 	REPEAT=1000000; ROUNDS=7; COUNTS=1,10,1000,100000
 	UDP_TIME=3; UDP_WARM=0.5; UDP_ROUNDS=3; KV_KEYS=100
-	LIVE_REPEAT=2000000; INV_REPEAT=1000000; INV_ROUNDS=5; WRK_TIME=5
+	LIVE_REPEAT=2000000; INV_REPEAT=1000000; INV_ROUNDS=5; WRK_TIME=4
+	KMOD_REPEAT=50000; KMOD_ROUNDS=15; KMOD_TIMEOUT=600; VM_ROUNDS=7; VM_WARM=200
+	SK_ROUNDS=5; WRK_CONN=64
 fi
 TIME_SHIFT=${TIME_SHIFT:-6}
 VALUE_SIZE=32
@@ -74,6 +78,8 @@ cleanup_add() { CLEANUP="$1; $CLEANUP"; }
 cleanup_run() { eval "$CLEANUP" >/dev/null 2>&1; CLEANUP=""; }
 trap cleanup_run EXIT
 trap 'exit 130' INT TERM
+# kfaas-bench removes its states PREFIX-*; these go even if it is killed
+cleanup_add "rm -rf $PREFIX-*"
 . "$top/tools/sandbox.sh"
 
 log() { echo "bench: $*" >&2; }
@@ -346,106 +352,391 @@ bench_invoker() {
 }
 
 # ---- 6: socket tier vs nginx (wrk) ------------------------------------------
-# Needs: an sk_skb function object in build/bpf (issue 5) whose route
-# 'kfaas route add tcp PORT fn NAME' is accepted.  The nginx side is
-# measured whenever nginx and wrk exist, so the baseline is known.
+# The in-kernel HTTP example (bpf/examples/http.bpf.c, its page filled with
+# kfaas-http, connections accepted by 'kfaas sk serve') and nginx (Debian)
+# serve the same 17-byte body in the server namespace of the veth sandbox;
+# wrk -t1 (CPU 0) drives each from the client namespace, alternating, with
+# the same connections and duration.  Two placements, each measured in
+# every round:
+#   split    RPS steers the server end's receive processing to CPU 1 and
+#            the client end's to CPU 0; nginx's worker runs on CPU 1: each
+#            server's whole side (kernel and process) has CPU 1, wrk CPU 0
+#   default  no RPS: veth delivers on the sending CPU, so the socket tier
+#            (which runs in softirq and a kernel work queue) shares CPU 0
+#            with wrk, while nginx's worker still has CPU 1 to itself
 SK_BODY="hello from kfaas"
-nginx_baseline() {	# -> JSON {rps, p50_us, p99_us} of nginx over the sandbox
-	local dir=$OUT/nginx pid
-	mkdir -p "$dir/www" "$dir/tmp"
-	printf '%s\n' "$SK_BODY" >"$dir/www/index.html"
-	cat >"$dir/nginx.conf" <<EOF
+SK_PORT=18080
+NGX_PORT=8080
+ngx_conf() {	# dir
+	cat <<EOF
 worker_processes 1;
 daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log;
-events { worker_connections 1024; }
+pid $1/nginx.pid;
+error_log $1/error.log;
+events { worker_connections 4096; }
 http {
 	access_log off;
-	client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp;
-	fastcgi_temp_path $dir/tmp; uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
-	server { listen $SRV4:8080; root $dir/www; keepalive_requests 1000000; }
+	server_tokens off;
+	keepalive_requests 1000000;
+	keepalive_timeout 120s;
+	client_body_temp_path $1/tmp; proxy_temp_path $1/tmp;
+	fastcgi_temp_path $1/tmp; uwsgi_temp_path $1/tmp; scgi_temp_path $1/tmp;
+	server {
+		listen $SRV4:$NGX_PORT;
+		default_type text/plain;
+		location = / { return 200 "$SK_BODY\n"; }
+	}
 }
 EOF
-	nsenter --net=/run/netns/"$NS_SRV" taskset -c 1 nginx -c "$dir/nginx.conf" \
-		-p "$dir" 2>>"$dir/error.log" &
-	pid=$!
-	cleanup_add "kill $pid"
-	sleep 0.5
-	in_cli taskset -c 0 wrk -t1 -c64 -d${WRK_TIME}s --latency http://$SRV4:8080/ \
-		>"$dir/wrk.txt" 2>&1 || return 1
-	kill $pid; wait $pid 2>/dev/null
-	cat "$dir/wrk.txt" >&2
-	awk '
+}
+cpu_snap() { grep '^cpu[0-9]' /proc/stat; }
+cpu_json() {	# before after -> [{cpu, usr, sys, irq, softirq, idle}], % of each CPU
+	paste -d' ' "$1" "$2" | awk 'BEGIN { printf "[" }
+	{ n = NF / 2; t = 0; for (i = 2; i <= n; i++) { d[i] = $(i + n) - $i; t += d[i] }
+	  if (t <= 0) t = 1
+	  printf "%s{\"cpu\": \"%s\", \"usr\": %.0f, \"sys\": %.0f, \"irq\": %.0f, \"softirq\": %.0f, \"idle\": %.0f}",
+		(NR > 1 ? ", " : ""), $1, 100 * (d[2] + d[3]) / t, 100 * d[4] / t,
+		100 * d[7] / t, 100 * d[8] / t, 100 * (d[5] + d[6]) / t }
+	END { print "]" }'
+}
+wrk_run() {	# port -> JSON of one wrk run, with the CPUs' time split
+	local f=$OUT/wrk.txt
+	cpu_snap >"$f.0"
+	in_cli taskset -c 0 wrk -t1 -c$WRK_CONN -d${WRK_TIME}s --latency \
+		http://$SRV4:$1/ >"$f" 2>&1 || { cat "$f" >&2; return 1; }
+	cpu_snap >"$f.1"
+	awk -v cpu="$(cpu_json "$f.0" "$f.1")" '
 	function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000;
 			 if (v ~ /s$/) return v * 1e6; return v }
 	/Requests\/sec/ { rps = $2 }
-	/^ +50%/ { p50 = us($2) } /^ +99%/ { p99 = us($2) }
+	/requests in/ { n = $1 }
+	/^ +50%/ { p50 = us($2) } /^ +75%/ { p75 = us($2) }
+	/^ +90%/ { p90 = us($2) } /^ +99%/ { p99 = us($2) }
 	/Non-2xx/ { bad = $NF }
-	END { if (!rps) exit 1; printf "{\"rps\": %s, \"p50_us\": %s, \"p99_us\": %s, \"non2xx\": %d}\n",
-	      rps, p50, p99, bad + 0 }' "$dir/wrk.txt"
+	/Socket errors/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
+	END { if (!rps) exit 1
+	      printf "{\"rps\": %s, \"requests\": %d, \"p50_us\": %s, \"p75_us\": %s, \"p90_us\": %s, \"p99_us\": %s, \"non2xx\": %d, \"socket_errors\": %d, \"cpu\": %s}\n",
+		rps, n, p50, p75, p90, p99, bad + 0, err + 0, cpu }' "$f"
 	local rc=$?
-	rm -rf "$dir"
+	[ $rc = 0 ] || cat "$f" >&2
+	rm -f "$f" "$f.0" "$f.1"
+	return $rc
+}
+rps_set() {	# server-cpu-mask client-cpu-mask (0: off)
+	ip netns exec "$NS_SRV" sh -c "echo $1 >/sys/class/net/$SRV_IF/queues/rx-0/rps_cpus" &&
+	ip netns exec "$NS_CLI" sh -c "echo $2 >/sys/class/net/$CLI_IF/queues/rx-0/rps_cpus"
+}
+bench_socket() {
+	local title="socket tier (in-kernel HTTP) vs nginx, wrk" reason="" t
+	local root=$PREFIX-s dir=$OUT/nginx pid r pl tier port out before after
+	for t in nginx wrk curl; do
+		command -v $t >/dev/null || reason="$t is missing (tools/deps.sh)"
+	done
+	[ -f "$B/bpf/http.bpf.o" ] && [ -x "$B/kfaas-http" ] ||
+		reason="the HTTP example is not built ($B/bpf/http.bpf.o, $B/kfaas-http): make"
+	if [ -n "$reason" ]; then
+		unavailable socket "$title" "not available" "$reason" "6 socket"
+		return 0
+	fi
+	export KFAAS_PIN_ROOT=$root
+	cleanup_add "rm -rf $root"
+	sandbox_up benchs 174 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	"$KFAAS" fn load "$B/bpf/http.bpf.o" skhttp >/dev/null &&
+	"$KFAAS" route add tcp $SK_PORT fn skhttp >/dev/null &&
+	"$B/kfaas-http" --fn skhttp set / --data "$SK_BODY"$'\n' --type text/plain >/dev/null ||
+		return 1
+	in_srv "$KFAAS" sk serve --log "$OUT/sk-serve.log" >/dev/null || return 1
+	cleanup_add "KFAAS_PIN_ROOT=$root $KFAAS sk stop"
+	mkdir -p "$dir/tmp"
+	ngx_conf "$dir" >"$dir/nginx.conf"
+	nsenter --net=/run/netns/"$NS_SRV" taskset -c 1 nginx -c "$dir/nginx.conf" -p "$dir" \
+		2>>"$dir/error.log" &
+	pid=$!
+	cleanup_add "kill $pid; wait $pid"
+	for r in $(seq 1 50); do
+		in_cli curl -s -o /dev/null http://$SRV4:$NGX_PORT/ && break
+		sleep 0.1
+	done
+	# the same body from both; the headers differ where nginx insists
+	local hk hn
+	hk=$(in_cli curl -si --max-time 5 http://$SRV4:$SK_PORT/) || { echo "the socket tier does not answer" >&2; return 1; }
+	hn=$(in_cli curl -si --max-time 5 http://$SRV4:$NGX_PORT/) || { echo "nginx does not answer: $(cat "$dir/error.log")" >&2; return 1; }
+	[ "$(echo "$hk" | tail -n 1)" = "$SK_BODY" ] && [ "$(echo "$hn" | tail -n 1)" = "$SK_BODY" ] || {
+		echo "the bodies differ: kfaas '$hk', nginx '$hn'" >&2; return 1; }
+	local sz='{"header": %{size_header}, "body": %{size_download}}'
+	sz="{\"kfaas\": $(in_cli curl -s -o /dev/null -w "$sz" http://$SRV4:$SK_PORT/),
+	     \"nginx\": $(in_cli curl -s -o /dev/null -w "$sz" http://$SRV4:$NGX_PORT/)}"
+	: >"$OUT/socket.runs"
+	for r in $(seq 1 $SK_ROUNDS); do
+		for pl in split default; do
+			if [ $pl = split ]; then rps_set 2 1; else rps_set 0 0; fi || return 1
+			for tier in kfaas nginx; do
+				port=$([ $tier = kfaas ] && echo $SK_PORT || echo $NGX_PORT)
+				before=$("$KFAAS" -j stats skhttp | jq .invocations)
+				out=$(wrk_run $port) || { echo "wrk failed: $tier $pl" >&2; return 1; }
+				after=$("$KFAAS" -j stats skhttp | jq .invocations)
+				echo "$out" | jq -c --arg tier $tier --arg pl $pl --argjson r $r \
+					--argjson inv $((after - before)) \
+					'. + {tier: $tier, placement: $pl, round: $r, kfaas_invocations: $inv}' \
+					>>"$OUT/socket.runs"
+			done
+		done
+	done
+	rps_set 0 0
+	local cpu_ns inv
+	cpu_ns=$("$KFAAS" -j stats skhttp | jq .cpu_ns)
+	inv=$("$KFAAS" -j stats skhttp | jq .invocations)
+	jq -s --argjson rounds $SK_ROUNDS --argjson time $WRK_TIME --argjson conn $WRK_CONN \
+		--arg hk "$hk" --arg hn "$hn" --argjson sz "$sz" --argjson fns "$cpu_ns" --argjson inv "$inv" '
+	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
+		else (.[length/2-1] + .[length/2]) / 2 end;
+	def r3: if . == null then null else (. * 1000 | round / 1000) end;
+	# per CPU, the median share of each kind of time over the runs given
+	def cpus(runs): [runs[0].cpu[].cpu as $c | {cpu: $c} +
+		([ "usr", "sys", "softirq", "idle" ] | map(. as $k |
+		 {($k): ([runs[].cpu[] | select(.cpu == $c) | .[$k]] | med)}) | add)];
+	def hdrs: gsub("\r"; "") | split("\n\n")[0];
+	def plabel($pl): if $pl == "split" then "server side on CPU 1 (RPS)" else "default placement" end;
+	. as $runs
+	| [ ("split", "default") as $pl
+	    | [$runs[] | select(.placement == $pl)] as $x
+	    | def tier($t): [$x[] | select(.tier == $t)];
+	      def ratio(f): [range(1; $rounds + 1) as $r
+		| ([$x[] | select(.round == $r and .tier == "kfaas") | f][0]) /
+		  ([$x[] | select(.round == $r and .tier == "nginx") | f][0])] | med | r3;
+	      {placement: $pl,
+	       kfaas: {rps: ([tier("kfaas")[].rps] | med), p50_us: ([tier("kfaas")[].p50_us] | med),
+		       p99_us: ([tier("kfaas")[].p99_us] | med), cpu: cpus(tier("kfaas"))},
+	       nginx: {rps: ([tier("nginx")[].rps] | med), p50_us: ([tier("nginx")[].p50_us] | med),
+		       p99_us: ([tier("nginx")[].p99_us] | med), cpu: cpus(tier("nginx"))},
+	       rps_ratio: ratio(.rps), p50_ratio: ratio(.p50_us), p99_ratio: ratio(.p99_us)} ] as $sum
+	| {id: "socket", status: "ok",
+	   params: {rounds: $rounds, seconds_per_run: $time, connections: $conn,
+		    client: "wrk -t1 -c\($conn) -d\($time)s --latency, on CPU 0, client netns",
+		    path: "veth pair between two netns (tools/sandbox.sh); the client end runs XDP_PASS",
+		    kfaas: "bpf/examples/http.bpf.c as function skhttp, route tcp 18080, page / set with kfaas-http, kfaas sk serve in the server netns",
+		    nginx: "nginx (Debian), 1 worker on CPU 1, location = / { return 200 BODY }, access_log off, server_tokens off",
+		    placements: {split: "rps_cpus: server veth -> CPU 1, client veth -> CPU 0",
+				 default: "no RPS: receive processing on the sending CPU"},
+		    headers: {kfaas: ($hk | hdrs), nginx: ($hn | hdrs)},
+		    response_bytes: $sz,
+		    function_cpu_ns_per_request: (if $inv > 0 then ($fns / $inv | round) else null end)},
+	   summary: $sum, runs: $runs,
+	   rows: [ $sum[] | .placement as $pl |
+		  ({bench: "6 socket", status: "ok", unit: "req/s",
+		    what: "HTTP requests/s, socket tier vs nginx, \(plabel($pl))",
+		    kfaas: .kfaas.rps, alt: .nginx.rps, ratio: .rps_ratio,
+		    target: ">= 3x", met: (.rps_ratio >= 3)},
+		   {bench: "6 socket", status: "ok", unit: "us",
+		    what: "HTTP latency p50 (wrk), socket tier vs nginx, \(plabel($pl))",
+		    kfaas: .kfaas.p50_us, alt: .nginx.p50_us, ratio: .p50_ratio, target: null, met: null},
+		   {bench: "6 socket", status: "ok", unit: "us",
+		    what: "HTTP latency p99 (wrk), socket tier vs nginx, \(plabel($pl))",
+		    kfaas: .kfaas.p99_us, alt: .nginx.p99_us, ratio: .p99_ratio, target: null, met: null}) ]}
+	' "$OUT/socket.runs"
+	local rc=$?
+	rm -f "$OUT/socket.runs"
+	[ $rc = 0 ] && rm -rf "$dir" "$OUT/sk-serve.log"
 	return $rc
 }
 
-bench_socket() {
-	local title="socket tier (in-kernel HTTP) vs nginx, wrk" obj="" reason base
-	local root=$PREFIX-s o
-	for o in "$B"/bpf/*.bpf.o; do
-		if readelf -SW "$o" 2>/dev/null | grep -q ' sk_skb'; then obj=$o; break; fi
-	done
-	if [ -z "$obj" ]; then
-		reason="no socket-tier (sk_skb) function object in $B/bpf: the socket tier (issue 5) is not built"
-	else
-		export KFAAS_PIN_ROOT=$root
-		cleanup_add "rm -rf $root"
-		if ! o=$("$KFAAS" fn load "$obj" skfn 2>&1 && "$KFAAS" route add tcp 18080 fn skfn 2>&1); then
-			reason="'kfaas route add tcp' does not take an sk function yet: $(echo "$o" | tail -n 1)"
-		else
-			reason="the socket tier loads, but this driver does not yet serve HTTP through it (see docs/performance.md, slot 6)"
-		fi
-	fi
-	base=null
-	if command -v nginx >/dev/null && command -v wrk >/dev/null; then
-		sandbox_up benchs 174 && base=$(nginx_baseline) || base=null
-	fi
-	jq -n --arg t "$title" --arg r "$reason" --argjson b "${base:-null}" '
-		{id: "socket", title: $t, status: "not available", reason: $r,
-		 baseline_nginx: $b,
-		 rows: [{bench: "6 socket", what: "\($t): requests/s", status: "not available",
-			 reason: $r, kfaas: null, alt: ($b.rps // null), unit: "req/s",
-			 ratio: null, target: ">= 3x", met: null}]}'
-}
-
 # ---- 7: VM tier --------------------------------------------------------------
-# Needs: kfaasd (issue 4) built as $B/kfaasd, a function executable and a
-# VM-tier route; measures cold start, snapshot-clone start, warm p50/p99
-# and RSS per VM, labelled with the accelerator (kvm or tcg).
+# Two private kfaasd at once in the bench namespace, one booting every VM
+# cold (--no-snapshot), one cloning a snapshot template, each with one
+# VM-tier function (tests/vm/fn/kfn, 128 MiB, 1 vCPU, min-warm 0, max 1).
+# Rounds alternate: the idle VM of each is killed, then one request
+# (kfaas invoke, through kfaasd) meets an empty pool and is timed from
+# kfaasd receiving it to the reply: QEMU start, boot or restore, the
+# first response.  Then warm invocations and the RSS of each idle VM.
+# The procedure of tools/vm-measure.sh (docs/vm-tier.md), folded in.
+VM_CACHE=${VM_CACHE:-/var/cache/kfaasd-bench}
+vmd() {	# cold|clone kfaas-args...: the CLI against one of the two daemons
+	local w=$1
+	shift
+	KFAAS_PIN_ROOT=$PREFIX-v$w KFAAS_RUN_DIR=/run/kfaasd-bench-$$-$w "$KFAAS" "$@"
+}
+vm_pool() { vmd $1 -j daemon status | jq -c '.functions[] | select(.name == "m") | .pool'; }
+vm_idle_pid() { vm_pool $1 | jq -r '[.vms[] | select(.state == "idle" and .template == false)][0].pid // empty'; }
+vm_wait() {	# cold|clone jq-condition-on-pool [tenths of s]
+	local i
+	for i in $(seq 1 ${3:-300}); do
+		[ "$(vm_pool $1 | jq -r "$2")" = true ] && return 0
+		sleep 0.1
+	done
+	echo "kfaasd ($1): timed out waiting for $2: $(vm_pool $1)" >&2
+	return 1
+}
+vm_mem() {	# pid -> {"rss_mib", "private_mib"}
+	awk '/^Rss:/ { r = $2 } /^Private_(Clean|Dirty):/ { p += $2 }
+	     END { printf "{\"rss_mib\": %.1f, \"private_mib\": %.1f}\n", r / 1024, p / 1024 }' \
+		/proc/"$1"/smaps_rollup
+}
 bench_vm() {
-	local reason
+	local title="VM tier: cold / snapshot start, warm invocations, RSS" reason="" w r pid out
+	local fn=$B/tests/vm/fn/kfn
 	if [ ! -x "$B/kfaasd" ]; then
-		reason="kfaasd is not built ($B/kfaasd missing): the VM tier (issue 4) is not on this branch"
-	else
-		reason="kfaasd exists, but this driver does not yet drive it (see docs/performance.md, slot 7)"
+		reason="kfaasd is not built ($B/kfaasd): make"
+	elif ! command -v qemu-system-x86_64 >/dev/null; then
+		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
+	elif [ ! -x "$fn" ] || [ ! -f "$B/vm/guest.cpio" ]; then
+		reason="the guest image or the test function is not built ($B/vm/guest.cpio, $fn): make"
+	elif ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
+		reason="no guest kernel in /boot (linux-image-amd64: tools/deps.sh)"
 	fi
-	unavailable vm "VM tier: cold / snapshot / warm start, RSS" "not available" "$reason" "7 vm"
+	if [ -n "$reason" ]; then
+		unavailable vm "$title" "not available" "$reason" "7 vm"
+		return 0
+	fi
+	bench_ns || return 1
+	mkdir -p "$VM_CACHE"
+	for w in cold clone; do
+		cleanup_add "rm -rf $PREFIX-v$w"
+		nsenter --net=/run/netns/$NS "$B/kfaasd" --pin-root $PREFIX-v$w --run-dir /run/kfaasd-bench-$$-$w \
+			--cache-dir "$VM_CACHE" --config none \
+			$([ $w = cold ] && echo --no-snapshot) >>"$OUT/kfaasd-$w.log" 2>&1 &
+		pid=$!
+		cleanup_add "kill -TERM $pid; wait $pid"
+		for r in $(seq 1 150); do
+			vmd $w daemon status >/dev/null 2>&1 && break
+			kill -0 $pid 2>/dev/null || { echo "kfaasd ($w) exited: $(tail -n 3 "$OUT/kfaasd-$w.log")" >&2; return 1; }
+			sleep 0.2
+		done
+		vmd $w fn create m --vm "$fn" --mem 128 --vcpus 1 --min-warm 0 --max 1 \
+			--idle-ttl 0 >/dev/null || return 1
+	done
+	vm_wait clone '.template == "ready"' 600 || return 1
+	: >"$OUT/vm.runs"
+	for r in $(seq 1 $VM_ROUNDS); do
+		for w in cold clone; do
+			pid=$(vm_idle_pid $w)
+			[ -n "$pid" ] && kill -9 "$pid"
+			vm_wait $w '.live == 0' || return 1
+			out=$(vmd $w -j invoke m --data "echo kfaas-bench") || {
+				echo "kfaas invoke ($w): $out" >&2; return 1; }
+			[ "$(echo "$out" | jq -r .reply)" = kfaas-bench ] || {
+				echo "kfaas invoke ($w): wrong reply: $out" >&2; return 1; }
+			vm_wait $w '[.vms[] | select(.state == "idle" and .template == false)] | length == 1' || return 1
+			jq -nc --arg w $w --argjson r $r --argjson o "$out" --argjson p "$(vm_pool $w)" \
+				'{what: "start", vm: $w, round: $r, first_ms: ($o.duration_ns / 1e6),
+				  ready_ms: (if $w == "cold" then $p.last_cold_ms else $p.last_clone_ms end)}' \
+				>>"$OUT/vm.runs"
+		done
+	done
+	# warm invocations on the VM each pool kept, then its memory at rest
+	for w in cold clone; do
+		out=$(vmd $w -j invoke m --data "echo kfaas-bench" --repeat $VM_WARM) || {
+			echo "kfaas invoke --repeat ($w): $out" >&2; return 1; }
+		sleep 0.5
+		pid=$(vm_idle_pid $w)
+		[ -n "$pid" ] || { echo "no idle VM ($w) after the warm invocations" >&2; return 1; }
+		jq -nc --arg w $w --argjson o "$out" --argjson m "$(vm_mem $pid)" \
+			--argjson p "$(vm_pool $w)" \
+			'{what: "warm", vm: $w, n: $o.repeat, p50_ms: ($o.p50_ns / 1e6),
+			  p99_ms: ($o.p99_ns / 1e6), mean_ms: ($o.ns_per_invocation / 1e6),
+			  template_ms: $p.template_ms} + $m' >>"$OUT/vm.runs"
+	done
+	local st
+	st=$(vmd clone -j daemon status | jq -c '.daemon')
+	jq -s --argjson d "$st" --arg qemu "$(qemu-system-x86_64 -version | head -n 1)" '
+	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
+		else (.[length/2-1] + .[length/2]) / 2 end;
+	def r1: if . == null then null else (. * 10 | round / 10) end;
+	def r3: if . == null then null else (. * 1000 | round / 1000) end;
+	. as $runs
+	| ($d.accel | ascii_upcase) as $A
+	| [$runs[] | select(.what == "start")] as $s
+	| [$runs[] | select(.what == "warm" and .vm == "cold")][0] as $wc
+	| [$runs[] | select(.what == "warm" and .vm == "clone")][0] as $wk
+	| def pair(f): [$s[] | select(.vm == "clone") | . as $k
+		| ($s[] | select(.vm == "cold" and .round == $k.round)) as $c | ($k | f) / ($c | f)] | med | r3;
+	  {id: "vm", status: "ok",
+	   params: {accelerator: $d.accel, accelerator_why: $d.accel_why, qemu: $qemu,
+		    guest_kernel: $d.kernel, rounds: ($s | length / 2), warm_invocations: $wk.n,
+		    function: "tests/vm/fn/kfn (static C), request \"echo kfaas-bench\"",
+		    vm: "microvm, 128 MiB, 1 vCPU, min-warm 0, max 1",
+		    template_ms: $wk.template_ms,
+		    how: "two kfaasd (one --no-snapshot) in the bench namespace; each round kills the idle VM of each, then times one kfaas invoke on the empty pool in kfaasd (request to reply); ready = QEMU start to agent ready (cold) or to restored and reseeded (clone), from kfaas daemon status; warm = kfaas invoke --repeat on the VM left; memory = /proc/PID/smaps_rollup of the idle QEMU"},
+	   runs: $runs,
+	   rows: [
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "start on an empty pool, request to first response: snapshot clone (vs cold boot) [\($A)]",
+	     kfaas: ([$s[] | select(.vm == "clone") | .first_ms] | med | r1),
+	     alt: ([$s[] | select(.vm == "cold") | .first_ms] | med | r1),
+	     ratio: pair(.first_ms), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "QEMU start to VM ready: snapshot clone (vs cold boot) [\($A)]",
+	     kfaas: ([$s[] | select(.vm == "clone") | .ready_ms] | med | r1),
+	     alt: ([$s[] | select(.vm == "cold") | .ready_ms] | med | r1),
+	     ratio: pair(.ready_ms), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "warm invocation p50 in kfaasd: clone (vs cold-booted VM) [\($A)]",
+	     kfaas: ($wk.p50_ms | r3), alt: ($wc.p50_ms | r3),
+	     ratio: ($wk.p50_ms / $wc.p50_ms | r3), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "warm invocation p99 in kfaasd: clone (vs cold-booted VM) [\($A)]",
+	     kfaas: ($wk.p99_ms | r3), alt: ($wc.p99_ms | r3),
+	     ratio: ($wk.p99_ms / $wc.p99_ms | r3), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "MiB",
+	     what: "RSS of an idle warm VM: clone (vs cold-booted) [\($A)]",
+	     kfaas: $wk.rss_mib, alt: $wc.rss_mib, ratio: ($wk.rss_mib / $wc.rss_mib | r3),
+	     target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "MiB",
+	     what: "private memory of an idle warm VM: clone (vs cold-booted) [\($A)]",
+	     kfaas: $wk.private_mib, alt: $wc.private_mib,
+	     ratio: ($wk.private_mib / $wc.private_mib | r3), target: null, met: null}]}
+	' "$OUT/vm.runs"
+	local rc=$?
+	rm -f "$OUT/vm.runs"
+	for w in cold clone; do
+		vmd $w fn unload m >/dev/null 2>&1
+		[ $rc = 0 ] && rm -f "$OUT/kfaasd-$w.log"
+	done
+	return $rc
 }
 
 # ---- 8: module accounting cost -------------------------------------------
-# Needs: kfaas.ko (issue 3) and its TCG guest harness; the module cannot
-# load on this host (CONFIG_MODULES off), so it is measured in the guest.
+# kfaas.ko cannot load on this host (CONFIG_MODULES off): kfaas-bench
+# accounting runs in the Debian 6.1 test guest of tools/vm/run.sh (the
+# tests/kmod harness), without and then with the module loaded.
+KVER=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+	sed 's|.*/linux-headers-||' | sort -V | tail -1)}
 bench_kmod() {
-	local reason
-	if ! ls "$top"/kmod/*.c >/dev/null 2>&1; then
-		reason="no kernel module source (kmod/, issue 3) on this branch"
-	elif ! ls "$B"/kmod/kfaas.ko >/dev/null 2>&1; then
-		reason="kfaas.ko is not built; the module only loads in the TCG test guest (the host has CONFIG_MODULES off)"
+	local title="module accounting: kfuncs vs map accounting vs none" reason="" accel g=$OUT/kmod.guest
+	if [ -z "$KVER" ] || [ ! -f "$B/kmod/$KVER/kfaas.ko" ]; then
+		reason="kfaas.ko is not built for a guest kernel (make kmod needs Debian's linux-headers-amd64: tools/deps.sh)"
+	elif [ ! -r "/boot/vmlinuz-$KVER" ]; then
+		reason="no guest kernel /boot/vmlinuz-$KVER (linux-image-amd64: tools/deps.sh)"
+	elif ! command -v qemu-system-x86_64 >/dev/null; then
+		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
 	else
-		reason="kfaas.ko exists, but this driver does not yet run the guest measurement (see docs/performance.md, slot 8)"
+		case "$B/" in "$top"/*) ;; *)
+			reason="the build directory $B is outside the tree: the guest sees only $top" ;;
+		esac
 	fi
-	unavailable kmod "module accounting: kfuncs vs map accounting vs none" "not available" \
-		"$reason" "8 kmod"
+	if [ -n "$reason" ]; then
+		unavailable kmod "$title" "not available" "$reason" "8 kmod"
+		return 0
+	fi
+	B="$B" KVER=$KVER VM_TIMEOUT=$KMOD_TIMEOUT \
+	VM_APPEND="kfb_repeat=$KMOD_REPEAT kfb_rounds=$KMOD_ROUNDS kfb_shift=$TIME_SHIFT" \
+		"$top/tools/vm/run.sh" tools/bench/kmod-guest.sh "$B" >"$g" || {
+		echo "the guest run failed (exit $?): $(tail -n 5 "$g" | tr '\n' ' ')" >&2; return 1; }
+	accel=${VM_ACCEL:-$(sed -n 2p "$B/vmtest/accel" 2>/dev/null)}
+	sed -n '/^KFAAS-BENCH-JSON without$/,/^KFAAS-BENCH-JSON with$/p' "$g" | sed '1d;$d' >"$g.without"
+	sed -n '/^KFAAS-BENCH-JSON with$/,$p' "$g" | sed '1d' >"$g.with"
+	jq -n --slurpfile a "$g.without" --slurpfile b "$g.with" --arg accel "${accel:-unknown}" \
+		--arg kver "$KVER" '
+		($accel | ascii_upcase) as $A
+		| $b[0]
+		| .params += {accelerator: $accel, guest_kernel: $kver,
+			      where: "Debian \($kver) guest under QEMU \($A) (tools/vm/run.sh, 2 vCPUs, 1 GiB)",
+			      without_module: {variants: $a[0].variants, rows: $a[0].rows,
+					       programs: $a[0].params.programs}}
+		| .rows |= map(.what += " [\($A) guest]")
+		| .status = "ok"'
+	local rc=$?
+	rm -f "$g" "$g.without" "$g.with"
+	return $rc
 }
 
 # ---- the machine -------------------------------------------------------------
