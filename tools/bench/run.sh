@@ -70,8 +70,11 @@ KFAAS=$B/kfaas
 BENCH=$B/bench/kfaas-bench
 export KFAAS_BENCH_BPF_DIR=$B/bench/bpf
 export KFAAS_BPF_DIR=$B/bpf
-PREFIX=/sys/fs/bpf/kfaas-bench-$$
-NS=kfb-$$
+# what this run creates is named after TAG (KFAAS_BENCH_TAG: the smoke
+# test looks for exactly its own leftovers)
+TAG=${KFAAS_BENCH_TAG:-$$}
+PREFIX=/sys/fs/bpf/kfaas-bench-$TAG
+NS=kfb-$TAG
 
 CLEANUP=""
 cleanup_add() { CLEANUP="$1; $CLEANUP"; }
@@ -553,7 +556,7 @@ VM_CACHE=${VM_CACHE:-/var/cache/kfaasd-bench}
 vmd() {	# cold|clone kfaas-args...: the CLI against one of the two daemons
 	local w=$1
 	shift
-	KFAAS_PIN_ROOT=$PREFIX-v$w KFAAS_RUN_DIR=/run/kfaasd-bench-$$-$w "$KFAAS" "$@"
+	KFAAS_PIN_ROOT=$PREFIX-v$w KFAAS_RUN_DIR=/run/kfaasd-bench-$TAG-$w "$KFAAS" "$@"
 }
 vm_pool() { vmd $1 -j daemon status | jq -c '.functions[] | select(.name == "m") | .pool'; }
 vm_idle_pid() { vm_pool $1 | jq -r '[.vms[] | select(.state == "idle" and .template == false)][0].pid // empty'; }
@@ -591,7 +594,7 @@ bench_vm() {
 	mkdir -p "$VM_CACHE"
 	for w in cold clone; do
 		cleanup_add "rm -rf $PREFIX-v$w"
-		nsenter --net=/run/netns/$NS "$B/kfaasd" --pin-root $PREFIX-v$w --run-dir /run/kfaasd-bench-$$-$w \
+		nsenter --net=/run/netns/$NS "$B/kfaasd" --pin-root $PREFIX-v$w --run-dir /run/kfaasd-bench-$TAG-$w \
 			--cache-dir "$VM_CACHE" --config none \
 			$([ $w = cold ] && echo --no-snapshot) >>"$OUT/kfaasd-$w.log" 2>&1 &
 		pid=$!
