@@ -48,7 +48,7 @@ static int __init kfaas_init(void)
 		return -ENOEXEC;
 	}
 	if (!kfaas_btf_published()) {
-		pr_err("kfaas: the kernel did not publish the module's BTF in /sys/kernel/btf (see above): not loading\n");
+		pr_err("kfaas: the kernel could not publish the module's BTF in /sys/kernel/btf (out of memory?): not loading, try again\n");
 		return -ENOMEM;
 	}
 	rc = kfaas_fns_init();
