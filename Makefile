@@ -7,6 +7,8 @@
 #                   (default: Debian's 6.1 headers)
 #   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
 #   make check-kmod-debug  the kfaas.ko suite under the debug kernel
+#   make check-debug  its full reliability runs there (docs/reliability-kmod.md)
+#   make soak-kmod  the same full runs in Debian's stock kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (60)
@@ -102,11 +104,11 @@ KGUEST_SKEL	:= $(B)/kmod-guest/kf_test.skel.h
 
 .PHONY: all bpf user vm tests check demo deps clean help asan fuzz fuzz-build \
 	man install uninstall bench bench-smoke bench-tools kmod kmod-guest \
-	check-kmod-debug soak
+	check-kmod-debug check-debug soak soak-kmod
 all: bpf user vm tests bench-tools kmod kmod-guest
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- rules ------------------------------------------------------------------
 $(B)/vmlinux.h:
@@ -405,10 +407,19 @@ soak: deps
 		TEST_TIMEOUT=3600 tests/sk/test_http_fuzz.sh
 	B=$(B) RELIABILITY_INVOCATIONS=$(SOAK_INVOCATIONS) tests/vm/test_reliability.sh
 
-# The kmod suite under the debug kernel (KASAN, lockdep, kmemleak): slow
-# (~8 min under TCG), so not part of check.  docs/module.md, "Tests".
+# The kmod suite under the debug kernel (KASAN, lockdep, kmemleak, fault
+# injection): slow under TCG, so not part of check.  docs/module.md, "Tests".
+#   check-kmod-debug  the suite with make check's smoke sizes (~10 min)
+#   check-debug       the full reliability runs of docs/reliability-kmod.md:
+#                     10^6 random ioctls, 10^7 invocations, 1000 cycles,
+#                     fail-nth, failslab (~40 min)
+#   soak-kmod         the same full sizes in Debian's stock kernel (no fault
+#                     injection, no kmemleak; ~8 min)
 DEBUG_KERNEL_DIR ?= ../shared/kernels/6.1-kfaas-debug
-check-kmod-debug: deps
+KMOD_FULL	:= KMOD_IOCTLS=1000000 KMOD_INVOCATIONS=10000000 KMOD_CYCLES=1000 \
+		   KMOD_FULL_EVERY=100 KMOD_FAILSLAB=10 KMOD_PROG_TIMEOUT=5400
+# $(call kmod_debug,ENV,TIMEOUT): the suite in the debug kernel
+define kmod_debug
 	@test -r $(DEBUG_KERNEL_DIR)/bzImage || { echo "kfaas: no debug kernel" \
 		"in $(DEBUG_KERNEL_DIR): set DEBUG_KERNEL_DIR" >&2; exit 1; }
 	@mkdir -p $(B)/kernels
@@ -418,7 +429,18 @@ check-kmod-debug: deps
 	kver=$${tree##*/linux-build-}; \
 	$(MAKE) all kmod KVER=$$kver KDIR=$$tree && \
 	B=$(B) KVER=$$kver KERNEL=$(abspath $(DEBUG_KERNEL_DIR))/bzImage \
-		VM_TIMEOUT=1200 tests/kmod/test_kmod.sh
+		VM_TIMEOUT=$(2) $(1) tests/kmod/test_kmod.sh
+endef
+
+check-kmod-debug: deps
+	$(call kmod_debug,,2400)
+
+check-debug: deps
+	$(call kmod_debug,$(KMOD_FULL),7200)
+
+soak-kmod: deps
+	$(MAKE) all
+	B=$(B) VM_TIMEOUT=3600 $(KMOD_FULL) tests/kmod/test_kmod.sh
 
 clean:
 	rm -rf $(B)

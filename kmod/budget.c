@@ -7,6 +7,7 @@
  * Admission and charging are a cmpxchg loop on tat: no lock, and no
  * per-CPU state that could hand out more than the configured rate.
  */
+#include <linux/bits.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
@@ -16,6 +17,8 @@
 
 /* Rates above this are refused: 1e15 units/s keeps mult >= 4096. */
 #define KFAAS_RATE_MAX	1000000000000000ULL
+/* Longest burst in ns of bucket time (146 years): more is "no limit". */
+#define KFAAS_TAU_MAX	BIT_ULL(62)
 
 int kfaas_limits_check(const struct kfaas_limits *l)
 {
@@ -30,16 +33,32 @@ int kfaas_limits_check(const struct kfaas_limits *l)
 	return 0;
 }
 
+/*
+ * Cost in ns of amount units: amount * mult >> 32, saturated at U64_MAX
+ * (charges and bursts come from userspace and may be any u64).
+ */
+static u64 bucket_cost(const struct kfaas_bucket *b, u64 amount)
+{
+	return amount > b->max_amount ? U64_MAX :
+	       mul_u64_u64_shr(amount, b->mult, 32);
+}
+
 static void bucket_init(struct kfaas_bucket *b, u64 rate, u64 burst)
 {
+	u64 q;
+
 	atomic64_set(&b->tat, 0);	/* full */
 	if (!rate) {
 		b->mult = 0;
 		b->tau = 0;
+		b->max_amount = 0;
 		return;
 	}
 	b->mult = div64_u64((u64)NSEC_PER_SEC << 32, rate);
-	b->tau = mul_u64_u64_shr(burst ? burst : rate, b->mult, 32);
+	/* amount * mult < 2^96 for every amount <= max_amount */
+	q = div64_u64(U64_MAX, b->mult);
+	b->max_amount = q >> 32 ? U64_MAX : q << 32;
+	b->tau = min(bucket_cost(b, burst ? burst : rate), KFAAS_TAU_MAX);
 }
 
 struct kfaas_budget *kfaas_budget_new(const struct kfaas_limits *l)
@@ -58,20 +77,17 @@ struct kfaas_budget *kfaas_budget_new(const struct kfaas_limits *l)
 	return b;
 }
 
-static inline u64 bucket_cost(const struct kfaas_bucket *b, u64 amount)
-{
-	return mul_u64_u64_shr(amount, b->mult, 32);
-}
-
 /* Take cost ns worth of tokens if all of them are there. */
 static bool bucket_take(struct kfaas_bucket *b, u64 now, u64 cost)
 {
 	s64 tat = atomic64_read(&b->tat);
 	u64 base;
 
+	if (cost > b->tau)
+		return false;
 	do {
 		base = max_t(u64, (u64)tat, now);
-		if (base - now + cost > b->tau)
+		if (base - now > b->tau - cost)
 			return false;
 	} while (!atomic64_try_cmpxchg(&b->tat, &tat, (s64)(base + cost)));
 	return true;

@@ -4,9 +4,14 @@
  * requires CAP_SYS_ADMIN, or CAP_BPF with CAP_NET_ADMIN.  The ioctl ABI is
  * in include/kfaas/abi.h: unknown commands are -ENOTTY; a wrong size (in
  * the command or the structure), a non-zero reserved field or flag, or an
- * id out of range is -EINVAL; a bad pointer is -EFAULT.  Only structures
- * initialised in full are copied out.
+ * id out of range is -EINVAL; a bad pointer is -EFAULT.
+ *
+ * Nothing uninitialised is copied out: every structure copied to userspace
+ * is either zeroed (memset, kcalloc) and filled, or the caller's own copy
+ * whose reserved fields were checked to be zero, with its output fields
+ * overwritten in full; and none has implicit padding (asserted below).
  */
+#include <linux/build_bug.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -14,6 +19,15 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "kfaas.h"
+
+/* No implicit padding: the sizes are the sums of the fields' sizes. */
+static_assert(sizeof(struct kfaas_ioc_version) == 4 * 4 + 2 * 8);
+static_assert(sizeof(struct kfaas_ioc_fn) == 4 * 4 + 6 * 8);
+static_assert(sizeof(struct kfaas_ioc_stats) == 2 * 4 + 8 + 8 * 8);
+static_assert(sizeof(struct kfaas_stats_entry) == 2 * 4 + 8 * 8);
+static_assert(sizeof(struct kfaas_ioc_stats_batch) == 6 * 4 + 8);
+static_assert(sizeof(struct kfaas_ioc_charge) == 2 * 4 + 8 + 8 * 8);
+static_assert(sizeof(struct kfaas_ioc_reset) == 2 * 4 + 8);
 
 /* Most entries one batch call copies (keeps the bounce buffer small). */
 #define KFAAS_BATCH_MAX	256

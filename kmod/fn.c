@@ -10,6 +10,7 @@
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include "kfaas.h"
@@ -240,10 +241,13 @@ int kfaas_fn_charge(u32 id, const struct kfaas_stats *d)
 {
 	struct kfaas_budget *b;
 	struct kfaas_fn *fn;
+	u64 bytes;
 	int rc = 0;
 
 	if (!id_valid(id))
 		return -EINVAL;
+	if (check_add_overflow(d->bytes_in, d->bytes_out, &bytes))
+		bytes = U64_MAX;	/* the bucket saturates anyway */
 	rcu_read_lock();
 	fn = rcu_dereference(kfaas_fns[id]);
 	if (!fn) {
@@ -260,8 +264,7 @@ int kfaas_fn_charge(u32 id, const struct kfaas_stats *d)
 	this_cpu_add(fn->stats->cpu_ns, d->cpu_ns);
 	b = rcu_dereference(fn->budget);
 	if (b)
-		kfaas_budget_charge(b, ktime_get_ns(), d->cpu_ns,
-				    d->bytes_in + d->bytes_out);
+		kfaas_budget_charge(b, ktime_get_ns(), d->cpu_ns, bytes);
 out:
 	rcu_read_unlock();
 	return rc;
@@ -315,7 +318,7 @@ void kfaas_fns_exit(void)
 	}
 	kfaas_nr_fns = 0;
 	mutex_unlock(&kfaas_fns_lock);
-	rcu_barrier();	/* every fn_free_rcu and kfree_rcu has run */
+	rcu_barrier();	/* every fn_free_rcu (module code) has run */
 	kvfree(kfaas_fns);
 	kfaas_fns = NULL;
 }

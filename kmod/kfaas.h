@@ -21,6 +21,7 @@ struct kfaas_bucket {
 	atomic64_t	tat;
 	u64		mult;	/* ns per unit, 32.32 fixed point; 0: unlimited */
 	u64		tau;	/* burst, ns */
+	u64		max_amount;	/* more costs U64_MAX (saturated) */
 };
 
 /* A function's budget: replaced as a whole (RCU) when limits change. */

@@ -5,7 +5,9 @@
  * /dev/kfaas).  See docs/module.md.
  */
 #include <linux/init.h>
+#include <linux/kobject.h>
 #include <linux/module.h>
+#include <linux/sysfs.h>
 #include "kfaas.h"
 
 #ifndef CONFIG_DEBUG_INFO_BTF_MODULES
@@ -15,6 +17,27 @@
 #error "kfaas.ko keeps 64-bit per-CPU counters without locks: 64-bit only"
 #endif
 
+/*
+ * Userspace learns that the kfuncs exist from /sys/kernel/btf/kfaas.  The
+ * kernel loads a module even when it cannot create that file (it only
+ * warns, e.g. when an allocation fails), which would leave a module whose
+ * kfuncs nobody uses: fail the load instead, so that it can be retried.
+ */
+static bool __init kfaas_btf_published(void)
+{
+	struct kernfs_node *dir, *file = NULL;
+
+	dir = sysfs_get_dirent(kernel_kobj->sd, "btf");
+	if (dir) {
+		file = sysfs_get_dirent(dir, KFAAS_MOD_NAME);
+		sysfs_put(dir);
+	}
+	if (!file)
+		return false;
+	sysfs_put(file);
+	return true;
+}
+
 static int __init kfaas_init(void)
 {
 	int rc;
@@ -23,6 +46,10 @@ static int __init kfaas_init(void)
 	if (!THIS_MODULE->btf_data_size) {
 		pr_err("kfaas: this kfaas.ko has no BTF: rebuild it with 'make kmod' (see docs/module.md)\n");
 		return -ENOEXEC;
+	}
+	if (!kfaas_btf_published()) {
+		pr_err("kfaas: the kernel could not publish the module's BTF in /sys/kernel/btf (out of memory?): not loading, try again\n");
+		return -ENOMEM;
 	}
 	rc = kfaas_fns_init();
 	if (rc)

@@ -70,7 +70,9 @@ esac
 
 acpi=""
 [ "$VM_ACPI" != on ] && acpi=acpi=$VM_ACPI
-append="console=ttyS0 quiet panic=-1 $acpi kfaas_root=$top kfaas_cmd=$script ${arg:+kfaas_arg=$arg} ${VM_APPEND:-}"
+# a large log buffer: a report early in a long run must still be there at
+# the end, when the log is scanned
+append="console=ttyS0 quiet panic=-1 log_buf_len=8M $acpi kfaas_root=$top kfaas_cmd=$script ${arg:+kfaas_arg=$arg} ${VM_APPEND:-}"
 timeout=${VM_TIMEOUT:-300}
 # per-run files: several guests may run at once
 run=$(mktemp -d "$B/vmtest/run.XXXXXX")

@@ -204,6 +204,18 @@ static int module_insert(const char *ko)
 			 u.release);
 }
 
+static void read_refcnt(char *buf, size_t len)
+{
+	FILE *f = fopen(KFAAS_MOD_SYSFS "/refcnt", "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
 static int wait_btf(void)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -275,16 +287,33 @@ static void fold_counters(struct kfaas_state *st,
 }
 
 /*
- * rmmod, waiting for the programs just replaced to go: the kernel frees a
- * program (and its hold on the module) after an RCU grace period and a
- * workqueue pass, so the count drops a little after the swap.
+ * Wait for the programs just replaced to go: the kernel frees a program
+ * (and its hold on the module) after an RCU grace period and a workqueue
+ * pass, so the count drops a little after the swap.  Until then an old
+ * program may still be running and counting in the module.
  */
-static int delete_module_wait(void)
+static bool wait_unused(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char buf[32];
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		read_refcnt(buf, sizeof(buf));
+		if (!strcmp(buf, "0"))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* rmmod, retrying while the last references go. */
+static int delete_module_wait(int tries)
 {
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	int i, rc = 0;
 
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < tries; i++) {
 		if (!syscall(SYS_delete_module, KFAAS_MOD_NAME, O_NONBLOCK))
 			return 0;
 		rc = -errno;
@@ -299,7 +328,7 @@ int kfaas_module_unload(const char *root)
 {
 	struct kfaas_stats_entry *ents = NULL;
 	struct kfaas_state st;
-	bool have_state;
+	bool have_state, unused;
 	size_t n = 0;
 	int rc, fd;
 
@@ -315,8 +344,18 @@ int kfaas_module_unload(const char *root)
 		kfaas_module_force_flag(-1);
 		if (rc)
 			goto out;
+		/* our own device fd holds the module too */
+		if (st.mod_fd >= 0) {
+			close(st.mod_fd);
+			st.mod_fd = -1;
+		}
 	}
-	/* the counters, read last thing before the module goes */
+	/*
+	 * The counters, read last thing before the module goes, once no
+	 * program uses it (else what they count after the read is lost; if
+	 * some never go, rmmod fails below and nothing is folded).
+	 */
+	unused = wait_unused();
 	fd = kfaas_mod_open();
 	if (fd >= 0) {
 		rc = kfaas_mod_stats_all(fd, &ents, &n);
@@ -324,7 +363,7 @@ int kfaas_module_unload(const char *root)
 		if (rc)
 			goto out;
 	}
-	rc = delete_module_wait();
+	rc = delete_module_wait(unused ? 200 : 1);
 	if (rc) {
 		if (rc == -EAGAIN || rc == -EBUSY || rc == -EWOULDBLOCK)
 			rc = kfaas_err(-EBUSY, "kfaas.ko is in use by BPF programs "

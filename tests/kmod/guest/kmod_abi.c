@@ -3,10 +3,14 @@
  * The /dev/kfaas ioctl ABI against the real module (run in the guest with
  * kfaas.ko loaded): every command, its negative cases (-ENOTTY, -EINVAL
  * for bad sizes, reserved fields and ids, -EFAULT), fully initialised
- * output, the batch read, userspace charging, reset, the permission
- * checks (unprivileged user, capabilities) and /proc/kfaas.
+ * output, the batch read, userspace charging, reset, /proc/kfaas, and the
+ * permission checks: an unprivileged user cannot open /dev/kfaas or
+ * /proc/kfaas, and every ioctl is -EPERM without CAP_SYS_ADMIN or
+ * CAP_BPF + CAP_NET_ADMIN in the initial user namespace, also on a
+ * descriptor root opened and handed down.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,24 +249,92 @@ static int drop_caps(const int *caps, int n)
 	return syscall(SYS_capset, &h, d) ? -1 : 0;
 }
 
-/* In a child: drop caps (and maybe the uid), try VERSION: 0 or errno. */
-static int try_as(const int *caps, int n, int uid)
+/* The nine ioctls, each with a well-formed argument for function 500. */
+#define NIOC	9
+static void all_ioctls(int fd, int res[NIOC])
+{
+	struct kfaas_ioc_version v = { .size = sizeof(v) };
+	struct kfaas_ioc_fn f = fnarg(500);
+	struct kfaas_ioc_stats st = { .size = sizeof(st), .id = 500 };
+	struct kfaas_ioc_stats_batch b = { .size = sizeof(b) };
+	struct kfaas_ioc_charge c = { .size = sizeof(c), .id = 500 };
+	struct kfaas_ioc_reset r = { .size = sizeof(r), .id = 500 };
+	int i = 0;
+
+	f.limits.rps = 10;
+	res[i++] = ioc(fd, KFAAS_IOC_VERSION, &v);
+	res[i++] = ioc(fd, KFAAS_IOC_FN_REGISTER, &f);
+	res[i++] = ioc(fd, KFAAS_IOC_FN_SET_LIMITS, &f);
+	res[i++] = ioc(fd, KFAAS_IOC_FN_GET, &f);
+	res[i++] = ioc(fd, KFAAS_IOC_STATS_GET, &st);
+	res[i++] = ioc(fd, KFAAS_IOC_STATS_BATCH, &b);
+	res[i++] = ioc(fd, KFAAS_IOC_CHARGE, &c);
+	res[i++] = ioc(fd, KFAAS_IOC_RESET, &r);
+	res[i++] = ioc(fd, KFAAS_IOC_FN_UNREGISTER, &f);
+}
+
+enum how {
+	OWN_OPEN,	/* open /dev/kfaas after dropping */
+	INHERIT,	/* use an fd root opened before dropping */
+	INHERIT_USERNS,	/* ... from a new user namespace (caps only there) */
+};
+
+/*
+ * In a child: drop caps (and maybe the uid), then the nine ioctls.  res:
+ * their results (0 or -errno), or res[0] = 1000 + errno of the open,
+ * 2000 + errno of the setup.
+ */
+static void try_as(const int *caps, int n, int uid, enum how how, int res[NIOC])
+{
+	int pfd[2], status, i;
+	pid_t pid;
+
+	for (i = 0; i < NIOC; i++)
+		res[i] = -9999;
+	if (pipe(pfd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int fd = how == OWN_OPEN ? -1 : dev, r[NIOC] = { 0 };
+
+		close(pfd[0]);
+		if ((uid >= 0 && setuid(uid)) || (n && drop_caps(caps, n)) ||
+		    (how == INHERIT_USERNS && unshare(CLONE_NEWUSER)))
+			r[0] = 2000 + errno;
+		else if (how == OWN_OPEN && (fd = open(KFAAS_MOD_DEV, O_RDWR)) < 0)
+			r[0] = 1000 + errno;
+		else
+			all_ioctls(fd, r);
+		_exit(write(pfd[1], r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(pfd[1]);
+	if (pid > 0 && read(pfd[0], res, sizeof(int) * NIOC) != sizeof(int) * NIOC)
+		res[0] = -9999;
+	close(pfd[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+}
+
+static int count_eq(const int res[NIOC], int want)
+{
+	int i, n = 0;
+
+	for (i = 0; i < NIOC; i++)
+		n += res[i] == want;
+	return n;
+}
+
+/* An unprivileged user opening path with flags: 0 or errno. */
+static int open_as_nobody(const char *path, int flags)
 {
 	pid_t pid = fork();
-	int status;
+	int status, fd;
 
 	if (pid == 0) {
-		struct kfaas_ioc_version v = { .size = sizeof(v) };
-		int fd;
-
-		if (uid >= 0 && setuid(uid))
+		if (setuid(65534))
 			_exit(100);
-		if (n && drop_caps(caps, n))
-			_exit(101);
-		fd = open(KFAAS_MOD_DEV, O_RDWR);
-		if (fd < 0)
-			_exit(errno);
-		_exit(ioctl(fd, KFAAS_IOC_VERSION, &v) ? errno : 0);
+		fd = open(path, flags);
+		_exit(fd < 0 ? errno : 0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		return -1;
@@ -274,21 +346,55 @@ static void test_permissions(void)
 	const int all3[] = { CAP_SYS_ADMIN, CAP_BPF, CAP_NET_ADMIN };
 	const int sysadm[] = { CAP_SYS_ADMIN };
 	const int sysadm_net[] = { CAP_SYS_ADMIN, CAP_NET_ADMIN };
+	const int sysadm_bpf[] = { CAP_SYS_ADMIN, CAP_BPF };
+	const int bpf_net[] = { CAP_BPF, CAP_NET_ADMIN };
+	struct kfaas_ioc_version v = { .size = sizeof(v) };
+	int res[NIOC], before;
 
-	KTAP_EXPECT_EQ(try_as(NULL, 0, 65534), EACCES,
-		       "an unprivileged user cannot open /dev/kfaas");
-	KTAP_EXPECT_EQ(try_as(all3, 3, -1), EPERM,
-		       "root without CAP_SYS_ADMIN/CAP_BPF/CAP_NET_ADMIN: -EPERM");
-	KTAP_EXPECT_EQ(try_as(sysadm_net, 2, -1), EPERM,
-		       "CAP_BPF alone is not enough: -EPERM");
-	KTAP_EXPECT_EQ(try_as(sysadm, 1, -1), 0,
-		       "CAP_BPF with CAP_NET_ADMIN is enough");
+	KTAP_EXPECT_EQ(open_as_nobody(KFAAS_MOD_DEV, O_RDWR) == EACCES &&
+		       open_as_nobody(KFAAS_MOD_DEV, O_RDONLY) == EACCES &&
+		       open_as_nobody(KFAAS_MOD_DEV, O_WRONLY) == EACCES, 1,
+		       "an unprivileged user cannot open /dev/kfaas (read, write or both)");
+	KTAP_EXPECT_EQ(open_as_nobody("/proc/kfaas", O_RDONLY), EACCES,
+		       "an unprivileged user cannot read /proc/kfaas");
+	ioc(dev, KFAAS_IOC_VERSION, &v);
+	before = (int)v.nr_funcs;
+	try_as(all3, 3, -1, OWN_OPEN, res);
+	KTAP_EXPECT_EQ(count_eq(res, -EPERM), NIOC,
+		       "root without CAP_SYS_ADMIN/CAP_BPF/CAP_NET_ADMIN: -EPERM on every ioctl");
+	try_as(sysadm_net, 2, -1, OWN_OPEN, res);
+	KTAP_EXPECT_EQ(count_eq(res, -EPERM), NIOC,
+		       "CAP_BPF alone: -EPERM on every ioctl");
+	try_as(sysadm_bpf, 2, -1, OWN_OPEN, res);
+	KTAP_EXPECT_EQ(count_eq(res, -EPERM), NIOC,
+		       "CAP_NET_ADMIN alone: -EPERM on every ioctl");
+	try_as(NULL, 0, 65534, INHERIT, res);
+	KTAP_EXPECT_EQ(count_eq(res, -EPERM), NIOC,
+		       "an unprivileged user given root's open fd: -EPERM on every ioctl");
+	try_as(NULL, 0, -1, INHERIT_USERNS, res);
+	if (res[0] == 2000 + EINVAL)
+		ktap_test_skip("this kernel has no user namespaces (CONFIG_USER_NS)",
+			       "root in a new user namespace: -EPERM on every ioctl");
+	else
+		KTAP_EXPECT_EQ(count_eq(res, -EPERM), NIOC,
+			       "root in a new user namespace (capabilities only "
+			       "there): -EPERM on every ioctl");
+	memset(&v, 0, sizeof(v));
+	v.size = sizeof(v);
+	ioc(dev, KFAAS_IOC_VERSION, &v);
+	KTAP_EXPECT_EQ((int)v.nr_funcs, before, "the refused calls changed nothing");
+	try_as(sysadm, 1, -1, OWN_OPEN, res);
+	KTAP_EXPECT_EQ(count_eq(res, -EPERM) == 0 && res[1] == 0 && res[8] == 0, 1,
+		       "CAP_BPF with CAP_NET_ADMIN: every ioctl allowed");
+	try_as(bpf_net, 2, -1, OWN_OPEN, res);
+	KTAP_EXPECT_EQ(count_eq(res, -EPERM) == 0 && res[1] == 0 && res[8] == 0, 1,
+		       "CAP_SYS_ADMIN alone: every ioctl allowed");
 }
 
 int main(void)
 {
 	ktap_print_header();
-	ktap_set_plan(40);
+	ktap_set_plan(46);
 	dev = open(KFAAS_MOD_DEV, O_RDWR);
 	if (dev < 0) {
 		ktap_print_msg("cannot open %s: %s", KFAAS_MOD_DEV, strerror(errno));

@@ -213,6 +213,53 @@ static void test_rates(void)
 	rate_case("bytes/s", 22, &bytes, 0, 200, 2000, 500, 2.0);
 }
 
+/* Admissions of function id by kf_admit: admitted, throttled. */
+static void admit_runs(__u32 id, int runs, __u64 *adm, __u64 *thr)
+{
+	struct kf_test_bpf *skel = open_load(id, 0, 0, 0);
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt,
+		    .data_size_in = sizeof(pkt), .repeat = runs);
+
+	*adm = *thr = ~0ULL;
+	if (!skel)
+		return;
+	if (!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.kf_admit), &t)) {
+		*adm = skel->bss->admitted;
+		*thr = skel->bss->throttled;
+	}
+	kf_test_bpf__destroy(skel);
+}
+
+/*
+ * Bursts and charges are any u64 from userspace: their cost in bucket
+ * time saturates instead of wrapping around (2^55 invocations at 1/s is
+ * 2^64 x 10^9 / 2^9 ns: exactly 0 modulo 2^64).
+ */
+static void test_saturation(void)
+{
+	struct kfaas_limits huge_burst = { .rps = 1, .rps_burst = 1ULL << 55 };
+	struct kfaas_limits cpu = { .cpu_ns_per_sec = 1, .cpu_burst_ns = 1000 };
+	struct kfaas_stats d = { .cpu_ns = 1ULL << 63 };
+	__u64 adm, thr;
+
+	reg(40, &huge_burst);
+	admit_runs(40, 1000, &adm, &thr);
+	KTAP_EXPECT_EQ(adm == 1000 && thr == 0, 1,
+		       "a burst of 2^55 at 1/s admits (it does not wrap to 0)");
+	reg(41, &cpu);
+	admit_runs(41, 10, &adm, &thr);
+	kfaas_mod_charge(dev, 41, &d);
+	{
+		__u64 adm2, thr2;
+
+		admit_runs(41, 10, &adm2, &thr2);
+		KTAP_EXPECT_EQ(adm == 10 && adm2 == 0 && thr2 == 10, 1,
+			       "a charge of 2^63 ns empties the CPU bucket (no wrap)");
+	}
+	kfaas_mod_fn_unregister(dev, 40);
+	kfaas_mod_fn_unregister(dev, 41);
+}
+
 /* The cost of admission with and without a budget (reported only). */
 static void bench(void)
 {
@@ -270,7 +317,7 @@ static void bench(void)
 int main(void)
 {
 	ktap_print_header();
-	ktap_set_plan(13);
+	ktap_set_plan(15);
 	dev = kfaas_mod_open();
 	if (dev < 0) {
 		ktap_print_msg("%s", kfaas_errmsg());
@@ -278,6 +325,7 @@ int main(void)
 	}
 	test_concurrent();
 	test_rates();
+	test_saturation();
 	bench();
 	close(dev);
 	return ktap_finished();
