@@ -7,7 +7,7 @@
 #                   (default: Debian's 6.1 headers)
 #   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
 #   make check-kmod-debug  the kfaas.ko suite under the debug kernel
-#   make check-debug  its full reliability runs there (docs/reliability-kmod.md)
+#   make check-debug  its full reliability runs there (docs/reliability.md)
 #   make soak-kmod  the same full runs in Debian's stock kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
 #   make check      every test (KTAP), installs missing dependencies first
@@ -410,7 +410,7 @@ soak: deps
 # The kmod suite under the debug kernel (KASAN, lockdep, kmemleak, fault
 # injection): slow under TCG, so not part of check.  docs/module.md, "Tests".
 #   check-kmod-debug  the suite with make check's smoke sizes (~10 min)
-#   check-debug       the full reliability runs of docs/reliability-kmod.md:
+#   check-debug       the full reliability runs of docs/reliability.md:
 #                     10^6 random ioctls, 10^7 invocations, 1000 cycles,
 #                     fail-nth, failslab (~40 min)
 #   soak-kmod         the same full sizes in Debian's stock kernel (no fault
