@@ -21,7 +21,7 @@
 #endif
 
 /* Version of the map and ioctl layouts below; bump on any change. */
-#define KFAAS_ABI_VERSION	1
+#define KFAAS_ABI_VERSION	2
 
 /*
  * Limits.  Function ids are dense small integers: 1 .. KFAAS_MAX_FUNCS - 1;

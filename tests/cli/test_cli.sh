@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-ktap_plan 72
+ktap_plan 76
 
 use_pin_root cli
 R=$KFAAS_PIN_ROOT
@@ -17,7 +17,8 @@ err() { "$@" 2>&1 >/dev/null | tail -n 1; }
 
 # ---- help, version, prefixes ----
 check "help exits 0" K help
-check_eq "version -j reports the ABI" 1 "$(K -j version | jq .abi)"
+ABI=$(sed -n 's/^#define KFAAS_ABI_VERSION[[:space:]]*//p' "$(dirname "$0")/../../include/kfaas/abi.h")
+check_eq "version -j reports the ABI of include/kfaas/abi.h" "$ABI" "$(K -j version | jq .abi)"
 check_fail "an unknown object fails" K frobnicate
 check_match "... and says what to do" "unknown command 'frobnicate': see 'kfaas help'" \
 	"$(err K frobnicate)"
@@ -159,5 +160,19 @@ check_match "an unprivileged user gets a clear permission error" "permission den
 	"$out (exit $rc)"
 check_eq "pinned state outlives the CLI: routes readable with bpftool" 1 \
 	"$(bpftool -j map dump pinned "$R/routes" | jq length)"
+
+# A pin root made by a kfaas of another ABI: refused whole, left alone.
+cfg_hex() { bpftool -j map lookup pinned "$R/config" key 0 0 0 0 | jq -r '.value | join(" ")'; }
+cfg=$(cfg_hex)
+routes=$(bpftool -j map dump pinned "$R/routes")
+bpftool map update pinned "$R/config" key 0 0 0 0 value 0x63 0 0 0 ${cfg#* * * * }
+out=$(K route list 2>&1); rc=$?
+check_match "a pin root of another ABI version is refused" \
+	"has ABI version 99, this kfaas speaks $ABI: unload it with the kfaas that made it" "$out"
+check_eq "... exit status 1" 1 $rc
+check_match "... and changes are refused too" "has ABI version 99" \
+	"$(err K route add udp 9 fn echo)"
+check_eq "... leaving the routes as they were" "$routes" "$(bpftool -j map dump pinned "$R/routes")"
+bpftool map update pinned "$R/config" key 0 0 0 0 value $cfg
 
 ktap_finish
