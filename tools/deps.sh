@@ -42,6 +42,27 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "kfaas: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# No package installed here may start or enable a service: nginx is only
+# the benchmark's baseline (run on its own config in a network namespace),
+# and a fresh machine must not be left serving port 80.  policy-rc.d (see
+# /usr/share/doc/init-system-helpers/README.policy-rc.d.gz) tells
+# invoke-rc.d and deb-systemd-invoke to start nothing during the install.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\n# kfaas tools/deps.sh: start no service\nexit 101\n' \
+		>/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
+for svc in nginx; do
+	case " $missing " in
+	*" $svc "*)
+		if command -v systemctl >/dev/null; then
+			systemctl disable "$svc" >/dev/null 2>&1 || true
+		fi
+		echo "kfaas: installed $svc for the benchmarks, not started and not enabled"
+		;;
+	esac
+done
