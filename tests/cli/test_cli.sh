@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-ktap_plan 76
+ktap_plan 79
 
 use_pin_root cli
 R=$KFAAS_PIN_ROOT
@@ -117,6 +117,11 @@ check_eq "stats NAME -j is one object" "echo xdp" \
 check_eq "stats --watch 1 --count 2 prints two JSON documents" 2 \
 	"$(K -j stats echo --watch 1 --count 2 | jq -s length)"
 check_match "stats of an unknown function fails" "no function 'zzz'" "$(err K stats zzz)"
+
+# ---- an object alone shows what it holds (ip route, bpftool prog) ----
+check_eq "'kfaas route' alone is 'route list'" "$(K -j route list)" "$(K -j route)"
+check_eq "'kfaas fn' alone is 'fn list'" "$(K -j fn list)" "$(K -j fn)"
+check_eq "'kfaas budget' alone is 'budget show'" "$(K -j budget show)" "$(K -j budget)"
 
 # ---- config ----
 check_eq "config show -j: CPU time sampled 1 in 64 by default" 64 \

@@ -254,5 +254,5 @@ static const struct cmd cmds[] = {
 
 int do_budget(int argc, char **argv)
 {
-	return cmd_select(cmds, argc, argv, do_help);
+	return cmd_select(cmds, argc, argv, do_show);
 }

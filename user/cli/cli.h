@@ -19,9 +19,13 @@ struct cmd {
 	int (*func)(int argc, char **argv);
 };
 
-/* Run the command of cmds whose name argv[0] is a unique prefix of. */
+/*
+ * Run the command of cmds whose name argv[0] is a unique prefix of; with
+ * no words left, run dflt: an object's listing, as 'ip route' and
+ * 'bpftool prog' do (help for the top level).
+ */
 int cmd_select(const struct cmd *cmds, int argc, char **argv,
-	       int (*help)(int argc, char **argv));
+	       int (*dflt)(int argc, char **argv));
 /* Does arg name a prefix of word (at least one character)? */
 bool is_prefix(const char *arg, const char *word);
 

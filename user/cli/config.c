@@ -100,5 +100,5 @@ static const struct cmd cmds[] = {
 
 int do_config(int argc, char **argv)
 {
-	return cmd_select(cmds, argc, argv, do_help);
+	return cmd_select(cmds, argc, argv, do_show);
 }

@@ -138,5 +138,5 @@ static const struct cmd cmds[] = {
 int do_daemon(int argc, char **argv)
 {
 	(void)obj_name;
-	return cmd_select(cmds, argc, argv, do_help);
+	return cmd_select(cmds, argc, argv, do_status);
 }

@@ -423,5 +423,5 @@ static const struct cmd cmds[] = {
 
 int do_fn(int argc, char **argv)
 {
-	return cmd_select(cmds, argc, argv, do_help);
+	return cmd_select(cmds, argc, argv, do_list);
 }

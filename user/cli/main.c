@@ -126,13 +126,13 @@ int parse_u64(const char *opt, const char *s, unsigned long long max,
 }
 
 int cmd_select(const struct cmd *cmds, int argc, char **argv,
-	       int (*help)(int argc, char **argv))
+	       int (*dflt)(int argc, char **argv))
 {
 	const struct cmd *match = NULL;
 	int i, n = 0;
 
 	if (argc < 1)
-		return help ? help(argc, argv) : p_err("missing command");
+		return dflt ? dflt(argc, argv) : p_err("missing command");
 	for (i = 0; cmds[i].name; i++) {
 		if (!strcmp(argv[0], cmds[i].name)) {
 			match = &cmds[i];

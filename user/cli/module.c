@@ -130,5 +130,5 @@ static const struct cmd cmds[] = {
 int do_module(int argc, char **argv)
 {
 	(void)obj_name;
-	return cmd_select(cmds, argc, argv, do_help);
+	return cmd_select(cmds, argc, argv, do_status);
 }

@@ -229,5 +229,5 @@ static const struct cmd cmds[] = {
 
 int do_route(int argc, char **argv)
 {
-	return cmd_select(cmds, argc, argv, do_help);
+	return cmd_select(cmds, argc, argv, do_list);
 }

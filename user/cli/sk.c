@@ -334,5 +334,5 @@ static const struct cmd cmds[] = {
 int do_sk(int argc, char **argv)
 {
 	(void)obj_name;
-	return cmd_select(cmds, argc, argv, do_help);
+	return cmd_select(cmds, argc, argv, do_show);
 }
