@@ -33,7 +33,9 @@ for f in usr/bin/kfaas usr/bin/kfaas-kv usr/bin/kfaas-dns \
 done
 check_eq "... installs the CLI, daemon, objects, SDK, man pages, completion, units, DKMS source" \
 	0 "${missing:-0}"
-check_eq "the installed kfaas runs" 1 "$("$T/root/usr/bin/kfaas" -j version | jq .abi)"
+check_eq "the installed kfaas runs: same version and ABI as the build" \
+	"$("$KFAAS" -j version | jq -c '[.version, .abi]')" \
+	"$("$T/root/usr/bin/kfaas" -j version | jq -c '[.version, .abi]')"
 bad=0
 for m in "$T"/root/usr/share/man/man*/*; do
 	LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$m" 2>/dev/null | grep -q '^NAME' || bad=$((bad + 1))
