@@ -64,6 +64,7 @@ check_eq "routes: 1, 10 and 1000 routes measured" "routes_1 routes_10 routes_100
 # freplace); the guest also runs 8, so when 8 ran, 2's guest part must have
 hostx=$(q '.benchmarks[] | select(.id == "routes") | .params.libxdp')
 km=$(q '.benchmarks[] | select(.id == "kmod") | .status')
+command -v xdp-loader >/dev/null || km="ok, but xdp-loader is missing (xdp-tools: tools/deps.sh)"
 if [ "$hostx" = true ] || [ "$km" = ok ]; then
 	check_eq "routes: kfaas beside xdp-loader's dispatcher, 1 and 10 programs, measured" \
 		"1 program|10 programs, request for the last" \
@@ -91,6 +92,7 @@ else
 	skip "routes and kmod: one guest boot for both, xdp-loader's dispatcher really measured" \
 		"$([ "$hostx" = true ] && echo "the host ran libxdp itself" || echo "kmod $km")"
 fi
+km=$(q '.benchmarks[] | select(.id == "kmod") | .status')
 check_eq "udp: every reply was right (no bad replies)" 0 \
 	"$(q '[.benchmarks[] | select(.id == "udp") | .runs[].bad] | add')"
 check_eq "udp: the XDP tier answered its runs itself" "" \

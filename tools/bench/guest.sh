@@ -48,8 +48,9 @@ libxdp_load() {	# DEV N -> dispatcher id on stdout
 	"$X/xdp-loader" status "$dev" >/tmp/xdp-status 2>&1
 	id=$(awk -v d="$dev" '$1 == d && $2 == "xdp_dispatcher" { print $4 }' /tmp/xdp-status)
 	[ "$(grep -c '^ *=>' /tmp/xdp-status)" = "$n" ] && [ -n "$id" ] || {
-		echo "libxdp did not load its dispatcher with $n programs on $dev: $(grep -v '^-' /tmp/xdp-status |
-			tail -n +3 | tr -s ' \n' ' ') (xdp-loader: $(grep -m1 -i 'compatibility\|dispatcher\|error' /tmp/xdp-loader.log))" >&2
+		msg=$(grep -m1 -i 'compatibility\|dispatcher.*fail\|error' /tmp/xdp-loader.log)
+		echo "libxdp did not load its dispatcher with $n program(s) on $dev: xdp-loader status: $(awk -v d="$dev" '$1 == d' /tmp/xdp-status |
+			tr -s ' ')${msg:+; xdp-loader: $msg} (the guest's kernel log: $B/vmtest/last/dmesg.log)" >&2
 		return 1; }
 	echo "$id"
 }
@@ -62,7 +63,7 @@ part_routes() {
 	export LIBXDP_OBJECT_PATH=$X
 	[ -d "$X/lib" ] && export LD_LIBRARY_PATH=$X/lib
 	if ! a=$(libxdp_load xa0 1 2>/tmp/libxdp.err) || ! b=$(libxdp_load xb0 10 2>/tmp/libxdp.err); then
-		echo "KFAAS-BENCH-UNAVAILABLE routes $(tr '\n' ' ' </tmp/libxdp.err)$(dmesg | grep -i 'bpf\|xdp' | tail -n 2 | tr '\n' ' ')"
+		echo "KFAAS-BENCH-UNAVAILABLE routes $(tr '\n' ' ' </tmp/libxdp.err)"
 	elif "$B/bench/kfaas-bench" routes --pin-root /sys/fs/bpf/kfaas-bench-routes "$@" \
 		--counts "${kfb_counts:-1,100000}" --libxdp "1:$a" --libxdp "10:$b" \
 		>/tmp/routes.json; then
