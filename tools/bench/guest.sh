@@ -32,25 +32,27 @@ section() {	# NAME FILE
 failed() { echo "KFAAS-BENCH-FAILED $1 $2"; rc=1; }
 
 # ---- 2: route scale beside xdp-loader ----------------------------------
-# xdp-loader loads 1 program (port1) on xa0 and 10 (port1..port10, priority
-# i) on xb0; busybox's ip names the veth peers itself.  The dispatcher's
-# program id comes from xdp-loader status; a program that is not
-# xdp_dispatcher means libxdp fell back to attaching it alone.
+# xdp-loader loads 1 program (port1) on xa0 and 10 (port1..port10) on xb0,
+# all in one call: each object's run config (bare_echo.bpf.c) gives it
+# priority i, so libxdp builds its dispatcher once, port10 last.  busybox's
+# ip names the veth peers itself.  The dispatcher's program id comes from
+# xdp-loader status; a program that is not xdp_dispatcher means libxdp
+# fell back to attaching it alone.
 libxdp_load() {	# DEV N -> dispatcher id on stdout
 	dev=$1 n=$2
 	ip link add "$dev" type veth peer "${dev%0}1" || return 1
-	for i in $(seq 1 "$n"); do
-		"$X/xdp-loader" load -v -m native -P "$i" "$dev" \
-			"$B/bench/bpf/port$i.bpf.o" >>/tmp/xdp-loader.log 2>&1 || {
-			echo "xdp-loader load $dev port$i failed: $(tail -n 2 /tmp/xdp-loader.log | tr '\n' ' ')" >&2
-			return 1; }
-	done
+	# shellcheck disable=SC2046
+	"$X/xdp-loader" load -v -m native "$dev" $(for i in $(seq 1 "$n"); do
+		echo "$B/bench/bpf/port$i.bpf.o"; done) >>/tmp/xdp-loader.log 2>&1 || {
+		echo "xdp-loader load $dev (port1..port$n) failed: $(tail -n 2 /tmp/xdp-loader.log | tr '\n' ' ')" >&2
+		return 1; }
 	"$X/xdp-loader" status "$dev" >/tmp/xdp-status 2>&1
 	id=$(awk -v d="$dev" '$1 == d && $2 == "xdp_dispatcher" { print $4 }' /tmp/xdp-status)
-	[ "$(grep -c '^ *=>' /tmp/xdp-status)" = "$n" ] && [ -n "$id" ] || {
+	[ "$(awk '$1 == "=>" { printf "%s ", $2 }' /tmp/xdp-status)" = "$(seq -s ' ' 1 "$n") " ] &&
+	[ -n "$id" ] || {
 		msg=$(grep -m1 -i 'compatibility\|dispatcher.*fail\|error' /tmp/xdp-loader.log)
-		echo "libxdp did not load its dispatcher with $n program(s) on $dev: xdp-loader status: $(awk -v d="$dev" '$1 == d' /tmp/xdp-status |
-			tr -s ' ')${msg:+; xdp-loader: $msg} (the guest's kernel log: $B/vmtest/last/dmesg.log)" >&2
+		echo "libxdp did not load its dispatcher with $n program(s) in priority order on $dev: xdp-loader status: $(grep -v '^-\|^CURRENT\|^Interface\|^$' /tmp/xdp-status |
+			tr -s ' \n' ' ')${msg:+; xdp-loader: $msg} (the guest's kernel log: $B/vmtest/last/dmesg.log)" >&2
 		return 1; }
 	echo "$id"
 }
