@@ -177,7 +177,10 @@ libxdp_stage() {
 		ldd "$BENCH" | grep -qF "$lib" || cp -L "$lib" "$d/lib/"
 	done
 }
-guest_accel() { echo "${VM_ACCEL:-$(sed -n 2p "$B/vmtest/accel" 2>/dev/null)}"; }
+guest_accel() {
+	local a=${VM_ACCEL:-$(sed -n 2p "$B/vmtest/accel" 2>/dev/null)}
+	echo "${a:-unknown}"
+}
 guest_boot() {	# routes|kmod: boot once for it (and kmod with routes) -> $OUT/guest.out
 	local parts=$1 t=$KMOD_TIMEOUT
 	[ "$1" = routes ] && wants kmod && kmod_reason >/dev/null && parts=routes,kmod
@@ -261,12 +264,19 @@ bench_routes() {
 		greason=$reason
 	elif greason=$(guest_reason) && greason=$(libxdp_stage); then
 		greason=""
-		guest_boot routes || return 1
+		guest_boot routes || { rm -f "$OUT/routes.raw" "$g"; return 1; }
 		greason=$(guest_note UNAVAILABLE routes)
-		[ -z "$(guest_note FAILED routes)" ] ||
-			{ echo "the guest's routes part failed: $(guest_note FAILED routes)" >&2; return 1; }
+		if [ -n "$(guest_note FAILED routes)" ]; then
+			echo "the guest's routes part failed: $(guest_note FAILED routes) (its output: guest.log)" >&2
+			rm -f "$OUT/routes.raw" "$g"
+			return 1
+		fi
 		[ -n "$greason" ] || guest_json routes >"$g"
-		[ -n "$greason" ] || [ -s "$g" ] || { echo "the guest printed no routes result" >&2; return 1; }
+		if [ -z "$greason" ] && [ ! -s "$g" ]; then
+			echo "the guest printed no routes result (its output: guest.log)" >&2
+			rm -f "$OUT/routes.raw" "$g"
+			return 1
+		fi
 	fi
 	jq --arg r "$reason" --arg gr "$greason" --slurpfile gj "$g" \
 		--arg accel "$(guest_accel)" --arg kver "$KVER" '
@@ -866,7 +876,8 @@ run_entry kmod "module accounting cost" bench_kmod
 cleanup_run
 # the guest's raw output stays only when a part of it failed
 if [ -f "$OUT/guest.out" ]; then
-	if jq -e 'select(.status == "failed")' "$OUT/routes.json" "$OUT/kmod.json" >/dev/null 2>&1; then
+	if cat "$OUT/routes.json" "$OUT/kmod.json" 2>/dev/null |
+	   jq -e -s 'any(.status == "failed")' >/dev/null; then
 		mv "$OUT/guest.out" "$OUT/guest.log"
 	else
 		rm -f "$OUT/guest.out"
