@@ -15,9 +15,10 @@ sparse go-md2man liblzma-dev libc6-dev linux-source-6.1 file libmicrohttpd-dev"
 TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
 xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc
 util-linux bash-completion python3-prometheus-client"
-# benchmarks (make bench, its smoke test): plots, libxdp's loader, the
-# nginx baseline of the socket tier, column(1)
-BENCH="gnuplot-nox xdp-tools nginx bsdextrautils binutils"
+# benchmarks (make bench, its smoke test): plots, libxdp's loader and its
+# dispatcher objects (copied into the test guest for 2), the nginx
+# baseline of the socket tier, column(1)
+BENCH="gnuplot-nox xdp-tools libxdp1 nginx bsdextrautils binutils"
 
 missing=""
 for p in $BUILD $TEST $BENCH; do

@@ -553,8 +553,9 @@ static int cmd_routes(void)
 		add_row(res, bench_row("2 routes", "kfaas, 1 route (vs libxdp-style chain of 1)",
 				       med(&v[0]), med(c1), "ns",
 				       bench_ratio(&v[0], c1, opt.o.rounds), NULL, -1));
-		add_row(res, bench_row("2 routes", "kfaas, last route of many (vs libxdp-style "
-				       "chain of 10, last)", med(&v[nc - 1]), med(c10), "ns",
+		snprintf(what, sizeof(what), "kfaas, 1 of %ld routes (vs libxdp-style "
+			 "chain of 10, request for the last)", counts[nc - 1]);
+		add_row(res, bench_row("2 routes", what, med(&v[nc - 1]), med(c10), "ns",
 				       bench_ratio(&v[nc - 1], c10, opt.o.rounds), NULL, -1));
 		for (i = 0; i < 2; i++) {
 			struct bvar *x = NULL;
@@ -565,9 +566,14 @@ static int cmd_routes(void)
 					x = &v[j];
 			if (!x)
 				continue;
-			add_row(res, bench_row("2 routes", i ?
-				"kfaas, last route of many (vs xdp-loader, 10 programs, last)" :
-				"kfaas, 1 route (vs xdp-loader, 1 program)",
+			if (i)
+				snprintf(what, sizeof(what), "kfaas, 1 of %ld routes (vs "
+					 "xdp-loader, 10 programs, request for the last)",
+					 counts[nc - 1]);
+			else
+				snprintf(what, sizeof(what), "kfaas, 1 route (vs "
+					 "xdp-loader, 1 program)");
+			add_row(res, bench_row("2 routes", what,
 				med(i ? &v[nc - 1] : &v[0]), med(x), "ns",
 				bench_ratio(i ? &v[nc - 1] : &v[0], x, opt.o.rounds),
 				NULL, -1));

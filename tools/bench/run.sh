@@ -46,6 +46,7 @@ if [ $SMOKE = 1 ]; then
 	UDP_TIME=0.3; UDP_WARM=0.1; UDP_ROUNDS=1; KV_KEYS=10
 	LIVE_REPEAT=20000; INV_REPEAT=20000; INV_ROUNDS=2; WRK_TIME=1
 	KMOD_REPEAT=2000; KMOD_ROUNDS=2; KMOD_TIMEOUT=120; VM_ROUNDS=1; VM_WARM=20
+	GUEST_COUNTS=1,1000; GUEST_ROUTES_TIMEOUT=120
 	SK_ROUNDS=1; WRK_CONN=64
 else
 	MODE=full
@@ -53,6 +54,7 @@ else
 	UDP_TIME=3; UDP_WARM=0.5; UDP_ROUNDS=3; KV_KEYS=100
 	LIVE_REPEAT=2000000; INV_REPEAT=1000000; INV_ROUNDS=5; WRK_TIME=4
 	KMOD_REPEAT=50000; KMOD_ROUNDS=15; KMOD_TIMEOUT=600; VM_ROUNDS=7; VM_WARM=200
+	GUEST_COUNTS=1,100000; GUEST_ROUTES_TIMEOUT=600
 	SK_ROUNDS=5; WRK_CONN=64
 fi
 TIME_SHIFT=${TIME_SHIFT:-6}
@@ -64,7 +66,7 @@ if [ -z "$OUT" ]; then
 fi
 mkdir -p "$OUT" || exit 2
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/*.json "$OUT"/*.svg "$OUT"/*.dat "$OUT"/*.log
+rm -f "$OUT"/*.json "$OUT"/*.svg "$OUT"/*.dat "$OUT"/*.log "$OUT/guest.out"
 
 KFAAS=$B/kfaas
 BENCH=$B/bench/kfaas-bench
@@ -130,6 +132,73 @@ bench_ns() {
 }
 in_ns() { nsenter --net=/run/netns/$NS "$@"; }
 
+# ---- the test guest: 2 (where the host refuses libxdp) and 8 -----------------
+# kfaas.ko cannot load on this host (CONFIG_MODULES off) and its kernel
+# refuses the freplace programs of libxdp's dispatcher: those parts run in
+# the Debian 6.1 test guest of tools/vm/run.sh (the tests/kmod harness),
+# tools/bench/guest.sh inside.  One boot serves both: routes, which runs
+# first, boots it for itself and for kmod when kmod is wanted and can run.
+KVER=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+	sed 's|.*/linux-headers-||' | sort -V | tail -1)}
+GUEST_PARTS=""
+guest_reason() {	# the reason the guest cannot run, rc 1; nothing, rc 0
+	if [ -z "$KVER" ] || [ ! -r "/boot/vmlinuz-$KVER" ]; then
+		echo "no guest kernel /boot/vmlinuz-${KVER:-VERSION} (linux-image-amd64 and linux-headers-amd64: tools/deps.sh)"
+	elif ! command -v qemu-system-x86_64 >/dev/null; then
+		echo "qemu-system-x86_64 is missing (tools/deps.sh)"
+	else
+		case "$B/" in
+		"$top"/*) return 0 ;;
+		*) echo "the build directory $B is outside the tree: the guest sees only $top" ;;
+		esac
+	fi
+	return 1
+}
+kmod_reason() {
+	guest_reason || return 1
+	[ -f "$B/kmod/$KVER/kfaas.ko" ] && return 0
+	echo "kfaas.ko is not built for a guest kernel (make kmod needs Debian's linux-headers-amd64: tools/deps.sh)"
+	return 1
+}
+# xdp-loader and libxdp's dispatcher objects where the guest sees them
+# (the build directory, over 9p), with the libraries xdp-loader needs
+# beyond kfaas-bench's (those are in the guest's initramfs)
+libxdp_stage() {
+	local d=$B/bench/libxdp obj lib
+	obj=$(dpkg -L libxdp1 2>/dev/null | grep -m1 '/xdp-dispatcher\.o$')
+	for lib in ${LIBXDP_OBJECT_PATH:-} /usr/lib/x86_64-linux-gnu/bpf /usr/lib/bpf /usr/local/lib/bpf; do
+		[ -n "$obj" ] && break
+		[ -f "$lib/xdp-dispatcher.o" ] && obj=$lib/xdp-dispatcher.o
+	done
+	[ -n "$obj" ] || { echo "libxdp's xdp-dispatcher.o is missing (package libxdp1: tools/deps.sh)"; return 1; }
+	rm -rf "$d" && mkdir -p "$d/lib" &&
+	cp "$(command -v xdp-loader)" "$obj" "$d/" || { echo "cannot copy xdp-loader to $d"; return 1; }
+	ldd "$(command -v xdp-loader)" | awk '/=> \// { print $3 }' | while read -r lib; do
+		ldd "$BENCH" | grep -qF "$lib" || cp -L "$lib" "$d/lib/"
+	done
+}
+guest_accel() {
+	local a=${VM_ACCEL:-$(sed -n 2p "$B/vmtest/accel" 2>/dev/null)}
+	echo "${a:-unknown}"
+}
+guest_boot() {	# routes|kmod: boot once for it (and kmod with routes) -> $OUT/guest.out
+	local parts=$1 t=$KMOD_TIMEOUT
+	[ "$1" = routes ] && wants kmod && kmod_reason >/dev/null && parts=routes,kmod
+	[ "$1" = routes ] && t=$((t + GUEST_ROUTES_TIMEOUT))
+	GUEST_PARTS=$parts
+	B="$B" KVER=$KVER VM_TIMEOUT=$t \
+	VM_APPEND="kfb_parts=$parts kfb_repeat=$KMOD_REPEAT kfb_rounds=$KMOD_ROUNDS kfb_shift=$TIME_SHIFT kfb_counts=$GUEST_COUNTS" \
+		"$top/tools/vm/run.sh" tools/bench/guest.sh "$B" >"$OUT/guest.out"
+	local rc=$?
+	# a part that failed says so (guest_note); anything else is the guest's
+	[ $rc = 0 ] || grep -q '^KFAAS-BENCH-FAILED ' "$OUT/guest.out" || {
+		echo "the guest run failed (exit $rc): $(tail -n 5 "$OUT/guest.out" | tr '\n' ' ')" >&2
+		GUEST_PARTS=""; return 1; }
+	return 0
+}
+guest_json() { sed -n "/^KFAAS-BENCH-JSON $1\$/,/^KFAAS-BENCH-END\$/p" "$OUT/guest.out" | sed '1d;$d'; }
+guest_note() { sed -n "s/^KFAAS-BENCH-$1 $2 //p" "$OUT/guest.out" | head -n 1; }
+
 # ---- 1: dispatcher overhead ------------------------------------------------
 bench_dispatch() {
 	"$BENCH" dispatch --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
@@ -140,7 +209,9 @@ bench_dispatch() {
 # xdp-loader on two veths: 1 program on one, 10 on the other (priority i
 # for the program of port 7000+i).  libxdp falls back to attaching a lone
 # program without its dispatcher when the kernel refuses the freplace
-# programs the dispatcher needs: then there is nothing to compare with.
+# programs the dispatcher needs (this host's 6.18: EPERM): then the host
+# row says so, and the same comparison runs in the Debian 6.1 test guest
+# (tools/bench/guest.sh, part routes), whose rows carry its label.
 libxdp_setup() {	# -> "1:ID 10:ID" on stdout, or a reason on stderr, rc 1
 	local dev n i name id ids="" out
 	for dev in xa xb; do
@@ -172,7 +243,7 @@ libxdp_setup() {	# -> "1:ID 10:ID" on stdout, or a reason on stderr, rc 1
 }
 
 bench_routes() {
-	local args reason
+	local args reason greason="" g=$OUT/routes.guest
 	if ! command -v xdp-loader >/dev/null; then
 		reason="xdp-loader is missing (package xdp-tools: tools/deps.sh)"
 	else
@@ -181,15 +252,56 @@ bench_routes() {
 	fi
 	"$BENCH" routes --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
 		--counts $COUNTS $args >"$OUT/routes.raw" || return 1
-	if [ -n "${reason:-}" ]; then
-		jq --arg r "$reason" '.rows += [{bench: "2 routes", status: "not available",
+	if [ -z "${reason:-}" ]; then
+		cat "$OUT/routes.raw"
+		rm -f "$OUT/routes.raw"
+		return 0
+	fi
+	# the host refuses libxdp's dispatcher: measure it beside kfaas in the
+	# test guest, whose kernel allows freplace (one boot, shared with 8)
+	: >"$g"
+	if ! command -v xdp-loader >/dev/null; then
+		greason=$reason
+	elif greason=$(guest_reason) && greason=$(libxdp_stage); then
+		greason=""
+		guest_boot routes || { rm -f "$OUT/routes.raw" "$g"; return 1; }
+		greason=$(guest_note UNAVAILABLE routes)
+		if [ -n "$(guest_note FAILED routes)" ]; then
+			echo "the guest's routes part failed: $(guest_note FAILED routes) (its output: guest.log)" >&2
+			rm -f "$OUT/routes.raw" "$g"
+			return 1
+		fi
+		[ -n "$greason" ] || guest_json routes >"$g"
+		if [ -z "$greason" ] && [ ! -s "$g" ]; then
+			echo "the guest printed no routes result (its output: guest.log)" >&2
+			rm -f "$OUT/routes.raw" "$g"
+			return 1
+		fi
+	fi
+	jq --arg r "$reason" --arg gr "$greason" --slurpfile gj "$g" \
+		--arg accel "$(guest_accel)" --arg kver "$KVER" '
+		($accel | ascii_upcase) as $A
+		| "[\($kver | split(".")[0:2] | join(".")) guest, \($A)]" as $lab
+		| .rows += [{bench: "2 routes", status: "not available",
 			what: "kfaas vs xdp-loader (libxdp dispatcher), 1 and 10 programs",
 			reason: $r, kfaas: null, alt: null, unit: null, ratio: null,
-			target: null, met: null}] | .params.libxdp_reason = $r' "$OUT/routes.raw"
-	else
-		cat "$OUT/routes.raw"
-	fi
-	rm -f "$OUT/routes.raw"
+			target: null, met: null}]
+		| .params.libxdp_reason = $r
+		| if $gr != "" then
+			.rows += [{bench: "2 routes", status: "not available",
+				what: "kfaas vs xdp-loader (libxdp dispatcher), 1 and 10 programs, in the test guest",
+				reason: $gr, kfaas: null, alt: null, unit: null, ratio: null,
+				target: null, met: null}]
+			| .params.guest_libxdp_reason = $gr
+		  else
+			.rows += [$gj[0].rows[] | .what += " \($lab)"]
+			| .guest = {where: "Debian \($kver) guest under QEMU \($A) (tools/vm/run.sh, 2 vCPUs, 1 GiB): its kernel lets libxdp load its dispatcher; ns are inflated by \($A), compare ratios",
+				    label: $lab, accelerator: $accel, guest_kernel: $kver,
+				    params: $gj[0].params, variants: $gj[0].variants}
+		  end' "$OUT/routes.raw"
+	local rc=$?
+	rm -f "$OUT/routes.raw" "$g"
+	return $rc
 }
 
 # ---- 3: the XDP tier vs a userspace epoll server over veth ------------------
@@ -698,47 +810,34 @@ bench_vm() {
 }
 
 # ---- 8: module accounting cost -------------------------------------------
-# kfaas.ko cannot load on this host (CONFIG_MODULES off): kfaas-bench
-# accounting runs in the Debian 6.1 test guest of tools/vm/run.sh (the
-# tests/kmod harness), without and then with the module loaded.
-KVER=${KVER:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
-	sed 's|.*/linux-headers-||' | sort -V | tail -1)}
+# kfaas-bench accounting in the guest, without and then with the module.
 bench_kmod() {
-	local title="module accounting: kfuncs vs map accounting vs none" reason="" accel g=$OUT/kmod.guest
-	if [ -z "$KVER" ] || [ ! -f "$B/kmod/$KVER/kfaas.ko" ]; then
-		reason="kfaas.ko is not built for a guest kernel (make kmod needs Debian's linux-headers-amd64: tools/deps.sh)"
-	elif [ ! -r "/boot/vmlinuz-$KVER" ]; then
-		reason="no guest kernel /boot/vmlinuz-$KVER (linux-image-amd64: tools/deps.sh)"
-	elif ! command -v qemu-system-x86_64 >/dev/null; then
-		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
-	else
-		case "$B/" in "$top"/*) ;; *)
-			reason="the build directory $B is outside the tree: the guest sees only $top" ;;
-		esac
-	fi
-	if [ -n "$reason" ]; then
+	local title="module accounting: kfuncs vs map accounting vs none" reason g=$OUT/kmod.guest boot=shared
+	if ! reason=$(kmod_reason); then
 		unavailable kmod "$title" "not available" "$reason" "8 kmod"
 		return 0
 	fi
-	B="$B" KVER=$KVER VM_TIMEOUT=$KMOD_TIMEOUT \
-	VM_APPEND="kfb_repeat=$KMOD_REPEAT kfb_rounds=$KMOD_ROUNDS kfb_shift=$TIME_SHIFT" \
-		"$top/tools/vm/run.sh" tools/bench/kmod-guest.sh "$B" >"$g" || {
-		echo "the guest run failed (exit $?): $(tail -n 5 "$g" | tr '\n' ' ')" >&2; return 1; }
-	accel=${VM_ACCEL:-$(sed -n 2p "$B/vmtest/accel" 2>/dev/null)}
-	sed -n '/^KFAAS-BENCH-JSON without$/,/^KFAAS-BENCH-JSON with$/p' "$g" | sed '1d;$d' >"$g.without"
-	sed -n '/^KFAAS-BENCH-JSON with$/,$p' "$g" | sed '1d' >"$g.with"
-	jq -n --slurpfile a "$g.without" --slurpfile b "$g.with" --arg accel "${accel:-unknown}" \
-		--arg kver "$KVER" '
+	case ",$GUEST_PARTS," in
+	*,kmod,*) ;;
+	*) boot=own; guest_boot kmod || return 1 ;;
+	esac
+	[ -z "$(guest_note FAILED kmod)" ] ||
+		{ echo "the guest's kmod part failed: $(guest_note FAILED kmod)" >&2; return 1; }
+	guest_json without >"$g.without"
+	guest_json with >"$g.with"
+	jq -n --slurpfile a "$g.without" --slurpfile b "$g.with" --arg accel "$(guest_accel)" \
+		--arg kver "$KVER" --arg boot "$boot" '
 		($accel | ascii_upcase) as $A
 		| $b[0]
 		| .params += {accelerator: $accel, guest_kernel: $kver,
+			      guest_boot: (if $boot == "shared" then "shared with routes (2)" else "its own" end),
 			      where: "Debian \($kver) guest under QEMU \($A) (tools/vm/run.sh, 2 vCPUs, 1 GiB)",
 			      without_module: {variants: $a[0].variants, rows: $a[0].rows,
 					       programs: $a[0].params.programs}}
 		| .rows |= map(.what += " [\($A) guest]")
 		| .status = "ok"'
 	local rc=$?
-	rm -f "$g" "$g.without" "$g.with"
+	rm -f "$g.without" "$g.with"
 	return $rc
 }
 
@@ -775,6 +874,15 @@ run_entry socket "socket tier vs nginx (wrk)" bench_socket
 run_entry vm "VM tier" bench_vm
 run_entry kmod "module accounting cost" bench_kmod
 cleanup_run
+# the guest's raw output stays only when a part of it failed
+if [ -f "$OUT/guest.out" ]; then
+	if cat "$OUT/routes.json" "$OUT/kmod.json" 2>/dev/null |
+	   jq -e -s 'any(.status == "failed")' >/dev/null; then
+		mv "$OUT/guest.out" "$OUT/guest.log"
+	else
+		rm -f "$OUT/guest.out"
+	fi
+fi
 
 git_json=$(cd "$top" && jq -n --arg c "$(git rev-parse --short HEAD 2>/dev/null)" \
 	--argjson d "$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false)" \

@@ -14,6 +14,19 @@
 #include "vmlinux.h"
 #include "kfaas.h"
 
+#ifdef BENCH_PORT
+/*
+ * libxdp's run config (xdp-tools' XDP_RUN_CONFIG): priority N for the
+ * program of port 7000+N, the next program run on XDP_PASS.  xdp-loader
+ * can then load all ten in one call, in this order, and builds its
+ * dispatcher once instead of once per program.
+ */
+struct {
+	__uint(priority, BENCH_PORT - 7000);
+	__uint(XDP_PASS, 1);
+} _bench_echo SEC(".xdp_run_config");
+#endif
+
 SEC("xdp")
 int bench_echo(struct xdp_md *ctx)
 {
