@@ -77,11 +77,42 @@ uint64_t lg_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-void lg_start(struct lg *g)
+int lg_start(struct lg *g)
 {
+	unsigned int k;
+	size_t n;
+
+	g->echo = malloc(g->size);
+	g->req = malloc((size_t)g->keys * LG_STRIDE);
+	g->rep = malloc((size_t)g->keys * LG_STRIDE);
+	g->req_len = malloc(g->keys * sizeof(*g->req_len));
+	g->rep_len = malloc(g->keys * sizeof(*g->rep_len));
+	if (!g->echo || !g->req || !g->rep || !g->req_len || !g->rep_len) {
+		fprintf(stderr, "loadgen: out of memory\n");
+		return -1;
+	}
+	for (n = 0; n < g->size; n++)
+		g->echo[n] = 'a' + n % 26;
+	for (k = 0; k < g->keys; k++) {
+		char key[KVGEN_KEY_LEN + 1], *q = g->req + (size_t)k * LG_STRIDE;
+
+		/* memcached's UDP frame header after the id, then the command */
+		memcpy(q, "\0\0\0\1\0\0", 6);
+		kvgen_key(k, key);
+		g->req_len[k] = (uint16_t)(6 + sprintf(q + 6, "get %s\r\n", key));
+		g->rep_len[k] = (uint16_t)kvgen_reply(k, g->vlen,
+						      g->rep + (size_t)k * LG_STRIDE,
+						      LG_STRIDE);
+		if (!g->rep_len[k]) {
+			fprintf(stderr, "loadgen: the reply of key %u does not "
+				"fit %d bytes\n", k, LG_STRIDE);
+			return -1;
+		}
+	}
 	g->t_start = lg_now();
 	g->t_meas = g->t_start + (uint64_t)(g->warmup * 1e9);
 	g->t_end = g->t_meas + (uint64_t)(g->time * 1e9);
+	return 0;
 }
 
 void lg_expire(struct lg *g, uint64_t t)
@@ -127,39 +158,28 @@ size_t lg_build(const struct lg *g, int s, char *buf)
 {
 	const struct lg_slot *sl = &g->slots[s];
 	uint16_t id = htons((uint16_t)(sl->gen << 8 | s));
-	size_t n;
 
 	memcpy(buf, &id, 2);
 	if (g->mode == LG_KV) {
-		char key[KVGEN_KEY_LEN + 1];
-
-		memcpy(buf + 2, "\0\0\0\1\0\0", 6);
-		kvgen_key(sl->key, key);
-		return LG_HDR + (size_t)sprintf(buf + LG_HDR, "get %s\r\n", key);
+		memcpy(buf + 2, g->req + (size_t)sl->key * LG_STRIDE,
+		       g->req_len[sl->key]);
+		return 2 + g->req_len[sl->key];
 	}
-	for (n = 2; n < g->size; n++)
-		buf[n] = 'a' + n % 26;
+	memcpy(buf + 2, g->echo + 2, g->size - 2);
 	return g->size;
 }
 
-/* Is this the right reply to the request in slot sl? */
+/* Is this the right reply to the request in slot sl?  echo: the request's
+ * payload back; kv: the memcached frame header and VALUE/END of its key. */
 static int reply_ok(const struct lg *g, const char *buf, size_t len,
 		    const struct lg_slot *sl)
 {
-	char want[512];
-	size_t n, i;
-
-	if (g->mode == LG_ECHO) {
-		if (len != g->size)
-			return 0;
-		for (i = 2; i < len; i++)
-			if (buf[i] != 'a' + (char)(i % 26))
-				return 0;
-		return 1;
-	}
-	n = kvgen_reply(sl->key, g->vlen, want, sizeof(want));
-	return len == LG_HDR + n && !memcmp(buf + 2, "\0\0\0\1\0\0", 6) &&
-	       !memcmp(buf + LG_HDR, want, n);
+	if (g->mode == LG_ECHO)
+		return len == g->size && !memcmp(buf + 2, g->echo + 2, len - 2);
+	return len == (size_t)LG_HDR + g->rep_len[sl->key] &&
+	       !memcmp(buf + 2, "\0\0\0\1\0\0", 6) &&
+	       !memcmp(buf + LG_HDR, g->rep + (size_t)sl->key * LG_STRIDE,
+		       g->rep_len[sl->key]);
 }
 
 static void lat_add(struct lg *g, uint64_t ns)
@@ -262,6 +282,11 @@ int lg_report(struct lg *g, json_object *extra)
 	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
 	free(g->lat);
+	free(g->echo);
+	free(g->req);
+	free(g->rep);
+	free(g->req_len);
+	free(g->rep_len);
 	g->lat = NULL;
 	return g->done ? 0 : 1;
 }

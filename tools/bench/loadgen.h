@@ -46,7 +46,13 @@ struct lg {
 	uint64_t	done, lost, bad, late, sent;
 	uint32_t	*lat;
 	size_t		nlat, caplat;
+	/* requests and replies made once before the clock starts: the
+	 * generators' own work per request stays small */
+	char		*echo;		/* the echo payload after the id */
+	char		*req, *rep;	/* kv: per key, LG_STRIDE bytes each */
+	uint16_t	*req_len, *rep_len;
 };
+#define LG_STRIDE	512
 
 /* The options both generators take (getopt_long values 0x100 and up). */
 #define LG_OPTIONS							\
@@ -70,8 +76,9 @@ int lg_option(struct lg *g, int c, const char *arg);
 int lg_check(const struct lg *g, const char *prog);
 
 uint64_t lg_now(void);
-/* Start the clock: warm-up, then the measured --time. */
-void lg_start(struct lg *g);
+/* Make the requests and replies, then start the clock: warm-up, then
+ * the measured --time.  0, or -1 with a message. */
+int lg_start(struct lg *g);
 /* Give up on requests older than --timeout (re-sent as new ones). */
 void lg_expire(struct lg *g, uint64_t t);
 /* The next free slot, marked sent at t, or -1 when the window is full. */

@@ -101,7 +101,8 @@ int main(int argc, char **argv)
 		rmsg[i].msg_hdr = (struct msghdr){ .msg_iov = &riov[i],
 						   .msg_iovlen = 1 };
 	}
-	lg_start(&g);
+	if (lg_start(&g))
+		return 1;
 	for (;;) {
 		uint64_t t = lg_now();
 		int ns = 0, s = -1;

@@ -376,12 +376,13 @@ static void kick(struct xsk *x, struct xstats *st)
 	}
 }
 
-static void run(struct lg *g, struct xsk *x, struct xstats *st)
+static int run(struct lg *g, struct xsk *x, struct xstats *st)
 {
 	uint16_t ipid = 0;
 	uint32_t i, n;
 
-	lg_start(g);
+	if (lg_start(g))
+		return -1;
 	while (!stop) {
 		uint64_t t = lg_now();
 		int ns = 0, s = -1;
@@ -441,6 +442,7 @@ static void run(struct lg *g, struct xsk *x, struct xstats *st)
 		cons_release(&x->rx);
 		prod_submit(&x->fill);
 	}
+	return 0;
 }
 
 static json_object *report_extra(struct xsk *x, const struct xstats *st)
@@ -603,7 +605,8 @@ int main(int argc, char **argv)
 	}
 	attached = 1;
 
-	run(&g, &x, &st);
+	if (run(&g, &x, &st))
+		goto cleanup;
 	if (stop) {
 		fprintf(stderr, "xskload: interrupted\n");
 		goto cleanup;
