@@ -459,6 +459,7 @@ static json_object *report_extra(struct xsk *x, const struct xstats *st)
 	json_object_object_add(k, "kicks", json_object_new_int64((int64_t)st->kicks));
 	json_object_object_add(k, "kick_eagain", json_object_new_int64((int64_t)st->kick_again));
 	json_object_object_add(k, "kick_dropped", json_object_new_int64((int64_t)st->kick_busy));
+	json_object_object_add(k, "tx_frames_short", json_object_new_int64((int64_t)st->tx_full));
 	json_object_object_add(k, "foreign_frames", json_object_new_int64((int64_t)st->foreign));
 	if (!getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &ks, &kl)) {
 		json_object_object_add(k, "rx_dropped", json_object_new_int64((int64_t)ks.rx_dropped));
