@@ -245,10 +245,11 @@ asan:
 		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
-		   exp_dispatcher_lean \
+		   exp_dispatcher_lean xsk_redirect \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
-BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv
+BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
+		   $(B)/bench/xskload
 BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
@@ -272,9 +273,24 @@ $(B)/bench/kfaas-bench: tools/bench/kfaas-bench.c tools/bench/measure.c \
 		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c $(LIB) \
 		$(USER_LIBS) -lm
 
-$(B)/bench/udp%: tools/bench/udp%.c tools/bench/kvgen.h
+$(B)/bench/udpsrv: tools/bench/udpsrv.c tools/bench/kvgen.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(PKG_LIBS) -lm
+
+# the two load generators share loadgen.c (requests, checks, report)
+$(B)/bench/udpload: tools/bench/udpload.c tools/bench/loadgen.c \
+		tools/bench/loadgen.h tools/bench/kvgen.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< tools/bench/loadgen.c $(PKG_LIBS) -lm
+
+$(B)/bench/xsk_redirect.skel.h: $(B)/bench/bpf/xsk_redirect.bpf.o
+	$(BPFTOOL) gen skeleton $< name xsk_redirect_bpf > $@.tmp && mv $@.tmp $@
+
+$(B)/bench/xskload: tools/bench/xskload.c tools/bench/loadgen.c \
+		tools/bench/loadgen.h tools/bench/kvgen.h $(B)/bench/xsk_redirect.skel.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -I$(B)/bench -o $@ $< tools/bench/loadgen.c \
+		$(USER_LIBS) -lm
 
 bench-tools: $(BENCH_OBJS) $(BENCH_BINS)
 

@@ -12,7 +12,7 @@ for t in jq gnuplot nsenter ethtool python3; do
 done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 35
+ktap_plan 37
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
@@ -101,6 +101,25 @@ check_eq "udp: the XDP tier answered its runs itself" "" \
 check_eq "udp: the userspace server answered its runs, XDP saw none" "" \
 	"$(q '.benchmarks[] | select(.id == "udp") | .runs[] | select(.tier == "user") |
 	       select(.replies < 1 or .xdp_invocations != 0) | "\(.mode) \(.window)"')"
+# both generators drove both servers (the AF_XDP one unless the kernel
+# lacks AF_XDP, said with a reason); its rows stand beside the socket's
+xsk=$(q '.benchmarks[] | select(.id == "udp") | .params.af_xdp')
+if [ "$xsk" = measured ]; then
+	check_eq "udp: the socket and the AF_XDP generator each drove both servers" \
+		"af_xdp:user af_xdp:xdp socket:user socket:xdp" \
+		"$(q '[.benchmarks[] | select(.id == "udp") | .runs[] |
+		       select(.replies > 0 and .bad == 0) | "\(.generator):\(.tier)"] | unique | join(" ")')"
+	check_eq "udp: an AF_XDP generator row beside each socket generator row" \
+		"$(q '[.rows[] | select(.bench == "3 udp" and .status == "ok") |
+		       select(.what | endswith("AF_XDP generator") | not)] | length')" \
+		"$(q '[.rows[] | select(.bench == "3 udp" and .status == "ok") |
+		       select(.what | endswith(", AF_XDP generator"))] | length')"
+else
+	check_match "udp: the AF_XDP generator is not available, with a reason" \
+		'^not available: .+' "$xsk"
+	check_eq "udp: ... and a row says so" "not available" \
+		"$(q '.rows[] | select(.bench == "3 udp" and (.what | endswith("AF_XDP generator"))) | .status')"
+fi
 check_eq "live: every frame reached the peer" true \
 	"$(q '.benchmarks[] | select(.id == "live") |
 	       .params.peer_received >= (.params.repeat * .params.rounds * 3)')"

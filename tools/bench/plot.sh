@@ -51,13 +51,13 @@ fi
 # 3. XDP tier vs userspace: requests/s and latency percentiles
 if have udp; then
 	jq -r '.benchmarks[] | select(.id == "udp") | .summary[] | select(.window > 1) |
-		"\"\(.mode)\" \(.xdp.rps) \(.user.rps) \(.xdp.p50_us) \(.user.p50_us) \(.xdp.p99_us) \(.user.p99_us) \(.xdp.p999_us) \(.user.p999_us)"' \
+		"\"\(.mode)\(if .generator == "af_xdp" then " (AF-XDP gen.)" else "" end)\" \(.xdp.rps) \(.user.rps) \(.xdp.p50_us) \(.user.p50_us) \(.xdp.p99_us) \(.user.p99_us) \(.xdp.p999_us) \(.user.p999_us)"' \
 		"$json" >"$out/udp.dat"
 	gnuplot <<EOF
 set terminal svg size 1000,480 dynamic enhanced font 'sans,11' background '#ffffff'
 $common
 set output '$out/udp.svg'
-set multiplot layout 1,2 title "XDP tier vs userspace epoll server, same veth pair and load generator\n{/*0.8 $sub}"
+set multiplot layout 1,2 title "XDP tier vs userspace epoll server, same veth pair and load generators\n{/*0.8 $sub}"
 set style data histograms; set style histogram clustered gap 1
 set title 'requests/s'; set ylabel 'requests/s'; set yrange [0:*]; set format y '%.0s%c'
 plot '$out/udp.dat' using 2:xtic(1) title 'XDP tier' lc rgb '#228833', '' using 3 title 'userspace' lc rgb '#ee6677'

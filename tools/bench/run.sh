@@ -36,7 +36,7 @@ B=$(cd "$B" 2>/dev/null && pwd) || { echo "run.sh: no build directory: run make 
 for t in jq gnuplot bpftool ip nsenter taskset ethtool; do
 	command -v $t >/dev/null || { echo "run.sh: $t is missing: run tools/deps.sh" >&2; exit 2; }
 done
-for f in kfaas kfaas-kv bench/kfaas-bench bench/udpload bench/udpsrv bench/bpf/bare_echo.bpf.o; do
+for f in kfaas kfaas-kv bench/kfaas-bench bench/udpload bench/xskload bench/udpsrv bench/bpf/bare_echo.bpf.o; do
 	[ -e "$B/$f" ] || { echo "run.sh: $B/$f is missing: run make" >&2; exit 2; }
 done
 
@@ -305,11 +305,28 @@ bench_routes() {
 }
 
 # ---- 3: the XDP tier vs a userspace epoll server over veth ------------------
+# Two load generators, both on CPU 0 in the client netns, with the same
+# requests, checks and report (tools/bench/loadgen.c): udpload on a kernel
+# UDP socket, xskload on an AF_XDP socket (copy mode) on the client end.
+# Each drives both servers with the same window and duration.
+udp_gen() {	# socket|af_xdp mode port window: one run, its JSON on stdout
+	if [ $1 = socket ]; then
+		in_cli taskset -c 0 "$B/bench/udpload" --dst $SRV4 --port $3 \
+			--mode $2 --window $4 --time $UDP_TIME --warmup $UDP_WARM \
+			--keys $KV_KEYS --value-size $VALUE_SIZE
+	else
+		in_cli taskset -c 0 "$B/bench/xskload" --ifname "$CLI_IF" --src $CLI4 \
+			--dst $SRV4 --dst-mac "$SRV_MAC" --port $3 \
+			--mode $2 --window $4 --time $UDP_TIME --warmup $UDP_WARM \
+			--keys $KV_KEYS --value-size $VALUE_SIZE
+	fi
+}
 bench_udp() {
-	local root=$PREFIX-u r tier w srv k v rc=0
+	local root=$PREFIX-u r tier w srv k v gen rc=0 xsk_na="" err=$OUT/udp-gen.err
 	export KFAAS_PIN_ROOT=$root
 	cleanup_add "rm -rf $root"
 	sandbox_up bench 173 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	SRV_MAC=$(ip -n "$NS_SRV" -j link show "$SRV_IF" | jq -r '.[0].address')
 	"$KFAAS" fn load "$B/bpf/echo.bpf.o" echo >/dev/null &&
 	"$KFAAS" fn load "$B/bpf/kv.bpf.o" kv >/dev/null &&
 	"$KFAAS" route add udp 7 fn echo >/dev/null &&
@@ -330,40 +347,50 @@ bench_udp() {
 			else
 				in_srv "$KFAAS" net detach "$SRV_IF" >/dev/null || return 1
 			fi
-			for w in "echo 7 $WINDOW" "kv 11211 $WINDOW" "echo 7 1"; do
-				set -- $w
-				local fn=$1 before after out
-				before=$("$KFAAS" -j stats $fn | jq .invocations)
-				out=$(in_cli taskset -c 0 "$B/bench/udpload" --dst $SRV4 --port $2 \
-					--mode $1 --window $3 --time $UDP_TIME --warmup $UDP_WARM \
-					--keys $KV_KEYS --value-size $VALUE_SIZE) || {
-					echo "udpload failed: $tier $w" >&2; return 1; }
-				after=$("$KFAAS" -j stats $fn | jq .invocations)
-				echo "$out" | jq -c --arg tier $tier --argjson round $r \
-					--argjson inv $((after - before)) \
-					'. + {tier: $tier, round: $round, xdp_invocations: $inv}' \
-					>>"$OUT/udp.runs"
+			for gen in socket af_xdp; do
+				[ $gen = af_xdp ] && [ -n "$xsk_na" ] && continue
+				for w in "echo 7 $WINDOW" "kv 11211 $WINDOW" "echo 7 1"; do
+					set -- $w
+					local fn=$1 before after out
+					before=$("$KFAAS" -j stats $fn | jq .invocations)
+					out=$(udp_gen $gen $1 $2 $3 2>"$err")
+					rc=$?
+					if [ $rc = 3 ] && [ $gen = af_xdp ]; then
+						# AF_XDP missing here: said once, the rest runs
+						xsk_na=$(grep -m1 '^not available:' "$err" | sed 's/^not available: //')
+						xsk_na=${xsk_na:-$(tail -n 1 "$err")}
+						log "udp: AF_XDP generator not available: $xsk_na"
+						break
+					elif [ $rc != 0 ]; then
+						echo "$gen generator failed (exit $rc): $tier $w: $(tail -n 2 "$err" | tr '\n' ' ')" >&2
+						return 1
+					fi
+					after=$("$KFAAS" -j stats $fn | jq .invocations)
+					echo "$out" | jq -c --arg tier $tier --argjson round $r \
+						--arg gen $gen --argjson inv $((after - before)) \
+						'. + {tier: $tier, round: $round, generator: $gen,
+						      xdp_invocations: $inv}' >>"$OUT/udp.runs"
+				done
 			done
 		done
 	done
+	rm -f "$err"
 	in_srv "$KFAAS" net detach "$SRV_IF" >/dev/null 2>&1
-	jq -s --argjson rounds $UDP_ROUNDS --argjson time $UDP_TIME --arg cpu "client on CPU 0, udpsrv on CPU 1" '
+	jq -s --argjson rounds $UDP_ROUNDS --argjson time $UDP_TIME --arg na "$xsk_na" \
+		--arg cpu "each generator pinned to CPU 0 (client netns), udpsrv pinned to CPU 1 (server netns); the XDP tier runs in softirq where the kernel runs it (the server end's NAPI, on the sending CPU: CPU 0); the same for both servers and both generators" '
 	def med: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
 		else (.[length/2-1] + .[length/2]) / 2 end;
 	def r3: if . == null then null else (. * 1000 | round / 1000) end;
+	def tier($x; $t): [$x[] | select(.tier == $t)] |
+		{rps: ([.[].rps] | med), p50_us: ([.[].latency_us.p50] | med),
+		 p99_us: ([.[].latency_us.p99] | med), p999_us: ([.[].latency_us.p999] | med)};
+	def gsuffix: if .generator == "af_xdp" then ", AF_XDP generator" else "" end;
 	. as $runs
-	| [ ("echo", "kv") as $m | (64, 1) as $w
-	    | [$runs[] | select(.mode == $m and .window == $w)] as $x
+	| [ ("echo", "kv") as $m | (64, 1) as $w | ("socket", "af_xdp") as $g
+	    | [$runs[] | select(.generator == $g and .mode == $m and .window == $w)] as $x
 	    | select($x | length > 0)
-	    | {mode: $m, window: $w,
-	       xdp: {rps: ([$x[] | select(.tier == "xdp") | .rps] | med),
-		     p50_us: ([$x[] | select(.tier == "xdp") | .latency_us.p50] | med),
-		     p99_us: ([$x[] | select(.tier == "xdp") | .latency_us.p99] | med),
-		     p999_us: ([$x[] | select(.tier == "xdp") | .latency_us.p999] | med)},
-	       user: {rps: ([$x[] | select(.tier == "user") | .rps] | med),
-		      p50_us: ([$x[] | select(.tier == "user") | .latency_us.p50] | med),
-		      p99_us: ([$x[] | select(.tier == "user") | .latency_us.p99] | med),
-		      p999_us: ([$x[] | select(.tier == "user") | .latency_us.p999] | med)},
+	    | {generator: $g, mode: $m, window: $w,
+	       xdp: tier($x; "xdp"), user: tier($x; "user"),
 	       rps_ratio: ([range(1; $rounds + 1) as $r
 			    | ([$x[] | select(.round == $r and .tier == "xdp") | .rps][0]) /
 			      ([$x[] | select(.round == $r and .tier == "user") | .rps][0])] | med | r3),
@@ -374,25 +401,32 @@ bench_udp() {
 	| {id: "udp", status: "ok",
 	   params: {rounds: $rounds, seconds_per_run: $time, placement: $cpu,
 		    server: "udpsrv: epoll + recvmmsg/sendmmsg (tools/bench/udpsrv.c)",
-		    path: "veth pair between two netns; client end runs XDP_PASS (native)"},
+		    path: "veth pair between two netns; client end runs XDP in native mode (XDP_PASS for udpload, xsk_redirect for xskload)",
+		    generators: {socket: "udpload: one connected UDP socket, sendmmsg/recvmmsg (tools/bench/udpload.c)",
+				 af_xdp: "xskload: one AF_XDP socket in copy mode on the client veth, frames built by the generator (tools/bench/xskload.c)"},
+		    af_xdp: (if $na == "" then "measured" else "not available: \($na)" end)},
 	   summary: $sum, runs: $runs,
 	   rows: ([ $sum[] | select(.window > 1) |
 		   ({bench: "3 udp", status: "ok", unit: "req/s",
-		     what: "\(.mode) requests/s, XDP tier vs userspace epoll (\(.window) outstanding)",
+		     what: "\(.mode) requests/s, XDP tier vs userspace epoll (\(.window) outstanding)\(gsuffix)",
 		     kfaas: .xdp.rps, alt: .user.rps, ratio: .rps_ratio,
 		     target: ">= 10x", met: (.rps_ratio >= 10)},
 		    {bench: "3 udp", status: "ok", unit: "us",
-		     what: "\(.mode) p99 latency, XDP tier vs userspace epoll (\(.window) outstanding)",
+		     what: "\(.mode) p99 latency, XDP tier vs userspace epoll (\(.window) outstanding)\(gsuffix)",
 		     kfaas: .xdp.p99_us, alt: .user.p99_us, ratio: .p99_ratio,
 		     target: "<= 0.2x", met: (.p99_ratio <= 0.2)}) ]
 		 + [ $sum[] | select(.window == 1) |
 		   ({bench: "3 udp", status: "ok", unit: "req/s",
-		     what: "\(.mode) requests/s, 1 outstanding (XDP vs userspace)",
+		     what: "\(.mode) requests/s, 1 outstanding (XDP vs userspace)\(gsuffix)",
 		     kfaas: .xdp.rps, alt: .user.rps, ratio: .rps_ratio, target: null, met: null},
 		    {bench: "3 udp", status: "ok", unit: "us",
-		     what: "\(.mode) round trip p50, 1 outstanding (XDP vs userspace)",
+		     what: "\(.mode) round trip p50, 1 outstanding (XDP vs userspace)\(gsuffix)",
 		     kfaas: .xdp.p50_us, alt: .user.p50_us,
-		     ratio: ((.xdp.p50_us / .user.p50_us) | r3), target: null, met: null}) ])}
+		     ratio: ((.xdp.p50_us / .user.p50_us) | r3), target: null, met: null}) ]
+		 + (if $na == "" then [] else
+		   [{bench: "3 udp", status: "not available", unit: null,
+		     what: "XDP tier vs userspace epoll, AF_XDP generator", reason: $na,
+		     kfaas: null, alt: null, ratio: null, target: null, met: null}] end))}
 	' "$OUT/udp.runs"
 	rc=$?
 	rm -f "$OUT/udp.runs"
