@@ -24,6 +24,8 @@ int kfaas__path(char *buf, size_t len, const char *fmt, ...)
 #define KFAAS_MAP_PREFIX "kfaas_"
 /* Point every shared map of an object at its pin (reused or created). */
 int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj);
+/* The first line of a (sysfs) file without its newline; "" if unreadable. */
+void kfaas__read_line(const char *path, char *buf, size_t len);
 /* Remove a bpffs directory tree (pins and subdirectories). */
 int kfaas__rmtree(const char *path);
 /* Prog info of a program fd (id, tag, name). */

@@ -204,18 +204,6 @@ static int module_insert(const char *ko)
 			 u.release);
 }
 
-static void read_refcnt(char *buf, size_t len)
-{
-	FILE *f = fopen(KFAAS_MOD_SYSFS "/refcnt", "r");
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	if (fgets(buf, (int)len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
 static int wait_btf(void)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -299,7 +287,7 @@ static bool wait_unused(void)
 	int i;
 
 	for (i = 0; i < 500; i++) {
-		read_refcnt(buf, sizeof(buf));
+		kfaas__read_line(KFAAS_MOD_SYSFS "/refcnt", buf, sizeof(buf));
 		if (!strcmp(buf, "0"))
 			return true;
 		nanosleep(&ts, NULL);

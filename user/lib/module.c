@@ -211,7 +211,7 @@ int kfaas_mod_reset(int fd, __u32 id)
 			       "resetting counters in kfaas.ko");
 }
 
-static void read_line(const char *path, char *buf, size_t len)
+void kfaas__read_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "r");
 
@@ -234,10 +234,10 @@ int kfaas_module_status(struct kfaas_module_status *s)
 	s->btf = kfaas_module_present();
 	if (!s->loaded)
 		return 0;
-	read_line(KFAAS_MOD_SYSFS "/refcnt", buf, sizeof(buf));
+	kfaas__read_line(KFAAS_MOD_SYSFS "/refcnt", buf, sizeof(buf));
 	if (buf[0])
 		s->refcnt = atoi(buf);
-	read_line(KFAAS_MOD_SYSFS "/srcversion", s->srcversion,
+	kfaas__read_line(KFAAS_MOD_SYSFS "/srcversion", s->srcversion,
 		  sizeof(s->srcversion));
 	fd = kfaas_mod_open();
 	if (fd < 0)
