@@ -7,6 +7,7 @@
 # leaves every tier as it was, and without a daemon the CLI says so.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
+. "$here/kfaasd_lib.sh"
 
 require_root
 [ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/vmfn/hello" ] ||
@@ -23,13 +24,6 @@ export KFAAS_RUN_DIR=/run/kfaasd-c$$
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-vmconf-XXXXXX)
 LOG=$T/kfaasd.log
-DPID=
-daemon_stop() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
-	DPID=
-}
 cleanup_add "daemon_stop; rm -rf $KFAAS_RUN_DIR $T"
 
 conf() {	# max min-warm -> a configuration with a function of every tier

@@ -7,6 +7,7 @@
 # asserted.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
+. "$here/kfaasd_lib.sh"
 
 require_root
 [ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/tests/vm/fn/kfn" ] ||
@@ -27,59 +28,20 @@ CACHE=/var/cache/kfaasd-test
 LOG=$(mktemp /tmp/kfaasd-test.XXXXXX)
 export KFAAS_RUN_DIR=/run/kfaasd-t$$
 RUN=$KFAAS_RUN_DIR
-DPID=
 
 use_pin_root vm
 sandbox_up vm 77 || { echo "Bail out! no sandbox"; exit 1; }
 PORT=7000; XPORT=7100
 
 # ---- helpers -----------------------------------------------------------------
-# QEMU processes of this run directory that are alive (zombies are dead)
-live_qemus() {
-	local p
-	for p in /proc/[0-9]*; do
-		{ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null |
-			grep -q -- "guest=kfaasd:$RUN:$1" || continue
-		alive "${p#/proc/}" || continue
-		echo "${p#/proc/}"
-	done
-}
-alive() { awk '/^State:/ { exit ($2 == "Z") }' "/proc/$1/status" 2>/dev/null; }
 kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 daemon_start() {
 	nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir "$CACHE" \
 		--queue 2 --refresh 500 --config none "$@" >>"$LOG" 2>&1 &
 	DPID=$!
-	local i
-	for i in $(seq 100); do
-		"$KFAAS" daemon status >/dev/null 2>&1 && return 0
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.2
-	done
-	return 1
-}
-daemon_stop() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID"
-	local rc=$?
-	DPID=
-	return $rc
+	daemon_wait_ready 100
 }
 cleanup_add "daemon_stop; kill_qemus; rm -rf $RUN; rm -f $LOG"
-st() { "$KFAAS" -j daemon status; }
-pool() { st | jq -c ".functions[] | select(.name==\"$1\") | .pool"; }
-pool_get() { pool "$1" | jq -r "$2"; }
-# wait until jq expression $2 on function $1's pool is true (up to $3 s)
-wait_pool() {
-	local i
-	for i in $(seq $((${3:-20} * 5))); do
-		[ "$(pool_get "$1" "$2")" = true ] && return 0
-		sleep 0.2
-	done
-	diag "$(pool "$1")"
-	return 1
-}
 stats_get() { "$KFAAS" -j stats "$1" | jq -r "$2"; }
 udp() { in_cli $UDP "$SRV4" "$PORT" "$@"; }
 vm_pid() { pool_get "$1" "[.vms[] | select(.state==\"$2\" and .template==false)][0].pid"; }

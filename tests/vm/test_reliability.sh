@@ -21,6 +21,7 @@
 #   RELIABILITY_PLAIN=1: the plain builds even when the sanitizer ones exist
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
+. "$here/kfaasd_lib.sh"
 
 require_root
 [ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/tests/vm/fn/kfn" ] ||
@@ -49,7 +50,6 @@ SOCK=$RUN/control.sock
 NS=krel-$$
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 PY=/usr/bin/python3	# the system's: other users may not run a per-user one
-DPID=
 PORT=7300
 N=${RELIABILITY_INVOCATIONS:-1000}
 
@@ -58,49 +58,14 @@ ip netns add "$NS" || { echo "Bail out! no netns"; exit 1; }
 ip -n "$NS" link set lo up
 cleanup_add "ip netns del $NS"
 
-live_qemus() {
-	local p
-	for p in /proc/[0-9]*; do
-		{ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null |
-			grep -q -- "guest=kfaasd:$RUN:$1" || continue
-		awk '/^State:/ { exit ($2 == "Z") }' "$p/status" 2>/dev/null || continue
-		echo "${p#/proc/}"
-	done
-}
 daemon_start() {
 	nsenter --net=/run/netns/"$NS" "$KFAASD" --cache-dir "$CACHE" \
 		--initramfs "$IMG" --refresh 500 --config none -vv \
 		--max-conns 40 --tcp-timeout 3000 "$@" >>"$LOG" 2>&1 &
 	DPID=$!
-	local i
-	for i in $(seq 150); do
-		"$KFAAS" daemon status >/dev/null 2>&1 && return 0
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.2
-	done
-	return 1
-}
-daemon_stop() {
-	[ -n "$DPID" ] || return 0
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID"
-	local rc=$?
-	DPID=
-	return $rc
+	daemon_wait_ready 150
 }
 cleanup_add "daemon_stop; for p in \$(live_qemus); do kill -9 \$p; done; rm -rf $RUN; rm -f $LOG"
-st() { "$KFAAS" -j daemon status; }
-pool() { st | jq -c ".functions[] | select(.name==\"$1\") | .pool"; }
-pool_get() { pool "$1" | jq -r "$2"; }
-wait_pool() {
-	local i
-	for i in $(seq $((${3:-20} * 5))); do
-		[ "$(pool_get "$1" "$2")" = true ] && return 0
-		sleep 0.2
-	done
-	diag "$(pool "$1")"
-	return 1
-}
 vm_pids() { pool_get "$1" '[.vms[] | select(.template==false) | .pid] | sort | join(",")'; }
 inv() { "$KFAAS" -j invoke "$1" --data "$2"; }
 load() { python3 "$here/ctl_load.py" "$SOCK" "$@"; }

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shell helpers of the tests that drive a kfaasd (sourced after ../lib.sh,
+# with $KFAAS set).  The test starts kfaasd in the background with its own
+# options, puts its pid in DPID, then calls daemon_wait_ready.
+
+DPID=
+# QEMU processes of the run directory $RUN that are alive (zombies are
+# dead); $1: a function id, or nothing for all
+live_qemus() {
+	local p
+	for p in /proc/[0-9]*; do
+		{ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null |
+			grep -q -- "guest=kfaasd:$RUN:$1" || continue
+		alive "${p#/proc/}" || continue
+		echo "${p#/proc/}"
+	done
+}
+alive() { awk '/^State:/ { exit ($2 == "Z") }' "/proc/$1/status" 2>/dev/null; }
+# daemon_wait_ready TRIES: until 'kfaas daemon status' answers (TRIES
+# times 0.2 s); fails at once if kfaasd has exited
+daemon_wait_ready() {
+	local i
+	for i in $(seq "$1"); do
+		"$KFAAS" daemon status >/dev/null 2>&1 && return 0
+		kill -0 "$DPID" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
+}
+# SIGTERM kfaasd and return its exit status
+daemon_stop() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	local rc=$?
+	DPID=
+	return $rc
+}
+st() { "$KFAAS" -j daemon status; }
+pool() { st | jq -c ".functions[] | select(.name==\"$1\") | .pool"; }
+pool_get() { pool "$1" | jq -r "$2"; }
+# wait until jq expression $2 on function $1's pool is true (up to $3 s)
+wait_pool() {
+	local i
+	for i in $(seq $((${3:-20} * 5))); do
+		[ "$(pool_get "$1" "$2")" = true ] && return 0
+		sleep 0.2
+	done
+	diag "$(pool "$1")"
+	return 1
+}
