@@ -55,11 +55,11 @@ static void cache_key(char *buf, size_t len)
 {
 	struct stat k = { 0 }, i = { 0 };
 
-	stat(cfg.vmlinux, &k);
-	stat(cfg.initramfs, &i);
+	stat(opts.vmlinux, &k);
+	stat(opts.initramfs, &i);
 	snprintf(buf, len, "kernel=%s:%lld:%lld image=%lld:%lld qemu=%s",
-		 cfg.vmlinux, (long long)k.st_size, (long long)k.st_mtime,
-		 (long long)i.st_size, (long long)i.st_mtime, cfg.qemu_version);
+		 opts.vmlinux, (long long)k.st_size, (long long)k.st_mtime,
+		 (long long)i.st_size, (long long)i.st_mtime, opts.qemu_version);
 }
 
 static int cache_get(const char *key)
@@ -68,7 +68,7 @@ static int cache_get(const char *key)
 	int rc = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/accel", cfg.cache_dir);
+	snprintf(path, sizeof(path), "%s/accel", opts.cache_dir);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -92,8 +92,8 @@ static void cache_put(const char *key, int accel)
 	char path[512];
 	FILE *f;
 
-	mkdir(cfg.cache_dir, 0755);
-	snprintf(path, sizeof(path), "%s/accel", cfg.cache_dir);
+	mkdir(opts.cache_dir, 0755);
+	snprintf(path, sizeof(path), "%s/accel", opts.cache_dir);
 	f = fopen(path, "a");
 	if (!f) {
 		warn("cannot cache the accelerator in %s: %s", path,
@@ -122,8 +122,8 @@ static bool probe_kvm(char *why, size_t len)
 	struct stat st;
 
 	/* a copy QEMU's uid can read, in the run directory */
-	snprintf(image, sizeof(image), "%s/probe.cpio", cfg.run_dir);
-	in = open(cfg.initramfs, O_RDONLY | O_CLOEXEC);
+	snprintf(image, sizeof(image), "%s/probe.cpio", opts.run_dir);
+	in = open(opts.initramfs, O_RDONLY | O_CLOEXEC);
 	out = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	rc = in < 0 || out < 0 || fstat(in, &st) ||
 	     sendfile(out, in, NULL, (size_t)st.st_size) != st.st_size;
@@ -133,7 +133,7 @@ static bool probe_kvm(char *why, size_t len)
 		close(out);
 	if (rc) {
 		snprintf(why, len, "cannot copy %s for the probe",
-			 cfg.initramfs);
+			 opts.initramfs);
 		unlink(image);
 		return false;
 	}
@@ -144,12 +144,12 @@ static bool probe_kvm(char *why, size_t len)
 		return false;
 	}
 	snprintf(why, len, "the probe boot did not answer within %u ms",
-		 cfg.probe_timeout_ms);
-	while (now_ms() < t0 + cfg.probe_timeout_ms) {
+		 opts.probe_timeout_ms);
+	while (now_ms() < t0 + opts.probe_timeout_ms) {
 		struct pollfd pf[2] = { { .fd = p.chan_fd, .events = POLLIN },
 					{ .fd = p.pidfd, .events = POLLIN } };
 
-		left = t0 + cfg.probe_timeout_ms - now_ms();
+		left = t0 + opts.probe_timeout_ms - now_ms();
 		if (poll(pf, 2, (int)left + 1) <= 0)
 			continue;
 		if (pf[1].revents) {
@@ -188,18 +188,18 @@ int accel_setup(void)
 	char key[1024];
 	int c;
 
-	switch (cfg.accel) {
+	switch (opts.accel) {
 	case ACCEL_KVM:
 	case ACCEL_TCG:
-		cfg.accel_used = cfg.accel;
-		snprintf(cfg.accel_why, sizeof(cfg.accel_why), "--accel %s",
-			 cfg.accel == ACCEL_KVM ? "kvm" : "tcg");
+		opts.accel_used = opts.accel;
+		snprintf(opts.accel_why, sizeof(opts.accel_why), "--accel %s",
+			 opts.accel == ACCEL_KVM ? "kvm" : "tcg");
 		return 0;
 	case ACCEL_AUTO:
 		no = rule_out();
 		if (no) {
-			cfg.accel_used = ACCEL_TCG;
-			snprintf(cfg.accel_why, sizeof(cfg.accel_why), "%s", no);
+			opts.accel_used = ACCEL_TCG;
+			snprintf(opts.accel_why, sizeof(opts.accel_why), "%s", no);
 			return 0;
 		}
 		break;
@@ -207,15 +207,15 @@ int accel_setup(void)
 		break;
 	}
 	cache_key(key, sizeof(key));
-	c = cfg.accel == ACCEL_AUTO ? cache_get(key) : -1;
+	c = opts.accel == ACCEL_AUTO ? cache_get(key) : -1;
 	if (c >= 0) {
-		cfg.accel_used = c;
-		snprintf(cfg.accel_why, sizeof(cfg.accel_why), "cached probe "
-			 "result (%s/accel)", cfg.cache_dir);
+		opts.accel_used = c;
+		snprintf(opts.accel_why, sizeof(opts.accel_why), "cached probe "
+			 "result (%s/accel)", opts.cache_dir);
 		return 0;
 	}
-	cfg.accel_used = probe_kvm(cfg.accel_why, sizeof(cfg.accel_why)) ?
+	opts.accel_used = probe_kvm(opts.accel_why, sizeof(opts.accel_why)) ?
 			 ACCEL_KVM : ACCEL_TCG;
-	cache_put(key, cfg.accel_used);
+	cache_put(key, opts.accel_used);
 	return 0;
 }

@@ -196,31 +196,31 @@ static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 	(void)req;
 	json_object_object_add(d, "pid", json_object_new_int(getpid()));
 	json_object_object_add(d, "version", json_object_new_string(KFAAS_VERSION));
-	json_object_object_add(d, "pin_root", json_object_new_string(cfg.pin_root));
-	json_object_object_add(d, "run_dir", json_object_new_string(cfg.run_dir));
+	json_object_object_add(d, "pin_root", json_object_new_string(opts.pin_root));
+	json_object_object_add(d, "run_dir", json_object_new_string(opts.run_dir));
 	json_object_object_add(d, "socket_tier", json_object_new_boolean(sk_serving()));
 	json_object_object_add(d, "accel", json_object_new_string(
-		cfg.accel_used == ACCEL_KVM ? "kvm" : "tcg"));
-	json_object_object_add(d, "accel_why", json_object_new_string(cfg.accel_why));
-	json_object_object_add(d, "kernel", json_object_new_string(cfg.vmlinux));
-	json_object_object_add(d, "initramfs", json_object_new_string(cfg.initramfs));
-	json_object_object_add(d, "qemu", json_object_new_string(cfg.qemu));
+		opts.accel_used == ACCEL_KVM ? "kvm" : "tcg"));
+	json_object_object_add(d, "accel_why", json_object_new_string(opts.accel_why));
+	json_object_object_add(d, "kernel", json_object_new_string(opts.vmlinux));
+	json_object_object_add(d, "initramfs", json_object_new_string(opts.initramfs));
+	json_object_object_add(d, "qemu", json_object_new_string(opts.qemu));
 	json_object_object_add(d, "qemu_version",
-			       json_object_new_string(cfg.qemu_version));
-	json_object_object_add(d, "snapshot", json_object_new_boolean(cfg.snapshot));
-	json_object_object_add(d, "queue_max", json_object_new_int((int)cfg.queue_max));
-	json_object_object_add(d, "max_request", json_object_new_int64((int64_t)cfg.max_request));
-	json_object_object_add(d, "max_response", json_object_new_int64((int64_t)cfg.max_response));
-	json_object_object_add(d, "tsc_khz", json_object_new_int64(cfg.tsc_khz));
-	json_object_object_add(d, "drop_privs", json_object_new_boolean(cfg.drop_privs));
+			       json_object_new_string(opts.qemu_version));
+	json_object_object_add(d, "snapshot", json_object_new_boolean(opts.snapshot));
+	json_object_object_add(d, "queue_max", json_object_new_int((int)opts.queue_max));
+	json_object_object_add(d, "max_request", json_object_new_int64((int64_t)opts.max_request));
+	json_object_object_add(d, "max_response", json_object_new_int64((int64_t)opts.max_response));
+	json_object_object_add(d, "tsc_khz", json_object_new_int64(opts.tsc_khz));
+	json_object_object_add(d, "drop_privs", json_object_new_boolean(opts.drop_privs));
 	json_object_object_add(d, "boot_timeout_ms",
-			       json_object_new_int64(cfg.boot_timeout_ms));
+			       json_object_new_int64(opts.boot_timeout_ms));
 	json_object_object_add(d, "probe_timeout_ms",
-			       json_object_new_int64(cfg.probe_timeout_ms));
+			       json_object_new_int64(opts.probe_timeout_ms));
 	json_object_object_add(d, "tcp_timeout_ms",
-			       json_object_new_int64(cfg.tcp_timeout_ms));
-	json_object_object_add(d, "refresh_ms", json_object_new_int64(cfg.refresh_ms));
-	json_object_object_add(d, "max_conns", json_object_new_int64(cfg.max_conns));
+			       json_object_new_int64(opts.tcp_timeout_ms));
+	json_object_object_add(d, "refresh_ms", json_object_new_int64(opts.refresh_ms));
+	json_object_object_add(d, "max_conns", json_object_new_int64(opts.max_conns));
 	listen_counts(&tcp_now, &tcp_refused);
 	json_object_object_add(d, "tcp_conns", json_object_new_int64(tcp_now));
 	json_object_object_add(d, "tcp_refused",
@@ -395,7 +395,7 @@ static void handle_line(struct ctl_conn *c, const char *line)
 
 	c->busy = true;
 	c->t0_ns = now_ns();
-	rc = kfaas_ctl_parse(line, cfg.max_request, &req, why, sizeof(why));
+	rc = kfaas_ctl_parse(line, opts.max_request, &req, why, sizeof(why));
 	if (rc)
 		answer_err(c, rc, "%s", why);
 	else
@@ -555,10 +555,10 @@ int control_open(void)
 	int fd, rc;
 
 	if (snprintf(sock_path, sizeof(sock_path), "%s/control.sock",
-		     cfg.run_dir) >= (int)sizeof(a.sun_path))
+		     opts.run_dir) >= (int)sizeof(a.sun_path))
 		return kfaas_err(-ENAMETOOLONG, "control socket path %s/"
 				 "control.sock is too long: use a shorter "
-				 "--run-dir", cfg.run_dir);
+				 "--run-dir", opts.run_dir);
 	memcpy(a.sun_path, sock_path, strlen(sock_path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

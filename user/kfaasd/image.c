@@ -154,12 +154,12 @@ int image_build(const char *exe, const char *dir, gid_t gid, char *out,
 
 	snprintf(out, len, "%s/image.cpio", dir);
 	snprintf(tmp, sizeof(tmp), "%s/image.cpio.tmp", dir);
-	bfd = open(cfg.initramfs, O_RDONLY | O_CLOEXEC);
+	bfd = open(opts.initramfs, O_RDONLY | O_CLOEXEC);
 	if (bfd < 0 || fstat(bfd, &bst)) {
 		rc = -errno;
 		snprintf(why, wlen, "cannot read the guest base image %s: %s: "
 			 "build it with 'make' or give kfaasd --initramfs",
-			 cfg.initramfs, strerror(errno));
+			 opts.initramfs, strerror(errno));
 		goto out;
 	}
 	efd = open(exe, O_RDONLY | O_CLOEXEC);

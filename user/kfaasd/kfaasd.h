@@ -63,10 +63,11 @@ static inline void list_del(struct list *n)
 	for (pos = (head)->next, tmp = pos->next; pos != (head); \
 	     pos = tmp, tmp = pos->next)
 
-/* ---- configuration (main.c) ---- */
+/* ---- the daemon's options (main.c): its command line, then what start-up
+ * derives from it ---- */
 enum accel { ACCEL_AUTO, ACCEL_PROBE, ACCEL_KVM, ACCEL_TCG };
 
-struct config {
+struct kfaasd_opts {
 	const char	*pin_root;
 	char		run_dir[108];
 	const char	*cache_dir;
@@ -87,7 +88,7 @@ struct config {
 	unsigned int	refresh_ms;	/* route/registry re-read period */
 	unsigned int	tsc_khz;
 	int		verbose;
-	const char	*config;	/* kfaas.conf(5) to apply, or NULL */
+	const char	*conf_path;	/* kfaas.conf(5) to apply, or NULL */
 	const char	*metrics;	/* [ADDR:]PORT of /metrics, or NULL */
 	bool		sk;		/* serve the socket tier's listener */
 	/* derived at start-up */
@@ -97,9 +98,9 @@ struct config {
 	char		accel_why[160];
 	char		qemu_version[64];
 };
-extern struct config cfg;
+extern struct kfaasd_opts opts;
 
-#define KFAASD_CONFIG_DEFAULT	"/etc/kfaas/kfaas.yaml"
+#define KFAASD_CONF_DEFAULT	"/etc/kfaas/kfaas.yaml"
 
 /* ---- sk.c: the socket tier's listener (unless --no-sk) ---- */
 void sk_start(void);
@@ -115,8 +116,8 @@ uint64_t metrics_next_deadline(void);
 void metrics_tick(void);
 void metrics_stop(void);
 
-/* ---- config.c: apply cfg.config (start, SIGHUP) ---- */
-void config_apply(void);
+/* ---- conf_apply.c: apply kfaas.conf(5) at opts.conf_path (start, SIGHUP) ---- */
+void conf_apply(void);
 
 /* ---- log.c ---- */
 enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -156,10 +157,10 @@ int rundir_fn_dir(__u32 id, char *buf, size_t len);
 int rundir_vm_tag(__u32 fn_id, unsigned int vm, char *buf, size_t len);
 
 /* ---- kernel.c ---- */
-int kernel_setup(void);		/* cfg.vmlinux, cfg.kver, cfg.tsc_khz */
+int kernel_setup(void);		/* opts.vmlinux, opts.kver, opts.tsc_khz */
 
 /* ---- accel.c ---- */
-int accel_setup(void);		/* cfg.accel_used */
+int accel_setup(void);		/* opts.accel_used */
 
 /* ---- image.c ---- */
 /* Check exe can run in the guest: a static ELF for this machine. */
@@ -191,7 +192,7 @@ struct qemu_proc {
 };
 int qemu_spawn(const struct qemu_spec *s, struct qemu_proc *p);
 uid_t qemu_uid(__u32 fn_id);
-/* "7.2.22": the version of cfg.qemu (runs it with -version). */
+/* "7.2.22": the version of opts.qemu (runs it with -version). */
 int qemu_version(char *buf, size_t len);
 
 /* ---- chan.c: framing of the agent protocol over a byte stream ---- */
@@ -423,7 +424,7 @@ void fns_tick(uint64_t now);
 void listen_refresh(void);
 void listen_close_all(void);
 json_object *listen_status(void);
-/* TCP clients now, and those closed at accept over cfg.max_conns. */
+/* TCP clients now, and those closed at accept over opts.max_conns. */
 void listen_counts(unsigned int *conns_now, uint64_t *refused);
 void listen_tick(uint64_t now);
 uint64_t listen_next_deadline(void);

@@ -13,7 +13,7 @@
  *
  * An error is answered with one line "kfaasd: error: WHAT" instead of the
  * function's output.  listen_refresh() runs at start, on SIGHUP, on a CLI
- * notification and every cfg.refresh_ms, and opens/closes sockets to match
+ * notification and every opts.refresh_ms, and opens/closes sockets to match
  * the table.
  */
 #include <arpa/inet.h>
@@ -200,11 +200,11 @@ static void on_udp(struct watch *w, uint32_t events)
 		c->ctl_len = reply_ctl(&m, c->ctl.b);
 		c->l = l;
 		l->refs++;
-		if ((size_t)n > cfg.max_request) {
+		if ((size_t)n > opts.max_request) {
 			struct result res = { .err = REQ_E_FAILED };
 
 			snprintf(res.msg, sizeof(res.msg), "request of %zd bytes "
-				 "is over the limit of %zu", n, cfg.max_request);
+				 "is over the limit of %zu", n, opts.max_request);
 			udp_done(&(struct req){ .ctx = c }, &res);
 			continue;
 		}
@@ -267,7 +267,7 @@ static void conn_reply(struct tcp_conn *c, const char *p, size_t n)
 	if (c->buf)
 		memcpy(c->buf, p, n);
 	c->state = TCP_WRITING;
-	c->deadline_ms = now_ms() + cfg.tcp_timeout_ms;
+	c->deadline_ms = now_ms() + opts.tcp_timeout_ms;
 	conn_write(c);
 }
 
@@ -317,13 +317,13 @@ static void on_conn(struct watch *w, uint32_t events)
 			size_t cap = c->cap ? c->cap * 2 : 16384;
 			char *p;
 
-			if (cap > cfg.max_request + 1)
-				cap = cfg.max_request + 1;
+			if (cap > opts.max_request + 1)
+				cap = opts.max_request + 1;
 			if (cap <= c->len) {
 				char msg[128];
 
 				snprintf(msg, sizeof(msg), "request larger than "
-					 "%zu bytes", cfg.max_request);
+					 "%zu bytes", opts.max_request);
 				conn_error(c, msg);
 				return;
 			}
@@ -347,11 +347,11 @@ static void on_conn(struct watch *w, uint32_t events)
 		if (n == 0)
 			break;
 		c->len += (size_t)n;
-		if (c->len > cfg.max_request) {
+		if (c->len > opts.max_request) {
 			char msg[128];
 
 			snprintf(msg, sizeof(msg), "request larger than %zu "
-				 "bytes", cfg.max_request);
+				 "bytes", opts.max_request);
 			conn_error(c, msg);
 			return;
 		}
@@ -382,13 +382,13 @@ static void on_accept(struct watch *w, uint32_t events)
 
 		if (fd < 0)
 			return;
-		if (nconns >= cfg.max_conns) {
+		if (nconns >= opts.max_conns) {
 			/* a flood of clients must not take the descriptors
 			 * the VMs need: the excess is closed at once */
 			if (n_refused++ % 1000 == 0)
 				warn("more than %u TCP clients at once: closing "
 				     "new ones (kfaasd --max-conns)",
-				     cfg.max_conns);
+				     opts.max_conns);
 			close(fd);
 			continue;
 		}
@@ -399,7 +399,7 @@ static void on_accept(struct watch *w, uint32_t events)
 		}
 		c->fn_id = l->fn_id;
 		c->state = TCP_READING;
-		c->deadline_ms = now_ms() + cfg.tcp_timeout_ms;
+		c->deadline_ms = now_ms() + opts.tcp_timeout_ms;
 		list_add_tail(&c->link, &conns);
 		nconns++;
 		if (loop_add(&c->w, fd, EPOLLIN, on_conn)) {

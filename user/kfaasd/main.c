@@ -24,7 +24,7 @@
 #define KFAAS_VM_DIR_DEFAULT "/usr/lib/kfaas/vm"
 #endif
 
-struct config cfg = {
+struct kfaasd_opts opts = {
 	.cache_dir = "/var/cache/kfaasd",
 	.qemu = "qemu-system-x86_64",
 	.accel = ACCEL_AUTO,
@@ -39,11 +39,11 @@ struct config cfg = {
 	.probe_timeout_ms = 8000,
 	.tcp_timeout_ms = 10000,
 	.refresh_ms = 2000,
-	.config = KFAASD_CONFIG_DEFAULT,
+	.conf_path = KFAASD_CONF_DEFAULT,
 	.sk = true,
 };
 
-static volatile bool refresh_now, reload_config;
+static volatile bool refresh_now, reload_conf;
 static char initramfs_buf[512], qemu_buf[512], cache_buf[512], kernel_buf[512];
 
 static void usage(FILE *f)
@@ -79,12 +79,12 @@ static void usage(FILE *f)
 "  --tsc-khz N          host TSC frequency for the guest (measured)\n"
 "  -v, --verbose        more messages (twice: QEMU command lines, console)\n"
 "  -V, --version\n",
-		KFAAS_PIN_ROOT_DEFAULT, cfg.cache_dir, KFAAS_VM_DIR_DEFAULT,
-		cfg.qemu, (unsigned int)cfg.uid_base, cfg.queue_max,
-		cfg.max_request, cfg.max_response, cfg.boot_timeout_ms,
-		cfg.probe_timeout_ms, cfg.tcp_timeout_ms, cfg.max_conns,
-		cfg.refresh_ms,
-		KFAASD_CONFIG_DEFAULT);
+		KFAAS_PIN_ROOT_DEFAULT, opts.cache_dir, KFAAS_VM_DIR_DEFAULT,
+		opts.qemu, (unsigned int)opts.uid_base, opts.queue_max,
+		opts.max_request, opts.max_response, opts.boot_timeout_ms,
+		opts.probe_timeout_ms, opts.tcp_timeout_ms, opts.max_conns,
+		opts.refresh_ms,
+		KFAASD_CONF_DEFAULT);
 }
 
 static int num(const char *opt, const char *s, unsigned long long max,
@@ -107,20 +107,20 @@ static int find_qemu(void)
 	const char *path = getenv("PATH");
 	char *dirs, *d, *save = NULL;
 
-	if (strchr(cfg.qemu, '/'))
+	if (strchr(opts.qemu, '/'))
 		return 0;
 	dirs = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
 	for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(qemu_buf, sizeof(qemu_buf), "%s/%s", d, cfg.qemu);
+		snprintf(qemu_buf, sizeof(qemu_buf), "%s/%s", d, opts.qemu);
 		if (access(qemu_buf, X_OK) == 0) {
-			cfg.qemu = qemu_buf;
+			opts.qemu = qemu_buf;
 			free(dirs);
 			return 0;
 		}
 	}
 	free(dirs);
 	return kfaas_err(-ENOENT, "%s is not in PATH: install qemu-system-x86 "
-			 "(tools/deps.sh) or give --qemu", cfg.qemu);
+			 "(tools/deps.sh) or give --qemu", opts.qemu);
 }
 
 static int parse_args(int argc, char **argv)
@@ -129,7 +129,7 @@ static int parse_args(int argc, char **argv)
 	       O_ACCEL, O_NOSNAP, O_UIDBASE, O_ROOT, O_QUEUE, O_MAXREQ,
 	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC, O_CONFIG,
 	       O_MAXCONNS, O_METRICS, O_NOSK };
-	static const struct option opts[] = {
+	static const struct option longopts[] = {
 		{ "pin-root", required_argument, NULL, O_PIN },
 		{ "run-dir", required_argument, NULL, O_RUN },
 		{ "cache-dir", required_argument, NULL, O_CACHE },
@@ -161,35 +161,35 @@ static int parse_args(int argc, char **argv)
 	unsigned long long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vVh", longopts, NULL)) != -1) {
 		switch (c) {
-		case O_PIN: cfg.pin_root = optarg; break;
+		case O_PIN: opts.pin_root = optarg; break;
 		case O_RUN: run_dir = optarg; break;
-		case O_CACHE: cfg.cache_dir = optarg; break;
-		case O_KERNEL: cfg.kernel = optarg; break;
-		case O_INITRD: cfg.initramfs = optarg; break;
-		case O_QEMU: cfg.qemu = optarg; break;
+		case O_CACHE: opts.cache_dir = optarg; break;
+		case O_KERNEL: opts.kernel = optarg; break;
+		case O_INITRD: opts.initramfs = optarg; break;
+		case O_QEMU: opts.qemu = optarg; break;
 		case O_ACCEL:
 			if (!strcmp(optarg, "auto"))
-				cfg.accel = ACCEL_AUTO;
+				opts.accel = ACCEL_AUTO;
 			else if (!strcmp(optarg, "probe"))
-				cfg.accel = ACCEL_PROBE;
+				opts.accel = ACCEL_PROBE;
 			else if (!strcmp(optarg, "kvm"))
-				cfg.accel = ACCEL_KVM;
+				opts.accel = ACCEL_KVM;
 			else if (!strcmp(optarg, "tcg"))
-				cfg.accel = ACCEL_TCG;
+				opts.accel = ACCEL_TCG;
 			else {
 				fprintf(stderr, "kfaasd: bad --accel '%s': use auto, "
 					"probe, kvm or tcg\n", optarg);
 				return -1;
 			}
 			break;
-		case O_NOSNAP: cfg.snapshot = false; break;
+		case O_NOSNAP: opts.snapshot = false; break;
 		case O_UIDBASE:
 			if (num("--vm-uid-base", optarg, 0xfffff000ULL -
 				KFAAS_MAX_FUNCS, &v))
 				return -1;
-			cfg.uid_base = (uid_t)v;
+			opts.uid_base = (uid_t)v;
 			if (v == 0) {
 				fprintf(stderr, "kfaasd: --vm-uid-base 0 would run "
 					"QEMU as root: use --vm-as-root if you "
@@ -197,11 +197,11 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			}
 			break;
-		case O_ROOT: cfg.drop_privs = false; break;
+		case O_ROOT: opts.drop_privs = false; break;
 		case O_QUEUE:
 			if (num("--queue", optarg, 100000, &v))
 				return -1;
-			cfg.queue_max = (unsigned int)v;
+			opts.queue_max = (unsigned int)v;
 			break;
 		case O_MAXREQ:
 		case O_MAXRESP:
@@ -209,18 +209,18 @@ static int parse_args(int argc, char **argv)
 				optarg, KFAAS_AGENT_MAX_PAYLOAD - 4096, &v))
 				return -1;
 			if (c == O_MAXREQ)
-				cfg.max_request = v;
+				opts.max_request = v;
 			else
-				cfg.max_response = v;
+				opts.max_response = v;
 			break;
 		case O_NOSK:
-			cfg.sk = false;
+			opts.sk = false;
 			break;
 		case O_METRICS:
-			cfg.metrics = optarg;
+			opts.metrics = optarg;
 			break;
 		case O_CONFIG:
-			cfg.config = strcmp(optarg, "none") ? optarg : NULL;
+			opts.conf_path = strcmp(optarg, "none") ? optarg : NULL;
 			break;
 		case O_MAXCONNS:
 			if (num("--max-conns", optarg, 1000000, &v))
@@ -230,7 +230,7 @@ static int parse_args(int argc, char **argv)
 					"least 1\n");
 				return -1;
 			}
-			cfg.max_conns = (unsigned int)v;
+			opts.max_conns = (unsigned int)v;
 			break;
 		case O_BOOT:
 		case O_PROBE:
@@ -249,21 +249,21 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			}
 			if (c == O_BOOT)
-				cfg.boot_timeout_ms = (unsigned int)v;
+				opts.boot_timeout_ms = (unsigned int)v;
 			else if (c == O_PROBE)
-				cfg.probe_timeout_ms = (unsigned int)v;
+				opts.probe_timeout_ms = (unsigned int)v;
 			else if (c == O_TCP)
-				cfg.tcp_timeout_ms = (unsigned int)v;
+				opts.tcp_timeout_ms = (unsigned int)v;
 			else
-				cfg.refresh_ms = (unsigned int)v;
+				opts.refresh_ms = (unsigned int)v;
 			break;
 		}
 		case O_TSC:
 			if (num("--tsc-khz", optarg, 100000000, &v))
 				return -1;
-			cfg.tsc_khz = (unsigned int)v;
+			opts.tsc_khz = (unsigned int)v;
 			break;
-		case 'v': cfg.verbose++; break;
+		case 'v': opts.verbose++; break;
 		case 'V':
 			printf("kfaasd v%s (ABI %d)\n", KFAAS_VERSION,
 			       KFAAS_ABI_VERSION);
@@ -280,22 +280,22 @@ static int parse_args(int argc, char **argv)
 		fprintf(stderr, "kfaasd: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	cfg.pin_root = kfaas_pin_root(cfg.pin_root);
+	opts.pin_root = kfaas_pin_root(opts.pin_root);
 	if (run_dir && *run_dir) {
-		if (strlen(run_dir) >= sizeof(cfg.run_dir)) {
+		if (strlen(run_dir) >= sizeof(opts.run_dir)) {
 			fprintf(stderr, "kfaasd: --run-dir is too long\n");
 			return -1;
 		}
-		snprintf(cfg.run_dir, sizeof(cfg.run_dir), "%s", run_dir);
-	} else if (kfaas_run_dir(cfg.pin_root, cfg.run_dir, sizeof(cfg.run_dir))) {
+		snprintf(opts.run_dir, sizeof(opts.run_dir), "%s", run_dir);
+	} else if (kfaas_run_dir(opts.pin_root, opts.run_dir, sizeof(opts.run_dir))) {
 		fprintf(stderr, "kfaasd: %s\n", kfaas_errmsg());
 		return -1;
 	}
-	if (cfg.run_dir[0] != '/') {
+	if (opts.run_dir[0] != '/') {
 		fprintf(stderr, "kfaasd: the run directory must be absolute\n");
 		return -1;
 	}
-	if (!cfg.initramfs) {
+	if (!opts.initramfs) {
 		char exe[PATH_MAX], *slash;
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
@@ -315,7 +315,7 @@ static int parse_args(int argc, char **argv)
 						 "%s/guest.cpio", KFAAS_VM_DIR_DEFAULT);
 			}
 		}
-		cfg.initramfs = initramfs_buf;
+		opts.initramfs = initramfs_buf;
 	}
 	return 0;
 }
@@ -341,14 +341,14 @@ static int absolute(const char **path, char *buf, size_t len, bool mkdir_it)
 
 static int paths_setup(void)
 {
-	int rc = absolute(&cfg.cache_dir, cache_buf, sizeof(cache_buf), true);
+	int rc = absolute(&opts.cache_dir, cache_buf, sizeof(cache_buf), true);
 
-	if (!rc && cfg.kernel)
-		rc = absolute(&cfg.kernel, kernel_buf, sizeof(kernel_buf), false);
+	if (!rc && opts.kernel)
+		rc = absolute(&opts.kernel, kernel_buf, sizeof(kernel_buf), false);
 	if (rc)
 		return rc;
 	/* a missing base image is reported when a function needs it */
-	absolute(&cfg.initramfs, initramfs_buf, sizeof(initramfs_buf), false);
+	absolute(&opts.initramfs, initramfs_buf, sizeof(initramfs_buf), false);
 	if (chdir("/"))
 		return kfaas_err(-errno, "chdir /: %s", strerror(errno));
 	return 0;
@@ -390,7 +390,7 @@ static void on_signal(struct watch *w, uint32_t events)
 			info("SIGHUP: re-applying the configuration, re-reading "
 			     "routes and registry");
 			refresh_now = true;
-			reload_config = true;
+			reload_conf = true;
 		} else {
 			info("%s: stopping", strsignal((int)si.ssi_signo));
 			stopping = true;
@@ -422,25 +422,25 @@ static int state_setup(void)
 	int rc;
 
 	/* create the pinned state if this is the first kfaas program */
-	rc = kfaas_state_open(&st, cfg.pin_root, KFAAS_OPEN_CREATE |
+	rc = kfaas_state_open(&st, opts.pin_root, KFAAS_OPEN_CREATE |
 			      KFAAS_OPEN_LOCK);
 	if (rc)
 		return rc;
 	kfaas_state_close(&st);
-	rc = kfaas_state_open(&state, cfg.pin_root, 0);
+	rc = kfaas_state_open(&state, opts.pin_root, 0);
 	if (rc)
 		return rc;
 	state_ok = true;
 	if (state.ustats_fd < 0)
 		return kfaas_err(-ENOENT, "the kfaas state at %s has no ustats "
 				 "map (made by an older kfaas): unload its "
-				 "functions and remove it", cfg.pin_root);
+				 "functions and remove it", opts.pin_root);
 	return 0;
 }
 
 static void run(void)
 {
-	uint64_t next_refresh = now_ms() + cfg.refresh_ms;
+	uint64_t next_refresh = now_ms() + opts.refresh_ms;
 
 	while (!stopping) {
 		uint64_t now = now_ms(), next = next_refresh, d;
@@ -469,16 +469,16 @@ static void run(void)
 		listen_tick(now);
 		metrics_tick();
 		sk_tick();
-		if (reload_config) {
-			reload_config = false;
-			config_apply();
+		if (reload_conf) {
+			reload_conf = false;
+			conf_apply();
 		}
 		if (refresh_now || now >= next_refresh) {
 			refresh_now = false;
 			fns_sync();
 			listen_refresh();
 			sk_refresh();
-			next_refresh = now + cfg.refresh_ms;
+			next_refresh = now + opts.refresh_ms;
 		}
 	}
 }
@@ -506,7 +506,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv))
 		return 2;
-	kfaas_set_verbose(cfg.verbose > 1);
+	kfaas_set_verbose(opts.verbose > 1);
 	if (geteuid() != 0) {
 		fprintf(stderr, "kfaasd: must run as root (BPF maps, QEMU uids, "
 			"the control socket)\n");
@@ -527,18 +527,18 @@ int main(int argc, char **argv)
 		goto out_state;
 	}
 	if (paths_setup() || find_qemu() ||
-	    qemu_version(cfg.qemu_version, sizeof(cfg.qemu_version)) ||
+	    qemu_version(opts.qemu_version, sizeof(opts.qemu_version)) ||
 	    kernel_setup() || accel_setup() || control_open() ||
-	    (cfg.metrics && metrics_start(cfg.metrics))) {
+	    (opts.metrics && metrics_start(opts.metrics))) {
 		err("%s", kfaas_errmsg());
 		goto out;
 	}
 	info("kfaasd %s: pin root %s, run dir %s, %s (%s), guest kernel %s%s",
-	     KFAAS_VERSION, cfg.pin_root, cfg.run_dir,
-	     cfg.accel_used == ACCEL_KVM ? "KVM" : "TCG", cfg.accel_why,
-	     cfg.vmlinux, cfg.snapshot ? ", snapshot clones" : ", cold boots");
+	     KFAAS_VERSION, opts.pin_root, opts.run_dir,
+	     opts.accel_used == ACCEL_KVM ? "KVM" : "TCG", opts.accel_why,
+	     opts.vmlinux, opts.snapshot ? ", snapshot clones" : ", cold boots");
 	fns_sync();
-	config_apply();
+	conf_apply();
 	fns_sync();
 	listen_refresh();
 	sk_start();

@@ -8,7 +8,7 @@
  *              (--no-snapshot: every VM boots cold)
  *   min-warm   VMs kept started ahead of requests
  *   max        VMs at most; requests beyond wait in a FIFO queue
- *   queue      at most cfg.queue_max waiting requests; more are refused
+ *   queue      at most opts.queue_max waiting requests; more are refused
  *              at once with an error (counted as throttled)
  *   idle TTL   an idle VM above min-warm is reclaimed after idle_ttl_s
  *   timeout    a request running longer kills its VM (the client gets an
@@ -158,7 +158,7 @@ bool pool_ready(const struct pool *p)
 	/* nothing to start ahead: the template is made in the background */
 	if (p->fn->vm.min_warm == 0)
 		return true;
-	if (cfg.snapshot && p->tpl_state != TPL_READY &&
+	if (opts.snapshot && p->tpl_state != TPL_READY &&
 	    p->tpl_state != TPL_FAILED)
 		return false;
 	return count(q, S(VM_IDLE) | S(VM_BUSY)) >= p->fn->vm.min_warm;
@@ -289,12 +289,12 @@ void pool_maintain(struct pool *p)
 		vm_dispatch(v, r);
 	}
 	/* 2. the template comes first */
-	if (cfg.snapshot && p->tpl_state == TPL_NONE && !p->broken[0])
+	if (opts.snapshot && p->tpl_state == TPL_NONE && !p->broken[0])
 		start_template(p);
-	if (cfg.snapshot && (p->tpl_state == TPL_BOOTING ||
+	if (opts.snapshot && (p->tpl_state == TPL_BOOTING ||
 			     p->tpl_state == TPL_SAVING))
 		goto out;
-	clone = cfg.snapshot && p->tpl_state == TPL_READY;
+	clone = opts.snapshot && p->tpl_state == TPL_READY;
 	/* 3. start VMs: up to min-warm, and one per waiting request */
 	if (now < p->retry_at_ms)
 		goto out;
@@ -394,7 +394,7 @@ void pool_enqueue(struct pool *p, struct req *r)
 		vm_dispatch(v, r);
 		return;
 	}
-	if (p->nqueue >= cfg.queue_max) {
+	if (p->nqueue >= opts.queue_max) {
 		p->n_overflows++;
 		req_fail(r, REQ_E_QUEUE_FULL, "function '%s' is busy: %u "
 			 "requests wait for its %u VM(s) already (the queue "
@@ -414,7 +414,7 @@ void pool_enqueue(struct pool *p, struct req *r)
 
 void pool_tick(struct pool *p, uint64_t now)
 {
-	uint64_t wait_ms = (uint64_t)p->fn->vm.timeout_ms + cfg.boot_timeout_ms;
+	uint64_t wait_ms = (uint64_t)p->fn->vm.timeout_ms + opts.boot_timeout_ms;
 	unsigned int live = count(p, LIVE);
 	struct list *l, *t;
 
@@ -469,7 +469,7 @@ uint64_t pool_next_deadline(struct pool *p)
 	if (!list_empty(&p->queue)) {
 		struct req *r = container_of(p->queue.next, struct req, link);
 		uint64_t d = r->t_recv_ns / 1000000ULL + p->fn->vm.timeout_ms +
-			     cfg.boot_timeout_ms;
+			     opts.boot_timeout_ms;
 
 		if (d < next)
 			next = d;

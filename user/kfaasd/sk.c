@@ -32,9 +32,9 @@ void sk_start(void)
 {
 	struct kfaas_sk_server_opts o = { .log = sk_log };
 
-	if (!cfg.sk)
+	if (!opts.sk)
 		return;
-	if (kfaas_sk_server_open(cfg.pin_root, &o, &sk)) {
+	if (kfaas_sk_server_open(opts.pin_root, &o, &sk)) {
 		warn("socket tier not served by kfaasd: %s", kfaas_errmsg());
 		sk = NULL;
 		return;

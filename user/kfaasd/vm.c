@@ -82,7 +82,7 @@ static void console_read(struct vm *v)
 		}
 		memcpy(v->con + v->con_len, tmp, k);
 		v->con_len += k;
-		if (cfg.verbose > 1)
+		if (opts.verbose > 1)
 			dbg("vm %s/%u console: %.*s", v->pool->fn->name, v->seq,
 			    (int)k, tmp);
 	}
@@ -159,7 +159,7 @@ static void on_exit_(struct watch *w, uint32_t events)
 		}
 		vm_finish_req(v, &res);
 	}
-	if (!v->kill_reason || v->crashed || cfg.verbose)
+	if (!v->kill_reason || v->crashed || opts.verbose)
 		log_msg(v->kill_reason && !v->crashed ? LOG_DEBUG : LOG_WARN,
 			"vm %s/%u (pid %d) %s: %s%s%s", v->pool->fn->name,
 			v->seq, v->proc.pid, v->crashed || !v->kill_reason ?
@@ -328,7 +328,7 @@ static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
 	int rc, line;
 
 	/* a guest that breaks the protocol loses its VM */
-	rc = kfaas_agent_result_parse(h + 1, h->len, cfg.max_response, &ar);
+	rc = kfaas_agent_result_parse(h + 1, h->len, opts.max_response, &ar);
 	if (rc) {
 		vm_kill(v, rc == -EMSGSIZE ? "RESULT over the limits" :
 			"bad RESULT lengths");
@@ -352,7 +352,7 @@ static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
 		res.err = REQ_E_TOO_LARGE;
 		snprintf(res.msg, sizeof(res.msg), "function '%s' wrote more "
 			 "than %zu bytes and was killed", f->name,
-			 cfg.max_response);
+			 opts.max_response);
 	} else if (WIFSIGNALED(ar.r.status)) {
 		res.err = REQ_E_FAILED;
 		snprintf(res.msg, sizeof(res.msg), "function '%s' was killed "
@@ -453,7 +453,7 @@ struct vm *vm_start(struct pool *p, bool is_template, bool clone)
 	struct qemu_spec s = {
 		.fn_id = f->id, .vm_seq = p->next_seq, .name = f->name,
 		.image = f->image, .mem_mib = f->vm.mem_mib,
-		.vcpus = f->vm.vcpus, .accel = cfg.accel_used,
+		.vcpus = f->vm.vcpus, .accel = opts.accel_used,
 		.mem_path = is_template || clone ? p->tpl_mem : NULL,
 		.mem_share = is_template, .state_fd = -1, .uid = f->uid,
 	};
@@ -485,7 +485,7 @@ struct vm *vm_start(struct pool *p, bool is_template, bool clone)
 	v->state = clone ? VM_RESTORING : VM_BOOTING;
 	v->t_start_ns = now_ns();
 	v->deadline_ms = now_ms() + (clone ? RESTORE_TIMEOUT_MS :
-				     cfg.boot_timeout_ms);
+				     opts.boot_timeout_ms);
 	chan_init(&v->chan);
 	qmp_init(&v->qmp, v);
 	v->qmp.on_event = on_qmp_event;
@@ -512,7 +512,7 @@ struct vm *vm_start(struct pool *p, bool is_template, bool clone)
 
 void vm_dispatch(struct vm *v, struct req *r)
 {
-	struct kfaas_agent_run run = { .max_out = (__u32)cfg.max_response };
+	struct kfaas_agent_run run = { .max_out = (__u32)opts.max_response };
 
 	v->req = r;
 	r->vm = v;
@@ -538,8 +538,8 @@ void vm_tick(struct vm *v, uint64_t now)
 
 		snprintf(why, sizeof(why), "the template VM did not become "
 			 "ready within %u ms (accel %s)%s%s",
-			 cfg.boot_timeout_ms,
-			 cfg.accel_used == ACCEL_KVM ? "kvm" : "tcg",
+			 opts.boot_timeout_ms,
+			 opts.accel_used == ACCEL_KVM ? "kvm" : "tcg",
 			 v->con_len ? "; guest console: " : "",
 			 vm_console_tail(v, tail, sizeof(tail)));
 		pool_vm_saved(v->pool, v, -ETIMEDOUT, why);
