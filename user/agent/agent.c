@@ -38,6 +38,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <kfaas/agent.h>
+#include "kfaas_clock.h"
+#include "kfaas_iobuf.h"
 #include "proto.h"
 
 #ifdef KFAAS_AGENT_SANITIZE
@@ -77,14 +79,6 @@ static void say(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-}
-
-static __u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 /* ---- boot ---------------------------------------------------------------- */
@@ -178,23 +172,6 @@ static int find_port(const char *name, int ms, char *dev, size_t len)
 
 static int chan_in = -1, chan_out = -1;
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Send one message made of up to three pieces. */
 static int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
 		    const void *b, size_t blen, const void *c, size_t clen)
@@ -205,51 +182,40 @@ static int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
 	};
 	int rc;
 
-	rc = write_full(chan_out, &h, sizeof(h));
+	rc = kfaas_fd_write_all(chan_out, &h, sizeof(h));
 	if (!rc && alen)
-		rc = write_full(chan_out, a, alen);
+		rc = kfaas_fd_write_all(chan_out, a, alen);
 	if (!rc && blen)
-		rc = write_full(chan_out, b, blen);
+		rc = kfaas_fd_write_all(chan_out, b, blen);
 	if (!rc && clen)
-		rc = write_full(chan_out, c, clen);
+		rc = kfaas_fd_write_all(chan_out, c, clen);
 	return rc;
 }
 
 /* ---- running the function ---------------------------------------------------- */
 
-struct buf {
-	char	*p;
-	size_t	len, cap;
-};
-
-static int buf_read(int fd, struct buf *b, size_t limit, bool *over)
+/*
+ * Read what the function wrote on fd into b, keeping at most limit bytes:
+ * *over once it wrote more (what is over is read and dropped, so that the
+ * function never blocks on a full pipe).  1: more may come; 0: end of
+ * file; -errno.
+ */
+static int capture(int fd, struct kfaas_iobuf *b, size_t limit, bool *over)
 {
 	char tmp[65536];
-	ssize_t n = read(fd, tmp, sizeof(tmp));
+	ssize_t n = kfaas_fd_read(fd, tmp, sizeof(tmp));
+	size_t keep;
 
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 1 : -errno;
-	if (n == 0)
-		return 0;
-	if (b->len + (size_t)n > limit) {
+	if (n == -EAGAIN)
+		return 1;
+	if (n <= 0)
+		return (int)n;
+	keep = (size_t)n;
+	if (kfaas_iobuf_len(b) + keep > limit) {
 		*over = true;
-		n = (ssize_t)(limit - b->len);
+		keep = limit - kfaas_iobuf_len(b);
 	}
-	if (b->len + (size_t)n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + (size_t)n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, tmp, (size_t)n);
-	b->len += (size_t)n;
-	return 1;
+	return kfaas_iobuf_append(b, tmp, keep) ? -ENOMEM : 1;
 }
 
 static void reap_orphans(void)
@@ -293,7 +259,7 @@ static int set_nonblock(int fd)
 static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
 {
 	struct kfaas_agent_result res = { 0 };
-	struct buf out = { 0 }, err = { 0 };
+	struct kfaas_iobuf out = { 0 }, err = { 0 };
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int pidfd = -1, status = 0;
 	bool over = false, err_over = false, exited = false;
@@ -308,7 +274,7 @@ static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
 		res.status = errno;
 		goto reply;
 	}
-	t0 = now_ns(CLOCK_MONOTONIC);
+	t0 = kfaas_now_ns();
 	pid = fork();
 	if (pid < 0) {
 		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
@@ -345,18 +311,17 @@ static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
 			break;
 		}
 		if (p[0].revents) {
-			ssize_t n = write(pin[1], req + off, len - off);
+			ssize_t n = kfaas_fd_write(pin[1], req + off, len - off);
 
 			if (n > 0)
 				off += (size_t)n;
-			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-			    off == len) {
+			if ((n < 0 && n != -EAGAIN) || off == len) {
 				close(pin[1]);	/* EOF for the function */
 				pin[1] = -1;
 			}
 		}
 		if (p[1].revents) {
-			rc = buf_read(pout[0], &out, max_out, &over);
+			rc = capture(pout[0], &out, max_out, &over);
 			if (rc <= 0 || over) {
 				close(pout[0]);
 				pout[0] = -1;
@@ -365,14 +330,11 @@ static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
 				kill(-pid, SIGKILL);
 		}
 		if (p[2].revents) {
-			rc = buf_read(perr[0], &err, KFAAS_AGENT_STDERR_MAX,
-				      &err_over);
-			if (rc < 0 || rc == 0) {
+			rc = capture(perr[0], &err, KFAAS_AGENT_STDERR_MAX,
+				     &err_over);
+			if (rc <= 0) {	/* over: drained, the head kept */
 				close(perr[0]);
 				perr[0] = -1;
-			} else if (err_over) {
-				/* keep draining so the function never blocks */
-				err.len = KFAAS_AGENT_STDERR_MAX;
 			}
 		}
 		if (p[3].revents) {
@@ -386,7 +348,7 @@ static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
 	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
 	kill(-pid, SIGKILL);
-	res.wall_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	res.wall_ns = kfaas_now_ns() - t0;
 	res.cpu_ns = ((__u64)ru.ru_utime.tv_sec + (__u64)ru.ru_stime.tv_sec) *
 		     1000000000ULL + ((__u64)ru.ru_utime.tv_usec +
 				      (__u64)ru.ru_stime.tv_usec) * 1000ULL;
@@ -403,12 +365,13 @@ reply:
 		close(pout[1]);
 	if (perr[1] >= 0)
 		close(perr[1]);
-	res.out_len = over ? 0 : (__u32)out.len;
-	res.err_len = (__u32)err.len;
+	res.out_len = over ? 0 : (__u32)kfaas_iobuf_len(&out);
+	res.err_len = (__u32)kfaas_iobuf_len(&err);
 	send_msg(KFAAS_AGENT_RESULT, seq, &res, sizeof(res),
-		 over ? NULL : out.p, res.out_len, err.p, err.len);
-	free(out.p);
-	free(err.p);
+		 kfaas_iobuf_data(&out), res.out_len, kfaas_iobuf_data(&err),
+		 res.err_len);
+	kfaas_iobuf_free(&out);
+	kfaas_iobuf_free(&err);
 	reap_orphans();
 }
 
@@ -445,7 +408,7 @@ static void serve(void)
 	struct kfaas_agent_hello hello = {
 		.version = KFAAS_AGENT_VERSION,
 		.modules = modules_loaded,
-		.uptime_ns = now_ns(CLOCK_BOOTTIME),
+		.uptime_ns = kfaas_clock_ns(CLOCK_BOOTTIME),
 	};
 	struct kfaas_agent_rx rx = { 0 };
 	unsigned long dropped = 0, bad = 0;
@@ -465,12 +428,10 @@ static void serve(void)
 			usleep(10000);
 			continue;
 		}
-		n = read(chan_in, p, room);
+		n = kfaas_fd_read(chan_in, p, room);
 		if (n == 0 && !as_init)
 			exit(0);
 		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
 			/* the host went away (or a restore): try again */
 			usleep(10000);
 			continue;

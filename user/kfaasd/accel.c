@@ -116,7 +116,7 @@ static bool probe_kvm(char *why, size_t len)
 	struct kfaas_agent_hdr h;
 	struct qemu_proc p;
 	ssize_t n;
-	uint64_t t0 = now_ms(), left;
+	uint64_t t0 = kfaas_now_ms(), left;
 	int in, out, rc;
 	bool ok = false;
 	struct stat st;
@@ -145,11 +145,11 @@ static bool probe_kvm(char *why, size_t len)
 	}
 	snprintf(why, len, "the probe boot did not answer within %u ms",
 		 opts.probe_timeout_ms);
-	while (now_ms() < t0 + opts.probe_timeout_ms) {
+	while (kfaas_now_ms() < t0 + opts.probe_timeout_ms) {
 		struct pollfd pf[2] = { { .fd = p.chan_fd, .events = POLLIN },
 					{ .fd = p.pidfd, .events = POLLIN } };
 
-		left = t0 + opts.probe_timeout_ms - now_ms();
+		left = t0 + opts.probe_timeout_ms - kfaas_now_ms();
 		if (poll(pf, 2, (int)left + 1) <= 0)
 			continue;
 		if (pf[1].revents) {
@@ -163,7 +163,7 @@ static bool probe_kvm(char *why, size_t len)
 		    h.type == KFAAS_AGENT_HELLO) {
 			ok = true;
 			snprintf(why, len, "a probe boot answered in %llu ms",
-				 (unsigned long long)(now_ms() - t0));
+				 (unsigned long long)(kfaas_now_ms() - t0));
 		} else if (n <= 0) {
 			snprintf(why, len, "QEMU exited during the probe boot "
 				 "(-accel kvm -cpu host)");

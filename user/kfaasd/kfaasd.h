@@ -3,7 +3,7 @@
  * kfaasd: the VM tier of kfaas.  Declarations shared by its files:
  *
  *   main.c      options, start-up, the event loop, shutdown
- *   loop.c      epoll watches and the clock
+ *   loop.c      epoll watches
  *   log.c       messages to stderr (the journal under systemd)
  *   rundir.c    the run directory it owns; leftovers of a killed daemon
  *   kernel.c    the guest kernel (vmlinux from a bzImage), TSC frequency
@@ -35,6 +35,8 @@
 #include <kfaas/abi.h>
 #include <kfaas/agent.h>
 #include "libkfaas.h"
+#include "kfaas_clock.h"
+#include "kfaas_iobuf.h"
 #include "../agent/proto.h"
 
 /* ---- lists (circular, doubly linked) ---- */
@@ -146,8 +148,6 @@ void loop_remove(struct watch *w);
 int loop_defer(void (*fn)(void *arg), void *arg);
 /* Wait for one event up to timeout_ms (-1: forever) and run it. */
 int loop_run_once(int timeout_ms);
-uint64_t now_ms(void);
-uint64_t now_ns(void);
 
 /* ---- rundir.c ---- */
 int rundir_take(void);		/* create, lock, clean leftovers */
@@ -198,10 +198,8 @@ int qemu_version(char *buf, size_t len);
 /* ---- chan.c: framing of the agent protocol over a byte stream ---- */
 struct chan {
 	struct watch	w;
-	char		*rbuf;
-	size_t		rlen, rcap;
-	char		*wbuf;
-	size_t		wlen, woff, wcap;
+	struct kfaas_iobuf in;		/* bytes of messages not yet handled */
+	struct kfaas_iobuf out;		/* messages not yet written */
 	__u32		seq;
 };
 void chan_init(struct chan *c);
@@ -212,9 +210,13 @@ int chan_send(struct chan *c, __u16 type, const void *a, size_t alen,
 int chan_flush(struct chan *c);
 /* Read what is there; 0 on progress, -EPIPE at EOF, -errno. */
 int chan_fill(struct chan *c);
-/* One complete message, or NULL; consume with chan_consume(). */
-const struct kfaas_agent_hdr *chan_peek(struct chan *c);
-void chan_consume(struct chan *c);
+/*
+ * One complete message: its payload (h->len bytes, valid until the next
+ * chan_fill()), its header copied to *h; or NULL.  Consume it with
+ * chan_consume().
+ */
+const char *chan_peek(struct chan *c, struct kfaas_agent_hdr *h);
+void chan_consume(struct chan *c, const struct kfaas_agent_hdr *h);
 /* Is the input garbage (not a message header)? */
 bool chan_corrupt(const struct chan *c);
 /* The epoll events the channel wants. */
@@ -227,8 +229,7 @@ typedef void (*qmp_cb)(struct qmp *q, json_object *ret, const char *error,
 struct qmp_cmd;
 struct qmp {
 	struct watch	w;
-	char		*rbuf;
-	size_t		rlen, rcap;
+	struct kfaas_iobuf in;		/* lines not yet handled */
 	bool		greeted;
 	struct qmp_cmd	*pending, *last;	/* FIFO of sent commands */
 	void		(*on_event)(struct qmp *q, const char *event,

@@ -57,8 +57,7 @@ struct tcp_conn {
 	struct watch	w;
 	__u32		fn_id;
 	int		state;
-	char		*buf;
-	size_t		len, cap, off;
+	struct kfaas_iobuf buf;		/* the request, then the reply */
 	uint64_t	deadline_ms;
 	struct req	*req;
 };
@@ -235,39 +234,27 @@ static void conn_free(struct tcp_conn *c)
 	list_del(&c->link);
 	nconns--;
 	loop_close(&c->w);
-	free(c->buf);
+	kfaas_iobuf_free(&c->buf);
 	free(c);
 }
 
 static void conn_write(struct tcp_conn *c)
 {
-	while (c->off < c->len) {
-		ssize_t n = send(c->w.fd, c->buf + c->off, c->len - c->off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			loop_mod(&c->w, EPOLLOUT);
-			return;
-		}
-		if (n < 0)
-			break;
-		c->off += (size_t)n;
+	if (kfaas_iobuf_write(&c->buf, c->w.fd) == -EAGAIN) {
+		loop_mod(&c->w, EPOLLOUT);
+		return;
 	}
 	conn_free(c);	/* written (or the client is gone): close */
 }
 
 static void conn_reply(struct tcp_conn *c, const char *p, size_t n)
 {
-	free(c->buf);
-	c->buf = malloc(n ? n : 1);
-	c->len = c->cap = c->buf ? n : 0;
-	c->off = 0;
-	if (c->buf)
-		memcpy(c->buf, p, n);
+	/* no memory for the reply: the client sees the connection close */
+	kfaas_iobuf_free(&c->buf);
+	kfaas_iobuf_init(&c->buf, 0);
+	kfaas_iobuf_append(&c->buf, p, n);
 	c->state = TCP_WRITING;
-	c->deadline_ms = now_ms() + opts.tcp_timeout_ms;
+	c->deadline_ms = kfaas_now_ms() + opts.tcp_timeout_ms;
 	conn_write(c);
 }
 
@@ -297,6 +284,8 @@ static void conn_error(struct tcp_conn *c, const char *msg)
 static void on_conn(struct watch *w, uint32_t events)
 {
 	struct tcp_conn *c = container_of(w, struct tcp_conn, w);
+	size_t len;
+	char *data;
 
 	if (c->state == TCP_WRITING) {
 		conn_write(c);
@@ -311,34 +300,10 @@ static void on_conn(struct watch *w, uint32_t events)
 		return;
 	}
 	for (;;) {
-		ssize_t n;
+		/* the buffer's limit is one byte more than a request may be */
+		ssize_t n = kfaas_iobuf_read(&c->buf, w->fd, 16384);
 
-		if (c->cap - c->len < 4096) {
-			size_t cap = c->cap ? c->cap * 2 : 16384;
-			char *p;
-
-			if (cap > opts.max_request + 1)
-				cap = opts.max_request + 1;
-			if (cap <= c->len) {
-				char msg[128];
-
-				snprintf(msg, sizeof(msg), "request larger than "
-					 "%zu bytes", opts.max_request);
-				conn_error(c, msg);
-				return;
-			}
-			p = realloc(c->buf, cap);
-			if (!p) {
-				conn_free(c);
-				return;
-			}
-			c->buf = p;
-			c->cap = cap;
-		}
-		n = recv(w->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
 			conn_free(c);
@@ -346,8 +311,7 @@ static void on_conn(struct watch *w, uint32_t events)
 		}
 		if (n == 0)
 			break;
-		c->len += (size_t)n;
-		if (c->len > opts.max_request) {
+		if (kfaas_iobuf_len(&c->buf) > opts.max_request) {
 			char msg[128];
 
 			snprintf(msg, sizeof(msg), "request larger than %zu "
@@ -360,10 +324,10 @@ static void on_conn(struct watch *w, uint32_t events)
 	c->state = TCP_WAITING;
 	c->deadline_ms = 0;
 	loop_mod(&c->w, 0);	/* only hang-ups and errors */
-	c->req = req_new(c->fn_id, c->buf, c->len, tcp_done, c);
-	c->buf = NULL;
-	c->len = c->cap = 0;
+	data = kfaas_iobuf_detach(&c->buf, &len);
+	c->req = req_new(c->fn_id, data, len, tcp_done, c);
 	if (!c->req) {
+		free(data);
 		conn_free(c);
 		return;
 	}
@@ -398,8 +362,9 @@ static void on_accept(struct watch *w, uint32_t events)
 			return;
 		}
 		c->fn_id = l->fn_id;
+		kfaas_iobuf_init(&c->buf, opts.max_request + 1);
 		c->state = TCP_READING;
-		c->deadline_ms = now_ms() + opts.tcp_timeout_ms;
+		c->deadline_ms = kfaas_now_ms() + opts.tcp_timeout_ms;
 		list_add_tail(&c->link, &conns);
 		nconns++;
 		if (loop_add(&c->w, fd, EPOLLIN, on_conn)) {

@@ -440,10 +440,10 @@ static int state_setup(void)
 
 static void run(void)
 {
-	uint64_t next_refresh = now_ms() + opts.refresh_ms;
+	uint64_t next_refresh = kfaas_now_ms() + opts.refresh_ms;
 
 	while (!stopping) {
-		uint64_t now = now_ms(), next = next_refresh, d;
+		uint64_t now = kfaas_now_ms(), next = next_refresh, d;
 		int timeout;
 
 		d = fns_next_deadline();
@@ -464,7 +464,7 @@ static void run(void)
 			timeout = 0;
 		if (loop_run_once(timeout))
 			warn("epoll: %s", strerror(errno));
-		now = now_ms();
+		now = kfaas_now_ms();
 		fns_tick(now);
 		listen_tick(now);
 		metrics_tick();

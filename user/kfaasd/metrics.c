@@ -137,7 +137,7 @@ uint64_t metrics_next_deadline(void)
 
 	if (!mhd || MHD_get_timeout(mhd, &t) != MHD_YES)
 		return UINT64_MAX;
-	return now_ms() + t;
+	return kfaas_now_ms() + t;
 }
 
 void metrics_tick(void)

@@ -62,7 +62,7 @@ struct req *req_new(__u32 fn_id, char *data, size_t len, req_done_fn done,
 	r->len = len;
 	r->done = done;
 	r->ctx = ctx;
-	r->t_recv_ns = now_ns();
+	r->t_recv_ns = kfaas_now_ns();
 	return r;
 }
 
@@ -222,7 +222,7 @@ static void start_template(struct pool *p)
 		p->tpl_state = TPL_FAILED;
 		return;
 	}
-	p->tpl_ms = now_ms();
+	p->tpl_ms = kfaas_now_ms();
 	if (!vm_start(p, true, false)) {
 		snprintf(p->broken, sizeof(p->broken), "cannot start QEMU for "
 			 "the template of '%s': see the daemon log", p->fn->name);
@@ -246,7 +246,7 @@ void pool_vm_saved(struct pool *p, struct vm *v, int rc, const char *why)
 		unlink(p->tpl_state_path);
 	} else {
 		p->tpl_state = TPL_READY;
-		p->tpl_ms = now_ms() - p->tpl_ms;
+		p->tpl_ms = kfaas_now_ms() - p->tpl_ms;
 		info("function '%s': template saved (%llu ms from QEMU start)",
 		     p->fn->name, (unsigned long long)p->tpl_ms);
 	}
@@ -269,7 +269,7 @@ static void fail_queue(struct pool *p, int err, const char *msg)
 void pool_maintain(struct pool *p)
 {
 	unsigned int live, starting, need, max;
-	uint64_t now = now_ms();
+	uint64_t now = kfaas_now_ms();
 	struct fn *f = p->fn;
 	bool clone;
 	struct vm *v;
@@ -363,7 +363,7 @@ void pool_vm_dead(struct pool *p, struct vm *v)
 
 			if (ms > BACKOFF_MAX_MS)
 				ms = BACKOFF_MAX_MS;
-			p->retry_at_ms = now_ms() + ms;
+			p->retry_at_ms = kfaas_now_ms() + ms;
 			snprintf(p->broken, sizeof(p->broken), "%u VM starts of "
 				 "'%s' failed in a row (last: %s)%s%s", p->fails,
 				 p->fn->name, v->kill_reason ? v->kill_reason :
@@ -518,7 +518,7 @@ json_object *pool_status(struct pool *p)
 	json_object *o = json_object_new_object(), *vms = json_object_new_array();
 	static const char *const tpl[] = { "none", "booting", "saving", "ready",
 					   "failed" };
-	uint64_t now = now_ms();
+	uint64_t now = kfaas_now_ms();
 	struct list *l, *t;
 
 	list_for_each_safe(l, t, &p->vms) {

@@ -62,7 +62,7 @@ uint64_t sk_next_deadline(void)
 	if (!sk)
 		return UINT64_MAX;
 	t = kfaas_sk_server_timeout_ms(sk);
-	return t < 0 ? UINT64_MAX : now_ms() + (uint64_t)t;
+	return t < 0 ? UINT64_MAX : kfaas_now_ms() + (uint64_t)t;
 }
 
 void sk_tick(void)

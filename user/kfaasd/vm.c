@@ -145,7 +145,7 @@ static void on_exit_(struct watch *w, uint32_t events)
 
 		if (v->kill_reason && !strcmp(v->kill_reason, "timeout")) {
 			res.err = REQ_E_TIMEOUT;
-			res.fn_wall_ns = now_ns() - v->req_start_ns;
+			res.fn_wall_ns = kfaas_now_ns() - v->req_start_ns;
 			snprintf(res.msg, sizeof(res.msg), "function '%s' timed "
 				 "out after %u ms (its VM was killed and is "
 				 "replaced)", v->pool->fn->name,
@@ -314,13 +314,13 @@ static void on_qmp(struct watch *w, uint32_t events)
 static void became_ready(struct vm *v)
 {
 	v->state = VM_IDLE;
-	v->t_ready_ns = now_ns();
-	v->idle_since_ms = now_ms();
+	v->t_ready_ns = kfaas_now_ns();
+	v->idle_since_ms = kfaas_now_ms();
 	v->deadline_ms = 0;
 	pool_vm_ready(v->pool, v);
 }
 
-static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
+static void on_result(struct vm *v, const char *payload, size_t len)
 {
 	struct kfaas_agent_result_view ar;
 	struct result res = { .ran = true };
@@ -328,7 +328,7 @@ static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
 	int rc, line;
 
 	/* a guest that breaks the protocol loses its VM */
-	rc = kfaas_agent_result_parse(h + 1, h->len, opts.max_response, &ar);
+	rc = kfaas_agent_result_parse(payload, len, opts.max_response, &ar);
 	if (rc) {
 		vm_kill(v, rc == -EMSGSIZE ? "RESULT over the limits" :
 			"bad RESULT lengths");
@@ -369,7 +369,21 @@ static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
 	vm_finish_req(v, &res);
 }
 
-static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h)
+static void on_restored(struct vm *v, const char *payload, size_t len)
+{
+	struct kfaas_agent_restored r;
+
+	if (len >= sizeof(r)) {
+		memcpy(&r, payload, sizeof(r));
+		if (r.rc)
+			warn("vm %s/%u: the guest could not reseed or set its "
+			     "clock (%d)", v->pool->fn->name, v->seq, r.rc);
+	}
+	became_ready(v);
+}
+
+static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h,
+		   const char *payload)
 {
 	switch (h->type) {
 	case KFAAS_AGENT_HELLO:
@@ -381,22 +395,16 @@ static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h)
 			became_ready(v);
 		break;
 	case KFAAS_AGENT_RESTORED:
-		if (v->state != VM_RESEEDING)
-			break;
-		if (h->len >= sizeof(struct kfaas_agent_restored) &&
-		    ((const struct kfaas_agent_restored *)(h + 1))->rc)
-			warn("vm %s/%u: the guest could not reseed or set its "
-			     "clock (%d)", v->pool->fn->name, v->seq,
-			     ((const struct kfaas_agent_restored *)(h + 1))->rc);
-		became_ready(v);
+		if (v->state == VM_RESEEDING)
+			on_restored(v, payload, h->len);
 		break;
 	case KFAAS_AGENT_RESULT:
 		if (v->state != VM_BUSY)
 			break;
 		v->state = VM_IDLE;
 		v->deadline_ms = 0;
-		v->idle_since_ms = now_ms();
-		on_result(v, h);
+		v->idle_since_ms = kfaas_now_ms();
+		on_result(v, payload, h->len);
 		if (v->kill_reason)
 			break;
 		if (v->pool->fn->vm.flags & KFAAS_VM_F_FRESH) {
@@ -419,7 +427,8 @@ static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h)
 static void on_chan(struct watch *w, uint32_t events)
 {
 	struct vm *v = container_of(w, struct vm, chan.w);
-	const struct kfaas_agent_hdr *h;
+	struct kfaas_agent_hdr h;
+	const char *payload;
 	int rc = 0;
 
 	if (events & EPOLLOUT)
@@ -427,9 +436,9 @@ static void on_chan(struct watch *w, uint32_t events)
 	if (!rc && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		rc = chan_fill(&v->chan);
 	while (v->state != VM_DEAD && !v->kill_reason &&
-	       (h = chan_peek(&v->chan))) {
-		on_msg(v, h);
-		chan_consume(&v->chan);
+	       (payload = chan_peek(&v->chan, &h))) {
+		on_msg(v, &h, payload);
+		chan_consume(&v->chan, &h);
 	}
 	if (chan_corrupt(&v->chan)) {
 		vm_kill(v, "agent protocol error");
@@ -483,8 +492,8 @@ struct vm *vm_start(struct pool *p, bool is_template, bool clone)
 	v->is_template = is_template;
 	v->cloned = clone;
 	v->state = clone ? VM_RESTORING : VM_BOOTING;
-	v->t_start_ns = now_ns();
-	v->deadline_ms = now_ms() + (clone ? RESTORE_TIMEOUT_MS :
+	v->t_start_ns = kfaas_now_ns();
+	v->deadline_ms = kfaas_now_ms() + (clone ? RESTORE_TIMEOUT_MS :
 				     opts.boot_timeout_ms);
 	chan_init(&v->chan);
 	qmp_init(&v->qmp, v);
@@ -517,8 +526,8 @@ void vm_dispatch(struct vm *v, struct req *r)
 	v->req = r;
 	r->vm = v;
 	v->state = VM_BUSY;
-	v->req_start_ns = now_ns();
-	v->deadline_ms = now_ms() + v->pool->fn->vm.timeout_ms;
+	v->req_start_ns = kfaas_now_ns();
+	v->deadline_ms = kfaas_now_ms() + v->pool->fn->vm.timeout_ms;
 	if (chan_send(&v->chan, KFAAS_AGENT_RUN, &run, sizeof(run), r->data,
 		      r->len))
 		vm_kill(v, "agent channel broken");

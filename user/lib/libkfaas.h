@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <sys/types.h>
 #include <kfaas/abi.h>
+#include "kfaas_iobuf.h"
 
 #define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
 #define KFAAS_PIN_ROOT_ENV	"KFAAS_PIN_ROOT"
@@ -356,8 +357,7 @@ struct json_object;
 struct kfaas_daemon {
 	int	fd;
 	char	path[128];
-	char	*rbuf;
-	size_t	rlen, rcap;
+	struct kfaas_iobuf in;	/* answers read, not yet taken */
 };
 /* Connect to the kfaasd of the pin root; -ENOENT/-ECONNREFUSED: none runs. */
 int kfaas_daemon_open(struct kfaas_daemon *d, const char *pin_root);
