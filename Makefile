@@ -70,7 +70,7 @@ SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 # ---- the VM tier: kfaasd, the guest agent and image, VM functions ----------
 KFAASD_SRCS	:= $(wildcard user/kfaasd/*.c)
-KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o) $(B)/user/agent/proto.o
+KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o)
 KFAASD		:= $(B)/kfaasd
 AGENT		:= $(B)/vm/kfaas-agent
 GUEST_IMG	:= $(B)/vm/guest.cpio
@@ -155,7 +155,7 @@ $(KFAASD): $(KFAASD_OBJS) $(LIB)
 
 # the agent links no library: the libkfaas files it needs (libc only) are
 # compiled in
-AGENT_SRCS	:= user/agent/agent.c user/agent/proto.c user/lib/iobuf.c
+AGENT_SRCS	:= user/agent/agent.c user/lib/agent_proto.c user/lib/iobuf.c
 # AGENT_SAN=1 (make asan): the agent with ASan+UBSan, dynamically linked
 # (ASan cannot be static), its libraries copied into the guest image
 # (and started by a static /init that mounts /proc first)
@@ -168,7 +168,7 @@ IMG_DEPS	:= $(AGENT_INIT)
 else
 AGENT_CFLAGS	:= $(STATIC_CFLAGS)
 endif
-$(AGENT): $(AGENT_SRCS) user/agent/proto.h include/kfaas/agent.h \
+$(AGENT): $(AGENT_SRCS) include/kfaas/agent_proto.h include/kfaas/agent.h \
 		$(wildcard user/include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
@@ -212,7 +212,7 @@ FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/module.c user/lib/budget.c user/lib/err.c \
-		   user/lib/config.c user/lib/ctlproto.c user/agent/proto.c \
+		   user/lib/config.c user/lib/ctlproto.c user/lib/agent_proto.c \
 		   user/lib/iobuf.c
 # kfaasd files a target drives (with its own struct kfaasd_opts opts)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
@@ -220,10 +220,10 @@ FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/include -Iuser/lib \
-		   -Iuser/agent -DKFAAS_VERSION='"$(VERSION)"'
+		   -DKFAAS_VERSION='"$(VERSION)"'
 FUZZ_SECONDS	?= 60
 
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h user/agent/*.h user/include/*.h \
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h include/kfaas/*.h user/include/*.h \
 		user/kfaasd/*.[ch])
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \

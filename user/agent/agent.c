@@ -38,9 +38,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <kfaas/agent.h>
+#include <kfaas/agent_proto.h>
 #include "kfaas_clock.h"
 #include "kfaas_iobuf.h"
-#include "proto.h"
 
 #ifdef KFAAS_AGENT_SANITIZE
 /*
@@ -63,6 +63,9 @@ static unsigned int runs;
 #else
 #define leak_check()	do { } while (0)
 #endif
+
+/* an empty input buffer larger than this is given back to the guest */
+#define RX_KEEP		(1U << 20)
 
 static const char *fn_path = KFAAS_AGENT_FN_PATH;
 static bool as_init;
@@ -411,6 +414,7 @@ static void serve(void)
 		.uptime_ns = kfaas_clock_ns(CLOCK_BOOTTIME),
 	};
 	struct kfaas_agent_rx rx = { 0 };
+	struct kfaas_iobuf in = { 0 };
 	unsigned long dropped = 0, bad = 0;
 
 	if (send_msg(KFAAS_AGENT_HELLO, 0, &hello, sizeof(hello), NULL, 0,
@@ -418,17 +422,18 @@ static void serve(void)
 		say("cannot send hello: %s", strerror(errno));
 	for (;;) {
 		struct kfaas_agent_req r;
-		size_t room;
-		void *p = kfaas_agent_rx_space(&rx, 65536, &room);
 		ssize_t n;
 
-		if (!p) {
+		/* a large request is over: give its memory back to the guest */
+		if (!kfaas_iobuf_len(&in) && in.cap > RX_KEEP)
+			kfaas_iobuf_free(&in);
+		n = kfaas_iobuf_read(&in, chan_in, 65536);
+		if (n == -ENOMEM) {
 			say("out of memory for a request: dropping input");
-			kfaas_agent_rx_free(&rx);
+			kfaas_iobuf_free(&in);
 			usleep(10000);
 			continue;
 		}
-		n = kfaas_fd_read(chan_in, p, room);
 		if (n == 0 && !as_init)
 			exit(0);
 		if (n <= 0) {
@@ -436,8 +441,7 @@ static void serve(void)
 			usleep(10000);
 			continue;
 		}
-		kfaas_agent_rx_add(&rx, (size_t)n);
-		while (kfaas_agent_rx_next(&rx, &r)) {
+		while (kfaas_agent_rx_next(&rx, &in, &r)) {
 			switch (r.type) {
 			case KFAAS_AGENT_RUN:
 				run(r.seq, r.data, r.len, r.max_out);

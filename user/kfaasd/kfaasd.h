@@ -34,10 +34,10 @@
 #include <json-c/json.h>
 #include <kfaas/abi.h>
 #include <kfaas/agent.h>
+#include <kfaas/agent_proto.h>
 #include "libkfaas.h"
 #include "kfaas_clock.h"
 #include "kfaas_iobuf.h"
-#include "../agent/proto.h"
 
 /* ---- lists (circular, doubly linked) ---- */
 struct list {
