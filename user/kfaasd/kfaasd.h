@@ -1,23 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kfaasd: the VM tier of kfaas.  Declarations shared by its files:
+ * kfaasd: the VM tier of kfaas.  Declarations shared by its files, one
+ * purpose each, from the top (main.c) down:
  *
- *   main.c      options, start-up, the event loop, shutdown
- *   loop.c      epoll watches
- *   log.c       messages to stderr (the journal under systemd)
- *   rundir.c    the run directory it owns; leftovers of a killed daemon
- *   kernel.c    the guest kernel (vmlinux from a bzImage), TSC frequency
- *   accel.c     KVM or TCG: timed probe boot of the real guest, cached
- *   image.c     per-function initramfs: base image + the executable
- *   qemu.c      QEMU command line, spawning with the fewest privileges
- *   qmp.c       QMP client (snapshot save and restore)
- *   chan.c      the agent channel (include/kfaas/agent.h) on the host
- *   vm.c        one microVM: boot, restore, serve, die
- *   pool.c      a function's warm pool, template and request queue
- *   fns.c       the VM-tier functions, kept in step with the registry
- *   listen.c    UDP and TCP sockets for the routes of the route table
- *   control.c   the root-only control socket (line-delimited JSON)
- *   account.c   charging invocations to the shared accounting
+ *   main.c        start-up, the event loop's rounds, signals, shutdown
+ *   opts.c        the command line: the option table, parsing, usage
+ *   conf_apply.c  applying kfaas.conf(5) at start and on SIGHUP
+ *   control.c     the root-only control socket (line-delimited JSON)
+ *   listen.c      UDP and TCP sockets for the routes of the route table
+ *   sk.c          the socket tier's listener (unless --no-sk)
+ *   metrics.c     the Prometheus endpoint (--metrics)
+ *   fns.c         the VM-tier functions, kept in step with the registry
+ *   pool.c        a function's warm pool, template and request queue
+ *   vm.c          one microVM: boot, restore, serve, die
+ *   qemu.c        QEMU command line, spawning with the fewest privileges
+ *   qmp.c         QMP client (snapshot save and restore)
+ *   chan.c        the agent channel (include/kfaas/agent.h) on the host
+ *   accel.c       KVM or TCG: timed probe boot of the real guest, cached
+ *   image.c       per-function initramfs: base image + the executable
+ *   kernel.c      the guest kernel (vmlinux from a bzImage), TSC frequency
+ *   rundir.c      the run directory it owns; leftovers of a killed daemon
+ *   account.c     charging invocations to the shared accounting
+ *   loop.c        epoll watches, deferred work
+ *   log.c         messages to stderr (the journal under systemd)
+ *
+ * From libkfaas and beside it: the byte buffer of every socket and
+ * channel (kfaas_iobuf.h), the clock (kfaas_clock.h), the agent
+ * protocol's decoding (<kfaas/agent_proto.h>).
  *
  * Single-threaded: every socket, pipe and process is a watch in one epoll
  * loop, so a looping or crashing function never stalls another.
@@ -65,7 +74,7 @@ static inline void list_del(struct list *n)
 	for (pos = (head)->next, tmp = pos->next; pos != (head); \
 	     pos = tmp, tmp = pos->next)
 
-/* ---- the daemon's options (main.c): its command line, then what start-up
+/* ---- the daemon's options (opts.c): its command line, then what start-up
  * derives from it ---- */
 enum accel { ACCEL_AUTO, ACCEL_PROBE, ACCEL_KVM, ACCEL_TCG };
 
@@ -101,6 +110,8 @@ struct kfaasd_opts {
 	char		qemu_version[64];
 };
 extern struct kfaasd_opts opts;
+/* opts from the command line (opts.c); 0, or -1 after saying what is wrong */
+int opts_parse(int argc, char **argv);
 
 #define KFAASD_CONF_DEFAULT	"/etc/kfaas/kfaas.yaml"
 

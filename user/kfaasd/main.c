@@ -5,7 +5,6 @@
  * Driven by the kfaas CLI over its control socket.  See docs/vm-tier.md.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,87 +19,8 @@
 #include <sys/un.h>
 #include "kfaasd.h"
 
-#ifndef KFAAS_VM_DIR_DEFAULT
-#define KFAAS_VM_DIR_DEFAULT "/usr/lib/kfaas/vm"
-#endif
-
-struct kfaasd_opts opts = {
-	.cache_dir = "/var/cache/kfaasd",
-	.qemu = "qemu-system-x86_64",
-	.accel = ACCEL_AUTO,
-	.snapshot = true,
-	.drop_privs = true,
-	.uid_base = 1801846784,	/* 0x6b660000 "kf": far from real users */
-	.queue_max = 16,
-	.max_conns = 1024,
-	.max_request = 1 << 20,
-	.max_response = 1 << 20,
-	.boot_timeout_ms = 30000,
-	.probe_timeout_ms = 8000,
-	.tcp_timeout_ms = 10000,
-	.refresh_ms = 2000,
-	.conf_path = KFAASD_CONF_DEFAULT,
-	.sk = true,
-};
-
 static volatile bool refresh_now, reload_conf;
 static char initramfs_buf[512], qemu_buf[512], cache_buf[512], kernel_buf[512];
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: kfaasd [OPTIONS]\n"
-"Runs kfaas VM-tier functions in QEMU microVMs and serves their routes.\n"
-"\n"
-"  --pin-root DIR       kfaas pin root ($KFAAS_PIN_ROOT, %s)\n"
-"  --run-dir DIR        run directory ($KFAAS_RUN_DIR, derived from the\n"
-"                       pin root: /run/kfaasd for the default one)\n"
-"  --cache-dir DIR      unpacked kernels, accelerator probe (%s)\n"
-"  --kernel FILE        guest kernel, vmlinux or bzImage (default:\n"
-"                       /boot/vmlinuz-KVER of the guest image)\n"
-"  --initramfs FILE     guest base image (%s/guest.cpio)\n"
-"  --qemu FILE          QEMU binary (%s)\n"
-"  --accel MODE         auto, probe, kvm or tcg (auto)\n"
-"  --no-snapshot        boot every VM cold instead of cloning a template\n"
-"  --vm-uid-base N      QEMU of function id I runs as uid N+I (%u)\n"
-"  --vm-as-root         do not drop QEMU's privileges (debugging only)\n"
-"  --queue N            waiting requests per function (%u)\n"
-"  --max-request BYTES  (%zu)    --max-response BYTES (%zu)\n"
-"  --boot-timeout MS    (%u)    --probe-timeout MS (%u)\n"
-"  --tcp-timeout MS     time a TCP client has to send its request (%u)\n"
-"  --max-conns N        TCP clients served at once; more are closed at\n"
-"                       accept (%u)\n"
-"  --refresh MS         re-read routes and registry this often (%u)\n"
-"  --no-sk              leave the socket tier's listener to 'kfaas sk serve'\n"
-"  --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
-"                       (ADDR default 127.0.0.1)\n"
-"  --config FILE        kfaas.conf(5) applied at start and on SIGHUP,\n"
-"                       when it exists (%s; 'none': no file)\n"
-"  --tsc-khz N          host TSC frequency for the guest (measured)\n"
-"  -v, --verbose        more messages (twice: QEMU command lines, console)\n"
-"  -V, --version\n",
-		KFAAS_PIN_ROOT_DEFAULT, opts.cache_dir, KFAAS_VM_DIR_DEFAULT,
-		opts.qemu, (unsigned int)opts.uid_base, opts.queue_max,
-		opts.max_request, opts.max_response, opts.boot_timeout_ms,
-		opts.probe_timeout_ms, opts.tcp_timeout_ms, opts.max_conns,
-		opts.refresh_ms,
-		KFAASD_CONF_DEFAULT);
-}
-
-static int num(const char *opt, const char *s, unsigned long long max,
-	       unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	if (!*s || *end || errno || *s == '-' || *out > max) {
-		fprintf(stderr, "kfaasd: bad value '%s' for %s: expected a "
-			"number from 0 to %llu\n", s, opt, max);
-		return -1;
-	}
-	return 0;
-}
 
 static int find_qemu(void)
 {
@@ -121,203 +41,6 @@ static int find_qemu(void)
 	free(dirs);
 	return kfaas_err(-ENOENT, "%s is not in PATH: install qemu-system-x86 "
 			 "(tools/deps.sh) or give --qemu", opts.qemu);
-}
-
-static int parse_args(int argc, char **argv)
-{
-	enum { O_PIN = 256, O_RUN, O_CACHE, O_KERNEL, O_INITRD, O_QEMU,
-	       O_ACCEL, O_NOSNAP, O_UIDBASE, O_ROOT, O_QUEUE, O_MAXREQ,
-	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC, O_CONFIG,
-	       O_MAXCONNS, O_METRICS, O_NOSK };
-	static const struct option longopts[] = {
-		{ "pin-root", required_argument, NULL, O_PIN },
-		{ "run-dir", required_argument, NULL, O_RUN },
-		{ "cache-dir", required_argument, NULL, O_CACHE },
-		{ "kernel", required_argument, NULL, O_KERNEL },
-		{ "initramfs", required_argument, NULL, O_INITRD },
-		{ "qemu", required_argument, NULL, O_QEMU },
-		{ "accel", required_argument, NULL, O_ACCEL },
-		{ "no-snapshot", no_argument, NULL, O_NOSNAP },
-		{ "vm-uid-base", required_argument, NULL, O_UIDBASE },
-		{ "vm-as-root", no_argument, NULL, O_ROOT },
-		{ "queue", required_argument, NULL, O_QUEUE },
-		{ "max-request", required_argument, NULL, O_MAXREQ },
-		{ "max-response", required_argument, NULL, O_MAXRESP },
-		{ "boot-timeout", required_argument, NULL, O_BOOT },
-		{ "probe-timeout", required_argument, NULL, O_PROBE },
-		{ "tcp-timeout", required_argument, NULL, O_TCP },
-		{ "max-conns", required_argument, NULL, O_MAXCONNS },
-		{ "refresh", required_argument, NULL, O_REFRESH },
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "metrics", required_argument, NULL, O_METRICS },
-		{ "no-sk", no_argument, NULL, O_NOSK },
-		{ "tsc-khz", required_argument, NULL, O_TSC },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *run_dir = getenv(KFAAS_RUN_DIR_ENV);
-	unsigned long long v;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "vVh", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_PIN: opts.pin_root = optarg; break;
-		case O_RUN: run_dir = optarg; break;
-		case O_CACHE: opts.cache_dir = optarg; break;
-		case O_KERNEL: opts.kernel = optarg; break;
-		case O_INITRD: opts.initramfs = optarg; break;
-		case O_QEMU: opts.qemu = optarg; break;
-		case O_ACCEL:
-			if (!strcmp(optarg, "auto"))
-				opts.accel = ACCEL_AUTO;
-			else if (!strcmp(optarg, "probe"))
-				opts.accel = ACCEL_PROBE;
-			else if (!strcmp(optarg, "kvm"))
-				opts.accel = ACCEL_KVM;
-			else if (!strcmp(optarg, "tcg"))
-				opts.accel = ACCEL_TCG;
-			else {
-				fprintf(stderr, "kfaasd: bad --accel '%s': use auto, "
-					"probe, kvm or tcg\n", optarg);
-				return -1;
-			}
-			break;
-		case O_NOSNAP: opts.snapshot = false; break;
-		case O_UIDBASE:
-			if (num("--vm-uid-base", optarg, 0xfffff000ULL -
-				KFAAS_MAX_FUNCS, &v))
-				return -1;
-			opts.uid_base = (uid_t)v;
-			if (v == 0) {
-				fprintf(stderr, "kfaasd: --vm-uid-base 0 would run "
-					"QEMU as root: use --vm-as-root if you "
-					"mean it\n");
-				return -1;
-			}
-			break;
-		case O_ROOT: opts.drop_privs = false; break;
-		case O_QUEUE:
-			if (num("--queue", optarg, 100000, &v))
-				return -1;
-			opts.queue_max = (unsigned int)v;
-			break;
-		case O_MAXREQ:
-		case O_MAXRESP:
-			if (num(c == O_MAXREQ ? "--max-request" : "--max-response",
-				optarg, KFAAS_AGENT_MAX_PAYLOAD - 4096, &v))
-				return -1;
-			if (c == O_MAXREQ)
-				opts.max_request = v;
-			else
-				opts.max_response = v;
-			break;
-		case O_NOSK:
-			opts.sk = false;
-			break;
-		case O_METRICS:
-			opts.metrics = optarg;
-			break;
-		case O_CONFIG:
-			opts.conf_path = strcmp(optarg, "none") ? optarg : NULL;
-			break;
-		case O_MAXCONNS:
-			if (num("--max-conns", optarg, 1000000, &v))
-				return -1;
-			if (v < 1) {
-				fprintf(stderr, "kfaasd: --max-conns must be at "
-					"least 1\n");
-				return -1;
-			}
-			opts.max_conns = (unsigned int)v;
-			break;
-		case O_BOOT:
-		case O_PROBE:
-		case O_TCP:
-		case O_REFRESH: {
-			const char *name = c == O_BOOT ? "--boot-timeout" :
-					   c == O_PROBE ? "--probe-timeout" :
-					   c == O_TCP ? "--tcp-timeout" :
-					   "--refresh";
-
-			if (num(name, optarg, 3600000, &v))
-				return -1;
-			if (v < 10) {
-				fprintf(stderr, "kfaasd: %s must be at least 10 "
-					"ms\n", name);
-				return -1;
-			}
-			if (c == O_BOOT)
-				opts.boot_timeout_ms = (unsigned int)v;
-			else if (c == O_PROBE)
-				opts.probe_timeout_ms = (unsigned int)v;
-			else if (c == O_TCP)
-				opts.tcp_timeout_ms = (unsigned int)v;
-			else
-				opts.refresh_ms = (unsigned int)v;
-			break;
-		}
-		case O_TSC:
-			if (num("--tsc-khz", optarg, 100000000, &v))
-				return -1;
-			opts.tsc_khz = (unsigned int)v;
-			break;
-		case 'v': opts.verbose++; break;
-		case 'V':
-			printf("kfaasd v%s (ABI %d)\n", KFAAS_VERSION,
-			       KFAAS_ABI_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			fprintf(stderr, "kfaasd: see 'kfaasd --help'\n");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "kfaasd: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	opts.pin_root = kfaas_pin_root(opts.pin_root);
-	if (run_dir && *run_dir) {
-		if (strlen(run_dir) >= sizeof(opts.run_dir)) {
-			fprintf(stderr, "kfaasd: --run-dir is too long\n");
-			return -1;
-		}
-		snprintf(opts.run_dir, sizeof(opts.run_dir), "%s", run_dir);
-	} else if (kfaas_run_dir(opts.pin_root, opts.run_dir, sizeof(opts.run_dir))) {
-		fprintf(stderr, "kfaasd: %s\n", kfaas_errmsg());
-		return -1;
-	}
-	if (opts.run_dir[0] != '/') {
-		fprintf(stderr, "kfaasd: the run directory must be absolute\n");
-		return -1;
-	}
-	if (!opts.initramfs) {
-		char exe[PATH_MAX], *slash;
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		/* installed: PREFIX/sbin/kfaasd and PREFIX/lib/kfaas/vm/ */
-		snprintf(initramfs_buf, sizeof(initramfs_buf), "%s/guest.cpio",
-			 KFAAS_VM_DIR_DEFAULT);
-		if (n > 0) {
-			exe[n] = '\0';
-			slash = strrchr(exe, '/');
-			if (slash) {
-				*slash = '\0';
-				if (snprintf(initramfs_buf, sizeof(initramfs_buf),
-					     "%s/../lib/kfaas/vm/guest.cpio", exe) >=
-				    (int)sizeof(initramfs_buf) ||
-				    access(initramfs_buf, R_OK))
-					snprintf(initramfs_buf, sizeof(initramfs_buf),
-						 "%s/guest.cpio", KFAAS_VM_DIR_DEFAULT);
-			}
-		}
-		opts.initramfs = initramfs_buf;
-	}
-	return 0;
 }
 
 /*
@@ -504,7 +227,7 @@ int main(int argc, char **argv)
 {
 	int rc = 1;
 
-	if (parse_args(argc, argv))
+	if (opts_parse(argc, argv))
 		return 2;
 	kfaas_set_verbose(opts.verbose > 1);
 	if (geteuid() != 0) {
