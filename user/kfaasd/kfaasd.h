@@ -10,9 +10,11 @@
  *   listen.c      UDP and TCP sockets for the routes of the route table
  *   sk.c          the socket tier's listener (unless --no-sk)
  *   metrics.c     the Prometheus endpoint (--metrics)
- *   fns.c         the VM-tier functions, kept in step with the registry
+ *   fns.c         the VM-tier functions, kept in step with the registry;
+ *                 a request handed to its function's pool
  *   pool.c        a function's warm pool, template and request queue
- *   vm.c          one microVM: boot, restore, serve, die
+ *   vm.c          one microVM: boot, restore, serve, die; it reports to
+ *                 its owner (the pool) through struct vm_ops
  *   qemu.c        QEMU command line, spawning with the fewest privileges
  *   qmp.c         QMP client (snapshot save and restore)
  *   chan.c        the agent channel (include/kfaas/agent.h) on the host
@@ -20,7 +22,9 @@
  *   image.c       per-function initramfs: base image + the executable
  *   kernel.c      the guest kernel (vmlinux from a bzImage), TSC frequency
  *   rundir.c      the run directory it owns; leftovers of a killed daemon
+ *   req.c         a request: made, finished once (charged, answered)
  *   account.c     charging invocations to the shared accounting
+ *   pinroot.c     the pin root, open for the daemon's life
  *   loop.c        epoll watches, deferred work
  *   log.c         messages to stderr (the journal under systemd)
  *
@@ -114,6 +118,11 @@ extern struct kfaasd_opts opts;
 int opts_parse(int argc, char **argv);
 
 #define KFAASD_CONF_DEFAULT	"/etc/kfaas/kfaas.yaml"
+
+/* ---- pinroot.c: the pin root, open (unlocked) for the daemon's life ---- */
+extern struct kfaas_state pinroot;
+int pinroot_open(void);		/* create it if needed; -errno */
+void pinroot_close(void);
 
 /* ---- sk.c: the socket tier's listener (unless --no-sk) ---- */
 void sk_start(void);
@@ -259,7 +268,12 @@ const char *qmp_str(json_object *o, const char *key);
 /* The status of a MIGRATION event, or NULL for any other event. */
 const char *qmp_migration_status(const char *event, json_object *data);
 
-/* ---- requests (pool.c) ---- */
+/*
+ * ---- requests (req.c) ----
+ * A request walks down once: listener or control socket -> req_submit()
+ * (fns.c) -> its pool (queued, pool.c) -> a VM (vm.c) -> the agent channel
+ * (chan.c); and comes back once: req_finish() calls its done().
+ */
 enum req_err {
 	REQ_OK = 0,
 	REQ_E_QUEUE_FULL,	/* over the queue bound (throttled) */
@@ -286,8 +300,10 @@ struct result {
 };
 struct req;
 typedef void (*req_done_fn)(struct req *r, const struct result *res);
+struct pool;
 struct req {
-	struct list	link;		/* in the pool queue */
+	struct list	link;		/* in its pool's queue */
+	struct pool	*pool;		/* the pool it is queued in */
 	__u32		fn_id;
 	char		*data;
 	size_t		len;
@@ -296,14 +312,14 @@ struct req {
 	void		*ctx;
 	struct vm	*vm;		/* serving it */
 };
-/* Take a request (owning data); done() is called exactly once. */
-void req_submit(struct req *r);
-/* Account, call done() (unless orphaned), free. */
-void req_finish(struct req *r, struct result *res);
+/* A request of function fn_id (owning data) for done(r, result, ctx). */
 struct req *req_new(__u32 fn_id, char *data, size_t len, req_done_fn done,
 		    void *ctx);
-/* Forget the client (it went away): the reply is dropped. */
-void req_orphan(struct req *r);
+/* Account, call done() (unless orphaned), free. */
+void req_finish(struct req *r, struct result *res);
+/* Finish with an error (enum req_err) and what happened. */
+void req_fail(struct req *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- vm.c ---- */
 enum vm_state {
@@ -315,10 +331,44 @@ enum vm_state {
 	VM_BUSY,
 	VM_DEAD,
 };
-struct pool;
+struct vm;
+/*
+ * What a VM tells its owner (the pool), each from the VM's own events:
+ * the owner decides what comes next.  None is called from a vm_*() call
+ * the owner makes.
+ */
+struct vm_ops {
+	/* booted (or restored and reseeded): idle and ready to serve */
+	void (*ready)(struct vm *v);
+	/* its request was answered: idle again */
+	void (*answered)(struct vm *v);
+	/* a template's snapshot: saved (rc 0), or -errno and why not */
+	void (*saved)(struct vm *v, int rc, const char *why);
+	/* its QEMU is gone and reaped: the last call, v is freed after it */
+	void (*dead)(struct vm *v);
+};
+/* What a VM is started with. */
+struct vm_spec {
+	__u32		fn_id;
+	unsigned int	seq;		/* VM number within the function */
+	const char	*name;		/* the function's, for messages */
+	const char	*image;
+	unsigned int	mem_mib;
+	unsigned int	vcpus;
+	uid_t		uid;		/* QEMU's, or -1 */
+	const char	*tpl_mem;	/* the template's RAM file */
+	const char	*tpl_state;	/* the template's device state file */
+	bool		is_template;	/* boot, save the snapshot, die */
+	bool		clone;		/* restore from the template */
+	const struct vm_ops *ops;
+	void		*owner;		/* for ops */
+};
 struct vm {
-	struct list	link;		/* in pool->vms */
-	struct pool	*pool;
+	struct list	link;		/* in its owner's list */
+	const struct vm_ops *ops;
+	void		*owner;
+	const char	*name;		/* the function's */
+	const char	*tpl_state;	/* template: where to save */
 	unsigned int	seq;		/* VM number within the function */
 	int		state;
 	bool		is_template;
@@ -336,16 +386,19 @@ struct vm {
 	uint64_t	deadline_ms;	/* boot or request timeout, 0 = none */
 	struct req	*req;
 	uint64_t	req_start_ns;
+	unsigned int	req_timeout_ms;	/* the timeout req runs with */
 	const char	*kill_reason;	/* why we killed it */
 	bool		crashed;	/* it broke before we killed it */
 	int		served;
 };
-struct vm *vm_start(struct pool *p, bool is_template, bool clone);
+/* Start QEMU (NULL: it did not start, logged); the owner lists it. */
+struct vm *vm_start(const struct vm_spec *s);
 /* Kill (SIGKILL); the exit is handled when the process is reaped. */
 void vm_kill(struct vm *v, const char *why);
-/* Send a request to an idle VM. */
-void vm_dispatch(struct vm *v, struct req *r);
-void vm_tick(struct vm *v, uint64_t now);
+/* Send a request to an idle VM, to be answered within timeout_ms. */
+void vm_dispatch(struct vm *v, struct req *r, unsigned int timeout_ms);
+/* Kill a VM past its deadline; true when that was a request's timeout. */
+bool vm_tick(struct vm *v, uint64_t now);
 /* Complete the VM's current request with res. */
 void vm_finish_req(struct vm *v, struct result *res);
 /* Free a VM whose process has been reaped. */
@@ -385,12 +438,10 @@ void pool_stop(struct pool *p);
 void pool_maintain(struct pool *p);
 void pool_tick(struct pool *p, uint64_t now);
 uint64_t pool_next_deadline(struct pool *p);
-/* Called by vm.c on state changes. */
-void pool_vm_ready(struct pool *p, struct vm *v);
-void pool_vm_saved(struct pool *p, struct vm *v, int rc, const char *why);
-void pool_vm_dead(struct pool *p, struct vm *v);
-/* Requests */
+/* Serve r (to an idle VM, or queued), or finish it with an error. */
 void pool_enqueue(struct pool *p, struct req *r);
+/* Forget r's client (it went away): the reply is dropped, a queued r too. */
+void req_orphan(struct req *r);
 json_object *pool_status(struct pool *p);
 /* true when the template exists and min_warm VMs are ready */
 bool pool_ready(const struct pool *p);
@@ -416,7 +467,6 @@ struct fn {
 	bool		seen;
 };
 extern struct list fns;
-extern struct kfaas_state state;	/* long-lived, unlocked */
 struct fn *fn_by_id(__u32 id);
 struct fn *fn_by_name(const char *name);
 /* Register a new VM-tier function and start its pool. */
@@ -429,6 +479,8 @@ int fn_unload(const char *name, char *why, size_t len);
 /* Adopt/forget functions to match the registry. */
 void fns_sync(void);
 void fns_stop_all(void);
+/* Give r to its function's pool; done() is called exactly once. */
+void req_submit(struct req *r);
 uint64_t fns_next_deadline(void);
 void fns_tick(uint64_t now);
 

@@ -489,7 +489,7 @@ void listen_refresh(void)
 	struct list *l, *t;
 	size_t n, i;
 
-	if (kfaas_route_list(&state, &r, &n)) {
+	if (kfaas_route_list(&pinroot, &r, &n)) {
 		warn("cannot read the route table: %s", kfaas_errmsg());
 		return;
 	}

@@ -101,7 +101,6 @@ static void notify(const char *msg)
 
 static struct watch sig_w = { .fd = -1 };
 static bool stopping;
-static bool state_ok;
 
 static void on_signal(struct watch *w, uint32_t events)
 {
@@ -137,28 +136,6 @@ static int signals_setup(void)
 	if (fd < 0)
 		return -errno;
 	return loop_add(&sig_w, fd, EPOLLIN, on_signal);
-}
-
-static int state_setup(void)
-{
-	struct kfaas_state st;
-	int rc;
-
-	/* create the pinned state if this is the first kfaas program */
-	rc = kfaas_state_open(&st, opts.pin_root, KFAAS_OPEN_CREATE |
-			      KFAAS_OPEN_LOCK);
-	if (rc)
-		return rc;
-	kfaas_state_close(&st);
-	rc = kfaas_state_open(&state, opts.pin_root, 0);
-	if (rc)
-		return rc;
-	state_ok = true;
-	if (state.ustats_fd < 0)
-		return kfaas_err(-ENOENT, "the kfaas state at %s has no ustats "
-				 "map (made by an older kfaas): unload its "
-				 "functions and remove it", opts.pin_root);
-	return 0;
 }
 
 static void run(void)
@@ -241,7 +218,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* the pin root first: its lock says whether we may run at all */
-	if (state_setup()) {
+	if (pinroot_open()) {
 		err("%s", kfaas_errmsg());
 		goto out_state;
 	}
@@ -277,7 +254,6 @@ out:
 	fns_stop_all();
 	rundir_release();
 out_state:
-	if (state_ok)
-		kfaas_state_close(&state);
+	pinroot_close();
 	return rc;
 }

@@ -19,7 +19,6 @@
  *              and refuses requests while it has no VM
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,72 +48,16 @@ void pool_init(struct pool *p, struct fn *fn)
 
 /* ---- requests ----------------------------------------------------------- */
 
-struct req *req_new(__u32 fn_id, char *data, size_t len, req_done_fn done,
-		    void *ctx)
-{
-	struct req *r = calloc(1, sizeof(*r));
-
-	if (!r)
-		return NULL;
-	list_init(&r->link);
-	r->fn_id = fn_id;
-	r->data = data;
-	r->len = len;
-	r->done = done;
-	r->ctx = ctx;
-	r->t_recv_ns = kfaas_now_ns();
-	return r;
-}
-
-void req_finish(struct req *r, struct result *res)
-{
-	account_charge(r->fn_id, r->len, res->err == REQ_OK ? res->out_len : 0,
-		       res);
-	if (r->done)
-		r->done(r, res);
-	free(r->data);
-	free(r);
-}
-
-static void req_fail(struct req *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void req_fail(struct req *r, int err, const char *fmt, ...)
-{
-	struct result res = { .err = err, .vm_id = -1 };
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(res.msg, sizeof(res.msg), fmt, ap);
-	va_end(ap);
-	req_finish(r, &res);
-}
-
 void req_orphan(struct req *r)
 {
-	struct fn *f;
-
 	r->done = NULL;
 	if (r->vm || list_empty(&r->link))
 		return;		/* running: the VM finishes it */
 	/* still waiting: nobody wants the answer any more */
-	f = fn_by_id(r->fn_id);
 	list_del(&r->link);
-	if (f)
-		f->pool.nqueue--;
+	r->pool->nqueue--;
 	free(r->data);
 	free(r);
-}
-
-void req_submit(struct req *r)
-{
-	struct fn *f = fn_by_id(r->fn_id);
-
-	if (!f) {
-		req_fail(r, REQ_E_NOFN, "no VM-tier function with id %u: "
-			 "'kfaas fn list' shows the functions", r->fn_id);
-		return;
-	}
-	pool_enqueue(&f->pool, r);
 }
 
 /* ---- counting --------------------------------------------------------- */
@@ -212,6 +155,29 @@ static int make_mem_file(struct pool *p)
 	return rc;
 }
 
+static const struct vm_ops pool_vm_ops;
+
+/* Start a VM of the pool (in its list); NULL when QEMU did not start. */
+static struct vm *pool_vm_start(struct pool *p, bool is_template, bool clone)
+{
+	struct fn *f = p->fn;
+	struct vm_spec s = {
+		.fn_id = f->id, .seq = p->next_seq, .name = f->name,
+		.image = f->image, .mem_mib = f->vm.mem_mib,
+		.vcpus = f->vm.vcpus, .uid = f->uid,
+		.tpl_mem = p->tpl_mem, .tpl_state = p->tpl_state_path,
+		.is_template = is_template, .clone = clone,
+		.ops = &pool_vm_ops, .owner = p,
+	};
+	struct vm *v = vm_start(&s);
+
+	if (!v)
+		return NULL;
+	p->next_seq++;
+	list_add_tail(&v->link, &p->vms);
+	return v;
+}
+
 static void start_template(struct pool *p)
 {
 	int rc = make_mem_file(p);
@@ -223,7 +189,7 @@ static void start_template(struct pool *p)
 		return;
 	}
 	p->tpl_ms = kfaas_now_ms();
-	if (!vm_start(p, true, false)) {
+	if (!pool_vm_start(p, true, false)) {
 		snprintf(p->broken, sizeof(p->broken), "cannot start QEMU for "
 			 "the template of '%s': see the daemon log", p->fn->name);
 		p->tpl_state = TPL_FAILED;
@@ -232,9 +198,11 @@ static void start_template(struct pool *p)
 	p->tpl_state = TPL_BOOTING;
 }
 
-void pool_vm_saved(struct pool *p, struct vm *v, int rc, const char *why)
+/* vm_ops: the template's snapshot was saved (rc 0), or why not. */
+static void pool_vm_saved(struct vm *v, int rc, const char *why)
 {
-	(void)v;
+	struct pool *p = v->owner;
+
 	if (p->tpl_state != TPL_BOOTING && p->tpl_state != TPL_SAVING)
 		return;
 	if (rc) {
@@ -286,7 +254,7 @@ void pool_maintain(struct pool *p)
 
 		list_del(&r->link);
 		p->nqueue--;
-		vm_dispatch(v, r);
+		vm_dispatch(v, r, f->vm.timeout_ms);
 	}
 	/* 2. the template comes first */
 	if (opts.snapshot && p->tpl_state == TPL_NONE && !p->broken[0])
@@ -303,7 +271,7 @@ void pool_maintain(struct pool *p)
 	starting = count(p, STARTING);
 	need = p->nqueue > starting ? p->nqueue - starting : 0;
 	while (live < max && (live < f->vm.min_warm || need > 0)) {
-		if (!vm_start(p, false, clone)) {
+		if (!pool_vm_start(p, false, clone)) {
 			p->fails++;
 			p->n_failed_starts++;
 			break;
@@ -316,8 +284,10 @@ out:
 	check_waiters(p);
 }
 
-void pool_vm_ready(struct pool *p, struct vm *v)
+/* vm_ops: booted or restored, idle. */
+static void pool_vm_ready(struct vm *v)
 {
+	struct pool *p = v->owner;
 	uint64_t ms = (v->t_ready_ns - v->t_start_ns) / 1000000ULL;
 
 	if (v->served == 0 && v->state == VM_IDLE && !v->req) {
@@ -338,8 +308,26 @@ void pool_vm_ready(struct pool *p, struct vm *v)
 	pool_maintain(p);
 }
 
-void pool_vm_dead(struct pool *p, struct vm *v)
+/* vm_ops: a request was answered; the VM is idle again. */
+static void pool_vm_answered(struct vm *v)
 {
+	struct pool *p = v->owner;
+
+	p->n_served++;
+	if (p->fn->vm.flags & KFAAS_VM_F_FRESH) {
+		/* what this request left in the VM dies with it; a fresh
+		 * clone takes the next one */
+		p->n_discarded++;
+		vm_kill(v, "fresh: used once");
+	}
+	/* the request is answered: give the VM the next one */
+	pool_maintain(p);
+}
+
+/* vm_ops: QEMU is gone and reaped; v is freed once this returns. */
+static void pool_vm_dead(struct vm *v)
+{
+	struct pool *p = v->owner;
 	char tail[400];
 
 	list_del(&v->link);
@@ -352,7 +340,7 @@ void pool_vm_dead(struct pool *p, struct vm *v)
 				 v->kill_reason : "QEMU exited",
 				 v->con_len ? "; guest console: " : "",
 				 vm_console_tail(v, tail, sizeof(tail)));
-			pool_vm_saved(p, v, -EIO, why);
+			pool_vm_saved(v, -EIO, why);
 		}
 	} else if (!v->t_ready_ns && !p->stopping) {
 		p->fails++;
@@ -381,6 +369,13 @@ void pool_vm_dead(struct pool *p, struct vm *v)
 		pool_maintain(p);
 }
 
+static const struct vm_ops pool_vm_ops = {
+	.ready = pool_vm_ready,
+	.answered = pool_vm_answered,
+	.saved = pool_vm_saved,
+	.dead = pool_vm_dead,
+};
+
 void pool_enqueue(struct pool *p, struct req *r)
 {
 	struct vm *v;
@@ -391,7 +386,7 @@ void pool_enqueue(struct pool *p, struct req *r)
 		return;
 	}
 	if (list_empty(&p->queue) && (v = first_idle(p))) {
-		vm_dispatch(v, r);
+		vm_dispatch(v, r, p->fn->vm.timeout_ms);
 		return;
 	}
 	if (p->nqueue >= opts.queue_max) {
@@ -408,6 +403,7 @@ void pool_enqueue(struct pool *p, struct req *r)
 		return;
 	}
 	list_add_tail(&r->link, &p->queue);
+	r->pool = p;
 	p->nqueue++;
 	pool_maintain(p);
 }
@@ -421,7 +417,8 @@ void pool_tick(struct pool *p, uint64_t now)
 	list_for_each_safe(l, t, &p->vms) {
 		struct vm *v = container_of(l, struct vm, link);
 
-		vm_tick(v, now);
+		if (vm_tick(v, now))
+			p->n_timeouts++;
 		/* idle TTL: down to min-warm */
 		if (v->state == VM_IDLE && !v->kill_reason && !v->is_template &&
 		    p->fn->vm.idle_ttl_s && live > p->fn->vm.min_warm &&
