@@ -259,122 +259,161 @@ static int set_nonblock(int fd)
 	return fl < 0 ? -errno : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
+/* One run of the function: our ends of its pipes, what it wrote. */
+struct fn_run {
+	pid_t		pid;
+	int		pidfd;
+	int		in, out, err;	/* its stdin, stdout, stderr */
+	const char	*req;		/* what goes to its stdin */
+	size_t		len, off;	/* bytes of it, written so far */
+	size_t		max_out;
+	struct kfaas_iobuf stdout_buf;
+	struct kfaas_iobuf stderr_buf;	/* its head */
+	bool		over;		/* stdout over max_out: killed */
+	bool		err_over;
+	bool		exited;
+	__u64		t0;
+};
+
+static void close_fd(int *fd)
 {
-	struct kfaas_agent_result res = { 0 };
-	struct kfaas_iobuf out = { 0 }, err = { 0 };
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Start /fn on three pipes: 0, or -errno with nothing left open. */
+static int fn_spawn(struct fn_run *f)
+{
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-	int pidfd = -1, status = 0;
-	bool over = false, err_over = false, exited = false;
-	size_t off = 0;
-	struct rusage ru;
-	__u64 t0;
-	pid_t pid;
+	int rc = 0;
 
 	if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) ||
-	    pipe2(perr, O_CLOEXEC)) {
-		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
-		res.status = errno;
-		goto reply;
+	    pipe2(perr, O_CLOEXEC))
+		rc = -errno;
+	if (!rc) {
+		f->t0 = kfaas_now_ns();
+		f->pid = fork();
+		if (f->pid < 0)
+			rc = -errno;
+		else if (f->pid == 0)
+			child_exec(pin[0], pout[1], perr[1]);
 	}
-	t0 = kfaas_now_ns();
-	pid = fork();
-	if (pid < 0) {
-		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
-		res.status = errno;
-		goto reply;
+	close_fd(&pin[0]);
+	close_fd(&pout[1]);
+	close_fd(&perr[1]);
+	if (rc) {
+		close_fd(&pin[1]);
+		close_fd(&pout[0]);
+		close_fd(&perr[0]);
+		return rc;
 	}
-	if (pid == 0)
-		child_exec(pin[0], pout[1], perr[1]);
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	pin[0] = pout[1] = perr[1] = -1;
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	set_nonblock(pin[1]);
-	set_nonblock(pout[0]);
-	set_nonblock(perr[0]);
-	if (len == 0) {
-		close(pin[1]);
-		pin[1] = -1;
-	}
-	/* until stdout and stderr are closed (or the function has exited) */
-	while (pout[0] >= 0 || perr[0] >= 0) {
+	f->in = pin[1];
+	f->out = pout[0];
+	f->err = perr[0];
+	f->pidfd = (int)syscall(SYS_pidfd_open, f->pid, 0);
+	set_nonblock(f->in);
+	set_nonblock(f->out);
+	set_nonblock(f->err);
+	if (f->len == 0)
+		close_fd(&f->in);
+	return 0;
+}
+
+/* Write what its stdin takes; close it after the request (EOF). */
+static void fn_feed(struct fn_run *f)
+{
+	ssize_t n = kfaas_fd_write(f->in, f->req + f->off, f->len - f->off);
+
+	if (n > 0)
+		f->off += (size_t)n;
+	if ((n < 0 && n != -EAGAIN) || f->off == f->len)
+		close_fd(&f->in);
+}
+
+/* Feed its stdin, collect stdout and stderr until both are closed. */
+static void fn_pump(struct fn_run *f)
+{
+	while (f->out >= 0 || f->err >= 0) {
 		struct pollfd p[4] = {
-			{ .fd = pin[1], .events = POLLOUT },
-			{ .fd = pout[0], .events = POLLIN },
-			{ .fd = perr[0], .events = POLLIN },
-			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
+			{ .fd = f->in, .events = POLLOUT },
+			{ .fd = f->out, .events = POLLIN },
+			{ .fd = f->err, .events = POLLIN },
+			{ .fd = f->exited ? -1 : f->pidfd, .events = POLLIN },
 		};
-		int rc;
 
 		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (p[0].revents) {
-			ssize_t n = kfaas_fd_write(pin[1], req + off, len - off);
-
-			if (n > 0)
-				off += (size_t)n;
-			if ((n < 0 && n != -EAGAIN) || off == len) {
-				close(pin[1]);	/* EOF for the function */
-				pin[1] = -1;
-			}
+		if (p[0].revents)
+			fn_feed(f);
+		if (p[1].revents &&
+		    (capture(f->out, &f->stdout_buf, f->max_out, &f->over) <= 0 ||
+		     f->over)) {
+			close_fd(&f->out);
+			if (f->over)	/* the response limit */
+				kill(-f->pid, SIGKILL);
 		}
-		if (p[1].revents) {
-			rc = capture(pout[0], &out, max_out, &over);
-			if (rc <= 0 || over) {
-				close(pout[0]);
-				pout[0] = -1;
-			}
-			if (over)	/* the response limit */
-				kill(-pid, SIGKILL);
-		}
-		if (p[2].revents) {
-			rc = capture(perr[0], &err, KFAAS_AGENT_STDERR_MAX,
-				     &err_over);
-			if (rc <= 0) {	/* over: drained, the head kept */
-				close(perr[0]);
-				perr[0] = -1;
-			}
-		}
+		/* over: drained to the end, the head kept */
+		if (p[2].revents &&
+		    capture(f->err, &f->stderr_buf, KFAAS_AGENT_STDERR_MAX,
+			    &f->err_over) <= 0)
+			close_fd(&f->err);
 		if (p[3].revents) {
 			/* exited: whatever it left behind in its session dies */
-			exited = true;
-			kill(-pid, SIGKILL);
+			f->exited = true;
+			kill(-f->pid, SIGKILL);
 		}
 	}
-	if (pin[1] >= 0)
-		close(pin[1]);
-	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+}
+
+/* Wait for it; how it ended and what it took go into res. */
+static void fn_reap(struct fn_run *f, struct kfaas_agent_result *res)
+{
+	struct rusage ru;
+	int status = 0;
+
+	memset(&ru, 0, sizeof(ru));
+	close_fd(&f->in);
+	close_fd(&f->out);
+	close_fd(&f->err);
+	while (wait4(f->pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
-	kill(-pid, SIGKILL);
-	res.wall_ns = kfaas_now_ns() - t0;
-	res.cpu_ns = ((__u64)ru.ru_utime.tv_sec + (__u64)ru.ru_stime.tv_sec) *
-		     1000000000ULL + ((__u64)ru.ru_utime.tv_usec +
-				      (__u64)ru.ru_stime.tv_usec) * 1000ULL;
-	res.status = status;
-	if (over)
-		res.flags |= KFAAS_AGENT_R_TOO_LARGE;
+	kill(-f->pid, SIGKILL);
+	close_fd(&f->pidfd);
+	res->wall_ns = kfaas_now_ns() - f->t0;
+	res->cpu_ns = ((__u64)ru.ru_utime.tv_sec + (__u64)ru.ru_stime.tv_sec) *
+		      1000000000ULL + ((__u64)ru.ru_utime.tv_usec +
+				       (__u64)ru.ru_stime.tv_usec) * 1000ULL;
+	res->status = status;
+	if (f->over)
+		res->flags |= KFAAS_AGENT_R_TOO_LARGE;
+}
+
+static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
+{
+	struct fn_run f = { .pidfd = -1, .in = -1, .out = -1, .err = -1,
+			    .req = req, .len = len, .max_out = max_out };
+	struct kfaas_agent_result res = { 0 };
+	int rc = fn_spawn(&f);
+
+	if (rc) {
+		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
+		res.status = -rc;
+	} else {
+		fn_pump(&f);
+		fn_reap(&f, &res);
+	}
 	/* exec failure shows as exit 127 with nothing written */
-reply:
-	if (pidfd >= 0)
-		close(pidfd);
-	if (pin[0] >= 0)
-		close(pin[0]);
-	if (pout[1] >= 0)
-		close(pout[1]);
-	if (perr[1] >= 0)
-		close(perr[1]);
-	res.out_len = over ? 0 : (__u32)kfaas_iobuf_len(&out);
-	res.err_len = (__u32)kfaas_iobuf_len(&err);
+	res.out_len = f.over ? 0 : (__u32)kfaas_iobuf_len(&f.stdout_buf);
+	res.err_len = (__u32)kfaas_iobuf_len(&f.stderr_buf);
 	send_msg(KFAAS_AGENT_RESULT, seq, &res, sizeof(res),
-		 kfaas_iobuf_data(&out), res.out_len, kfaas_iobuf_data(&err),
-		 res.err_len);
-	kfaas_iobuf_free(&out);
-	kfaas_iobuf_free(&err);
+		 kfaas_iobuf_data(&f.stdout_buf), res.out_len,
+		 kfaas_iobuf_data(&f.stderr_buf), res.err_len);
+	kfaas_iobuf_free(&f.stdout_buf);
+	kfaas_iobuf_free(&f.stderr_buf);
 	reap_orphans();
 }
 

@@ -105,24 +105,13 @@ static void cache_put(const char *key, int accel)
 }
 
 /* Boot the guest with KVM; true when the agent says HELLO in time. */
-static bool probe_kvm(char *why, size_t len)
+/* A copy of the base image QEMU's uid can read, in the run directory. */
+static int probe_image(char *image, size_t len)
 {
-	char image[160];
-	struct qemu_spec s = {
-		.fn_id = 0, .vm_seq = 0, .name = "probe", .image = image,
-		.mem_mib = 128, .vcpus = 1, .accel = ACCEL_KVM,
-		.state_fd = -1, .uid = qemu_uid(0),
-	};
-	struct kfaas_agent_hdr h;
-	struct qemu_proc p;
-	ssize_t n;
-	uint64_t t0 = kfaas_now_ms(), left;
-	int in, out, rc;
-	bool ok = false;
 	struct stat st;
+	int in, out, rc;
 
-	/* a copy QEMU's uid can read, in the run directory */
-	snprintf(image, sizeof(image), "%s/probe.cpio", opts.run_dir);
+	snprintf(image, len, "%s/probe.cpio", opts.run_dir);
 	in = open(opts.initramfs, O_RDONLY | O_CLOEXEC);
 	out = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	rc = in < 0 || out < 0 || fstat(in, &st) ||
@@ -131,10 +120,68 @@ static bool probe_kvm(char *why, size_t len)
 		close(in);
 	if (out >= 0)
 		close(out);
-	if (rc) {
+	if (rc)
+		unlink(image);
+	return rc ? -1 : 0;
+}
+
+/* Did the probe VM's agent say HELLO within the probe timeout from t0
+ * (ms)?  why says. */
+static bool probe_hello(const struct qemu_proc *p, uint64_t t0, char *why,
+			size_t len)
+{
+	uint64_t left;
+	struct kfaas_agent_hdr h;
+	ssize_t n;
+
+	snprintf(why, len, "the probe boot did not answer within %u ms",
+		 opts.probe_timeout_ms);
+	while (kfaas_now_ms() < t0 + opts.probe_timeout_ms) {
+		struct pollfd pf[2] = { { .fd = p->chan_fd, .events = POLLIN },
+					{ .fd = p->pidfd, .events = POLLIN } };
+
+		left = t0 + opts.probe_timeout_ms - kfaas_now_ms();
+		if (poll(pf, 2, (int)left + 1) <= 0)
+			continue;
+		if (pf[1].revents) {
+			snprintf(why, len, "QEMU exited during the probe boot "
+				 "(-accel kvm -cpu host)");
+			return false;
+		}
+		/* the HELLO header arrives in one piece */
+		n = read(p->chan_fd, &h, sizeof(h));
+		if (n == (ssize_t)sizeof(h) && h.magic == KFAAS_AGENT_MAGIC &&
+		    h.type == KFAAS_AGENT_HELLO) {
+			snprintf(why, len, "a probe boot answered in %llu ms",
+				 (unsigned long long)(kfaas_now_ms() - t0));
+			return true;
+		}
+		if (n <= 0)
+			snprintf(why, len, "QEMU exited during the probe boot "
+				 "(-accel kvm -cpu host)");
+		else
+			snprintf(why, len, "the probe boot sent garbage");
+		return false;
+	}
+	return false;
+}
+
+static bool probe_kvm(char *why, size_t len)
+{
+	char image[160];
+	struct qemu_spec s = {
+		.fn_id = 0, .vm_seq = 0, .name = "probe", .image = image,
+		.mem_mib = 128, .vcpus = 1, .accel = ACCEL_KVM,
+		.state_fd = -1, .uid = qemu_uid(0),
+	};
+	uint64_t t0 = kfaas_now_ms();
+	struct qemu_proc p;
+	bool ok;
+	int rc;
+
+	if (probe_image(image, sizeof(image))) {
 		snprintf(why, len, "cannot copy %s for the probe",
 			 opts.initramfs);
-		unlink(image);
 		return false;
 	}
 	rc = qemu_spawn(&s, &p);
@@ -143,35 +190,7 @@ static bool probe_kvm(char *why, size_t len)
 		unlink(image);
 		return false;
 	}
-	snprintf(why, len, "the probe boot did not answer within %u ms",
-		 opts.probe_timeout_ms);
-	while (kfaas_now_ms() < t0 + opts.probe_timeout_ms) {
-		struct pollfd pf[2] = { { .fd = p.chan_fd, .events = POLLIN },
-					{ .fd = p.pidfd, .events = POLLIN } };
-
-		left = t0 + opts.probe_timeout_ms - kfaas_now_ms();
-		if (poll(pf, 2, (int)left + 1) <= 0)
-			continue;
-		if (pf[1].revents) {
-			snprintf(why, len, "QEMU exited during the probe boot "
-				 "(-accel kvm -cpu host)");
-			break;
-		}
-		/* the HELLO header arrives in one piece */
-		n = read(p.chan_fd, &h, sizeof(h));
-		if (n == (ssize_t)sizeof(h) && h.magic == KFAAS_AGENT_MAGIC &&
-		    h.type == KFAAS_AGENT_HELLO) {
-			ok = true;
-			snprintf(why, len, "a probe boot answered in %llu ms",
-				 (unsigned long long)(kfaas_now_ms() - t0));
-		} else if (n <= 0) {
-			snprintf(why, len, "QEMU exited during the probe boot "
-				 "(-accel kvm -cpu host)");
-		} else {
-			snprintf(why, len, "the probe boot sent garbage");
-		}
-		break;
-	}
+	ok = probe_hello(&p, t0, why, len);
 	kill(p.pid, SIGKILL);
 	waitpid(p.pid, NULL, 0);
 	close(p.pidfd);

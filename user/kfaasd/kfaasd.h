@@ -312,7 +312,8 @@ struct req {
 	void		*ctx;
 	struct vm	*vm;		/* serving it */
 };
-/* A request of function fn_id (owning data) for done(r, result, ctx). */
+/* A request to function fn_id (owning data), answered by done() (with
+ * ctx in r->ctx). */
 struct req *req_new(__u32 fn_id, char *data, size_t len, req_done_fn done,
 		    void *ctx);
 /* Account, call done() (unless orphaned), free. */
@@ -333,9 +334,9 @@ enum vm_state {
 };
 struct vm;
 /*
- * What a VM tells its owner (the pool), each from the VM's own events:
- * the owner decides what comes next.  None is called from a vm_*() call
- * the owner makes.
+ * What a VM tells its owner (the pool), from the VM's own events (its
+ * channel, QMP, process; vm_tick() for a template that did not start in
+ * time): the owner decides what comes next.
  */
 struct vm_ops {
 	/* booted (or restored and reseeded): idle and ready to serve */

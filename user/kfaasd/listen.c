@@ -483,6 +483,56 @@ static struct listener *find(const struct kfaas_route_key *k)
 	return NULL;
 }
 
+/* The VM-tier function a route leads to (or its VM-tier fallback), or 0. */
+static __u32 route_vm_fn(const struct kfaas_route *v)
+{
+	if (v->tier == KFAAS_TIER_VM)
+		return v->fn_id;
+	if (v->flags & KFAAS_ROUTE_F_FALLBACK)
+		return v->fallback_id;
+	return 0;
+}
+
+/* Open x's socket; say it serves, or why not (once per reason: a socket
+ * that could not be bound is tried again at every refresh). */
+static void listener_open(struct listener *x)
+{
+	int rc = open_socket(x);
+	char k[96];
+
+	kfaas_route_key_str(&x->key, k, sizeof(k));
+	if (!rc) {
+		x->error[0] = '\0';
+		info("serving route %s", k);
+	} else if (strcmp(x->error, strerror(-rc))) {
+		snprintf(x->error, sizeof(x->error), "%s", strerror(-rc));
+		warn("cannot serve route %s: %s", k, x->error);
+	}
+}
+
+/* The listener of a route leading to fn, in the table and open if it can
+ * be; NULL: out of memory. */
+static struct listener *listener_get(const struct kfaas_route_key *key,
+				     __u32 fn)
+{
+	struct listener *x = find(key);
+
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return NULL;
+		x->key = *key;
+		x->refs = 1;
+		x->w.fd = -1;
+		list_add_tail(&x->link, &listeners);
+	}
+	x->fn_id = fn;
+	x->seen = true;
+	if (x->w.fd < 0)
+		listener_open(x);
+	return x;
+}
+
 void listen_refresh(void)
 {
 	struct kfaas_route_ent *r;
@@ -496,57 +546,10 @@ void listen_refresh(void)
 	list_for_each_safe(l, t, &listeners)
 		container_of(l, struct listener, link)->seen = false;
 	for (i = 0; i < n; i++) {
-		const struct kfaas_route *v = &r[i].val;
-		struct listener *x;
-		__u32 fn = 0;
-		char k[96];
-		int rc;
+		__u32 fn = route_vm_fn(&r[i].val);
 
-		if (v->tier == KFAAS_TIER_VM)
-			fn = v->fn_id;
-		else if (v->flags & KFAAS_ROUTE_F_FALLBACK)
-			fn = v->fallback_id;
-		if (!fn)
-			continue;
-		x = find(&r[i].key);
-		if (x && x->w.fd < 0) {
-			/* retry a socket that could not be bound; say so once */
-			x->fn_id = fn;
-			x->seen = true;
-			rc = open_socket(x);
-			kfaas_route_key_str(&x->key, k, sizeof(k));
-			if (!rc) {
-				x->error[0] = '\0';
-				info("serving route %s", k);
-			} else if (strcmp(x->error, strerror(-rc))) {
-				snprintf(x->error, sizeof(x->error), "%s",
-					 strerror(-rc));
-				warn("cannot serve route %s: %s", k, x->error);
-			}
-			continue;
-		}
-		if (x) {
-			x->fn_id = fn;
-			x->seen = true;
-			continue;
-		}
-		x = calloc(1, sizeof(*x));
-		if (!x)
+		if (fn && !listener_get(&r[i].key, fn))
 			break;
-		x->key = r[i].key;
-		x->fn_id = fn;
-		x->refs = 1;
-		x->seen = true;
-		x->w.fd = -1;
-		list_add_tail(&x->link, &listeners);
-		kfaas_route_key_str(&x->key, k, sizeof(k));
-		rc = open_socket(x);
-		if (rc) {
-			snprintf(x->error, sizeof(x->error), "%s", strerror(-rc));
-			warn("cannot serve route %s: %s", k, x->error);
-		} else {
-			info("serving route %s", k);
-		}
 	}
 	free(r);
 	list_for_each_safe(l, t, &listeners) {

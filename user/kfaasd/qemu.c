@@ -178,6 +178,19 @@ static void child(const struct qemu_spec *s, char **argv, int chan, int qmp,
 	_exit(127);
 }
 
+/* The command line QEMU runs with, for -vv. */
+static void log_cmdline(const struct argv *a)
+{
+	char line[4096];
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < a->n && off < sizeof(line); i++)
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s",
+					i ? " " : "", a->v[i]);
+	dbg("exec %s", line);
+}
+
 int qemu_spawn(const struct qemu_spec *s, struct qemu_proc *p)
 {
 	int chan[2] = { -1, -1 }, qmp[2] = { -1, -1 }, con[2] = { -1, -1 };
@@ -203,16 +216,8 @@ int qemu_spawn(const struct qemu_spec *s, struct qemu_proc *p)
 		rc = -errno;
 		goto out;
 	}
-	if (opts.verbose > 1) {
-		char line[4096];
-		size_t off = 0;
-		int i;
-
-		for (i = 0; i < a.n && off < sizeof(line); i++)
-			off += (size_t)snprintf(line + off, sizeof(line) - off,
-						"%s%s", i ? " " : "", a.v[i]);
-		dbg("exec %s", line);
-	}
+	if (opts.verbose > 1)
+		log_cmdline(&a);
 	pid = fork();
 	if (pid < 0) {
 		rc = -errno;
