@@ -35,7 +35,8 @@ static void test_append_consume(void)
 	ktap_test_result(ok, "consume: takes from the head without moving the rest");
 	kfaas_iobuf_consume(&b, 100);
 	ok = kfaas_iobuf_len(&b) == 0 && b.head == 0 && b.tail == 0;
-	ktap_test_result(ok, "consume past the end: empty, room reused from the start");
+	ktap_test_result(ok, "consume past the end: empty, room reused from the "
+			 "start");
 	kfaas_iobuf_free(&b);
 }
 
@@ -64,7 +65,8 @@ static void test_limit(void)
 	p = kfaas_iobuf_detach(&b, &len);
 	ok = p && len == 64 && !memcmp(p, big, 14) && kfaas_iobuf_len(&b) == 0 &&
 	     b.limit == 64 && !b.buf;
-	ktap_test_result(ok, "detach: the data in one block from its start, buffer empty");
+	ktap_test_result(ok, "detach: the data in one block from its start, "
+			 "buffer empty");
 	free(p);
 	kfaas_iobuf_free(&b);
 }

@@ -93,7 +93,8 @@ int kfaas_iobuf_write(struct kfaas_iobuf *b, int fd);
 ssize_t kfaas_fd_read(int fd, void *p, size_t len);
 /* One write (send(2) with MSG_NOSIGNAL on a socket): bytes or -errno. */
 ssize_t kfaas_fd_write(int fd, const void *p, size_t len);
-/* All len bytes, waiting while fd would block: 0 or -errno. */
+/* All len bytes, waiting while fd would block: 0 or -errno (-EIO when
+ * fd takes nothing). */
 int kfaas_fd_write_all(int fd, const void *p, size_t len);
 /* Wait until fd is ready for events (POLLIN, POLLOUT): 0 or -errno. */
 int kfaas_fd_wait(int fd, short events);

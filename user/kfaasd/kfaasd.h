@@ -138,7 +138,7 @@ uint64_t metrics_next_deadline(void);
 void metrics_tick(void);
 void metrics_stop(void);
 
-/* ---- conf_apply.c: apply kfaas.conf(5) at opts.conf_path (start, SIGHUP) ---- */
+/* ---- conf_apply.c: kfaas.conf(5) at opts.conf_path, at start and SIGHUP ---- */
 void conf_apply(void);
 
 /* ---- log.c ---- */

@@ -135,7 +135,7 @@ static const struct kfaasd_option options[] = {
 };
 #define N_OPTIONS	(sizeof(options) / sizeof(options[0]))
 
-/* ---- usage ---------------------------------------------------------------- */
+/* ---- usage ------------------------------------------------------------ */
 
 #define HELP_COL	23
 #define LINE_MAX_COLS	78
@@ -203,7 +203,7 @@ static void usage(FILE *f)
 	}
 }
 
-/* ---- values --------------------------------------------------------------- */
+/* ---- values ----------------------------------------------------------- */
 
 static int bad_number(const struct kfaasd_option *o, const char *s,
 		      unsigned long long *out)

@@ -200,8 +200,8 @@ int kfaas_fd_write_all(int fd, const void *p, size_t len)
 				return rc;
 			continue;
 		}
-		if (n < 0)
-			return (int)n;
+		if (n <= 0)
+			return n < 0 ? (int)n : -EIO;
 		s += n;
 		len -= (size_t)n;
 	}
