@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
-#include "frame.h"
+#include <kfaas_frame.h>
 
 static double thread_ns(void)
 {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 extern bool json_output;
 extern bool pretty_output;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include "cli.h"
 #include <linux/bpf.h>
-#include "frame.h"
+#include <kfaas_frame.h>
 
 
 #define MAX_PAYLOAD	65000

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "config.h"
+#include <kfaas_conf.h>
 #include "internal.h"
 
 void kfaas_plan_free(struct kfaas_plan *p)

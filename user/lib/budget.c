@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 /* kfaas.ko refuses rates above this (kmod/budget.c). */

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
-#include "config.h"
+#include <kfaas_conf.h>
 #include "internal.h"
 
 struct ctx {

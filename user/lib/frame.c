@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "frame.h"
+#include <kfaas_frame.h>
 
 #define ETH_HLEN	14
 #define VLAN_HLEN	4

@@ -4,7 +4,7 @@
 #define KFAAS_INTERNAL_H
 
 #include <errno.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 #define KFAAS_VLOG_TAIL	2048
 #define KFAAS_VLOG_SIZE	(4 * 1024 * 1024)

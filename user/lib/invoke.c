@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-#include "frame.h"
+#include <kfaas_frame.h>
 
 static const uint8_t mac_client[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x01 };
 static const uint8_t mac_server[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x02 };

@@ -21,7 +21,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 

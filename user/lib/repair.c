@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 static const struct kfaas_fn_info *by_name(const struct kfaas_fn_info *arr,

@@ -17,9 +17,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-#include "frame.h"
+#include <kfaas_frame.h>
 
 static __u64 now_ns(void)
 {

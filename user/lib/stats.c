@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 static void stats_add(struct kfaas_stats *sum, const struct kfaas_stats *v)

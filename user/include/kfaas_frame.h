@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Building and checking Ethernet/IP/UDP frames in userspace: the invoker
- * builds requests with it, the tests and fuzzers check replies with it.
- * Pure functions, no BPF.
+ * Building and checking Ethernet/IP/UDP frames in userspace (libkfaas,
+ * frame.c): the invoker builds requests with it; the CLI, the benchmarks,
+ * the tests and the fuzzers check replies with it.  Pure functions, no BPF.
  */
 #ifndef KFAAS_FRAME_H
 #define KFAAS_FRAME_H

@@ -6,6 +6,11 @@
  *
  * Errors are negative errno values; the function that failed leaves a
  * one-line message saying what to do in kfaas_errmsg().
+ *
+ * The library's public headers are the ones in user/include/: this one,
+ * kfaas_frame.h (Ethernet/IP/UDP frames), kfaas_conf.h (kfaas.conf(5) and
+ * apply) and kfaas_ctlproto.h (kfaasd's control protocol).  The headers
+ * in user/lib/ are private to the library.
  */
 #ifndef LIBKFAAS_H
 #define LIBKFAAS_H

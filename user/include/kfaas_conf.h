@@ -4,12 +4,12 @@
  * and routes in YAML, parsed and emitted with libyaml, and `kfaas apply`:
  * making the pinned state match a configuration, all or nothing.
  */
-#ifndef KFAAS_CONFIG_H
-#define KFAAS_CONFIG_H
+#ifndef KFAAS_CONF_H
+#define KFAAS_CONF_H
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 /* A function's token buckets (kfaas budget set); unset: unlimited. */
 struct kfaas_conf_budget {
