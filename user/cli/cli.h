@@ -60,7 +60,7 @@ int do_stats(int argc, char **argv);
 int do_module(int argc, char **argv);
 int do_budget(int argc, char **argv);
 int do_top(int argc, char **argv);
-int do_config(int argc, char **argv);
+int do_tunables(int argc, char **argv);	/* kfaas config */
 int do_apply(int argc, char **argv);
 int do_export(int argc, char **argv);
 int do_sk(int argc, char **argv);

@@ -213,7 +213,7 @@ static const struct cmd objects[] = {
 	{ "stats",	do_stats },
 	{ "sk",		do_sk },
 	{ "top",	do_top },
-	{ "config",	do_config },
+	{ "config",	do_tunables },
 	{ "apply",	do_apply },
 	{ "export",	do_export },
 	{ "daemon",	do_daemon },

@@ -47,7 +47,7 @@ struct kfaas_state {
 	int	ustats_fd;	/* userspace-charged tiers (kfaasd) */
 	int	dstats_fd;
 	int	scratch_fd;
-	int	config_fd;
+	int	config_fd;	/* kfaas_config: the globals */
 	int	budgets_fd;
 	int	disp_fd;	/* the dispatcher program */
 	int	mod_fd;		/* /dev/kfaas, opened on first use, or -1 */
@@ -71,6 +71,10 @@ int kfaas_state_relock(struct kfaas_state *st);
 int kfaas_state_repair(struct kfaas_state *st);
 /* Remove everything kfaas pinned under root (links detach interfaces). */
 int kfaas_state_destroy(const char *root);
+
+/* ---- the pin root's globals (globals.c; pinned map kfaas_config) ---- */
+int kfaas_globals_get(struct kfaas_state *st, struct kfaas_globals *g);
+int kfaas_globals_set(struct kfaas_state *st, const struct kfaas_globals *g);
 
 /* ---- function registry (registry.c) ---- */
 const char *kfaas_tier_name(unsigned int tier);
@@ -158,8 +162,6 @@ int kfaas_stats_charge(struct kfaas_state *st, __u32 id,
 		       const struct kfaas_stats *delta);
 int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX]);
 const char *kfaas_dstat_name(unsigned int idx);
-int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg);
-int kfaas_config_set(struct kfaas_state *st, const struct kfaas_config *cfg);
 
 /* Every function's counters in the Prometheus text format (metrics.c). */
 int kfaas_prometheus_write(struct kfaas_state *st, FILE *out);

@@ -48,14 +48,14 @@ int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name)
 
 static int set_busy(struct kfaas_state *st, __u32 busy)
 {
-	struct kfaas_config cfg;
+	struct kfaas_globals g;
 	int rc;
 
-	rc = kfaas_config_get(st, &cfg);
+	rc = kfaas_globals_get(st, &g);
 	if (rc)
 		return rc;
-	cfg.busy = busy;
-	return kfaas_config_set(st, &cfg);
+	g.busy = busy;
+	return kfaas_globals_set(st, &g);
 }
 
 static int tier_of(unsigned int prog_type)

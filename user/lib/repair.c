@@ -149,12 +149,12 @@ static void repair_fn(struct kfaas_state *st, struct kfaas_fn_info *f)
 int kfaas_state_repair(struct kfaas_state *st)
 {
 	struct kfaas_fn_info *arr;
-	struct kfaas_config cfg;
+	struct kfaas_globals g;
 	size_t n, i;
 	int rc;
 
-	rc = kfaas_config_get(st, &cfg);
-	if (rc || !cfg.busy)
+	rc = kfaas_globals_get(st, &g);
+	if (rc || !g.busy)
 		return rc;
 	rc = kfaas_fn_list(st, &arr, &n);
 	if (rc)
@@ -172,6 +172,6 @@ int kfaas_state_repair(struct kfaas_state *st)
 	repair_slots(st, arr, n, KFAAS_TIER_SK);
 	repair_budgets(st, arr, n);
 	free(arr);
-	cfg.busy = 0;
-	return kfaas_config_set(st, &cfg);
+	g.busy = 0;
+	return kfaas_globals_set(st, &g);
 }

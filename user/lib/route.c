@@ -78,13 +78,13 @@ static void key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len
 /* Keep config.addr_routes: set before an addressed route goes in. */
 static int addr_routes_set(struct kfaas_state *st, __u32 v)
 {
-	struct kfaas_config cfg;
-	int rc = kfaas_config_get(st, &cfg);
+	struct kfaas_globals g;
+	int rc = kfaas_globals_get(st, &g);
 
-	if (rc || cfg.addr_routes == v)
+	if (rc || g.addr_routes == v)
 		return rc;
-	cfg.addr_routes = v;
-	return kfaas_config_set(st, &cfg);
+	g.addr_routes = v;
+	return kfaas_globals_set(st, &g);
 }
 
 int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,

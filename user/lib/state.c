@@ -173,8 +173,8 @@ out:
 /* Load the dispatcher and create (or reuse) the shared maps; pin them. */
 static int state_create(struct kfaas_state *st)
 {
-	struct kfaas_config cfg = { .abi_version = KFAAS_ABI_VERSION,
-				    .time_shift = KFAAS_TIME_SHIFT_DEFAULT }, cur;
+	struct kfaas_globals g = { .abi_version = KFAAS_ABI_VERSION,
+				   .time_shift = KFAAS_TIME_SHIFT_DEFAULT }, cur;
 	struct dispatcher_bpf *skel;
 	char path[320];
 	__u32 zero = 0;
@@ -183,10 +183,10 @@ static int state_create(struct kfaas_state *st)
 	rc = dispatcher_load(st, &skel);
 	if (rc)
 		return rc;
-	/* the config array entry always exists: stamp it on first creation */
+	/* the globals entry always exists: stamp it on first creation */
 	cfd = bpf_map__fd(skel->maps.kfaas_config);
 	if (bpf_map_lookup_elem(cfd, &zero, &cur) == 0 && cur.abi_version == 0 &&
-	    bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY)) {
+	    bpf_map_update_elem(cfd, &zero, &g, BPF_ANY)) {
 		rc = kfaas__errno_msg(-errno, "cannot write the kfaas config");
 		goto out;
 	}
@@ -368,7 +368,7 @@ void kfaas_state_close(struct kfaas_state *st)
 
 int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags)
 {
-	struct kfaas_config cfg;
+	struct kfaas_globals g;
 	char path[320];
 	int rc;
 
@@ -430,14 +430,14 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 		rc = kfaas_err(-EINVAL, "cannot count possible CPUs");
 		goto err;
 	}
-	rc = kfaas_config_get(st, &cfg);
+	rc = kfaas_globals_get(st, &g);
 	if (rc)
 		goto err;
-	if (cfg.abi_version != KFAAS_ABI_VERSION) {
+	if (g.abi_version != KFAAS_ABI_VERSION) {
 		rc = kfaas_err(-EPROTO, "kfaas state at %s has ABI version %u, "
 			       "this kfaas speaks %u: unload it with the kfaas "
 			       "that made it, or remove the directory",
-			       st->root, cfg.abi_version, KFAAS_ABI_VERSION);
+			       st->root, g.abi_version, KFAAS_ABI_VERSION);
 		goto err;
 	}
 	if (st->locked) {
