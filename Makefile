@@ -138,6 +138,7 @@ $(B)/user/%.o: user/%.c $(SKELS)
 	$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(CLI): $(CLI_OBJS) $(LIB)

@@ -60,8 +60,6 @@ enum {
 	KFAAS_OPEN_LOCK	  = 1 << 1,	/* take the exclusive state lock */
 };
 
-/* The pin root from --pin-root, $KFAAS_PIN_ROOT or the default. */
-const char *kfaas_pin_root(const char *opt);
 int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags);
 void kfaas_state_close(struct kfaas_state *st);
 /* Let another process (kfaasd) change the state for a while, then go on. */
@@ -71,6 +69,15 @@ int kfaas_state_relock(struct kfaas_state *st);
 int kfaas_state_repair(struct kfaas_state *st);
 /* Remove everything kfaas pinned under root (links detach interfaces). */
 int kfaas_state_destroy(const char *root);
+
+/* ---- paths under the pin root (pin.c) ---- */
+/* The pin root from --pin-root, $KFAAS_PIN_ROOT or the default. */
+const char *kfaas_pin_root(const char *opt);
+/* A new fd of an eBPF function's pinned program, or -errno (message set). */
+int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name);
+/* Pin path of one of a function's private maps (fills buf). */
+int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
+		      const char *map, char *buf, size_t len);
 
 /* ---- the pin root's globals (globals.c; pinned map kfaas_config) ---- */
 int kfaas_globals_get(struct kfaas_state *st, struct kfaas_globals *g);
@@ -99,11 +106,6 @@ int kfaas_fn_restore(struct kfaas_state *st, const struct kfaas_fn_info *info,
 extern const struct kfaas_vm_params kfaas_vm_defaults;
 /* Register a function run by another tier (kfaasd's VM tier). */
 int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info);
-/* A new fd of an eBPF function's pinned program, or a negative errno. */
-int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name);
-/* Pin path of one of a function's private maps (fills buf). */
-int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
-		      const char *map, char *buf, size_t len);
 
 /* ---- object loading (loader.c) ---- */
 struct kfaas_loaded {

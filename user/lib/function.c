@@ -20,32 +20,6 @@
 #include <libkfaas.h>
 #include "internal.h"
 
-int kfaas__prog_info(int fd, __u32 *id, __u8 tag[8])
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	if (id)
-		*id = info.id;
-	if (tag)
-		memcpy(tag, info.tag, 8);
-	return 0;
-}
-
-int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name)
-{
-	char path[320];
-	int fd, rc;
-
-	rc = kfaas__path(path, sizeof(path), "%s/fn/%s/prog", st->root, name);
-	if (rc)
-		return rc;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 static int set_busy(struct kfaas_state *st, __u32 busy)
 {
 	struct kfaas_globals g;
@@ -68,19 +42,6 @@ static int tier_of(unsigned int prog_type)
 	default:
 		return KFAAS_TIER_NONE;
 	}
-}
-
-/*
- * The prog array an eBPF tier tail-calls through: one per tier, since a
- * prog array holds programs of one type (and expected attach type) only.
- */
-static int tier_progs_fd(struct kfaas_state *st, int tier)
-{
-	if (tier == KFAAS_TIER_XDP)
-		return st->progs_fd;
-	if (tier == KFAAS_TIER_SK)
-		return st->sk_progs_fd;
-	return -EOPNOTSUPP;
 }
 
 static int fill_info(struct kfaas_fn_info *info, const char *name, __u32 id,
@@ -141,7 +102,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 		goto err_dir;
 	kfaas__crash_point("load-maps");
 	tier = tier_of(l.prog_type);
-	pfd = tier_progs_fd(st, tier);
+	pfd = kfaas__tier_progs_fd(st, tier);
 	if (pfd < 0) {
 		rc = kfaas_err(-EOPNOTSUPP, "%s: %s functions are not supported "
 			       "yet", path, kfaas_tier_name(tier));
@@ -210,7 +171,7 @@ err_dir:
 static int fn_swap(struct kfaas_state *st, const struct kfaas_fn_info *old,
 		   int prog_fd, const struct kfaas_fn_info *info, bool *swapped)
 {
-	int pfd = tier_progs_fd(st, old->tier);
+	int pfd = kfaas__tier_progs_fd(st, old->tier);
 	char pin[320], tmp[320];
 	int rc;
 
@@ -245,7 +206,7 @@ static int replace_begin(struct kfaas_state *st, const char *name,
 
 	if (rc)
 		return rc;
-	if (tier_progs_fd(st, old->tier) < 0)
+	if (kfaas__tier_progs_fd(st, old->tier) < 0)
 		return kfaas_err(-EINVAL, "function '%s' runs in the %s tier: only "
 				 "eBPF functions can be replaced by an object",
 				 name, kfaas_tier_name(old->tier));
@@ -362,7 +323,7 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 		return rc;
 	}
 	kfaas__crash_point("unload-committed");
-	pfd = tier_progs_fd(st, info.tier);
+	pfd = kfaas__tier_progs_fd(st, info.tier);
 	if (pfd >= 0)
 		bpf_map_delete_elem(pfd, &info.id);
 	kfaas__crash_point("unload-slot");

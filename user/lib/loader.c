@@ -22,12 +22,6 @@
 #include "internal.h"
 
 
-int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
-		      const char *map, char *buf, size_t len)
-{
-	return kfaas__path(buf, len, "%s/fn/%s/%s", st->root, fn, map);
-}
-
 /* Write value to the .rodata variable var (before load). */
 static int rodata_set(struct bpf_object *obj, const char *var, __u32 value)
 {

@@ -96,19 +96,6 @@ const char *kfaas_sk_dstat_name(unsigned int idx)
 	return idx < KFAAS_SK_DSTAT_MAX ? sk_dstat_names[idx] : "?";
 }
 
-static int pinned_fd(struct kfaas_state *st, const char *name)
-{
-	char path[320];
-	int fd;
-
-	if (kfaas__path(path, sizeof(path), "%s/%s", st->root, name))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return kfaas__errno_msg(-errno, path);
-	return fd;
-}
-
 /* 1 if a listener holds PINROOT/sk, 0 if not, or a negative errno. */
 static int listener_running(struct kfaas_state *st)
 {
@@ -163,11 +150,11 @@ int kfaas_sk_status(struct kfaas_state *st, struct kfaas_sk_status *out)
 	if (rc < 0)
 		goto out;
 	out->running = rc;
-	if ((sfd = rc = pinned_fd(st, "sk_socks")) < 0 ||
-	    (cfd = rc = pinned_fd(st, "sk_conns")) < 0 ||
-	    (lfd = rc = pinned_fd(st, "sk_links")) < 0 ||
-	    (ifd = rc = pinned_fd(st, "sk_server")) < 0 ||
-	    (dfd = rc = pinned_fd(st, "sk_dstats")) < 0)
+	if ((sfd = rc = kfaas__pin_open(st, "sk_socks")) < 0 ||
+	    (cfd = rc = kfaas__pin_open(st, "sk_conns")) < 0 ||
+	    (lfd = rc = kfaas__pin_open(st, "sk_links")) < 0 ||
+	    (ifd = rc = kfaas__pin_open(st, "sk_server")) < 0 ||
+	    (dfd = rc = kfaas__pin_open(st, "sk_dstats")) < 0)
 		goto out;
 	rc = 0;
 	bpf_map_lookup_elem(ifd, &zero, &out->info);
@@ -207,7 +194,7 @@ int kfaas_sk_stop(struct kfaas_state *st, int timeout_ms, __u32 *pid)
 	if (rc < 0)
 		return rc;
 	s.running = rc;
-	ifd = pinned_fd(st, "sk_server");
+	ifd = kfaas__pin_open(st, "sk_server");
 	if (ifd >= 0) {
 		bpf_map_lookup_elem(ifd, &zero, &s.info);
 		close(ifd);

@@ -712,16 +712,8 @@ static void sweep_conns(struct kfaas_sk_server *s)
 
 static int pinned(struct kfaas_sk_server *s, const char *name, int *fd)
 {
-	char path[320];
-	int rc;
-
-	rc = kfaas__path(path, sizeof(path), "%s/%s", s->st.root, name);
-	if (rc)
-		return rc;
-	*fd = bpf_obj_get(path);
-	if (*fd < 0)
-		return kfaas__errno_msg(-errno, path);
-	return 0;
+	*fd = kfaas__pin_open(&s->st, name);
+	return *fd < 0 ? *fd : 0;
 }
 
 static int lock_root(struct kfaas_sk_server *s)

@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,30 +32,6 @@
 #include "dispatcher.skel.h"
 
 #define KFAAS_BPFFS	"/sys/fs/bpf"
-
-const char *kfaas_pin_root(const char *opt)
-{
-	const char *env = getenv(KFAAS_PIN_ROOT_ENV);
-
-	if (opt && *opt)
-		return opt;
-	if (env && *env)
-		return env;
-	return KFAAS_PIN_ROOT_DEFAULT;
-}
-
-int kfaas__path(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		return kfaas_err(-ENAMETOOLONG, "path too long: %s...", buf);
-	return 0;
-}
 
 static int is_bpffs(const char *path)
 {
@@ -272,22 +247,12 @@ out:
 
 static int obj_get(struct kfaas_state *st, const char *name, int *fd)
 {
-	char path[320];
-	int rc;
-
-	rc = kfaas__path(path, sizeof(path), "%s/%s", st->root, name);
-	if (rc)
-		return rc;
-	*fd = bpf_obj_get(path);
-	if (*fd < 0) {
-		rc = -errno;
-		if (rc == -ENOENT)
-			return kfaas_err(rc, "kfaas state at %s is incomplete "
-					 "(%s missing): remove the directory "
-					 "and load again", st->root, name);
-		return kfaas__errno_msg(rc, path);
-	}
-	return 0;
+	*fd = kfaas__pin_open(st, name);
+	if (*fd == -ENOENT)
+		return kfaas_err(-ENOENT, "kfaas state at %s is incomplete "
+				 "(%s missing): remove the directory and load "
+				 "again", st->root, name);
+	return *fd < 0 ? *fd : 0;
 }
 
 /*
@@ -465,57 +430,6 @@ int kfaas_state_relock(struct kfaas_state *st)
 		return kfaas__errno_msg(-errno, "cannot lock the pin root");
 	st->locked = true;
 	return 0;
-}
-
-int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj)
-{
-	struct bpf_map *map;
-	char path[320];
-	int rc;
-
-	bpf_object__for_each_map(map, obj) {
-		const char *name = bpf_map__name(map);
-
-		if (strncmp(name, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX)))
-			continue;
-		rc = kfaas__path(path, sizeof(path), "%s/%s", st->root,
-				 name + strlen(KFAAS_MAP_PREFIX)) ?:
-		     bpf_map__set_pin_path(map, path);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-int kfaas__rmtree(const char *path)
-{
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
-
-	d = opendir(path);
-	if (!d) {
-		if (errno == ENOTDIR)
-			return unlink(path) ? -errno : 0;
-		return errno == ENOENT ? 0 : -errno;
-	}
-	while ((de = readdir(d))) {
-		char sub[512];
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >=
-		    (int)sizeof(sub))
-			continue;
-		if (de->d_type == DT_DIR)
-			rc = kfaas__rmtree(sub) ?: rc;
-		else if (unlink(sub))
-			rc = -errno;
-	}
-	closedir(d);
-	if (rmdir(path) && errno != ENOENT)
-		rc = -errno;
-	return rc;
 }
 
 int kfaas_state_destroy(const char *root)
