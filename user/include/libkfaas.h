@@ -19,12 +19,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <sys/types.h>
 #include <kfaas/abi.h>
 
 #define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
 #define KFAAS_PIN_ROOT_ENV	"KFAAS_PIN_ROOT"
+
+/* CLOCK_MONOTONIC in ns: the clock of every duration libkfaas measures. */
+static inline uint64_t kfaas_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- errors (err.c) ---- */
 const char *kfaas_errmsg(void);

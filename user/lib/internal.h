@@ -54,6 +54,28 @@ static inline int kfaas__tier_progs_fd(const struct kfaas_state *st,
 	return -EOPNOTSUPP;
 }
 
+/* ---- route.c: finding routes ---- */
+/*
+ * Which routes a caller looks for: the protocol always; the function, the
+ * tier and the port when not 0.  With a port, family and addr (when
+ * family is not 0) narrow it to the routes that serve that address: an
+ * addressed route of another address does not, a wildcard route does.
+ */
+struct kfaas_route_filter {
+	__u8	proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	__u32	fn_id;		/* 0: any function */
+	unsigned int tier;	/* 0: any tier */
+	__u16	port;		/* host order; 0: any */
+	int	family;		/* KFAAS_FAMILY_IPV4/IPV6, 0: any address */
+	__u8	addr[16];
+};
+bool kfaas__route_match(const struct kfaas_route_ent *r,
+			const struct kfaas_route_filter *f);
+/* The first matching route in kfaas_route_list() order: 0 or -ENOENT, or
+ * another -errno with the message set. */
+int kfaas__route_first(struct kfaas_state *st, const struct kfaas_route_filter *f,
+		       struct kfaas_route_ent *out);
+
 /* ---- module.c ---- */
 /* The first line of a (sysfs) file without its newline; "" if unreadable. */
 void kfaas__read_line(const char *path, char *buf, size_t len);
