@@ -26,6 +26,13 @@
 
 #define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
 #define KFAAS_PIN_ROOT_ENV	"KFAAS_PIN_ROOT"
+/* Bytes of a pin root path, NUL included (kfaas_state.root). */
+#define KFAAS_PIN_ROOT_MAX	256
+/*
+ * Bytes of a path buffer below the pin root or another directory of
+ * kfaas (ROOT/fn/NAME/MAP, ROOT/net/NETNS-IFINDEX, RUNDIR/fn/ID/...).
+ */
+#define KFAAS_PATH_MAX		(KFAAS_PIN_ROOT_MAX + 64)
 
 /* CLOCK_MONOTONIC in ns: the clock of every duration libkfaas measures. */
 static inline uint64_t kfaas_now_ns(void)
@@ -47,7 +54,7 @@ const char *kfaas_verifier_log(void);
 
 /* ---- state (state.c) ---- */
 struct kfaas_state {
-	char	root[256];
+	char	root[KFAAS_PIN_ROOT_MAX];
 	int	dir_fd;		/* the pin root directory, flock()ed */
 	int	routes_fd;
 	int	funcs_fd;

@@ -78,7 +78,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 {
 	struct kfaas_loaded l;
 	struct kfaas_fn_info info;
-	char pin[320], dir[320];
+	char pin[KFAAS_PATH_MAX], dir[KFAAS_PATH_MAX];
 	__u32 id;
 	int rc, tier, pfd;
 
@@ -172,7 +172,7 @@ static int fn_swap(struct kfaas_state *st, const struct kfaas_fn_info *old,
 		   int prog_fd, const struct kfaas_fn_info *info, bool *swapped)
 {
 	int pfd = kfaas__tier_progs_fd(st, old->tier);
-	char pin[320], tmp[320];
+	char pin[KFAAS_PATH_MAX], tmp[KFAAS_PATH_MAX];
 	int rc;
 
 	rc = kfaas__path(pin, sizeof(pin), "%s/fn/%s/prog", st->root, old->name) ?:
@@ -299,7 +299,7 @@ static int routes_using(struct kfaas_state *st, __u32 id, char *buf, size_t len)
 int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 {
 	struct kfaas_fn_info info;
-	char routes[256], dir[320];
+	char routes[256], dir[KFAAS_PATH_MAX];
 	int rc, pfd;
 
 	rc = require_lock(st) ?: kfaas_fn_find(st, name, &info);

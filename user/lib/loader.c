@@ -75,7 +75,7 @@ static int map_share(struct kfaas_state *st, struct bpf_map *map,
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	const char *name = bpf_map__name(map);
-	char pin[320];
+	char pin[KFAAS_PATH_MAX];
 	int fd, rc;
 
 	rc = kfaas__path(pin, sizeof(pin), "%s/%s", st->root,
@@ -206,7 +206,7 @@ static int obj_load(struct kfaas_state *st, const char *path, const char *name,
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct bpf_program *prog = NULL;
 	struct bpf_map *map;
-	char pin[320], dir[320];
+	char pin[KFAAS_PATH_MAX], dir[KFAAS_PATH_MAX];
 	char *log;
 	int rc;
 

@@ -182,7 +182,7 @@ static int wait_btf(void)
 
 static bool state_exists(const char *root)
 {
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/dispatcher", root);
 	return access(path, F_OK) == 0;

@@ -42,7 +42,7 @@ int kfaas__path(char *buf, size_t len, const char *fmt, ...)
 
 int kfaas__pin_open(const struct kfaas_state *st, const char *name)
 {
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int fd, rc;
 
 	rc = kfaas__path(path, sizeof(path), "%s/%s", st->root, name);
@@ -55,7 +55,7 @@ int kfaas__pin_open(const struct kfaas_state *st, const char *name)
 int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj)
 {
 	struct bpf_map *map;
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int rc;
 
 	bpf_object__for_each_map(map, obj) {

@@ -33,7 +33,7 @@ static const struct kfaas_fn_info *by_name(const struct kfaas_fn_info *arr,
 static void repair_dirs(struct kfaas_state *st, const struct kfaas_fn_info *arr,
 			size_t n)
 {
-	char dir[320], sub[600];
+	char dir[KFAAS_PATH_MAX], sub[600];
 	struct dirent *de;
 	DIR *d;
 

@@ -26,7 +26,7 @@ int kfaas_sk_setup(struct kfaas_state *st)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct sk_dispatch_bpf *skel;
-	char path[320], *log;
+	char path[KFAAS_PATH_MAX], *log;
 	int rc;
 
 	rc = kfaas__path(path, sizeof(path), "%s/sk_dispatch", st->root);
@@ -99,7 +99,7 @@ const char *kfaas_sk_dstat_name(unsigned int idx)
 /* 1 if a listener holds PINROOT/sk, 0 if not, or a negative errno. */
 static int listener_running(struct kfaas_state *st)
 {
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int fd, rc;
 
 	rc = kfaas__path(path, sizeof(path), "%s/sk", st->root);
@@ -135,7 +135,7 @@ int kfaas_sk_status(struct kfaas_state *st, struct kfaas_sk_status *out)
 {
 	__u64 *v = calloc(st->ncpus, sizeof(*v));
 	int sfd = -1, cfd = -1, ifd = -1, dfd = -1, lfd = -1, rc;
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	__u32 k, zero = 0;
 	int i;
 

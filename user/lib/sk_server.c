@@ -717,7 +717,7 @@ static int pinned(struct kfaas_sk_server *s, const char *name, int *fd)
 static int lock_root(struct kfaas_sk_server *s)
 {
 	struct kfaas_sk_server_info info = {};
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	__u32 zero = 0;
 	int rc;
 

@@ -44,7 +44,7 @@ static int is_bpffs(const char *path)
 
 static int check_root(const char *root, bool create)
 {
-	char parent[256];
+	char parent[KFAAS_PIN_ROOT_MAX];
 	char *slash;
 	int rc;
 
@@ -151,7 +151,7 @@ static int state_create(struct kfaas_state *st)
 	struct kfaas_globals g = { .abi_version = KFAAS_ABI_VERSION,
 				   .time_shift = KFAAS_TIME_SHIFT_DEFAULT }, cur;
 	struct dispatcher_bpf *skel;
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	__u32 zero = 0;
 	int rc, cfd;
 
@@ -179,7 +179,7 @@ out:
 /* Point every pinned XDP link at the new dispatcher. */
 static int links_update(struct kfaas_state *st, int prog_fd)
 {
-	char dir[320], pin[600];
+	char dir[KFAAS_PATH_MAX], pin[600];
 	struct dirent *de;
 	int rc = 0, fd;
 	DIR *d;
@@ -211,7 +211,7 @@ static int links_update(struct kfaas_state *st, int prog_fd)
 int kfaas_dispatcher_reload(struct kfaas_state *st)
 {
 	struct dispatcher_bpf *skel;
-	char pin[320], tmp[320];
+	char pin[KFAAS_PATH_MAX], tmp[KFAAS_PATH_MAX];
 	int rc, fd;
 
 	if (!st->locked)
@@ -261,7 +261,7 @@ static int obj_get(struct kfaas_state *st, const char *name, int *fd)
  */
 static int ustats_get(struct kfaas_state *st)
 {
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int rc, fd;
 
 	rc = kfaas__path(path, sizeof(path), "%s/ustats", st->root);
@@ -291,7 +291,7 @@ static int ustats_get(struct kfaas_state *st)
 static int budgets_get(struct kfaas_state *st)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int rc, fd;
 
 	rc = kfaas__path(path, sizeof(path), "%s/budgets", st->root);
@@ -334,7 +334,7 @@ void kfaas_state_close(struct kfaas_state *st)
 int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags)
 {
 	struct kfaas_globals g;
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int rc;
 
 	memset(st, 0, sizeof(*st));
