@@ -213,7 +213,7 @@ FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
 		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
-		   user/lib/ctlproto.c user/agent/proto.c
+		   user/lib/ctlproto.c user/lib/hex.c user/agent/proto.c
 # kfaasd files a target drives (with its own struct config cfg)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 

@@ -368,6 +368,19 @@ int kfaas_invoke_run(struct kfaas_state *st, const void *in, size_t len,
 		     __u32 *duration_ns);
 const char *kfaas_xdp_verdict(__u32 v);
 
+/* ---- bytes as text (hex.c) ---- */
+/*
+ * Decode a hex string ("0x" prefix, spaces and ':' allowed) into buf: its
+ * length, -EINVAL (not hex) or -ENOSPC (more than cap bytes).
+ */
+ssize_t kfaas_hex_decode(const char *hex, uint8_t *buf, size_t cap);
+/* n bytes as lowercase hex, malloc()ed (free() it); NULL: out of memory. */
+char *kfaas_hex_encode(const void *data, size_t n);
+/* Offset, 16 bytes in hex, the same as text ('.' unprintable), per line. */
+void kfaas_hexdump(FILE *out, const void *data, size_t n);
+/* Do the bytes read as text (printable, tabs and line ends)? */
+bool kfaas_printable(const void *data, size_t n);
+
 /* ---- kfaasd, the VM-tier daemon (daemon.c) ---- */
 #define KFAAS_RUN_DIR_ENV	"KFAAS_RUN_DIR"
 /*
