@@ -44,6 +44,13 @@ bool help_json(void);
 /* Open the state under --pin-root; prints the error itself. */
 int state_open(struct kfaas_state *st, unsigned int flags);
 
+/*
+ * The end of a per-function listing that NAME (or NULL) narrows to one:
+ * an error if NAME matched none; in JSON mode the array a, or its one
+ * element for NAME.  Consumes a.
+ */
+int listing_end(json_object *a, const char *name, int shown);
+
 /* Parse a number for option opt; prints the error itself. */
 int parse_u64(const char *opt, const char *s, unsigned long long max,
 	      unsigned long long *out);

@@ -147,3 +147,23 @@ int cmd_select(const struct cmd *cmds, int argc, char **argv,
 			     "'%s help')", argv[0], bin_name);
 	return p_err("unknown command '%s': see '%s help'", argv[0], bin_name);
 }
+
+int listing_end(json_object *a, const char *name, int shown)
+{
+	if (name && !shown) {
+		json_object_put(a);
+		return p_err("no function '%s': 'kfaas fn list' shows the loaded "
+			     "ones", name);
+	}
+	if (!json_output)
+		return 0;
+	if (name) {
+		json_object *one = json_object_get(json_object_array_get_idx(a, 0));
+
+		json_object_put(a);
+		json_print(one);
+	} else {
+		json_print(a);
+	}
+	return 0;
+}

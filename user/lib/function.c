@@ -73,6 +73,53 @@ static int require_lock(struct kfaas_state *st)
 	return 0;
 }
 
+/* A new function's preconditions (locked state, free name) and its id. */
+static int load_begin(struct kfaas_state *st, const char *name, __u32 *id)
+{
+	struct kfaas_fn_info info;
+	int rc;
+
+	rc = require_lock(st) ?: kfaas_name_valid(name);
+	if (rc)
+		return rc;
+	if (kfaas_fn_find(st, name, &info) == 0)
+		return kfaas_err(-EEXIST, "function '%s' already exists (id %u): "
+				 "use 'kfaas fn replace %s FILE' or unload it "
+				 "first", name, info.id, name);
+	return kfaas_fn_alloc_id(st, id);
+}
+
+/*
+ * The tier of a loaded function program and its prog array; the socket
+ * tier's dispatcher is attached first, before sockets arrive.
+ */
+static int load_tier(struct kfaas_state *st, const struct kfaas_loaded *l,
+		     const char *path, int *tier, int *pfd)
+{
+	*tier = tier_of(l->prog_type);
+	*pfd = kfaas__tier_progs_fd(st, *tier);
+	if (*pfd < 0)
+		return kfaas_err(-EOPNOTSUPP, "%s: %s functions are not supported "
+				 "yet", path, kfaas_tier_name(*tier));
+	return *tier == KFAAS_TIER_SK ? kfaas_sk_setup(st) : 0;
+}
+
+/* Why the kernel refused a program in a tier's prog array (errno). */
+static int slot_err(const char *name, int tier)
+{
+	return kfaas_err(-errno, "cannot add %s to the dispatch table: %s (%s)",
+			 name, strerror(errno), tier == KFAAS_TIER_SK ?
+			 "a socket-tier function must be built with "
+			 "KFAAS_SK_FUNCTION(): section sk_skb/stream_verdict" :
+			 "an XDP function must be built like the dispatcher: "
+			 "no frags");
+}
+
+/*
+ * Load, pin, put in the prog array, then register (the commit point),
+ * with config.busy set and a crash point between the steps
+ * (tests/cli/test_crash.sh kills the CLI at each).
+ */
 int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 		  struct kfaas_fn_info *out)
 {
@@ -82,17 +129,8 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	__u32 id;
 	int rc, tier, pfd;
 
-	rc = require_lock(st) ?: kfaas_name_valid(name);
-	if (rc)
-		return rc;
-	if (kfaas_fn_find(st, name, &info) == 0)
-		return kfaas_err(-EEXIST, "function '%s' already exists (id %u): "
-				 "use 'kfaas fn replace %s FILE' or unload it "
-				 "first", name, info.id, name);
-	rc = kfaas_fn_alloc_id(st, &id);
-	if (rc)
-		return rc;
-	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
+	rc = load_begin(st, name, &id) ?:
+	     kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
 	     kfaas__path(pin, sizeof(pin), "%s/prog", dir) ?:
 	     set_busy(st, 1);
 	if (rc)
@@ -101,20 +139,8 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	if (rc)
 		goto err_dir;
 	kfaas__crash_point("load-maps");
-	tier = tier_of(l.prog_type);
-	pfd = kfaas__tier_progs_fd(st, tier);
-	if (pfd < 0) {
-		rc = kfaas_err(-EOPNOTSUPP, "%s: %s functions are not supported "
-			       "yet", path, kfaas_tier_name(tier));
-		goto err_obj;
-	}
-	/* the socket tier's dispatcher is attached before sockets arrive */
-	if (tier == KFAAS_TIER_SK) {
-		rc = kfaas_sk_setup(st);
-		if (rc)
-			goto err_obj;
-	}
-	rc = fill_info(&info, name, id, tier, path, l.prog_fd);
+	rc = load_tier(st, &l, path, &tier, &pfd) ?:
+	     fill_info(&info, name, id, tier, path, l.prog_fd);
 	if (rc)
 		goto err_obj;
 	if (bpf_obj_pin(l.prog_fd, pin)) {
@@ -126,13 +152,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	if (rc)
 		goto err_obj;
 	if (bpf_map_update_elem(pfd, &id, &l.prog_fd, BPF_ANY)) {
-		rc = kfaas_err(-errno, "cannot add %s to the dispatch table: %s "
-			       "(%s)", name, strerror(errno),
-			       tier == KFAAS_TIER_SK ?
-			       "a socket-tier function must be built with "
-			       "KFAAS_SK_FUNCTION(): section sk_skb/stream_verdict" :
-			       "an XDP function must be built like the "
-			       "dispatcher: no frags");
+		rc = slot_err(name, tier);
 		goto err_obj;
 	}
 	kfaas__crash_point("load-slot");

@@ -331,11 +331,10 @@ void kfaas_state_close(struct kfaas_state *st)
 	st->locked = false;
 }
 
-int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags)
+/* An empty state (every fd -1) for root, trailing slashes stripped. */
+static int state_init(struct kfaas_state *st, const char *root)
 {
-	struct kfaas_globals g;
-	char path[KFAAS_PATH_MAX];
-	int rc;
+	size_t n;
 
 	memset(st, 0, sizeof(*st));
 	st->dir_fd = st->routes_fd = st->funcs_fd = st->progs_fd = -1;
@@ -346,11 +345,58 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	if (strlen(root) >= sizeof(st->root))
 		return kfaas_err(-ENAMETOOLONG, "pin root path too long: %s", root);
 	snprintf(st->root, sizeof(st->root), "%s", root);
-	/* strip trailing slashes */
-	while (strlen(st->root) > 1 && st->root[strlen(st->root) - 1] == '/')
-		st->root[strlen(st->root) - 1] = '\0';
+	for (n = strlen(st->root); n > 1 && st->root[n - 1] == '/'; n--)
+		st->root[n - 1] = '\0';
+	return 0;
+}
 
-	rc = check_root(st->root, flags & KFAAS_OPEN_CREATE);
+/* The pinned maps and the dispatcher of the state, and the CPU count. */
+static int state_pins(struct kfaas_state *st)
+{
+	int rc;
+
+	if ((rc = obj_get(st, "routes", &st->routes_fd)) ||
+	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
+	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
+	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||
+	    (rc = obj_get(st, "stats", &st->stats_fd)) ||
+	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
+	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
+	    (rc = obj_get(st, "config", &st->config_fd)) ||
+	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
+		return rc;
+	rc = ustats_get(st) ?: budgets_get(st);
+	if (rc)
+		return rc;
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0)
+		return kfaas_err(-EINVAL, "cannot count possible CPUs");
+	return 0;
+}
+
+/* A state laid out by another kfaas is refused whole. */
+static int abi_check(struct kfaas_state *st)
+{
+	struct kfaas_globals g;
+	int rc = kfaas_globals_get(st, &g);
+
+	if (rc)
+		return rc;
+	if (g.abi_version != KFAAS_ABI_VERSION)
+		return kfaas_err(-EPROTO, "kfaas state at %s has ABI version %u, "
+				 "this kfaas speaks %u: unload it with the kfaas "
+				 "that made it, or remove the directory",
+				 st->root, g.abi_version, KFAAS_ABI_VERSION);
+	return 0;
+}
+
+int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags)
+{
+	char path[KFAAS_PATH_MAX];
+	int rc;
+
+	rc = state_init(st, root) ?:
+	     check_root(st->root, flags & KFAAS_OPEN_CREATE);
 	if (rc)
 		return rc;
 	st->dir_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -377,39 +423,11 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 		if (rc)
 			goto err;
 	}
-	if ((rc = obj_get(st, "routes", &st->routes_fd)) ||
-	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
-	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
-	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||
-	    (rc = obj_get(st, "stats", &st->stats_fd)) ||
-	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
-	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
-	    (rc = obj_get(st, "config", &st->config_fd)) ||
-	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
-		goto err;
-	rc = ustats_get(st) ?: budgets_get(st);
-	if (rc)
-		goto err;
-	st->ncpus = libbpf_num_possible_cpus();
-	if (st->ncpus <= 0) {
-		rc = kfaas_err(-EINVAL, "cannot count possible CPUs");
-		goto err;
-	}
-	rc = kfaas_globals_get(st, &g);
-	if (rc)
-		goto err;
-	if (g.abi_version != KFAAS_ABI_VERSION) {
-		rc = kfaas_err(-EPROTO, "kfaas state at %s has ABI version %u, "
-			       "this kfaas speaks %u: unload it with the kfaas "
-			       "that made it, or remove the directory",
-			       st->root, g.abi_version, KFAAS_ABI_VERSION);
-		goto err;
-	}
-	if (st->locked) {
+	rc = state_pins(st) ?: abi_check(st);
+	if (!rc && st->locked)
 		rc = kfaas_state_repair(st);
-		if (rc)
-			goto err;
-	}
+	if (rc)
+		goto err;
 	return 0;
 err:
 	kfaas_state_close(st);
