@@ -3,7 +3,8 @@
  * kfaas: bpftool-style command line for kfaas.
  *   kfaas [-j|--json] [-p|--pretty] [--pin-root DIR] OBJECT COMMAND ...
  * Objects and commands match by unique prefix; global options may appear
- * anywhere before "--".
+ * anywhere before "--".  This file takes the global options and picks the
+ * object; what the objects' files share is in common.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -34,7 +34,7 @@
  */
 #define KFAAS_PATH_MAX		(KFAAS_PIN_ROOT_MAX + 64)
 
-/* CLOCK_MONOTONIC in ns: the clock of every duration libkfaas measures. */
+/* CLOCK_MONOTONIC in ns: the clock of the durations libkfaas measures. */
 static inline uint64_t kfaas_now_ns(void)
 {
 	struct timespec ts;

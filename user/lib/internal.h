@@ -31,7 +31,7 @@ int kfaas__pin_open(const struct kfaas_state *st, const char *name);
 int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj);
 /* Remove a bpffs directory tree (pins and subdirectories). */
 int kfaas__rmtree(const char *path);
-/* Prog info of a program fd (id, tag, name). */
+/* The id and tag of a program fd (either may be NULL). */
 int kfaas__prog_info(int fd, __u32 *id, __u8 tag[8]);
 
 /* Is a function of this tier an eBPF program (with a prog-array slot)? */
