@@ -55,7 +55,7 @@ int kfaas_fn_register(u32 id, const struct kfaas_limits *l)
 	struct kfaas_fn *fn;
 	int rc = 0;
 
-	if (!id_valid(id) || kfaas_limits_check(l))
+	if (!id_valid(id) || kfaas_limits_validate(l) != KFAAS_LIMITS_VALID)
 		return -EINVAL;
 	fn = kzalloc(sizeof(*fn), GFP_KERNEL);
 	if (!fn)
@@ -108,7 +108,7 @@ int kfaas_fn_set_limits(u32 id, const struct kfaas_limits *l)
 	struct kfaas_budget *b, *old;
 	struct kfaas_fn *fn;
 
-	if (!id_valid(id) || kfaas_limits_check(l))
+	if (!id_valid(id) || kfaas_limits_validate(l) != KFAAS_LIMITS_VALID)
 		return -EINVAL;
 	b = kfaas_budget_new(l);
 	if (IS_ERR(b))

@@ -60,8 +60,7 @@ u32 kfaas_fn_count(void);
 u32 kfaas_fn_next(u32 start);
 void kfaas_stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out);
 
-/* budget.c: token buckets */
-int kfaas_limits_check(const struct kfaas_limits *l);
+/* budget.c: token buckets (limits checked by kfaas_limits_validate()) */
 struct kfaas_budget *kfaas_budget_new(const struct kfaas_limits *l);
 bool kfaas_budget_admit(struct kfaas_budget *b, u64 now, u64 bytes);
 void kfaas_budget_charge(struct kfaas_budget *b, u64 now, u64 cpu_ns,

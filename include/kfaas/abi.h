@@ -347,6 +347,42 @@ struct kfaas_limits {
 };
 
 /*
+ * The highest rate a budget may have, per second: it keeps the module's
+ * cost of one unit (10^9 / rate ns, in 32.32 fixed point) >= 4096.
+ */
+#define KFAAS_RATE_MAX		1000000000000000ULL
+
+/* Which rule a budget breaks (kfaas_limits_validate()). */
+enum kfaas_limits_err {
+	KFAAS_LIMITS_VALID = 0,
+	KFAAS_LIMITS_E_RATE,		/* a rate above KFAAS_RATE_MAX */
+	KFAAS_LIMITS_E_RPS_BURST,	/* rps_burst without rps */
+	KFAAS_LIMITS_E_CPU_BURST,	/* cpu_burst_ns without cpu_ns_per_sec */
+	KFAAS_LIMITS_E_BYTES_BURST,	/* bytes_burst without bytes_per_sec */
+};
+
+/*
+ * The one check of a budget, compiled by the module (which refuses a
+ * broken one with -EINVAL) and by libkfaas (which says which rule failed
+ * before asking the module): a rate may be at most KFAAS_RATE_MAX, and a
+ * burst without a rate means nothing.
+ */
+static inline enum kfaas_limits_err
+kfaas_limits_validate(const struct kfaas_limits *l)
+{
+	if (l->rps > KFAAS_RATE_MAX || l->cpu_ns_per_sec > KFAAS_RATE_MAX ||
+	    l->bytes_per_sec > KFAAS_RATE_MAX)
+		return KFAAS_LIMITS_E_RATE;
+	if (!l->rps && l->rps_burst)
+		return KFAAS_LIMITS_E_RPS_BURST;
+	if (!l->cpu_ns_per_sec && l->cpu_burst_ns)
+		return KFAAS_LIMITS_E_CPU_BURST;
+	if (!l->bytes_per_sec && l->bytes_burst)
+		return KFAAS_LIMITS_E_BYTES_BURST;
+	return KFAAS_LIMITS_VALID;
+}
+
+/*
  * Every ioctl argument starts with its own size (set it to sizeof the
  * structure: the module refuses any other value with -EINVAL) and has
  * reserved fields that must be zero.

@@ -102,9 +102,8 @@ static void m_set(uint32_t id, bool on)
 
 static bool limits_ok(const struct kfaas_limits *l)
 {
-	const uint64_t max = 1000000000000000ULL;
-
-	if (l->rps > max || l->cpu_ns_per_sec > max || l->bytes_per_sec > max)
+	if (l->rps > KFAAS_RATE_MAX || l->cpu_ns_per_sec > KFAAS_RATE_MAX ||
+	    l->bytes_per_sec > KFAAS_RATE_MAX)
 		return false;
 	return !((!l->rps && l->rps_burst) ||
 		 (!l->cpu_ns_per_sec && l->cpu_burst_ns) ||
@@ -145,8 +144,8 @@ static uint32_t rand_id(void)
 static uint64_t rand_u64(void)
 {
 	static const uint64_t v[] = {
-		0, 1, 2, 1000, 999999999999999ULL, 1000000000000000ULL,
-		1000000000000001ULL, 0xffffffffULL, 0x100000000ULL,
+		0, 1, 2, 1000, KFAAS_RATE_MAX - 1, KFAAS_RATE_MAX,
+		KFAAS_RATE_MAX + 1, 0xffffffffULL, 0x100000000ULL,
 		1ULL << 55, (1ULL << 63) - 1, 1ULL << 63, UINT64_MAX,
 	};
 
