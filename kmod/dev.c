@@ -9,9 +9,9 @@
  * Nothing uninitialised is copied out: every structure copied to userspace
  * is either zeroed (memset, kcalloc) and filled, or the caller's own copy
  * whose reserved fields were checked to be zero, with its output fields
- * overwritten in full; and none has implicit padding (asserted below).
+ * overwritten in full; and none has implicit padding (asserted in
+ * include/kfaas/abi.h).
  */
-#include <linux/build_bug.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -19,18 +19,6 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "kfaas.h"
-
-/* No implicit padding: the sizes are the sums of the fields' sizes. */
-static_assert(sizeof(struct kfaas_ioc_version) == 4 * 4 + 2 * 8);
-static_assert(sizeof(struct kfaas_ioc_fn) == 4 * 4 + 6 * 8);
-static_assert(sizeof(struct kfaas_ioc_stats) == 2 * 4 + 8 + 8 * 8);
-static_assert(sizeof(struct kfaas_stats_entry) == 2 * 4 + 8 * 8);
-static_assert(sizeof(struct kfaas_ioc_stats_batch) == 6 * 4 + 8);
-static_assert(sizeof(struct kfaas_ioc_charge) == 2 * 4 + 8 + 8 * 8);
-static_assert(sizeof(struct kfaas_ioc_reset) == 2 * 4 + 8);
-
-/* Most entries one batch call copies (keeps the bounce buffer small). */
-#define KFAAS_BATCH_MAX	256
 
 static bool kfaas_capable(void)
 {
@@ -124,7 +112,7 @@ static long ioc_batch(void __user *uarg)
 	    b.start_id >= KFAAS_MOD_MAX_FUNCS)
 		return -EINVAL;
 	out = u64_to_user_ptr(b.entries);
-	max = min_t(u32, b.max_entries, KFAAS_BATCH_MAX);
+	max = min_t(u32, b.max_entries, KFAAS_IOC_BATCH_MAX);
 	ents = kcalloc(max ? max : 1, sizeof(*ents), GFP_KERNEL);
 	if (!ents)
 		return -ENOMEM;

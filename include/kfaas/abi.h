@@ -423,9 +423,11 @@ struct kfaas_stats_entry {
 
 /*
  * KFAAS_IOC_STATS_BATCH: the counters of the registered functions with
- * id >= start_id, in id order, at most max_entries of them, into the user
- * array at entries.  next_id is where to continue (0: no more).
+ * id >= start_id, in id order, at most max_entries of them (and at most
+ * KFAAS_IOC_BATCH_MAX), into the user array at entries.  next_id is where
+ * to continue (0: no more).
  */
+#define KFAAS_IOC_BATCH_MAX	256	/* keeps the module's bounce buffer small */
 struct kfaas_ioc_stats_batch {
 	__u32	size;
 	__u32	start_id;		/* in */
@@ -454,6 +456,28 @@ struct kfaas_ioc_reset {
 	__u32	id;
 	__u64	reserved;		/* zero */
 };
+
+/*
+ * No implicit padding in the ioctl structures: each size is the sum of its
+ * fields' sizes, so every byte the module copies out is a field it set
+ * (nothing uninitialised reaches userspace, kmod/dev.c) and the tests can
+ * check every byte (tests/kmod/guest/kmod_fuzz.c).  C11's _Static_assert:
+ * the module, the BPF programs and userspace compile these alike.
+ */
+_Static_assert(sizeof(struct kfaas_ioc_version) == 4 * 4 + 2 * 8,
+	       "struct kfaas_ioc_version has padding");
+_Static_assert(sizeof(struct kfaas_ioc_fn) == 4 * 4 + 6 * 8,
+	       "struct kfaas_ioc_fn has padding");
+_Static_assert(sizeof(struct kfaas_ioc_stats) == 2 * 4 + 8 + 8 * 8,
+	       "struct kfaas_ioc_stats has padding");
+_Static_assert(sizeof(struct kfaas_stats_entry) == 2 * 4 + 8 * 8,
+	       "struct kfaas_stats_entry has padding");
+_Static_assert(sizeof(struct kfaas_ioc_stats_batch) == 6 * 4 + 8,
+	       "struct kfaas_ioc_stats_batch has padding");
+_Static_assert(sizeof(struct kfaas_ioc_charge) == 2 * 4 + 8 + 8 * 8,
+	       "struct kfaas_ioc_charge has padding");
+_Static_assert(sizeof(struct kfaas_ioc_reset) == 2 * 4 + 8,
+	       "struct kfaas_ioc_reset has padding");
 
 #ifndef __bpf__
 #ifdef __KERNEL__

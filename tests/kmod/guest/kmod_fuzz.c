@@ -42,21 +42,11 @@
 #include "kmod_guest.h"
 
 #define NIDS		KFAAS_MOD_MAX_FUNCS
-#define BATCH_MAX	256		/* entries one batch call returns */
 #define PAGE		4096UL
 #define ENT_SZ		sizeof(struct kfaas_stats_entry)
-#define ENT_PAGES	((BATCH_MAX * ENT_SZ + PAGE - 1) / PAGE)
+#define ENT_PAGES	((KFAAS_IOC_BATCH_MAX * ENT_SZ + PAGE - 1) / PAGE)
 #define NONE_SZ		(1UL << 20)
 #define MAX_REPORTS	8
-
-/* No implicit padding: every byte copied out is a field (and so checked). */
-_Static_assert(sizeof(struct kfaas_ioc_version) == 4 * 4 + 2 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_fn) == 4 * 4 + 6 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_stats) == 4 * 2 + 8 + 8 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_stats_entry) == 4 * 2 + 8 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_stats_batch) == 4 * 6 + 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_charge) == 4 * 2 + 8 + 8 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_reset) == 4 * 2 + 8, "padding");
 
 /* ---- the model ----------------------------------------------------------- */
 static uint64_t reg_bits[NIDS / 64];
@@ -347,7 +337,7 @@ static void make_arg(unsigned int cmd, unsigned char *buf, size_t size)
 		struct kfaas_ioc_stats_batch *b = (void *)buf;
 
 		b->start_id = rnd(2) ? rand_id() : rnd(30);
-		b->max_entries = rnd(3) ? rnd(BATCH_MAX + 2) : rand_u32();
+		b->max_entries = rnd(3) ? rnd(KFAAS_IOC_BATCH_MAX + 2) : rand_u32();
 		break;
 	}
 	case KFAAS_IOC_CHARGE: {
@@ -386,7 +376,7 @@ struct expect {
 	uint32_t nent;		/* batch entries written */
 };
 
-static struct kfaas_stats_entry want_ents[BATCH_MAX];
+static struct kfaas_stats_entry want_ents[KFAAS_IOC_BATCH_MAX];
 
 /* What the module must answer, following its order of checks. */
 static void predict(unsigned int cmd, const unsigned char *in, int cls,
@@ -485,7 +475,8 @@ static void predict(unsigned int cmd, const unsigned char *in, int cls,
 			return;
 		}
 		e->may_enomem = true;
-		max = b->max_entries < BATCH_MAX ? b->max_entries : BATCH_MAX;
+		max = b->max_entries < KFAAS_IOC_BATCH_MAX ? b->max_entries :
+		      KFAAS_IOC_BATCH_MAX;
 		id = m_next(b->start_id);
 		while (id && n < max) {
 			want_ents[n].id = id;
@@ -616,7 +607,7 @@ static void one_call(long n)
 
 		memset(ent_area, pat, ENT_PAGES * PAGE);
 		if (r < 85) {	/* ecap entries, right before an unmapped page */
-			ecap = rnd(BATCH_MAX + 1);
+			ecap = rnd(KFAAS_IOC_BATCH_MAX + 1);
 			eptr = end - ecap * ENT_SZ;
 			ecls = P_RW;
 		} else if (r < 90) {
@@ -674,7 +665,7 @@ static void one_call(long n)
 /* The whole state against the model; 0 or the number of differences. */
 static int full_check(const char *when)
 {
-	static struct kfaas_stats_entry ents[BATCH_MAX];
+	static struct kfaas_stats_entry ents[KFAAS_IOC_BATCH_MAX];
 	struct kfaas_ioc_version v;
 	struct kfaas_ioc_stats_batch b;
 	struct kfaas_ioc_fn f;
@@ -696,7 +687,7 @@ static int full_check(const char *when)
 		memset(&b, 0, sizeof(b));
 		b.size = sizeof(b);
 		b.start_id = id;
-		b.max_entries = BATCH_MAX;
+		b.max_entries = KFAAS_IOC_BATCH_MAX;
 		b.entries = (uint64_t)(uintptr_t)ents;
 		rc = ioc(dev, KFAAS_IOC_STATS_BATCH, &b);
 		if (rc == -ENOMEM && failslab)
