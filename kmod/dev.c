@@ -26,11 +26,6 @@ static bool kfaas_capable(void)
 	       (capable(CAP_BPF) && capable(CAP_NET_ADMIN));
 }
 
-static bool id_ok(u32 id)
-{
-	return id > 0 && id < KFAAS_MOD_MAX_FUNCS;
-}
-
 /* Copy in an argument whose first word is its size; check it. */
 static int arg_in(void *karg, size_t size, void __user *uarg)
 {
@@ -66,7 +61,7 @@ static long ioc_fn(unsigned int nr, void __user *uarg)
 
 	if (rc)
 		return rc;
-	if (f.flags || f.reserved || !id_ok(f.id))
+	if (f.flags || f.reserved || !kfaas_id_valid(f.id))
 		return -EINVAL;
 	switch (nr) {
 	case _IOC_NR(KFAAS_IOC_FN_REGISTER):
@@ -90,7 +85,7 @@ static long ioc_stats(void __user *uarg)
 
 	if (rc)
 		return rc;
-	if (s.reserved || !id_ok(s.id))
+	if (s.reserved || !kfaas_id_valid(s.id))
 		return -EINVAL;
 	rc = kfaas_fn_read(s.id, &s.stats);
 	if (rc)
@@ -142,7 +137,7 @@ static long ioc_charge(void __user *uarg)
 
 	if (rc)
 		return rc;
-	if (c.reserved || !id_ok(c.id))
+	if (c.reserved || !kfaas_id_valid(c.id))
 		return -EINVAL;
 	return kfaas_fn_charge(c.id, &c.delta);
 }
@@ -154,7 +149,7 @@ static long ioc_reset(void __user *uarg)
 
 	if (rc)
 		return rc;
-	if (r.reserved || r.id >= KFAAS_MOD_MAX_FUNCS)
+	if (r.reserved || (r.id && !kfaas_id_valid(r.id)))	/* id 0: all */
 		return -EINVAL;
 	return kfaas_fn_reset(r.id);
 }

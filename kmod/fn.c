@@ -19,11 +19,6 @@ static struct kfaas_fn __rcu **kfaas_fns;
 static DEFINE_MUTEX(kfaas_fns_lock);
 static u32 kfaas_nr_fns;
 
-static bool id_valid(u32 id)
-{
-	return id > 0 && id < KFAAS_MOD_MAX_FUNCS;
-}
-
 static struct kfaas_fn *fn_locked(u32 id)
 {
 	return rcu_dereference_protected(kfaas_fns[id],
@@ -32,7 +27,7 @@ static struct kfaas_fn *fn_locked(u32 id)
 
 struct kfaas_fn *kfaas_fn_lookup(u32 id)
 {
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return NULL;
 	return kfaas_rcu_deref(kfaas_fns[id]);
 }
@@ -55,7 +50,8 @@ int kfaas_fn_register(u32 id, const struct kfaas_limits *l)
 	struct kfaas_fn *fn;
 	int rc = 0;
 
-	if (!id_valid(id) || kfaas_limits_validate(l) != KFAAS_LIMITS_VALID)
+	if (!kfaas_id_valid(id) ||
+	    kfaas_limits_validate(l) != KFAAS_LIMITS_VALID)
 		return -EINVAL;
 	fn = kzalloc(sizeof(*fn), GFP_KERNEL);
 	if (!fn)
@@ -88,7 +84,7 @@ int kfaas_fn_unregister(u32 id)
 {
 	struct kfaas_fn *fn;
 
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return -EINVAL;
 	mutex_lock(&kfaas_fns_lock);
 	fn = fn_locked(id);
@@ -108,7 +104,8 @@ int kfaas_fn_set_limits(u32 id, const struct kfaas_limits *l)
 	struct kfaas_budget *b, *old;
 	struct kfaas_fn *fn;
 
-	if (!id_valid(id) || kfaas_limits_validate(l) != KFAAS_LIMITS_VALID)
+	if (!kfaas_id_valid(id) ||
+	    kfaas_limits_validate(l) != KFAAS_LIMITS_VALID)
 		return -EINVAL;
 	b = kfaas_budget_new(l);
 	if (IS_ERR(b))
@@ -134,7 +131,7 @@ int kfaas_fn_get_limits(u32 id, struct kfaas_limits *l)
 	struct kfaas_fn *fn;
 	int rc = 0;
 
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return -EINVAL;
 	memset(l, 0, sizeof(*l));
 	mutex_lock(&kfaas_fns_lock);
@@ -181,7 +178,7 @@ int kfaas_fn_read(u32 id, struct kfaas_stats *s)
 	int rc = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return -EINVAL;
 	rcu_read_lock();
 	fn = rcu_dereference(kfaas_fns[id]);
@@ -217,7 +214,7 @@ int kfaas_fn_reset(u32 id)
 	struct kfaas_fn *fn;
 	u32 i;
 
-	if (id && !id_valid(id))
+	if (id && !kfaas_id_valid(id))
 		return -EINVAL;
 	mutex_lock(&kfaas_fns_lock);
 	if (id) {
@@ -244,7 +241,7 @@ int kfaas_fn_charge(u32 id, const struct kfaas_stats *d)
 	u64 bytes;
 	int rc = 0;
 
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return -EINVAL;
 	if (check_add_overflow(d->bytes_in, d->bytes_out, &bytes))
 		bytes = U64_MAX;	/* the bucket saturates anyway */

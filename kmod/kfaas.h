@@ -40,6 +40,12 @@ struct kfaas_fn {
 	struct rcu_head			rcu;
 };
 
+/* The function ids the module accepts: 1 .. KFAAS_MOD_MAX_FUNCS - 1. */
+static inline bool kfaas_id_valid(u32 id)
+{
+	return id > 0 && id < KFAAS_MOD_MAX_FUNCS;
+}
+
 /* BPF programs run under rcu_read_lock(), or with BH or preemption off. */
 #define kfaas_rcu_deref(p)						\
 	rcu_dereference_check(p, rcu_read_lock_bh_held() ||		\

@@ -33,7 +33,7 @@ noinline int kfaas_kf_admit(u32 fn_id, u32 bytes)
 	struct kfaas_budget *b;
 	struct kfaas_fn *fn;
 
-	if (!fn_id || fn_id >= KFAAS_MOD_MAX_FUNCS)
+	if (!kfaas_id_valid(fn_id))
 		return -EINVAL;
 	fn = kfaas_fn_lookup(fn_id);
 	if (!fn)
@@ -51,8 +51,7 @@ noinline int kfaas_kf_charge(u32 fn_id, u64 cpu_ns, u32 bytes_in,
 	struct kfaas_budget *b;
 	struct kfaas_fn *fn;
 
-	if (!fn_id || fn_id >= KFAAS_MOD_MAX_FUNCS ||
-	    outcome >= KFAAS_OUTCOME_MAX)
+	if (!kfaas_id_valid(fn_id) || outcome >= KFAAS_OUTCOME_MAX)
 		return -EINVAL;
 	fn = kfaas_fn_lookup(fn_id);
 	if (!fn)
