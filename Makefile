@@ -93,7 +93,7 @@ KVER		?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
 		     sed 's|.*/linux-headers-||' | sort -V | tail -1)
 KMOD_OUT	:= $(B)/kmod/$(KVER)
 KMOD		:= $(KMOD_OUT)/kfaas.ko
-KMOD_SRCS	:= Kbuild $(wildcard kmod/*.c kmod/*.h) include/kfaas/abi.h \
+KMOD_SRCS	:= Kbuild $(wildcard kmod/*.c kmod/*.h include/kfaas/*.h) \
 		   kmod/build.sh kmod/tools.sh kmod/vmlinux-btf.sh
 # Programs the module tests run inside the guest (tests/kmod/guest/).
 KGUEST_C	:= $(wildcard tests/kmod/guest/*.c)
@@ -117,11 +117,11 @@ $(B)/vmlinux.h:
 		"the kernel must have CONFIG_DEBUG_INFO_BTF" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/bpf/%.bpf.o: bpf/examples/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h bpf/examples/*.h) include/kfaas/abi.h
+$(B)/bpf/%.bpf.o: bpf/examples/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h bpf/examples/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -Ibpf/examples -c $< -o $@
 
@@ -181,7 +181,7 @@ $(B)/vmfn/%: user/vmfn/%.c
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -o $@ $<
 
-$(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -195,7 +195,7 @@ $(B)/tests/%: tests/%.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Ibpf/examples -o $@ $< $(LIB) $(USER_LIBS)
 
-$(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -250,7 +250,7 @@ BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_n
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
 		   $(B)/bench/xskload
-BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
@@ -310,7 +310,8 @@ $(KMOD): $(KMOD_SRCS)
 	+KVER=$(KVER) $(if $(KDIR),KDIR=$(KDIR)) KTOOLS=$(B)/kmod/tools \
 		kmod/build.sh $(KMOD_OUT)
 
-$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
+$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h \
+		$(wildcard include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -353,7 +354,7 @@ DKMSDIR		?= /usr/src/kfaas-$(VERSION)
 DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
-		   bpf/kfaas_csum.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
+		   bpf/kfaas_csum.h include/kfaas/abi.h include/kfaas/kfuncs.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \

@@ -72,10 +72,7 @@ bool kfaas_budget_admit(struct kfaas_budget *b, u64 now, u64 bytes);
 void kfaas_budget_charge(struct kfaas_budget *b, u64 now, u64 cpu_ns,
 			 u64 bytes);
 
-/* kfunc.c: the kfuncs (called by BPF programs) and their registration */
-int kfaas_kf_admit(u32 fn_id, u32 bytes);
-int kfaas_kf_charge(u32 fn_id, u64 cpu_ns, u32 bytes_in, u32 bytes_out,
-		    u32 outcome);
+/* kfunc.c: the kfuncs (include/kfaas/kfuncs.h) and their registration */
 int kfaas_kfuncs_init(void);
 
 /* dev.c: /dev/kfaas */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kfuncs BPF programs call (declared for them in bpf/kfaas_kfuncs.h):
+ * The kfuncs BPF programs call (declared once, in include/kfaas/kfuncs.h):
  *
  *   int kfaas_kf_admit(u32 fn_id, u32 bytes)
  *	Before running function fn_id on a request of bytes payload bytes:
@@ -22,11 +22,8 @@
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/timekeeping.h>
+#include <kfaas/kfuncs.h>
 #include "kfaas.h"
-
-__diag_push();
-__diag_ignore_all("-Wmissing-prototypes",
-		  "kfuncs are called by BPF programs, not by C code");
 
 noinline int kfaas_kf_admit(u32 fn_id, u32 bytes)
 {
@@ -78,8 +75,6 @@ noinline int kfaas_kf_charge(u32 fn_id, u64 cpu_ns, u32 bytes_in,
 		kfaas_budget_charge(b, ktime_get_ns(), cpu_ns, bytes_out);
 	return 0;
 }
-
-__diag_pop();
 
 BTF_SET8_START(kfaas_kfunc_ids)
 BTF_ID_FLAGS(func, kfaas_kf_admit)

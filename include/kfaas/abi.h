@@ -304,7 +304,7 @@ struct kfaas_sk_server_info {
  * ---- kfaas.ko ----------------------------------------------------------
  * The kernel module keeps per-function accounting (struct kfaas_stats, per
  * CPU) and token-bucket budgets, offers kfuncs to the BPF programs
- * (bpf/kfaas_kfuncs.h) and a control device /dev/kfaas.  docs/module.md
+ * (include/kfaas/kfuncs.h) and a control device /dev/kfaas.  docs/module.md
  * describes the semantics.
  */
 
