@@ -16,6 +16,8 @@
  *
  * Both run in the program's RCU read section, on the program's CPU.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
@@ -97,7 +99,7 @@ int kfaas_kfuncs_init(void)
 
 	rc = register_btf_kfunc_id_set(BPF_PROG_TYPE_SK_SKB, &kfaas_kfunc_set);
 	if (rc == -EINVAL)
-		pr_info("kfaas: this kernel has no kfuncs for sk_skb programs: the socket tier accounts in its maps\n");
+		pr_info("this kernel has no kfuncs for sk_skb programs: the socket tier accounts in its maps\n");
 	else if (rc)
 		return rc;
 	rc = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &kfaas_kfunc_set);
