@@ -7,6 +7,7 @@
 #                   (default: Debian's 6.1 headers)
 #   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
 #   make check-kmod-debug  the kfaas.ko suite under the debug kernel
+#                   given by DEBUG_KERNEL_DIR=DIR (docs/module.md)
 #   make check-debug  its full reliability runs there (docs/reliability.md)
 #   make soak-kmod  the same full runs in Debian's stock kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
@@ -432,17 +433,25 @@ soak: deps
 #                     fail-nth, failslab (~40 min)
 #   soak-kmod         the same full sizes in Debian's stock kernel (no fault
 #                     injection, no kmemleak; ~8 min)
-DEBUG_KERNEL_DIR ?= ../shared/kernels/6.1-kfaas-debug
+#   DEBUG_KERNEL_DIR  (environment or command line, no default) the debug
+#                     kernel: a directory with its bzImage and its build
+#                     tree as linux-build-KVER.tar.xz (docs/module.md)
 KMOD_FULL	:= KMOD_IOCTLS=1000000 KMOD_INVOCATIONS=10000000 KMOD_CYCLES=1000 \
 		   KMOD_FULL_EVERY=100 KMOD_FAILSLAB=10 KMOD_PROG_TIMEOUT=5400
 # $(call kmod_debug,ENV,TIMEOUT): the suite in the debug kernel
 define kmod_debug
-	@test -r $(DEBUG_KERNEL_DIR)/bzImage || { echo "kfaas: no debug kernel" \
-		"in $(DEBUG_KERNEL_DIR): set DEBUG_KERNEL_DIR" >&2; exit 1; }
+	@test -n "$(DEBUG_KERNEL_DIR)" || { echo "kfaas: 'make $@' needs a" \
+		"debug kernel: set DEBUG_KERNEL_DIR to a directory with its" \
+		"bzImage and linux-build-KVER.tar.xz (docs/module.md, Tests)" >&2; \
+		exit 1; }
+	@test -r "$(DEBUG_KERNEL_DIR)/bzImage" || { echo "kfaas: no bzImage" \
+		"in DEBUG_KERNEL_DIR=$(DEBUG_KERNEL_DIR)" >&2; exit 1; }
 	@mkdir -p $(B)/kernels
-	@tree=$$(ls -d $(B)/kernels/linux-build-* 2>/dev/null | head -1); \
-	if [ -z "$$tree" ]; then tar -xJf $(DEBUG_KERNEL_DIR)/linux-build-*.tar.xz \
-		-C $(B)/kernels && tree=$$(ls -d $(B)/kernels/linux-build-* | head -1); fi; \
+	@tarball=$$(ls "$(DEBUG_KERNEL_DIR)"/linux-build-*.tar.xz 2>/dev/null | head -1); \
+	[ -n "$$tarball" ] || { echo "kfaas: no linux-build-KVER.tar.xz in" \
+		"DEBUG_KERNEL_DIR=$(DEBUG_KERNEL_DIR)" >&2; exit 1; }; \
+	tree=$(B)/kernels/$$(basename "$$tarball" .tar.xz); \
+	[ -d "$$tree" ] || tar -xJf "$$tarball" -C $(B)/kernels || exit 1; \
 	kver=$${tree##*/linux-build-}; \
 	$(MAKE) all kmod KVER=$$kver KDIR=$$tree && \
 	B=$(B) KVER=$$kver KERNEL=$(abspath $(DEBUG_KERNEL_DIR))/bzImage \
