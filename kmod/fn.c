@@ -149,11 +149,11 @@ int kfaas_fn_get_limits(u32 id, struct kfaas_limits *l)
 }
 
 /*
- * Sum the per-CPU counters.  Each counter is a 64-bit per-CPU word only
- * its CPU writes, so every value read is exact at some instant; once
- * traffic stops the totals are exact.
+ * The per-CPU counters summed.  Each counter is a 64-bit per-CPU word that
+ * only its CPU writes (it only grows, modulo 2^64), so every value read is
+ * exact at some instant; once traffic stops the totals are exact.
  */
-void kfaas_stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out)
+static void stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out)
 {
 	int cpu;
 
@@ -172,6 +172,7 @@ void kfaas_stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out)
 	}
 }
 
+/* The counters since the last reset: the sums less the reset's baseline. */
 int kfaas_fn_read(u32 id, struct kfaas_stats *s)
 {
 	struct kfaas_fn *fn;
@@ -180,32 +181,35 @@ int kfaas_fn_read(u32 id, struct kfaas_stats *s)
 	memset(s, 0, sizeof(*s));
 	if (!kfaas_id_valid(id))
 		return -EINVAL;
-	rcu_read_lock();
-	fn = rcu_dereference(kfaas_fns[id]);
-	if (fn)
-		kfaas_stats_sum(fn, s);
-	else
+	mutex_lock(&kfaas_fns_lock);
+	fn = fn_locked(id);
+	if (fn) {
+		stats_sum(fn, s);
+		s->invocations -= fn->base.invocations;
+		s->throttled -= fn->base.throttled;
+		s->passed -= fn->base.passed;
+		s->drops -= fn->base.drops;
+		s->errors -= fn->base.errors;
+		s->bytes_in -= fn->base.bytes_in;
+		s->bytes_out -= fn->base.bytes_out;
+		s->cpu_ns -= fn->base.cpu_ns;
+	} else {
 		rc = -ENOENT;
-	rcu_read_unlock();
+	}
+	mutex_unlock(&kfaas_fns_lock);
 	return rc;
 }
 
+/*
+ * A reset writes no per-CPU counter: zeroing another CPU's word while that
+ * CPU adds to it loses the reset or the addition.  It records the sums as
+ * the baseline reads subtract, so every addition counts on exactly one
+ * side of the reset: before it if the reset's read of its word saw it,
+ * after it otherwise.  Resets and reads serialise on kfaas_fns_lock.
+ */
 static void fn_reset(struct kfaas_fn *fn)
 {
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct kfaas_stats *s = per_cpu_ptr(fn->stats, cpu);
-
-		WRITE_ONCE(s->invocations, 0);
-		WRITE_ONCE(s->throttled, 0);
-		WRITE_ONCE(s->passed, 0);
-		WRITE_ONCE(s->drops, 0);
-		WRITE_ONCE(s->errors, 0);
-		WRITE_ONCE(s->bytes_in, 0);
-		WRITE_ONCE(s->bytes_out, 0);
-		WRITE_ONCE(s->cpu_ns, 0);
-	}
+	stats_sum(fn, &fn->base);
 }
 
 /* Zero one function's counters, or every function's (id 0). */

@@ -33,9 +33,14 @@ struct kfaas_budget {
 	struct rcu_head		rcu;
 };
 
+/*
+ * A registered function.  Its counters are per CPU, each written only by
+ * its CPU; base holds their sums at the last reset (kfaas_fns_lock).
+ */
 struct kfaas_fn {
 	u32				id;
 	struct kfaas_stats __percpu	*stats;
+	struct kfaas_stats		base;
 	struct kfaas_budget __rcu	*budget;	/* NULL: unlimited */
 	struct rcu_head			rcu;
 };
@@ -64,7 +69,6 @@ int kfaas_fn_reset(u32 id);
 int kfaas_fn_charge(u32 id, const struct kfaas_stats *d);
 u32 kfaas_fn_count(void);
 u32 kfaas_fn_next(u32 start);
-void kfaas_stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out);
 
 /* budget.c: token buckets (limits checked by kfaas_limits_validate()) */
 struct kfaas_budget *kfaas_budget_new(const struct kfaas_limits *l);
