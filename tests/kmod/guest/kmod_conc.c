@@ -435,10 +435,13 @@ static void without_module(const char *b, long total)
 	kfaas_module_force_flag(-1);
 }
 
+#define CASES	15	/* the KTAP cases (--ktap-plan tells) */
+
 int main(int argc, char **argv)
 {
 	long total = argc > 2 ? atol(argv[2]) : 10000000;
 
+	ktap_plan_query(argc, argv, CASES);
 	if (argc < 2) {
 		fprintf(stderr, "usage: kmod_conc BUILD_DIR [INVOCATIONS]\n");
 		return 2;
@@ -450,7 +453,7 @@ int main(int argc, char **argv)
 	if (ncpu > 64)
 		ncpu = 64;
 	kfaas_set_verbose(false);
-	ktap_set_plan(15);
+	ktap_set_plan(CASES);
 	with_module(argv[1], total);
 	resets_under_traffic(argv[1], total);
 	without_module(argv[1], total / 10);

@@ -742,6 +742,8 @@ static void unregister_all(void)
 	}
 }
 
+#define CASES	4	/* the KTAP cases (--ktap-plan tells) */
+
 int main(int argc, char **argv)
 {
 	unsigned long long seed = (unsigned long long)time(NULL) ^ getpid();
@@ -750,6 +752,7 @@ int main(int argc, char **argv)
 	struct kfaas_ioc_version v = { .size = sizeof(v) };
 	double t0, t1;
 
+	ktap_plan_query(argc, argv, CASES);
 	while ((opt = getopt(argc, argv, "n:s:f:")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
@@ -763,7 +766,7 @@ int main(int argc, char **argv)
 	ktap_print_header();
 	if (percent && !fault_injection_available())
 		ktap_exit_skip("this kernel has no fault injection (failslab, fail-nth)");
-	ktap_set_plan(4);
+	ktap_set_plan(CASES);
 	rng_seed(seed);
 	ktap_print_msg("seed %llu (kmod_fuzz -s %llu reproduces the run), %ld calls%s",
 		       seed, seed, n, percent ? ", failslab on" : "");
