@@ -7,6 +7,7 @@
 #                   (default: Debian's 6.1 headers)
 #   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
 #   make check-kmod-debug  the kfaas.ko suite under the debug kernel
+#                   given by DEBUG_KERNEL_DIR=DIR (docs/module.md)
 #   make check-debug  its full reliability runs there (docs/reliability.md)
 #   make soak-kmod  the same full runs in Debian's stock kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
@@ -96,7 +97,7 @@ KVER		?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
 		     sed 's|.*/linux-headers-||' | sort -V | tail -1)
 KMOD_OUT	:= $(B)/kmod/$(KVER)
 KMOD		:= $(KMOD_OUT)/kfaas.ko
-KMOD_SRCS	:= Kbuild $(wildcard kmod/*.c kmod/*.h) include/kfaas/abi.h \
+KMOD_SRCS	:= Kbuild $(wildcard kmod/*.c kmod/*.h include/kfaas/*.h) \
 		   kmod/build.sh kmod/tools.sh kmod/vmlinux-btf.sh
 # Programs the module tests run inside the guest (tests/kmod/guest/).
 KGUEST_C	:= $(wildcard tests/kmod/guest/*.c)
@@ -120,11 +121,11 @@ $(B)/vmlinux.h:
 		"the kernel must have CONFIG_DEBUG_INFO_BTF" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/bpf/%.bpf.o: bpf/examples/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h bpf/examples/*.h) include/kfaas/abi.h
+$(B)/bpf/%.bpf.o: bpf/examples/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h bpf/examples/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -Ibpf/examples -c $< -o $@
 
@@ -185,7 +186,7 @@ $(B)/vmfn/%: user/vmfn/%.c
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -o $@ $<
 
-$(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -199,7 +200,7 @@ $(B)/tests/%: tests/%.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Ibpf/examples -o $@ $< $(LIB) $(USER_LIBS)
 
-$(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -255,7 +256,7 @@ BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_n
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
 		   $(B)/bench/xskload
-BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
@@ -315,7 +316,8 @@ $(KMOD): $(KMOD_SRCS)
 	+KVER=$(KVER) $(if $(KDIR),KDIR=$(KDIR)) KTOOLS=$(B)/kmod/tools \
 		kmod/build.sh $(KMOD_OUT)
 
-$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
+$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h \
+		$(wildcard include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -358,7 +360,7 @@ DKMSDIR		?= /usr/src/kfaas-$(VERSION)
 DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
-		   bpf/kfaas_csum.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
+		   bpf/kfaas_csum.h include/kfaas/abi.h include/kfaas/kfuncs.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \
@@ -436,17 +438,25 @@ soak: deps
 #                     fail-nth, failslab (~40 min)
 #   soak-kmod         the same full sizes in Debian's stock kernel (no fault
 #                     injection, no kmemleak; ~8 min)
-DEBUG_KERNEL_DIR ?= ../shared/kernels/6.1-kfaas-debug
+#   DEBUG_KERNEL_DIR  (environment or command line, no default) the debug
+#                     kernel: a directory with its bzImage and its build
+#                     tree as linux-build-KVER.tar.xz (docs/module.md)
 KMOD_FULL	:= KMOD_IOCTLS=1000000 KMOD_INVOCATIONS=10000000 KMOD_CYCLES=1000 \
 		   KMOD_FULL_EVERY=100 KMOD_FAILSLAB=10 KMOD_PROG_TIMEOUT=5400
 # $(call kmod_debug,ENV,TIMEOUT): the suite in the debug kernel
 define kmod_debug
-	@test -r $(DEBUG_KERNEL_DIR)/bzImage || { echo "kfaas: no debug kernel" \
-		"in $(DEBUG_KERNEL_DIR): set DEBUG_KERNEL_DIR" >&2; exit 1; }
+	@test -n "$(DEBUG_KERNEL_DIR)" || { echo "kfaas: 'make $@' needs a" \
+		"debug kernel: set DEBUG_KERNEL_DIR to a directory with its" \
+		"bzImage and linux-build-KVER.tar.xz (docs/module.md, Tests)" >&2; \
+		exit 1; }
+	@test -r "$(DEBUG_KERNEL_DIR)/bzImage" || { echo "kfaas: no bzImage" \
+		"in DEBUG_KERNEL_DIR=$(DEBUG_KERNEL_DIR)" >&2; exit 1; }
 	@mkdir -p $(B)/kernels
-	@tree=$$(ls -d $(B)/kernels/linux-build-* 2>/dev/null | head -1); \
-	if [ -z "$$tree" ]; then tar -xJf $(DEBUG_KERNEL_DIR)/linux-build-*.tar.xz \
-		-C $(B)/kernels && tree=$$(ls -d $(B)/kernels/linux-build-* | head -1); fi; \
+	@tarball=$$(ls "$(DEBUG_KERNEL_DIR)"/linux-build-*.tar.xz 2>/dev/null | head -1); \
+	[ -n "$$tarball" ] || { echo "kfaas: no linux-build-KVER.tar.xz in" \
+		"DEBUG_KERNEL_DIR=$(DEBUG_KERNEL_DIR)" >&2; exit 1; }; \
+	tree=$(B)/kernels/$$(basename "$$tarball" .tar.xz); \
+	[ -d "$$tree" ] || tar -xJf "$$tarball" -C $(B)/kernels || exit 1; \
 	kver=$${tree##*/linux-build-}; \
 	$(MAKE) all kmod KVER=$$kver KDIR=$$tree && \
 	B=$(B) KVER=$$kver KERNEL=$(abspath $(DEBUG_KERNEL_DIR))/bzImage \

@@ -7,10 +7,12 @@ set -eu
 
 # build: compilers, libbpf/libelf/zlib, bpftool, json-c, module tooling,
 # liblzma (kfaasd unpacks the guest vmlinux), static libc (guest programs),
-# linux-source-6.1 (resolve_btfids and checkpatch.pl for kfaas.ko)
+# linux-source-6.1 (resolve_btfids and checkpatch.pl for kfaas.ko; perl
+# for checkpatch.pl, which needs more than perl-base's modules)
 BUILD="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
 pkg-config libjson-c-dev libyaml-dev libcap-dev linux-headers-amd64 dwarves
-sparse go-md2man liblzma-dev libc6-dev linux-source-6.1 file libmicrohttpd-dev"
+sparse go-md2man liblzma-dev libc6-dev linux-source-6.1 file libmicrohttpd-dev
+perl"
 # test: real clients and tools, the guest kernel and QEMU
 TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
 xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc

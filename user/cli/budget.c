@@ -14,8 +14,6 @@
 
 static const char *obj_name = "budget";
 
-#define RATE_MAX	1000000000000000ULL
-
 static json_object *limits_json(const struct kfaas_limits *l)
 {
 	json_object *o = json_object_new_object();
@@ -61,7 +59,7 @@ static int do_set(int argc, char **argv)
 				     "'%s budget help'", argv[optind - 1],
 				     bin_name);
 		snprintf(o, sizeof(o), "--%s", opts[idx].name);
-		if (parse_u64(o, optarg, RATE_MAX, &v))
+		if (parse_u64(o, optarg, KFAAS_RATE_MAX, &v))
 			return -1;
 		any = 1;
 		switch (c) {

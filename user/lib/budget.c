@@ -11,23 +11,24 @@
 #include <libkfaas.h>
 #include "internal.h"
 
-/* kfaas.ko refuses rates above this (kmod/budget.c). */
-#define KFAAS_RATE_MAX	1000000000000000ULL
-
+/* The module's rules (kfaas_limits_validate()), each with its message. */
 int kfaas_limits_check(const struct kfaas_limits *l)
 {
-	if (l->rps > KFAAS_RATE_MAX || l->cpu_ns_per_sec > KFAAS_RATE_MAX ||
-	    l->bytes_per_sec > KFAAS_RATE_MAX)
+	switch (kfaas_limits_validate(l)) {
+	case KFAAS_LIMITS_VALID:
+		return 0;
+	case KFAAS_LIMITS_E_RATE:
 		return kfaas_err(-EINVAL, "a rate may be at most %llu per "
 				 "second", KFAAS_RATE_MAX);
-	if (!l->rps && l->rps_burst)
+	case KFAAS_LIMITS_E_RPS_BURST:
 		return kfaas_err(-EINVAL, "--burst needs --rps: a burst of "
 				 "invocations without a rate means nothing");
-	if (!l->cpu_ns_per_sec && l->cpu_burst_ns)
+	case KFAAS_LIMITS_E_CPU_BURST:
 		return kfaas_err(-EINVAL, "--cpu-burst-ns needs --cpu-ns-per-sec");
-	if (!l->bytes_per_sec && l->bytes_burst)
+	case KFAAS_LIMITS_E_BYTES_BURST:
 		return kfaas_err(-EINVAL, "--bytes-burst needs --bytes-per-sec");
-	return 0;
+	}
+	return kfaas_err(-EINVAL, "internal: unknown budget rule");
 }
 
 static bool unlimited(const struct kfaas_limits *l)
