@@ -46,9 +46,9 @@ BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 
 # ---- userspace --------------------------------------------------------------
-PKGS		:= libbpf json-c yaml-0.1
+PKGS		:= libbpf json-c yaml-0.1 libcurl libcrypto
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c -lcurl -lcrypto)
 CFLAGS		?= -O2 -g
 USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
