@@ -199,7 +199,14 @@ $(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) inc
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
+# The etcd client's scenarios, run by tests/cluster/test_etcd.sh (which owns
+# the etcd cluster): out of the test_* names tests/run.sh runs by itself.
+CLUSTER_TEST	:= $(B)/tests/cluster/bin/test_etcd
+$(CLUSTER_TEST): tests/cluster/test_etcd.c $(LIB) tests/ktap.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Itests -Iuser/lib -o $@ $< $(LIB) $(USER_LIBS)
+
+tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF) $(CLUSTER_TEST)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers in user/lib,
 # built with clang, coverage and ASan/UBSan.  `make fuzz` runs each for
