@@ -50,9 +50,9 @@ SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 # Public headers: include/kfaas/ (the ABI) and user/include/ (libkfaas's
 # API).  user/lib/'s private headers are the library's own: its sources
 # include them from their own directory, nothing else sees them.
-PKGS		:= libbpf json-c yaml-0.1
+PKGS		:= libbpf json-c yaml-0.1 libcurl libcrypto
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c -lcurl -lcrypto)
 CFLAGS		?= -O2 -g
 USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
@@ -204,7 +204,14 @@ $(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h incl
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
+# The etcd client's scenarios, run by tests/cluster/test_etcd.sh (which owns
+# the etcd cluster): out of the test_* names tests/run.sh runs by itself.
+CLUSTER_TEST	:= $(B)/tests/cluster/bin/test_etcd
+$(CLUSTER_TEST): tests/cluster/test_etcd.c $(LIB) tests/ktap.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Itests -Iuser/lib -o $@ $< $(LIB) $(USER_LIBS)
+
+tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF) $(CLUSTER_TEST)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers in user/lib,
 # built with clang, coverage and ASan/UBSan.  `make fuzz` runs each for
