@@ -52,10 +52,10 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c
 CFLAGS		?= -O2 -g
 USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
-		   -Iinclude -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
+		   -Iinclude -Iuser/include -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
 		   -DKFAAS_VM_DIR_DEFAULT='"$(VM_DIR)"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
-USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread $(EXTRA_LDFLAGS)
+USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread -lm $(EXTRA_LDFLAGS)
 
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
@@ -249,7 +249,7 @@ BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_n
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
-		   $(B)/bench/xskload
+		   $(B)/bench/xskload $(B)/tools/kfaas-tracegen
 BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
@@ -291,6 +291,11 @@ $(B)/bench/xskload: tools/bench/xskload.c tools/bench/loadgen.c \
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -I$(B)/bench -o $@ $< tools/bench/loadgen.c \
 		$(USER_LIBS) -lm
+
+# the Azure Functions 2019 trace's format, generated (docs/lifecycle.md)
+$(B)/tools/kfaas-tracegen: tools/tracegen/kfaas-tracegen.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -lm
 
 bench-tools: $(BENCH_OBJS) $(BENCH_BINS)
 

@@ -64,6 +64,8 @@ int do_config(int argc, char **argv);
 int do_apply(int argc, char **argv);
 int do_export(int argc, char **argv);
 int do_sk(int argc, char **argv);
+/* kfaas sim: lifecycle policies over a trace (sim.c). */
+int do_sim(int argc, char **argv);
 /* kfaas invoke of a socket-tier function (invoke_sk.c). */
 int invoke_sk(const struct kfaas_fn_info *fn, struct kfaas_state *st,
 	      const void *req, size_t len, const char *dst,
