@@ -41,6 +41,10 @@ static int usage(void)
 		"  --cv-min X       histogram representative from this CV (2)\n"
 		"  --min-samples N  idle times needed before the histogram (5)\n"
 		"  --default-keep SECONDS  keep-alive when it is not (600)\n"
+		"  --worth MIB_S    idle MiB-s an avoided cold start is worth (60000;\n"
+		"                   0: the paper's windows, untrimmed)\n"
+		"  --fairness X     worth scaled by (mean idle / 1 min)^X (0.5)\n"
+		"  --margin X       windows widened by this share (0.1)\n"
 		"  --no-templates   auto holds no templates\n"
 		"  --functions      with -j: every function's counts too\n",
 		bin_name);
@@ -138,6 +142,9 @@ static int sim_opt(struct sim_cfg *cfg, int c, const char *arg)
 			return -1;
 		o->params.fixed_ms = v * 1000;
 		return 0;
+	case 'w': return parse_real("--worth", arg, 0, 1e12, &o->params.worth_mib_s);
+	case 'F': return parse_real("--fairness", arg, 0, 2, &o->params.fairness);
+	case 'g': return parse_real("--margin", arg, 0, 0.9, &o->params.margin);
 	case 't':
 		o->params.templates = false;
 		return 0;
@@ -388,6 +395,9 @@ int do_sim(int argc, char **argv)
 		{ "cv-min",	  required_argument, NULL, 'c' },
 		{ "min-samples",  required_argument, NULL, 's' },
 		{ "default-keep", required_argument, NULL, 'k' },
+		{ "worth",	  required_argument, NULL, 'w' },
+		{ "fairness",	  required_argument, NULL, 'F' },
+		{ "margin",	  required_argument, NULL, 'g' },
 		{ "no-templates", no_argument,	     NULL, 't' },
 		{ "functions",	  no_argument,	     NULL, 'f' },
 		{ NULL, 0, NULL, 0 },

@@ -106,6 +106,11 @@ struct kfaas_lc_params {
 	uint64_t	fixed_ms;	/* keep-alive when it says nothing */
 	double		oob_max;	/* 0.5: more out of range: forecast */
 	double		fc_margin;	/* 0.15: the forecast window's margin */
+	double		worth_mib_s;	/* idle MiB-s one avoided cold start is worth
+					 * (0: windows are not trimmed by value) */
+	double		fairness;	/* worth scaled by (mean idle / 1 min)^fairness:
+					 * 0 counts every cold start alike, 1 every
+					 * function's share of them alike */
 	bool		templates;	/* hold templates where they pay */
 };
 void kfaas_lc_params_default(struct kfaas_lc_params *p);
@@ -143,6 +148,7 @@ struct kfaas_lc_decision {
 	int64_t			forecast_ms;	/* -1: none */
 	uint64_t		range_ms;	/* the histogram's */
 	uint32_t		fc_n;		/* idle times the forecast used */
+	bool			trimmed;	/* window chosen by value within the head */
 };
 
 /* The adaptive policy: decide from h (the histogram at the idle start). */
