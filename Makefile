@@ -242,7 +242,7 @@ fuzz: fuzz-build
 asan:
 	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
 		EXTRA_LDFLAGS="$(SAN_FLAGS)" AGENT_SAN=1 bpf user tests \
-		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio
+		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio $(B)/asan/tools/kfaas-tracegen
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
 		   exp_dispatcher_lean xsk_redirect \
