@@ -208,21 +208,23 @@ FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/module.c user/lib/budget.c user/lib/err.c \
-		   user/lib/config.c user/lib/ctlproto.c user/agent/proto.c
+		   user/lib/config.c user/lib/ctlproto.c user/agent/proto.c \
+		   user/lib/lifecycle_hist.c user/lib/lifecycle_policy.c \
+		   user/lib/lifecycle_trace.c
 # kfaasd files a target drives (with its own struct config cfg)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
 
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
-		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib \
-		   -Iuser/agent -DKFAAS_VERSION='"$(VERSION)"'
+		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/include \
+		   -Iuser/lib -Iuser/agent -DKFAAS_VERSION='"$(VERSION)"'
 FUZZ_SECONDS	?= 60
 
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h user/agent/*.h \
 		user/kfaasd/*.[ch])
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \
-		-lelf -lz -lyaml
+		-lelf -lz -lyaml -lm
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -165,7 +165,7 @@ int kfaas_lc_hist_decode(struct kfaas_lc_hist *h, const uint8_t *buf, size_t len
 		return kfaas_err(-ESTALE, "%s is a histogram of format version %u, "
 				 "this kfaas reads version %u: it starts afresh",
 				 what, get16(buf + 4), KFAAS_LC_HIST_VERSION);
-	if (len < HDR || get16(buf + 6) != HDR)
+	if (len < HDR || get16(buf + 6) != HDR || get32(buf + 36))
 		return kfaas_err(-EINVAL, "%s: histogram header is damaged "
 				 "(truncated or wrong size): remove it", what);
 	bin_ms = get32(buf + 8);
