@@ -59,7 +59,7 @@ USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializer
 		   -Iinclude -Iuser/include -I$(B) $(PKG_CFLAGS) \
 		   -DKFAAS_VM_DIR_DEFAULT='"$(VM_DIR)"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
-USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread $(EXTRA_LDFLAGS)
+USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread -lm $(EXTRA_LDFLAGS)
 
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
@@ -221,7 +221,9 @@ FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
 		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
-		   user/lib/ctlproto.c user/lib/hex.c user/agent/proto.c
+		   user/lib/ctlproto.c user/lib/hex.c user/agent/proto.c \
+		   user/lib/lifecycle_hist.c user/lib/lifecycle_policy.c \
+		   user/lib/lifecycle_trace.c
 # kfaasd files a target drives (with its own struct config cfg)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
@@ -235,7 +237,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/include/*.h user/lib/*.h
 		user/kfaasd/*.[ch])
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \
-		-lelf -lz -lyaml
+		-lelf -lz -lyaml -lm
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -255,14 +257,14 @@ fuzz: fuzz-build
 asan:
 	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
 		EXTRA_LDFLAGS="$(SAN_FLAGS)" AGENT_SAN=1 bpf user tests \
-		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio
+		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio $(B)/asan/tools/kfaas-tracegen
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
 		   exp_dispatcher_lean xsk_redirect \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
-		   $(B)/bench/xskload
+		   $(B)/bench/xskload $(B)/tools/kfaas-tracegen
 BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
@@ -304,6 +306,11 @@ $(B)/bench/xskload: tools/bench/xskload.c tools/bench/loadgen.c \
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -I$(B)/bench -o $@ $< tools/bench/loadgen.c \
 		$(USER_LIBS) -lm
+
+# the Azure Functions 2019 trace's format, generated (docs/lifecycle.md)
+$(B)/tools/kfaas-tracegen: tools/tracegen/kfaas-tracegen.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -lm
 
 bench-tools: $(BENCH_OBJS) $(BENCH_BINS)
 

@@ -71,6 +71,8 @@ int do_tunables(int argc, char **argv);	/* kfaas config */
 int do_apply(int argc, char **argv);
 int do_export(int argc, char **argv);
 int do_sk(int argc, char **argv);
+/* kfaas sim: lifecycle policies over a trace (sim.c). */
+int do_sim(int argc, char **argv);
 int do_daemon(int argc, char **argv);
 
 /* ---- kfaas invoke: invoke.c parses, a file per tier runs and prints ---- */

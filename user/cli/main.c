@@ -28,7 +28,7 @@ static int do_help(int argc, char **argv)
 		"       %s version\n"
 		"\n"
 		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply |\n"
-		"           export | module | budget | config }\n"
+		"           export | module | budget | config | sim }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
@@ -45,6 +45,7 @@ static int do_help(int argc, char **argv)
 		"  module  load, unload, status of kfaas.ko (accounting, budgets)\n"
 		"  budget  set, show, clear per-function budgets\n"
 		"  config  show, set tunables (cpu-sample)\n"
+		"  sim     replay a trace through lifecycle policies (no VMs)\n"
 		"\n"
 		"The pin root is --pin-root, else $%s, else %s.\n",
 		bin_name, bin_name, KFAAS_PIN_ROOT_ENV, KFAAS_PIN_ROOT_DEFAULT);
@@ -84,6 +85,7 @@ static const struct cmd objects[] = {
 	{ "daemon",	do_daemon },
 	{ "module",	do_module },
 	{ "budget",	do_budget },
+	{ "sim",	do_sim },
 	{ "help",	do_help },
 	{ "version",	do_version },
 	{ NULL, NULL },
