@@ -7,6 +7,7 @@
 #                   (default: Debian's 6.1 headers)
 #   make kmod       kfaas.ko only (KVER=..., KDIR=... to pick the kernel)
 #   make check-kmod-debug  the kfaas.ko suite under the debug kernel
+#                   given by DEBUG_KERNEL_DIR=DIR (docs/module.md)
 #   make check-debug  its full reliability runs there (docs/reliability.md)
 #   make soak-kmod  the same full runs in Debian's stock kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
@@ -46,16 +47,19 @@ BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 
 # ---- userspace --------------------------------------------------------------
-PKGS		:= libbpf json-c yaml-0.1
+# Public headers: include/kfaas/ (the ABI) and user/include/ (libkfaas's
+# API).  user/lib/'s private headers are the library's own: its sources
+# include them from their own directory, nothing else sees them.
+PKGS		:= libbpf json-c yaml-0.1 libcurl libcrypto
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c -lcurl -lcrypto)
 CFLAGS		?= -O2 -g
 USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
-		   -Iinclude -Iuser/include -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
+		   -Iinclude -Iuser/include -I$(B) $(PKG_CFLAGS) \
 		   -DKFAAS_VM_DIR_DEFAULT='"$(VM_DIR)"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
-USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread $(EXTRA_LDFLAGS)
+USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread -lm $(EXTRA_LDFLAGS)
 
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(B)/%.o)
@@ -94,7 +98,7 @@ KVER		?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | \
 		     sed 's|.*/linux-headers-||' | sort -V | tail -1)
 KMOD_OUT	:= $(B)/kmod/$(KVER)
 KMOD		:= $(KMOD_OUT)/kfaas.ko
-KMOD_SRCS	:= Kbuild $(wildcard kmod/*.c kmod/*.h) include/kfaas/abi.h \
+KMOD_SRCS	:= Kbuild $(wildcard kmod/*.c kmod/*.h include/kfaas/*.h) \
 		   kmod/build.sh kmod/tools.sh kmod/vmlinux-btf.sh
 # Programs the module tests run inside the guest (tests/kmod/guest/).
 KGUEST_C	:= $(wildcard tests/kmod/guest/*.c)
@@ -118,11 +122,11 @@ $(B)/vmlinux.h:
 		"the kernel must have CONFIG_DEBUG_INFO_BTF" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/bpf/%.bpf.o: bpf/examples/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h bpf/examples/*.h) include/kfaas/abi.h
+$(B)/bpf/%.bpf.o: bpf/examples/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h bpf/examples/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -Ibpf/examples -c $< -o $@
 
@@ -136,6 +140,7 @@ $(B)/user/%.o: user/%.c $(SKELS)
 	$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(CLI): $(CLI_OBJS) $(LIB)
@@ -185,7 +190,7 @@ $(B)/vmfn/%: user/vmfn/%.c
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -o $@ $<
 
-$(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -199,11 +204,18 @@ $(B)/tests/%: tests/%.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Ibpf/examples -o $@ $< $(LIB) $(USER_LIBS)
 
-$(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+$(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
+# The etcd client's scenarios, run by tests/cluster/test_etcd.sh (which owns
+# the etcd cluster): out of the test_* names tests/run.sh runs by itself.
+CLUSTER_TEST	:= $(B)/tests/cluster/bin/test_etcd
+$(CLUSTER_TEST): tests/cluster/test_etcd.c $(LIB) tests/ktap.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Itests -Iuser/lib -o $@ $< $(LIB) $(USER_LIBS)
+
+tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF) $(CLUSTER_TEST)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers in user/lib,
 # built with clang, coverage and ASan/UBSan.  `make fuzz` runs each for
@@ -211,23 +223,25 @@ tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
-		   user/lib/stats.c user/lib/module.c user/lib/budget.c user/lib/err.c \
-		   user/lib/config.c user/lib/ctlproto.c user/lib/agent_proto.c \
-		   user/lib/iobuf.c
+		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
+		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
+		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
+		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
+		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c
 # kfaasd files a target drives (with its own struct kfaasd_opts opts)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
 
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
-		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/include -Iuser/lib \
+		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/include \
 		   -DKFAAS_VERSION='"$(VERSION)"'
 FUZZ_SECONDS	?= 60
 
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h include/kfaas/*.h user/include/*.h \
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/include/*.h user/lib/*.h include/kfaas/*.h \
 		user/kfaasd/*.[ch])
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \
-		-lelf -lz -lyaml
+		-lelf -lz -lyaml -lm
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -247,15 +261,15 @@ fuzz: fuzz-build
 asan:
 	$(MAKE) BUILD=$(B)/asan EXTRA_CFLAGS="$(SAN_FLAGS)" \
 		EXTRA_LDFLAGS="$(SAN_FLAGS)" AGENT_SAN=1 bpf user tests \
-		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio
+		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio $(B)/asan/tools/kfaas-tracegen
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
 		   exp_dispatcher_lean xsk_redirect \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
-		   $(B)/bench/xskload
-BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h) include/kfaas/abi.h
+		   $(B)/bench/xskload $(B)/tools/kfaas-tracegen
+BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
@@ -297,6 +311,11 @@ $(B)/bench/xskload: tools/bench/xskload.c tools/bench/loadgen.c \
 	$(CC) $(USER_CFLAGS) -I$(B)/bench -o $@ $< tools/bench/loadgen.c \
 		$(USER_LIBS) -lm
 
+# the Azure Functions 2019 trace's format, generated (docs/lifecycle.md)
+$(B)/tools/kfaas-tracegen: tools/tracegen/kfaas-tracegen.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -lm
+
 bench-tools: $(BENCH_OBJS) $(BENCH_BINS)
 
 bench: deps
@@ -315,7 +334,8 @@ $(KMOD): $(KMOD_SRCS)
 	+KVER=$(KVER) $(if $(KDIR),KDIR=$(KDIR)) KTOOLS=$(B)/kmod/tools \
 		kmod/build.sh $(KMOD_OUT)
 
-$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
+$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h \
+		$(wildcard include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -358,7 +378,7 @@ DKMSDIR		?= /usr/src/kfaas-$(VERSION)
 DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
-		   bpf/kfaas_csum.h bpf/kfaas_kfuncs.h include/kfaas/abi.h
+		   bpf/kfaas_csum.h include/kfaas/abi.h include/kfaas/kfuncs.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \
@@ -436,17 +456,25 @@ soak: deps
 #                     fail-nth, failslab (~40 min)
 #   soak-kmod         the same full sizes in Debian's stock kernel (no fault
 #                     injection, no kmemleak; ~8 min)
-DEBUG_KERNEL_DIR ?= ../shared/kernels/6.1-kfaas-debug
+#   DEBUG_KERNEL_DIR  (environment or command line, no default) the debug
+#                     kernel: a directory with its bzImage and its build
+#                     tree as linux-build-KVER.tar.xz (docs/module.md)
 KMOD_FULL	:= KMOD_IOCTLS=1000000 KMOD_INVOCATIONS=10000000 KMOD_CYCLES=1000 \
 		   KMOD_FULL_EVERY=100 KMOD_FAILSLAB=10 KMOD_PROG_TIMEOUT=5400
 # $(call kmod_debug,ENV,TIMEOUT): the suite in the debug kernel
 define kmod_debug
-	@test -r $(DEBUG_KERNEL_DIR)/bzImage || { echo "kfaas: no debug kernel" \
-		"in $(DEBUG_KERNEL_DIR): set DEBUG_KERNEL_DIR" >&2; exit 1; }
+	@test -n "$(DEBUG_KERNEL_DIR)" || { echo "kfaas: 'make $@' needs a" \
+		"debug kernel: set DEBUG_KERNEL_DIR to a directory with its" \
+		"bzImage and linux-build-KVER.tar.xz (docs/module.md, Tests)" >&2; \
+		exit 1; }
+	@test -r "$(DEBUG_KERNEL_DIR)/bzImage" || { echo "kfaas: no bzImage" \
+		"in DEBUG_KERNEL_DIR=$(DEBUG_KERNEL_DIR)" >&2; exit 1; }
 	@mkdir -p $(B)/kernels
-	@tree=$$(ls -d $(B)/kernels/linux-build-* 2>/dev/null | head -1); \
-	if [ -z "$$tree" ]; then tar -xJf $(DEBUG_KERNEL_DIR)/linux-build-*.tar.xz \
-		-C $(B)/kernels && tree=$$(ls -d $(B)/kernels/linux-build-* | head -1); fi; \
+	@tarball=$$(ls "$(DEBUG_KERNEL_DIR)"/linux-build-*.tar.xz 2>/dev/null | head -1); \
+	[ -n "$$tarball" ] || { echo "kfaas: no linux-build-KVER.tar.xz in" \
+		"DEBUG_KERNEL_DIR=$(DEBUG_KERNEL_DIR)" >&2; exit 1; }; \
+	tree=$(B)/kernels/$$(basename "$$tarball" .tar.xz); \
+	[ -d "$$tree" ] || tar -xJf "$$tarball" -C $(B)/kernels || exit 1; \
 	kver=$${tree##*/linux-build-}; \
 	$(MAKE) all kmod KVER=$$kver KDIR=$$tree && \
 	B=$(B) KVER=$$kver KERNEL=$(abspath $(DEBUG_KERNEL_DIR))/bzImage \

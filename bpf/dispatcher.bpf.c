@@ -17,7 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include "kfaas_maps.h"
 #include "kfaas_parse.h"
-#include "kfaas_kfuncs.h"
+#include <kfaas/kfuncs.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -29,12 +29,12 @@ static __always_inline void dstat_inc(__u32 idx)
 		*v += 1;
 }
 
-/* km: the variant that asks kfaas.ko (bpf/kfaas_kfuncs.h) */
+/* km: the variant that asks kfaas.ko (include/kfaas/kfuncs.h) */
 static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 {
 	const struct kfaas_route *r;
 	struct kfaas_scratch *sc;
-	struct kfaas_config *cfg;
+	struct kfaas_globals *cfg;
 	struct kfaas_stats *st;
 	struct kfaas_pkt pkt;
 	__u32 zero = 0, fn;

@@ -28,7 +28,7 @@
 #include "kfaas_maps.h"
 #include "kfaas_parse.h"
 #include "kfaas_csum.h"
-#include "kfaas_kfuncs.h"
+#include <kfaas/kfuncs.h>
 
 /* Largest IP packet a reply may grow to (the interface MTU). */
 #ifndef KFAAS_REPLY_MTU
@@ -383,7 +383,7 @@ static __always_inline int kfaas__begin(struct xdp_md *ctx, struct kfaas_req *re
 
 /*
  * Act on the body's return value and account the invocation (km: in
- * kfaas.ko, see bpf/kfaas_kfuncs.h).
+ * kfaas.ko, see include/kfaas/kfuncs.h).
  */
 static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 				      const int km)
@@ -424,7 +424,7 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 /*
  * Define an XDP-tier function: KFAAS_XDP_FUNCTION(name)(struct kfaas_req *req)
  * Two programs: kfaas_fn_NAME accounts in the maps, kfaas_fnk_NAME in
- * kfaas.ko; the loader loads one of them (bpf/kfaas_kfuncs.h).
+ * kfaas.ko; the loader loads one of them (include/kfaas/kfuncs.h).
  */
 #define KFAAS_XDP_FUNCTION(name)					\
 	static __always_inline int kfaas_body__##name(struct kfaas_req *req); \

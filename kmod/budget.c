@@ -15,23 +15,8 @@
 #include <linux/time64.h>
 #include "kfaas.h"
 
-/* Rates above this are refused: 1e15 units/s keeps mult >= 4096. */
-#define KFAAS_RATE_MAX	1000000000000000ULL
 /* Longest burst in ns of bucket time (146 years): more is "no limit". */
 #define KFAAS_TAU_MAX	BIT_ULL(62)
-
-int kfaas_limits_check(const struct kfaas_limits *l)
-{
-	if (l->rps > KFAAS_RATE_MAX || l->cpu_ns_per_sec > KFAAS_RATE_MAX ||
-	    l->bytes_per_sec > KFAAS_RATE_MAX)
-		return -EINVAL;
-	/* a burst without a rate means nothing: refuse it */
-	if ((!l->rps && l->rps_burst) ||
-	    (!l->cpu_ns_per_sec && l->cpu_burst_ns) ||
-	    (!l->bytes_per_sec && l->bytes_burst))
-		return -EINVAL;
-	return 0;
-}
 
 /*
  * Cost in ns of amount units: amount * mult >> 32, saturated at U64_MAX

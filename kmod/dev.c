@@ -9,9 +9,9 @@
  * Nothing uninitialised is copied out: every structure copied to userspace
  * is either zeroed (memset, kcalloc) and filled, or the caller's own copy
  * whose reserved fields were checked to be zero, with its output fields
- * overwritten in full; and none has implicit padding (asserted below).
+ * overwritten in full; and none has implicit padding (asserted in
+ * include/kfaas/abi.h).
  */
-#include <linux/build_bug.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -20,27 +20,10 @@
 #include <linux/uaccess.h>
 #include "kfaas.h"
 
-/* No implicit padding: the sizes are the sums of the fields' sizes. */
-static_assert(sizeof(struct kfaas_ioc_version) == 4 * 4 + 2 * 8);
-static_assert(sizeof(struct kfaas_ioc_fn) == 4 * 4 + 6 * 8);
-static_assert(sizeof(struct kfaas_ioc_stats) == 2 * 4 + 8 + 8 * 8);
-static_assert(sizeof(struct kfaas_stats_entry) == 2 * 4 + 8 * 8);
-static_assert(sizeof(struct kfaas_ioc_stats_batch) == 6 * 4 + 8);
-static_assert(sizeof(struct kfaas_ioc_charge) == 2 * 4 + 8 + 8 * 8);
-static_assert(sizeof(struct kfaas_ioc_reset) == 2 * 4 + 8);
-
-/* Most entries one batch call copies (keeps the bounce buffer small). */
-#define KFAAS_BATCH_MAX	256
-
 static bool kfaas_capable(void)
 {
 	return capable(CAP_SYS_ADMIN) ||
 	       (capable(CAP_BPF) && capable(CAP_NET_ADMIN));
-}
-
-static bool id_ok(u32 id)
-{
-	return id > 0 && id < KFAAS_MOD_MAX_FUNCS;
 }
 
 /* Copy in an argument whose first word is its size; check it. */
@@ -78,7 +61,7 @@ static long ioc_fn(unsigned int nr, void __user *uarg)
 
 	if (rc)
 		return rc;
-	if (f.flags || f.reserved || !id_ok(f.id))
+	if (f.flags || f.reserved || !kfaas_id_valid(f.id))
 		return -EINVAL;
 	switch (nr) {
 	case _IOC_NR(KFAAS_IOC_FN_REGISTER):
@@ -102,7 +85,7 @@ static long ioc_stats(void __user *uarg)
 
 	if (rc)
 		return rc;
-	if (s.reserved || !id_ok(s.id))
+	if (s.reserved || !kfaas_id_valid(s.id))
 		return -EINVAL;
 	rc = kfaas_fn_read(s.id, &s.stats);
 	if (rc)
@@ -124,7 +107,7 @@ static long ioc_batch(void __user *uarg)
 	    b.start_id >= KFAAS_MOD_MAX_FUNCS)
 		return -EINVAL;
 	out = u64_to_user_ptr(b.entries);
-	max = min_t(u32, b.max_entries, KFAAS_BATCH_MAX);
+	max = min_t(u32, b.max_entries, KFAAS_IOC_BATCH_MAX);
 	ents = kcalloc(max ? max : 1, sizeof(*ents), GFP_KERNEL);
 	if (!ents)
 		return -ENOMEM;
@@ -154,7 +137,7 @@ static long ioc_charge(void __user *uarg)
 
 	if (rc)
 		return rc;
-	if (c.reserved || !id_ok(c.id))
+	if (c.reserved || !kfaas_id_valid(c.id))
 		return -EINVAL;
 	return kfaas_fn_charge(c.id, &c.delta);
 }
@@ -166,7 +149,7 @@ static long ioc_reset(void __user *uarg)
 
 	if (rc)
 		return rc;
-	if (r.reserved || r.id >= KFAAS_MOD_MAX_FUNCS)
+	if (r.reserved || (r.id && !kfaas_id_valid(r.id)))	/* id 0: all */
 		return -EINVAL;
 	return kfaas_fn_reset(r.id);
 }

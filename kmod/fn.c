@@ -19,11 +19,6 @@ static struct kfaas_fn __rcu **kfaas_fns;
 static DEFINE_MUTEX(kfaas_fns_lock);
 static u32 kfaas_nr_fns;
 
-static bool id_valid(u32 id)
-{
-	return id > 0 && id < KFAAS_MOD_MAX_FUNCS;
-}
-
 static struct kfaas_fn *fn_locked(u32 id)
 {
 	return rcu_dereference_protected(kfaas_fns[id],
@@ -32,7 +27,7 @@ static struct kfaas_fn *fn_locked(u32 id)
 
 struct kfaas_fn *kfaas_fn_lookup(u32 id)
 {
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return NULL;
 	return kfaas_rcu_deref(kfaas_fns[id]);
 }
@@ -55,7 +50,8 @@ int kfaas_fn_register(u32 id, const struct kfaas_limits *l)
 	struct kfaas_fn *fn;
 	int rc = 0;
 
-	if (!id_valid(id) || kfaas_limits_check(l))
+	if (!kfaas_id_valid(id) ||
+	    kfaas_limits_validate(l) != KFAAS_LIMITS_VALID)
 		return -EINVAL;
 	fn = kzalloc(sizeof(*fn), GFP_KERNEL);
 	if (!fn)
@@ -88,7 +84,7 @@ int kfaas_fn_unregister(u32 id)
 {
 	struct kfaas_fn *fn;
 
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return -EINVAL;
 	mutex_lock(&kfaas_fns_lock);
 	fn = fn_locked(id);
@@ -108,7 +104,8 @@ int kfaas_fn_set_limits(u32 id, const struct kfaas_limits *l)
 	struct kfaas_budget *b, *old;
 	struct kfaas_fn *fn;
 
-	if (!id_valid(id) || kfaas_limits_check(l))
+	if (!kfaas_id_valid(id) ||
+	    kfaas_limits_validate(l) != KFAAS_LIMITS_VALID)
 		return -EINVAL;
 	b = kfaas_budget_new(l);
 	if (IS_ERR(b))
@@ -134,7 +131,7 @@ int kfaas_fn_get_limits(u32 id, struct kfaas_limits *l)
 	struct kfaas_fn *fn;
 	int rc = 0;
 
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return -EINVAL;
 	memset(l, 0, sizeof(*l));
 	mutex_lock(&kfaas_fns_lock);
@@ -152,11 +149,11 @@ int kfaas_fn_get_limits(u32 id, struct kfaas_limits *l)
 }
 
 /*
- * Sum the per-CPU counters.  Each counter is a 64-bit per-CPU word only
- * its CPU writes, so every value read is exact at some instant; once
- * traffic stops the totals are exact.
+ * The per-CPU counters summed.  Each counter is a 64-bit per-CPU word that
+ * only its CPU writes (it only grows, modulo 2^64), so every value read is
+ * exact at some instant; once traffic stops the totals are exact.
  */
-void kfaas_stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out)
+static void stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out)
 {
 	int cpu;
 
@@ -175,40 +172,44 @@ void kfaas_stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out)
 	}
 }
 
+/* The counters since the last reset: the sums less the reset's baseline. */
 int kfaas_fn_read(u32 id, struct kfaas_stats *s)
 {
 	struct kfaas_fn *fn;
 	int rc = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return -EINVAL;
-	rcu_read_lock();
-	fn = rcu_dereference(kfaas_fns[id]);
-	if (fn)
-		kfaas_stats_sum(fn, s);
-	else
+	mutex_lock(&kfaas_fns_lock);
+	fn = fn_locked(id);
+	if (fn) {
+		stats_sum(fn, s);
+		s->invocations -= fn->base.invocations;
+		s->throttled -= fn->base.throttled;
+		s->passed -= fn->base.passed;
+		s->drops -= fn->base.drops;
+		s->errors -= fn->base.errors;
+		s->bytes_in -= fn->base.bytes_in;
+		s->bytes_out -= fn->base.bytes_out;
+		s->cpu_ns -= fn->base.cpu_ns;
+	} else {
 		rc = -ENOENT;
-	rcu_read_unlock();
+	}
+	mutex_unlock(&kfaas_fns_lock);
 	return rc;
 }
 
+/*
+ * A reset writes no per-CPU counter: zeroing another CPU's word while that
+ * CPU adds to it loses the reset or the addition.  It records the sums as
+ * the baseline reads subtract, so every addition counts on exactly one
+ * side of the reset: before it if the reset's read of its word saw it,
+ * after it otherwise.  Resets and reads serialise on kfaas_fns_lock.
+ */
 static void fn_reset(struct kfaas_fn *fn)
 {
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct kfaas_stats *s = per_cpu_ptr(fn->stats, cpu);
-
-		WRITE_ONCE(s->invocations, 0);
-		WRITE_ONCE(s->throttled, 0);
-		WRITE_ONCE(s->passed, 0);
-		WRITE_ONCE(s->drops, 0);
-		WRITE_ONCE(s->errors, 0);
-		WRITE_ONCE(s->bytes_in, 0);
-		WRITE_ONCE(s->bytes_out, 0);
-		WRITE_ONCE(s->cpu_ns, 0);
-	}
+	stats_sum(fn, &fn->base);
 }
 
 /* Zero one function's counters, or every function's (id 0). */
@@ -217,7 +218,7 @@ int kfaas_fn_reset(u32 id)
 	struct kfaas_fn *fn;
 	u32 i;
 
-	if (id && !id_valid(id))
+	if (id && !kfaas_id_valid(id))
 		return -EINVAL;
 	mutex_lock(&kfaas_fns_lock);
 	if (id) {
@@ -244,7 +245,7 @@ int kfaas_fn_charge(u32 id, const struct kfaas_stats *d)
 	u64 bytes;
 	int rc = 0;
 
-	if (!id_valid(id))
+	if (!kfaas_id_valid(id))
 		return -EINVAL;
 	if (check_add_overflow(d->bytes_in, d->bytes_out, &bytes))
 		bytes = U64_MAX;	/* the bucket saturates anyway */

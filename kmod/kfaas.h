@@ -33,12 +33,23 @@ struct kfaas_budget {
 	struct rcu_head		rcu;
 };
 
+/*
+ * A registered function.  Its counters are per CPU, each written only by
+ * its CPU; base holds their sums at the last reset (kfaas_fns_lock).
+ */
 struct kfaas_fn {
 	u32				id;
 	struct kfaas_stats __percpu	*stats;
+	struct kfaas_stats		base;
 	struct kfaas_budget __rcu	*budget;	/* NULL: unlimited */
 	struct rcu_head			rcu;
 };
+
+/* The function ids the module accepts: 1 .. KFAAS_MOD_MAX_FUNCS - 1. */
+static inline bool kfaas_id_valid(u32 id)
+{
+	return id > 0 && id < KFAAS_MOD_MAX_FUNCS;
+}
 
 /* BPF programs run under rcu_read_lock(), or with BH or preemption off. */
 #define kfaas_rcu_deref(p)						\
@@ -58,19 +69,14 @@ int kfaas_fn_reset(u32 id);
 int kfaas_fn_charge(u32 id, const struct kfaas_stats *d);
 u32 kfaas_fn_count(void);
 u32 kfaas_fn_next(u32 start);
-void kfaas_stats_sum(const struct kfaas_fn *fn, struct kfaas_stats *out);
 
-/* budget.c: token buckets */
-int kfaas_limits_check(const struct kfaas_limits *l);
+/* budget.c: token buckets (limits checked by kfaas_limits_validate()) */
 struct kfaas_budget *kfaas_budget_new(const struct kfaas_limits *l);
 bool kfaas_budget_admit(struct kfaas_budget *b, u64 now, u64 bytes);
 void kfaas_budget_charge(struct kfaas_budget *b, u64 now, u64 cpu_ns,
 			 u64 bytes);
 
-/* kfunc.c: the kfuncs (called by BPF programs) and their registration */
-int kfaas_kf_admit(u32 fn_id, u32 bytes);
-int kfaas_kf_charge(u32 fn_id, u64 cpu_ns, u32 bytes_in, u32 bytes_out,
-		    u32 outcome);
+/* kfunc.c: the kfuncs (include/kfaas/kfuncs.h) and their registration */
 int kfaas_kfuncs_init(void);
 
 /* dev.c: /dev/kfaas */

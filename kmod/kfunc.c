@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kfuncs BPF programs call (declared for them in bpf/kfaas_kfuncs.h):
+ * The kfuncs BPF programs call (declared once, in include/kfaas/kfuncs.h):
  *
  *   int kfaas_kf_admit(u32 fn_id, u32 bytes)
  *	Before running function fn_id on a request of bytes payload bytes:
@@ -16,24 +16,23 @@
  *
  * Both run in the program's RCU read section, on the program's CPU.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bpf.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/timekeeping.h>
+#include <kfaas/kfuncs.h>
 #include "kfaas.h"
-
-__diag_push();
-__diag_ignore_all("-Wmissing-prototypes",
-		  "kfuncs are called by BPF programs, not by C code");
 
 noinline int kfaas_kf_admit(u32 fn_id, u32 bytes)
 {
 	struct kfaas_budget *b;
 	struct kfaas_fn *fn;
 
-	if (!fn_id || fn_id >= KFAAS_MOD_MAX_FUNCS)
+	if (!kfaas_id_valid(fn_id))
 		return -EINVAL;
 	fn = kfaas_fn_lookup(fn_id);
 	if (!fn)
@@ -51,8 +50,7 @@ noinline int kfaas_kf_charge(u32 fn_id, u64 cpu_ns, u32 bytes_in,
 	struct kfaas_budget *b;
 	struct kfaas_fn *fn;
 
-	if (!fn_id || fn_id >= KFAAS_MOD_MAX_FUNCS ||
-	    outcome >= KFAAS_OUTCOME_MAX)
+	if (!kfaas_id_valid(fn_id) || outcome >= KFAAS_OUTCOME_MAX)
 		return -EINVAL;
 	fn = kfaas_fn_lookup(fn_id);
 	if (!fn)
@@ -80,8 +78,6 @@ noinline int kfaas_kf_charge(u32 fn_id, u64 cpu_ns, u32 bytes_in,
 	return 0;
 }
 
-__diag_pop();
-
 BTF_SET8_START(kfaas_kfunc_ids)
 BTF_ID_FLAGS(func, kfaas_kf_admit)
 BTF_ID_FLAGS(func, kfaas_kf_charge)
@@ -103,7 +99,7 @@ int kfaas_kfuncs_init(void)
 
 	rc = register_btf_kfunc_id_set(BPF_PROG_TYPE_SK_SKB, &kfaas_kfunc_set);
 	if (rc == -EINVAL)
-		pr_info("kfaas: this kernel has no kfuncs for sk_skb programs: the socket tier accounts in its maps\n");
+		pr_info("this kernel has no kfuncs for sk_skb programs: the socket tier accounts in its maps\n");
 	else if (rc)
 		return rc;
 	rc = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &kfaas_kfunc_set);

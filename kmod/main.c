@@ -4,6 +4,8 @@
  * kfaas eBPF tiers (through kfuncs) and for every other tier (through
  * /dev/kfaas).  See docs/module.md.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/init.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
@@ -44,11 +46,11 @@ static int __init kfaas_init(void)
 
 	/* without module BTF the kfuncs would silently not exist: refuse */
 	if (!THIS_MODULE->btf_data_size) {
-		pr_err("kfaas: this kfaas.ko has no BTF: rebuild it with 'make kmod' (see docs/module.md)\n");
+		pr_err("this kfaas.ko has no BTF: rebuild it with 'make kmod' (see docs/module.md)\n");
 		return -ENOEXEC;
 	}
 	if (!kfaas_btf_published()) {
-		pr_err("kfaas: the kernel could not publish the module's BTF in /sys/kernel/btf (out of memory?): not loading, try again\n");
+		pr_err("the kernel could not publish the module's BTF in /sys/kernel/btf (out of memory?): not loading, try again\n");
 		return -ENOMEM;
 	}
 	rc = kfaas_fns_init();
@@ -56,7 +58,7 @@ static int __init kfaas_init(void)
 		return rc;
 	rc = kfaas_kfuncs_init();
 	if (rc) {
-		pr_err("kfaas: cannot register the kfuncs (%d)\n", rc);
+		pr_err("cannot register the kfuncs (%d)\n", rc);
 		goto err_fns;
 	}
 	rc = kfaas_proc_init();

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define KSFT_PASS	0
 #define KSFT_FAIL	1
@@ -26,6 +27,19 @@ static inline void ktap_set_plan(int n)
 {
 	ktap_planned = n;
 	printf("1..%d\n", n);
+}
+
+/*
+ * "PROG --ktap-plan" prints how many cases PROG has and exits: a runner
+ * that puts several programs' cases into one KTAP list writes its plan
+ * before it runs any (tests/kmod/guest/suite.sh).  Call first in main().
+ */
+static inline void ktap_plan_query(int argc, char **argv, int n)
+{
+	if (argc == 2 && !strcmp(argv[1], "--ktap-plan")) {
+		printf("%d\n", n);
+		exit(KSFT_PASS);
+	}
 }
 
 static inline void ktap_print_msg(const char *fmt, ...)

@@ -3,12 +3,12 @@
 # The kfaas test suite: runs every test program as a KTAP subtest and
 # ends with the line "N passed, N failed" (leaf test cases).
 #   tests/run.sh [BUILD_DIR]        all tests
-#   TESTS="cli e2e" tests/run.sh    only these groups (unit prog cli e2e ... bench)
+#   TESTS="cli e2e" tests/run.sh    only these groups (unit prog cli e2e ... cluster)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export B=${1:-$here/../build}
 B=$(cd "$B" && pwd)
-GROUPS_ALL="unit prog cli e2e admin asan fuzz bench sk vm kmod"
+GROUPS_ALL="unit prog cli e2e admin asan fuzz bench sk cluster vm kmod"
 GROUPS_RUN=${TESTS:-$GROUPS_ALL}
 
 # bpffs: the tests pin under /sys/fs/bpf; tracefs helps debugging

@@ -7,14 +7,19 @@ set -eu
 
 # build: compilers, libbpf/libelf/zlib, bpftool, json-c, module tooling,
 # liblzma (kfaasd unpacks the guest vmlinux), static libc (guest programs),
-# linux-source-6.1 (resolve_btfids and checkpatch.pl for kfaas.ko)
+# linux-source-6.1 (resolve_btfids and checkpatch.pl for kfaas.ko; perl
+# for checkpatch.pl, which needs more than perl-base's modules),
+# libcurl and OpenSSL's libcrypto (the etcd client, artifact SHA-256)
 BUILD="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
 pkg-config libjson-c-dev libyaml-dev libcap-dev linux-headers-amd64 dwarves
-sparse go-md2man liblzma-dev libc6-dev linux-source-6.1 file libmicrohttpd-dev"
-# test: real clients and tools, the guest kernel and QEMU
+sparse go-md2man liblzma-dev libc6-dev linux-source-6.1 file libmicrohttpd-dev
+perl libcurl4-openssl-dev libssl-dev"
+# test: real clients and tools, the guest kernel and QEMU, etcd and
+# openssl (the cluster tests' 3-member etcd and their own CA)
 TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
 xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc
-util-linux bash-completion python3-prometheus-client"
+util-linux bash-completion python3-prometheus-client etcd-server etcd-client
+openssl"
 # benchmarks (make bench, its smoke test): plots, libxdp's loader and its
 # dispatcher objects (copied into the test guest for 2), the nginx
 # baseline of the socket tier, column(1)
@@ -45,7 +50,8 @@ echo "kfaas: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # No package installed here may start or enable a service: nginx is only
 # the benchmark's baseline (run on its own config in a network namespace),
-# and a fresh machine must not be left serving port 80.  policy-rc.d (see
+# etcd only the cluster tests' (their own members on their own ports),
+# and a fresh machine must not be left serving port 80 or 2379.  policy-rc.d (see
 # /usr/share/doc/init-system-helpers/README.policy-rc.d.gz) tells
 # invoke-rc.d and deb-systemd-invoke to start nothing during the install.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -57,13 +63,13 @@ fi
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
-for svc in nginx; do
+for svc in nginx:nginx etcd:etcd-server; do
 	case " $missing " in
-	*" $svc "*)
+	*" ${svc#*:} "*)
 		if command -v systemctl >/dev/null; then
-			systemctl disable "$svc" >/dev/null 2>&1 || true
+			systemctl disable "${svc%%:*}" >/dev/null 2>&1 || true
 		fi
-		echo "kfaas: installed $svc for the benchmarks, not started and not enabled"
+		echo "kfaas: installed ${svc#*:} for the tests, service ${svc%%:*} not started and not enabled"
 		;;
 	esac
 done

@@ -160,7 +160,7 @@ struct kfaas_fn_info {
 #define KFAAS_TIME_SHIFT_MAX		16
 
 /* Global configuration (kfaas_config, one entry). */
-struct kfaas_config {
+struct kfaas_globals {
 	__u32	abi_version;	/* KFAAS_ABI_VERSION of the creator */
 	__u32	addr_routes;	/* routes with a destination address */
 	__u32	time_shift;	/* time 1 in 2^time_shift invocations */
@@ -304,7 +304,7 @@ struct kfaas_sk_server_info {
  * ---- kfaas.ko ----------------------------------------------------------
  * The kernel module keeps per-function accounting (struct kfaas_stats, per
  * CPU) and token-bucket budgets, offers kfuncs to the BPF programs
- * (bpf/kfaas_kfuncs.h) and a control device /dev/kfaas.  docs/module.md
+ * (include/kfaas/kfuncs.h) and a control device /dev/kfaas.  docs/module.md
  * describes the semantics.
  */
 
@@ -347,6 +347,42 @@ struct kfaas_limits {
 };
 
 /*
+ * The highest rate a budget may have, per second: it keeps the module's
+ * cost of one unit (10^9 / rate ns, in 32.32 fixed point) >= 4096.
+ */
+#define KFAAS_RATE_MAX		1000000000000000ULL
+
+/* Which rule a budget breaks (kfaas_limits_validate()). */
+enum kfaas_limits_err {
+	KFAAS_LIMITS_VALID = 0,
+	KFAAS_LIMITS_E_RATE,		/* a rate above KFAAS_RATE_MAX */
+	KFAAS_LIMITS_E_RPS_BURST,	/* rps_burst without rps */
+	KFAAS_LIMITS_E_CPU_BURST,	/* cpu_burst_ns without cpu_ns_per_sec */
+	KFAAS_LIMITS_E_BYTES_BURST,	/* bytes_burst without bytes_per_sec */
+};
+
+/*
+ * The one check of a budget, compiled by the module (which refuses a
+ * broken one with -EINVAL) and by libkfaas (which says which rule failed
+ * before asking the module): a rate may be at most KFAAS_RATE_MAX, and a
+ * burst without a rate means nothing.
+ */
+static inline enum kfaas_limits_err
+kfaas_limits_validate(const struct kfaas_limits *l)
+{
+	if (l->rps > KFAAS_RATE_MAX || l->cpu_ns_per_sec > KFAAS_RATE_MAX ||
+	    l->bytes_per_sec > KFAAS_RATE_MAX)
+		return KFAAS_LIMITS_E_RATE;
+	if (!l->rps && l->rps_burst)
+		return KFAAS_LIMITS_E_RPS_BURST;
+	if (!l->cpu_ns_per_sec && l->cpu_burst_ns)
+		return KFAAS_LIMITS_E_CPU_BURST;
+	if (!l->bytes_per_sec && l->bytes_burst)
+		return KFAAS_LIMITS_E_BYTES_BURST;
+	return KFAAS_LIMITS_VALID;
+}
+
+/*
  * Every ioctl argument starts with its own size (set it to sizeof the
  * structure: the module refuses any other value with -EINVAL) and has
  * reserved fields that must be zero.
@@ -387,9 +423,11 @@ struct kfaas_stats_entry {
 
 /*
  * KFAAS_IOC_STATS_BATCH: the counters of the registered functions with
- * id >= start_id, in id order, at most max_entries of them, into the user
- * array at entries.  next_id is where to continue (0: no more).
+ * id >= start_id, in id order, at most max_entries of them (and at most
+ * KFAAS_IOC_BATCH_MAX), into the user array at entries.  next_id is where
+ * to continue (0: no more).
  */
+#define KFAAS_IOC_BATCH_MAX	256	/* keeps the module's bounce buffer small */
 struct kfaas_ioc_stats_batch {
 	__u32	size;
 	__u32	start_id;		/* in */
@@ -418,6 +456,28 @@ struct kfaas_ioc_reset {
 	__u32	id;
 	__u64	reserved;		/* zero */
 };
+
+/*
+ * No implicit padding in the ioctl structures: each size is the sum of its
+ * fields' sizes, so every byte the module copies out is a field it set
+ * (nothing uninitialised reaches userspace, kmod/dev.c) and the tests can
+ * check every byte (tests/kmod/guest/kmod_fuzz.c).  C11's _Static_assert:
+ * the module, the BPF programs and userspace compile these alike.
+ */
+_Static_assert(sizeof(struct kfaas_ioc_version) == 4 * 4 + 2 * 8,
+	       "struct kfaas_ioc_version has padding");
+_Static_assert(sizeof(struct kfaas_ioc_fn) == 4 * 4 + 6 * 8,
+	       "struct kfaas_ioc_fn has padding");
+_Static_assert(sizeof(struct kfaas_ioc_stats) == 2 * 4 + 8 + 8 * 8,
+	       "struct kfaas_ioc_stats has padding");
+_Static_assert(sizeof(struct kfaas_stats_entry) == 2 * 4 + 8 * 8,
+	       "struct kfaas_stats_entry has padding");
+_Static_assert(sizeof(struct kfaas_ioc_stats_batch) == 6 * 4 + 8,
+	       "struct kfaas_ioc_stats_batch has padding");
+_Static_assert(sizeof(struct kfaas_ioc_charge) == 2 * 4 + 8 + 8 * 8,
+	       "struct kfaas_ioc_charge has padding");
+_Static_assert(sizeof(struct kfaas_ioc_reset) == 2 * 4 + 8,
+	       "struct kfaas_ioc_reset has padding");
 
 #ifndef __bpf__
 #ifdef __KERNEL__

@@ -12,7 +12,7 @@ for t in jq gnuplot nsenter ethtool python3; do
 done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 37
+ktap_plan 38
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
@@ -37,7 +37,7 @@ q() { jq -r "$1" "$R" 2>/dev/null; }
 check_eq "schema and mode" "kfaas-bench/1 smoke" "$(q '"\(.schema) \(.mode)"')"
 check_match "the machine is recorded (CPU, cores, kernel)" '^.+ [1-9][0-9]* [0-9]+\.' \
 	"$(q '"\(.machine.cpu) \(.machine.cores) \(.machine.kernel)"')"
-check_eq "all eight benchmarks, once each" "dispatch invoker kmod live routes socket udp vm" \
+check_eq "all nine benchmarks, once each" "dispatch invoker kmod lifecycle live routes socket udp vm" \
 	"$(q '[.benchmarks[].id] | sort | join(" ")')"
 check_eq "each is ok or not available, none failed" "" \
 	"$(q '.benchmarks[] | select(.status != "ok" and .status != "not available") | .id')"
@@ -169,6 +169,11 @@ else
 	skip "kmod: kfaas.ko counted every invocation of its variant" "kmod $km"
 	skip "kmod: every row names the accelerator" "kmod $km"
 fi
+check_eq "lifecycle: every policy replayed the whole generated trace, auto's decisions timed" \
+	"11 1 true" \
+	"$(q '.benchmarks[] | select(.id == "lifecycle") | "\(.policies | length) \([.policies[].invocations] |
+	       unique | length) \(.params.trace.invocations == .policies[0].invocations and
+	       ([.policies[] | select(.policy == "auto")][0].decisions > 0))"')"
 check_eq "the table has a line per figure" "$(q '.rows | length')" \
 	"$(grep -cE '^[0-9]+ ' "$out/table.txt")"
 want=$(q '[.benchmarks[] | select(.status == "ok") | "\(.id).svg"] | sort | join(" ")')

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <kfaas/agent_proto.h>
-#include "kfaas_iobuf.h"
+#include <kfaas_iobuf.h>
 
 #define MAX_OUT	4096
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kfaas.ko's build on the host: Linux coding style (checkpatch --strict
-# from linux-source), sparse clean (C=2), module BTF with both kfuncs and
+# from linux-source, shown to run), sparse clean (C=2), module BTF with both kfuncs and
 # resolved ids, and a build that fails, saying why, when it cannot
 # produce module BTF.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,20 +17,35 @@ KVER=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
 KO=$B/kmod/$KVER/kfaas.ko
 TOOLS=$B/kmod/tools
 export KTOOLS=$TOOLS
-ktap_plan 9
+ktap_plan 10
 
 check "linux-source tools (resolve_btfids, checkpatch) are built" \
 	"$top/kmod/tools.sh" "$TOOLS"
-out=$(cd "$TOOLS/checkpatch" && ./checkpatch.pl --strict --no-tree --terse \
-	-f "$top"/kmod/*.c "$top"/kmod/*.h 2>&1)
-check_eq "checkpatch --strict: no errors, warnings or checks" "" \
-	"$(printf '%s\n' "$out" | grep -E 'ERROR|WARNING|CHECK')"
+# checkpatch must really run: a clean pass is its exit status 0 with no
+# report, and a planted error must be found (a missing tool or perl
+# module fails both, it does not pass for silence)
+checkpatch() {
+	(cd "$TOOLS/checkpatch" && perl ./checkpatch.pl --strict --no-tree \
+		--terse -f "$@") 2>&1
+}
+[ -f "$TOOLS/checkpatch/checkpatch.pl" ] && command -v perl >/dev/null ||
+	diag "no checkpatch.pl or perl: tools/deps.sh installs linux-source-6.1 and perl"
+planted=$(mktemp --suffix=.c)
+cleanup_add "rm -f $planted"
+printf '// SPDX-License-Identifier: GPL-2.0\nint kfaas_planted; \n' >"$planted"
+out=$(checkpatch "$planted")
+check_match "checkpatch runs: it finds a planted error" \
+	"^1 .*ERROR: trailing whitespace" "$? $(printf '%s' "$out" | tr '\n' ' ')"
+out=$(checkpatch "$top"/kmod/*.c "$top"/kmod/*.h)
+check_eq "checkpatch --strict: no errors, warnings or checks" "0 " "$? $out"
 
 rm -rf "$B/kmod/sparse"
+command -v sparse >/dev/null || diag "no sparse: tools/deps.sh installs it"
 KVER=$KVER "$top/kmod/build.sh" "$B/kmod/sparse" C=2 >/dev/null 2>&1
+rc=$?
 log=$(cat "$B/kmod/sparse/build.log" 2>/dev/null)
 check_match "sparse ran on every source file" \
-	'(CHECK.*){6}' "$(printf '%s' "$log" | grep CHECK | tr '\n' ' ')"
+	'^0 .*(CHECK.*){6}' "$rc $(printf '%s' "$log" | grep CHECK | tr '\n' ' ')"
 check_eq "sparse (C=2): no warnings" "" \
 	"$(printf '%s\n' "$log" | grep -E 'warning:|error:')"
 

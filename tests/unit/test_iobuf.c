@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include "ktap.h"
-#include "kfaas_iobuf.h"
+#include <kfaas_iobuf.h>
 
 static void test_append_consume(void)
 {

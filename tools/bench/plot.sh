@@ -154,4 +154,25 @@ plot '$out/kmod.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
      '' using 0:2:(sprintf('%.0f', \$2)) with labels offset 0,1 notitle
 EOF
 fi
+# 9. lifecycle: cold starts against idle memory, the fixed frontier and auto
+if have lifecycle; then
+	jq -r '.benchmarks[] | select(.id == "lifecycle") | .policies[] |
+		select(.policy | startswith("fixed:")) | "\(.wasted_gib_s) \(.cold_pct) \(.fn_p75_cold_pct) \(.policy)"' \
+		"$json" >"$out/lifecycle-fixed.dat"
+	jq -r '.benchmarks[] | select(.id == "lifecycle") | .policies[] |
+		select(.policy == "auto") | "\(.wasted_gib_s) \(.cold_pct) \(.fn_p75_cold_pct) auto"' \
+		"$json" >"$out/lifecycle-auto.dat"
+	gnuplot <<EOF
+$term
+set output '$out/lifecycle.svg'
+set title "Lifecycle policies over the generated trace (kfaas sim): cold starts against idle memory\n{/*0.8 $sub}"
+set xlabel 'idle memory of VMs and templates (GiB-s)'; set ylabel 'cold starts (%)'
+set y2label 'per-function p75 of cold starts (%)'; set y2tics; set ytics nomirror
+set logscale y; set grid; set key top right noenhanced
+plot '$out/lifecycle-fixed.dat' using 1:2 with linespoints lc rgb '#4477aa' title 'fixed keep-alive 1 min .. 4 h: overall', \
+     '' using 1:3 axes x1y2 with linespoints dt 2 lc rgb '#66ccee' title 'fixed: per-function p75', \
+     '$out/lifecycle-auto.dat' using 1:2 with points pt 7 ps 1.5 lc rgb '#ee6677' title 'auto: overall', \
+     '' using 1:3 axes x1y2 with points pt 5 ps 1.5 lc rgb '#aa3377' title 'auto: per-function p75'
+EOF
+fi
 rm -f "$out"/*.dat

@@ -39,8 +39,8 @@
 #include <sys/wait.h>
 #include <kfaas/agent.h>
 #include <kfaas/agent_proto.h>
-#include "kfaas_clock.h"
-#include "kfaas_iobuf.h"
+#include <kfaas_clock.h>
+#include <kfaas_iobuf.h>
 
 #ifdef KFAAS_AGENT_SANITIZE
 /*

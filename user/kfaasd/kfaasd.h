@@ -48,9 +48,9 @@
 #include <kfaas/abi.h>
 #include <kfaas/agent.h>
 #include <kfaas/agent_proto.h>
-#include "libkfaas.h"
-#include "kfaas_clock.h"
-#include "kfaas_iobuf.h"
+#include <libkfaas.h>
+#include <kfaas_clock.h>
+#include <kfaas_iobuf.h>
 
 /* ---- lists (circular, doubly linked) ---- */
 struct list {

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <kfaas/agent_proto.h>
-#include "kfaas_iobuf.h"
+#include <kfaas_iobuf.h>
 
 int kfaas_agent_frame(const void *buf, size_t len, struct kfaas_agent_hdr *h)
 {

@@ -2,31 +2,33 @@
 /*
  * Function budgets: remembered in the pinned map kfaas_budgets (so they
  * survive CLI runs and module reloads) and enforced by kfaas.ko when it is
- * loaded.  The semantics are in docs/module.md.
+ * loaded, which gets each function with its budget as it comes and goes
+ * (kfaas__module_fn_add/del).  The semantics are in docs/module.md.
  */
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
-/* kfaas.ko refuses rates above this (kmod/budget.c). */
-#define KFAAS_RATE_MAX	1000000000000000ULL
-
+/* The module's rules (kfaas_limits_validate()), each with its message. */
 int kfaas_limits_check(const struct kfaas_limits *l)
 {
-	if (l->rps > KFAAS_RATE_MAX || l->cpu_ns_per_sec > KFAAS_RATE_MAX ||
-	    l->bytes_per_sec > KFAAS_RATE_MAX)
+	switch (kfaas_limits_validate(l)) {
+	case KFAAS_LIMITS_VALID:
+		return 0;
+	case KFAAS_LIMITS_E_RATE:
 		return kfaas_err(-EINVAL, "a rate may be at most %llu per "
 				 "second", KFAAS_RATE_MAX);
-	if (!l->rps && l->rps_burst)
+	case KFAAS_LIMITS_E_RPS_BURST:
 		return kfaas_err(-EINVAL, "--burst needs --rps: a burst of "
 				 "invocations without a rate means nothing");
-	if (!l->cpu_ns_per_sec && l->cpu_burst_ns)
+	case KFAAS_LIMITS_E_CPU_BURST:
 		return kfaas_err(-EINVAL, "--cpu-burst-ns needs --cpu-ns-per-sec");
-	if (!l->bytes_per_sec && l->bytes_burst)
+	case KFAAS_LIMITS_E_BYTES_BURST:
 		return kfaas_err(-EINVAL, "--bytes-burst needs --bytes-per-sec");
-	return 0;
+	}
+	return kfaas_err(-EINVAL, "internal: unknown budget rule");
 }
 
 static bool unlimited(const struct kfaas_limits *l)
@@ -85,4 +87,37 @@ int kfaas_budget_clear(struct kfaas_state *st, __u32 id)
 	struct kfaas_limits none = {};
 
 	return kfaas_budget_set(st, id, &none);
+}
+
+int kfaas__module_fn_add(struct kfaas_state *st, __u32 id, bool fresh)
+{
+	struct kfaas_limits l;
+	int fd, rc;
+
+	if (!kfaas_module_present())
+		return 0;
+	fd = kfaas_state_mod_fd(st);
+	if (fd < 0)
+		return fd;
+	rc = kfaas_budget_get(st, id, &l);
+	if (rc)
+		return rc;
+	rc = kfaas_mod_fn_register(fd, id, &l);
+	if (rc == -EEXIST) {
+		rc = kfaas_mod_fn_set_limits(fd, id, &l);
+		if (!rc && fresh)
+			rc = kfaas_mod_reset(fd, id);
+	}
+	return rc;
+}
+
+void kfaas__module_fn_del(struct kfaas_state *st, __u32 id)
+{
+	int fd;
+
+	if (!kfaas_module_present())
+		return;
+	fd = kfaas_state_mod_fd(st);
+	if (fd >= 0)
+		kfaas_mod_fn_unregister(fd, id);
 }

@@ -14,10 +14,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <json-c/json.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-#include "ctlproto.h"
-#include "kfaas_iobuf.h"
+#include <kfaas_ctlproto.h>
+#include <kfaas_iobuf.h>
 
 #define BPFFS_PREFIX	"/sys/fs/bpf/"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include "kfaas_iobuf.h"
+#include <kfaas_iobuf.h>
 
 #define IOBUF_MIN	4096	/* the first allocation */
 

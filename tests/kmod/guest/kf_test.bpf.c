@@ -6,7 +6,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "kfaas_kfuncs.h"
+#include <kfaas/kfuncs.h>
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -391,10 +391,13 @@ static void test_permissions(void)
 		       "CAP_SYS_ADMIN alone: every ioctl allowed");
 }
 
-int main(void)
+#define CASES	46	/* the KTAP cases (--ktap-plan tells) */
+
+int main(int argc, char **argv)
 {
+	ktap_plan_query(argc, argv, CASES);
 	ktap_print_header();
-	ktap_set_plan(46);
+	ktap_set_plan(CASES);
 	dev = open(KFAAS_MOD_DEV, O_RDWR);
 	if (dev < 0) {
 		ktap_print_msg("cannot open %s: %s", KFAAS_MOD_DEV, strerror(errno));

@@ -10,6 +10,8 @@
 #include "ktap.h"
 #include "libkfaas.h"
 
+#define CASES	3	/* the KTAP cases (--ktap-plan tells) */
+
 int main(int argc, char **argv)
 {
 	struct kfaas_stats d = { .invocations = 3, .bytes_in = 30,
@@ -19,12 +21,13 @@ int main(int argc, char **argv)
 	struct kfaas_state st;
 	int fd;
 
+	ktap_plan_query(argc, argv, CASES);
 	if (argc != 3) {
 		fprintf(stderr, "usage: kmod_charge PINROOT FUNCTION\n");
 		return 2;
 	}
 	ktap_print_header();
-	ktap_set_plan(3);
+	ktap_set_plan(CASES);
 	if (kfaas_state_open(&st, argv[1], 0) || kfaas_fn_find(&st, argv[2], &f)) {
 		ktap_print_msg("%s", kfaas_errmsg());
 		return KSFT_FAIL;

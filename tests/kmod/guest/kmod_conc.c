@@ -16,9 +16,21 @@
  * burst + rate x time.  Then the same without the module's kfuncs (the
  * plain variants, map accounting) in a second pin root.  The time of each
  * run is printed (it is not judged).
+ *
+ * Resets under traffic: the same threads run the dispatcher in batches of
+ * RESET_BATCH, each batch timed, while the main thread resets the
+ * function's counters (by id, and every other time all of them) each time
+ * they have grown by RESET_EVERY runs per thread, and reads them right
+ * after.  Every read must lie between the runs of the batches that ran
+ * entirely between the end of the reset and the start of the read (none
+ * of theirs may be lost) and the runs of the batches that overlap the
+ * reset or the read (the reset may not be undone, in part or whole, by a
+ * CPU adding to its counter meanwhile).
  */
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "ktap.h"
@@ -181,6 +193,210 @@ out:
 	teardown(root);
 }
 
+/* ---- resets under traffic -------------------------------------------------- */
+#define RESET_BATCH	64	/* runs per BPF_PROG_TEST_RUN call */
+#define RESET_EVERY	(4 * RESET_BATCH)	/* runs per thread between resets */
+
+struct batch {
+	__u64 t0, t1;		/* CLOCK_MONOTONIC ns around the call */
+};
+
+struct rthread {
+	long cpu;
+	struct batch *b;
+	size_t n, cap;
+};
+
+struct reset_rec {
+	__u64 rs, re, rd0, rd1;	/* around the reset and the read after it */
+	struct kfaas_stats got;
+};
+
+static volatile int stop;
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void *reset_worker(void *arg)
+{
+	struct rthread *t = arg;
+	unsigned char out[512];
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET((int)(t->cpu % ncpu), &set);
+	/* the resetter, nice 0, must not wait behind the traffic */
+	if (sched_setaffinity(0, sizeof(set), &set) ||
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19))
+		__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+	while (!stop) {
+		size_t outlen = sizeof(out);
+		__u32 verdict;
+		struct batch b;
+
+		if (t->n == t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 4096;
+			t->b = realloc(t->b, t->cap * sizeof(*t->b));
+			if (!t->b) {
+				__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+				return NULL;
+			}
+		}
+		b.t0 = now_ns();
+		if (kfaas_invoke_run(&st, frame, frame_len, out, &outlen,
+				     RESET_BATCH, &verdict, NULL) ||
+		    verdict != XDP_TX) {
+			__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		b.t1 = now_ns();
+		t->b[t->n++] = b;
+	}
+	return NULL;
+}
+
+/*
+ * Runs that cannot be missing from a read after the reset (batches wholly
+ * between the end of the reset and the start of the read), and runs that
+ * may be in it (batches overlapping the reset or the read, or between).
+ * A thread's batches are in time order: start at its first one that ended
+ * after the reset began.
+ */
+static void reset_bounds(const struct rthread *t, int nt, __u64 rs, __u64 re,
+			 __u64 rd0, __u64 rd1, __u64 *lo, __u64 *hi)
+{
+	size_t j, a, z;
+	int i;
+
+	*lo = *hi = 0;
+	for (i = 0; i < nt; i++) {
+		for (a = 0, z = t[i].n; a < z;) {
+			j = a + (z - a) / 2;
+			if (t[i].b[j].t1 < rs)
+				a = j + 1;
+			else
+				z = j;
+		}
+		for (j = a; j < t[i].n && t[i].b[j].t0 <= rd1; j++) {
+			*hi += RESET_BATCH;
+			if (t[i].b[j].t0 >= re && t[i].b[j].t1 <= rd0)
+				*lo += RESET_BATCH;
+		}
+	}
+}
+
+/* 0, or 1 and a message when a read is outside its bounds */
+static int reset_check(const struct rthread *t, int nt,
+		       const struct reset_rec *r, const char *when)
+{
+	__u64 lo, hi;
+
+	reset_bounds(t, nt, r->rs, r->re, r->rd0, r->rd1, &lo, &hi);
+	if (r->got.invocations >= lo && r->got.invocations <= hi &&
+	    r->got.bytes_in >= 5 * lo && r->got.bytes_in <= 5 * hi &&
+	    r->got.bytes_out >= 5 * lo && r->got.bytes_out <= 5 * hi)
+		return 0;
+	ktap_print_msg("%s: %llu invocations, %llu bytes in, %llu out; the "
+		       "runs since the reset were %llu to %llu", when,
+		       (unsigned long long)r->got.invocations,
+		       (unsigned long long)r->got.bytes_in,
+		       (unsigned long long)r->got.bytes_out,
+		       (unsigned long long)lo, (unsigned long long)hi);
+	return 1;
+}
+
+static void resets_under_traffic(const char *b, long total)
+{
+	int nthreads = 2 * ncpu, nresets, done, i, bad = 0, dev, rc = 0;
+	struct rthread th[128] = {};
+	struct reset_rec *rec, last;
+	pthread_t tid[128];
+	struct kfaas_fn_info fi;
+	struct kfaas_stats cur;
+	char root[128];
+	long runs = 0;
+	double t0;
+
+	/* enough to catch a reset undone by a CPU's racing increment */
+	nresets = (int)(total / (nthreads * RESET_EVERY));
+	if (nresets < 20)
+		nresets = 20;
+	if (nresets > 2000)
+		nresets = 2000;
+	rec = calloc(nresets, sizeof(*rec));
+	snprintf(root, sizeof(root), "/sys/fs/bpf/kfaas-kconc-r-%d", getpid());
+	dev = kfaas_mod_open();
+	if (!rec || dev < 0 || setup(root, b, &fi)) {
+		ktap_test_result(0, "set up echo for the resets: %s", kfaas_errmsg());
+		goto out;
+	}
+	failures = 0;
+	stop = 0;
+	t0 = now_s();
+	for (i = 0; i < nthreads; i++) {
+		th[i].cpu = i;
+		pthread_create(&tid[i], NULL, reset_worker, &th[i]);
+	}
+	for (done = 0; done < nresets && !rc; done++) {
+		struct reset_rec *r = &rec[done];
+
+		/* wait for traffic: RESET_EVERY runs per thread since the last */
+		do
+			rc = kfaas_mod_stats(dev, fi.id, &cur);
+		while (!rc && !__atomic_load_n(&failures, __ATOMIC_RELAXED) &&
+		       cur.invocations < (__u64)nthreads * RESET_EVERY);
+		r->rs = now_ns();
+		rc = rc ?: kfaas_mod_reset(dev, done % 2 ? 0 : fi.id);
+		r->re = now_ns();
+		r->rd0 = now_ns();
+		rc = rc ?: kfaas_mod_stats(dev, fi.id, &r->got);
+		r->rd1 = now_ns();
+	}
+	stop = 1;
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(tid[i], NULL);
+		runs += (long)th[i].n * RESET_BATCH;
+	}
+	last = rec[nresets - 1];
+	last.rd0 = last.rd1 = now_ns();
+	rc = rc ?: kfaas_mod_stats(dev, fi.id, &last.got);
+	ktap_print_msg("%d resets (by id, and of all functions every other "
+		       "time) while %d threads ran %ld invocations through the "
+		       "kfunc dispatcher in %.1f s", done, nthreads, runs,
+		       now_s() - t0);
+	ktap_test_result(!rc && !failures && done == nresets,
+			 "%d resets under traffic: every reset, read and run "
+			 "succeeded", nresets);
+	if (rc)
+		ktap_print_msg("%s", kfaas_errmsg());
+	for (i = 0; i < nresets && !rc; i++) {
+		char when[48];
+
+		snprintf(when, sizeof(when), "reset %d", i);
+		if (reset_check(th, nthreads, &rec[i], when) && bad++ > 5)
+			break;
+	}
+	KTAP_EXPECT_EQ(bad, 0, "every read after a reset holds only runs since "
+		       "the reset, and all of them: no reset undone, no "
+		       "increment lost");
+	KTAP_EXPECT_EQ(rc ? -1 : reset_check(th, nthreads, &last,
+					     "after the traffic"), 0,
+		       "after the traffic stopped the count is the runs since "
+		       "the last reset");
+out:
+	for (i = 0; i < nthreads; i++)
+		free(th[i].b);
+	free(rec);
+	if (dev >= 0)
+		close(dev);
+	teardown(root);
+}
+
 static void without_module(const char *b, long total)
 {
 	struct kfaas_stats a, z, m;
@@ -219,10 +435,13 @@ static void without_module(const char *b, long total)
 	kfaas_module_force_flag(-1);
 }
 
+#define CASES	15	/* the KTAP cases (--ktap-plan tells) */
+
 int main(int argc, char **argv)
 {
 	long total = argc > 2 ? atol(argv[2]) : 10000000;
 
+	ktap_plan_query(argc, argv, CASES);
 	if (argc < 2) {
 		fprintf(stderr, "usage: kmod_conc BUILD_DIR [INVOCATIONS]\n");
 		return 2;
@@ -234,8 +453,9 @@ int main(int argc, char **argv)
 	if (ncpu > 64)
 		ncpu = 64;
 	kfaas_set_verbose(false);
-	ktap_set_plan(12);
+	ktap_set_plan(CASES);
 	with_module(argv[1], total);
+	resets_under_traffic(argv[1], total);
 	without_module(argv[1], total / 10);
 	return ktap_finished();
 }

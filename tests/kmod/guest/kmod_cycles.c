@@ -347,6 +347,8 @@ static __u64 counted(__u32 id)
 	return s.invocations;
 }
 
+#define CASES	6	/* the KTAP cases (--ktap-plan tells) */
+
 int main(int argc, char **argv)
 {
 	long v0, p0, s0, v1, p1, s1, sent;
@@ -356,6 +358,7 @@ int main(int argc, char **argv)
 	double t0, t1, tfull = 0;
 	__u64 c0, c1;
 
+	ktap_plan_query(argc, argv, CASES);
 	if (argc < 4) {
 		fprintf(stderr, "usage: kmod_cycles BUILD_DIR KO N [FULL_EVERY]\n");
 		return 2;
@@ -363,7 +366,7 @@ int main(int argc, char **argv)
 	n = atoi(argv[3]);
 	every = argc > 4 ? atoi(argv[4]) : 0;
 	ktap_print_header();
-	ktap_set_plan(6);
+	ktap_set_plan(CASES);
 	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu > 64)
 		ncpu = 64;

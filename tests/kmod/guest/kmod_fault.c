@@ -389,45 +389,51 @@ static void test_ioctl(const struct op *o)
 			 "it was, or the call does what it does", o->name);
 }
 
+/* The ioctls whose allocations are made to fail, each in turn. */
+static const struct op ops[] = {
+	{ "VERSION", KFAAS_IOC_VERSION, 0,
+	  .arg.v = { .size = sizeof(struct kfaas_ioc_version) } },
+	{ "FN_REGISTER with a budget", KFAAS_IOC_FN_REGISTER, 0,
+	  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 10,
+		     .limits = { .rps = 5, .cpu_ns_per_sec = 6 } } },
+	{ "FN_REGISTER unlimited", KFAAS_IOC_FN_REGISTER, 0,
+	  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 65535 } },
+	{ "FN_REGISTER of a registered id", KFAAS_IOC_FN_REGISTER, -EEXIST,
+	  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 1,
+		     .limits = { .rps = 5 } } },
+	{ "FN_UNREGISTER", KFAAS_IOC_FN_UNREGISTER, 0,
+	  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 2 } },
+	{ "FN_SET_LIMITS", KFAAS_IOC_FN_SET_LIMITS, 0,
+	  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 1,
+		     .limits = { .rps = 7, .bytes_per_sec = 9,
+				 .bytes_burst = 90 } } },
+	{ "FN_SET_LIMITS to unlimited", KFAAS_IOC_FN_SET_LIMITS, 0,
+	  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 2 } },
+	{ "FN_GET", KFAAS_IOC_FN_GET, 0,
+	  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 1 } },
+	{ "STATS_GET", KFAAS_IOC_STATS_GET, 0,
+	  .arg.s = { .size = sizeof(struct kfaas_ioc_stats), .id = 1 } },
+	{ "STATS_BATCH", KFAAS_IOC_STATS_BATCH, 0,
+	  .arg.b = { .size = sizeof(struct kfaas_ioc_stats_batch),
+		     .start_id = 0, .max_entries = 300 } },
+	{ "CHARGE", KFAAS_IOC_CHARGE, 0,
+	  .arg.c = { .size = sizeof(struct kfaas_ioc_charge), .id = 2,
+		     .delta = { .invocations = 5, .bytes_in = 50 } } },
+	{ "RESET of one function", KFAAS_IOC_RESET, 0,
+	  .arg.r = { .size = sizeof(struct kfaas_ioc_reset), .id = 1 } },
+	{ "RESET of all", KFAAS_IOC_RESET, 0,
+	  .arg.r = { .size = sizeof(struct kfaas_ioc_reset) } },
+};
+
+#define NOPS	(sizeof(ops) / sizeof(ops[0]))
+#define CASES	(3 + (int)NOPS)	/* the KTAP cases (--ktap-plan tells) */
+
 int main(int argc, char **argv)
 {
-	static const struct op ops[] = {
-		{ "VERSION", KFAAS_IOC_VERSION, 0,
-		  .arg.v = { .size = sizeof(struct kfaas_ioc_version) } },
-		{ "FN_REGISTER with a budget", KFAAS_IOC_FN_REGISTER, 0,
-		  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 10,
-			     .limits = { .rps = 5, .cpu_ns_per_sec = 6 } } },
-		{ "FN_REGISTER unlimited", KFAAS_IOC_FN_REGISTER, 0,
-		  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 65535 } },
-		{ "FN_REGISTER of a registered id", KFAAS_IOC_FN_REGISTER, -EEXIST,
-		  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 1,
-			     .limits = { .rps = 5 } } },
-		{ "FN_UNREGISTER", KFAAS_IOC_FN_UNREGISTER, 0,
-		  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 2 } },
-		{ "FN_SET_LIMITS", KFAAS_IOC_FN_SET_LIMITS, 0,
-		  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 1,
-			     .limits = { .rps = 7, .bytes_per_sec = 9,
-					 .bytes_burst = 90 } } },
-		{ "FN_SET_LIMITS to unlimited", KFAAS_IOC_FN_SET_LIMITS, 0,
-		  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 2 } },
-		{ "FN_GET", KFAAS_IOC_FN_GET, 0,
-		  .arg.f = { .size = sizeof(struct kfaas_ioc_fn), .id = 1 } },
-		{ "STATS_GET", KFAAS_IOC_STATS_GET, 0,
-		  .arg.s = { .size = sizeof(struct kfaas_ioc_stats), .id = 1 } },
-		{ "STATS_BATCH", KFAAS_IOC_STATS_BATCH, 0,
-		  .arg.b = { .size = sizeof(struct kfaas_ioc_stats_batch),
-			     .start_id = 0, .max_entries = 300 } },
-		{ "CHARGE", KFAAS_IOC_CHARGE, 0,
-		  .arg.c = { .size = sizeof(struct kfaas_ioc_charge), .id = 2,
-			     .delta = { .invocations = 5, .bytes_in = 50 } } },
-		{ "RESET of one function", KFAAS_IOC_RESET, 0,
-		  .arg.r = { .size = sizeof(struct kfaas_ioc_reset), .id = 1 } },
-		{ "RESET of all", KFAAS_IOC_RESET, 0,
-		  .arg.r = { .size = sizeof(struct kfaas_ioc_reset) } },
-	};
 	int kfd, rc;
 	size_t i;
 
+	ktap_plan_query(argc, argv, CASES);
 	if (argc != 2) {
 		fprintf(stderr, "usage: kmod_fault KO\n");
 		return 2;
@@ -441,7 +447,7 @@ int main(int argc, char **argv)
 		ktap_print_msg("kfaas.ko must not be loaded");
 		return KSFT_FAIL;
 	}
-	ktap_set_plan(3 + (int)(sizeof(ops) / sizeof(ops[0])));
+	ktap_set_plan(CASES);
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	/* no page fault (and so no allocation) in the middle of a call */
 	if (nth_fd < 0 || fault_injection_setup(0) ||
@@ -460,7 +466,7 @@ int main(int argc, char **argv)
 		ktap_print_msg("cannot load %s: %s", argv[1], strerror(errno));
 		return KSFT_FAIL;
 	}
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+	for (i = 0; i < NOPS; i++)
 		test_ioctl(&ops[i]);
 	baseline();
 	fn_ioc(KFAAS_IOC_FN_UNREGISTER, 1, NULL);

@@ -42,21 +42,11 @@
 #include "kmod_guest.h"
 
 #define NIDS		KFAAS_MOD_MAX_FUNCS
-#define BATCH_MAX	256		/* entries one batch call returns */
 #define PAGE		4096UL
 #define ENT_SZ		sizeof(struct kfaas_stats_entry)
-#define ENT_PAGES	((BATCH_MAX * ENT_SZ + PAGE - 1) / PAGE)
+#define ENT_PAGES	((KFAAS_IOC_BATCH_MAX * ENT_SZ + PAGE - 1) / PAGE)
 #define NONE_SZ		(1UL << 20)
 #define MAX_REPORTS	8
-
-/* No implicit padding: every byte copied out is a field (and so checked). */
-_Static_assert(sizeof(struct kfaas_ioc_version) == 4 * 4 + 2 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_fn) == 4 * 4 + 6 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_stats) == 4 * 2 + 8 + 8 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_stats_entry) == 4 * 2 + 8 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_stats_batch) == 4 * 6 + 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_charge) == 4 * 2 + 8 + 8 * 8, "padding");
-_Static_assert(sizeof(struct kfaas_ioc_reset) == 4 * 2 + 8, "padding");
 
 /* ---- the model ----------------------------------------------------------- */
 static uint64_t reg_bits[NIDS / 64];
@@ -102,9 +92,8 @@ static void m_set(uint32_t id, bool on)
 
 static bool limits_ok(const struct kfaas_limits *l)
 {
-	const uint64_t max = 1000000000000000ULL;
-
-	if (l->rps > max || l->cpu_ns_per_sec > max || l->bytes_per_sec > max)
+	if (l->rps > KFAAS_RATE_MAX || l->cpu_ns_per_sec > KFAAS_RATE_MAX ||
+	    l->bytes_per_sec > KFAAS_RATE_MAX)
 		return false;
 	return !((!l->rps && l->rps_burst) ||
 		 (!l->cpu_ns_per_sec && l->cpu_burst_ns) ||
@@ -145,8 +134,8 @@ static uint32_t rand_id(void)
 static uint64_t rand_u64(void)
 {
 	static const uint64_t v[] = {
-		0, 1, 2, 1000, 999999999999999ULL, 1000000000000000ULL,
-		1000000000000001ULL, 0xffffffffULL, 0x100000000ULL,
+		0, 1, 2, 1000, KFAAS_RATE_MAX - 1, KFAAS_RATE_MAX,
+		KFAAS_RATE_MAX + 1, 0xffffffffULL, 0x100000000ULL,
 		1ULL << 55, (1ULL << 63) - 1, 1ULL << 63, UINT64_MAX,
 	};
 
@@ -348,7 +337,7 @@ static void make_arg(unsigned int cmd, unsigned char *buf, size_t size)
 		struct kfaas_ioc_stats_batch *b = (void *)buf;
 
 		b->start_id = rnd(2) ? rand_id() : rnd(30);
-		b->max_entries = rnd(3) ? rnd(BATCH_MAX + 2) : rand_u32();
+		b->max_entries = rnd(3) ? rnd(KFAAS_IOC_BATCH_MAX + 2) : rand_u32();
 		break;
 	}
 	case KFAAS_IOC_CHARGE: {
@@ -387,7 +376,7 @@ struct expect {
 	uint32_t nent;		/* batch entries written */
 };
 
-static struct kfaas_stats_entry want_ents[BATCH_MAX];
+static struct kfaas_stats_entry want_ents[KFAAS_IOC_BATCH_MAX];
 
 /* What the module must answer, following its order of checks. */
 static void predict(unsigned int cmd, const unsigned char *in, int cls,
@@ -486,7 +475,8 @@ static void predict(unsigned int cmd, const unsigned char *in, int cls,
 			return;
 		}
 		e->may_enomem = true;
-		max = b->max_entries < BATCH_MAX ? b->max_entries : BATCH_MAX;
+		max = b->max_entries < KFAAS_IOC_BATCH_MAX ? b->max_entries :
+		      KFAAS_IOC_BATCH_MAX;
 		id = m_next(b->start_id);
 		while (id && n < max) {
 			want_ents[n].id = id;
@@ -617,7 +607,7 @@ static void one_call(long n)
 
 		memset(ent_area, pat, ENT_PAGES * PAGE);
 		if (r < 85) {	/* ecap entries, right before an unmapped page */
-			ecap = rnd(BATCH_MAX + 1);
+			ecap = rnd(KFAAS_IOC_BATCH_MAX + 1);
 			eptr = end - ecap * ENT_SZ;
 			ecls = P_RW;
 		} else if (r < 90) {
@@ -675,7 +665,7 @@ static void one_call(long n)
 /* The whole state against the model; 0 or the number of differences. */
 static int full_check(const char *when)
 {
-	static struct kfaas_stats_entry ents[BATCH_MAX];
+	static struct kfaas_stats_entry ents[KFAAS_IOC_BATCH_MAX];
 	struct kfaas_ioc_version v;
 	struct kfaas_ioc_stats_batch b;
 	struct kfaas_ioc_fn f;
@@ -697,7 +687,7 @@ static int full_check(const char *when)
 		memset(&b, 0, sizeof(b));
 		b.size = sizeof(b);
 		b.start_id = id;
-		b.max_entries = BATCH_MAX;
+		b.max_entries = KFAAS_IOC_BATCH_MAX;
 		b.entries = (uint64_t)(uintptr_t)ents;
 		rc = ioc(dev, KFAAS_IOC_STATS_BATCH, &b);
 		if (rc == -ENOMEM && failslab)
@@ -752,6 +742,8 @@ static void unregister_all(void)
 	}
 }
 
+#define CASES	4	/* the KTAP cases (--ktap-plan tells) */
+
 int main(int argc, char **argv)
 {
 	unsigned long long seed = (unsigned long long)time(NULL) ^ getpid();
@@ -760,6 +752,7 @@ int main(int argc, char **argv)
 	struct kfaas_ioc_version v = { .size = sizeof(v) };
 	double t0, t1;
 
+	ktap_plan_query(argc, argv, CASES);
 	while ((opt = getopt(argc, argv, "n:s:f:")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
@@ -773,7 +766,7 @@ int main(int argc, char **argv)
 	ktap_print_header();
 	if (percent && !fault_injection_available())
 		ktap_exit_skip("this kernel has no fault injection (failslab, fail-nth)");
-	ktap_set_plan(4);
+	ktap_set_plan(CASES);
 	rng_seed(seed);
 	ktap_print_msg("seed %llu (kmod_fuzz -s %llu reproduces the run), %ld calls%s",
 		       seed, seed, n, percent ? ", failslab on" : "");

@@ -314,10 +314,13 @@ static void bench(void)
 	kfaas_mod_fn_unregister(dev, 30);
 }
 
-int main(void)
+#define CASES	15	/* the KTAP cases (--ktap-plan tells) */
+
+int main(int argc, char **argv)
 {
+	ktap_plan_query(argc, argv, CASES);
 	ktap_print_header();
-	ktap_set_plan(15);
+	ktap_set_plan(CASES);
 	dev = kfaas_mod_open();
 	if (dev < 0) {
 		ktap_print_msg("%s", kfaas_errmsg());

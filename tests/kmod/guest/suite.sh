@@ -4,7 +4,9 @@
 # The kfaas.ko suite, run INSIDE the test guest by tests/kmod/test_kmod.sh
 # (tools/vm/run.sh): busybox sh, the tree read-only at its host path.
 #   suite.sh BUILD_DIR
-# Prints one flat KTAP list (the C programs' cases renumbered into it).
+# Prints one flat KTAP list, its plan first: this script's cases, and for
+# each C program its cases (it says how many: PROG --ktap-plan), renumbered
+# into the list, and one more for its exit status.
 #
 # The sizes of the reliability runs come from the kernel command line
 # (test_kmod.sh turns KMOD_IOCTLS=... into kfaas_ioctls=...; the kernel
@@ -14,10 +16,11 @@ set -u
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 B=${1:-$top/build}
 . "$top/tests/lib.sh"
-KO=$B/kmod/$(uname -r)/kfaas.ko
 export KFAAS_PIN_ROOT=/sys/fs/bpf/kfaas-kmod
 K="$B/kfaas"
 G=$B/kmod-guest
+KO=$B/kmod/$(uname -r)/kfaas.ko
+PROGS="kmod_abi kmod_kfunc kmod_fuzz kmod_conc kmod_charge kmod_cycles kmod_fault"
 IOCTLS=${kfaas_ioctls:-30000}		# random ioctls (kmod_fuzz)
 FAILSLAB=${kfaas_failslab:-10}		# % of allocations failing in a 2nd run
 INVOCATIONS=${kfaas_invocations:-1000000}	# through the kfunc dispatcher
@@ -25,26 +28,63 @@ CYCLES=${kfaas_cycles:-50}		# module load/unload cycles
 FULL_EVERY=${kfaas_full_every:-25}	# ... every Nth a 'kfaas module load'
 SEED=${kfaas_seed:-$(date +%s)}
 PROG_TIMEOUT=${kfaas_prog_timeout:-900}	# seconds, per program
+SHELL_CASES=41				# this script's own check/skip calls
 
-exec 3>&1 >/tmp/suite.ktap 2>&1
+exec 2>&1
+FAULTS=
+[ -w /sys/kernel/debug/failslab/probability ] &&
+	[ -w /proc/thread-self/fail-nth ] && FAULTS=1
 
-# Re-emit the cases of a KTAP program as cases of this list.
-run_ktap() {	# prefix cmd...
-	local prefix=$1 rc bad=0 line desc skipped='1..0 # SKIP '
-	shift
-	timeout -s KILL "$PROG_TIMEOUT" "$@" >/tmp/prog.ktap 2>&1
+# the plan: each program's cases, and one for its exit status
+plan=$SHELL_CASES
+for p in $PROGS; do
+	n=$("$G/$p" --ktap-plan)
+	case "$n" in
+	''|*[!0-9]*) echo "Bail out! $p --ktap-plan: '$n'"; exit 2 ;;
+	esac
+	eval "cases_$p=\$n"
+	plan=$((plan + n + 1))
+done
+if [ -n "$FAULTS" ]; then	# a 2nd kmod_fuzz run, with failing allocations
+	plan=$((plan + cases_kmod_fuzz + 1))
+else				# instead of kmod_fault and that run: a skip each
+	plan=$((plan - (cases_kmod_fault + 1) + 2))
+fi
+ktap_plan $plan
+
+# Re-emit the cases of a KTAP program as cases of this list: as many as it
+# plans (the ones it did not get to fail; or skip, when it skipped them
+# all), then whether it exited as its cases say.
+run_ktap() {	# prefix program args...
+	local prefix=$1 prog=$2 want n=0 rc failed=0 line desc why=''
+	shift 2
+	eval "want=\$cases_$prog"
+	timeout -s KILL "$PROG_TIMEOUT" "$G/$prog" "$@" >/tmp/prog.ktap 2>&1
 	rc=$?
 	while IFS= read -r line; do
+		desc=${line#ok * }
 		case "$line" in
-		"ok "*)	desc=${line#ok * }; _result 0 "$prefix: $desc" ;;
-		"not ok "*) desc=${line#not ok * }; _result 1 "$prefix: $desc"
-			bad=1 ;;
+		"ok "*" # SKIP"*) n=$((n + 1))
+			skip "$prefix: ${desc%% # SKIP*}" "${desc#* # SKIP }" ;;
+		"ok "*)	n=$((n + 1)); _result 0 "$prefix: $desc" ;;
+		"not ok "*) n=$((n + 1)); failed=1
+			_result 1 "$prefix: ${line#not ok * }" ;;
+		"1..0 # SKIP "*) why=${line#1..0 # SKIP } ;;
 		"#"*)	echo "$line" ;;
-		"1..0 # SKIP"*) skip "$prefix" "${line#"$skipped"}" ;;
 		esac
 	done </tmp/prog.ktap
-	if [ $rc != 0 ] && [ $rc != 4 ] && [ $bad = 0 ]; then
-		_result 1 "$prefix exits 0 (exit $rc)"
+	while [ $n -lt "$want" ]; do
+		n=$((n + 1))
+		if [ -n "$why" ]; then
+			skip "$prefix: case $n of $want" "$why"
+		else
+			_result 1 "$prefix: case $n of $want: not run (exit $rc)"
+		fi
+	done
+	if [ $rc = 0 ] || [ $rc = 4 ] || { [ $rc = 1 ] && [ $failed = 1 ]; }; then
+		_result 0 "$prefix: exits as its cases say (exit $rc)"
+	else
+		_result 1 "$prefix: exits as its cases say (exit $rc)"
 		tail -5 /tmp/prog.ktap | sed 's/^/# /'
 	fi
 }
@@ -70,20 +110,20 @@ check "kfaas module load --ko inserts kfaas.ko" "$K" module load --ko "$KO"
 check "its kfuncs exist (/sys/kernel/btf/kfaas)" test -f /sys/kernel/btf/kfaas
 check_match "module status: kfuncs, accounting in the module" \
 	'"kfuncs":true.*"accounting":"module"' "$("$K" -j module status)"
-run_ktap abi "$G/kmod_abi"
-run_ktap kfunc "$G/kmod_kfunc"
+run_ktap abi kmod_abi
+run_ktap kfunc kmod_kfunc
 
 # ---- reliability: random ioctls, exact accounting under concurrency -------
 diag "random ioctls: $IOCTLS, seed $SEED"
-run_ktap fuzz "$G/kmod_fuzz" -n "$IOCTLS" -s "$SEED"
-if [ -w /sys/kernel/debug/failslab/probability ]; then
-	run_ktap "fuzz, $FAILSLAB% of allocations failing" "$G/kmod_fuzz" \
+run_ktap fuzz kmod_fuzz -n "$IOCTLS" -s "$SEED"
+if [ -n "$FAULTS" ]; then
+	run_ktap "fuzz, $FAILSLAB% of allocations failing" kmod_fuzz \
 		-n $((IOCTLS / 10)) -s $((SEED + 1)) -f "$FAILSLAB"
 else
 	skip "random ioctls with failing allocations" \
 		"no fault injection in this kernel (make check-debug has it)"
 fi
-run_ktap concurrency "$G/kmod_conc" "$B" "$INVOCATIONS"
+run_ktap concurrency kmod_conc "$B" "$INVOCATIONS"
 
 # ---- the dispatcher enforcing budgets set with the CLI ---------------------
 check "load echo (policy pass) and echod (policy drop)" sh -c "
@@ -126,7 +166,7 @@ check "stats: echod throttled" test "$(stat_of echod throttled)" -ge 1
 check_match "/proc/kfaas shows the budget" "^$id .* 1 5 0 0 0 0\$" \
 	"$(grep "^$id " /proc/kfaas)"
 
-run_ktap charge "$G/kmod_charge" "$KFAAS_PIN_ROOT" echod
+run_ktap charge kmod_charge "$KFAAS_PIN_ROOT" echod
 
 # ---- lifecycle --------------------------------------------------------------
 check_fail "rmmod is refused while programs use the kfuncs" rmmod kfaas
@@ -165,13 +205,18 @@ check_eq "counters continue" $((before_inv + 1 + 200)) \
 
 # load/unload cycles, traffic through the dispatcher and kfunc programs
 check "kfaas module unload (for the cycles)" "$K" module unload
-run_ktap cycles "$G/kmod_cycles" "$B" "$KO" "$CYCLES" "$FULL_EVERY"
+run_ktap cycles kmod_cycles "$B" "$KO" "$CYCLES" "$FULL_EVERY"
 check "kfaas module load after the cycles" "$K" module load
 check_eq "echo served after the reload" XDP_TX "$(verdict echo --data hi)"
 check "kfaas module unload, rmmod succeeds" "$K" module unload
 
 # allocation failures across the module load and every ioctl (fail-nth)
-run_ktap fault "$G/kmod_fault" "$KO"
+if [ -n "$FAULTS" ]; then
+	run_ktap fault kmod_fault "$KO"
+else
+	skip "fault: allocation failures in the load and every ioctl" \
+		"no fault injection in this kernel (make check-debug has it)"
+fi
 
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	# kmemleak reports objects unreferenced for 5 s or more
@@ -185,9 +230,4 @@ else
 fi
 
 cleanup_run
-exec 1>&3
-echo "KTAP version 1"
-echo "1..$KTAP_N"
-cat /tmp/suite.ktap
-KTAP_PLAN=$KTAP_N
 ktap_finish
