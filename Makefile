@@ -74,12 +74,13 @@ SAN_FLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 # ---- the VM tier: kfaasd, the guest agent and image, VM functions ----------
 KFAASD_SRCS	:= $(wildcard user/kfaasd/*.c)
-KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o) $(B)/user/agent/proto.o
+KFAASD_OBJS	:= $(KFAASD_SRCS:%.c=$(B)/%.o)
 KFAASD		:= $(B)/kfaasd
 AGENT		:= $(B)/vm/kfaas-agent
 GUEST_IMG	:= $(B)/vm/guest.cpio
 # static executables: the guest has no shared libraries
-STATIC_CFLAGS	:= -static -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude
+STATIC_CFLAGS	:= -static -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude \
+		   -Iuser/include
 VMFN_SRCS	:= $(wildcard user/vmfn/*.c)
 VMFNS		:= $(VMFN_SRCS:user/vmfn/%.c=$(B)/vmfn/%)
 TEST_VMFNS	:= $(patsubst tests/vm/fn/%.c,$(B)/tests/vm/fn/%,$(wildcard tests/vm/fn/*.c))
@@ -157,7 +158,9 @@ user: $(CLI) $(EX_TOOLS)
 $(KFAASD): $(KFAASD_OBJS) $(LIB)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma -lmicrohttpd
 
-AGENT_SRCS	:= user/agent/agent.c user/agent/proto.c
+# the agent links no library: the libkfaas files it needs (libc only) are
+# compiled in
+AGENT_SRCS	:= user/agent/agent.c user/lib/agent_proto.c user/lib/iobuf.c
 # AGENT_SAN=1 (make asan): the agent with ASan+UBSan, dynamically linked
 # (ASan cannot be static), its libraries copied into the guest image
 # (and started by a static /init that mounts /proc first)
@@ -170,7 +173,8 @@ IMG_DEPS	:= $(AGENT_INIT)
 else
 AGENT_CFLAGS	:= $(STATIC_CFLAGS)
 endif
-$(AGENT): $(AGENT_SRCS) user/agent/proto.h include/kfaas/agent.h
+$(AGENT): $(AGENT_SRCS) include/kfaas/agent_proto.h include/kfaas/agent.h \
+		$(wildcard user/include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
 
@@ -221,19 +225,19 @@ FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
 		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
-		   user/lib/ctlproto.c user/lib/hex.c user/agent/proto.c \
-		   user/lib/lifecycle_hist.c user/lib/lifecycle_policy.c \
-		   user/lib/lifecycle_trace.c
-# kfaasd files a target drives (with its own struct config cfg)
+		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
+		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
+		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c
+# kfaasd files a target drives (with its own struct kfaasd_opts opts)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
 
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/include \
-		   -Iuser/agent -DKFAAS_VERSION='"$(VERSION)"'
+		   -DKFAAS_VERSION='"$(VERSION)"'
 FUZZ_SECONDS	?= 60
 
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/include/*.h user/lib/*.h user/agent/*.h \
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/include/*.h user/lib/*.h include/kfaas/*.h \
 		user/kfaasd/*.[ch])
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \

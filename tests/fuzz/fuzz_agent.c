@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: the agent protocol (user/agent/proto.c), both
+ * libFuzzer target: the agent protocol (user/lib/agent_proto.c), both
  * directions.
  *   guest -> host: the input is what a hostile guest writes on its port.
  *     Fed to kfaasd's framing in pieces (sizes from the input), every
@@ -16,7 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "proto.h"
+#include <kfaas/agent_proto.h>
+#include <kfaas_iobuf.h>
 
 #define MAX_OUT	4096
 
@@ -71,13 +72,14 @@ static void host_side(const uint8_t *data, size_t size)
 	free(buf);
 }
 
-static void check_req(const struct kfaas_agent_rx *rx,
+static void check_req(const struct kfaas_iobuf *in,
 		      const struct kfaas_agent_req *r)
 {
 	switch (r->type) {
 	case KFAAS_AGENT_RUN:
-		if (r->len && (r->data < rx->buf ||
-			       r->data + r->len > rx->buf + rx->len))
+		/* within the bytes read (consumed, still in place) */
+		if (r->len && (r->data < in->buf ||
+			       r->data + r->len > in->buf + in->cap))
 			abort();
 		if (r->len)
 			(void)*(volatile const char *)(r->data + r->len - 1);
@@ -94,26 +96,28 @@ static void check_req(const struct kfaas_agent_rx *rx,
 static void guest_side(const uint8_t *data, size_t size)
 {
 	struct kfaas_agent_rx rx = { 0 };
+	struct kfaas_iobuf in = { 0 };
 	struct kfaas_agent_req r;
 	size_t pos = 0;
 
 	while (pos < size) {
-		size_t room, n = 1 + (size - pos) % 97;
-		void *p = kfaas_agent_rx_space(&rx, 16, &room);
+		size_t n = 1 + (size - pos) % 97;
+		char *p;
+		ssize_t room = kfaas_iobuf_space(&in, 16, &p);
 
-		if (!p)
+		if (room <= 0)
 			abort();
-		if (n > room)
-			n = room;
+		if (n > (size_t)room)
+			n = (size_t)room;
 		if (n > size - pos)
 			n = size - pos;
 		memcpy(p, data + pos, n);
-		kfaas_agent_rx_add(&rx, n);
+		kfaas_iobuf_commit(&in, n);
 		pos += n;
-		while (kfaas_agent_rx_next(&rx, &r))
-			check_req(&rx, &r);
+		while (kfaas_agent_rx_next(&rx, &in, &r))
+			check_req(&in, &r);
 	}
-	kfaas_agent_rx_free(&rx);
+	kfaas_iobuf_free(&in);
 }
 
 static size_t put_msg(uint8_t *out, __u16 type, __u32 seq, const void *a,
@@ -138,6 +142,7 @@ static void round_trip(const uint8_t *data, size_t size)
 	struct kfaas_agent_run run = { .max_out = 1234 };
 	size_t junk = size ? data[0] % 40 : 0, len, off = 0;
 	struct kfaas_agent_rx rx = { 0 };
+	struct kfaas_iobuf in = { 0 };
 	struct kfaas_agent_req r;
 	uint8_t *s;
 	int got = 0;
@@ -153,20 +158,21 @@ static void round_trip(const uint8_t *data, size_t size)
 	len += put_msg(s + len, KFAAS_AGENT_RUN, 7, &run, sizeof(run), data, size);
 	len += put_msg(s + len, KFAAS_AGENT_PING, 8, NULL, 0, NULL, 0);
 	while (off < len) {
-		size_t room, n = 1 + (off * 31 + size) % 200;
-		void *p = kfaas_agent_rx_space(&rx, 1, &room);
+		size_t n = 1 + (off * 31 + size) % 200;
+		char *p;
+		ssize_t room = kfaas_iobuf_space(&in, 1, &p);
 
-		if (!p)
+		if (room <= 0)
 			abort();
-		if (n > room)
-			n = room;
+		if (n > (size_t)room)
+			n = (size_t)room;
 		if (n > len - off)
 			n = len - off;
 		memcpy(p, s + off, n);
-		kfaas_agent_rx_add(&rx, n);
+		kfaas_iobuf_commit(&in, n);
 		off += n;
-		while (kfaas_agent_rx_next(&rx, &r)) {
-			check_req(&rx, &r);
+		while (kfaas_agent_rx_next(&rx, &in, &r)) {
+			check_req(&in, &r);
 			if (r.type == KFAAS_AGENT_RUN && r.seq == 7 &&
 			    r.max_out == 1234 && r.len == size &&
 			    (!size || !memcmp(r.data, data, size)))
@@ -179,7 +185,7 @@ static void round_trip(const uint8_t *data, size_t size)
 	 * garbage that looks like a header may swallow what follows */
 	if (!memmem(s, junk, &magic, sizeof(magic)) && got != 3)
 		abort();
-	kfaas_agent_rx_free(&rx);
+	kfaas_iobuf_free(&in);
 	free(s);
 }
 

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include "../../user/kfaasd/kfaasd.h"
 
-struct config cfg;
+struct kfaasd_opts opts;
 
 static int answered, events;
 

@@ -38,7 +38,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <kfaas/agent.h>
-#include "proto.h"
+#include <kfaas/agent_proto.h>
+#include <kfaas_clock.h>
+#include <kfaas_iobuf.h>
 
 #ifdef KFAAS_AGENT_SANITIZE
 /*
@@ -62,6 +64,9 @@ static unsigned int runs;
 #define leak_check()	do { } while (0)
 #endif
 
+/* an empty input buffer larger than this is given back to the guest */
+#define RX_KEEP		(1U << 20)
+
 static const char *fn_path = KFAAS_AGENT_FN_PATH;
 static bool as_init;
 static unsigned int modules_loaded;
@@ -77,14 +82,6 @@ static void say(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-}
-
-static __u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 /* ---- boot ---------------------------------------------------------------- */
@@ -178,23 +175,6 @@ static int find_port(const char *name, int ms, char *dev, size_t len)
 
 static int chan_in = -1, chan_out = -1;
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Send one message made of up to three pieces. */
 static int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
 		    const void *b, size_t blen, const void *c, size_t clen)
@@ -205,51 +185,40 @@ static int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
 	};
 	int rc;
 
-	rc = write_full(chan_out, &h, sizeof(h));
+	rc = kfaas_fd_write_all(chan_out, &h, sizeof(h));
 	if (!rc && alen)
-		rc = write_full(chan_out, a, alen);
+		rc = kfaas_fd_write_all(chan_out, a, alen);
 	if (!rc && blen)
-		rc = write_full(chan_out, b, blen);
+		rc = kfaas_fd_write_all(chan_out, b, blen);
 	if (!rc && clen)
-		rc = write_full(chan_out, c, clen);
+		rc = kfaas_fd_write_all(chan_out, c, clen);
 	return rc;
 }
 
 /* ---- running the function ---------------------------------------------------- */
 
-struct buf {
-	char	*p;
-	size_t	len, cap;
-};
-
-static int buf_read(int fd, struct buf *b, size_t limit, bool *over)
+/*
+ * Read what the function wrote on fd into b, keeping at most limit bytes:
+ * *over once it wrote more (what is over is read and dropped, so that the
+ * function never blocks on a full pipe).  1: more may come; 0: end of
+ * file; -errno.
+ */
+static int capture(int fd, struct kfaas_iobuf *b, size_t limit, bool *over)
 {
 	char tmp[65536];
-	ssize_t n = read(fd, tmp, sizeof(tmp));
+	ssize_t n = kfaas_fd_read(fd, tmp, sizeof(tmp));
+	size_t keep;
 
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 1 : -errno;
-	if (n == 0)
-		return 0;
-	if (b->len + (size_t)n > limit) {
+	if (n == -EAGAIN)
+		return 1;
+	if (n <= 0)
+		return (int)n;
+	keep = (size_t)n;
+	if (kfaas_iobuf_len(b) + keep > limit) {
 		*over = true;
-		n = (ssize_t)(limit - b->len);
+		keep = limit - kfaas_iobuf_len(b);
 	}
-	if (b->len + (size_t)n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + (size_t)n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, tmp, (size_t)n);
-	b->len += (size_t)n;
-	return 1;
+	return kfaas_iobuf_append(b, tmp, keep) ? -ENOMEM : 1;
 }
 
 static void reap_orphans(void)
@@ -290,125 +259,161 @@ static int set_nonblock(int fd)
 	return fl < 0 ? -errno : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
+/* One run of the function: our ends of its pipes, what it wrote. */
+struct fn_run {
+	pid_t		pid;
+	int		pidfd;
+	int		in, out, err;	/* its stdin, stdout, stderr */
+	const char	*req;		/* what goes to its stdin */
+	size_t		len, off;	/* bytes of it, written so far */
+	size_t		max_out;
+	struct kfaas_iobuf stdout_buf;
+	struct kfaas_iobuf stderr_buf;	/* its head */
+	bool		over;		/* stdout over max_out: killed */
+	bool		err_over;
+	bool		exited;
+	__u64		t0;
+};
+
+static void close_fd(int *fd)
 {
-	struct kfaas_agent_result res = { 0 };
-	struct buf out = { 0 }, err = { 0 };
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Start /fn on three pipes: 0, or -errno with nothing left open. */
+static int fn_spawn(struct fn_run *f)
+{
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-	int pidfd = -1, status = 0;
-	bool over = false, err_over = false, exited = false;
-	size_t off = 0;
-	struct rusage ru;
-	__u64 t0;
-	pid_t pid;
+	int rc = 0;
 
 	if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC) ||
-	    pipe2(perr, O_CLOEXEC)) {
-		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
-		res.status = errno;
-		goto reply;
+	    pipe2(perr, O_CLOEXEC))
+		rc = -errno;
+	if (!rc) {
+		f->t0 = kfaas_now_ns();
+		f->pid = fork();
+		if (f->pid < 0)
+			rc = -errno;
+		else if (f->pid == 0)
+			child_exec(pin[0], pout[1], perr[1]);
 	}
-	t0 = now_ns(CLOCK_MONOTONIC);
-	pid = fork();
-	if (pid < 0) {
-		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
-		res.status = errno;
-		goto reply;
+	close_fd(&pin[0]);
+	close_fd(&pout[1]);
+	close_fd(&perr[1]);
+	if (rc) {
+		close_fd(&pin[1]);
+		close_fd(&pout[0]);
+		close_fd(&perr[0]);
+		return rc;
 	}
-	if (pid == 0)
-		child_exec(pin[0], pout[1], perr[1]);
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	pin[0] = pout[1] = perr[1] = -1;
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	set_nonblock(pin[1]);
-	set_nonblock(pout[0]);
-	set_nonblock(perr[0]);
-	if (len == 0) {
-		close(pin[1]);
-		pin[1] = -1;
-	}
-	/* until stdout and stderr are closed (or the function has exited) */
-	while (pout[0] >= 0 || perr[0] >= 0) {
+	f->in = pin[1];
+	f->out = pout[0];
+	f->err = perr[0];
+	f->pidfd = (int)syscall(SYS_pidfd_open, f->pid, 0);
+	set_nonblock(f->in);
+	set_nonblock(f->out);
+	set_nonblock(f->err);
+	if (f->len == 0)
+		close_fd(&f->in);
+	return 0;
+}
+
+/* Write what its stdin takes; close it after the request (EOF). */
+static void fn_feed(struct fn_run *f)
+{
+	ssize_t n = kfaas_fd_write(f->in, f->req + f->off, f->len - f->off);
+
+	if (n > 0)
+		f->off += (size_t)n;
+	if ((n < 0 && n != -EAGAIN) || f->off == f->len)
+		close_fd(&f->in);
+}
+
+/* Feed its stdin, collect stdout and stderr until both are closed. */
+static void fn_pump(struct fn_run *f)
+{
+	while (f->out >= 0 || f->err >= 0) {
 		struct pollfd p[4] = {
-			{ .fd = pin[1], .events = POLLOUT },
-			{ .fd = pout[0], .events = POLLIN },
-			{ .fd = perr[0], .events = POLLIN },
-			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
+			{ .fd = f->in, .events = POLLOUT },
+			{ .fd = f->out, .events = POLLIN },
+			{ .fd = f->err, .events = POLLIN },
+			{ .fd = f->exited ? -1 : f->pidfd, .events = POLLIN },
 		};
-		int rc;
 
 		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (p[0].revents) {
-			ssize_t n = write(pin[1], req + off, len - off);
-
-			if (n > 0)
-				off += (size_t)n;
-			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-			    off == len) {
-				close(pin[1]);	/* EOF for the function */
-				pin[1] = -1;
-			}
+		if (p[0].revents)
+			fn_feed(f);
+		if (p[1].revents &&
+		    (capture(f->out, &f->stdout_buf, f->max_out, &f->over) <= 0 ||
+		     f->over)) {
+			close_fd(&f->out);
+			if (f->over)	/* the response limit */
+				kill(-f->pid, SIGKILL);
 		}
-		if (p[1].revents) {
-			rc = buf_read(pout[0], &out, max_out, &over);
-			if (rc <= 0 || over) {
-				close(pout[0]);
-				pout[0] = -1;
-			}
-			if (over)	/* the response limit */
-				kill(-pid, SIGKILL);
-		}
-		if (p[2].revents) {
-			rc = buf_read(perr[0], &err, KFAAS_AGENT_STDERR_MAX,
-				      &err_over);
-			if (rc < 0 || rc == 0) {
-				close(perr[0]);
-				perr[0] = -1;
-			} else if (err_over) {
-				/* keep draining so the function never blocks */
-				err.len = KFAAS_AGENT_STDERR_MAX;
-			}
-		}
+		/* over: drained to the end, the head kept */
+		if (p[2].revents &&
+		    capture(f->err, &f->stderr_buf, KFAAS_AGENT_STDERR_MAX,
+			    &f->err_over) <= 0)
+			close_fd(&f->err);
 		if (p[3].revents) {
 			/* exited: whatever it left behind in its session dies */
-			exited = true;
-			kill(-pid, SIGKILL);
+			f->exited = true;
+			kill(-f->pid, SIGKILL);
 		}
 	}
-	if (pin[1] >= 0)
-		close(pin[1]);
-	while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR)
+}
+
+/* Wait for it; how it ended and what it took go into res. */
+static void fn_reap(struct fn_run *f, struct kfaas_agent_result *res)
+{
+	struct rusage ru;
+	int status = 0;
+
+	memset(&ru, 0, sizeof(ru));
+	close_fd(&f->in);
+	close_fd(&f->out);
+	close_fd(&f->err);
+	while (wait4(f->pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
-	kill(-pid, SIGKILL);
-	res.wall_ns = now_ns(CLOCK_MONOTONIC) - t0;
-	res.cpu_ns = ((__u64)ru.ru_utime.tv_sec + (__u64)ru.ru_stime.tv_sec) *
-		     1000000000ULL + ((__u64)ru.ru_utime.tv_usec +
-				      (__u64)ru.ru_stime.tv_usec) * 1000ULL;
-	res.status = status;
-	if (over)
-		res.flags |= KFAAS_AGENT_R_TOO_LARGE;
+	kill(-f->pid, SIGKILL);
+	close_fd(&f->pidfd);
+	res->wall_ns = kfaas_now_ns() - f->t0;
+	res->cpu_ns = ((__u64)ru.ru_utime.tv_sec + (__u64)ru.ru_stime.tv_sec) *
+		      1000000000ULL + ((__u64)ru.ru_utime.tv_usec +
+				       (__u64)ru.ru_stime.tv_usec) * 1000ULL;
+	res->status = status;
+	if (f->over)
+		res->flags |= KFAAS_AGENT_R_TOO_LARGE;
+}
+
+static void run(__u32 seq, const char *req, size_t len, __u32 max_out)
+{
+	struct fn_run f = { .pidfd = -1, .in = -1, .out = -1, .err = -1,
+			    .req = req, .len = len, .max_out = max_out };
+	struct kfaas_agent_result res = { 0 };
+	int rc = fn_spawn(&f);
+
+	if (rc) {
+		res.flags = KFAAS_AGENT_R_SPAWN_FAILED;
+		res.status = -rc;
+	} else {
+		fn_pump(&f);
+		fn_reap(&f, &res);
+	}
 	/* exec failure shows as exit 127 with nothing written */
-reply:
-	if (pidfd >= 0)
-		close(pidfd);
-	if (pin[0] >= 0)
-		close(pin[0]);
-	if (pout[1] >= 0)
-		close(pout[1]);
-	if (perr[1] >= 0)
-		close(perr[1]);
-	res.out_len = over ? 0 : (__u32)out.len;
-	res.err_len = (__u32)err.len;
+	res.out_len = f.over ? 0 : (__u32)kfaas_iobuf_len(&f.stdout_buf);
+	res.err_len = (__u32)kfaas_iobuf_len(&f.stderr_buf);
 	send_msg(KFAAS_AGENT_RESULT, seq, &res, sizeof(res),
-		 over ? NULL : out.p, res.out_len, err.p, err.len);
-	free(out.p);
-	free(err.p);
+		 kfaas_iobuf_data(&f.stdout_buf), res.out_len,
+		 kfaas_iobuf_data(&f.stderr_buf), res.err_len);
+	kfaas_iobuf_free(&f.stdout_buf);
+	kfaas_iobuf_free(&f.stderr_buf);
 	reap_orphans();
 }
 
@@ -445,9 +450,10 @@ static void serve(void)
 	struct kfaas_agent_hello hello = {
 		.version = KFAAS_AGENT_VERSION,
 		.modules = modules_loaded,
-		.uptime_ns = now_ns(CLOCK_BOOTTIME),
+		.uptime_ns = kfaas_clock_ns(CLOCK_BOOTTIME),
 	};
 	struct kfaas_agent_rx rx = { 0 };
+	struct kfaas_iobuf in = { 0 };
 	unsigned long dropped = 0, bad = 0;
 
 	if (send_msg(KFAAS_AGENT_HELLO, 0, &hello, sizeof(hello), NULL, 0,
@@ -455,28 +461,26 @@ static void serve(void)
 		say("cannot send hello: %s", strerror(errno));
 	for (;;) {
 		struct kfaas_agent_req r;
-		size_t room;
-		void *p = kfaas_agent_rx_space(&rx, 65536, &room);
 		ssize_t n;
 
-		if (!p) {
+		/* a large request is over: give its memory back to the guest */
+		if (!kfaas_iobuf_len(&in) && in.cap > RX_KEEP)
+			kfaas_iobuf_free(&in);
+		n = kfaas_iobuf_read(&in, chan_in, 65536);
+		if (n == -ENOMEM) {
 			say("out of memory for a request: dropping input");
-			kfaas_agent_rx_free(&rx);
+			kfaas_iobuf_free(&in);
 			usleep(10000);
 			continue;
 		}
-		n = read(chan_in, p, room);
 		if (n == 0 && !as_init)
 			exit(0);
 		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
 			/* the host went away (or a restore): try again */
 			usleep(10000);
 			continue;
 		}
-		kfaas_agent_rx_add(&rx, (size_t)n);
-		while (kfaas_agent_rx_next(&rx, &r)) {
+		while (kfaas_agent_rx_next(&rx, &in, &r)) {
 			switch (r.type) {
 			case KFAAS_AGENT_RUN:
 				run(r.seq, r.data, r.len, r.max_out);

@@ -9,8 +9,10 @@
  *
  * The library's public headers are the ones in user/include/: this one,
  * kfaas_frame.h (Ethernet/IP/UDP frames), kfaas_conf.h (kfaas.conf(5) and
- * apply) and kfaas_ctlproto.h (kfaasd's control protocol).  The headers
- * in user/lib/ are private to the library.
+ * apply), kfaas_ctlproto.h (kfaasd's control protocol), kfaas_iobuf.h (the
+ * byte buffer of stream I/O) and kfaas_clock.h (the clock: kfaas_now_ns()
+ * is the clock of the durations libkfaas measures).  The headers in
+ * user/lib/ are private to the library.
  */
 #ifndef LIBKFAAS_H
 #define LIBKFAAS_H
@@ -23,6 +25,8 @@
 #include <netinet/in.h>
 #include <sys/types.h>
 #include <kfaas/abi.h>
+#include <kfaas_clock.h>
+#include <kfaas_iobuf.h>
 
 #define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
 #define KFAAS_PIN_ROOT_ENV	"KFAAS_PIN_ROOT"
@@ -34,14 +38,6 @@
  */
 #define KFAAS_PATH_MAX		(KFAAS_PIN_ROOT_MAX + 64)
 
-/* CLOCK_MONOTONIC in ns: the clock of the durations libkfaas measures. */
-static inline uint64_t kfaas_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- errors (err.c) ---- */
 const char *kfaas_errmsg(void);
@@ -395,8 +391,7 @@ struct json_object;
 struct kfaas_daemon {
 	int	fd;
 	char	path[128];
-	char	*rbuf;
-	size_t	rlen, rcap;
+	struct kfaas_iobuf in;	/* answers read, not yet taken */
 };
 /* Connect to the kfaasd of the pin root; -ENOENT/-ECONNREFUSED: none runs. */
 int kfaas_daemon_open(struct kfaas_daemon *d, const char *pin_root);

@@ -55,11 +55,11 @@ static void cache_key(char *buf, size_t len)
 {
 	struct stat k = { 0 }, i = { 0 };
 
-	stat(cfg.vmlinux, &k);
-	stat(cfg.initramfs, &i);
+	stat(opts.vmlinux, &k);
+	stat(opts.initramfs, &i);
 	snprintf(buf, len, "kernel=%s:%lld:%lld image=%lld:%lld qemu=%s",
-		 cfg.vmlinux, (long long)k.st_size, (long long)k.st_mtime,
-		 (long long)i.st_size, (long long)i.st_mtime, cfg.qemu_version);
+		 opts.vmlinux, (long long)k.st_size, (long long)k.st_mtime,
+		 (long long)i.st_size, (long long)i.st_mtime, opts.qemu_version);
 }
 
 static int cache_get(const char *key)
@@ -68,7 +68,7 @@ static int cache_get(const char *key)
 	int rc = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/accel", cfg.cache_dir);
+	snprintf(path, sizeof(path), "%s/accel", opts.cache_dir);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -92,8 +92,8 @@ static void cache_put(const char *key, int accel)
 	char path[512];
 	FILE *f;
 
-	mkdir(cfg.cache_dir, 0755);
-	snprintf(path, sizeof(path), "%s/accel", cfg.cache_dir);
+	mkdir(opts.cache_dir, 0755);
+	snprintf(path, sizeof(path), "%s/accel", opts.cache_dir);
 	f = fopen(path, "a");
 	if (!f) {
 		warn("cannot cache the accelerator in %s: %s", path,
@@ -105,6 +105,67 @@ static void cache_put(const char *key, int accel)
 }
 
 /* Boot the guest with KVM; true when the agent says HELLO in time. */
+/* A copy of the base image QEMU's uid can read, in the run directory. */
+static int probe_image(char *image, size_t len)
+{
+	struct stat st;
+	int in, out, rc;
+
+	snprintf(image, len, "%s/probe.cpio", opts.run_dir);
+	in = open(opts.initramfs, O_RDONLY | O_CLOEXEC);
+	out = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	rc = in < 0 || out < 0 || fstat(in, &st) ||
+	     sendfile(out, in, NULL, (size_t)st.st_size) != st.st_size;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (rc)
+		unlink(image);
+	return rc ? -1 : 0;
+}
+
+/* Did the probe VM's agent say HELLO within the probe timeout from t0
+ * (ms)?  why says. */
+static bool probe_hello(const struct qemu_proc *p, uint64_t t0, char *why,
+			size_t len)
+{
+	uint64_t left;
+	struct kfaas_agent_hdr h;
+	ssize_t n;
+
+	snprintf(why, len, "the probe boot did not answer within %u ms",
+		 opts.probe_timeout_ms);
+	while (kfaas_now_ms() < t0 + opts.probe_timeout_ms) {
+		struct pollfd pf[2] = { { .fd = p->chan_fd, .events = POLLIN },
+					{ .fd = p->pidfd, .events = POLLIN } };
+
+		left = t0 + opts.probe_timeout_ms - kfaas_now_ms();
+		if (poll(pf, 2, (int)left + 1) <= 0)
+			continue;
+		if (pf[1].revents) {
+			snprintf(why, len, "QEMU exited during the probe boot "
+				 "(-accel kvm -cpu host)");
+			return false;
+		}
+		/* the HELLO header arrives in one piece */
+		n = read(p->chan_fd, &h, sizeof(h));
+		if (n == (ssize_t)sizeof(h) && h.magic == KFAAS_AGENT_MAGIC &&
+		    h.type == KFAAS_AGENT_HELLO) {
+			snprintf(why, len, "a probe boot answered in %llu ms",
+				 (unsigned long long)(kfaas_now_ms() - t0));
+			return true;
+		}
+		if (n <= 0)
+			snprintf(why, len, "QEMU exited during the probe boot "
+				 "(-accel kvm -cpu host)");
+		else
+			snprintf(why, len, "the probe boot sent garbage");
+		return false;
+	}
+	return false;
+}
+
 static bool probe_kvm(char *why, size_t len)
 {
 	char image[160];
@@ -113,28 +174,14 @@ static bool probe_kvm(char *why, size_t len)
 		.mem_mib = 128, .vcpus = 1, .accel = ACCEL_KVM,
 		.state_fd = -1, .uid = qemu_uid(0),
 	};
-	struct kfaas_agent_hdr h;
+	uint64_t t0 = kfaas_now_ms();
 	struct qemu_proc p;
-	ssize_t n;
-	uint64_t t0 = now_ms(), left;
-	int in, out, rc;
-	bool ok = false;
-	struct stat st;
+	bool ok;
+	int rc;
 
-	/* a copy QEMU's uid can read, in the run directory */
-	snprintf(image, sizeof(image), "%s/probe.cpio", cfg.run_dir);
-	in = open(cfg.initramfs, O_RDONLY | O_CLOEXEC);
-	out = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	rc = in < 0 || out < 0 || fstat(in, &st) ||
-	     sendfile(out, in, NULL, (size_t)st.st_size) != st.st_size;
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	if (rc) {
+	if (probe_image(image, sizeof(image))) {
 		snprintf(why, len, "cannot copy %s for the probe",
-			 cfg.initramfs);
-		unlink(image);
+			 opts.initramfs);
 		return false;
 	}
 	rc = qemu_spawn(&s, &p);
@@ -143,35 +190,7 @@ static bool probe_kvm(char *why, size_t len)
 		unlink(image);
 		return false;
 	}
-	snprintf(why, len, "the probe boot did not answer within %u ms",
-		 cfg.probe_timeout_ms);
-	while (now_ms() < t0 + cfg.probe_timeout_ms) {
-		struct pollfd pf[2] = { { .fd = p.chan_fd, .events = POLLIN },
-					{ .fd = p.pidfd, .events = POLLIN } };
-
-		left = t0 + cfg.probe_timeout_ms - now_ms();
-		if (poll(pf, 2, (int)left + 1) <= 0)
-			continue;
-		if (pf[1].revents) {
-			snprintf(why, len, "QEMU exited during the probe boot "
-				 "(-accel kvm -cpu host)");
-			break;
-		}
-		/* the HELLO header arrives in one piece */
-		n = read(p.chan_fd, &h, sizeof(h));
-		if (n == (ssize_t)sizeof(h) && h.magic == KFAAS_AGENT_MAGIC &&
-		    h.type == KFAAS_AGENT_HELLO) {
-			ok = true;
-			snprintf(why, len, "a probe boot answered in %llu ms",
-				 (unsigned long long)(now_ms() - t0));
-		} else if (n <= 0) {
-			snprintf(why, len, "QEMU exited during the probe boot "
-				 "(-accel kvm -cpu host)");
-		} else {
-			snprintf(why, len, "the probe boot sent garbage");
-		}
-		break;
-	}
+	ok = probe_hello(&p, t0, why, len);
 	kill(p.pid, SIGKILL);
 	waitpid(p.pid, NULL, 0);
 	close(p.pidfd);
@@ -188,18 +207,18 @@ int accel_setup(void)
 	char key[1024];
 	int c;
 
-	switch (cfg.accel) {
+	switch (opts.accel) {
 	case ACCEL_KVM:
 	case ACCEL_TCG:
-		cfg.accel_used = cfg.accel;
-		snprintf(cfg.accel_why, sizeof(cfg.accel_why), "--accel %s",
-			 cfg.accel == ACCEL_KVM ? "kvm" : "tcg");
+		opts.accel_used = opts.accel;
+		snprintf(opts.accel_why, sizeof(opts.accel_why), "--accel %s",
+			 opts.accel == ACCEL_KVM ? "kvm" : "tcg");
 		return 0;
 	case ACCEL_AUTO:
 		no = rule_out();
 		if (no) {
-			cfg.accel_used = ACCEL_TCG;
-			snprintf(cfg.accel_why, sizeof(cfg.accel_why), "%s", no);
+			opts.accel_used = ACCEL_TCG;
+			snprintf(opts.accel_why, sizeof(opts.accel_why), "%s", no);
 			return 0;
 		}
 		break;
@@ -207,15 +226,15 @@ int accel_setup(void)
 		break;
 	}
 	cache_key(key, sizeof(key));
-	c = cfg.accel == ACCEL_AUTO ? cache_get(key) : -1;
+	c = opts.accel == ACCEL_AUTO ? cache_get(key) : -1;
 	if (c >= 0) {
-		cfg.accel_used = c;
-		snprintf(cfg.accel_why, sizeof(cfg.accel_why), "cached probe "
-			 "result (%s/accel)", cfg.cache_dir);
+		opts.accel_used = c;
+		snprintf(opts.accel_why, sizeof(opts.accel_why), "cached probe "
+			 "result (%s/accel)", opts.cache_dir);
 		return 0;
 	}
-	cfg.accel_used = probe_kvm(cfg.accel_why, sizeof(cfg.accel_why)) ?
+	opts.accel_used = probe_kvm(opts.accel_why, sizeof(opts.accel_why)) ?
 			 ACCEL_KVM : ACCEL_TCG;
-	cache_put(key, cfg.accel_used);
+	cache_put(key, opts.accel_used);
 	return 0;
 }

@@ -34,6 +34,6 @@ void account_charge(__u32 fn_id, size_t bytes_in, size_t bytes_out,
 	}
 	if (res->err == REQ_E_NOFN || res->err == REQ_E_GONE)
 		return;		/* nothing to charge it to */
-	if (kfaas_stats_charge(&state, fn_id, &d))
+	if (kfaas_stats_charge(&pinroot, fn_id, &d))
 		warn("cannot charge function %u: %s", fn_id, kfaas_errmsg());
 }

@@ -16,32 +16,15 @@ void chan_init(struct chan *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->w.fd = -1;
+	kfaas_iobuf_init(&c->in, 0);
+	kfaas_iobuf_init(&c->out, 0);
 }
 
 void chan_free(struct chan *c)
 {
 	loop_close(&c->w);
-	free(c->rbuf);
-	free(c->wbuf);
-	c->rbuf = c->wbuf = NULL;
-	c->rlen = c->rcap = c->wlen = c->woff = c->wcap = 0;
-}
-
-static int reserve(char **buf, size_t *cap, size_t need)
-{
-	size_t n = *cap ? *cap : 4096;
-	char *p;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	p = realloc(*buf, n);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = n;
-	return 0;
+	kfaas_iobuf_free(&c->in);
+	kfaas_iobuf_free(&c->out);
 }
 
 int chan_send(struct chan *c, __u16 type, const void *a, size_t alen,
@@ -51,79 +34,55 @@ int chan_send(struct chan *c, __u16 type, const void *a, size_t alen,
 		.magic = KFAAS_AGENT_MAGIC, .type = type, .seq = ++c->seq,
 		.len = (__u32)(alen + blen),
 	};
-	size_t need;
 	int rc;
 
 	if (alen + blen > KFAAS_AGENT_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	if (c->woff == c->wlen)
-		c->woff = c->wlen = 0;
-	need = c->wlen + sizeof(h) + alen + blen;
-	rc = reserve(&c->wbuf, &c->wcap, need);
+	/* the whole message or nothing */
+	rc = kfaas_iobuf_reserve(&c->out, sizeof(h) + alen + blen);
 	if (rc)
 		return rc;
-	memcpy(c->wbuf + c->wlen, &h, sizeof(h));
-	c->wlen += sizeof(h);
-	if (alen)
-		memcpy(c->wbuf + c->wlen, a, alen);
-	c->wlen += alen;
-	if (blen)
-		memcpy(c->wbuf + c->wlen, b, blen);
-	c->wlen += blen;
+	kfaas_iobuf_append(&c->out, &h, sizeof(h));
+	kfaas_iobuf_append(&c->out, a, alen);
+	kfaas_iobuf_append(&c->out, b, blen);
 	return chan_flush(c);
 }
 
 int chan_flush(struct chan *c)
 {
-	while (c->woff < c->wlen) {
-		ssize_t n = write(c->w.fd, c->wbuf + c->woff, c->wlen - c->woff);
+	int rc = kfaas_iobuf_write(&c->out, c->w.fd);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0)
-			return -errno;
-		c->woff += (size_t)n;
-	}
-	if (c->woff == c->wlen)
-		c->woff = c->wlen = 0;
+	if (rc && rc != -EAGAIN)
+		return rc;
 	return loop_mod(&c->w, chan_events(c));
 }
 
 uint32_t chan_events(const struct chan *c)
 {
-	return EPOLLIN | (c->wlen > c->woff ? EPOLLOUT : 0);
+	return EPOLLIN | (kfaas_iobuf_len(&c->out) ? EPOLLOUT : 0);
 }
 
 int chan_fill(struct chan *c)
 {
 	for (;;) {
-		ssize_t n;
-		int rc = reserve(&c->rbuf, &c->rcap, c->rlen + 65536);
+		ssize_t n = kfaas_iobuf_read(&c->in, c->w.fd, 65536);
 
-		if (rc)
-			return rc;
-		n = read(c->w.fd, c->rbuf + c->rlen, c->rcap - c->rlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n == -EAGAIN)
 			return 0;
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			return -EPIPE;
-		c->rlen += (size_t)n;
 	}
 }
 
-const struct kfaas_agent_hdr *chan_peek(struct chan *c)
+const char *chan_peek(struct chan *c, struct kfaas_agent_hdr *h)
 {
-	struct kfaas_agent_hdr h;
+	const char *p = kfaas_iobuf_data(&c->in);
 
-	if (kfaas_agent_frame(c->rbuf, c->rlen, &h) != 1)
+	if (kfaas_agent_frame(p, kfaas_iobuf_len(&c->in), h) != 1)
 		return NULL;
-	return (const void *)c->rbuf;
+	return p + sizeof(*h);
 }
 
 /* Is the input garbage (not a message header)? */
@@ -131,14 +90,11 @@ bool chan_corrupt(const struct chan *c)
 {
 	struct kfaas_agent_hdr h;
 
-	return kfaas_agent_frame(c->rbuf, c->rlen, &h) < 0;
+	return kfaas_agent_frame(kfaas_iobuf_data(&c->in),
+				 kfaas_iobuf_len(&c->in), &h) < 0;
 }
 
-void chan_consume(struct chan *c)
+void chan_consume(struct chan *c, const struct kfaas_agent_hdr *h)
 {
-	const struct kfaas_agent_hdr *h = (const void *)c->rbuf;
-	size_t n = sizeof(*h) + h->len;
-
-	memmove(c->rbuf, c->rbuf + n, c->rlen - n);
-	c->rlen -= n;
+	kfaas_iobuf_consume(&c->in, sizeof(*h) + h->len);
 }

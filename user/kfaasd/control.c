@@ -39,10 +39,8 @@
 struct ctl_conn {
 	struct list	link;
 	struct watch	w;
-	char		*rbuf;
-	size_t		rlen, rcap;
-	char		*wbuf;
-	size_t		wlen, woff;
+	struct kfaas_iobuf in;		/* request lines, LINE_MAX_BYTES at most */
+	struct kfaas_iobuf out;		/* answers not yet written */
 	bool		busy;		/* a request is being answered */
 	bool		closing;	/* close once written */
 	struct req	*req;		/* invoke in flight */
@@ -78,31 +76,21 @@ static void conn_free(struct ctl_conn *c)
 	}
 	list_del(&c->link);
 	nconns--;
-	free(c->rbuf);
-	free(c->wbuf);
+	kfaas_iobuf_free(&c->in);
+	kfaas_iobuf_free(&c->out);
 	free(c);
 }
 
 static void conn_flush(struct ctl_conn *c)
 {
-	while (c->woff < c->wlen) {
-		ssize_t n = send(c->w.fd, c->wbuf + c->woff, c->wlen - c->woff,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	int rc = kfaas_iobuf_write(&c->out, c->w.fd);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0) {
-			c->wlen = c->woff = 0;
-			c->closing = true;
-			break;
-		}
-		c->woff += (size_t)n;
+	if (rc && rc != -EAGAIN) {
+		kfaas_iobuf_reset(&c->out);
+		c->closing = true;
 	}
-	if (c->woff == c->wlen)
-		c->woff = c->wlen = 0;
-	loop_mod(&c->w, c->wlen ? EPOLLOUT : c->busy ? 0 : EPOLLIN);
+	loop_mod(&c->w, kfaas_iobuf_len(&c->out) ? EPOLLOUT :
+		 c->busy ? 0 : EPOLLIN);
 }
 
 /* Queue one answer line (consumes o) and end the current request. */
@@ -111,13 +99,10 @@ static void answer(struct ctl_conn *c, json_object *o)
 	const char *s = json_object_to_json_string_ext(o,
 		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t n = strlen(s);
-	char *p = realloc(c->wbuf, c->wlen + n + 1);
 
-	if (p) {
-		c->wbuf = p;
-		memcpy(c->wbuf + c->wlen, s, n);
-		c->wbuf[c->wlen + n] = '\n';
-		c->wlen += n + 1;
+	if (kfaas_iobuf_reserve(&c->out, n + 1) == 0) {
+		kfaas_iobuf_append(&c->out, s, n);
+		kfaas_iobuf_append(&c->out, "\n", 1);
 	} else {
 		c->closing = true;
 	}
@@ -196,31 +181,31 @@ static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 	(void)req;
 	json_object_object_add(d, "pid", json_object_new_int(getpid()));
 	json_object_object_add(d, "version", json_object_new_string(KFAAS_VERSION));
-	json_object_object_add(d, "pin_root", json_object_new_string(cfg.pin_root));
-	json_object_object_add(d, "run_dir", json_object_new_string(cfg.run_dir));
+	json_object_object_add(d, "pin_root", json_object_new_string(opts.pin_root));
+	json_object_object_add(d, "run_dir", json_object_new_string(opts.run_dir));
 	json_object_object_add(d, "socket_tier", json_object_new_boolean(sk_serving()));
 	json_object_object_add(d, "accel", json_object_new_string(
-		cfg.accel_used == ACCEL_KVM ? "kvm" : "tcg"));
-	json_object_object_add(d, "accel_why", json_object_new_string(cfg.accel_why));
-	json_object_object_add(d, "kernel", json_object_new_string(cfg.vmlinux));
-	json_object_object_add(d, "initramfs", json_object_new_string(cfg.initramfs));
-	json_object_object_add(d, "qemu", json_object_new_string(cfg.qemu));
+		opts.accel_used == ACCEL_KVM ? "kvm" : "tcg"));
+	json_object_object_add(d, "accel_why", json_object_new_string(opts.accel_why));
+	json_object_object_add(d, "kernel", json_object_new_string(opts.vmlinux));
+	json_object_object_add(d, "initramfs", json_object_new_string(opts.initramfs));
+	json_object_object_add(d, "qemu", json_object_new_string(opts.qemu));
 	json_object_object_add(d, "qemu_version",
-			       json_object_new_string(cfg.qemu_version));
-	json_object_object_add(d, "snapshot", json_object_new_boolean(cfg.snapshot));
-	json_object_object_add(d, "queue_max", json_object_new_int((int)cfg.queue_max));
-	json_object_object_add(d, "max_request", json_object_new_int64((int64_t)cfg.max_request));
-	json_object_object_add(d, "max_response", json_object_new_int64((int64_t)cfg.max_response));
-	json_object_object_add(d, "tsc_khz", json_object_new_int64(cfg.tsc_khz));
-	json_object_object_add(d, "drop_privs", json_object_new_boolean(cfg.drop_privs));
+			       json_object_new_string(opts.qemu_version));
+	json_object_object_add(d, "snapshot", json_object_new_boolean(opts.snapshot));
+	json_object_object_add(d, "queue_max", json_object_new_int((int)opts.queue_max));
+	json_object_object_add(d, "max_request", json_object_new_int64((int64_t)opts.max_request));
+	json_object_object_add(d, "max_response", json_object_new_int64((int64_t)opts.max_response));
+	json_object_object_add(d, "tsc_khz", json_object_new_int64(opts.tsc_khz));
+	json_object_object_add(d, "drop_privs", json_object_new_boolean(opts.drop_privs));
 	json_object_object_add(d, "boot_timeout_ms",
-			       json_object_new_int64(cfg.boot_timeout_ms));
+			       json_object_new_int64(opts.boot_timeout_ms));
 	json_object_object_add(d, "probe_timeout_ms",
-			       json_object_new_int64(cfg.probe_timeout_ms));
+			       json_object_new_int64(opts.probe_timeout_ms));
 	json_object_object_add(d, "tcp_timeout_ms",
-			       json_object_new_int64(cfg.tcp_timeout_ms));
-	json_object_object_add(d, "refresh_ms", json_object_new_int64(cfg.refresh_ms));
-	json_object_object_add(d, "max_conns", json_object_new_int64(cfg.max_conns));
+			       json_object_new_int64(opts.tcp_timeout_ms));
+	json_object_object_add(d, "refresh_ms", json_object_new_int64(opts.refresh_ms));
+	json_object_object_add(d, "max_conns", json_object_new_int64(opts.max_conns));
 	listen_counts(&tcp_now, &tcp_refused);
 	json_object_object_add(d, "tcp_conns", json_object_new_int64(tcp_now));
 	json_object_object_add(d, "tcp_refused",
@@ -278,7 +263,7 @@ static void create_finish(void *arg)
 	o = ok_obj();
 	json_object_object_add(o, "fn", fn_json(f));
 	json_object_object_add(o, "ready_ms", json_object_new_int64(
-		(int64_t)((now_ns() - c->t0_ns) / 1000000)));
+		(int64_t)((kfaas_now_ns() - c->t0_ns) / 1000000)));
 	json_object_object_add(o, "pool", pool_status(&f->pool));
 	answer(c, o);
 }
@@ -337,7 +322,7 @@ static void invoke_done(struct req *r, const struct result *res)
 	json_object_object_add(o, "verdict", json_object_new_string(
 		res->err == REQ_OK ? "reply" : "error"));
 	json_object_object_add(o, "duration_ns", json_object_new_int64(
-		(int64_t)(now_ns() - r->t_recv_ns)));
+		(int64_t)(kfaas_now_ns() - r->t_recv_ns)));
 	if (res->ran) {
 		json_object_object_add(o, "fn_wall_ns",
 				       json_object_new_int64((int64_t)res->fn_wall_ns));
@@ -394,8 +379,8 @@ static void handle_line(struct ctl_conn *c, const char *line)
 	int rc;
 
 	c->busy = true;
-	c->t0_ns = now_ns();
-	rc = kfaas_ctl_parse(line, cfg.max_request, &req, why, sizeof(why));
+	c->t0_ns = kfaas_now_ns();
+	rc = kfaas_ctl_parse(line, opts.max_request, &req, why, sizeof(why));
 	if (rc)
 		answer_err(c, rc, "%s", why);
 	else
@@ -409,20 +394,20 @@ static void process_input(struct ctl_conn *c)
 
 	/* a client that sends without reading gets no more answers queued
 	 * than WBUF_HIGH: the rest waits until it reads */
-	while (!c->busy && !c->closing && c->wlen - c->woff < WBUF_HIGH &&
-	       (nl = memchr(c->rbuf, '\n', c->rlen))) {
-		size_t len = (size_t)(nl - c->rbuf) + 1;
-		char *line = strndup(c->rbuf, len - 1);
+	while (!c->busy && !c->closing && kfaas_iobuf_len(&c->out) < WBUF_HIGH &&
+	       (nl = memchr(kfaas_iobuf_data(&c->in), '\n',
+			    kfaas_iobuf_len(&c->in)))) {
+		const char *start = kfaas_iobuf_data(&c->in);
+		char *line = strndup(start, (size_t)(nl - start));
 
-		memmove(c->rbuf, c->rbuf + len, c->rlen - len);
-		c->rlen -= len;
+		kfaas_iobuf_consume(&c->in, (size_t)(nl - start) + 1);
 		if (!line) {
 			c->closing = true;
 			break;
 		}
 		handle_line(c, line);
 		free(line);
-		if (c->wlen - c->woff >= WBUF_HIGH)
+		if (kfaas_iobuf_len(&c->out) >= WBUF_HIGH)
 			conn_flush(c);
 	}
 }
@@ -433,14 +418,14 @@ static void on_conn(struct watch *w, uint32_t events)
 
 	if (events & EPOLLOUT) {
 		conn_flush(c);
-		if (c->wlen == 0 && c->closing) {
+		if (!kfaas_iobuf_len(&c->out) && c->closing) {
 			conn_free(c);
 			return;
 		}
 		process_input(c);	/* pipelined requests */
-		if (c->wlen)
+		if (kfaas_iobuf_len(&c->out))
 			conn_flush(c);
-		if (c->wlen == 0 && c->closing) {
+		if (!kfaas_iobuf_len(&c->out) && c->closing) {
 			conn_free(c);
 			return;
 		}
@@ -453,44 +438,29 @@ static void on_conn(struct watch *w, uint32_t events)
 		return;
 	}
 	for (;;) {
-		ssize_t n;
+		ssize_t n = kfaas_iobuf_read(&c->in, w->fd, 65536);
 
-		if (c->rcap - c->rlen < 65536) {
-			size_t cap = c->rcap ? c->rcap * 2 : 65536;
-			char *p;
-
-			if (cap > LINE_MAX_BYTES) {
-				answer_err(c, E2BIG, "request line over %u bytes",
-					   LINE_MAX_BYTES);
-				c->closing = true;
-				return;
-			}
-			p = realloc(c->rbuf, cap);
-			if (!p) {
-				conn_free(c);
-				return;
-			}
-			c->rbuf = p;
-			c->rcap = cap;
+		if (n == -EMSGSIZE) {
+			answer_err(c, E2BIG, "request line over %u bytes",
+				   LINE_MAX_BYTES);
+			c->closing = true;
+			return;
 		}
-		n = recv(w->fd, c->rbuf + c->rlen, c->rcap - c->rlen,
-			 MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
-			/* the client is gone; an invoke in flight is orphaned */
+			/* the client is gone (or no memory for it); an invoke
+			 * in flight is orphaned */
 			conn_free(c);
 			return;
 		}
-		c->rlen += (size_t)n;
 		/* answer what is complete before reading more */
-		if (memchr(c->rbuf + c->rlen - n, '\n', (size_t)n))
+		if (memchr(kfaas_iobuf_data(&c->in) + kfaas_iobuf_len(&c->in) - n,
+			   '\n', (size_t)n))
 			break;
 	}
 	process_input(c);
-	if (c->wlen)
+	if (kfaas_iobuf_len(&c->out))
 		conn_flush(c);
 	else if (c->busy)
 		loop_mod(&c->w, 0);
@@ -537,6 +507,8 @@ static void on_accept(struct watch *w, uint32_t events)
 		close(fd);
 		return;
 	}
+	kfaas_iobuf_init(&c->in, LINE_MAX_BYTES);
+	kfaas_iobuf_init(&c->out, 0);
 	list_init(&c->waiter.link);
 	list_add_tail(&c->link, &conns);
 	nconns++;
@@ -555,10 +527,10 @@ int control_open(void)
 	int fd, rc;
 
 	if (snprintf(sock_path, sizeof(sock_path), "%s/control.sock",
-		     cfg.run_dir) >= (int)sizeof(a.sun_path))
+		     opts.run_dir) >= (int)sizeof(a.sun_path))
 		return kfaas_err(-ENAMETOOLONG, "control socket path %s/"
 				 "control.sock is too long: use a shorter "
-				 "--run-dir", cfg.run_dir);
+				 "--run-dir", opts.run_dir);
 	memcpy(a.sun_path, sock_path, strlen(sock_path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

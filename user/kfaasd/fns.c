@@ -18,7 +18,6 @@
 #include "kfaasd.h"
 
 struct list fns = LIST_INIT(fns);
-struct kfaas_state state;
 
 struct fn *fn_by_id(__u32 id)
 {
@@ -169,7 +168,7 @@ static int params_check(const struct kfaas_vm_params *p, char *why, size_t len)
 
 static int locked(struct kfaas_state *st, char *why, size_t len)
 {
-	int rc = kfaas_state_open(st, cfg.pin_root, KFAAS_OPEN_LOCK);
+	int rc = kfaas_state_open(st, opts.pin_root, KFAAS_OPEN_LOCK);
 
 	if (rc)
 		snprintf(why, len, "%s", kfaas_errmsg());
@@ -287,7 +286,7 @@ void fns_sync(void)
 	struct list *l, *t;
 	size_t n, i;
 
-	if (kfaas_fn_list(&state, &arr, &n)) {
+	if (kfaas_fn_list(&pinroot, &arr, &n)) {
 		warn("cannot read the registry: %s", kfaas_errmsg());
 		return;
 	}
@@ -361,4 +360,16 @@ void fns_tick(uint64_t now)
 
 	list_for_each_safe(l, t, &fns)
 		pool_tick(&container_of(l, struct fn, link)->pool, now);
+}
+
+void req_submit(struct req *r)
+{
+	struct fn *f = fn_by_id(r->fn_id);
+
+	if (!f) {
+		req_fail(r, REQ_E_NOFN, "no VM-tier function with id %u: "
+			 "'kfaas fn list' shows the functions", r->fn_id);
+		return;
+	}
+	pool_enqueue(&f->pool, r);
 }

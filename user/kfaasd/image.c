@@ -87,23 +87,6 @@ out:
 	return rc;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Pad to a multiple of 4 bytes; *off follows. */
 static int pad4(int fd, size_t *off)
 {
@@ -111,7 +94,7 @@ static int pad4(int fd, size_t *off)
 	size_t n = (4 - *off % 4) % 4;
 
 	*off += n;
-	return n ? write_all(fd, zero, n) : 0;
+	return n ? kfaas_fd_write_all(fd, zero, n) : 0;
 }
 
 /* One newc header + name; returns bytes written so far in *off. */
@@ -125,7 +108,8 @@ static int cpio_hdr(int fd, size_t *off, const char *name, unsigned int mode,
 	snprintf(h, sizeof(h), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X"
 		 "%08X%08X%08X%08X", ino, mode, 0, 0, 1, 0, (unsigned int)size,
 		 0, 0, 0, 0, (unsigned int)nlen, 0);
-	rc = write_all(fd, h, 110) ?: write_all(fd, name, nlen);
+	rc = kfaas_fd_write_all(fd, h, 110) ?:
+	     kfaas_fd_write_all(fd, name, nlen);
 	*off += 110 + nlen;
 	return rc ?: pad4(fd, off);
 }
@@ -154,12 +138,12 @@ int image_build(const char *exe, const char *dir, gid_t gid, char *out,
 
 	snprintf(out, len, "%s/image.cpio", dir);
 	snprintf(tmp, sizeof(tmp), "%s/image.cpio.tmp", dir);
-	bfd = open(cfg.initramfs, O_RDONLY | O_CLOEXEC);
+	bfd = open(opts.initramfs, O_RDONLY | O_CLOEXEC);
 	if (bfd < 0 || fstat(bfd, &bst)) {
 		rc = -errno;
 		snprintf(why, wlen, "cannot read the guest base image %s: %s: "
 			 "build it with 'make' or give kfaasd --initramfs",
-			 cfg.initramfs, strerror(errno));
+			 opts.initramfs, strerror(errno));
 		goto out;
 	}
 	efd = open(exe, O_RDONLY | O_CLOEXEC);

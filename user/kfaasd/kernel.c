@@ -31,17 +31,17 @@ static int read_kver(void)
 	char path[600];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s.kver", cfg.initramfs);
+	snprintf(path, sizeof(path), "%s.kver", opts.initramfs);
 	f = fopen(path, "r");
 	if (!f)
 		return kfaas_err(-errno, "cannot read %s (%s): build the guest "
 				 "image with 'make' or give --kernel", path,
 				 strerror(errno));
-	if (!fgets(cfg.kver, sizeof(cfg.kver), f))
-		cfg.kver[0] = '\0';
+	if (!fgets(opts.kver, sizeof(opts.kver), f))
+		opts.kver[0] = '\0';
 	fclose(f);
-	cfg.kver[strcspn(cfg.kver, "\n")] = '\0';
-	if (!cfg.kver[0])
+	opts.kver[strcspn(opts.kver, "\n")] = '\0';
+	if (!opts.kver[0])
 		return kfaas_err(-EINVAL, "%s is empty: rebuild the guest image",
 				 path);
 	return 0;
@@ -79,21 +79,21 @@ static int unxz(const unsigned char *src, size_t len, int fd)
 
 static int extract(const char *src, const struct stat *st)
 {
-	char dst[sizeof(cfg.vmlinux)], tmp[sizeof(dst) + 32], hdr[4];
+	char dst[sizeof(opts.vmlinux)], tmp[sizeof(dst) + 32], hdr[4];
 	const unsigned char *map, *p;
 	const char *base = strrchr(src, '/');
 	int fd, out, rc;
 
 	base = base ? base + 1 : src;
 	if (snprintf(dst, sizeof(dst), "%s/vmlinux-%.64s-%lld-%lld",
-		     cfg.cache_dir, base, (long long)st->st_size,
+		     opts.cache_dir, base, (long long)st->st_size,
 		     (long long)st->st_mtime) >= (int)sizeof(dst))
 		return kfaas_err(-ENAMETOOLONG, "--cache-dir %s is too long",
-				 cfg.cache_dir);
+				 opts.cache_dir);
 	fd = open(dst, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && read(fd, hdr, 4) == 4 && !memcmp(hdr, "\177ELF", 4)) {
 		close(fd);
-		snprintf(cfg.vmlinux, sizeof(cfg.vmlinux), "%s", dst);
+		snprintf(opts.vmlinux, sizeof(opts.vmlinux), "%s", dst);
 		return 0;
 	}
 	if (fd >= 0)
@@ -113,9 +113,9 @@ static int extract(const char *src, const struct stat *st)
 				 "nor an xz-compressed bzImage: give --kernel "
 				 "a vmlinux", src);
 	}
-	if (mkdir(cfg.cache_dir, 0755) && errno != EEXIST) {
+	if (mkdir(opts.cache_dir, 0755) && errno != EEXIST) {
 		rc = kfaas_err(-errno, "cannot create cache directory %s: %s",
-			       cfg.cache_dir, strerror(errno));
+			       opts.cache_dir, strerror(errno));
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", dst, getpid());
@@ -136,7 +136,7 @@ static int extract(const char *src, const struct stat *st)
 		goto out;
 	}
 	info("unpacked the guest kernel %s to %s", src, dst);
-	snprintf(cfg.vmlinux, sizeof(cfg.vmlinux), "%s", dst);
+	snprintf(opts.vmlinux, sizeof(opts.vmlinux), "%s", dst);
 out:
 	munmap((void *)map, (size_t)st->st_size);
 	return rc;
@@ -207,13 +207,13 @@ int kernel_setup(void)
 	struct stat st;
 	int fd, rc;
 
-	if (cfg.kernel) {
-		snprintf(path, sizeof(path), "%s", cfg.kernel);
+	if (opts.kernel) {
+		snprintf(path, sizeof(path), "%s", opts.kernel);
 	} else {
 		rc = read_kver();
 		if (rc)
 			return rc;
-		snprintf(path, sizeof(path), "/boot/vmlinuz-%s", cfg.kver);
+		snprintf(path, sizeof(path), "/boot/vmlinuz-%s", opts.kver);
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
@@ -221,7 +221,7 @@ int kernel_setup(void)
 		if (fd >= 0)
 			close(fd);
 		return kfaas_err(rc, "cannot read guest kernel %s: %s%s", path,
-				 strerror(-rc), cfg.kernel ? "" :
+				 strerror(-rc), opts.kernel ? "" :
 				 ": install the kernel the guest image was built "
 				 "for (linux-image-amd64) or give --kernel");
 	}
@@ -229,19 +229,19 @@ int kernel_setup(void)
 		hdr[0] = '\0';
 	close(fd);
 	if (!memcmp(hdr, "\177ELF", 4)) {
-		snprintf(cfg.vmlinux, sizeof(cfg.vmlinux), "%s", path);
+		snprintf(opts.vmlinux, sizeof(opts.vmlinux), "%s", path);
 	} else {
 		rc = extract(path, &st);
 		if (rc)
 			return rc;
 	}
-	if (cfg.drop_privs && !others_can_read(cfg.vmlinux))
+	if (opts.drop_privs && !others_can_read(opts.vmlinux))
 		return kfaas_err(-EACCES, "QEMU runs unprivileged but cannot read "
 				 "the guest kernel %s: make it and its directories "
 				 "readable by others (e.g. a --cache-dir with mode "
-				 "0755)", cfg.vmlinux);
-	if (!cfg.tsc_khz)
-		cfg.tsc_khz = tsc_khz();
-	dbg("guest kernel %s, tsc %u kHz", cfg.vmlinux, cfg.tsc_khz);
+				 "0755)", opts.vmlinux);
+	if (!opts.tsc_khz)
+		opts.tsc_khz = tsc_khz();
+	dbg("guest kernel %s, tsc %u kHz", opts.vmlinux, opts.tsc_khz);
 	return 0;
 }

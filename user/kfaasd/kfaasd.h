@@ -1,23 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kfaasd: the VM tier of kfaas.  Declarations shared by its files:
+ * kfaasd: the VM tier of kfaas.  Declarations shared by its files, one
+ * purpose each, from the top (main.c) down:
  *
- *   main.c      options, start-up, the event loop, shutdown
- *   loop.c      epoll watches and the clock
- *   log.c       messages to stderr (the journal under systemd)
- *   rundir.c    the run directory it owns; leftovers of a killed daemon
- *   kernel.c    the guest kernel (vmlinux from a bzImage), TSC frequency
- *   accel.c     KVM or TCG: timed probe boot of the real guest, cached
- *   image.c     per-function initramfs: base image + the executable
- *   qemu.c      QEMU command line, spawning with the fewest privileges
- *   qmp.c       QMP client (snapshot save and restore)
- *   chan.c      the agent channel (include/kfaas/agent.h) on the host
- *   vm.c        one microVM: boot, restore, serve, die
- *   pool.c      a function's warm pool, template and request queue
- *   fns.c       the VM-tier functions, kept in step with the registry
- *   listen.c    UDP and TCP sockets for the routes of the route table
- *   control.c   the root-only control socket (line-delimited JSON)
- *   account.c   charging invocations to the shared accounting
+ *   main.c        start-up, the event loop's rounds, signals, shutdown
+ *   opts.c        the command line: the option table, parsing, usage
+ *   conf_apply.c  applying kfaas.conf(5) at start and on SIGHUP
+ *   control.c     the root-only control socket (line-delimited JSON)
+ *   listen.c      UDP and TCP sockets for the routes of the route table
+ *   sk.c          the socket tier's listener (unless --no-sk)
+ *   metrics.c     the Prometheus endpoint (--metrics)
+ *   fns.c         the VM-tier functions, kept in step with the registry;
+ *                 a request handed to its function's pool
+ *   pool.c        a function's warm pool, template and request queue
+ *   vm.c          one microVM: boot, restore, serve, die; it reports to
+ *                 its owner (the pool) through struct vm_ops
+ *   qemu.c        QEMU command line, spawning with the fewest privileges
+ *   qmp.c         QMP client (snapshot save and restore)
+ *   chan.c        the agent channel (include/kfaas/agent.h) on the host
+ *   accel.c       KVM or TCG: timed probe boot of the real guest, cached
+ *   image.c       per-function initramfs: base image + the executable
+ *   kernel.c      the guest kernel (vmlinux from a bzImage), TSC frequency
+ *   rundir.c      the run directory it owns; leftovers of a killed daemon
+ *   req.c         a request: made, finished once (charged, answered)
+ *   account.c     charging invocations to the shared accounting
+ *   pinroot.c     the pin root, open for the daemon's life
+ *   loop.c        epoll watches, deferred work
+ *   log.c         messages to stderr (the journal under systemd)
+ *
+ * From libkfaas and beside it: the byte buffer of every socket and
+ * channel (kfaas_iobuf.h), the clock (kfaas_clock.h), the agent
+ * protocol's decoding (<kfaas/agent_proto.h>).
  *
  * Single-threaded: every socket, pipe and process is a watch in one epoll
  * loop, so a looping or crashing function never stalls another.
@@ -34,8 +47,10 @@
 #include <json-c/json.h>
 #include <kfaas/abi.h>
 #include <kfaas/agent.h>
-#include "libkfaas.h"
-#include "../agent/proto.h"
+#include <kfaas/agent_proto.h>
+#include <libkfaas.h>
+#include <kfaas_clock.h>
+#include <kfaas_iobuf.h>
 
 /* ---- lists (circular, doubly linked) ---- */
 struct list {
@@ -63,10 +78,11 @@ static inline void list_del(struct list *n)
 	for (pos = (head)->next, tmp = pos->next; pos != (head); \
 	     pos = tmp, tmp = pos->next)
 
-/* ---- configuration (main.c) ---- */
+/* ---- the daemon's options (opts.c): its command line, then what start-up
+ * derives from it ---- */
 enum accel { ACCEL_AUTO, ACCEL_PROBE, ACCEL_KVM, ACCEL_TCG };
 
-struct config {
+struct kfaasd_opts {
 	const char	*pin_root;
 	char		run_dir[108];
 	const char	*cache_dir;
@@ -87,7 +103,7 @@ struct config {
 	unsigned int	refresh_ms;	/* route/registry re-read period */
 	unsigned int	tsc_khz;
 	int		verbose;
-	const char	*config;	/* kfaas.conf(5) to apply, or NULL */
+	const char	*conf_path;	/* kfaas.conf(5) to apply, or NULL */
 	const char	*metrics;	/* [ADDR:]PORT of /metrics, or NULL */
 	bool		sk;		/* serve the socket tier's listener */
 	/* derived at start-up */
@@ -97,9 +113,16 @@ struct config {
 	char		accel_why[160];
 	char		qemu_version[64];
 };
-extern struct config cfg;
+extern struct kfaasd_opts opts;
+/* opts from the command line (opts.c); 0, or -1 after saying what is wrong */
+int opts_parse(int argc, char **argv);
 
-#define KFAASD_CONFIG_DEFAULT	"/etc/kfaas/kfaas.yaml"
+#define KFAASD_CONF_DEFAULT	"/etc/kfaas/kfaas.yaml"
+
+/* ---- pinroot.c: the pin root, open (unlocked) for the daemon's life ---- */
+extern struct kfaas_state pinroot;
+int pinroot_open(void);		/* create it if needed; -errno */
+void pinroot_close(void);
 
 /* ---- sk.c: the socket tier's listener (unless --no-sk) ---- */
 void sk_start(void);
@@ -115,8 +138,8 @@ uint64_t metrics_next_deadline(void);
 void metrics_tick(void);
 void metrics_stop(void);
 
-/* ---- config.c: apply cfg.config (start, SIGHUP) ---- */
-void config_apply(void);
+/* ---- conf_apply.c: kfaas.conf(5) at opts.conf_path, at start and SIGHUP ---- */
+void conf_apply(void);
 
 /* ---- log.c ---- */
 enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -145,8 +168,6 @@ void loop_remove(struct watch *w);
 int loop_defer(void (*fn)(void *arg), void *arg);
 /* Wait for one event up to timeout_ms (-1: forever) and run it. */
 int loop_run_once(int timeout_ms);
-uint64_t now_ms(void);
-uint64_t now_ns(void);
 
 /* ---- rundir.c ---- */
 int rundir_take(void);		/* create, lock, clean leftovers */
@@ -156,10 +177,10 @@ int rundir_fn_dir(__u32 id, char *buf, size_t len);
 int rundir_vm_tag(__u32 fn_id, unsigned int vm, char *buf, size_t len);
 
 /* ---- kernel.c ---- */
-int kernel_setup(void);		/* cfg.vmlinux, cfg.kver, cfg.tsc_khz */
+int kernel_setup(void);		/* opts.vmlinux, opts.kver, opts.tsc_khz */
 
 /* ---- accel.c ---- */
-int accel_setup(void);		/* cfg.accel_used */
+int accel_setup(void);		/* opts.accel_used */
 
 /* ---- image.c ---- */
 /* Check exe can run in the guest: a static ELF for this machine. */
@@ -191,16 +212,14 @@ struct qemu_proc {
 };
 int qemu_spawn(const struct qemu_spec *s, struct qemu_proc *p);
 uid_t qemu_uid(__u32 fn_id);
-/* "7.2.22": the version of cfg.qemu (runs it with -version). */
+/* "7.2.22": the version of opts.qemu (runs it with -version). */
 int qemu_version(char *buf, size_t len);
 
 /* ---- chan.c: framing of the agent protocol over a byte stream ---- */
 struct chan {
 	struct watch	w;
-	char		*rbuf;
-	size_t		rlen, rcap;
-	char		*wbuf;
-	size_t		wlen, woff, wcap;
+	struct kfaas_iobuf in;		/* bytes of messages not yet handled */
+	struct kfaas_iobuf out;		/* messages not yet written */
 	__u32		seq;
 };
 void chan_init(struct chan *c);
@@ -211,9 +230,13 @@ int chan_send(struct chan *c, __u16 type, const void *a, size_t alen,
 int chan_flush(struct chan *c);
 /* Read what is there; 0 on progress, -EPIPE at EOF, -errno. */
 int chan_fill(struct chan *c);
-/* One complete message, or NULL; consume with chan_consume(). */
-const struct kfaas_agent_hdr *chan_peek(struct chan *c);
-void chan_consume(struct chan *c);
+/*
+ * One complete message: its payload (h->len bytes, valid until the next
+ * chan_fill()), its header copied to *h; or NULL.  Consume it with
+ * chan_consume().
+ */
+const char *chan_peek(struct chan *c, struct kfaas_agent_hdr *h);
+void chan_consume(struct chan *c, const struct kfaas_agent_hdr *h);
 /* Is the input garbage (not a message header)? */
 bool chan_corrupt(const struct chan *c);
 /* The epoll events the channel wants. */
@@ -226,8 +249,7 @@ typedef void (*qmp_cb)(struct qmp *q, json_object *ret, const char *error,
 struct qmp_cmd;
 struct qmp {
 	struct watch	w;
-	char		*rbuf;
-	size_t		rlen, rcap;
+	struct kfaas_iobuf in;		/* lines not yet handled */
 	bool		greeted;
 	struct qmp_cmd	*pending, *last;	/* FIFO of sent commands */
 	void		(*on_event)(struct qmp *q, const char *event,
@@ -246,7 +268,12 @@ const char *qmp_str(json_object *o, const char *key);
 /* The status of a MIGRATION event, or NULL for any other event. */
 const char *qmp_migration_status(const char *event, json_object *data);
 
-/* ---- requests (pool.c) ---- */
+/*
+ * ---- requests (req.c) ----
+ * A request walks down once: listener or control socket -> req_submit()
+ * (fns.c) -> its pool (queued, pool.c) -> a VM (vm.c) -> the agent channel
+ * (chan.c); and comes back once: req_finish() calls its done().
+ */
 enum req_err {
 	REQ_OK = 0,
 	REQ_E_QUEUE_FULL,	/* over the queue bound (throttled) */
@@ -273,8 +300,10 @@ struct result {
 };
 struct req;
 typedef void (*req_done_fn)(struct req *r, const struct result *res);
+struct pool;
 struct req {
-	struct list	link;		/* in the pool queue */
+	struct list	link;		/* in its pool's queue */
+	struct pool	*pool;		/* the pool it is queued in */
 	__u32		fn_id;
 	char		*data;
 	size_t		len;
@@ -283,14 +312,15 @@ struct req {
 	void		*ctx;
 	struct vm	*vm;		/* serving it */
 };
-/* Take a request (owning data); done() is called exactly once. */
-void req_submit(struct req *r);
-/* Account, call done() (unless orphaned), free. */
-void req_finish(struct req *r, struct result *res);
+/* A request to function fn_id (owning data), answered by done() (with
+ * ctx in r->ctx). */
 struct req *req_new(__u32 fn_id, char *data, size_t len, req_done_fn done,
 		    void *ctx);
-/* Forget the client (it went away): the reply is dropped. */
-void req_orphan(struct req *r);
+/* Account, call done() (unless orphaned), free. */
+void req_finish(struct req *r, struct result *res);
+/* Finish with an error (enum req_err) and what happened. */
+void req_fail(struct req *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- vm.c ---- */
 enum vm_state {
@@ -302,10 +332,44 @@ enum vm_state {
 	VM_BUSY,
 	VM_DEAD,
 };
-struct pool;
+struct vm;
+/*
+ * What a VM tells its owner (the pool), from the VM's own events (its
+ * channel, QMP, process; vm_tick() for a template that did not start in
+ * time): the owner decides what comes next.
+ */
+struct vm_ops {
+	/* booted (or restored and reseeded): idle and ready to serve */
+	void (*ready)(struct vm *v);
+	/* its request was answered: idle again */
+	void (*answered)(struct vm *v);
+	/* a template's snapshot: saved (rc 0), or -errno and why not */
+	void (*saved)(struct vm *v, int rc, const char *why);
+	/* its QEMU is gone and reaped: the last call, v is freed after it */
+	void (*dead)(struct vm *v);
+};
+/* What a VM is started with. */
+struct vm_spec {
+	__u32		fn_id;
+	unsigned int	seq;		/* VM number within the function */
+	const char	*name;		/* the function's, for messages */
+	const char	*image;
+	unsigned int	mem_mib;
+	unsigned int	vcpus;
+	uid_t		uid;		/* QEMU's, or -1 */
+	const char	*tpl_mem;	/* the template's RAM file */
+	const char	*tpl_state;	/* the template's device state file */
+	bool		is_template;	/* boot, save the snapshot, die */
+	bool		clone;		/* restore from the template */
+	const struct vm_ops *ops;
+	void		*owner;		/* for ops */
+};
 struct vm {
-	struct list	link;		/* in pool->vms */
-	struct pool	*pool;
+	struct list	link;		/* in its owner's list */
+	const struct vm_ops *ops;
+	void		*owner;
+	const char	*name;		/* the function's */
+	const char	*tpl_state;	/* template: where to save */
 	unsigned int	seq;		/* VM number within the function */
 	int		state;
 	bool		is_template;
@@ -323,16 +387,19 @@ struct vm {
 	uint64_t	deadline_ms;	/* boot or request timeout, 0 = none */
 	struct req	*req;
 	uint64_t	req_start_ns;
+	unsigned int	req_timeout_ms;	/* the timeout req runs with */
 	const char	*kill_reason;	/* why we killed it */
 	bool		crashed;	/* it broke before we killed it */
 	int		served;
 };
-struct vm *vm_start(struct pool *p, bool is_template, bool clone);
+/* Start QEMU (NULL: it did not start, logged); the owner lists it. */
+struct vm *vm_start(const struct vm_spec *s);
 /* Kill (SIGKILL); the exit is handled when the process is reaped. */
 void vm_kill(struct vm *v, const char *why);
-/* Send a request to an idle VM. */
-void vm_dispatch(struct vm *v, struct req *r);
-void vm_tick(struct vm *v, uint64_t now);
+/* Send a request to an idle VM, to be answered within timeout_ms. */
+void vm_dispatch(struct vm *v, struct req *r, unsigned int timeout_ms);
+/* Kill a VM past its deadline; true when that was a request's timeout. */
+bool vm_tick(struct vm *v, uint64_t now);
 /* Complete the VM's current request with res. */
 void vm_finish_req(struct vm *v, struct result *res);
 /* Free a VM whose process has been reaped. */
@@ -372,12 +439,10 @@ void pool_stop(struct pool *p);
 void pool_maintain(struct pool *p);
 void pool_tick(struct pool *p, uint64_t now);
 uint64_t pool_next_deadline(struct pool *p);
-/* Called by vm.c on state changes. */
-void pool_vm_ready(struct pool *p, struct vm *v);
-void pool_vm_saved(struct pool *p, struct vm *v, int rc, const char *why);
-void pool_vm_dead(struct pool *p, struct vm *v);
-/* Requests */
+/* Serve r (to an idle VM, or queued), or finish it with an error. */
 void pool_enqueue(struct pool *p, struct req *r);
+/* Forget r's client (it went away): the reply is dropped, a queued r too. */
+void req_orphan(struct req *r);
 json_object *pool_status(struct pool *p);
 /* true when the template exists and min_warm VMs are ready */
 bool pool_ready(const struct pool *p);
@@ -403,7 +468,6 @@ struct fn {
 	bool		seen;
 };
 extern struct list fns;
-extern struct kfaas_state state;	/* long-lived, unlocked */
 struct fn *fn_by_id(__u32 id);
 struct fn *fn_by_name(const char *name);
 /* Register a new VM-tier function and start its pool. */
@@ -416,6 +480,8 @@ int fn_unload(const char *name, char *why, size_t len);
 /* Adopt/forget functions to match the registry. */
 void fns_sync(void);
 void fns_stop_all(void);
+/* Give r to its function's pool; done() is called exactly once. */
+void req_submit(struct req *r);
 uint64_t fns_next_deadline(void);
 void fns_tick(uint64_t now);
 
@@ -423,7 +489,7 @@ void fns_tick(uint64_t now);
 void listen_refresh(void);
 void listen_close_all(void);
 json_object *listen_status(void);
-/* TCP clients now, and those closed at accept over cfg.max_conns. */
+/* TCP clients now, and those closed at accept over opts.max_conns. */
 void listen_counts(unsigned int *conns_now, uint64_t *refused);
 void listen_tick(uint64_t now);
 uint64_t listen_next_deadline(void);

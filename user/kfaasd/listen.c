@@ -13,7 +13,7 @@
  *
  * An error is answered with one line "kfaasd: error: WHAT" instead of the
  * function's output.  listen_refresh() runs at start, on SIGHUP, on a CLI
- * notification and every cfg.refresh_ms, and opens/closes sockets to match
+ * notification and every opts.refresh_ms, and opens/closes sockets to match
  * the table.
  */
 #include <arpa/inet.h>
@@ -57,8 +57,7 @@ struct tcp_conn {
 	struct watch	w;
 	__u32		fn_id;
 	int		state;
-	char		*buf;
-	size_t		len, cap, off;
+	struct kfaas_iobuf buf;		/* the request, then the reply */
 	uint64_t	deadline_ms;
 	struct req	*req;
 };
@@ -200,11 +199,11 @@ static void on_udp(struct watch *w, uint32_t events)
 		c->ctl_len = reply_ctl(&m, c->ctl.b);
 		c->l = l;
 		l->refs++;
-		if ((size_t)n > cfg.max_request) {
+		if ((size_t)n > opts.max_request) {
 			struct result res = { .err = REQ_E_FAILED };
 
 			snprintf(res.msg, sizeof(res.msg), "request of %zd bytes "
-				 "is over the limit of %zu", n, cfg.max_request);
+				 "is over the limit of %zu", n, opts.max_request);
 			udp_done(&(struct req){ .ctx = c }, &res);
 			continue;
 		}
@@ -235,39 +234,27 @@ static void conn_free(struct tcp_conn *c)
 	list_del(&c->link);
 	nconns--;
 	loop_close(&c->w);
-	free(c->buf);
+	kfaas_iobuf_free(&c->buf);
 	free(c);
 }
 
 static void conn_write(struct tcp_conn *c)
 {
-	while (c->off < c->len) {
-		ssize_t n = send(c->w.fd, c->buf + c->off, c->len - c->off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN) {
-			loop_mod(&c->w, EPOLLOUT);
-			return;
-		}
-		if (n < 0)
-			break;
-		c->off += (size_t)n;
+	if (kfaas_iobuf_write(&c->buf, c->w.fd) == -EAGAIN) {
+		loop_mod(&c->w, EPOLLOUT);
+		return;
 	}
 	conn_free(c);	/* written (or the client is gone): close */
 }
 
 static void conn_reply(struct tcp_conn *c, const char *p, size_t n)
 {
-	free(c->buf);
-	c->buf = malloc(n ? n : 1);
-	c->len = c->cap = c->buf ? n : 0;
-	c->off = 0;
-	if (c->buf)
-		memcpy(c->buf, p, n);
+	/* no memory for the reply: the client sees the connection close */
+	kfaas_iobuf_free(&c->buf);
+	kfaas_iobuf_init(&c->buf, 0);
+	kfaas_iobuf_append(&c->buf, p, n);
 	c->state = TCP_WRITING;
-	c->deadline_ms = now_ms() + cfg.tcp_timeout_ms;
+	c->deadline_ms = kfaas_now_ms() + opts.tcp_timeout_ms;
 	conn_write(c);
 }
 
@@ -297,6 +284,8 @@ static void conn_error(struct tcp_conn *c, const char *msg)
 static void on_conn(struct watch *w, uint32_t events)
 {
 	struct tcp_conn *c = container_of(w, struct tcp_conn, w);
+	size_t len;
+	char *data;
 
 	if (c->state == TCP_WRITING) {
 		conn_write(c);
@@ -311,34 +300,10 @@ static void on_conn(struct watch *w, uint32_t events)
 		return;
 	}
 	for (;;) {
-		ssize_t n;
+		/* the buffer's limit is one byte more than a request may be */
+		ssize_t n = kfaas_iobuf_read(&c->buf, w->fd, 16384);
 
-		if (c->cap - c->len < 4096) {
-			size_t cap = c->cap ? c->cap * 2 : 16384;
-			char *p;
-
-			if (cap > cfg.max_request + 1)
-				cap = cfg.max_request + 1;
-			if (cap <= c->len) {
-				char msg[128];
-
-				snprintf(msg, sizeof(msg), "request larger than "
-					 "%zu bytes", cfg.max_request);
-				conn_error(c, msg);
-				return;
-			}
-			p = realloc(c->buf, cap);
-			if (!p) {
-				conn_free(c);
-				return;
-			}
-			c->buf = p;
-			c->cap = cap;
-		}
-		n = recv(w->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
 			conn_free(c);
@@ -346,12 +311,11 @@ static void on_conn(struct watch *w, uint32_t events)
 		}
 		if (n == 0)
 			break;
-		c->len += (size_t)n;
-		if (c->len > cfg.max_request) {
+		if (kfaas_iobuf_len(&c->buf) > opts.max_request) {
 			char msg[128];
 
 			snprintf(msg, sizeof(msg), "request larger than %zu "
-				 "bytes", cfg.max_request);
+				 "bytes", opts.max_request);
 			conn_error(c, msg);
 			return;
 		}
@@ -360,10 +324,10 @@ static void on_conn(struct watch *w, uint32_t events)
 	c->state = TCP_WAITING;
 	c->deadline_ms = 0;
 	loop_mod(&c->w, 0);	/* only hang-ups and errors */
-	c->req = req_new(c->fn_id, c->buf, c->len, tcp_done, c);
-	c->buf = NULL;
-	c->len = c->cap = 0;
+	data = kfaas_iobuf_detach(&c->buf, &len);
+	c->req = req_new(c->fn_id, data, len, tcp_done, c);
 	if (!c->req) {
+		free(data);
 		conn_free(c);
 		return;
 	}
@@ -382,13 +346,13 @@ static void on_accept(struct watch *w, uint32_t events)
 
 		if (fd < 0)
 			return;
-		if (nconns >= cfg.max_conns) {
+		if (nconns >= opts.max_conns) {
 			/* a flood of clients must not take the descriptors
 			 * the VMs need: the excess is closed at once */
 			if (n_refused++ % 1000 == 0)
 				warn("more than %u TCP clients at once: closing "
 				     "new ones (kfaasd --max-conns)",
-				     cfg.max_conns);
+				     opts.max_conns);
 			close(fd);
 			continue;
 		}
@@ -398,8 +362,9 @@ static void on_accept(struct watch *w, uint32_t events)
 			return;
 		}
 		c->fn_id = l->fn_id;
+		kfaas_iobuf_init(&c->buf, opts.max_request + 1);
 		c->state = TCP_READING;
-		c->deadline_ms = now_ms() + cfg.tcp_timeout_ms;
+		c->deadline_ms = kfaas_now_ms() + opts.tcp_timeout_ms;
 		list_add_tail(&c->link, &conns);
 		nconns++;
 		if (loop_add(&c->w, fd, EPOLLIN, on_conn)) {
@@ -518,70 +483,73 @@ static struct listener *find(const struct kfaas_route_key *k)
 	return NULL;
 }
 
+/* The VM-tier function a route leads to (or its VM-tier fallback), or 0. */
+static __u32 route_vm_fn(const struct kfaas_route *v)
+{
+	if (v->tier == KFAAS_TIER_VM)
+		return v->fn_id;
+	if (v->flags & KFAAS_ROUTE_F_FALLBACK)
+		return v->fallback_id;
+	return 0;
+}
+
+/* Open x's socket; say it serves, or why not (once per reason: a socket
+ * that could not be bound is tried again at every refresh). */
+static void listener_open(struct listener *x)
+{
+	int rc = open_socket(x);
+	char k[96];
+
+	kfaas_route_key_str(&x->key, k, sizeof(k));
+	if (!rc) {
+		x->error[0] = '\0';
+		info("serving route %s", k);
+	} else if (strcmp(x->error, strerror(-rc))) {
+		snprintf(x->error, sizeof(x->error), "%s", strerror(-rc));
+		warn("cannot serve route %s: %s", k, x->error);
+	}
+}
+
+/* The listener of a route leading to fn, in the table and open if it can
+ * be; NULL: out of memory. */
+static struct listener *listener_get(const struct kfaas_route_key *key,
+				     __u32 fn)
+{
+	struct listener *x = find(key);
+
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return NULL;
+		x->key = *key;
+		x->refs = 1;
+		x->w.fd = -1;
+		list_add_tail(&x->link, &listeners);
+	}
+	x->fn_id = fn;
+	x->seen = true;
+	if (x->w.fd < 0)
+		listener_open(x);
+	return x;
+}
+
 void listen_refresh(void)
 {
 	struct kfaas_route_ent *r;
 	struct list *l, *t;
 	size_t n, i;
 
-	if (kfaas_route_list(&state, &r, &n)) {
+	if (kfaas_route_list(&pinroot, &r, &n)) {
 		warn("cannot read the route table: %s", kfaas_errmsg());
 		return;
 	}
 	list_for_each_safe(l, t, &listeners)
 		container_of(l, struct listener, link)->seen = false;
 	for (i = 0; i < n; i++) {
-		const struct kfaas_route *v = &r[i].val;
-		struct listener *x;
-		__u32 fn = 0;
-		char k[96];
-		int rc;
+		__u32 fn = route_vm_fn(&r[i].val);
 
-		if (v->tier == KFAAS_TIER_VM)
-			fn = v->fn_id;
-		else if (v->flags & KFAAS_ROUTE_F_FALLBACK)
-			fn = v->fallback_id;
-		if (!fn)
-			continue;
-		x = find(&r[i].key);
-		if (x && x->w.fd < 0) {
-			/* retry a socket that could not be bound; say so once */
-			x->fn_id = fn;
-			x->seen = true;
-			rc = open_socket(x);
-			kfaas_route_key_str(&x->key, k, sizeof(k));
-			if (!rc) {
-				x->error[0] = '\0';
-				info("serving route %s", k);
-			} else if (strcmp(x->error, strerror(-rc))) {
-				snprintf(x->error, sizeof(x->error), "%s",
-					 strerror(-rc));
-				warn("cannot serve route %s: %s", k, x->error);
-			}
-			continue;
-		}
-		if (x) {
-			x->fn_id = fn;
-			x->seen = true;
-			continue;
-		}
-		x = calloc(1, sizeof(*x));
-		if (!x)
+		if (fn && !listener_get(&r[i].key, fn))
 			break;
-		x->key = r[i].key;
-		x->fn_id = fn;
-		x->refs = 1;
-		x->seen = true;
-		x->w.fd = -1;
-		list_add_tail(&x->link, &listeners);
-		kfaas_route_key_str(&x->key, k, sizeof(k));
-		rc = open_socket(x);
-		if (rc) {
-			snprintf(x->error, sizeof(x->error), "%s", strerror(-rc));
-			warn("cannot serve route %s: %s", k, x->error);
-		} else {
-			info("serving route %s", k);
-		}
 	}
 	free(r);
 	list_for_each_safe(l, t, &listeners) {

@@ -14,7 +14,7 @@ void log_msg(int level, const char *fmt, ...)
 
 	if (journal < 0)
 		journal = getenv("JOURNAL_STREAM") != NULL;
-	if (level > LOG_INFO + cfg.verbose)
+	if (level > LOG_INFO + opts.verbose)
 		return;
 	if (level < 0 || level > LOG_DEBUG)
 		level = LOG_ERR;

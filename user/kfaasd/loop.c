@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include "kfaasd.h"
@@ -117,17 +116,4 @@ int loop_run_once(int timeout_ms)
 	}
 	run_deferred();
 	return 0;
-}
-
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t now_ms(void)
-{
-	return now_ns() / 1000000ULL;
 }

@@ -5,7 +5,6 @@
  * Driven by the kfaas CLI over its control socket.  See docs/vm-tier.md.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,304 +19,28 @@
 #include <sys/un.h>
 #include "kfaasd.h"
 
-#ifndef KFAAS_VM_DIR_DEFAULT
-#define KFAAS_VM_DIR_DEFAULT "/usr/lib/kfaas/vm"
-#endif
-
-struct config cfg = {
-	.cache_dir = "/var/cache/kfaasd",
-	.qemu = "qemu-system-x86_64",
-	.accel = ACCEL_AUTO,
-	.snapshot = true,
-	.drop_privs = true,
-	.uid_base = 1801846784,	/* 0x6b660000 "kf": far from real users */
-	.queue_max = 16,
-	.max_conns = 1024,
-	.max_request = 1 << 20,
-	.max_response = 1 << 20,
-	.boot_timeout_ms = 30000,
-	.probe_timeout_ms = 8000,
-	.tcp_timeout_ms = 10000,
-	.refresh_ms = 2000,
-	.config = KFAASD_CONFIG_DEFAULT,
-	.sk = true,
-};
-
-static volatile bool refresh_now, reload_config;
+static volatile bool refresh_now, reload_conf;
 static char initramfs_buf[512], qemu_buf[512], cache_buf[512], kernel_buf[512];
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: kfaasd [OPTIONS]\n"
-"Runs kfaas VM-tier functions in QEMU microVMs and serves their routes.\n"
-"\n"
-"  --pin-root DIR       kfaas pin root ($KFAAS_PIN_ROOT, %s)\n"
-"  --run-dir DIR        run directory ($KFAAS_RUN_DIR, derived from the\n"
-"                       pin root: /run/kfaasd for the default one)\n"
-"  --cache-dir DIR      unpacked kernels, accelerator probe (%s)\n"
-"  --kernel FILE        guest kernel, vmlinux or bzImage (default:\n"
-"                       /boot/vmlinuz-KVER of the guest image)\n"
-"  --initramfs FILE     guest base image (%s/guest.cpio)\n"
-"  --qemu FILE          QEMU binary (%s)\n"
-"  --accel MODE         auto, probe, kvm or tcg (auto)\n"
-"  --no-snapshot        boot every VM cold instead of cloning a template\n"
-"  --vm-uid-base N      QEMU of function id I runs as uid N+I (%u)\n"
-"  --vm-as-root         do not drop QEMU's privileges (debugging only)\n"
-"  --queue N            waiting requests per function (%u)\n"
-"  --max-request BYTES  (%zu)    --max-response BYTES (%zu)\n"
-"  --boot-timeout MS    (%u)    --probe-timeout MS (%u)\n"
-"  --tcp-timeout MS     time a TCP client has to send its request (%u)\n"
-"  --max-conns N        TCP clients served at once; more are closed at\n"
-"                       accept (%u)\n"
-"  --refresh MS         re-read routes and registry this often (%u)\n"
-"  --no-sk              leave the socket tier's listener to 'kfaas sk serve'\n"
-"  --metrics [ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
-"                       (ADDR default 127.0.0.1)\n"
-"  --config FILE        kfaas.conf(5) applied at start and on SIGHUP,\n"
-"                       when it exists (%s; 'none': no file)\n"
-"  --tsc-khz N          host TSC frequency for the guest (measured)\n"
-"  -v, --verbose        more messages (twice: QEMU command lines, console)\n"
-"  -V, --version\n",
-		KFAAS_PIN_ROOT_DEFAULT, cfg.cache_dir, KFAAS_VM_DIR_DEFAULT,
-		cfg.qemu, (unsigned int)cfg.uid_base, cfg.queue_max,
-		cfg.max_request, cfg.max_response, cfg.boot_timeout_ms,
-		cfg.probe_timeout_ms, cfg.tcp_timeout_ms, cfg.max_conns,
-		cfg.refresh_ms,
-		KFAASD_CONFIG_DEFAULT);
-}
-
-static int num(const char *opt, const char *s, unsigned long long max,
-	       unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	if (!*s || *end || errno || *s == '-' || *out > max) {
-		fprintf(stderr, "kfaasd: bad value '%s' for %s: expected a "
-			"number from 0 to %llu\n", s, opt, max);
-		return -1;
-	}
-	return 0;
-}
 
 static int find_qemu(void)
 {
 	const char *path = getenv("PATH");
 	char *dirs, *d, *save = NULL;
 
-	if (strchr(cfg.qemu, '/'))
+	if (strchr(opts.qemu, '/'))
 		return 0;
 	dirs = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
 	for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(qemu_buf, sizeof(qemu_buf), "%s/%s", d, cfg.qemu);
+		snprintf(qemu_buf, sizeof(qemu_buf), "%s/%s", d, opts.qemu);
 		if (access(qemu_buf, X_OK) == 0) {
-			cfg.qemu = qemu_buf;
+			opts.qemu = qemu_buf;
 			free(dirs);
 			return 0;
 		}
 	}
 	free(dirs);
 	return kfaas_err(-ENOENT, "%s is not in PATH: install qemu-system-x86 "
-			 "(tools/deps.sh) or give --qemu", cfg.qemu);
-}
-
-static int parse_args(int argc, char **argv)
-{
-	enum { O_PIN = 256, O_RUN, O_CACHE, O_KERNEL, O_INITRD, O_QEMU,
-	       O_ACCEL, O_NOSNAP, O_UIDBASE, O_ROOT, O_QUEUE, O_MAXREQ,
-	       O_MAXRESP, O_BOOT, O_PROBE, O_TCP, O_REFRESH, O_TSC, O_CONFIG,
-	       O_MAXCONNS, O_METRICS, O_NOSK };
-	static const struct option opts[] = {
-		{ "pin-root", required_argument, NULL, O_PIN },
-		{ "run-dir", required_argument, NULL, O_RUN },
-		{ "cache-dir", required_argument, NULL, O_CACHE },
-		{ "kernel", required_argument, NULL, O_KERNEL },
-		{ "initramfs", required_argument, NULL, O_INITRD },
-		{ "qemu", required_argument, NULL, O_QEMU },
-		{ "accel", required_argument, NULL, O_ACCEL },
-		{ "no-snapshot", no_argument, NULL, O_NOSNAP },
-		{ "vm-uid-base", required_argument, NULL, O_UIDBASE },
-		{ "vm-as-root", no_argument, NULL, O_ROOT },
-		{ "queue", required_argument, NULL, O_QUEUE },
-		{ "max-request", required_argument, NULL, O_MAXREQ },
-		{ "max-response", required_argument, NULL, O_MAXRESP },
-		{ "boot-timeout", required_argument, NULL, O_BOOT },
-		{ "probe-timeout", required_argument, NULL, O_PROBE },
-		{ "tcp-timeout", required_argument, NULL, O_TCP },
-		{ "max-conns", required_argument, NULL, O_MAXCONNS },
-		{ "refresh", required_argument, NULL, O_REFRESH },
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "metrics", required_argument, NULL, O_METRICS },
-		{ "no-sk", no_argument, NULL, O_NOSK },
-		{ "tsc-khz", required_argument, NULL, O_TSC },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *run_dir = getenv(KFAAS_RUN_DIR_ENV);
-	unsigned long long v;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "vVh", opts, NULL)) != -1) {
-		switch (c) {
-		case O_PIN: cfg.pin_root = optarg; break;
-		case O_RUN: run_dir = optarg; break;
-		case O_CACHE: cfg.cache_dir = optarg; break;
-		case O_KERNEL: cfg.kernel = optarg; break;
-		case O_INITRD: cfg.initramfs = optarg; break;
-		case O_QEMU: cfg.qemu = optarg; break;
-		case O_ACCEL:
-			if (!strcmp(optarg, "auto"))
-				cfg.accel = ACCEL_AUTO;
-			else if (!strcmp(optarg, "probe"))
-				cfg.accel = ACCEL_PROBE;
-			else if (!strcmp(optarg, "kvm"))
-				cfg.accel = ACCEL_KVM;
-			else if (!strcmp(optarg, "tcg"))
-				cfg.accel = ACCEL_TCG;
-			else {
-				fprintf(stderr, "kfaasd: bad --accel '%s': use auto, "
-					"probe, kvm or tcg\n", optarg);
-				return -1;
-			}
-			break;
-		case O_NOSNAP: cfg.snapshot = false; break;
-		case O_UIDBASE:
-			if (num("--vm-uid-base", optarg, 0xfffff000ULL -
-				KFAAS_MAX_FUNCS, &v))
-				return -1;
-			cfg.uid_base = (uid_t)v;
-			if (v == 0) {
-				fprintf(stderr, "kfaasd: --vm-uid-base 0 would run "
-					"QEMU as root: use --vm-as-root if you "
-					"mean it\n");
-				return -1;
-			}
-			break;
-		case O_ROOT: cfg.drop_privs = false; break;
-		case O_QUEUE:
-			if (num("--queue", optarg, 100000, &v))
-				return -1;
-			cfg.queue_max = (unsigned int)v;
-			break;
-		case O_MAXREQ:
-		case O_MAXRESP:
-			if (num(c == O_MAXREQ ? "--max-request" : "--max-response",
-				optarg, KFAAS_AGENT_MAX_PAYLOAD - 4096, &v))
-				return -1;
-			if (c == O_MAXREQ)
-				cfg.max_request = v;
-			else
-				cfg.max_response = v;
-			break;
-		case O_NOSK:
-			cfg.sk = false;
-			break;
-		case O_METRICS:
-			cfg.metrics = optarg;
-			break;
-		case O_CONFIG:
-			cfg.config = strcmp(optarg, "none") ? optarg : NULL;
-			break;
-		case O_MAXCONNS:
-			if (num("--max-conns", optarg, 1000000, &v))
-				return -1;
-			if (v < 1) {
-				fprintf(stderr, "kfaasd: --max-conns must be at "
-					"least 1\n");
-				return -1;
-			}
-			cfg.max_conns = (unsigned int)v;
-			break;
-		case O_BOOT:
-		case O_PROBE:
-		case O_TCP:
-		case O_REFRESH: {
-			const char *name = c == O_BOOT ? "--boot-timeout" :
-					   c == O_PROBE ? "--probe-timeout" :
-					   c == O_TCP ? "--tcp-timeout" :
-					   "--refresh";
-
-			if (num(name, optarg, 3600000, &v))
-				return -1;
-			if (v < 10) {
-				fprintf(stderr, "kfaasd: %s must be at least 10 "
-					"ms\n", name);
-				return -1;
-			}
-			if (c == O_BOOT)
-				cfg.boot_timeout_ms = (unsigned int)v;
-			else if (c == O_PROBE)
-				cfg.probe_timeout_ms = (unsigned int)v;
-			else if (c == O_TCP)
-				cfg.tcp_timeout_ms = (unsigned int)v;
-			else
-				cfg.refresh_ms = (unsigned int)v;
-			break;
-		}
-		case O_TSC:
-			if (num("--tsc-khz", optarg, 100000000, &v))
-				return -1;
-			cfg.tsc_khz = (unsigned int)v;
-			break;
-		case 'v': cfg.verbose++; break;
-		case 'V':
-			printf("kfaasd v%s (ABI %d)\n", KFAAS_VERSION,
-			       KFAAS_ABI_VERSION);
-			exit(0);
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			fprintf(stderr, "kfaasd: see 'kfaasd --help'\n");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "kfaasd: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	cfg.pin_root = kfaas_pin_root(cfg.pin_root);
-	if (run_dir && *run_dir) {
-		if (strlen(run_dir) >= sizeof(cfg.run_dir)) {
-			fprintf(stderr, "kfaasd: --run-dir is too long\n");
-			return -1;
-		}
-		snprintf(cfg.run_dir, sizeof(cfg.run_dir), "%s", run_dir);
-	} else if (kfaas_run_dir(cfg.pin_root, cfg.run_dir, sizeof(cfg.run_dir))) {
-		fprintf(stderr, "kfaasd: %s\n", kfaas_errmsg());
-		return -1;
-	}
-	if (cfg.run_dir[0] != '/') {
-		fprintf(stderr, "kfaasd: the run directory must be absolute\n");
-		return -1;
-	}
-	if (!cfg.initramfs) {
-		char exe[PATH_MAX], *slash;
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		/* installed: PREFIX/sbin/kfaasd and PREFIX/lib/kfaas/vm/ */
-		snprintf(initramfs_buf, sizeof(initramfs_buf), "%s/guest.cpio",
-			 KFAAS_VM_DIR_DEFAULT);
-		if (n > 0) {
-			exe[n] = '\0';
-			slash = strrchr(exe, '/');
-			if (slash) {
-				*slash = '\0';
-				if (snprintf(initramfs_buf, sizeof(initramfs_buf),
-					     "%s/../lib/kfaas/vm/guest.cpio", exe) >=
-				    (int)sizeof(initramfs_buf) ||
-				    access(initramfs_buf, R_OK))
-					snprintf(initramfs_buf, sizeof(initramfs_buf),
-						 "%s/guest.cpio", KFAAS_VM_DIR_DEFAULT);
-			}
-		}
-		cfg.initramfs = initramfs_buf;
-	}
-	return 0;
+			 "(tools/deps.sh) or give --qemu", opts.qemu);
 }
 
 /*
@@ -341,14 +64,14 @@ static int absolute(const char **path, char *buf, size_t len, bool mkdir_it)
 
 static int paths_setup(void)
 {
-	int rc = absolute(&cfg.cache_dir, cache_buf, sizeof(cache_buf), true);
+	int rc = absolute(&opts.cache_dir, cache_buf, sizeof(cache_buf), true);
 
-	if (!rc && cfg.kernel)
-		rc = absolute(&cfg.kernel, kernel_buf, sizeof(kernel_buf), false);
+	if (!rc && opts.kernel)
+		rc = absolute(&opts.kernel, kernel_buf, sizeof(kernel_buf), false);
 	if (rc)
 		return rc;
 	/* a missing base image is reported when a function needs it */
-	absolute(&cfg.initramfs, initramfs_buf, sizeof(initramfs_buf), false);
+	absolute(&opts.initramfs, initramfs_buf, sizeof(initramfs_buf), false);
 	if (chdir("/"))
 		return kfaas_err(-errno, "chdir /: %s", strerror(errno));
 	return 0;
@@ -378,7 +101,6 @@ static void notify(const char *msg)
 
 static struct watch sig_w = { .fd = -1 };
 static bool stopping;
-static bool state_ok;
 
 static void on_signal(struct watch *w, uint32_t events)
 {
@@ -390,7 +112,7 @@ static void on_signal(struct watch *w, uint32_t events)
 			info("SIGHUP: re-applying the configuration, re-reading "
 			     "routes and registry");
 			refresh_now = true;
-			reload_config = true;
+			reload_conf = true;
 		} else {
 			info("%s: stopping", strsignal((int)si.ssi_signo));
 			stopping = true;
@@ -416,34 +138,12 @@ static int signals_setup(void)
 	return loop_add(&sig_w, fd, EPOLLIN, on_signal);
 }
 
-static int state_setup(void)
-{
-	struct kfaas_state st;
-	int rc;
-
-	/* create the pinned state if this is the first kfaas program */
-	rc = kfaas_state_open(&st, cfg.pin_root, KFAAS_OPEN_CREATE |
-			      KFAAS_OPEN_LOCK);
-	if (rc)
-		return rc;
-	kfaas_state_close(&st);
-	rc = kfaas_state_open(&state, cfg.pin_root, 0);
-	if (rc)
-		return rc;
-	state_ok = true;
-	if (state.ustats_fd < 0)
-		return kfaas_err(-ENOENT, "the kfaas state at %s has no ustats "
-				 "map (made by an older kfaas): unload its "
-				 "functions and remove it", cfg.pin_root);
-	return 0;
-}
-
 static void run(void)
 {
-	uint64_t next_refresh = now_ms() + cfg.refresh_ms;
+	uint64_t next_refresh = kfaas_now_ms() + opts.refresh_ms;
 
 	while (!stopping) {
-		uint64_t now = now_ms(), next = next_refresh, d;
+		uint64_t now = kfaas_now_ms(), next = next_refresh, d;
 		int timeout;
 
 		d = fns_next_deadline();
@@ -464,21 +164,21 @@ static void run(void)
 			timeout = 0;
 		if (loop_run_once(timeout))
 			warn("epoll: %s", strerror(errno));
-		now = now_ms();
+		now = kfaas_now_ms();
 		fns_tick(now);
 		listen_tick(now);
 		metrics_tick();
 		sk_tick();
-		if (reload_config) {
-			reload_config = false;
-			config_apply();
+		if (reload_conf) {
+			reload_conf = false;
+			conf_apply();
 		}
 		if (refresh_now || now >= next_refresh) {
 			refresh_now = false;
 			fns_sync();
 			listen_refresh();
 			sk_refresh();
-			next_refresh = now + cfg.refresh_ms;
+			next_refresh = now + opts.refresh_ms;
 		}
 	}
 }
@@ -504,9 +204,9 @@ int main(int argc, char **argv)
 {
 	int rc = 1;
 
-	if (parse_args(argc, argv))
+	if (opts_parse(argc, argv))
 		return 2;
-	kfaas_set_verbose(cfg.verbose > 1);
+	kfaas_set_verbose(opts.verbose > 1);
 	if (geteuid() != 0) {
 		fprintf(stderr, "kfaasd: must run as root (BPF maps, QEMU uids, "
 			"the control socket)\n");
@@ -518,7 +218,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* the pin root first: its lock says whether we may run at all */
-	if (state_setup()) {
+	if (pinroot_open()) {
 		err("%s", kfaas_errmsg());
 		goto out_state;
 	}
@@ -527,18 +227,18 @@ int main(int argc, char **argv)
 		goto out_state;
 	}
 	if (paths_setup() || find_qemu() ||
-	    qemu_version(cfg.qemu_version, sizeof(cfg.qemu_version)) ||
+	    qemu_version(opts.qemu_version, sizeof(opts.qemu_version)) ||
 	    kernel_setup() || accel_setup() || control_open() ||
-	    (cfg.metrics && metrics_start(cfg.metrics))) {
+	    (opts.metrics && metrics_start(opts.metrics))) {
 		err("%s", kfaas_errmsg());
 		goto out;
 	}
 	info("kfaasd %s: pin root %s, run dir %s, %s (%s), guest kernel %s%s",
-	     KFAAS_VERSION, cfg.pin_root, cfg.run_dir,
-	     cfg.accel_used == ACCEL_KVM ? "KVM" : "TCG", cfg.accel_why,
-	     cfg.vmlinux, cfg.snapshot ? ", snapshot clones" : ", cold boots");
+	     KFAAS_VERSION, opts.pin_root, opts.run_dir,
+	     opts.accel_used == ACCEL_KVM ? "KVM" : "TCG", opts.accel_why,
+	     opts.vmlinux, opts.snapshot ? ", snapshot clones" : ", cold boots");
 	fns_sync();
-	config_apply();
+	conf_apply();
 	fns_sync();
 	listen_refresh();
 	sk_start();
@@ -554,7 +254,6 @@ out:
 	fns_stop_all();
 	rundir_release();
 out_state:
-	if (state_ok)
-		kfaas_state_close(&state);
+	pinroot_close();
 	return rc;
 }

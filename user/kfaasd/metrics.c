@@ -66,7 +66,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	f = open_memstream(&body, &len);
 	if (!f)
 		return MHD_NO;
-	rc = kfaas_state_open(&st, cfg.pin_root, 0);
+	rc = kfaas_state_open(&st, opts.pin_root, 0);
 	if (!rc) {
 		rc = kfaas_prometheus_write(&st, f);
 		kfaas_state_close(&st);
@@ -137,7 +137,7 @@ uint64_t metrics_next_deadline(void)
 
 	if (!mhd || MHD_get_timeout(mhd, &t) != MHD_YES)
 		return UINT64_MAX;
-	return now_ms() + t;
+	return kfaas_now_ms() + t;
 }
 
 void metrics_tick(void)

@@ -8,7 +8,7 @@
  *              (--no-snapshot: every VM boots cold)
  *   min-warm   VMs kept started ahead of requests
  *   max        VMs at most; requests beyond wait in a FIFO queue
- *   queue      at most cfg.queue_max waiting requests; more are refused
+ *   queue      at most opts.queue_max waiting requests; more are refused
  *              at once with an error (counted as throttled)
  *   idle TTL   an idle VM above min-warm is reclaimed after idle_ttl_s
  *   timeout    a request running longer kills its VM (the client gets an
@@ -19,7 +19,6 @@
  *              and refuses requests while it has no VM
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,72 +48,16 @@ void pool_init(struct pool *p, struct fn *fn)
 
 /* ---- requests ----------------------------------------------------------- */
 
-struct req *req_new(__u32 fn_id, char *data, size_t len, req_done_fn done,
-		    void *ctx)
-{
-	struct req *r = calloc(1, sizeof(*r));
-
-	if (!r)
-		return NULL;
-	list_init(&r->link);
-	r->fn_id = fn_id;
-	r->data = data;
-	r->len = len;
-	r->done = done;
-	r->ctx = ctx;
-	r->t_recv_ns = now_ns();
-	return r;
-}
-
-void req_finish(struct req *r, struct result *res)
-{
-	account_charge(r->fn_id, r->len, res->err == REQ_OK ? res->out_len : 0,
-		       res);
-	if (r->done)
-		r->done(r, res);
-	free(r->data);
-	free(r);
-}
-
-static void req_fail(struct req *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void req_fail(struct req *r, int err, const char *fmt, ...)
-{
-	struct result res = { .err = err, .vm_id = -1 };
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(res.msg, sizeof(res.msg), fmt, ap);
-	va_end(ap);
-	req_finish(r, &res);
-}
-
 void req_orphan(struct req *r)
 {
-	struct fn *f;
-
 	r->done = NULL;
 	if (r->vm || list_empty(&r->link))
 		return;		/* running: the VM finishes it */
 	/* still waiting: nobody wants the answer any more */
-	f = fn_by_id(r->fn_id);
 	list_del(&r->link);
-	if (f)
-		f->pool.nqueue--;
+	r->pool->nqueue--;
 	free(r->data);
 	free(r);
-}
-
-void req_submit(struct req *r)
-{
-	struct fn *f = fn_by_id(r->fn_id);
-
-	if (!f) {
-		req_fail(r, REQ_E_NOFN, "no VM-tier function with id %u: "
-			 "'kfaas fn list' shows the functions", r->fn_id);
-		return;
-	}
-	pool_enqueue(&f->pool, r);
 }
 
 /* ---- counting --------------------------------------------------------- */
@@ -158,7 +101,7 @@ bool pool_ready(const struct pool *p)
 	/* nothing to start ahead: the template is made in the background */
 	if (p->fn->vm.min_warm == 0)
 		return true;
-	if (cfg.snapshot && p->tpl_state != TPL_READY &&
+	if (opts.snapshot && p->tpl_state != TPL_READY &&
 	    p->tpl_state != TPL_FAILED)
 		return false;
 	return count(q, S(VM_IDLE) | S(VM_BUSY)) >= p->fn->vm.min_warm;
@@ -212,6 +155,29 @@ static int make_mem_file(struct pool *p)
 	return rc;
 }
 
+static const struct vm_ops pool_vm_ops;
+
+/* Start a VM of the pool (in its list); NULL when QEMU did not start. */
+static struct vm *pool_vm_start(struct pool *p, bool is_template, bool clone)
+{
+	struct fn *f = p->fn;
+	struct vm_spec s = {
+		.fn_id = f->id, .seq = p->next_seq, .name = f->name,
+		.image = f->image, .mem_mib = f->vm.mem_mib,
+		.vcpus = f->vm.vcpus, .uid = f->uid,
+		.tpl_mem = p->tpl_mem, .tpl_state = p->tpl_state_path,
+		.is_template = is_template, .clone = clone,
+		.ops = &pool_vm_ops, .owner = p,
+	};
+	struct vm *v = vm_start(&s);
+
+	if (!v)
+		return NULL;
+	p->next_seq++;
+	list_add_tail(&v->link, &p->vms);
+	return v;
+}
+
 static void start_template(struct pool *p)
 {
 	int rc = make_mem_file(p);
@@ -222,8 +188,8 @@ static void start_template(struct pool *p)
 		p->tpl_state = TPL_FAILED;
 		return;
 	}
-	p->tpl_ms = now_ms();
-	if (!vm_start(p, true, false)) {
+	p->tpl_ms = kfaas_now_ms();
+	if (!pool_vm_start(p, true, false)) {
 		snprintf(p->broken, sizeof(p->broken), "cannot start QEMU for "
 			 "the template of '%s': see the daemon log", p->fn->name);
 		p->tpl_state = TPL_FAILED;
@@ -232,9 +198,11 @@ static void start_template(struct pool *p)
 	p->tpl_state = TPL_BOOTING;
 }
 
-void pool_vm_saved(struct pool *p, struct vm *v, int rc, const char *why)
+/* vm_ops: the template's snapshot was saved (rc 0), or why not. */
+static void pool_vm_saved(struct vm *v, int rc, const char *why)
 {
-	(void)v;
+	struct pool *p = v->owner;
+
 	if (p->tpl_state != TPL_BOOTING && p->tpl_state != TPL_SAVING)
 		return;
 	if (rc) {
@@ -246,7 +214,7 @@ void pool_vm_saved(struct pool *p, struct vm *v, int rc, const char *why)
 		unlink(p->tpl_state_path);
 	} else {
 		p->tpl_state = TPL_READY;
-		p->tpl_ms = now_ms() - p->tpl_ms;
+		p->tpl_ms = kfaas_now_ms() - p->tpl_ms;
 		info("function '%s': template saved (%llu ms from QEMU start)",
 		     p->fn->name, (unsigned long long)p->tpl_ms);
 	}
@@ -269,7 +237,7 @@ static void fail_queue(struct pool *p, int err, const char *msg)
 void pool_maintain(struct pool *p)
 {
 	unsigned int live, starting, need, max;
-	uint64_t now = now_ms();
+	uint64_t now = kfaas_now_ms();
 	struct fn *f = p->fn;
 	bool clone;
 	struct vm *v;
@@ -286,15 +254,15 @@ void pool_maintain(struct pool *p)
 
 		list_del(&r->link);
 		p->nqueue--;
-		vm_dispatch(v, r);
+		vm_dispatch(v, r, f->vm.timeout_ms);
 	}
 	/* 2. the template comes first */
-	if (cfg.snapshot && p->tpl_state == TPL_NONE && !p->broken[0])
+	if (opts.snapshot && p->tpl_state == TPL_NONE && !p->broken[0])
 		start_template(p);
-	if (cfg.snapshot && (p->tpl_state == TPL_BOOTING ||
+	if (opts.snapshot && (p->tpl_state == TPL_BOOTING ||
 			     p->tpl_state == TPL_SAVING))
 		goto out;
-	clone = cfg.snapshot && p->tpl_state == TPL_READY;
+	clone = opts.snapshot && p->tpl_state == TPL_READY;
 	/* 3. start VMs: up to min-warm, and one per waiting request */
 	if (now < p->retry_at_ms)
 		goto out;
@@ -303,7 +271,7 @@ void pool_maintain(struct pool *p)
 	starting = count(p, STARTING);
 	need = p->nqueue > starting ? p->nqueue - starting : 0;
 	while (live < max && (live < f->vm.min_warm || need > 0)) {
-		if (!vm_start(p, false, clone)) {
+		if (!pool_vm_start(p, false, clone)) {
 			p->fails++;
 			p->n_failed_starts++;
 			break;
@@ -316,8 +284,10 @@ out:
 	check_waiters(p);
 }
 
-void pool_vm_ready(struct pool *p, struct vm *v)
+/* vm_ops: booted or restored, idle. */
+static void pool_vm_ready(struct vm *v)
 {
+	struct pool *p = v->owner;
 	uint64_t ms = (v->t_ready_ns - v->t_start_ns) / 1000000ULL;
 
 	if (v->served == 0 && v->state == VM_IDLE && !v->req) {
@@ -338,8 +308,26 @@ void pool_vm_ready(struct pool *p, struct vm *v)
 	pool_maintain(p);
 }
 
-void pool_vm_dead(struct pool *p, struct vm *v)
+/* vm_ops: a request was answered; the VM is idle again. */
+static void pool_vm_answered(struct vm *v)
 {
+	struct pool *p = v->owner;
+
+	p->n_served++;
+	if (p->fn->vm.flags & KFAAS_VM_F_FRESH) {
+		/* what this request left in the VM dies with it; a fresh
+		 * clone takes the next one */
+		p->n_discarded++;
+		vm_kill(v, "fresh: used once");
+	}
+	/* the request is answered: give the VM the next one */
+	pool_maintain(p);
+}
+
+/* vm_ops: QEMU is gone and reaped; v is freed once this returns. */
+static void pool_vm_dead(struct vm *v)
+{
+	struct pool *p = v->owner;
 	char tail[400];
 
 	list_del(&v->link);
@@ -352,7 +340,7 @@ void pool_vm_dead(struct pool *p, struct vm *v)
 				 v->kill_reason : "QEMU exited",
 				 v->con_len ? "; guest console: " : "",
 				 vm_console_tail(v, tail, sizeof(tail)));
-			pool_vm_saved(p, v, -EIO, why);
+			pool_vm_saved(v, -EIO, why);
 		}
 	} else if (!v->t_ready_ns && !p->stopping) {
 		p->fails++;
@@ -363,7 +351,7 @@ void pool_vm_dead(struct pool *p, struct vm *v)
 
 			if (ms > BACKOFF_MAX_MS)
 				ms = BACKOFF_MAX_MS;
-			p->retry_at_ms = now_ms() + ms;
+			p->retry_at_ms = kfaas_now_ms() + ms;
 			snprintf(p->broken, sizeof(p->broken), "%u VM starts of "
 				 "'%s' failed in a row (last: %s)%s%s", p->fails,
 				 p->fn->name, v->kill_reason ? v->kill_reason :
@@ -381,6 +369,13 @@ void pool_vm_dead(struct pool *p, struct vm *v)
 		pool_maintain(p);
 }
 
+static const struct vm_ops pool_vm_ops = {
+	.ready = pool_vm_ready,
+	.answered = pool_vm_answered,
+	.saved = pool_vm_saved,
+	.dead = pool_vm_dead,
+};
+
 void pool_enqueue(struct pool *p, struct req *r)
 {
 	struct vm *v;
@@ -391,10 +386,10 @@ void pool_enqueue(struct pool *p, struct req *r)
 		return;
 	}
 	if (list_empty(&p->queue) && (v = first_idle(p))) {
-		vm_dispatch(v, r);
+		vm_dispatch(v, r, p->fn->vm.timeout_ms);
 		return;
 	}
-	if (p->nqueue >= cfg.queue_max) {
+	if (p->nqueue >= opts.queue_max) {
 		p->n_overflows++;
 		req_fail(r, REQ_E_QUEUE_FULL, "function '%s' is busy: %u "
 			 "requests wait for its %u VM(s) already (the queue "
@@ -408,20 +403,22 @@ void pool_enqueue(struct pool *p, struct req *r)
 		return;
 	}
 	list_add_tail(&r->link, &p->queue);
+	r->pool = p;
 	p->nqueue++;
 	pool_maintain(p);
 }
 
 void pool_tick(struct pool *p, uint64_t now)
 {
-	uint64_t wait_ms = (uint64_t)p->fn->vm.timeout_ms + cfg.boot_timeout_ms;
+	uint64_t wait_ms = (uint64_t)p->fn->vm.timeout_ms + opts.boot_timeout_ms;
 	unsigned int live = count(p, LIVE);
 	struct list *l, *t;
 
 	list_for_each_safe(l, t, &p->vms) {
 		struct vm *v = container_of(l, struct vm, link);
 
-		vm_tick(v, now);
+		if (vm_tick(v, now))
+			p->n_timeouts++;
 		/* idle TTL: down to min-warm */
 		if (v->state == VM_IDLE && !v->kill_reason && !v->is_template &&
 		    p->fn->vm.idle_ttl_s && live > p->fn->vm.min_warm &&
@@ -469,7 +466,7 @@ uint64_t pool_next_deadline(struct pool *p)
 	if (!list_empty(&p->queue)) {
 		struct req *r = container_of(p->queue.next, struct req, link);
 		uint64_t d = r->t_recv_ns / 1000000ULL + p->fn->vm.timeout_ms +
-			     cfg.boot_timeout_ms;
+			     opts.boot_timeout_ms;
 
 		if (d < next)
 			next = d;
@@ -518,7 +515,7 @@ json_object *pool_status(struct pool *p)
 	json_object *o = json_object_new_object(), *vms = json_object_new_array();
 	static const char *const tpl[] = { "none", "booting", "saving", "ready",
 					   "failed" };
-	uint64_t now = now_ms();
+	uint64_t now = kfaas_now_ms();
 	struct list *l, *t;
 
 	list_for_each_safe(l, t, &p->vms) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Starting QEMU with the fewest privileges that work:
- *   - its own uid per function (cfg.uid_base + function id, no passwd
+ *   - its own uid per function (opts.uid_base + function id, no passwd
  *     entry needed), no supplementary groups but kvm when KVM is used;
  *   - -sandbox on with every optional filter (no exec, no setuid, no
  *     obsolete syscalls, no resource control);
@@ -36,7 +36,7 @@ extern char **environ;
 
 uid_t qemu_uid(__u32 fn_id)
 {
-	return cfg.drop_privs ? cfg.uid_base + fn_id : (uid_t)-1;
+	return opts.drop_privs ? opts.uid_base + fn_id : (uid_t)-1;
 }
 
 struct argv {
@@ -84,7 +84,7 @@ static int build_argv(const struct qemu_spec *s, struct argv *a)
 	rc = rundir_vm_tag(s->fn_id, s->vm_seq, tag, sizeof(tag));
 	if (rc)
 		return rc;
-	arg(a, "%s", cfg.qemu);
+	arg(a, "%s", opts.qemu);
 	/* comm is 15 characters: enough to tell kfaas VMs apart in ps */
 	arg(a, "-name");
 	arg(a, "%s,process=kfaas-%.9s", tag, s->name);
@@ -112,14 +112,14 @@ static int build_argv(const struct qemu_spec *s, struct argv *a)
 		    s->mem_mib, s->mem_path, s->mem_share ? "on" : "off");
 	}
 	arg(a, "-kernel");
-	arg(a, "%s", cfg.vmlinux);
+	arg(a, "%s", opts.vmlinux);
 	arg(a, "-initrd");
 	arg(a, "%s", s->image);
 	arg(a, "-append");
 	/* see docs/vm-tier.md: each word saves boot time or is required */
 	arg(a, "console=ttyS0 loglevel=3 tsc_early_khz=%u tsc=reliable "
 	       "no_timer_check rodata=off mitigations=off cryptomgr.notests "
-	       "8250.nr_uarts=1 audit=0 panic=-1 rdinit=/init", cfg.tsc_khz);
+	       "8250.nr_uarts=1 audit=0 panic=-1 rdinit=/init", opts.tsc_khz);
 	arg(a, "-serial");
 	arg(a, "stdio");
 	arg(a, "-chardev");
@@ -178,6 +178,19 @@ static void child(const struct qemu_spec *s, char **argv, int chan, int qmp,
 	_exit(127);
 }
 
+/* The command line QEMU runs with, for -vv. */
+static void log_cmdline(const struct argv *a)
+{
+	char line[4096];
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < a->n && off < sizeof(line); i++)
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s",
+					i ? " " : "", a->v[i]);
+	dbg("exec %s", line);
+}
+
 int qemu_spawn(const struct qemu_spec *s, struct qemu_proc *p)
 {
 	int chan[2] = { -1, -1 }, qmp[2] = { -1, -1 }, con[2] = { -1, -1 };
@@ -203,16 +216,8 @@ int qemu_spawn(const struct qemu_spec *s, struct qemu_proc *p)
 		rc = -errno;
 		goto out;
 	}
-	if (cfg.verbose > 1) {
-		char line[4096];
-		size_t off = 0;
-		int i;
-
-		for (i = 0; i < a.n && off < sizeof(line); i++)
-			off += (size_t)snprintf(line + off, sizeof(line) - off,
-						"%s%s", i ? " " : "", a.v[i]);
-		dbg("exec %s", line);
-	}
+	if (opts.verbose > 1)
+		log_cmdline(&a);
 	pid = fork();
 	if (pid < 0) {
 		rc = -errno;
@@ -256,7 +261,7 @@ out:
 
 int qemu_version(char *buf, size_t len)
 {
-	char *argv[] = { (char *)cfg.qemu, "-version", NULL };
+	char *argv[] = { (char *)opts.qemu, "-version", NULL };
 	posix_spawn_file_actions_t fa;
 	char out[512];
 	ssize_t n, got = 0;
@@ -268,13 +273,13 @@ int qemu_version(char *buf, size_t len)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	rc = posix_spawn(&pid, cfg.qemu, &fa, NULL, argv, environ);
+	rc = posix_spawn(&pid, opts.qemu, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
 	if (rc) {
 		close(pfd[0]);
 		return kfaas_err(-rc, "cannot run %s: %s: install qemu-system-x86 "
-				 "or give --qemu", cfg.qemu, strerror(rc));
+				 "or give --qemu", opts.qemu, strerror(rc));
 	}
 	while ((n = read(pfd[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0)
 		got += n;
@@ -284,7 +289,7 @@ int qemu_version(char *buf, size_t len)
 	out[strcspn(out, "\n")] = '\0';
 	if (!WIFEXITED(status) || WEXITSTATUS(status) || !strstr(out, "version"))
 		return kfaas_err(-ENOEXEC, "%s -version failed: is it QEMU?",
-				 cfg.qemu);
+				 opts.qemu);
 	/* "QEMU emulator version 7.2.22 (Debian ...)" */
 	snprintf(buf, len, "%s", strstr(out, "version ") ?
 		 strstr(out, "version ") + 8 : out);

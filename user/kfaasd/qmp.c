@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include "kfaasd.h"
 
+#define QMP_IN_MAX	(1U << 20)	/* QEMU's lines are short: more is broken */
+
 struct qmp_cmd {
 	struct qmp_cmd	*next;
 	qmp_cb		cb;
@@ -24,6 +26,7 @@ void qmp_init(struct qmp *q, void *ctx)
 	memset(q, 0, sizeof(*q));
 	q->w.fd = -1;
 	q->ctx = ctx;
+	kfaas_iobuf_init(&q->in, QMP_IN_MAX);
 }
 
 void qmp_free(struct qmp *q)
@@ -36,9 +39,7 @@ void qmp_free(struct qmp *q)
 	}
 	q->pending = q->last = NULL;
 	loop_close(&q->w);
-	free(q->rbuf);
-	q->rbuf = NULL;
-	q->rlen = q->rcap = 0;
+	kfaas_iobuf_free(&q->in);
 }
 
 int qmp_send(struct qmp *q, const char *cmd, json_object *args, int fd,
@@ -163,49 +164,30 @@ static void handle(struct qmp *q, json_object *o)
 
 int qmp_input(struct qmp *q)
 {
-	char *nl;
+	char *line, *nl;
 
 	for (;;) {
-		ssize_t n;
+		ssize_t n = kfaas_iobuf_read(&q->in, q->w.fd, 4096);
 
-		if (q->rcap - q->rlen < 4096) {
-			size_t cap = q->rcap ? q->rcap * 2 : 8192;
-			char *p;
-
-			if (cap > (1 << 20))
-				return -EMSGSIZE;
-			p = realloc(q->rbuf, cap);
-			if (!p)
-				return -ENOMEM;
-			q->rbuf = p;
-			q->rcap = cap;
-		}
-		n = read(q->w.fd, q->rbuf + q->rlen, q->rcap - q->rlen - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		if (n == -EAGAIN)
 			break;
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		if (n == 0)
 			return -EPIPE;
-		q->rlen += (size_t)n;
 	}
-	q->rbuf[q->rlen] = '\0';
-	while ((nl = memchr(q->rbuf, '\n', q->rlen))) {
-		size_t len = (size_t)(nl - q->rbuf) + 1;
+	while ((line = (char *)kfaas_iobuf_data(&q->in)),
+	       (nl = memchr(line, '\n', kfaas_iobuf_len(&q->in)))) {
 		json_object *o;
 
 		*nl = '\0';
-		o = json_tokener_parse(q->rbuf);
+		o = json_tokener_parse(line);
 		if (o) {
-			dbg("qmp <- %.200s", q->rbuf);
+			dbg("qmp <- %.200s", line);
 			handle(q, o);
 			json_object_put(o);
 		}
-		memmove(q->rbuf, q->rbuf + len, q->rlen - len);
-		q->rlen -= len;
-		q->rbuf[q->rlen] = '\0';
+		kfaas_iobuf_consume(&q->in, (size_t)(nl - line) + 1);
 	}
 	return 0;
 }

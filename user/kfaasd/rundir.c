@@ -32,7 +32,7 @@ static char pin_lock_path[128];
 
 int rundir_vm_tag(__u32 fn_id, unsigned int vm, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "guest=kfaasd:%s:%u:%u", cfg.run_dir, fn_id,
+	int n = snprintf(buf, len, "guest=kfaasd:%s:%u:%u", opts.run_dir, fn_id,
 			 vm);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
@@ -40,7 +40,7 @@ int rundir_vm_tag(__u32 fn_id, unsigned int vm, char *buf, size_t len)
 
 int rundir_fn_dir(__u32 id, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/fn/%u", cfg.run_dir, id);
+	int n = snprintf(buf, len, "%s/fn/%u", opts.run_dir, id);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -146,7 +146,7 @@ static int kill_leftovers(void)
 	int n = 0, i;
 	DIR *d;
 
-	snprintf(prefix, sizeof(prefix), "guest=kfaasd:%s:", cfg.run_dir);
+	snprintf(prefix, sizeof(prefix), "guest=kfaasd:%s:", opts.run_dir);
 	d = opendir("/proc");
 	if (!d)
 		return -errno;
@@ -174,7 +174,7 @@ static int kill_leftovers(void)
 static int clean_dir(void)
 {
 	struct dirent *de;
-	DIR *d = opendir(cfg.run_dir);
+	DIR *d = opendir(opts.run_dir);
 	int n = 0;
 
 	if (!d)
@@ -185,7 +185,7 @@ static int clean_dir(void)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
 		    !strcmp(de->d_name, LOCK_NAME))
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", cfg.run_dir, de->d_name);
+		snprintf(sub, sizeof(sub), "%s/%s", opts.run_dir, de->d_name);
 		rmtree(sub);
 		n++;
 	}
@@ -205,8 +205,8 @@ static int pin_root_lock(void)
 	ssize_t n;
 	int rc;
 
-	if (stat(cfg.pin_root, &st))
-		return kfaas_err(-errno, "pin root %s: %s", cfg.pin_root,
+	if (stat(opts.pin_root, &st))
+		return kfaas_err(-errno, "pin root %s: %s", opts.pin_root,
 				 strerror(errno));
 	mkdir_p("/run/lock", 01777);
 	snprintf(pin_lock_path, sizeof(pin_lock_path),
@@ -227,7 +227,7 @@ static int pin_root_lock(void)
 		if (rc == -EWOULDBLOCK)
 			return kfaas_err(-EBUSY, "another kfaasd (pid %s) serves "
 					 "pin root %s: stop it first",
-					 pid[0] ? pid : "?", cfg.pin_root);
+					 pid[0] ? pid : "?", opts.pin_root);
 		return kfaas_err(rc, "cannot lock %s: %s", pin_lock_path,
 				 strerror(-rc));
 	}
@@ -265,19 +265,19 @@ static int take(void)
 	ssize_t n;
 	int rc;
 
-	if (strchr(cfg.run_dir, ','))
+	if (strchr(opts.run_dir, ','))
 		return kfaas_err(-EINVAL, "run directory %s contains a ',': "
 				 "QEMU options cannot carry it; set another with "
-				 "--run-dir or $KFAAS_RUN_DIR", cfg.run_dir);
+				 "--run-dir or $KFAAS_RUN_DIR", opts.run_dir);
 	rc = pin_root_lock();
 	if (rc)
 		return rc;
-	rc = mkdir_p(cfg.run_dir, 0711);
+	rc = mkdir_p(opts.run_dir, 0711);
 	if (rc)
 		return kfaas_err(rc, "cannot create run directory %s: %s",
-				 cfg.run_dir, strerror(-rc));
-	chmod(cfg.run_dir, 0711);
-	snprintf(path, sizeof(path), "%s/%s", cfg.run_dir, LOCK_NAME);
+				 opts.run_dir, strerror(-rc));
+	chmod(opts.run_dir, 0711);
+	snprintf(path, sizeof(path), "%s/%s", opts.run_dir, LOCK_NAME);
 	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0)
 		return kfaas_err(-errno, "cannot open %s: %s", path,
@@ -293,20 +293,20 @@ static int take(void)
 			return kfaas_err(-EBUSY, "another kfaasd (pid %s) serves "
 					 "pin root %s with run directory %s: "
 					 "stop it first", pid[0] ? pid : "?",
-					 cfg.pin_root, cfg.run_dir);
+					 opts.pin_root, opts.run_dir);
 		return kfaas_err(rc, "cannot lock %s: %s", path, strerror(-rc));
 	}
 	kill_leftovers();
 	n = clean_dir();
 	if (n > 0)
 		info("removed %zd leftover entr%s from %s", n,
-		     n == 1 ? "y" : "ies", cfg.run_dir);
+		     n == 1 ? "y" : "ies", opts.run_dir);
 	if (ftruncate(lock_fd, 0) == 0) {
 		n = snprintf(pid, sizeof(pid), "%d\n", getpid());
 		if (pwrite(lock_fd, pid, (size_t)n, 0) != n)
 			warn("cannot write %s", path);
 	}
-	snprintf(path, sizeof(path), "%s/fn", cfg.run_dir);
+	snprintf(path, sizeof(path), "%s/fn", opts.run_dir);
 	if (mkdir(path, 0711) && errno != EEXIST)
 		return kfaas_err(-errno, "cannot create %s: %s", path,
 				 strerror(errno));
@@ -321,9 +321,9 @@ void rundir_release(void)
 		return;
 	kill_leftovers();	/* nothing, unless a child escaped us */
 	clean_dir();
-	snprintf(path, sizeof(path), "%s/%s", cfg.run_dir, LOCK_NAME);
+	snprintf(path, sizeof(path), "%s/%s", opts.run_dir, LOCK_NAME);
 	unlink(path);
-	rmdir(cfg.run_dir);
+	rmdir(opts.run_dir);
 	close(lock_fd);
 	lock_fd = -1;
 	pin_root_unlock();

@@ -32,9 +32,9 @@ void sk_start(void)
 {
 	struct kfaas_sk_server_opts o = { .log = sk_log };
 
-	if (!cfg.sk)
+	if (!opts.sk)
 		return;
-	if (kfaas_sk_server_open(cfg.pin_root, &o, &sk)) {
+	if (kfaas_sk_server_open(opts.pin_root, &o, &sk)) {
 		warn("socket tier not served by kfaasd: %s", kfaas_errmsg());
 		sk = NULL;
 		return;
@@ -62,7 +62,7 @@ uint64_t sk_next_deadline(void)
 	if (!sk)
 		return UINT64_MAX;
 	t = kfaas_sk_server_timeout_ms(sk);
-	return t < 0 ? UINT64_MAX : now_ms() + (uint64_t)t;
+	return t < 0 ? UINT64_MAX : kfaas_now_ms() + (uint64_t)t;
 }
 
 void sk_tick(void)

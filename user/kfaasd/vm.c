@@ -12,6 +12,11 @@
  * A VM struct is freed only when its QEMU process has been reaped (the
  * pidfd callback): every other path just kills the process, so no callback
  * ever runs on a freed VM.
+ *
+ * A VM knows nothing of pools: it is started with a struct vm_spec and
+ * tells its owner what happened through the struct vm_ops it was given
+ * (ready, answered, saved, dead); the owner calls down (vm_dispatch,
+ * vm_kill, vm_tick), never the other way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -82,8 +87,8 @@ static void console_read(struct vm *v)
 		}
 		memcpy(v->con + v->con_len, tmp, k);
 		v->con_len += k;
-		if (cfg.verbose > 1)
-			dbg("vm %s/%u console: %.*s", v->pool->fn->name, v->seq,
+		if (opts.verbose > 1)
+			dbg("vm %s/%u console: %.*s", v->name, v->seq,
 			    (int)k, tmp);
 	}
 	if (n == 0)
@@ -103,7 +108,7 @@ void vm_kill(struct vm *v, const char *why)
 	if (v->state == VM_DEAD || v->kill_reason)
 		return;
 	v->kill_reason = why;
-	dbg("vm %s/%u: kill (%s)", v->pool->fn->name, v->seq, why);
+	dbg("vm %s/%u: kill (%s)", v->name, v->seq, why);
 	kill(v->proc.pid, SIGKILL);
 }
 
@@ -145,30 +150,29 @@ static void on_exit_(struct watch *w, uint32_t events)
 
 		if (v->kill_reason && !strcmp(v->kill_reason, "timeout")) {
 			res.err = REQ_E_TIMEOUT;
-			res.fn_wall_ns = now_ns() - v->req_start_ns;
+			res.fn_wall_ns = kfaas_now_ns() - v->req_start_ns;
 			snprintf(res.msg, sizeof(res.msg), "function '%s' timed "
 				 "out after %u ms (its VM was killed and is "
-				 "replaced)", v->pool->fn->name,
-				 v->pool->fn->vm.timeout_ms);
+				 "replaced)", v->name, v->req_timeout_ms);
 		} else {
 			res.err = REQ_E_CRASH;
 			snprintf(res.msg, sizeof(res.msg), "the VM of function "
 				 "'%s' died while serving the request (%s)",
-				 v->pool->fn->name, v->kill_reason ?
+				 v->name, v->kill_reason ?
 				 v->kill_reason : "QEMU exited");
 		}
 		vm_finish_req(v, &res);
 	}
-	if (!v->kill_reason || v->crashed || cfg.verbose)
+	if (!v->kill_reason || v->crashed || opts.verbose)
 		log_msg(v->kill_reason && !v->crashed ? LOG_DEBUG : LOG_WARN,
-			"vm %s/%u (pid %d) %s: %s%s%s", v->pool->fn->name,
+			"vm %s/%u (pid %d) %s: %s%s%s", v->name,
 			v->seq, v->proc.pid, v->crashed || !v->kill_reason ?
 			"died" : "killed",
 			v->kill_reason ? v->kill_reason :
 			WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) :
 			"exited", v->con_len ? "; console: " : "",
 			vm_console_tail(v, tail, sizeof(tail)));
-	pool_vm_dead(v->pool, v);
+	v->ops->dead(v);
 	vm_destroy(v);
 }
 
@@ -179,9 +183,9 @@ static void qmp_failed(struct vm *v, const char *what, const char *error)
 	char why[300];
 
 	snprintf(why, sizeof(why), "%s: %s", what, error);
-	warn("vm %s/%u: %s", v->pool->fn->name, v->seq, why);
+	warn("vm %s/%u: %s", v->name, v->seq, why);
 	if (v->is_template && v->state == VM_SAVING)
-		pool_vm_saved(v->pool, v, -EIO, why);
+		v->ops->saved(v, -EIO, why);
 	vm_kill(v, "snapshot failed");
 }
 
@@ -230,7 +234,7 @@ static void on_qmp_event(struct qmp *q, const char *event, json_object *data,
 	if (strcmp(s, "completed"))
 		return;
 	if (v->state == VM_SAVING) {
-		pool_vm_saved(v->pool, v, 0, NULL);
+		v->ops->saved(v, 0, NULL);
 		vm_kill(v, "template saved");
 	} else if (v->state == VM_RESTORING) {
 		struct kfaas_agent_restore r;
@@ -255,13 +259,12 @@ static void save_template(struct vm *v)
 	int fd;
 
 	v->state = VM_SAVING;
-	fd = open(v->pool->tpl_state_path, O_WRONLY | O_CREAT | O_TRUNC |
-		  O_CLOEXEC, 0600);
+	fd = open(v->tpl_state, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		char e[64];
 
 		snprintf(e, sizeof(e), "%s", strerror(errno));
-		qmp_failed(v, v->pool->tpl_state_path, e);
+		qmp_failed(v, v->tpl_state, e);
 		return;
 	}
 	json_object *getfd = json_object_new_object();
@@ -314,21 +317,21 @@ static void on_qmp(struct watch *w, uint32_t events)
 static void became_ready(struct vm *v)
 {
 	v->state = VM_IDLE;
-	v->t_ready_ns = now_ns();
-	v->idle_since_ms = now_ms();
+	v->t_ready_ns = kfaas_now_ns();
+	v->idle_since_ms = kfaas_now_ms();
 	v->deadline_ms = 0;
-	pool_vm_ready(v->pool, v);
+	v->ops->ready(v);
 }
 
-static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
+static void on_result(struct vm *v, const char *payload, size_t len)
 {
 	struct kfaas_agent_result_view ar;
 	struct result res = { .ran = true };
-	struct fn *f = v->pool->fn;
+	const char *name = v->name;
 	int rc, line;
 
 	/* a guest that breaks the protocol loses its VM */
-	rc = kfaas_agent_result_parse(h + 1, h->len, cfg.max_response, &ar);
+	rc = kfaas_agent_result_parse(payload, len, opts.max_response, &ar);
 	if (rc) {
 		vm_kill(v, rc == -EMSGSIZE ? "RESULT over the limits" :
 			"bad RESULT lengths");
@@ -347,29 +350,42 @@ static void on_result(struct vm *v, const struct kfaas_agent_hdr *h)
 	if (ar.r.flags & KFAAS_AGENT_R_SPAWN_FAILED) {
 		res.err = REQ_E_FAILED;
 		snprintf(res.msg, sizeof(res.msg), "cannot start function '%s' "
-			 "in its VM: %s", f->name, strerror(ar.r.status));
+			 "in its VM: %s", name, strerror(ar.r.status));
 	} else if (ar.r.flags & KFAAS_AGENT_R_TOO_LARGE) {
 		res.err = REQ_E_TOO_LARGE;
 		snprintf(res.msg, sizeof(res.msg), "function '%s' wrote more "
-			 "than %zu bytes and was killed", f->name,
-			 cfg.max_response);
+			 "than %zu bytes and was killed", name,
+			 opts.max_response);
 	} else if (WIFSIGNALED(ar.r.status)) {
 		res.err = REQ_E_FAILED;
 		snprintf(res.msg, sizeof(res.msg), "function '%s' was killed "
-			 "by signal %d (%s)", f->name, WTERMSIG(ar.r.status),
+			 "by signal %d (%s)", name, WTERMSIG(ar.r.status),
 			 strsignal(WTERMSIG(ar.r.status)));
 	} else if (WEXITSTATUS(ar.r.status)) {
 		res.err = REQ_E_FAILED;
 		snprintf(res.msg, sizeof(res.msg), "function '%s' exited with "
-			 "status %d%s%.*s", f->name, WEXITSTATUS(ar.r.status),
+			 "status %d%s%.*s", name, WEXITSTATUS(ar.r.status),
 			 line ? ": " : "", line, ar.err);
 	}
 	v->served++;
-	v->pool->n_served++;
 	vm_finish_req(v, &res);
 }
 
-static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h)
+static void on_restored(struct vm *v, const char *payload, size_t len)
+{
+	struct kfaas_agent_restored r;
+
+	if (len >= sizeof(r)) {
+		memcpy(&r, payload, sizeof(r));
+		if (r.rc)
+			warn("vm %s/%u: the guest could not reseed or set its "
+			     "clock (%d)", v->name, v->seq, r.rc);
+	}
+	became_ready(v);
+}
+
+static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h,
+		   const char *payload)
 {
 	switch (h->type) {
 	case KFAAS_AGENT_HELLO:
@@ -381,35 +397,18 @@ static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h)
 			became_ready(v);
 		break;
 	case KFAAS_AGENT_RESTORED:
-		if (v->state != VM_RESEEDING)
-			break;
-		if (h->len >= sizeof(struct kfaas_agent_restored) &&
-		    ((const struct kfaas_agent_restored *)(h + 1))->rc)
-			warn("vm %s/%u: the guest could not reseed or set its "
-			     "clock (%d)", v->pool->fn->name, v->seq,
-			     ((const struct kfaas_agent_restored *)(h + 1))->rc);
-		became_ready(v);
+		if (v->state == VM_RESEEDING)
+			on_restored(v, payload, h->len);
 		break;
 	case KFAAS_AGENT_RESULT:
 		if (v->state != VM_BUSY)
 			break;
 		v->state = VM_IDLE;
 		v->deadline_ms = 0;
-		v->idle_since_ms = now_ms();
-		on_result(v, h);
-		if (v->kill_reason)
-			break;
-		if (v->pool->fn->vm.flags & KFAAS_VM_F_FRESH) {
-			/* what this request left in the VM dies with it; a
-			 * fresh clone takes the next one */
-			v->pool->n_discarded++;
-			vm_kill(v, "fresh: used once");
-			pool_maintain(v->pool);
-			break;
-		}
-		/* the request is answered: give the VM the next one */
-		if (v->state == VM_IDLE)
-			pool_vm_ready(v->pool, v);
+		v->idle_since_ms = kfaas_now_ms();
+		on_result(v, payload, h->len);
+		if (!v->kill_reason && v->state == VM_IDLE)
+			v->ops->answered(v);
 		break;
 	default:
 		break;
@@ -419,7 +418,8 @@ static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h)
 static void on_chan(struct watch *w, uint32_t events)
 {
 	struct vm *v = container_of(w, struct vm, chan.w);
-	const struct kfaas_agent_hdr *h;
+	struct kfaas_agent_hdr h;
+	const char *payload;
 	int rc = 0;
 
 	if (events & EPOLLOUT)
@@ -427,9 +427,9 @@ static void on_chan(struct watch *w, uint32_t events)
 	if (!rc && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		rc = chan_fill(&v->chan);
 	while (v->state != VM_DEAD && !v->kill_reason &&
-	       (h = chan_peek(&v->chan))) {
-		on_msg(v, h);
-		chan_consume(&v->chan);
+	       (payload = chan_peek(&v->chan, &h))) {
+		on_msg(v, &h, payload);
+		chan_consume(&v->chan, &h);
 	}
 	if (chan_corrupt(&v->chan)) {
 		vm_kill(v, "agent protocol error");
@@ -447,53 +447,68 @@ static void on_chan(struct watch *w, uint32_t events)
 
 /* ---- start, dispatch, deadlines --------------------------------------- */
 
-struct vm *vm_start(struct pool *p, bool is_template, bool clone)
+/* Watch the new VM's process, console, channel and QMP: 0, or -errno. */
+static int vm_watch(struct vm *v)
 {
-	struct fn *f = p->fn;
-	struct qemu_spec s = {
-		.fn_id = f->id, .vm_seq = p->next_seq, .name = f->name,
-		.image = f->image, .mem_mib = f->vm.mem_mib,
-		.vcpus = f->vm.vcpus, .accel = cfg.accel_used,
-		.mem_path = is_template || clone ? p->tpl_mem : NULL,
-		.mem_share = is_template, .state_fd = -1, .uid = f->uid,
+	int rc;
+
+	chan_init(&v->chan);
+	qmp_init(&v->qmp, v);
+	v->qmp.on_event = on_qmp_event;
+	v->pidw.fd = v->conw.fd = -1;
+	rc = loop_add(&v->pidw, v->proc.pidfd, EPOLLIN, on_exit_);
+	if (!rc)
+		rc = loop_add(&v->conw, v->proc.con_fd, EPOLLIN, on_console);
+	if (!rc)
+		rc = loop_add(&v->chan.w, v->proc.chan_fd, EPOLLIN, on_chan);
+	if (!rc)
+		rc = loop_add(&v->qmp.w, v->proc.qmp_fd, EPOLLIN, on_qmp);
+	return rc;
+}
+
+struct vm *vm_start(const struct vm_spec *s)
+{
+	struct qemu_spec q = {
+		.fn_id = s->fn_id, .vm_seq = s->seq, .name = s->name,
+		.image = s->image, .mem_mib = s->mem_mib, .vcpus = s->vcpus,
+		.accel = opts.accel_used,
+		.mem_path = s->is_template || s->clone ? s->tpl_mem : NULL,
+		.mem_share = s->is_template, .state_fd = -1, .uid = s->uid,
 	};
 	struct vm *v = calloc(1, sizeof(*v));
 	int rc;
 
 	if (!v)
 		return NULL;
-	if (clone) {
-		s.state_fd = open(p->tpl_state_path, O_RDONLY | O_CLOEXEC);
-		if (s.state_fd < 0) {
-			warn("%s: %s", p->tpl_state_path, strerror(errno));
+	if (s->clone) {
+		q.state_fd = open(s->tpl_state, O_RDONLY | O_CLOEXEC);
+		if (q.state_fd < 0) {
+			warn("%s: %s", s->tpl_state, strerror(errno));
 			free(v);
 			return NULL;
 		}
 	}
-	rc = qemu_spawn(&s, &v->proc);
-	if (s.state_fd >= 0)
-		close(s.state_fd);
+	rc = qemu_spawn(&q, &v->proc);
+	if (q.state_fd >= 0)
+		close(q.state_fd);
 	if (rc) {
-		warn("cannot start a VM for '%s': %s", f->name, strerror(-rc));
+		warn("cannot start a VM for '%s': %s", s->name, strerror(-rc));
 		free(v);
 		return NULL;
 	}
-	v->pool = p;
-	v->seq = p->next_seq++;
-	v->is_template = is_template;
-	v->cloned = clone;
-	v->state = clone ? VM_RESTORING : VM_BOOTING;
-	v->t_start_ns = now_ns();
-	v->deadline_ms = now_ms() + (clone ? RESTORE_TIMEOUT_MS :
-				     cfg.boot_timeout_ms);
-	chan_init(&v->chan);
-	qmp_init(&v->qmp, v);
-	v->qmp.on_event = on_qmp_event;
-	v->pidw.fd = v->conw.fd = -1;
-	if (loop_add(&v->pidw, v->proc.pidfd, EPOLLIN, on_exit_) ||
-	    loop_add(&v->conw, v->proc.con_fd, EPOLLIN, on_console) ||
-	    loop_add(&v->chan.w, v->proc.chan_fd, EPOLLIN, on_chan) ||
-	    loop_add(&v->qmp.w, v->proc.qmp_fd, EPOLLIN, on_qmp)) {
+	v->ops = s->ops;
+	v->owner = s->owner;
+	v->name = s->name;
+	v->tpl_state = s->tpl_state;
+	v->seq = s->seq;
+	v->is_template = s->is_template;
+	v->cloned = s->clone;
+	v->state = s->clone ? VM_RESTORING : VM_BOOTING;
+	v->t_start_ns = kfaas_now_ns();
+	v->deadline_ms = kfaas_now_ms() + (s->clone ? RESTORE_TIMEOUT_MS :
+					   opts.boot_timeout_ms);
+	list_init(&v->link);
+	if (vm_watch(v)) {
 		/* cannot watch it: kill and reap right here */
 		kill(v->proc.pid, SIGKILL);
 		waitpid(v->proc.pid, NULL, 0);
@@ -504,45 +519,45 @@ struct vm *vm_start(struct pool *p, bool is_template, bool clone)
 		free(v);
 		return NULL;
 	}
-	list_add_tail(&v->link, &p->vms);
-	dbg("vm %s/%u: pid %d, %s", f->name, v->seq, v->proc.pid,
-	    is_template ? "template" : clone ? "clone" : "cold boot");
+	dbg("vm %s/%u: pid %d, %s", s->name, v->seq, v->proc.pid,
+	    s->is_template ? "template" : s->clone ? "clone" : "cold boot");
 	return v;
 }
 
-void vm_dispatch(struct vm *v, struct req *r)
+void vm_dispatch(struct vm *v, struct req *r, unsigned int timeout_ms)
 {
-	struct kfaas_agent_run run = { .max_out = (__u32)cfg.max_response };
+	struct kfaas_agent_run run = { .max_out = (__u32)opts.max_response };
 
 	v->req = r;
 	r->vm = v;
 	v->state = VM_BUSY;
-	v->req_start_ns = now_ns();
-	v->deadline_ms = now_ms() + v->pool->fn->vm.timeout_ms;
+	v->req_start_ns = kfaas_now_ns();
+	v->req_timeout_ms = timeout_ms;
+	v->deadline_ms = kfaas_now_ms() + timeout_ms;
 	if (chan_send(&v->chan, KFAAS_AGENT_RUN, &run, sizeof(run), r->data,
 		      r->len))
 		vm_kill(v, "agent channel broken");
 }
 
-void vm_tick(struct vm *v, uint64_t now)
+bool vm_tick(struct vm *v, uint64_t now)
 {
 	if (!v->deadline_ms || now < v->deadline_ms || v->kill_reason)
-		return;
+		return false;
 	if (v->state == VM_BUSY) {
 		vm_kill(v, "timeout");
-		v->pool->n_timeouts++;
-		return;
+		return true;
 	}
 	if (v->is_template && v->state != VM_DEAD) {
 		char why[600], tail[400];
 
 		snprintf(why, sizeof(why), "the template VM did not become "
 			 "ready within %u ms (accel %s)%s%s",
-			 cfg.boot_timeout_ms,
-			 cfg.accel_used == ACCEL_KVM ? "kvm" : "tcg",
+			 opts.boot_timeout_ms,
+			 opts.accel_used == ACCEL_KVM ? "kvm" : "tcg",
 			 v->con_len ? "; guest console: " : "",
 			 vm_console_tail(v, tail, sizeof(tail)));
-		pool_vm_saved(v->pool, v, -ETIMEDOUT, why);
+		v->ops->saved(v, -ETIMEDOUT, why);
 	}
 	vm_kill(v, "start timed out");
+	return false;
 }

@@ -17,6 +17,7 @@
 #include <libkfaas.h>
 #include "internal.h"
 #include <kfaas_ctlproto.h>
+#include <kfaas_iobuf.h>
 
 #define BPFFS_PREFIX	"/sys/fs/bpf/"
 
@@ -89,55 +90,30 @@ void kfaas_daemon_close(struct kfaas_daemon *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	d->fd = -1;
-	free(d->rbuf);
-	d->rbuf = NULL;
-	d->rlen = d->rcap = 0;
+	kfaas_iobuf_free(&d->in);
 }
 
-static int send_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* One line from the daemon (NUL-terminated in d->rbuf); its length. */
-static ssize_t read_line(struct kfaas_daemon *d, size_t *consumed)
+/*
+ * One line from the daemon, NUL-terminated at the head of d->in (waiting
+ * for it): its length with the newline, to consume once read.
+ */
+static ssize_t read_line(struct kfaas_daemon *d)
 {
 	for (;;) {
-		char *nl = d->rlen ? memchr(d->rbuf, '\n', d->rlen) : NULL;
+		size_t len = kfaas_iobuf_len(&d->in);
+		char *line = (char *)kfaas_iobuf_data(&d->in);
+		char *nl = len ? memchr(line, '\n', len) : NULL;
 		ssize_t n;
 
 		if (nl) {
 			*nl = '\0';
-			*consumed = (size_t)(nl - d->rbuf) + 1;
-			return nl - d->rbuf;
+			return nl - line + 1;
 		}
-		if (d->rcap - d->rlen < 65536) {
-			size_t cap = d->rcap ? d->rcap * 2 : 65536;
-			char *p = realloc(d->rbuf, cap);
-
-			if (!p)
-				return -ENOMEM;
-			d->rbuf = p;
-			d->rcap = cap;
-		}
-		n = recv(d->fd, d->rbuf + d->rlen, d->rcap - d->rlen - 1, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
+		n = kfaas_iobuf_read_wait(&d->in, d->fd, 65536);
 		if (n < 0)
-			return -errno;
+			return n;
 		if (n == 0)
 			return -EPIPE;
-		d->rlen += (size_t)n;
 	}
 }
 
@@ -145,7 +121,6 @@ int kfaas_daemon_call(struct kfaas_daemon *d, struct json_object *req,
 		      struct json_object **resp)
 {
 	const char *s;
-	size_t used = 0;
 	char *line;
 	ssize_t n;
 	int rc;
@@ -162,17 +137,16 @@ int kfaas_daemon_call(struct kfaas_daemon *d, struct json_object *req,
 	}
 	sprintf(line, "%s\n", s);
 	json_object_put(req);
-	rc = send_all(d->fd, line, strlen(line));
+	rc = kfaas_fd_write_all(d->fd, line, strlen(line));
 	free(line);
 	if (rc)
 		return kfaas__errno_msg(rc, "cannot talk to kfaasd");
-	n = read_line(d, &used);
+	n = read_line(d);
 	if (n < 0)
 		return kfaas_err((int)n, "kfaasd closed the connection (%s): see "
 				 "its log", strerror((int)-n));
-	rc = kfaas_ctl_answer(d->rbuf, resp);
-	memmove(d->rbuf, d->rbuf + used, d->rlen - used);
-	d->rlen -= used;
+	rc = kfaas_ctl_answer(kfaas_iobuf_data(&d->in), resp);
+	kfaas_iobuf_consume(&d->in, (size_t)n);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The declarative configuration (kfaas.conf(5)) in the daemon: applied at
+ * Applying the declarative configuration (kfaas.conf(5)) in the daemon, at
  * start and on SIGHUP.  The same plan as `kfaas apply`, with VM-tier
  * functions created and unloaded here directly.  An unchanged file
  * changes nothing, so a reload drops no traffic; a bad file changes
@@ -33,7 +33,7 @@ static int vm_unload(void *ctx, const char *name)
 	return rc ? kfaas_err(rc, "%s", why) : 0;
 }
 
-void config_apply(void)
+void conf_apply(void)
 {
 	static const struct kfaas_apply_ops ops = {
 		.vm_create = vm_create,
@@ -45,25 +45,25 @@ void config_apply(void)
 	size_t i;
 	int rc;
 
-	if (!cfg.config || access(cfg.config, F_OK))
+	if (!opts.conf_path || access(opts.conf_path, F_OK))
 		return;
-	if (kfaas_conf_load(cfg.config, &conf)) {
+	if (kfaas_conf_load(opts.conf_path, &conf)) {
 		err("configuration not applied: %s", kfaas_errmsg());
 		return;
 	}
-	rc = kfaas_state_open(&st, cfg.pin_root, KFAAS_OPEN_LOCK);
+	rc = kfaas_state_open(&st, opts.pin_root, KFAAS_OPEN_LOCK);
 	if (!rc)
 		rc = kfaas_plan_make(&st, &conf, &ops, &plan);
 	if (!rc) {
 		rc = kfaas_plan_apply(&st, &conf, &plan, &ops);
 		for (i = 0; !rc && i < plan.n; i++)
-			info("%s: %s", cfg.config, plan.acts[i].text);
+			info("%s: %s", opts.conf_path, plan.acts[i].text);
 		if (!rc)
-			info("%s: applied (%zu changes)", cfg.config, plan.n);
+			info("%s: applied (%zu changes)", opts.conf_path, plan.n);
 		kfaas_plan_free(&plan);
 	}
 	if (rc)
-		err("configuration %s not applied: %s", cfg.config, kfaas_errmsg());
+		err("configuration %s not applied: %s", opts.conf_path, kfaas_errmsg());
 	kfaas_state_close(&st);
 	kfaas_conf_free(&conf);
 }

@@ -2,9 +2,12 @@
 /*
  * Decoding the agent protocol (include/kfaas/agent.h), both directions:
  * the framing of the byte stream, the requests the agent takes from the
- * host and the results kfaasd takes from the guest.  Linked into the
- * agent (static, in the guest), into kfaasd and into the fuzz target
- * tests/fuzz/fuzz_agent.c; nothing here does I/O.
+ * host and the results kfaasd takes from the guest.  Shared protocol of
+ * two programs built apart, so declared here beside the messages; the
+ * code is user/lib/agent_proto.c, in libkfaas for kfaasd and compiled
+ * into the agent (static, in the guest, no library: it needs only libc
+ * and user/lib/iobuf.c).  Fuzzed by tests/fuzz/fuzz_agent.c; nothing here
+ * does I/O.
  *
  * The guest is not trusted: kfaasd kills a VM whose stream is not a
  * well-formed message, and checks every length a RESULT carries.  The
@@ -56,23 +59,19 @@ int kfaas_agent_req_parse(const struct kfaas_agent_hdr *h, const void *payload,
 			  struct kfaas_agent_req *r);
 
 /*
- * The agent's input buffer: bytes read from the port go in with
- * kfaas_agent_rx_space() + kfaas_agent_rx_add(); kfaas_agent_rx_next()
- * hands out one request at a time (valid until the next call), skipping
- * garbage.
+ * The agent's reader: bytes read from the port go into a struct
+ * kfaas_iobuf (kfaas_iobuf.h, libkfaas); kfaas_agent_rx_next() takes one
+ * request at a time out of it, skipping garbage, and counts what it
+ * skipped.  The request's data stays valid until the buffer next takes
+ * bytes (consuming never moves them).
  */
+struct kfaas_iobuf;
 struct kfaas_agent_rx {
-	char		*buf;
-	size_t		len, cap;
-	size_t		skip;		/* the message handed out last */
 	unsigned long	dropped;	/* garbage bytes skipped */
 	unsigned long	bad;		/* well-framed but invalid messages */
 };
-/* Room for at least want more bytes (NULL: out of memory). */
-void *kfaas_agent_rx_space(struct kfaas_agent_rx *rx, size_t want, size_t *room);
-void kfaas_agent_rx_add(struct kfaas_agent_rx *rx, size_t n);
-/* 1: *r is the next request; 0: more bytes are needed. */
-int kfaas_agent_rx_next(struct kfaas_agent_rx *rx, struct kfaas_agent_req *r);
-void kfaas_agent_rx_free(struct kfaas_agent_rx *rx);
+/* 1: *r is the next request (consumed from in); 0: more bytes are needed. */
+int kfaas_agent_rx_next(struct kfaas_agent_rx *rx, struct kfaas_iobuf *in,
+			struct kfaas_agent_req *r);
 
-#endif
+#endif /* KFAAS_AGENT_PROTO_H */

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Decoding the agent protocol (proto.h).  No I/O, no globals. */
+/*
+ * Decoding the agent protocol (include/kfaas/agent_proto.h).  No I/O, no
+ * globals, only libc and the iobuf: compiled into the static guest agent.
+ */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include "proto.h"
+#include <kfaas/agent_proto.h>
+#include <kfaas_iobuf.h>
 
 int kfaas_agent_frame(const void *buf, size_t len, struct kfaas_agent_hdr *h)
 {
@@ -81,51 +84,14 @@ int kfaas_agent_req_parse(const struct kfaas_agent_hdr *h, const void *payload,
 	}
 }
 
-#define RX_KEEP	(1U << 20)	/* an empty buffer larger than this is freed */
-
-void *kfaas_agent_rx_space(struct kfaas_agent_rx *rx, size_t want, size_t *room)
-{
-	size_t cap;
-
-	/* the message handed out last is done with */
-	if (rx->skip) {
-		memmove(rx->buf, rx->buf + rx->skip, rx->len - rx->skip);
-		rx->len -= rx->skip;
-		rx->skip = 0;
-	}
-	/* a large request is over: give its memory back to the guest */
-	if (!rx->len && rx->cap > RX_KEEP) {
-		free(rx->buf);
-		rx->buf = NULL;
-		rx->cap = 0;
-	}
-	cap = rx->cap ? rx->cap : 65536;
-	while (cap - rx->len < want)
-		cap *= 2;
-	if (cap != rx->cap) {
-		char *p = realloc(rx->buf, cap);
-
-		if (!p)
-			return NULL;
-		rx->buf = p;
-		rx->cap = cap;
-	}
-	*room = rx->cap - rx->len;
-	return rx->buf + rx->len;
-}
-
-void kfaas_agent_rx_add(struct kfaas_agent_rx *rx, size_t n)
-{
-	rx->len += n;
-}
-
-int kfaas_agent_rx_next(struct kfaas_agent_rx *rx, struct kfaas_agent_req *r)
+int kfaas_agent_rx_next(struct kfaas_agent_rx *rx, struct kfaas_iobuf *in,
+			struct kfaas_agent_req *r)
 {
 	struct kfaas_agent_hdr h;
 
 	for (;;) {
-		const char *p = rx->buf + rx->skip;
-		size_t len = rx->len - rx->skip;
+		const char *p = kfaas_iobuf_data(in);
+		size_t len = kfaas_iobuf_len(in);
 		int rc = kfaas_agent_frame(p, len, &h);
 
 		if (rc == 0)
@@ -133,19 +99,14 @@ int kfaas_agent_rx_next(struct kfaas_agent_rx *rx, struct kfaas_agent_req *r)
 		if (rc < 0) {
 			size_t n = kfaas_agent_resync(p, len);
 
-			rx->skip += n;
+			kfaas_iobuf_consume(in, n);
 			rx->dropped += n;
 			continue;
 		}
-		rx->skip += sizeof(h) + h.len;
+		/* consumed, yet in place until the buffer takes more bytes */
+		kfaas_iobuf_consume(in, sizeof(h) + h.len);
 		if (kfaas_agent_req_parse(&h, p + sizeof(h), r) == 0)
 			return 1;
 		rx->bad++;
 	}
-}
-
-void kfaas_agent_rx_free(struct kfaas_agent_rx *rx)
-{
-	free(rx->buf);
-	memset(rx, 0, sizeof(*rx));
 }
