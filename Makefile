@@ -47,13 +47,16 @@ BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 
 # ---- userspace --------------------------------------------------------------
+# Public headers: include/kfaas/ (the ABI) and user/include/ (libkfaas's
+# API).  user/lib/'s private headers are the library's own: its sources
+# include them from their own directory, nothing else sees them.
 PKGS		:= libbpf json-c yaml-0.1
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljson-c)
 CFLAGS		?= -O2 -g
 USER_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers \
 		   -Wno-unused-parameter -D_GNU_SOURCE -MMD -MP \
-		   -Iinclude -Iuser/lib -Iuser/cli -I$(B) $(PKG_CFLAGS) \
+		   -Iinclude -Iuser/include -I$(B) $(PKG_CFLAGS) \
 		   -DKFAAS_VM_DIR_DEFAULT='"$(VM_DIR)"' \
 		   -DKFAAS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 USER_LIBS	:= $(PKG_LIBS) -lelf -lz -lpthread $(EXTRA_LDFLAGS)
@@ -136,6 +139,7 @@ $(B)/user/%.o: user/%.c $(SKELS)
 	$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(CLI): $(CLI_OBJS) $(LIB)
@@ -208,18 +212,19 @@ tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF)
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
-		   user/lib/stats.c user/lib/module.c user/lib/budget.c user/lib/err.c \
-		   user/lib/config.c user/lib/ctlproto.c user/agent/proto.c
+		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
+		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
+		   user/lib/ctlproto.c user/lib/hex.c user/agent/proto.c
 # kfaasd files a target drives (with its own struct config cfg)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
 
 FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
-		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/lib \
+		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/include \
 		   -Iuser/agent -DKFAAS_VERSION='"$(VERSION)"'
 FUZZ_SECONDS	?= 60
 
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/lib/*.h user/agent/*.h \
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/include/*.h user/lib/*.h user/agent/*.h \
 		user/kfaasd/*.[ch])
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \

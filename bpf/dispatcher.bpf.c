@@ -34,7 +34,7 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 {
 	const struct kfaas_route *r;
 	struct kfaas_scratch *sc;
-	struct kfaas_config *cfg;
+	struct kfaas_globals *cfg;
 	struct kfaas_stats *st;
 	struct kfaas_pkt pkt;
 	__u32 zero = 0, fn;

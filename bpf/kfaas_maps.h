@@ -96,7 +96,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct kfaas_config);
+	__type(value, struct kfaas_globals);
 } kfaas_config SEC(".maps");
 
 /* ---- the socket tier (docs/socket-tier.md) ---- */
@@ -167,7 +167,7 @@ kfaas_route_lookup(__u8 proto, __u8 family, __be16 port, const __u8 *addr)
 {
 	struct kfaas_route_key key = { .proto = proto, .port = port };
 	const struct kfaas_route *r;
-	struct kfaas_config *cfg;
+	struct kfaas_globals *cfg;
 	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);

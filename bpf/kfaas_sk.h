@@ -465,7 +465,7 @@ int kfaas_sk__begin(struct __sk_buff *skb, struct kfaas_sk__run *run)
 {
 	const struct kfaas_sk_link *l;
 	struct kfaas_sk_conn *conn;
-	struct kfaas_config *cfg;
+	struct kfaas_globals *cfg;
 	__u32 zero = 0, len, held;
 	__u64 cookie, own;
 

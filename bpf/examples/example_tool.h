@@ -10,7 +10,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 /*
  * Returns the map's fd with optind at the command word, or -1 after

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "http.h"
 
 static int usage(void)

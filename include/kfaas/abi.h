@@ -160,7 +160,7 @@ struct kfaas_fn_info {
 #define KFAAS_TIME_SHIFT_MAX		16
 
 /* Global configuration (kfaas_config, one entry). */
-struct kfaas_config {
+struct kfaas_globals {
 	__u32	abi_version;	/* KFAAS_ABI_VERSION of the creator */
 	__u32	addr_routes;	/* routes with a destination address */
 	__u32	time_shift;	/* time 1 in 2^time_shift invocations */

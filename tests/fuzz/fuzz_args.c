@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "frame.h"
-#include "libkfaas.h"
+#include <kfaas_frame.h>
+#include <libkfaas.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

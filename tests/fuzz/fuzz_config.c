@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "config.h"
+#include <kfaas_conf.h>
 
 static int same(const struct kfaas_conf *a, const struct kfaas_conf *b)
 {

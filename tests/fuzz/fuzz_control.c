@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ctlproto.h"
+#include <kfaas_ctlproto.h>
 
 #define MAX_DATA	1024
 

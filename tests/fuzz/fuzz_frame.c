@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "frame.h"
+#include <kfaas_frame.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

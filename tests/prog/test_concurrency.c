@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 #include "ktap.h"
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 static struct kfaas_state st;
 static uint8_t frame[256];

@@ -15,8 +15,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "ktap.h"
-#include "libkfaas.h"
-#include "frame.h"
+#include <libkfaas.h>
+#include <kfaas_frame.h>
 #include "kv.h"
 #include "dns.h"
 
@@ -608,7 +608,7 @@ static void test_lifecycle(int echo_id)
 	struct kfaas_frame_spec s = base(4, 7, "swap", 4);
 	struct kfaas_fn_info before, after;
 	struct kfaas_stats a, b;
-	struct kfaas_config cfg;
+	struct kfaas_globals cfg;
 	uint8_t in[256];
 	char path[600], dir[600];
 	struct run r;
@@ -656,9 +656,9 @@ static void test_lifecycle(int echo_id)
 			 "route without a program: passed, error counted");
 
 	/* crash leftovers: busy flag, stray slot and stray pins */
-	kfaas_config_get(&st, &cfg);
+	kfaas_globals_get(&st, &cfg);
 	cfg.busy = 1;
-	kfaas_config_set(&st, &cfg);
+	kfaas_globals_set(&st, &cfg);
 	snprintf(dir, sizeof(dir), "%s/fn/ghost", st.root);
 	mkdir(dir, 0700);
 	fd = kfaas_fn_prog_fd(&st, "upper");
@@ -668,7 +668,7 @@ static void test_lifecycle(int echo_id)
 		bpf_map_update_elem(st.progs_fd, &ghost, &fd, BPF_ANY);
 		close(fd);
 		kfaas_state_repair(&st);
-		kfaas_config_get(&st, &cfg);
+		kfaas_globals_get(&st, &cfg);
 		ktap_test_result(access(dir, F_OK) != 0 &&
 				 bpf_map_lookup_elem(st.progs_fd, &ghost, &fd) != 0 &&
 				 bpf_map_lookup_elem(st.progs_fd, &id, &fd) == 0 &&

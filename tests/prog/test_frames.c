@@ -22,8 +22,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "ktap.h"
-#include "libkfaas.h"
-#include "frame.h"
+#include <libkfaas.h>
+#include <kfaas_frame.h>
 #include "kv.h"
 #include "dns.h"
 

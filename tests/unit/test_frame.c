@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 #include "ktap.h"
-#include "frame.h"
-#include "libkfaas.h"
+#include <kfaas_frame.h>
+#include <libkfaas.h>
 
 static struct kfaas_frame_spec spec(int family, int vlan, const char *payload)
 {

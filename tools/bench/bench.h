@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 struct bvar {
 	const char	*name;		/* key in the JSON */

@@ -96,7 +96,7 @@ static struct kfaas_state *root_new_fn(const char *tag, const char *obj,
 {
 	struct kfaas_state *st;
 	struct kfaas_fn_info fi;
-	char path[256];
+	char path[KFAAS_PIN_ROOT_MAX];
 
 	if (nroots == MAX_ROOTS)
 		return NULL;

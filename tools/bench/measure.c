@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
-#include "frame.h"
+#include <kfaas_frame.h>
 
 static double thread_ns(void)
 {
@@ -23,16 +23,16 @@ static double thread_ns(void)
 
 static int set_shift(struct bvar *v)
 {
-	struct kfaas_config cfg;
+	struct kfaas_globals cfg;
 
 	if (!v->st)
 		return 0;
-	if (kfaas_config_get(v->st, &cfg))
+	if (kfaas_globals_get(v->st, &cfg))
 		return -1;
 	if (cfg.time_shift == v->time_shift)
 		return 0;
 	cfg.time_shift = v->time_shift;
-	return kfaas_config_set(v->st, &cfg);
+	return kfaas_globals_set(v->st, &cfg);
 }
 
 /* One BPF_PROG_TEST_RUN of repeat runs; ns per run or a negative value. */

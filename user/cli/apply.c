@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#include "config.h"
+#include <kfaas_conf.h>
 
 static const char *const kind_name[] = {
 	[KFAAS_ACT_FN_ADD] = "fn_add",

@@ -131,6 +131,31 @@ static void print_num(unsigned long long v)
 		printf(" %14s", "-");
 }
 
+static void print_row(const struct kfaas_fn_info *f, const struct kfaas_limits *l)
+{
+	printf("%-20s %5u", f->name, f->id);
+	print_num(l->rps);
+	print_num(l->rps ? (l->rps_burst ? l->rps_burst : l->rps) : 0);
+	print_num(l->cpu_ns_per_sec);
+	print_num(l->cpu_ns_per_sec ? (l->cpu_burst_ns ? l->cpu_burst_ns :
+				       l->cpu_ns_per_sec) : 0);
+	print_num(l->bytes_per_sec);
+	print_num(l->bytes_per_sec ? (l->bytes_burst ? l->bytes_burst :
+				      l->bytes_per_sec) : 0);
+	printf("\n");
+}
+
+static json_object *fn_limits_json(const struct kfaas_fn_info *f,
+				   const struct kfaas_limits *l, bool enforced)
+{
+	json_object *o = limits_json(l);
+
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "id", json_object_new_int64(f->id));
+	json_object_object_add(o, "enforced", json_object_new_boolean(enforced));
+	return o;
+}
+
 static int do_show(int argc, char **argv)
 {
 	struct kfaas_fn_info *arr;
@@ -168,53 +193,21 @@ static int do_show(int argc, char **argv)
 			break;
 		}
 		shown++;
-		if (json_output) {
-			json_object *o = limits_json(&l);
-
-			json_object_object_add(o, "name",
-					       json_object_new_string(arr[i].name));
-			json_object_object_add(o, "id",
-					       json_object_new_int64(arr[i].id));
-			json_object_object_add(o, "enforced",
-					       json_object_new_boolean(enforced));
-			json_object_array_add(a, o);
-			continue;
-		}
-		printf("%-20s %5u", arr[i].name, arr[i].id);
-		print_num(l.rps);
-		print_num(l.rps ? (l.rps_burst ? l.rps_burst : l.rps) : 0);
-		print_num(l.cpu_ns_per_sec);
-		print_num(l.cpu_ns_per_sec ? (l.cpu_burst_ns ? l.cpu_burst_ns :
-					      l.cpu_ns_per_sec) : 0);
-		print_num(l.bytes_per_sec);
-		print_num(l.bytes_per_sec ? (l.bytes_burst ? l.bytes_burst :
-					     l.bytes_per_sec) : 0);
-		printf("\n");
+		if (json_output)
+			json_object_array_add(a, fn_limits_json(&arr[i], &l, enforced));
+		else
+			print_row(&arr[i], &l);
 	}
 	kfaas_state_close(&st);
 	free(arr);
-	if (!rc && name && !shown) {
-		json_object_put(a);
-		return p_err("no function '%s': 'kfaas fn list' shows the loaded "
-			     "ones", name);
-	}
 	if (rc) {
 		json_object_put(a);
 		return rc;
 	}
-	if (json_output) {
-		if (name) {
-			json_object *one = json_object_get(json_object_array_get_idx(a, 0));
-
-			json_object_put(a);
-			json_print(one);
-		} else {
-			json_print(a);
-		}
-	} else if (!enforced) {
+	rc = listing_end(a, name, shown);
+	if (!rc && !json_output && !enforced)
 		printf("(kfaas.ko is not loaded: budgets are kept, not enforced)\n");
-	}
-	return 0;
+	return rc;
 }
 
 static int do_help(int argc, char **argv)

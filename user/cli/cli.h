@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 extern bool json_output;
 extern bool pretty_output;
@@ -44,6 +44,13 @@ bool help_json(void);
 /* Open the state under --pin-root; prints the error itself. */
 int state_open(struct kfaas_state *st, unsigned int flags);
 
+/*
+ * The end of a per-function listing that NAME (or NULL) narrows to one:
+ * an error if NAME matched none; in JSON mode the array a, or its one
+ * element for NAME.  Consumes a.
+ */
+int listing_end(json_object *a, const char *name, int shown);
+
 /* Parse a number for option opt; prints the error itself. */
 int parse_u64(const char *opt, const char *s, unsigned long long max,
 	      unsigned long long *out);
@@ -60,21 +67,56 @@ int do_stats(int argc, char **argv);
 int do_module(int argc, char **argv);
 int do_budget(int argc, char **argv);
 int do_top(int argc, char **argv);
-int do_config(int argc, char **argv);
+int do_tunables(int argc, char **argv);	/* kfaas config */
 int do_apply(int argc, char **argv);
 int do_export(int argc, char **argv);
 int do_sk(int argc, char **argv);
-/* kfaas invoke of a socket-tier function (invoke_sk.c). */
-int invoke_sk(const struct kfaas_fn_info *fn, struct kfaas_state *st,
-	      const void *req, size_t len, const char *dst,
-	      unsigned long long repeat);
-bool invoke_printable(const uint8_t *p, size_t n);
-char *invoke_hex(const uint8_t *p, size_t n);
-void invoke_hexdump(const uint8_t *p, size_t n);
 int do_daemon(int argc, char **argv);
-/* kfaas invoke of a VM-tier function, through kfaasd (invoke_vm.c). */
-int invoke_vm(const char *name, const uint8_t *payload, size_t len,
-	      unsigned long long repeat);
+
+/* ---- kfaas invoke: invoke.c parses, a file per tier runs and prints ---- */
+/* What was asked: the request and the options that shape it. */
+struct invoke_req {
+	const char	*name;		/* the function */
+	const uint8_t	*payload;
+	size_t		len;
+	const char	*src;		/* --src ADDR:PORT, or NULL */
+	const char	*dst;		/* --dst ADDR:PORT, or NULL */
+	int		vlan;		/* --vlan, or -1 */
+	unsigned long long repeat;	/* --repeat, 0: once */
+	int		batches;	/* --batches (XDP tier) */
+};
+#define INVOKE_MAX_PAYLOAD	65000
+#define INVOKE_MAX_BATCHES	100
+/* BPF_PROG_TEST_RUN through the dispatcher (invoke_xdp.c). */
+int invoke_xdp(struct kfaas_state *st, const struct kfaas_fn_info *fn,
+	       const struct invoke_req *r);
+/* A TCP client of one of the function's routes (invoke_sk.c). */
+int invoke_sk(struct kfaas_state *st, const struct kfaas_fn_info *fn,
+	      const struct invoke_req *r);
+/* Through kfaasd's control socket (invoke_vm.c). */
+int invoke_vm(const struct invoke_req *r);
+
+/* The output of every tier (invoke_out.c). */
+struct invoke_stats {
+	unsigned long long repeat;	/* invocations */
+	unsigned long long batches;	/* timed groups of them */
+	double	per;			/* ns per invocation */
+	__u64	p50, p99;		/* of the batches' ns per invocation */
+};
+/* Sort durs (ns per invocation of each of n batches); set p50, p99, batches. */
+void invoke_stats_pick(struct invoke_stats *s, __u64 *durs, size_t n);
+/* "reply_len", "reply" (the text, null if not text) and "reply_hex". */
+void invoke_json_reply(json_object *o, const void *p, size_t n);
+/* "repeat", "batches", "errors" (if errors >= 0), "ns_per_invocation",
+ * "p50_ns" and "p99_ns". */
+void invoke_json_stats(json_object *o, const struct invoke_stats *s,
+		       long long errors);
+/* "reply (N bytes): TEXT", or a hex dump; own_newline: a text reply that
+ * ends in a newline gets no other. */
+void invoke_print_reply(const void *p, size_t n, bool own_newline);
+/* "N invocations: ... over B batches" (errors >= 0: "over N invocations,
+ * E error(s)"). */
+void invoke_print_stats(const struct invoke_stats *s, long long errors);
 
 /* Common JSON/plain building blocks. */
 json_object *fn_info_json(const struct kfaas_fn_info *f);

@@ -13,13 +13,6 @@
 #include <sys/wait.h>
 #include "cli.h"
 
-static int cmp_u64(const void *a, const void *b)
-{
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void add_status(json_object *o, const struct kfaas_vm_result *r)
 {
 	if (!r->ran)
@@ -37,102 +30,79 @@ static void add_status(json_object *o, const struct kfaas_vm_result *r)
 			       json_object_new_int64((int64_t)r->fn_cpu_ns));
 }
 
-int invoke_vm(const char *name, const uint8_t *payload, size_t len,
-	      unsigned long long repeat)
+static void print_result(const struct invoke_req *r,
+			 const struct kfaas_vm_result *res,
+			 const struct invoke_stats *stats, long long errors)
 {
-	unsigned long long i, n = repeat ? repeat : 1, errors = 0, total = 0;
-	struct kfaas_vm_result r = { 0 };
+	if (json_output) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "function", json_object_new_string(r->name));
+		json_object_object_add(o, "tier", json_object_new_string("vm"));
+		json_object_object_add(o, "verdict", json_object_new_string(
+			res->ok ? "REPLY" : "ERROR"));
+		json_object_object_add(o, "request_len",
+				       json_object_new_int64((int64_t)r->len));
+		if (res->ok)
+			invoke_json_reply(o, res->reply, res->reply_len);
+		else
+			json_object_object_add(o, "error",
+					       json_object_new_string(res->error));
+		json_object_object_add(o, "duration_ns",
+				       json_object_new_int64((int64_t)res->duration_ns));
+		add_status(o, res);
+		if (r->repeat)
+			invoke_json_stats(o, stats, errors);
+		json_print(o);
+		return;
+	}
+	if (res->ok) {
+		printf("%s: REPLY in %llu ns (vm %d, function ran %llu ns)\n",
+		       r->name, (unsigned long long)res->duration_ns, res->vm,
+		       (unsigned long long)res->fn_wall_ns);
+		invoke_print_reply(res->reply, res->reply_len, true);
+	} else {
+		printf("%s: ERROR in %llu ns: %s\n", r->name,
+		       (unsigned long long)res->duration_ns, res->error);
+	}
+	if (r->repeat)
+		invoke_print_stats(stats, errors);
+}
+
+int invoke_vm(const struct invoke_req *r)
+{
+	unsigned long long i, n = r->repeat ? r->repeat : 1, errors = 0, total = 0;
+	struct kfaas_vm_result res = { 0 };
+	struct invoke_stats stats = { .repeat = n };
 	struct kfaas_daemon d;
 	__u64 *durs;
 	int rc = 0;
 
 	durs = calloc(n, sizeof(*durs));
 	if (!durs)
-		return p_err("--repeat %llu: out of memory", repeat);
+		return p_err("--repeat %llu: out of memory", r->repeat);
 	if (kfaas_daemon_open(&d, kfaas_pin_root(pin_root_opt))) {
 		free(durs);
 		return p_lib_err();
 	}
-	for (i = 0; i < n; i++) {
-		free(r.reply);
-		if (kfaas_daemon_invoke(&d, name, payload, len, &r)) {
-			kfaas_daemon_close(&d);
-			free(durs);
-			return p_lib_err();
-		}
-		durs[i] = r.duration_ns;
-		total += r.duration_ns;
-		if (!r.ok)
+	for (i = 0; i < n && !rc; i++) {
+		free(res.reply);
+		rc = kfaas_daemon_invoke(&d, r->name, r->payload, r->len, &res);
+		durs[i] = res.duration_ns;
+		total += res.duration_ns;
+		if (!res.ok)
 			errors++;
 	}
 	kfaas_daemon_close(&d);
-	qsort(durs, n, sizeof(*durs), cmp_u64);
-	if (json_output) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "function", json_object_new_string(name));
-		json_object_object_add(o, "tier", json_object_new_string("vm"));
-		json_object_object_add(o, "verdict", json_object_new_string(
-			r.ok ? "REPLY" : "ERROR"));
-		json_object_object_add(o, "request_len",
-				       json_object_new_int64((int64_t)len));
-		if (r.ok) {
-			char *hex = invoke_hex(r.reply, r.reply_len);
-
-			json_object_object_add(o, "reply_len",
-					       json_object_new_int64((int64_t)r.reply_len));
-			json_object_object_add(o, "reply",
-				invoke_printable(r.reply, r.reply_len) ?
-				json_object_new_string_len(r.reply,
-							   (int)r.reply_len) : NULL);
-			json_object_object_add(o, "reply_hex",
-					       json_object_new_string(hex ? hex : ""));
-			free(hex);
-		} else {
-			json_object_object_add(o, "error",
-					       json_object_new_string(r.error));
-		}
-		json_object_object_add(o, "duration_ns",
-				       json_object_new_int64((int64_t)r.duration_ns));
-		add_status(o, &r);
-		if (repeat) {
-			json_object_object_add(o, "repeat", json_object_new_int64((int64_t)n));
-			json_object_object_add(o, "batches", json_object_new_int64((int64_t)n));
-			json_object_object_add(o, "errors", json_object_new_int64((int64_t)errors));
-			json_object_object_add(o, "ns_per_invocation",
-					       json_object_new_double((double)total / n));
-			json_object_object_add(o, "p50_ns",
-					       json_object_new_int64((int64_t)durs[n / 2]));
-			json_object_object_add(o, "p99_ns", json_object_new_int64(
-				(int64_t)durs[(n * 99 + 99) / 100 - 1]));
-		}
-		json_print(o);
-	} else if (r.ok) {
-		printf("%s: REPLY in %llu ns (vm %d, function ran %llu ns)\n",
-		       name, (unsigned long long)r.duration_ns, r.vm,
-		       (unsigned long long)r.fn_wall_ns);
-		printf("reply (%zu bytes):", r.reply_len);
-		if (invoke_printable(r.reply, r.reply_len)) {
-			printf(" %.*s%s", (int)r.reply_len, (char *)r.reply,
-			       r.reply_len && ((char *)r.reply)[r.reply_len - 1] ==
-			       '\n' ? "" : "\n");
-		} else {
-			printf("\n");
-			invoke_hexdump(r.reply, r.reply_len);
-		}
+	if (rc) {
+		rc = p_lib_err();
 	} else {
-		printf("%s: ERROR in %llu ns: %s\n", name,
-		       (unsigned long long)r.duration_ns, r.error);
+		stats.per = (double)total / n;
+		invoke_stats_pick(&stats, durs, n);
+		print_result(r, &res, &stats, (long long)errors);
+		rc = errors ? -1 : 0;
 	}
-	if (!json_output && repeat)
-		printf("%llu invocations: %.1f ns/invocation, p50 %llu ns, p99 "
-		       "%llu ns over %llu invocations, %llu error(s)\n", n,
-		       (double)total / n, (unsigned long long)durs[n / 2],
-		       (unsigned long long)durs[(n * 99 + 99) / 100 - 1], n,
-		       errors);
-	if (errors)
-		rc = -1;
-	free(r.reply);
+	free(res.reply);
 	free(durs);
 	return rc;
 }

@@ -131,11 +131,11 @@ static json_object *route_json(const struct kfaas_route_ent *e,
 	char a[INET6_ADDRSTRLEN];
 
 	json_object_object_add(o, "proto", json_object_new_string(
-		e->key.proto == 6 ? "tcp" : "udp"));
+		e->key.proto == IPPROTO_TCP ? "tcp" : "udp"));
 	json_object_object_add(o, "port", json_object_new_int(ntohs(e->key.port)));
 	if (e->key.family) {
-		inet_ntop(e->key.family == 4 ? AF_INET : AF_INET6, e->key.addr,
-			  a, sizeof(a));
+		inet_ntop(e->key.family == KFAAS_FAMILY_IPV4 ? AF_INET :
+			  AF_INET6, e->key.addr, a, sizeof(a));
 		json_object_object_add(o, "addr", json_object_new_string(a));
 	} else {
 		json_object_object_add(o, "addr", NULL);

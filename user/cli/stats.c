@@ -33,37 +33,75 @@ json_object *stats_json(const struct kfaas_stats *s)
 	return o;
 }
 
+/* Every function's counters at once: one batch read from kfaas.ko. */
+static int read_all(struct kfaas_state *st, const struct kfaas_fn_info *arr,
+		    size_t n, struct kfaas_stats **out)
+{
+	__u32 *ids = calloc(n + 1, sizeof(*ids));
+	size_t i;
+	int rc = 0;
+
+	*out = calloc(n + 1, sizeof(**out));
+	for (i = 0; ids && i < n; i++)
+		ids[i] = arr[i].id;
+	if (!ids || !*out)
+		rc = p_err("out of memory");
+	else if (kfaas_stats_read_list(st, ids, n, *out))
+		rc = p_lib_err();
+	free(ids);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static void print_row(const struct kfaas_fn_info *f, const struct kfaas_stats *s)
+{
+	printf("%-20s %-4s %12llu %10llu %9llu %8llu %8llu %12llu "
+	       "%12llu %12llu %8.0f\n", f->name, kfaas_tier_name(f->tier),
+	       (unsigned long long)s->invocations,
+	       (unsigned long long)s->throttled,
+	       (unsigned long long)s->passed,
+	       (unsigned long long)s->drops,
+	       (unsigned long long)s->errors,
+	       (unsigned long long)s->bytes_in,
+	       (unsigned long long)s->bytes_out,
+	       (unsigned long long)s->cpu_ns,
+	       s->invocations ? (double)s->cpu_ns / s->invocations : 0.0);
+}
+
+static json_object *fn_stats_json(const struct kfaas_fn_info *f,
+				  const struct kfaas_stats *s)
+{
+	json_object *o = stats_json(s);
+
+	json_object_object_add(o, "name", json_object_new_string(f->name));
+	json_object_object_add(o, "id", json_object_new_int64(f->id));
+	json_object_object_add(o, "tier",
+			       json_object_new_string(kfaas_tier_name(f->tier)));
+	return o;
+}
+
 static int show_once(const char *name)
 {
 	struct kfaas_stats *all = NULL;
 	struct kfaas_fn_info *arr;
 	struct kfaas_state st;
 	json_object *a = NULL;
-	__u32 *ids = NULL;
 	size_t n, i;
 	int rc, shown = 0;
 
 	if (state_open(&st, 0))
 		return -1;
-	rc = kfaas_fn_list(&st, &arr, &n);
-	if (rc) {
+	if (kfaas_fn_list(&st, &arr, &n)) {
 		kfaas_state_close(&st);
 		return p_lib_err();
 	}
-	/* every function at once: one batch read from kfaas.ko */
-	ids = calloc(n + 1, sizeof(*ids));
-	all = calloc(n + 1, sizeof(*all));
-	for (i = 0; ids && i < n; i++)
-		ids[i] = arr[i].id;
-	if (!ids || !all)
-		rc = p_err("out of memory");
-	else if (kfaas_stats_read_list(&st, ids, n, all))
-		rc = p_lib_err();
-	free(ids);
+	rc = read_all(&st, arr, n, &all);
+	kfaas_state_close(&st);
 	if (rc) {
-		free(all);
 		free(arr);
-		kfaas_state_close(&st);
 		return rc;
 	}
 	if (json_output)
@@ -74,73 +112,37 @@ static int show_once(const char *name)
 		       "DROPS", "ERRORS", "BYTES_IN", "BYTES_OUT", "CPU_NS",
 		       "NS/INV");
 	for (i = 0; i < n; i++) {
-		struct kfaas_stats s = all[i];
-
 		if (name && strcmp(arr[i].name, name))
 			continue;
 		shown++;
-		if (json_output) {
-			json_object *o = stats_json(&s);
-
-			json_object_object_add(o, "name",
-					       json_object_new_string(arr[i].name));
-			json_object_object_add(o, "id", json_object_new_int64(arr[i].id));
-			json_object_object_add(o, "tier", json_object_new_string(
-				kfaas_tier_name(arr[i].tier)));
-			json_object_array_add(a, o);
-			continue;
-		}
-		printf("%-20s %-4s %12llu %10llu %9llu %8llu %8llu %12llu "
-		       "%12llu %12llu %8.0f\n", arr[i].name,
-		       kfaas_tier_name(arr[i].tier),
-		       (unsigned long long)s.invocations,
-		       (unsigned long long)s.throttled,
-		       (unsigned long long)s.passed,
-		       (unsigned long long)s.drops,
-		       (unsigned long long)s.errors,
-		       (unsigned long long)s.bytes_in,
-		       (unsigned long long)s.bytes_out,
-		       (unsigned long long)s.cpu_ns,
-		       s.invocations ? (double)s.cpu_ns / s.invocations : 0.0);
+		if (json_output)
+			json_object_array_add(a, fn_stats_json(&arr[i], &all[i]));
+		else
+			print_row(&arr[i], &all[i]);
 	}
-	kfaas_state_close(&st);
 	free(arr);
 	free(all);
-	if (!rc && name && !shown) {
-		json_object_put(a);
-		return p_err("no function '%s': 'kfaas fn list' shows the loaded "
-			     "ones", name);
-	}
-	if (rc) {
-		json_object_put(a);
-		return rc;
-	}
-	if (json_output) {
-		if (name) {
-			json_object *one = json_object_get(json_object_array_get_idx(a, 0));
-
-			json_object_put(a);
-			json_print(one);
-		} else {
-			json_print(a);
-		}
-	}
+	rc = listing_end(a, name, shown);
 	fflush(stdout);
-	return 0;
+	return rc;
 }
 
-int do_stats(int argc, char **argv)
-{
-	unsigned long long interval = 0, count = 0, v;
-	const char *name = NULL;
-	bool prometheus = false;
-	unsigned long long i;
-	int rc;
+struct stats_opts {
+	const char *name;
+	unsigned long long interval;	/* --watch SEC, 0: once */
+	unsigned long long count;	/* --count N, 0: until interrupted */
+	bool	prometheus;
+};
 
-	while (argc > 0) {
+/* 0, 1 when help was printed, -1 on a bad argument (printed). */
+static int parse_args(int argc, char **argv, struct stats_opts *o)
+{
+	unsigned long long v;
+
+	for (; argc > 0; argc--, argv++) {
 		if (!strcmp(argv[0], "help")) {
 			if (help_json())
-				return 0;
+				return 1;
 			fprintf(stderr,
 				"Usage: %s stats [NAME] [--watch [SEC]] [--count N]\n"
 				"       %s stats --prometheus\n"
@@ -150,51 +152,67 @@ int do_stats(int argc, char **argv)
 				"interrupted or N times; --prometheus prints every\n"
 				"function in the Prometheus text format.\n",
 				bin_name, bin_name);
-			return 0;
+			return 1;
 		} else if (!strcmp(argv[0], "--watch") || !strcmp(argv[0], "-w")) {
-			interval = 1;
+			o->interval = 1;
 			if (argc > 1 && argv[1][0] >= '0' && argv[1][0] <= '9') {
 				if (parse_u64("--watch", argv[1], 3600, &v))
 					return -1;
-				interval = v ? v : 1;
+				o->interval = v ? v : 1;
 				argc--, argv++;
 			}
 		} else if (!strcmp(argv[0], "--prometheus")) {
-			prometheus = true;
+			o->prometheus = true;
 		} else if (!strcmp(argv[0], "--count") && argc > 1) {
-			if (parse_u64("--count", argv[1], 1ULL << 32, &count))
+			if (parse_u64("--count", argv[1], 1ULL << 32, &o->count))
 				return -1;
 			argc--, argv++;
 		} else if (argv[0][0] == '-') {
 			return p_err("unknown option '%s': see '%s stats help'",
 				     argv[0], bin_name);
-		} else if (!name) {
-			name = argv[0];
+		} else if (!o->name) {
+			o->name = argv[0];
 		} else {
 			return p_err("unexpected argument '%s': see '%s stats "
 				     "help'", argv[0], bin_name);
 		}
-		argc--, argv++;
 	}
-	if (prometheus) {
-		struct kfaas_state st;
-		int rc;
+	return 0;
+}
 
-		if (name || interval)
+static int print_prometheus(void)
+{
+	struct kfaas_state st;
+	int rc;
+
+	if (state_open(&st, 0))
+		return -1;
+	rc = kfaas_prometheus_write(&st, stdout);
+	kfaas_state_close(&st);
+	return rc ? p_lib_err() : 0;
+}
+
+int do_stats(int argc, char **argv)
+{
+	struct stats_opts o = { 0 };
+	unsigned long long i;
+	int rc;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if (o.prometheus) {
+		if (o.name || o.interval)
 			return p_err("--prometheus prints every function once");
-		if (state_open(&st, 0))
-			return -1;
-		rc = kfaas_prometheus_write(&st, stdout);
-		kfaas_state_close(&st);
-		return rc ? p_lib_err() : 0;
+		return print_prometheus();
 	}
-	if (!interval)
-		return show_once(name);
+	if (!o.interval)
+		return show_once(o.name);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	for (i = 0; !stop && (!count || i < count); i++) {
+	for (i = 0; !stop && (!o.count || i < o.count); i++) {
 		if (i)
-			sleep((unsigned int)interval);
+			sleep((unsigned int)o.interval);
 		if (stop)
 			break;
 		if (!json_output) {
@@ -204,7 +222,7 @@ int do_stats(int argc, char **argv)
 			strftime(buf, sizeof(buf), "%H:%M:%S", localtime(&t));
 			printf("%s--- %s ---\n", i ? "\n" : "", buf);
 		}
-		rc = show_once(name);
+		rc = show_once(o.name);
 		if (rc)
 			return rc;
 	}

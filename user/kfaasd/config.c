@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include "kfaasd.h"
-#include "config.h"
+#include <kfaas_conf.h>
 
 static int vm_create(void *ctx, const char *name, const char *exe,
 		     const struct kfaas_vm_params *p)

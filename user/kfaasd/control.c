@@ -31,7 +31,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include "kfaasd.h"
-#include "ctlproto.h"
+#include <kfaas_ctlproto.h>
 
 #define LINE_MAX_BYTES	(48U << 20)
 #define WBUF_HIGH	(1U << 20)

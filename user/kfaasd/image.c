@@ -147,7 +147,7 @@ static int copy_fd(int out, int in, size_t len)
 int image_build(const char *exe, const char *dir, gid_t gid, char *out,
 		size_t len, char *why, size_t wlen)
 {
-	char tmp[320];
+	char tmp[KFAAS_PATH_MAX];
 	struct stat bst, est;
 	int bfd = -1, efd = -1, ofd = -1, rc;
 	size_t off = 0;

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "config.h"
+#include <kfaas_conf.h>
 #include "internal.h"
 
 void kfaas_plan_free(struct kfaas_plan *p)
@@ -139,12 +139,114 @@ static int plan_fn(struct kfaas_state *st, const struct kfaas_conf_fn *f,
 	return 0;
 }
 
+static int nomem(void)
+{
+	return kfaas_err(-ENOMEM, "out of memory");
+}
+
+/* The running functions c does not name: removed. */
+static int plan_fn_dels(struct kfaas_state *st, const struct kfaas_conf *c,
+			const struct kfaas_conf *cur,
+			const struct kfaas_apply_ops *ops, struct kfaas_plan *p)
+{
+	struct kfaas_action *a;
+	size_t i, j;
+
+	for (i = 0; i < cur->nfns; i++) {
+		struct kfaas_fn_info info;
+		bool keep = false;
+
+		for (j = 0; j < c->nfns; j++)
+			keep |= !strcmp(c->fns[j].name, cur->fns[i].name);
+		if (keep || kfaas_fn_find(st, cur->fns[i].name, &info))
+			continue;
+		if (info.tier == KFAAS_TIER_VM && !ops)
+			return kfaas_err(-EOPNOTSUPP, "removing VM-tier function "
+					 "'%s' needs kfaasd: start it first",
+					 info.name);
+		a = act_new(p, KFAAS_ACT_FN_DEL);
+		if (!a)
+			return nomem();
+		a->cur = info;
+		snprintf(a->text, sizeof(a->text), "- fn %s", info.name);
+	}
+	return 0;
+}
+
+/* Routes that differ: the running one deleted, c's added. */
+static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
+		       const struct kfaas_conf *cur, struct kfaas_plan *p)
+{
+	struct kfaas_action *a;
+	char k[96];
+	size_t i;
+
+	for (i = 0; i < cur->nroutes; i++) {
+		const struct kfaas_conf_route *have = &cur->routes[i];
+
+		if (same_route(p, conf_route(c, &have->key), have))
+			continue;
+		a = act_new(p, KFAAS_ACT_ROUTE_DEL);
+		if (!a)
+			return nomem();
+		a->key = have->key;
+		kfaas_route_get(st, &a->key, &a->route);
+		kfaas_route_key_str(&a->key, k, sizeof(k));
+		snprintf(a->text, sizeof(a->text), "- route %s -> %s", k, have->fn);
+	}
+	for (i = 0; i < c->nroutes; i++) {
+		const struct kfaas_conf_route *want = &c->routes[i];
+
+		if (same_route(p, want, conf_route(cur, &want->key)))
+			continue;
+		a = act_new(p, KFAAS_ACT_ROUTE_ADD);
+		if (!a)
+			return nomem();
+		a->key = want->key;
+		kfaas_route_key_str(&a->key, k, sizeof(k));
+		snprintf(a->text, sizeof(a->text), "+ route %s -> %s%s%s", k,
+			 want->fn, want->fallback[0] ? " fallback " : "",
+			 want->fallback);
+	}
+	return 0;
+}
+
+/* Budgets that differ; a new or re-created function is born unlimited. */
+static int plan_budgets(const struct kfaas_conf *c, const struct kfaas_conf *cur,
+			struct kfaas_plan *p)
+{
+	struct kfaas_action *a;
+	size_t i, j;
+
+	for (i = 0; i < c->nfns; i++) {
+		const struct kfaas_conf_fn *f = &c->fns[i];
+		const struct kfaas_conf_fn *have = NULL;
+
+		for (j = 0; j < cur->nfns; j++)
+			if (!strcmp(cur->fns[j].name, f->name))
+				have = &cur->fns[j];
+		if (have && !recreated(p, f->name) &&
+		    !memcmp(&have->budget.l, &f->budget.l, sizeof(f->budget.l)))
+			continue;
+		if ((!have || recreated(p, f->name)) && !f->budget.set)
+			continue;
+		a = act_new(p, KFAAS_ACT_BUDGET);
+		if (!a)
+			return nomem();
+		a->fn = f;
+		if (have)
+			a->limits = have->budget.l;
+		snprintf(a->text, sizeof(a->text), "%c budget %s", f->budget.set ?
+			 '~' : '-', f->name);
+	}
+	return 0;
+}
+
 int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 		    const struct kfaas_apply_ops *ops, struct kfaas_plan *p)
 {
 	struct kfaas_conf cur;
-	struct kfaas_action *a;
-	size_t i, j;
+	size_t i;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -153,77 +255,8 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 		return rc;
 	for (i = 0; i < c->nfns && !rc; i++)
 		rc = plan_fn(st, &c->fns[i], ops, p);
-	for (i = 0; i < cur.nfns && !rc; i++) {
-		struct kfaas_fn_info info;
-		bool keep = false;
-
-		for (j = 0; j < c->nfns; j++)
-			keep |= !strcmp(c->fns[j].name, cur.fns[i].name);
-		if (keep || kfaas_fn_find(st, cur.fns[i].name, &info))
-			continue;
-		if (info.tier == KFAAS_TIER_VM && !ops) {
-			rc = kfaas_err(-EOPNOTSUPP, "removing VM-tier function "
-				       "'%s' needs kfaasd: start it first",
-				       info.name);
-			break;
-		}
-		a = act_new(p, KFAAS_ACT_FN_DEL);
-		if (!a)
-			goto nomem;
-		a->cur = info;
-		snprintf(a->text, sizeof(a->text), "- fn %s", info.name);
-	}
-	for (i = 0; i < cur.nroutes && !rc; i++) {
-		const struct kfaas_conf_route *have = &cur.routes[i];
-		char k[96];
-
-		if (same_route(p, conf_route(c, &have->key), have))
-			continue;
-		a = act_new(p, KFAAS_ACT_ROUTE_DEL);
-		if (!a)
-			goto nomem;
-		a->key = have->key;
-		kfaas_route_get(st, &a->key, &a->route);
-		kfaas_route_key_str(&a->key, k, sizeof(k));
-		snprintf(a->text, sizeof(a->text), "- route %s -> %s", k, have->fn);
-	}
-	for (i = 0; i < c->nroutes && !rc; i++) {
-		const struct kfaas_conf_route *want = &c->routes[i];
-		char k[96];
-
-		if (same_route(p, want, conf_route(&cur, &want->key)))
-			continue;
-		a = act_new(p, KFAAS_ACT_ROUTE_ADD);
-		if (!a)
-			goto nomem;
-		a->key = want->key;
-		kfaas_route_key_str(&a->key, k, sizeof(k));
-		snprintf(a->text, sizeof(a->text), "+ route %s -> %s%s%s", k,
-			 want->fn, want->fallback[0] ? " fallback " : "",
-			 want->fallback);
-	}
-	for (i = 0; i < c->nfns && !rc; i++) {
-		const struct kfaas_conf_fn *f = &c->fns[i];
-		const struct kfaas_conf_fn *have = NULL;
-
-		for (j = 0; j < cur.nfns; j++)
-			if (!strcmp(cur.fns[j].name, f->name))
-				have = &cur.fns[j];
-		if (have && !recreated(p, f->name) &&
-		    !memcmp(&have->budget.l, &f->budget.l, sizeof(f->budget.l)))
-			continue;
-		/* a new or re-created function is born unlimited */
-		if ((!have || recreated(p, f->name)) && !f->budget.set)
-			continue;
-		a = act_new(p, KFAAS_ACT_BUDGET);
-		if (!a)
-			goto nomem;
-		a->fn = f;
-		if (have)
-			a->limits = have->budget.l;
-		snprintf(a->text, sizeof(a->text), "%c budget %s", f->budget.set ?
-			 '~' : '-', f->name);
-	}
+	rc = rc ?: plan_fn_dels(st, c, &cur, ops, p) ?:
+	     plan_routes(st, c, &cur, p) ?: plan_budgets(c, &cur, p);
 	kfaas_conf_free(&cur);
 	if (rc) {
 		kfaas_plan_free(p);
@@ -231,10 +264,6 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 	}
 	qsort(p->acts, p->n, sizeof(*p->acts), by_kind);
 	return 0;
-nomem:
-	kfaas_conf_free(&cur);
-	kfaas_plan_free(p);
-	return kfaas_err(-ENOMEM, "out of memory");
 }
 
 /* A kfaasd call, with the pin root unlocked for it. */

@@ -2,12 +2,13 @@
 /*
  * Function budgets: remembered in the pinned map kfaas_budgets (so they
  * survive CLI runs and module reloads) and enforced by kfaas.ko when it is
- * loaded.  The semantics are in docs/module.md.
+ * loaded, which gets each function with its budget as it comes and goes
+ * (kfaas__module_fn_add/del).  The semantics are in docs/module.md.
  */
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 /* The module's rules (kfaas_limits_validate()), each with its message. */
@@ -86,4 +87,37 @@ int kfaas_budget_clear(struct kfaas_state *st, __u32 id)
 	struct kfaas_limits none = {};
 
 	return kfaas_budget_set(st, id, &none);
+}
+
+int kfaas__module_fn_add(struct kfaas_state *st, __u32 id, bool fresh)
+{
+	struct kfaas_limits l;
+	int fd, rc;
+
+	if (!kfaas_module_present())
+		return 0;
+	fd = kfaas_state_mod_fd(st);
+	if (fd < 0)
+		return fd;
+	rc = kfaas_budget_get(st, id, &l);
+	if (rc)
+		return rc;
+	rc = kfaas_mod_fn_register(fd, id, &l);
+	if (rc == -EEXIST) {
+		rc = kfaas_mod_fn_set_limits(fd, id, &l);
+		if (!rc && fresh)
+			rc = kfaas_mod_reset(fd, id);
+	}
+	return rc;
+}
+
+void kfaas__module_fn_del(struct kfaas_state *st, __u32 id)
+{
+	int fd;
+
+	if (!kfaas_module_present())
+		return;
+	fd = kfaas_state_mod_fd(st);
+	if (fd >= 0)
+		kfaas_mod_fn_unregister(fd, id);
 }

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kfaasd's control protocol, both ends (ctlproto.h), and the base64 its
- * byte fields travel in.  Nothing here touches a socket.
+ * kfaasd's control protocol, both ends (kfaas_ctlproto.h), and the base64
+ * its byte fields travel in.  Nothing here touches a socket.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ctlproto.h"
+#include <kfaas_ctlproto.h>
 
 static const char *const cmd_names[KFAAS_CTL_MAX] = {
 	[KFAAS_CTL_PING] = "ping", [KFAAS_CTL_STATUS] = "status",

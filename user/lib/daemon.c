@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <json-c/json.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-#include "ctlproto.h"
+#include <kfaas_ctlproto.h>
 
 #define BPFFS_PREFIX	"/sys/fs/bpf/"
 

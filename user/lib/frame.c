@@ -5,14 +5,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "frame.h"
+#include <kfaas_frame.h>
 
 #define ETH_HLEN	14
 #define VLAN_HLEN	4
 #define IP4_HLEN	20
 #define IP6_HLEN	40
 #define UDP_HLEN	8
-#define PROTO_UDP	17
 
 static uint32_t sum16(const void *p, size_t len, uint32_t sum)
 {
@@ -60,7 +59,7 @@ static uint32_t pseudo_sum(int family, const uint8_t *saddr,
 
 	sum = sum16(saddr, alen, sum);
 	sum = sum16(daddr, alen, sum);
-	sum += PROTO_UDP;
+	sum += IPPROTO_UDP;
 	sum += (uint32_t)ulen;
 	return sum;
 }
@@ -95,14 +94,14 @@ ssize_t kfaas_frame_build(const struct kfaas_frame_spec *s, void *buf, size_t ca
 		put16(ip + 4, 0x1234);
 		put16(ip + 6, 0x4000);		/* DF */
 		ip[8] = 64;
-		ip[9] = PROTO_UDP;
+		ip[9] = IPPROTO_UDP;
 		memcpy(ip + 12, s->saddr, 4);
 		memcpy(ip + 16, s->daddr, 4);
 		put16(ip + 10, kfaas_csum(ip, IP4_HLEN, 0));
 	} else {
 		ip[0] = 0x60;
 		put16(ip + 4, (uint16_t)ulen);
-		ip[6] = PROTO_UDP;
+		ip[6] = IPPROTO_UDP;
 		ip[7] = 64;
 		memcpy(ip + 8, s->saddr, 16);
 		memcpy(ip + 24, s->daddr, 16);
@@ -151,7 +150,7 @@ int kfaas_frame_parse(const void *buf, size_t len, struct kfaas_frame_info *fi,
 		iplen = get16(ip + 2);
 		if (iplen < hlen + UDP_HLEN || len < off + iplen)
 			WHY("bad IPv4 total length");
-		if (ip[9] != PROTO_UDP)
+		if (ip[9] != IPPROTO_UDP)
 			WHY("not UDP");
 		if (get16(ip + 6) & 0x3fff)
 			WHY("IPv4 fragment");
@@ -166,7 +165,7 @@ int kfaas_frame_parse(const void *buf, size_t len, struct kfaas_frame_info *fi,
 		if (len < off + IP6_HLEN || (ip[0] >> 4) != 6)
 			WHY("bad IPv6 header");
 		ulen = get16(ip + 4);
-		if (ip[6] != PROTO_UDP)
+		if (ip[6] != IPPROTO_UDP)
 			WHY("not UDP");
 		if (len < off + IP6_HLEN + ulen || ulen < UDP_HLEN)
 			WHY("bad IPv6 payload length");
@@ -253,43 +252,4 @@ int kfaas_hostport_parse(const char *s, int *family, uint8_t addr[16],
 	else
 		return -EINVAL;
 	return 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-ssize_t kfaas_hex_decode(const char *hex, uint8_t *buf, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	if (!strncmp(hex, "0x", 2) || !strncmp(hex, "0X", 2))
-		hex += 2;
-	for (; *hex; hex++) {
-		int v;
-
-		if (isspace((unsigned char)*hex) || *hex == ':')
-			continue;
-		v = hexval((unsigned char)*hex);
-		if (v < 0)
-			return -EINVAL;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n >= cap)
-			return -ENOSPC;
-		buf[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0)
-		return -EINVAL;
-	return (ssize_t)n;
 }

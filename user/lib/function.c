@@ -17,45 +17,19 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-
-int kfaas__prog_info(int fd, __u32 *id, __u8 tag[8])
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	if (id)
-		*id = info.id;
-	if (tag)
-		memcpy(tag, info.tag, 8);
-	return 0;
-}
-
-int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name)
-{
-	char path[320];
-	int fd, rc;
-
-	rc = kfaas__path(path, sizeof(path), "%s/fn/%s/prog", st->root, name);
-	if (rc)
-		return rc;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
 
 static int set_busy(struct kfaas_state *st, __u32 busy)
 {
-	struct kfaas_config cfg;
+	struct kfaas_globals g;
 	int rc;
 
-	rc = kfaas_config_get(st, &cfg);
+	rc = kfaas_globals_get(st, &g);
 	if (rc)
 		return rc;
-	cfg.busy = busy;
-	return kfaas_config_set(st, &cfg);
+	g.busy = busy;
+	return kfaas_globals_set(st, &g);
 }
 
 static int tier_of(unsigned int prog_type)
@@ -68,19 +42,6 @@ static int tier_of(unsigned int prog_type)
 	default:
 		return KFAAS_TIER_NONE;
 	}
-}
-
-/*
- * The prog array an eBPF tier tail-calls through: one per tier, since a
- * prog array holds programs of one type (and expected attach type) only.
- */
-static int tier_progs_fd(struct kfaas_state *st, int tier)
-{
-	if (tier == KFAAS_TIER_XDP)
-		return st->progs_fd;
-	if (tier == KFAAS_TIER_SK)
-		return st->sk_progs_fd;
-	return -EOPNOTSUPP;
 }
 
 static int fill_info(struct kfaas_fn_info *info, const char *name, __u32 id,
@@ -112,14 +73,11 @@ static int require_lock(struct kfaas_state *st)
 	return 0;
 }
 
-int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
-		  struct kfaas_fn_info *out)
+/* A new function's preconditions (locked state, free name) and its id. */
+static int load_begin(struct kfaas_state *st, const char *name, __u32 *id)
 {
-	struct kfaas_loaded l;
 	struct kfaas_fn_info info;
-	char pin[320], dir[320];
-	__u32 id;
-	int rc, tier, pfd;
+	int rc;
 
 	rc = require_lock(st) ?: kfaas_name_valid(name);
 	if (rc)
@@ -128,10 +86,51 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 		return kfaas_err(-EEXIST, "function '%s' already exists (id %u): "
 				 "use 'kfaas fn replace %s FILE' or unload it "
 				 "first", name, info.id, name);
-	rc = kfaas_fn_alloc_id(st, &id);
-	if (rc)
-		return rc;
-	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
+	return kfaas_fn_alloc_id(st, id);
+}
+
+/*
+ * The tier of a loaded function program and its prog array; the socket
+ * tier's dispatcher is attached first, before sockets arrive.
+ */
+static int load_tier(struct kfaas_state *st, const struct kfaas_loaded *l,
+		     const char *path, int *tier, int *pfd)
+{
+	*tier = tier_of(l->prog_type);
+	*pfd = kfaas__tier_progs_fd(st, *tier);
+	if (*pfd < 0)
+		return kfaas_err(-EOPNOTSUPP, "%s: %s functions are not supported "
+				 "yet", path, kfaas_tier_name(*tier));
+	return *tier == KFAAS_TIER_SK ? kfaas_sk_setup(st) : 0;
+}
+
+/* Why the kernel refused a program in a tier's prog array (errno). */
+static int slot_err(const char *name, int tier)
+{
+	return kfaas_err(-errno, "cannot add %s to the dispatch table: %s (%s)",
+			 name, strerror(errno), tier == KFAAS_TIER_SK ?
+			 "a socket-tier function must be built with "
+			 "KFAAS_SK_FUNCTION(): section sk_skb/stream_verdict" :
+			 "an XDP function must be built like the dispatcher: "
+			 "no frags");
+}
+
+/*
+ * Load, pin, put in the prog array, then register (the commit point),
+ * with config.busy set and a crash point between the steps
+ * (tests/cli/test_crash.sh kills the CLI at each).
+ */
+int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
+		  struct kfaas_fn_info *out)
+{
+	struct kfaas_loaded l;
+	struct kfaas_fn_info info;
+	char pin[KFAAS_PATH_MAX], dir[KFAAS_PATH_MAX];
+	__u32 id;
+	int rc, tier, pfd;
+
+	rc = load_begin(st, name, &id) ?:
+	     kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
 	     kfaas__path(pin, sizeof(pin), "%s/prog", dir) ?:
 	     set_busy(st, 1);
 	if (rc)
@@ -140,20 +139,8 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	if (rc)
 		goto err_dir;
 	kfaas__crash_point("load-maps");
-	tier = tier_of(l.prog_type);
-	pfd = tier_progs_fd(st, tier);
-	if (pfd < 0) {
-		rc = kfaas_err(-EOPNOTSUPP, "%s: %s functions are not supported "
-			       "yet", path, kfaas_tier_name(tier));
-		goto err_obj;
-	}
-	/* the socket tier's dispatcher is attached before sockets arrive */
-	if (tier == KFAAS_TIER_SK) {
-		rc = kfaas_sk_setup(st);
-		if (rc)
-			goto err_obj;
-	}
-	rc = fill_info(&info, name, id, tier, path, l.prog_fd);
+	rc = load_tier(st, &l, path, &tier, &pfd) ?:
+	     fill_info(&info, name, id, tier, path, l.prog_fd);
 	if (rc)
 		goto err_obj;
 	if (bpf_obj_pin(l.prog_fd, pin)) {
@@ -165,13 +152,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	if (rc)
 		goto err_obj;
 	if (bpf_map_update_elem(pfd, &id, &l.prog_fd, BPF_ANY)) {
-		rc = kfaas_err(-errno, "cannot add %s to the dispatch table: %s "
-			       "(%s)", name, strerror(errno),
-			       tier == KFAAS_TIER_SK ?
-			       "a socket-tier function must be built with "
-			       "KFAAS_SK_FUNCTION(): section sk_skb/stream_verdict" :
-			       "an XDP function must be built like the "
-			       "dispatcher: no frags");
+		rc = slot_err(name, tier);
 		goto err_obj;
 	}
 	kfaas__crash_point("load-slot");
@@ -210,8 +191,8 @@ err_dir:
 static int fn_swap(struct kfaas_state *st, const struct kfaas_fn_info *old,
 		   int prog_fd, const struct kfaas_fn_info *info, bool *swapped)
 {
-	int pfd = tier_progs_fd(st, old->tier);
-	char pin[320], tmp[320];
+	int pfd = kfaas__tier_progs_fd(st, old->tier);
+	char pin[KFAAS_PATH_MAX], tmp[KFAAS_PATH_MAX];
 	int rc;
 
 	rc = kfaas__path(pin, sizeof(pin), "%s/fn/%s/prog", st->root, old->name) ?:
@@ -245,7 +226,7 @@ static int replace_begin(struct kfaas_state *st, const char *name,
 
 	if (rc)
 		return rc;
-	if (tier_progs_fd(st, old->tier) < 0)
+	if (kfaas__tier_progs_fd(st, old->tier) < 0)
 		return kfaas_err(-EINVAL, "function '%s' runs in the %s tier: only "
 				 "eBPF functions can be replaced by an object",
 				 name, kfaas_tier_name(old->tier));
@@ -338,7 +319,7 @@ static int routes_using(struct kfaas_state *st, __u32 id, char *buf, size_t len)
 int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 {
 	struct kfaas_fn_info info;
-	char routes[256], dir[320];
+	char routes[256], dir[KFAAS_PATH_MAX];
 	int rc, pfd;
 
 	rc = require_lock(st) ?: kfaas_fn_find(st, name, &info);
@@ -362,7 +343,7 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 		return rc;
 	}
 	kfaas__crash_point("unload-committed");
-	pfd = tier_progs_fd(st, info.tier);
+	pfd = kfaas__tier_progs_fd(st, info.tier);
 	if (pfd >= 0)
 		bpf_map_delete_elem(pfd, &info.id);
 	kfaas__crash_point("unload-slot");

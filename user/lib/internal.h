@@ -4,11 +4,12 @@
 #define KFAAS_INTERNAL_H
 
 #include <errno.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 #define KFAAS_VLOG_TAIL	2048
 #define KFAAS_VLOG_SIZE	(4 * 1024 * 1024)
 
+/* ---- err.c ---- */
 void kfaas__set_verifier_log(const char *log);
 /*
  * Crash-consistency test hook: dies with SIGKILL here when
@@ -17,20 +18,69 @@ void kfaas__set_verifier_log(const char *log);
 void kfaas__crash_point(const char *where);
 /* kfaas_err() with the usual advice for EPERM/EACCES. */
 int kfaas__errno_msg(int err, const char *what);
+
+/* ---- pin.c: paths under the pin root, pinned objects ---- */
 /* snprintf into buf, -ENAMETOOLONG if it does not fit. */
 int kfaas__path(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A new fd of the object pinned as PINROOT/name, or -errno (message set). */
+int kfaas__pin_open(const struct kfaas_state *st, const char *name);
 /* Maps named kfaas_* are shared: pinned as PINROOT/NAME-without-prefix. */
 #define KFAAS_MAP_PREFIX "kfaas_"
 /* Point every shared map of an object at its pin (reused or created). */
 int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj);
-/* The first line of a (sysfs) file without its newline; "" if unreadable. */
-void kfaas__read_line(const char *path, char *buf, size_t len);
 /* Remove a bpffs directory tree (pins and subdirectories). */
 int kfaas__rmtree(const char *path);
-/* Prog info of a program fd (id, tag, name). */
+/* The id and tag of a program fd (either may be NULL). */
 int kfaas__prog_info(int fd, __u32 *id, __u8 tag[8]);
 
+/* Is a function of this tier an eBPF program (with a prog-array slot)? */
+static inline bool kfaas__tier_ebpf(unsigned int tier)
+{
+	return tier == KFAAS_TIER_XDP || tier == KFAAS_TIER_SK;
+}
+
+/*
+ * The prog array an eBPF tier tail-calls through: one per tier, since a
+ * prog array holds programs of one type (and expected attach type) only.
+ */
+static inline int kfaas__tier_progs_fd(const struct kfaas_state *st,
+				       unsigned int tier)
+{
+	if (tier == KFAAS_TIER_XDP)
+		return st->progs_fd;
+	if (tier == KFAAS_TIER_SK)
+		return st->sk_progs_fd;
+	return -EOPNOTSUPP;
+}
+
+/* ---- route.c: finding routes ---- */
+/*
+ * Which routes a caller looks for: the protocol always; the function, the
+ * tier and the port when not 0.  With a port, family and addr (when
+ * family is not 0) narrow it to the routes that serve that address: an
+ * addressed route of another address does not, a wildcard route does.
+ */
+struct kfaas_route_filter {
+	__u8	proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	__u32	fn_id;		/* 0: any function */
+	unsigned int tier;	/* 0: any tier */
+	__u16	port;		/* host order; 0: any */
+	int	family;		/* KFAAS_FAMILY_IPV4/IPV6, 0: any address */
+	__u8	addr[16];
+};
+bool kfaas__route_match(const struct kfaas_route_ent *r,
+			const struct kfaas_route_filter *f);
+/* The first matching route in kfaas_route_list() order: 0 or -ENOENT, or
+ * another -errno with the message set. */
+int kfaas__route_first(struct kfaas_state *st, const struct kfaas_route_filter *f,
+		       struct kfaas_route_ent *out);
+
+/* ---- module.c ---- */
+/* The first line of a (sysfs) file without its newline; "" if unreadable. */
+void kfaas__read_line(const char *path, char *buf, size_t len);
+
+/* ---- budget.c ---- */
 /*
  * Tell kfaas.ko (when loaded) about function id: register it with its
  * budget; fresh: a new function, so stale counters of the id are zeroed.

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-#include "frame.h"
+#include <kfaas_frame.h>
 
 static const uint8_t mac_client[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x01 };
 static const uint8_t mac_server[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x02 };
@@ -22,36 +22,25 @@ static const uint8_t v4_server[4] = { 192, 0, 2, 2 };
 static const uint8_t v6_client[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t v6_server[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
-/* The first UDP route of fn served by its tier (or matching dst). */
+/* The first UDP route of fn (for dst, when given). */
 static int pick_route(struct kfaas_state *st, const struct kfaas_fn_info *fn,
 		      int dfam, const uint8_t *daddr, uint16_t dport,
 		      struct kfaas_route_key *out)
 {
-	struct kfaas_route_ent *r;
-	size_t n, i;
+	struct kfaas_route_filter f = { .proto = IPPROTO_UDP, .fn_id = fn->id,
+					.port = dport, .family = dfam };
+	struct kfaas_route_ent e;
 	int rc;
 
-	rc = kfaas_route_list(st, &r, &n);
-	if (rc)
-		return rc;
-	rc = kfaas_err(-ENOENT, "function '%s' has no UDP route%s: add one with "
-		       "'kfaas route add udp PORT fn %s'", fn->name,
-		       dport ? " for that --dst" : "", fn->name);
-	for (i = 0; i < n; i++) {
-		const struct kfaas_route_key *k = &r[i].key;
-
-		if (r[i].val.fn_id != fn->id || k->proto != 17)
-			continue;
-		if (dport && ntohs(k->port) != dport)
-			continue;
-		if (dport && dfam && k->family &&
-		    (k->family != dfam || memcmp(k->addr, daddr, 16)))
-			continue;
-		*out = *k;
-		rc = 0;
-		break;
-	}
-	free(r);
+	memcpy(f.addr, daddr, 16);
+	rc = kfaas__route_first(st, &f, &e);
+	if (rc == -ENOENT)
+		return kfaas_err(-ENOENT, "function '%s' has no UDP route%s: add "
+				 "one with 'kfaas route add udp PORT fn %s'",
+				 fn->name, dport ? " for that --dst" : "",
+				 fn->name);
+	if (!rc)
+		*out = e.key;
 	return rc;
 }
 

@@ -18,15 +18,9 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
-
-int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
-		      const char *map, char *buf, size_t len)
-{
-	return kfaas__path(buf, len, "%s/fn/%s/%s", st->root, fn, map);
-}
 
 /* Write value to the .rodata variable var (before load). */
 static int rodata_set(struct bpf_object *obj, const char *var, __u32 value)
@@ -81,7 +75,7 @@ static int map_share(struct kfaas_state *st, struct bpf_map *map,
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	const char *name = bpf_map__name(map);
-	char pin[320];
+	char pin[KFAAS_PATH_MAX];
 	int fd, rc;
 
 	rc = kfaas__path(pin, sizeof(pin), "%s/%s", st->root,
@@ -206,13 +200,62 @@ static int find_function(struct bpf_object *obj, const char *path,
 	return 0;
 }
 
+/*
+ * Every map of the object at its pin: shared maps at PINROOT's, private
+ * ones under PINROOT/fn/NAME/ (made here), reused when pinned already.
+ */
+static int maps_pin(struct kfaas_state *st, struct bpf_object *obj,
+		    const char *path, const char *name)
+{
+	char pin[KFAAS_PATH_MAX], dir[KFAAS_PATH_MAX];
+	struct bpf_map *map;
+	int rc;
+
+	rc = kfaas__path(dir, sizeof(dir), "%s/fn", st->root);
+	if (rc)
+		return rc;
+	mkdir(dir, 0700);
+	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name);
+	if (rc)
+		return rc;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return kfaas__errno_msg(-errno, dir);
+	bpf_object__for_each_map(map, obj) {
+		const char *mname = bpf_map__name(map);
+
+		if (is_internal_map(map))
+			continue;
+		if (!strncmp(mname, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX))) {
+			rc = map_share(st, map, path);
+		} else {
+			rc = kfaas_fn_map_path(st, name, mname, pin, sizeof(pin)) ?:
+			     map_check_pinned(map, pin, name) ?:
+			     bpf_map__set_pin_path(map, pin);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* bpf_object__load()'s failure rc as a message (log: the verifier's). */
+static int load_err(int rc, const char *log, const struct bpf_program *prog,
+		    const char *path)
+{
+	kfaas__set_verifier_log(log);
+	if (log[0])
+		return kfaas_err(rc, "the verifier rejected %s in %s (verifier "
+				 "log tail below)", bpf_program__name(prog), path);
+	if (rc == -EPERM || rc == -EACCES)
+		return kfaas__errno_msg(rc, path);
+	return kfaas_err(rc, "cannot load %s: %s", path, strerror(-rc));
+}
+
 static int obj_load(struct kfaas_state *st, const char *path, const char *name,
 		    __u32 id, bool *allow_km, struct kfaas_loaded *out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct bpf_program *prog = NULL;
-	struct bpf_map *map;
-	char pin[320], dir[320];
 	char *log;
 	int rc;
 
@@ -234,35 +277,10 @@ static int obj_load(struct kfaas_state *st, const char *path, const char *name,
 		out->obj = NULL;
 		goto out;
 	}
-	rc = find_function(out->obj, path, allow_km, &prog);
+	rc = find_function(out->obj, path, allow_km, &prog) ?:
+	     maps_pin(st, out->obj, path, name);
 	if (rc)
 		goto out;
-	rc = kfaas__path(dir, sizeof(dir), "%s/fn", st->root);
-	if (rc)
-		goto out;
-	mkdir(dir, 0700);
-	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name);
-	if (rc)
-		goto out;
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		rc = kfaas__errno_msg(-errno, dir);
-		goto out;
-	}
-	bpf_object__for_each_map(map, out->obj) {
-		const char *mname = bpf_map__name(map);
-
-		if (is_internal_map(map))
-			continue;
-		if (!strncmp(mname, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX))) {
-			rc = map_share(st, map, path);
-		} else {
-			rc = kfaas_fn_map_path(st, name, mname, pin, sizeof(pin)) ?:
-			     map_check_pinned(map, pin, name) ?:
-			     bpf_map__set_pin_path(map, pin);
-		}
-		if (rc)
-			goto out;
-	}
 	rc = rodata_set(out->obj, "kfaas_fn_id", id);
 	if (rc) {
 		rc = kfaas_err(rc, "%s: no kfaas_fn_id in .rodata: build the "
@@ -271,16 +289,7 @@ static int obj_load(struct kfaas_state *st, const char *path, const char *name,
 	}
 	rc = bpf_object__load(out->obj);
 	if (rc) {
-		kfaas__set_verifier_log(log);
-		if (log[0])
-			rc = kfaas_err(rc, "the verifier rejected %s in %s "
-				       "(verifier log tail below)",
-				       bpf_program__name(prog), path);
-		else if (rc == -EPERM || rc == -EACCES)
-			rc = kfaas__errno_msg(rc, path);
-		else
-			rc = kfaas_err(rc, "cannot load %s: %s", path,
-				       strerror(-rc));
+		rc = load_err(rc, log, prog, path);
 		goto out;
 	}
 	out->prog_fd = bpf_program__fd(prog);

@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 struct metric {

@@ -21,47 +21,8 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-
-
-static bool is_ebpf(const struct kfaas_fn_info *f)
-{
-	return f->tier == KFAAS_TIER_XDP || f->tier == KFAAS_TIER_SK;
-}
-
-int kfaas__module_fn_add(struct kfaas_state *st, __u32 id, bool fresh)
-{
-	struct kfaas_limits l;
-	int fd, rc;
-
-	if (!kfaas_module_present())
-		return 0;
-	fd = kfaas_state_mod_fd(st);
-	if (fd < 0)
-		return fd;
-	rc = kfaas_budget_get(st, id, &l);
-	if (rc)
-		return rc;
-	rc = kfaas_mod_fn_register(fd, id, &l);
-	if (rc == -EEXIST) {
-		rc = kfaas_mod_fn_set_limits(fd, id, &l);
-		if (!rc && fresh)
-			rc = kfaas_mod_reset(fd, id);
-	}
-	return rc;
-}
-
-void kfaas__module_fn_del(struct kfaas_state *st, __u32 id)
-{
-	int fd;
-
-	if (!kfaas_module_present())
-		return;
-	fd = kfaas_state_mod_fd(st);
-	if (fd >= 0)
-		kfaas_mod_fn_unregister(fd, id);
-}
 
 int kfaas_module_sync(struct kfaas_state *st)
 {
@@ -91,7 +52,7 @@ int kfaas_state_reload(struct kfaas_state *st)
 	if (rc)
 		return rc;
 	for (i = 0; i < n && !rc; i++) {
-		if (!is_ebpf(&arr[i]))
+		if (!kfaas__tier_ebpf(arr[i].tier))
 			continue;
 		rc = kfaas_fn_replace(st, arr[i].name, arr[i].source, NULL);
 		if (rc)
@@ -221,7 +182,7 @@ static int wait_btf(void)
 
 static bool state_exists(const char *root)
 {
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/dispatcher", root);
 	return access(path, F_OK) == 0;

@@ -12,7 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 static int forced_flag = -1;

@@ -15,7 +15,7 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 static unsigned long netns_ino(void)
@@ -58,7 +58,7 @@ static int dev_index(const char *dev)
 int kfaas_net_attach(struct kfaas_state *st, const char *dev, int mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
-	char pin[320], dir[320];
+	char pin[KFAAS_PATH_MAX], dir[KFAAS_PATH_MAX];
 	int ifindex, fd, rc;
 
 	ifindex = dev_index(dev);
@@ -106,7 +106,7 @@ int kfaas_net_attach(struct kfaas_state *st, const char *dev, int mode)
 
 int kfaas_net_detach(struct kfaas_state *st, const char *dev)
 {
-	char pin[320];
+	char pin[KFAAS_PATH_MAX];
 	int ifindex, fd, rc;
 
 	ifindex = dev_index(dev);
@@ -132,7 +132,7 @@ int kfaas_net_list(struct kfaas_state *st, struct kfaas_netif **out, size_t *n)
 	unsigned long here = netns_ino();
 	size_t cnt = 0, cap = 0;
 	struct dirent *de;
-	char dir[320];
+	char dir[KFAAS_PATH_MAX];
 	DIR *d;
 	int rc;
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 static const char *const tier_names[KFAAS_TIER_MAX] = {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 static const struct kfaas_fn_info *by_name(const struct kfaas_fn_info *arr,
@@ -30,24 +30,10 @@ static const struct kfaas_fn_info *by_name(const struct kfaas_fn_info *arr,
 	return NULL;
 }
 
-static bool is_ebpf(const struct kfaas_fn_info *f)
-{
-	return f->tier == KFAAS_TIER_XDP || f->tier == KFAAS_TIER_SK;
-}
-
-static int prog_fd_of_tier(struct kfaas_state *st, int tier)
-{
-	if (tier == KFAAS_TIER_XDP)
-		return st->progs_fd;
-	if (tier == KFAAS_TIER_SK)
-		return st->sk_progs_fd;
-	return -1;
-}
-
 static void repair_dirs(struct kfaas_state *st, const struct kfaas_fn_info *arr,
 			size_t n)
 {
-	char dir[320], sub[600];
+	char dir[KFAAS_PATH_MAX], sub[600];
 	struct dirent *de;
 	DIR *d;
 
@@ -63,7 +49,7 @@ static void repair_dirs(struct kfaas_state *st, const struct kfaas_fn_info *arr,
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
 		f = by_name(arr, n, de->d_name);
-		if (!f || !is_ebpf(f)) {
+		if (!f || !kfaas__tier_ebpf(f->tier)) {
 			kfaas__rmtree(sub);
 			continue;
 		}
@@ -75,10 +61,10 @@ static void repair_dirs(struct kfaas_state *st, const struct kfaas_fn_info *arr,
 
 /* Clear the slots of a tier's prog array that no function of it owns. */
 static void repair_slots(struct kfaas_state *st, const struct kfaas_fn_info *arr,
-			 size_t n, int tier)
+			 size_t n, unsigned int tier)
 {
 	bool *want = calloc(KFAAS_MAX_FUNCS, sizeof(*want));
-	int pfd = prog_fd_of_tier(st, tier);
+	int pfd = kfaas__tier_progs_fd(st, tier);
 	__u32 id, pid;
 	size_t i;
 
@@ -124,7 +110,7 @@ static void repair_budgets(struct kfaas_state *st,
 static void repair_fn(struct kfaas_state *st, struct kfaas_fn_info *f)
 {
 	int fd = kfaas_fn_prog_fd(st, f->name);
-	int pfd = prog_fd_of_tier(st, f->tier);
+	int pfd = kfaas__tier_progs_fd(st, f->tier);
 	__u32 pid = 0, slot = 0;
 
 	if (fd < 0) {
@@ -149,18 +135,18 @@ static void repair_fn(struct kfaas_state *st, struct kfaas_fn_info *f)
 int kfaas_state_repair(struct kfaas_state *st)
 {
 	struct kfaas_fn_info *arr;
-	struct kfaas_config cfg;
+	struct kfaas_globals g;
 	size_t n, i;
 	int rc;
 
-	rc = kfaas_config_get(st, &cfg);
-	if (rc || !cfg.busy)
+	rc = kfaas_globals_get(st, &g);
+	if (rc || !g.busy)
 		return rc;
 	rc = kfaas_fn_list(st, &arr, &n);
 	if (rc)
 		return rc;
 	for (i = 0; i < n; i++)
-		if (is_ebpf(&arr[i]))
+		if (kfaas__tier_ebpf(arr[i].tier))
 			repair_fn(st, &arr[i]);
 	free(arr);
 	/* the registry may have shrunk: list again */
@@ -172,6 +158,6 @@ int kfaas_state_repair(struct kfaas_state *st)
 	repair_slots(st, arr, n, KFAAS_TIER_SK);
 	repair_budgets(st, arr, n);
 	free(arr);
-	cfg.busy = 0;
-	return kfaas_config_set(st, &cfg);
+	g.busy = 0;
+	return kfaas_globals_set(st, &g);
 }

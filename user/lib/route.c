@@ -7,11 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-
-#define PROTO_TCP 6
-#define PROTO_UDP 17
 
 int kfaas_route_key_make(struct kfaas_route_key *key, const char *proto,
 			 const char *port, const char *addr)
@@ -21,9 +18,9 @@ int kfaas_route_key_make(struct kfaas_route_key *key, const char *proto,
 
 	memset(key, 0, sizeof(*key));
 	if (!strcmp(proto, "udp"))
-		key->proto = PROTO_UDP;
+		key->proto = IPPROTO_UDP;
 	else if (!strcmp(proto, "tcp"))
-		key->proto = PROTO_TCP;
+		key->proto = IPPROTO_TCP;
 	else
 		return kfaas_err(-EINVAL, "unknown protocol '%s': use udp or tcp",
 				 proto);
@@ -48,8 +45,8 @@ int kfaas_route_key_make(struct kfaas_route_key *key, const char *proto,
 
 void kfaas_route_key_str(const struct kfaas_route_key *key, char *buf, size_t len)
 {
-	const char *proto = key->proto == PROTO_UDP ? "udp" :
-			    key->proto == PROTO_TCP ? "tcp" : "?";
+	const char *proto = key->proto == IPPROTO_UDP ? "udp" :
+			    key->proto == IPPROTO_TCP ? "tcp" : "?";
 	char a[INET6_ADDRSTRLEN] = "";
 
 	if (key->family == KFAAS_FAMILY_IPV4)
@@ -71,20 +68,20 @@ static void key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len
 	if (key->family)
 		inet_ntop(key->family == KFAAS_FAMILY_IPV4 ? AF_INET : AF_INET6,
 			  key->addr, a, sizeof(a));
-	snprintf(buf, len, "%s %u%s%s", key->proto == PROTO_TCP ? "tcp" : "udp",
+	snprintf(buf, len, "%s %u%s%s", key->proto == IPPROTO_TCP ? "tcp" : "udp",
 		 ntohs(key->port), key->family ? " addr " : "", a);
 }
 
 /* Keep config.addr_routes: set before an addressed route goes in. */
 static int addr_routes_set(struct kfaas_state *st, __u32 v)
 {
-	struct kfaas_config cfg;
-	int rc = kfaas_config_get(st, &cfg);
+	struct kfaas_globals g;
+	int rc = kfaas_globals_get(st, &g);
 
-	if (rc || cfg.addr_routes == v)
+	if (rc || g.addr_routes == v)
 		return rc;
-	cfg.addr_routes = v;
-	return kfaas_config_set(st, &cfg);
+	g.addr_routes = v;
+	return kfaas_globals_set(st, &g);
 }
 
 int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
@@ -103,10 +100,10 @@ int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
 				 "%s: leave the tier out or pick another "
 				 "function", fn, kfaas_tier_name(f.tier),
 				 kfaas_tier_name(tier));
-	if (f.tier == KFAAS_TIER_XDP && key->proto != PROTO_UDP)
+	if (f.tier == KFAAS_TIER_XDP && key->proto != IPPROTO_UDP)
 		return kfaas_err(-EINVAL, "XDP-tier function '%s' serves UDP only: "
 				 "use 'route add udp ...'", fn);
-	if (f.tier == KFAAS_TIER_SK && key->proto != PROTO_TCP)
+	if (f.tier == KFAAS_TIER_SK && key->proto != IPPROTO_TCP)
 		return kfaas_err(-EINVAL, "socket-tier function '%s' serves TCP "
 				 "only: use 'route add tcp ...'", fn);
 	if (fallback) {
@@ -247,4 +244,38 @@ int kfaas_route_list(struct kfaas_state *st, struct kfaas_route_ent **out, size_
 	*out = arr;
 	*n = cnt;
 	return 0;
+}
+
+bool kfaas__route_match(const struct kfaas_route_ent *r,
+			const struct kfaas_route_filter *f)
+{
+	const struct kfaas_route_key *k = &r->key;
+
+	if (k->proto != f->proto || (f->fn_id && r->val.fn_id != f->fn_id) ||
+	    (f->tier && r->val.tier != f->tier) ||
+	    (f->port && ntohs(k->port) != f->port))
+		return false;
+	return !(f->port && f->family && k->family &&
+		 (k->family != f->family || memcmp(k->addr, f->addr, 16)));
+}
+
+int kfaas__route_first(struct kfaas_state *st, const struct kfaas_route_filter *f,
+		       struct kfaas_route_ent *out)
+{
+	struct kfaas_route_ent *r;
+	size_t n, i;
+	int rc;
+
+	rc = kfaas_route_list(st, &r, &n);
+	if (rc)
+		return rc;
+	rc = -ENOENT;
+	for (i = 0; i < n && rc; i++) {
+		if (kfaas__route_match(&r[i], f)) {
+			*out = r[i];
+			rc = 0;
+		}
+	}
+	free(r);
+	return rc;
 }

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 #include "sk_dispatch.skel.h"
 
@@ -26,7 +26,7 @@ int kfaas_sk_setup(struct kfaas_state *st)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct sk_dispatch_bpf *skel;
-	char path[320], *log;
+	char path[KFAAS_PATH_MAX], *log;
 	int rc;
 
 	rc = kfaas__path(path, sizeof(path), "%s/sk_dispatch", st->root);
@@ -96,23 +96,10 @@ const char *kfaas_sk_dstat_name(unsigned int idx)
 	return idx < KFAAS_SK_DSTAT_MAX ? sk_dstat_names[idx] : "?";
 }
 
-static int pinned_fd(struct kfaas_state *st, const char *name)
-{
-	char path[320];
-	int fd;
-
-	if (kfaas__path(path, sizeof(path), "%s/%s", st->root, name))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return kfaas__errno_msg(-errno, path);
-	return fd;
-}
-
 /* 1 if a listener holds PINROOT/sk, 0 if not, or a negative errno. */
 static int listener_running(struct kfaas_state *st)
 {
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int fd, rc;
 
 	rc = kfaas__path(path, sizeof(path), "%s/sk", st->root);
@@ -148,7 +135,7 @@ int kfaas_sk_status(struct kfaas_state *st, struct kfaas_sk_status *out)
 {
 	__u64 *v = calloc(st->ncpus, sizeof(*v));
 	int sfd = -1, cfd = -1, ifd = -1, dfd = -1, lfd = -1, rc;
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	__u32 k, zero = 0;
 	int i;
 
@@ -163,11 +150,11 @@ int kfaas_sk_status(struct kfaas_state *st, struct kfaas_sk_status *out)
 	if (rc < 0)
 		goto out;
 	out->running = rc;
-	if ((sfd = rc = pinned_fd(st, "sk_socks")) < 0 ||
-	    (cfd = rc = pinned_fd(st, "sk_conns")) < 0 ||
-	    (lfd = rc = pinned_fd(st, "sk_links")) < 0 ||
-	    (ifd = rc = pinned_fd(st, "sk_server")) < 0 ||
-	    (dfd = rc = pinned_fd(st, "sk_dstats")) < 0)
+	if ((sfd = rc = kfaas__pin_open(st, "sk_socks")) < 0 ||
+	    (cfd = rc = kfaas__pin_open(st, "sk_conns")) < 0 ||
+	    (lfd = rc = kfaas__pin_open(st, "sk_links")) < 0 ||
+	    (ifd = rc = kfaas__pin_open(st, "sk_server")) < 0 ||
+	    (dfd = rc = kfaas__pin_open(st, "sk_dstats")) < 0)
 		goto out;
 	rc = 0;
 	bpf_map_lookup_elem(ifd, &zero, &out->info);
@@ -207,7 +194,7 @@ int kfaas_sk_stop(struct kfaas_state *st, int timeout_ms, __u32 *pid)
 	if (rc < 0)
 		return rc;
 	s.running = rc;
-	ifd = pinned_fd(st, "sk_server");
+	ifd = kfaas__pin_open(st, "sk_server");
 	if (ifd >= 0) {
 		bpf_map_lookup_elem(ifd, &zero, &s.info);
 		close(ifd);

@@ -12,67 +12,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
-#include "frame.h"
+#include <kfaas_frame.h>
 
-static __u64 now_ns(void)
+/* The socket address of the route to connect to, and its description. */
+static void target_addr(int fam, const __u8 *addr, __u16 port,
+			struct sockaddr_storage *ss, socklen_t *sslen,
+			char *desc, size_t dlen)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
-int kfaas_sk_invoke_target(struct kfaas_state *st, const struct kfaas_fn_info *fn,
-			   const char *dst, struct sockaddr_storage *ss,
-			   socklen_t *sslen, char *desc, size_t dlen)
-{
-	struct kfaas_route_ent *r;
-	uint8_t daddr[16] = {};
-	uint16_t dport = 0;
-	int dfam = 0, fam = 0, rc;
-	size_t n, i;
-	__u8 addr[16] = {};
-	__u16 port = 0;
 	char a[INET6_ADDRSTRLEN];
 
-	if (dst && kfaas_hostport_parse(dst, &dfam, daddr, &dport))
-		return kfaas_err(-EINVAL, "bad --dst '%s': use ADDR:PORT or "
-				 "[V6ADDR]:PORT", dst);
-	rc = kfaas_route_list(st, &r, &n);
-	if (rc)
-		return rc;
-	for (i = 0; i < n; i++) {
-		const struct kfaas_route_key *k = &r[i].key;
-
-		if (r[i].val.fn_id != fn->id || k->proto != 6)
-			continue;
-		if (dport && ntohs(k->port) != dport)
-			continue;
-		if (dport && dfam && k->family &&
-		    (k->family != dfam || memcmp(k->addr, daddr, 16)))
-			continue;
-		port = ntohs(k->port);
-		fam = k->family;
-		memcpy(addr, k->addr, 16);
-		break;
-	}
-	free(r);
-	if (!port)
-		return kfaas_err(-ENOENT, "function '%s' has no TCP route%s: add "
-				 "one with 'kfaas route add tcp PORT fn %s'",
-				 fn->name, dport ? " for that --dst" : "",
-				 fn->name);
-	if (dfam) {
-		fam = dfam;
-		memcpy(addr, daddr, 16);
-	}
 	memset(ss, 0, sizeof(*ss));
 	if (fam == KFAAS_FAMILY_IPV6) {
 		struct sockaddr_in6 *s6 = (void *)ss;
@@ -96,6 +50,33 @@ int kfaas_sk_invoke_target(struct kfaas_state *st, const struct kfaas_fn_info *f
 		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
 		snprintf(desc, dlen, "tcp %s:%u", a, port);
 	}
+}
+
+int kfaas_sk_invoke_target(struct kfaas_state *st, const struct kfaas_fn_info *fn,
+			   const char *dst, struct sockaddr_storage *ss,
+			   socklen_t *sslen, char *desc, size_t dlen)
+{
+	struct kfaas_route_filter f = { .proto = IPPROTO_TCP, .fn_id = fn->id };
+	struct kfaas_route_ent e;
+	int rc;
+
+	if (dst && kfaas_hostport_parse(dst, &f.family, f.addr, &f.port))
+		return kfaas_err(-EINVAL, "bad --dst '%s': use ADDR:PORT or "
+				 "[V6ADDR]:PORT", dst);
+	rc = kfaas__route_first(st, &f, &e);
+	if (rc == -ENOENT)
+		return kfaas_err(-ENOENT, "function '%s' has no TCP route%s: add "
+				 "one with 'kfaas route add tcp PORT fn %s'",
+				 fn->name, f.port ? " for that --dst" : "",
+				 fn->name);
+	if (rc)
+		return rc;
+	if (f.family)	/* the --dst address, whatever the route's */
+		target_addr(f.family, f.addr, ntohs(e.key.port), ss, sslen,
+			    desc, dlen);
+	else
+		target_addr(e.key.family, e.key.addr, ntohs(e.key.port), ss,
+			    sslen, desc, dlen);
 	return 0;
 }
 
@@ -166,7 +147,7 @@ int kfaas_sk_invoke_once(int fd, const void *req, size_t len, void *out,
 	int rc;
 
 	*closed = false;
-	t0 = now_ns();
+	t0 = kfaas_now_ns();
 	rc = send_all(fd, req, len);
 	if (rc)
 		return rc;
@@ -184,7 +165,7 @@ int kfaas_sk_invoke_once(int fd, const void *req, size_t len, void *out,
 			break;
 		}
 		got += (size_t)n;
-		last = now_ns();
+		last = kfaas_now_ns();
 		if (got == cap)
 			break;
 	}
@@ -202,7 +183,7 @@ int kfaas_sk_invoke_exact(int fd, const void *req, size_t len, void *out,
 	ssize_t n;
 	int rc;
 
-	t0 = now_ns();
+	t0 = kfaas_now_ns();
 	rc = send_all(fd, req, len);
 	if (rc)
 		return rc;
@@ -223,6 +204,6 @@ int kfaas_sk_invoke_exact(int fd, const void *req, size_t len, void *out,
 					 "%zu of %zu reply bytes", got, want);
 		got += (size_t)n;
 	}
-	*ns = now_ns() - t0;
+	*ns = kfaas_now_ns() - t0;
 	return 0;
 }

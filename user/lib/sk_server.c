@@ -35,7 +35,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -108,14 +108,6 @@ static void slog(struct kfaas_sk_server *s, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	s->o.log(s->o.ctx, msg);
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 /* Watch fd; events come back as (type, key): key is fd, or the conn's fd. */
@@ -298,7 +290,7 @@ static void conn_deadline(struct kfaas_sk_server *s, struct cslot *c, __u64 ns)
 {
 	if (!c->close_at)
 		s->closing++;
-	c->close_at = now_ns() + ns;
+	c->close_at = kfaas_now_ns() + ns;
 }
 
 /*
@@ -466,7 +458,7 @@ static void conn_linger(struct kfaas_sk_server *s, struct cslot *c)
 {
 	if (!c->close_at) {
 		/* its last replies are still on their way out */
-		c->close_at = now_ns() + KFAAS_SK_LINGER_NS;
+		c->close_at = kfaas_now_ns() + KFAAS_SK_LINGER_NS;
 		s->closing++;
 	}
 }
@@ -504,7 +496,7 @@ static void close_due(struct kfaas_sk_server *s)
 
 	if (!s->closing)
 		return;
-	now = now_ns();
+	now = kfaas_now_ns();
 	for (fd = 0; fd < s->ncs && s->closing; fd++)
 		if (s->cs[fd].used && s->cs[fd].close_at &&
 		    s->cs[fd].close_at <= now)
@@ -603,14 +595,20 @@ static struct lsock *lsock_find(struct kfaas_sk_server *s, const struct lsock *w
  * addressed routes only gets one listener per address.  The dispatcher
  * routes by the connection's local address either way.
  */
+static const struct kfaas_route_filter sk_routes = {
+	.proto = IPPROTO_TCP, .tier = KFAAS_TIER_SK,
+};
+
 static bool port_has_wildcard(const struct kfaas_route_ent *r, size_t n,
 			      __be16 port)
 {
+	struct kfaas_route_filter f = sk_routes;
 	size_t i;
 
+	f.port = ntohs(port);
 	for (i = 0; i < n; i++)
-		if (r[i].key.proto == 6 && r[i].val.tier == KFAAS_TIER_SK &&
-		    r[i].key.port == port && r[i].key.family == KFAAS_FAMILY_ANY)
+		if (kfaas__route_match(&r[i], &f) &&
+		    r[i].key.family == KFAAS_FAMILY_ANY)
 			return true;
 	return false;
 }
@@ -629,7 +627,7 @@ int kfaas_sk_server_sync(struct kfaas_sk_server *s)
 	for (i = 0; i < s->nls; i++)
 		s->ls[i].wanted = false;
 	for (i = 0; i < n; i++) {
-		if (r[i].key.proto != 6 || r[i].val.tier != KFAAS_TIER_SK)
+		if (!kfaas__route_match(&r[i], &sk_routes))
 			continue;
 		if (r[i].key.family != KFAAS_FAMILY_ANY &&
 		    port_has_wildcard(r, n, r[i].key.port))
@@ -712,22 +710,14 @@ static void sweep_conns(struct kfaas_sk_server *s)
 
 static int pinned(struct kfaas_sk_server *s, const char *name, int *fd)
 {
-	char path[320];
-	int rc;
-
-	rc = kfaas__path(path, sizeof(path), "%s/%s", s->st.root, name);
-	if (rc)
-		return rc;
-	*fd = bpf_obj_get(path);
-	if (*fd < 0)
-		return kfaas__errno_msg(-errno, path);
-	return 0;
+	*fd = kfaas__pin_open(&s->st, name);
+	return *fd < 0 ? *fd : 0;
 }
 
 static int lock_root(struct kfaas_sk_server *s)
 {
 	struct kfaas_sk_server_info info = {};
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	__u32 zero = 0;
 	int rc;
 

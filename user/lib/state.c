@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,35 +27,11 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 #include "dispatcher.skel.h"
 
 #define KFAAS_BPFFS	"/sys/fs/bpf"
-
-const char *kfaas_pin_root(const char *opt)
-{
-	const char *env = getenv(KFAAS_PIN_ROOT_ENV);
-
-	if (opt && *opt)
-		return opt;
-	if (env && *env)
-		return env;
-	return KFAAS_PIN_ROOT_DEFAULT;
-}
-
-int kfaas__path(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len)
-		return kfaas_err(-ENAMETOOLONG, "path too long: %s...", buf);
-	return 0;
-}
 
 static int is_bpffs(const char *path)
 {
@@ -69,7 +44,7 @@ static int is_bpffs(const char *path)
 
 static int check_root(const char *root, bool create)
 {
-	char parent[256];
+	char parent[KFAAS_PIN_ROOT_MAX];
 	char *slash;
 	int rc;
 
@@ -173,20 +148,20 @@ out:
 /* Load the dispatcher and create (or reuse) the shared maps; pin them. */
 static int state_create(struct kfaas_state *st)
 {
-	struct kfaas_config cfg = { .abi_version = KFAAS_ABI_VERSION,
-				    .time_shift = KFAAS_TIME_SHIFT_DEFAULT }, cur;
+	struct kfaas_globals g = { .abi_version = KFAAS_ABI_VERSION,
+				   .time_shift = KFAAS_TIME_SHIFT_DEFAULT }, cur;
 	struct dispatcher_bpf *skel;
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	__u32 zero = 0;
 	int rc, cfd;
 
 	rc = dispatcher_load(st, &skel);
 	if (rc)
 		return rc;
-	/* the config array entry always exists: stamp it on first creation */
+	/* the globals entry always exists: stamp it on first creation */
 	cfd = bpf_map__fd(skel->maps.kfaas_config);
 	if (bpf_map_lookup_elem(cfd, &zero, &cur) == 0 && cur.abi_version == 0 &&
-	    bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY)) {
+	    bpf_map_update_elem(cfd, &zero, &g, BPF_ANY)) {
 		rc = kfaas__errno_msg(-errno, "cannot write the kfaas config");
 		goto out;
 	}
@@ -204,7 +179,7 @@ out:
 /* Point every pinned XDP link at the new dispatcher. */
 static int links_update(struct kfaas_state *st, int prog_fd)
 {
-	char dir[320], pin[600];
+	char dir[KFAAS_PATH_MAX], pin[600];
 	struct dirent *de;
 	int rc = 0, fd;
 	DIR *d;
@@ -236,7 +211,7 @@ static int links_update(struct kfaas_state *st, int prog_fd)
 int kfaas_dispatcher_reload(struct kfaas_state *st)
 {
 	struct dispatcher_bpf *skel;
-	char pin[320], tmp[320];
+	char pin[KFAAS_PATH_MAX], tmp[KFAAS_PATH_MAX];
 	int rc, fd;
 
 	if (!st->locked)
@@ -272,22 +247,12 @@ out:
 
 static int obj_get(struct kfaas_state *st, const char *name, int *fd)
 {
-	char path[320];
-	int rc;
-
-	rc = kfaas__path(path, sizeof(path), "%s/%s", st->root, name);
-	if (rc)
-		return rc;
-	*fd = bpf_obj_get(path);
-	if (*fd < 0) {
-		rc = -errno;
-		if (rc == -ENOENT)
-			return kfaas_err(rc, "kfaas state at %s is incomplete "
-					 "(%s missing): remove the directory "
-					 "and load again", st->root, name);
-		return kfaas__errno_msg(rc, path);
-	}
-	return 0;
+	*fd = kfaas__pin_open(st, name);
+	if (*fd == -ENOENT)
+		return kfaas_err(-ENOENT, "kfaas state at %s is incomplete "
+				 "(%s missing): remove the directory and load "
+				 "again", st->root, name);
+	return *fd < 0 ? *fd : 0;
 }
 
 /*
@@ -296,7 +261,7 @@ static int obj_get(struct kfaas_state *st, const char *name, int *fd)
  */
 static int ustats_get(struct kfaas_state *st)
 {
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int rc, fd;
 
 	rc = kfaas__path(path, sizeof(path), "%s/ustats", st->root);
@@ -326,7 +291,7 @@ static int ustats_get(struct kfaas_state *st)
 static int budgets_get(struct kfaas_state *st)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	char path[320];
+	char path[KFAAS_PATH_MAX];
 	int rc, fd;
 
 	rc = kfaas__path(path, sizeof(path), "%s/budgets", st->root);
@@ -366,11 +331,10 @@ void kfaas_state_close(struct kfaas_state *st)
 	st->locked = false;
 }
 
-int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags)
+/* An empty state (every fd -1) for root, trailing slashes stripped. */
+static int state_init(struct kfaas_state *st, const char *root)
 {
-	struct kfaas_config cfg;
-	char path[320];
-	int rc;
+	size_t n;
 
 	memset(st, 0, sizeof(*st));
 	st->dir_fd = st->routes_fd = st->funcs_fd = st->progs_fd = -1;
@@ -381,11 +345,58 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	if (strlen(root) >= sizeof(st->root))
 		return kfaas_err(-ENAMETOOLONG, "pin root path too long: %s", root);
 	snprintf(st->root, sizeof(st->root), "%s", root);
-	/* strip trailing slashes */
-	while (strlen(st->root) > 1 && st->root[strlen(st->root) - 1] == '/')
-		st->root[strlen(st->root) - 1] = '\0';
+	for (n = strlen(st->root); n > 1 && st->root[n - 1] == '/'; n--)
+		st->root[n - 1] = '\0';
+	return 0;
+}
 
-	rc = check_root(st->root, flags & KFAAS_OPEN_CREATE);
+/* The pinned maps and the dispatcher of the state, and the CPU count. */
+static int state_pins(struct kfaas_state *st)
+{
+	int rc;
+
+	if ((rc = obj_get(st, "routes", &st->routes_fd)) ||
+	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
+	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
+	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||
+	    (rc = obj_get(st, "stats", &st->stats_fd)) ||
+	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
+	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
+	    (rc = obj_get(st, "config", &st->config_fd)) ||
+	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
+		return rc;
+	rc = ustats_get(st) ?: budgets_get(st);
+	if (rc)
+		return rc;
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0)
+		return kfaas_err(-EINVAL, "cannot count possible CPUs");
+	return 0;
+}
+
+/* A state laid out by another kfaas is refused whole. */
+static int abi_check(struct kfaas_state *st)
+{
+	struct kfaas_globals g;
+	int rc = kfaas_globals_get(st, &g);
+
+	if (rc)
+		return rc;
+	if (g.abi_version != KFAAS_ABI_VERSION)
+		return kfaas_err(-EPROTO, "kfaas state at %s has ABI version %u, "
+				 "this kfaas speaks %u: unload it with the kfaas "
+				 "that made it, or remove the directory",
+				 st->root, g.abi_version, KFAAS_ABI_VERSION);
+	return 0;
+}
+
+int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags)
+{
+	char path[KFAAS_PATH_MAX];
+	int rc;
+
+	rc = state_init(st, root) ?:
+	     check_root(st->root, flags & KFAAS_OPEN_CREATE);
 	if (rc)
 		return rc;
 	st->dir_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -412,39 +423,11 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 		if (rc)
 			goto err;
 	}
-	if ((rc = obj_get(st, "routes", &st->routes_fd)) ||
-	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
-	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
-	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||
-	    (rc = obj_get(st, "stats", &st->stats_fd)) ||
-	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
-	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
-	    (rc = obj_get(st, "config", &st->config_fd)) ||
-	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
-		goto err;
-	rc = ustats_get(st) ?: budgets_get(st);
-	if (rc)
-		goto err;
-	st->ncpus = libbpf_num_possible_cpus();
-	if (st->ncpus <= 0) {
-		rc = kfaas_err(-EINVAL, "cannot count possible CPUs");
-		goto err;
-	}
-	rc = kfaas_config_get(st, &cfg);
-	if (rc)
-		goto err;
-	if (cfg.abi_version != KFAAS_ABI_VERSION) {
-		rc = kfaas_err(-EPROTO, "kfaas state at %s has ABI version %u, "
-			       "this kfaas speaks %u: unload it with the kfaas "
-			       "that made it, or remove the directory",
-			       st->root, cfg.abi_version, KFAAS_ABI_VERSION);
-		goto err;
-	}
-	if (st->locked) {
+	rc = state_pins(st) ?: abi_check(st);
+	if (!rc && st->locked)
 		rc = kfaas_state_repair(st);
-		if (rc)
-			goto err;
-	}
+	if (rc)
+		goto err;
 	return 0;
 err:
 	kfaas_state_close(st);
@@ -465,57 +448,6 @@ int kfaas_state_relock(struct kfaas_state *st)
 		return kfaas__errno_msg(-errno, "cannot lock the pin root");
 	st->locked = true;
 	return 0;
-}
-
-int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj)
-{
-	struct bpf_map *map;
-	char path[320];
-	int rc;
-
-	bpf_object__for_each_map(map, obj) {
-		const char *name = bpf_map__name(map);
-
-		if (strncmp(name, KFAAS_MAP_PREFIX, strlen(KFAAS_MAP_PREFIX)))
-			continue;
-		rc = kfaas__path(path, sizeof(path), "%s/%s", st->root,
-				 name + strlen(KFAAS_MAP_PREFIX)) ?:
-		     bpf_map__set_pin_path(map, path);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-int kfaas__rmtree(const char *path)
-{
-	struct dirent *de;
-	DIR *d;
-	int rc = 0;
-
-	d = opendir(path);
-	if (!d) {
-		if (errno == ENOTDIR)
-			return unlink(path) ? -errno : 0;
-		return errno == ENOENT ? 0 : -errno;
-	}
-	while ((de = readdir(d))) {
-		char sub[512];
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >=
-		    (int)sizeof(sub))
-			continue;
-		if (de->d_type == DT_DIR)
-			rc = kfaas__rmtree(sub) ?: rc;
-		else if (unlink(sub))
-			rc = -errno;
-	}
-	closedir(d);
-	if (rmdir(path) && errno != ENOENT)
-		rc = -errno;
-	return rc;
 }
 
 int kfaas_state_destroy(const char *root)

@@ -4,13 +4,13 @@
  * without kfaas.ko), kfaas_ustats (written by kfaasd without kfaas.ko)
  * plus, when the module is loaded, its counters (its kfuncs and
  * /dev/kfaas charges).  All are summed: a function counted in any of them
- * shows the same columns.  Also the global config.
+ * shows the same columns.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 #include "internal.h"
 
 static void stats_add(struct kfaas_stats *sum, const struct kfaas_stats *v)
@@ -200,23 +200,5 @@ int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX])
 			out[k] += v[i];
 	}
 	free(v);
-	return 0;
-}
-
-int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg)
-{
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(st->config_fd, &zero, cfg))
-		return kfaas__errno_msg(-errno, "cannot read the kfaas config");
-	return 0;
-}
-
-int kfaas_config_set(struct kfaas_state *st, const struct kfaas_config *cfg)
-{
-	__u32 zero = 0;
-
-	if (bpf_map_update_elem(st->config_fd, &zero, cfg, BPF_ANY))
-		return kfaas__errno_msg(-errno, "cannot write the kfaas config");
 	return 0;
 }

@@ -35,7 +35,7 @@ static __always_inline void dstat_inc(__u32 idx)
 }
 
 static __always_inline const struct kfaas_route *
-route_lookup(const struct kfaas_pkt *pkt, const struct kfaas_config *cfg)
+route_lookup(const struct kfaas_pkt *pkt, const struct kfaas_globals *cfg)
 {
 	struct kfaas_route_key key = {
 		.proto = pkt->proto,
@@ -60,7 +60,7 @@ int kfaas_dispatch(struct xdp_md *ctx)
 {
 	const struct kfaas_route *r;
 	struct kfaas_scratch *sc;
-	struct kfaas_config *cfg;
+	struct kfaas_globals *cfg;
 	struct kfaas_stats *st;
 	struct kfaas_pkt pkt;
 	__u32 zero = 0, fn;

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
-#include "config.h"
+#include <kfaas_conf.h>
 #include "internal.h"
 
 struct ctx {
@@ -317,6 +317,75 @@ static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *
 	return 0;
 }
 
+/* functions: NAME -> function, each name once. */
+static int parse_functions(struct ctx *cx, yaml_node_t *v)
+{
+	struct kfaas_conf *c = cx->c;
+	yaml_node_pair_t *q;
+	size_t n, i;
+	int rc;
+
+	if (v->type == YAML_SCALAR_NODE && !*scalar(v))
+		return 0;	/* "functions:" with nothing */
+	if (v->type != YAML_MAPPING_NODE)
+		return CERR(cx, v, "'functions' must map names to functions");
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	c->fns = calloc(n ? n : 1, sizeof(*c->fns));
+	if (!c->fns)
+		return kfaas_err(-ENOMEM, "out of memory");
+	for (q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+		yaml_node_t *fk = yaml_document_get_node(cx->doc, q->key);
+		const char *name = scalar(fk);
+
+		if (!name)
+			return CERR(cx, fk, "function names must be strings");
+		for (i = 0; i < c->nfns; i++)
+			if (!strcmp(c->fns[i].name, name))
+				return CERR(cx, fk, "function '%s' is defined "
+					    "twice (also line %d)", name,
+					    c->fns[i].line);
+		rc = parse_fn(cx, name, fk,
+			      yaml_document_get_node(cx->doc, q->value),
+			      &c->fns[c->nfns]);
+		if (rc)
+			return rc;
+		c->nfns++;
+	}
+	return 0;
+}
+
+/* routes: a list of routes, each trigger once. */
+static int parse_routes(struct ctx *cx, yaml_node_t *v)
+{
+	struct kfaas_conf *c = cx->c;
+	yaml_node_item_t *it;
+	size_t n, i;
+	int rc;
+
+	if (v->type == YAML_SCALAR_NODE && !*scalar(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return CERR(cx, v, "'routes' must be a list of routes");
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	c->routes = calloc(n ? n : 1, sizeof(*c->routes));
+	if (!c->routes)
+		return kfaas_err(-ENOMEM, "out of memory");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		struct kfaas_conf_route *r = &c->routes[c->nroutes];
+
+		rc = parse_route(cx, yaml_document_get_node(cx->doc, *it), r);
+		if (rc)
+			return rc;
+		for (i = 0; i < c->nroutes; i++)
+			if (!memcmp(&c->routes[i].key, &r->key, sizeof(r->key)))
+				return kfaas__conf_err(cx->name, r->line,
+					"this trigger is routed twice (also "
+					"line %d)", c->routes[i].line);
+		c->nroutes++;
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *cx, yaml_node_t *root)
 {
 	struct kfaas_conf *c = cx->c;
@@ -336,68 +405,15 @@ static int parse_root(struct ctx *cx, yaml_node_t *root)
 		if (key && (!strcmp(key, "functions") || !strcmp(key, "routes")) &&
 		    (key[0] == 'f' ? (void *)c->fns : (void *)c->routes))
 			return CERR(cx, k, "'%s' appears twice: give it once", key);
-		if (key && !strcmp(key, "functions")) {
-			yaml_node_pair_t *q;
-			size_t n;
-
-			if (v->type == YAML_SCALAR_NODE && !*scalar(v))
-				continue;	/* "functions:" with nothing */
-			if (v->type != YAML_MAPPING_NODE)
-				return CERR(cx, v, "'functions' must map names "
-					    "to functions");
-			n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-			c->fns = calloc(n ? n : 1, sizeof(*c->fns));
-			if (!c->fns)
-				return kfaas_err(-ENOMEM, "out of memory");
-			for (q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
-				yaml_node_t *fk = yaml_document_get_node(cx->doc, q->key);
-				const char *name = scalar(fk);
-				size_t i;
-
-				if (!name)
-					return CERR(cx, fk, "function names must be strings");
-				for (i = 0; i < c->nfns; i++)
-					if (!strcmp(c->fns[i].name, name))
-						return CERR(cx, fk, "function '%s' is defined "
-							    "twice (also line %d)", name,
-							    c->fns[i].line);
-				rc = parse_fn(cx, name, fk,
-					      yaml_document_get_node(cx->doc, q->value),
-					      &c->fns[c->nfns]);
-				if (rc)
-					return rc;
-				c->nfns++;
-			}
-		} else if (key && !strcmp(key, "routes")) {
-			yaml_node_item_t *it;
-			size_t n;
-
-			if (v->type == YAML_SCALAR_NODE && !*scalar(v))
-				continue;
-			if (v->type != YAML_SEQUENCE_NODE)
-				return CERR(cx, v, "'routes' must be a list of routes");
-			n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-			c->routes = calloc(n ? n : 1, sizeof(*c->routes));
-			if (!c->routes)
-				return kfaas_err(-ENOMEM, "out of memory");
-			for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-				struct kfaas_conf_route *r = &c->routes[c->nroutes];
-				size_t i;
-
-				rc = parse_route(cx, yaml_document_get_node(cx->doc, *it), r);
-				if (rc)
-					return rc;
-				for (i = 0; i < c->nroutes; i++)
-					if (!memcmp(&c->routes[i].key, &r->key, sizeof(r->key)))
-						return kfaas__conf_err(cx->name, r->line,
-							"this trigger is routed twice "
-							"(also line %d)", c->routes[i].line);
-				c->nroutes++;
-			}
-		} else {
-			return CERR(cx, k, "unknown key '%s': the configuration has "
-				    "'functions' and 'routes'", key ? key : "?");
-		}
+		if (key && !strcmp(key, "functions"))
+			rc = parse_functions(cx, v);
+		else if (key && !strcmp(key, "routes"))
+			rc = parse_routes(cx, v);
+		else
+			rc = CERR(cx, k, "unknown key '%s': the configuration has "
+				  "'functions' and 'routes'", key ? key : "?");
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 #include <json-c/json.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 enum kfaas_ctl_cmd {
 	KFAAS_CTL_PING,

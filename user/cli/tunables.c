@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kfaas config { show | set cpu-sample N }: tunables of the pinned state.
+ * kfaas config { show | set cpu-sample N }: the tunables, fields of the
+ * pin root's globals (struct kfaas_globals, pinned map kfaas_config).
  *   cpu-sample N   measure the CPU time of 1 invocation in N (a power of
  *                  two, 1 = every one) and weight it by N
  */
@@ -10,7 +11,7 @@
 
 static int do_show(int argc, char **argv)
 {
-	struct kfaas_config cfg;
+	struct kfaas_globals g;
 	struct kfaas_state st;
 	int rc;
 
@@ -19,7 +20,7 @@ static int do_show(int argc, char **argv)
 			     bin_name);
 	if (state_open(&st, 0))
 		return -1;
-	rc = kfaas_config_get(&st, &cfg);
+	rc = kfaas_globals_get(&st, &g);
 	kfaas_state_close(&st);
 	if (rc)
 		return p_lib_err();
@@ -27,16 +28,16 @@ static int do_show(int argc, char **argv)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "abi_version",
-				       json_object_new_int(cfg.abi_version));
+				       json_object_new_int(g.abi_version));
 		json_object_object_add(o, "cpu_sample",
-				       json_object_new_int64(1LL << cfg.time_shift));
+				       json_object_new_int64(1LL << g.time_shift));
 		json_object_object_add(o, "addr_routes",
-				       json_object_new_boolean(cfg.addr_routes));
+				       json_object_new_boolean(g.addr_routes));
 		json_print(o);
 	} else {
 		printf("abi_version %u\ncpu-sample %llu (CPU time of 1 invocation "
-		       "in %llu is measured)\n", cfg.abi_version,
-		       1ULL << cfg.time_shift, 1ULL << cfg.time_shift);
+		       "in %llu is measured)\n", g.abi_version,
+		       1ULL << g.time_shift, 1ULL << g.time_shift);
 	}
 	return 0;
 }
@@ -44,7 +45,7 @@ static int do_show(int argc, char **argv)
 static int do_set(int argc, char **argv)
 {
 	unsigned long long n;
-	struct kfaas_config cfg;
+	struct kfaas_globals g;
 	struct kfaas_state st;
 	unsigned int shift = 0;
 	int rc;
@@ -60,10 +61,10 @@ static int do_set(int argc, char **argv)
 			     "invocation) to %llu", n, 1ULL << KFAAS_TIME_SHIFT_MAX);
 	if (state_open(&st, KFAAS_OPEN_LOCK))
 		return -1;
-	rc = kfaas_config_get(&st, &cfg);
+	rc = kfaas_globals_get(&st, &g);
 	if (!rc) {
-		cfg.time_shift = shift;
-		rc = kfaas_config_set(&st, &cfg);
+		g.time_shift = shift;
+		rc = kfaas_globals_set(&st, &g);
 	}
 	kfaas_state_close(&st);
 	if (rc)
@@ -98,7 +99,7 @@ static const struct cmd cmds[] = {
 	{ NULL, NULL },
 };
 
-int do_config(int argc, char **argv)
+int do_tunables(int argc, char **argv)
 {
 	return cmd_select(cmds, argc, argv, do_show);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Building and checking Ethernet/IP/UDP frames in userspace: the invoker
- * builds requests with it, the tests and fuzzers check replies with it.
- * Pure functions, no BPF.
+ * Building and checking Ethernet/IP/UDP frames in userspace (libkfaas,
+ * frame.c): the invoker builds requests with it; the CLI, the benchmarks,
+ * the tests and the fuzzers check replies with it.  Pure functions, no BPF.
  */
 #ifndef KFAAS_FRAME_H
 #define KFAAS_FRAME_H
@@ -54,7 +54,5 @@ int kfaas_frame_parse(const void *buf, size_t len, struct kfaas_frame_info *fi,
  */
 int kfaas_hostport_parse(const char *s, int *family, uint8_t addr[16],
 			 uint16_t *port);
-/* Decode a hex string (spaces allowed) into buf; length or -EINVAL. */
-ssize_t kfaas_hex_decode(const char *hex, uint8_t *buf, size_t cap);
 
 #endif

@@ -6,6 +6,11 @@
  *
  * Errors are negative errno values; the function that failed leaves a
  * one-line message saying what to do in kfaas_errmsg().
+ *
+ * The library's public headers are the ones in user/include/: this one,
+ * kfaas_frame.h (Ethernet/IP/UDP frames), kfaas_conf.h (kfaas.conf(5) and
+ * apply) and kfaas_ctlproto.h (kfaasd's control protocol).  The headers
+ * in user/lib/ are private to the library.
  */
 #ifndef LIBKFAAS_H
 #define LIBKFAAS_H
@@ -14,12 +19,29 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <sys/types.h>
 #include <kfaas/abi.h>
 
 #define KFAAS_PIN_ROOT_DEFAULT	"/sys/fs/bpf/kfaas"
 #define KFAAS_PIN_ROOT_ENV	"KFAAS_PIN_ROOT"
+/* Bytes of a pin root path, NUL included (kfaas_state.root). */
+#define KFAAS_PIN_ROOT_MAX	256
+/*
+ * Bytes of a path buffer below the pin root or another directory of
+ * kfaas (ROOT/fn/NAME/MAP, ROOT/net/NETNS-IFINDEX, RUNDIR/fn/ID/...).
+ */
+#define KFAAS_PATH_MAX		(KFAAS_PIN_ROOT_MAX + 64)
+
+/* CLOCK_MONOTONIC in ns: the clock of the durations libkfaas measures. */
+static inline uint64_t kfaas_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- errors (err.c) ---- */
 const char *kfaas_errmsg(void);
@@ -32,7 +54,7 @@ const char *kfaas_verifier_log(void);
 
 /* ---- state (state.c) ---- */
 struct kfaas_state {
-	char	root[256];
+	char	root[KFAAS_PIN_ROOT_MAX];
 	int	dir_fd;		/* the pin root directory, flock()ed */
 	int	routes_fd;
 	int	funcs_fd;
@@ -42,7 +64,7 @@ struct kfaas_state {
 	int	ustats_fd;	/* userspace-charged tiers (kfaasd) */
 	int	dstats_fd;
 	int	scratch_fd;
-	int	config_fd;
+	int	config_fd;	/* kfaas_config: the globals */
 	int	budgets_fd;
 	int	disp_fd;	/* the dispatcher program */
 	int	mod_fd;		/* /dev/kfaas, opened on first use, or -1 */
@@ -55,8 +77,6 @@ enum {
 	KFAAS_OPEN_LOCK	  = 1 << 1,	/* take the exclusive state lock */
 };
 
-/* The pin root from --pin-root, $KFAAS_PIN_ROOT or the default. */
-const char *kfaas_pin_root(const char *opt);
 int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags);
 void kfaas_state_close(struct kfaas_state *st);
 /* Let another process (kfaasd) change the state for a while, then go on. */
@@ -66,6 +86,19 @@ int kfaas_state_relock(struct kfaas_state *st);
 int kfaas_state_repair(struct kfaas_state *st);
 /* Remove everything kfaas pinned under root (links detach interfaces). */
 int kfaas_state_destroy(const char *root);
+
+/* ---- paths under the pin root (pin.c) ---- */
+/* The pin root from --pin-root, $KFAAS_PIN_ROOT or the default. */
+const char *kfaas_pin_root(const char *opt);
+/* A new fd of an eBPF function's pinned program, or -errno (message set). */
+int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name);
+/* Pin path of one of a function's private maps (fills buf). */
+int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
+		      const char *map, char *buf, size_t len);
+
+/* ---- the pin root's globals (globals.c; pinned map kfaas_config) ---- */
+int kfaas_globals_get(struct kfaas_state *st, struct kfaas_globals *g);
+int kfaas_globals_set(struct kfaas_state *st, const struct kfaas_globals *g);
 
 /* ---- function registry (registry.c) ---- */
 const char *kfaas_tier_name(unsigned int tier);
@@ -90,11 +123,6 @@ int kfaas_fn_restore(struct kfaas_state *st, const struct kfaas_fn_info *info,
 extern const struct kfaas_vm_params kfaas_vm_defaults;
 /* Register a function run by another tier (kfaasd's VM tier). */
 int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info);
-/* A new fd of an eBPF function's pinned program, or a negative errno. */
-int kfaas_fn_prog_fd(struct kfaas_state *st, const char *name);
-/* Pin path of one of a function's private maps (fills buf). */
-int kfaas_fn_map_path(const struct kfaas_state *st, const char *fn,
-		      const char *map, char *buf, size_t len);
 
 /* ---- object loading (loader.c) ---- */
 struct kfaas_loaded {
@@ -153,8 +181,6 @@ int kfaas_stats_charge(struct kfaas_state *st, __u32 id,
 		       const struct kfaas_stats *delta);
 int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX]);
 const char *kfaas_dstat_name(unsigned int idx);
-int kfaas_config_get(struct kfaas_state *st, struct kfaas_config *cfg);
-int kfaas_config_set(struct kfaas_state *st, const struct kfaas_config *cfg);
 
 /* Every function's counters in the Prometheus text format (metrics.c). */
 int kfaas_prometheus_write(struct kfaas_state *st, FILE *out);
@@ -341,6 +367,19 @@ int kfaas_invoke_run(struct kfaas_state *st, const void *in, size_t len,
 		     void *out, size_t *outlen, __u32 repeat, __u32 *retval,
 		     __u32 *duration_ns);
 const char *kfaas_xdp_verdict(__u32 v);
+
+/* ---- bytes as text (hex.c) ---- */
+/*
+ * Decode a hex string ("0x" prefix, spaces and ':' allowed) into buf: its
+ * length, -EINVAL (not hex) or -ENOSPC (more than cap bytes).
+ */
+ssize_t kfaas_hex_decode(const char *hex, uint8_t *buf, size_t cap);
+/* n bytes as lowercase hex, malloc()ed (free() it); NULL: out of memory. */
+char *kfaas_hex_encode(const void *data, size_t n);
+/* Offset, 16 bytes in hex, the same as text ('.' unprintable), per line. */
+void kfaas_hexdump(FILE *out, const void *data, size_t n);
+/* Do the bytes read as text (printable, tabs and line ends)? */
+bool kfaas_printable(const void *data, size_t n);
 
 /* ---- kfaasd, the VM-tier daemon (daemon.c) ---- */
 #define KFAAS_RUN_DIR_ENV	"KFAAS_RUN_DIR"

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The declarative configuration (kfaas.conf(5)): functions, their budgets
- * and routes in YAML, parsed and emitted with libyaml, and `kfaas apply`:
- * making the pinned state match a configuration, all or nothing.
+ * The declarative configuration, kfaas.conf(5): functions, their budgets
+ * and routes in YAML, parsed and emitted with libyaml (conf.c), and
+ * `kfaas apply`: making the pinned state match a configuration, all or
+ * nothing (apply.c).  Not to be confused with the pin root's globals
+ * (struct kfaas_globals, libkfaas.h), which `kfaas config` shows.
  */
-#ifndef KFAAS_CONFIG_H
-#define KFAAS_CONFIG_H
+#ifndef KFAAS_CONF_H
+#define KFAAS_CONF_H
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "libkfaas.h"
+#include <libkfaas.h>
 
 /* A function's token buckets (kfaas budget set); unset: unlimited. */
 struct kfaas_conf_budget {
@@ -41,6 +43,7 @@ struct kfaas_conf {
 	size_t			nroutes;
 };
 
+/* ---- kfaas.conf(5) (conf.c) ---- */
 void kfaas_conf_free(struct kfaas_conf *c);
 /* Parse YAML text (name is used in messages: "NAME:LINE: ..."). */
 int kfaas_conf_parse(const char *text, size_t len, const char *name,

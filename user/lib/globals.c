@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pin root's globals: the one entry of the pinned map kfaas_config
+ * (struct kfaas_globals): the ABI version that made the state, the
+ * address-route hint of the dispatchers, the CPU-time sample rate ('kfaas
+ * config' tunables) and the busy flag of crash repair.
+ */
+#include <errno.h>
+#include <bpf/bpf.h>
+#include <libkfaas.h>
+#include "internal.h"
+
+int kfaas_globals_get(struct kfaas_state *st, struct kfaas_globals *g)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(st->config_fd, &zero, g))
+		return kfaas__errno_msg(-errno, "cannot read the kfaas config");
+	return 0;
+}
+
+int kfaas_globals_set(struct kfaas_state *st, const struct kfaas_globals *g)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(st->config_fd, &zero, g, BPF_ANY))
+		return kfaas__errno_msg(-errno, "cannot write the kfaas config");
+	return 0;
+}
