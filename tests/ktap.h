@@ -42,16 +42,21 @@ static inline void ktap_plan_query(int argc, char **argv, int n)
 	}
 }
 
+static inline void ktap_vprint_msg(const char *fmt, va_list ap)
+{
+	printf("# ");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+}
+
 static inline void ktap_print_msg(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("# ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	ktap_vprint_msg(fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 }
 
 static inline int ktap_test_result(int ok, const char *fmt, ...)

@@ -32,6 +32,7 @@
  * and some would change the file descriptor.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -561,16 +562,31 @@ static void apply(unsigned int cmd, const unsigned char *in)
 /* ---- the run --------------------------------------------------------------- */
 static int dev;
 static long calls, mismatches, by_rc[5], enomem;
-static bool failslab;
+static bool failslab;		/* a run with failing allocations */
+static bool failing;		/* ... and they fail now */
+
+/* A message: printed with this task's allocations not failing. */
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (failing)
+		task_fail_set(0);
+	va_start(ap, fmt);
+	ktap_vprint_msg(fmt, ap);
+	va_end(ap);
+	if (failing)
+		task_fail_set(1);
+}
 
 static void report(long n, unsigned int cmd, const void *ptr, const char *what,
 		   int got, int want)
 {
 	if (++mismatches > MAX_REPORTS)
 		return;
-	ktap_print_msg("call %ld: cmd %#x (nr %u size %u dir %u) arg %p: %s: "
-		       "got %d, expected %d", n, cmd, _IOC_NR(cmd), _IOC_SIZE(cmd),
-		       _IOC_DIR(cmd), ptr, what, got, want);
+	note("call %ld: cmd %#x (nr %u size %u dir %u) arg %p: %s: got %d, "
+	     "expected %d", n, cmd, _IOC_NR(cmd), _IOC_SIZE(cmd),
+	     _IOC_DIR(cmd), ptr, what, got, want);
 }
 
 static void count_rc(int rc)
@@ -678,8 +694,8 @@ static int full_check(const char *when)
 		rc = ioc(dev, KFAAS_IOC_VERSION, &v);
 	} while (rc == -ENOMEM && failslab);
 	if (rc || v.nr_funcs != m_count) {
-		ktap_print_msg("%s: VERSION %d, %u functions, model %u", when,
-			       rc, v.nr_funcs, m_count);
+		note("%s: VERSION %d, %u functions, model %u", when, rc,
+		     v.nr_funcs, m_count);
 		bad++;
 	}
 	want = m_next(1);
@@ -693,23 +709,22 @@ static int full_check(const char *when)
 		if (rc == -ENOMEM && failslab)
 			continue;
 		if (rc) {
-			ktap_print_msg("%s: batch read: %d", when, rc);
+			note("%s: batch read: %d", when, rc);
 			return bad + 1;
 		}
 		for (i = 0; i < (int)b.count; i++, seen++) {
 			if (ents[i].id != want ||
 			    memcmp(&ents[i].stats, &m_st[want], sizeof(m_st[0]))) {
 				if (bad++ < MAX_REPORTS)
-					ktap_print_msg("%s: id %u (model: %u) "
-						       "counters differ", when,
-						       ents[i].id, want);
+					note("%s: id %u (model: %u) counters "
+					     "differ", when, ents[i].id, want);
 			}
 			want = m_next(want + 1);
 		}
 		id = b.next_id;
 	}
 	if (seen != m_count) {
-		ktap_print_msg("%s: %u functions read, model %u", when, seen, m_count);
+		note("%s: %u functions read, model %u", when, seen, m_count);
 		bad++;
 	}
 	for (id = m_next(1); id && id <= 24; id = m_next(id + 1)) {
@@ -721,8 +736,8 @@ static int full_check(const char *when)
 		while (rc == -ENOMEM && failslab);
 		if (rc || memcmp(&f.limits, &m_lim[id], sizeof(f.limits))) {
 			if (bad++ < MAX_REPORTS)
-				ktap_print_msg("%s: limits of %u differ (%d)",
-					       when, id, rc);
+				note("%s: limits of %u differ (%d)", when,
+				     id, rc);
 		}
 	}
 	return bad;
@@ -779,12 +794,11 @@ int main(int argc, char **argv)
 		return KSFT_FAIL;
 	}
 	if (percent) {
-		if (fault_injection_setup(percent) ||
-		    put_file("/proc/thread-self/make-it-fail", "1")) {
+		if (fault_injection_setup(percent) || task_fail_set(1)) {
 			ktap_print_msg("cannot set up fault injection");
 			return KSFT_FAIL;
 		}
-		failslab = true;
+		failslab = failing = true;
 	}
 	t0 = now_s();
 	for (i = 0; i < n; i++) {
@@ -797,8 +811,13 @@ int main(int argc, char **argv)
 	t1 = now_s();
 	bad += full_check("at the end");
 	if (failslab) {
-		put_file("/proc/thread-self/make-it-fail", "0");
-		fault_injection_setup(0);
+		rc = task_fail_set(0);
+		failing = false;
+		if (rc || fault_injection_setup(0)) {
+			ktap_print_msg("cannot switch the failures off: %s",
+				       strerror(rc ? -rc : errno));
+			return KSFT_FAIL;
+		}
 	}
 	ktap_print_msg("%ld calls in %.1f s (%.1f us each): %ld succeeded, "
 		       "%ld -ENOTTY, %ld -EINVAL, %ld -EFAULT, %ld other "

@@ -104,4 +104,30 @@ static inline int fault_injection_setup(int probability)
 	       put_file(FAILPAGE "/probability", p);
 }
 
+/*
+ * This task's make-it-fail (failslab and fail_page_alloc with their task
+ * filter), switched through a descriptor opened while nothing fails:
+ * opening the file with failures on can itself fail, and leave them on
+ * for the rest of the task, its exit included.  A task whose allocations
+ * fail in the 9p client (a page fault on its binary, the clunk of a file
+ * at exit) leaves the test guest's 9p share unusable: every later exec
+ * from it fails with -EINVAL.  Writing and reading the open file allocate
+ * nothing.  0, -errno, or -EIO when it does not read back as set.
+ */
+static int task_fail_fd = -1;
+
+static inline int task_fail_set(int on)
+{
+	char want = on ? '1' : '0', got = 0;
+
+	if (task_fail_fd < 0)
+		task_fail_fd = open("/proc/thread-self/make-it-fail", O_RDWR);
+	if (task_fail_fd < 0)
+		return -errno;
+	if (pwrite(task_fail_fd, &want, 1, 0) != 1 ||
+	    pread(task_fail_fd, &got, 1, 0) != 1)
+		return -errno;
+	return got == want ? 0 : -EIO;
+}
+
 #endif

@@ -8,6 +8,11 @@
 # each C program its cases (it says how many: PROG --ktap-plan), renumbered
 # into the list, and one more for its exit status.
 #
+# The C programs and the module run from a copy in the guest's tmpfs, so
+# that the fault-injection runs never touch the 9p share: a task whose
+# allocations fail in the 9p client leaves the share unusable (every later
+# exec from it fails with -EINVAL).
+#
 # The sizes of the reliability runs come from the kernel command line
 # (test_kmod.sh turns KMOD_IOCTLS=... into kfaas_ioctls=...; the kernel
 # hands such words to init as variables).  The defaults are the smoke of
@@ -18,8 +23,8 @@ B=${1:-$top/build}
 . "$top/tests/lib.sh"
 export KFAAS_PIN_ROOT=/sys/fs/bpf/kfaas-kmod
 K="$B/kfaas"
-G=$B/kmod-guest
-KO=$B/kmod/$(uname -r)/kfaas.ko
+G=/tmp/kmod-guest
+KO=$G/kfaas.ko
 PROGS="kmod_abi kmod_kfunc kmod_fuzz kmod_conc kmod_charge kmod_cycles kmod_fault"
 IOCTLS=${kfaas_ioctls:-30000}		# random ioctls (kmod_fuzz)
 FAILSLAB=${kfaas_failslab:-10}		# % of allocations failing in a 2nd run
@@ -31,6 +36,11 @@ PROG_TIMEOUT=${kfaas_prog_timeout:-900}	# seconds, per program
 SHELL_CASES=41				# this script's own check/skip calls
 
 exec 2>&1
+mkdir -p $G
+for p in $PROGS; do
+	cp "$B/kmod-guest/$p" $G/ || { echo "Bail out! cannot copy $p to $G"; exit 2; }
+done
+cp "$B/kmod/$(uname -r)/kfaas.ko" $KO || { echo "Bail out! cannot copy kfaas.ko"; exit 2; }
 FAULTS=
 [ -w /sys/kernel/debug/failslab/probability ] &&
 	[ -w /proc/thread-self/fail-nth ] && FAULTS=1
