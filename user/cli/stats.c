@@ -33,6 +33,35 @@ json_object *stats_json(const struct kfaas_stats *s)
 	return o;
 }
 
+/*
+ * The function's own counters (its xstats map, docs/sdk.md): into o
+ * (JSON) or as an indented line under its row.
+ */
+static int show_extra(struct kfaas_state *st, const char *fn, json_object *o)
+{
+	struct kfaas_xstat x[KFAAS_XSTATS_MAX];
+	json_object *e;
+	size_t n, i;
+
+	if (kfaas_fn_xstats(st, fn, x, KFAAS_XSTATS_MAX, &n))
+		return p_lib_err();
+	if (!n)
+		return 0;
+	if (o) {
+		e = json_object_new_object();
+		for (i = 0; i < n; i++)
+			json_object_object_add(e, x[i].name,
+					       json_object_new_int64((int64_t)x[i].value));
+		json_object_object_add(o, "extra", e);
+		return 0;
+	}
+	printf("  %s:", fn);
+	for (i = 0; i < n; i++)
+		printf(" %s %llu", x[i].name, (unsigned long long)x[i].value);
+	printf("\n");
+	return 0;
+}
+
 static int show_once(const char *name)
 {
 	struct kfaas_stats *all = NULL;
@@ -88,6 +117,8 @@ static int show_once(const char *name)
 			json_object_object_add(o, "tier", json_object_new_string(
 				kfaas_tier_name(arr[i].tier)));
 			json_object_array_add(a, o);
+			if (show_extra(&st, arr[i].name, o))
+				rc = -1;
 			continue;
 		}
 		printf("%-20s %-4s %12llu %10llu %9llu %8llu %8llu %12llu "
@@ -102,6 +133,8 @@ static int show_once(const char *name)
 		       (unsigned long long)s.bytes_out,
 		       (unsigned long long)s.cpu_ns,
 		       s.invocations ? (double)s.cpu_ns / s.invocations : 0.0);
+		if (show_extra(&st, arr[i].name, NULL))
+			rc = -1;
 	}
 	kfaas_state_close(&st);
 	free(arr);
@@ -145,10 +178,13 @@ int do_stats(int argc, char **argv)
 				"Usage: %s stats [NAME] [--watch [SEC]] [--count N]\n"
 				"       %s stats --prometheus\n"
 				"\n"
-				"Per-function counters summed over CPUs; --watch\n"
-				"prints them every SEC seconds (default 1) until\n"
-				"interrupted or N times; --prometheus prints every\n"
-				"function in the Prometheus text format.\n",
+				"Per-function counters summed over CPUs, and the\n"
+				"function's own ones (its xstats map: kv's hits,\n"
+				"misses, fills...) on a line below its row, or as\n"
+				"\"extra\" in JSON; --watch prints them every SEC\n"
+				"seconds (default 1) until interrupted or N times;\n"
+				"--prometheus prints every function in the\n"
+				"Prometheus text format.\n",
 				bin_name, bin_name);
 			return 0;
 		} else if (!strcmp(argv[0], "--watch") || !strcmp(argv[0], "-w")) {
