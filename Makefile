@@ -43,6 +43,8 @@ BPF_CORE	:= dispatcher xdp_pass sk_dispatch
 BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho
 BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 		   $(BPF_EXAMPLES:%=$(B)/bpf/%.bpf.o)
+# the kv cache's server-side hooks: inside kfaas-kv (its skeleton)
+BPF_HOOKS	:= $(B)/bpf/kv_hooks.bpf.o
 SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 
 # ---- userspace --------------------------------------------------------------
@@ -128,7 +130,7 @@ $(B)/bpf/%.bpf.o: bpf/examples/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h bpf/exa
 $(B)/%.skel.h: $(B)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-bpf: $(BPF_OBJS) $(SKELS)
+bpf: $(BPF_OBJS) $(BPF_HOOKS) $(SKELS)
 
 $(B)/user/%.o: user/%.c $(SKELS)
 	@mkdir -p $(@D)
@@ -145,6 +147,11 @@ $(B)/bpf/examples/%.o: bpf/examples/%.c $(SKELS)
 	$(CC) $(USER_CFLAGS) -Ibpf/examples -c $< -o $@
 
 $(B)/kfaas-%: $(B)/bpf/examples/%.o $(LIB)
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
+
+# kfaas-kv attaches the kv cache's hooks from their skeleton
+$(B)/bpf/examples/kv_attach.o: $(B)/kv_hooks.skel.h
+$(B)/kfaas-kv: $(B)/bpf/examples/kv.o $(B)/bpf/examples/kv_attach.o $(LIB)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
 user: $(CLI) $(EX_TOOLS)

@@ -17,8 +17,10 @@ xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc
 util-linux bash-completion python3-prometheus-client"
 # benchmarks (make bench, its smoke test): plots, libxdp's loader and its
 # dispatcher objects (copied into the test guest for 2), the nginx
-# baseline of the socket tier, column(1)
-BENCH="gnuplot-nox xdp-tools libxdp1 nginx bsdextrautils binutils"
+# baseline of the socket tier, column(1); memcached behind the kv cache
+# (tests and benchmark) and its conformance tool memccapable
+BENCH="gnuplot-nox xdp-tools libxdp1 nginx bsdextrautils binutils
+memcached libmemcached-tools"
 
 missing=""
 for p in $BUILD $TEST $BENCH; do
@@ -57,13 +59,13 @@ fi
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
-for svc in nginx; do
+for svc in nginx memcached; do
 	case " $missing " in
 	*" $svc "*)
 		if command -v systemctl >/dev/null; then
 			systemctl disable "$svc" >/dev/null 2>&1 || true
 		fi
-		echo "kfaas: installed $svc for the benchmarks, not started and not enabled"
+		echo "kfaas: installed $svc for the tests and benchmarks, not started and not enabled"
 		;;
 	esac
 done
