@@ -84,7 +84,7 @@ TEST_VMFNS	:= $(patsubst tests/vm/fn/%.c,$(B)/tests/vm/fn/%,$(wildcard tests/vm/
 TEST_BPF	:= $(patsubst tests/vm/fn/%.bpf.c,$(B)/tests/vm/fn/%.bpf.o,$(wildcard tests/vm/fn/*.bpf.c))
 TEST_VMFNS	:= $(filter-out %.bpf,$(TEST_VMFNS))
 
-TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c tests/vm/*.c)
+TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c tests/vm/*.c tests/e2e/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 TEST_BPF	+= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
