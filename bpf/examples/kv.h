@@ -39,7 +39,7 @@
 /* A request line kept whole: "cas" KEY flags exptime bytes cas noreply */
 #define KV_LINE_MAX	512
 #define KV_CMD_KEYS	8	/* keys of one gat/gats handled one by one */
-#define KV_OUTSTANDING	64	/* commands of a connection not yet answered */
+#define KV_OUTSTANDING	256	/* commands of a connection not yet answered */
 #define KV_HELD		16	/* writes of a connection held against fills */
 
 #define KV_NS		1000000000ULL

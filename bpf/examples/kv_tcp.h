@@ -114,8 +114,11 @@ static __always_inline void kv_conn_cmd(struct kv_conn *c, struct kv_cmd *cmd,
 		kv_lose(c);
 		return;
 	}
-	if (cmd->flush)
+	if (cmd->flush) {
+		/* it may write keys not held one by one: hold them all */
+		kv_hold_global(c);
 		kv_flush(1);
+	}
 	if (cmd->lose_out)
 		kv_lose_out(c);
 	for (i = 0; i < KV_CMD_KEYS; i++) {
