@@ -11,7 +11,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 43
+ktap_plan 44
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -36,6 +36,8 @@ check_eq "... installs the CLI, daemon, objects, SDK, man pages, completion, uni
 check_eq "the installed kfaas runs: same version and ABI as the build" \
 	"$("$KFAAS" -j version | jq -c '[.version, .abi]')" \
 	"$("$T/root/usr/bin/kfaas" -j version | jq -c '[.version, .abi]')"
+check_eq "... and carries no test hook (KFAAS_CRASH_AT is in the test build only)" 0 \
+	"$(cat "$T"/root/usr/bin/kfaas* "$T/root/usr/sbin/kfaasd" | grep -c KFAAS_CRASH_AT)"
 bad=0
 for m in "$T"/root/usr/share/man/man*/*; do
 	LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$m" 2>/dev/null | grep -q '^NAME' || bad=$((bad + 1))
