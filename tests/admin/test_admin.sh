@@ -11,7 +11,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 44
+ktap_plan 46
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -176,6 +176,34 @@ check_match "... with HELP/TYPE for every family" "# TYPE kfaas_function_cpu_sec
 out=$(K -j top --delay 1 --count 1)
 check_eq "top -j: one report with the function's rates" "echo" "$(echo "$out" | jq -r '.[0].name')"
 check_match "top plain output has a header" "FUNCTION +TIER +INV/S" "$(K top --delay 1 --count 1)"
+# rates are over the interval top measured: a top stopped between its two
+# samples (the 2 s are the scenario, not a wait for anything) still reports
+# the true rate of 3000 invocations made meanwhile
+"$KFAAS" -j top --delay 1 --count 1 > "$T/top.json" &
+tp=$!
+nr=$(printf '#include <sys/syscall.h>\nSYS_clock_nanosleep\n' | cpp -P | tail -1)
+for i in $(seq 200); do	# its first sample is taken once it sleeps
+	{ read -r s _ < "/proc/$tp/syscall"; } 2>/dev/null; [ "$s" = "$nr" ] && break
+	sleep 0.05
+done
+kill -STOP $tp
+K invoke echo --data x --repeat 3000 >/dev/null
+sleep 2
+kill -CONT $tp; wait $tp
+check_eq "top -j: rate x measured interval = the invocations made (interval over 2 s)" "3000 true" \
+	"$(jq -r '.[0] | "\(.invocations_per_s * .interval_s | round) \(.interval_s > 2)"' "$T/top.json")"
+if command -v strace >/dev/null; then
+	# the bpf(2) calls up to the first sample, then every later one fails
+	strace -qq -o "$T/top.trace" -e trace=bpf,clock_nanosleep \
+		"$KFAAS" top --delay 1 --count 1 >/dev/null 2>&1
+	n=$(awk '/clock_nanosleep/ { print NR - 1; exit }' "$T/top.trace")
+	out=$(strace -qq -o /dev/null -e trace=bpf -e inject=bpf:error=EIO:when=$((n + 1))+ \
+		"$KFAAS" top --delay 1 --count 1 2>&1 >/dev/null); rc=$?
+	check_eq "a failed sample ends top with exit 1 and the error" \
+		"1 Error: cannot read the registry: Input/output error" "$rc $out"
+else
+	skip "a failed sample ends top with exit 1 and the error" "no strace (tools/deps.sh)"
+fi
 
 # ---- bash completion ----
 if [ -r /usr/share/bash-completion/bash_completion ]; then
