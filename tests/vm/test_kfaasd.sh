@@ -18,7 +18,7 @@ for t in jq socat python3 nsenter; do
 	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
 done
 
-ktap_plan 67
+ktap_plan 68
 
 FN=$B/tests/vm/fn/kfn
 UDP="python3 $here/udp.py"
@@ -26,8 +26,9 @@ UDP="python3 $here/udp.py"
 # may sit in a directory (mktemp -d: 0700) QEMU's own uid cannot enter
 CACHE=/var/cache/kfaasd-test
 LOG=$(mktemp /tmp/kfaasd-test.XXXXXX)
-export KFAAS_RUN_DIR=/run/kfaasd-t$$
-RUN=$KFAAS_RUN_DIR
+# the daemon is given --run-dir: the CLI finds it through PINROOT/kfaasd
+unset KFAAS_RUN_DIR
+RUN=/run/kfaasd-t$$
 
 use_pin_root vm
 sandbox_up vm 77 || { echo "Bail out! no sandbox"; exit 1; }
@@ -36,8 +37,9 @@ PORT=7000; XPORT=7100
 # ---- helpers -----------------------------------------------------------------
 kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 daemon_start() {
-	nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir "$CACHE" \
-		--queue 2 --refresh 500 --config none "$@" >>"$LOG" 2>&1 &
+	nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --run-dir "$RUN" \
+		--cache-dir "$CACHE" --queue 2 --refresh 500 --config none "$@" \
+		>>"$LOG" 2>&1 &
 	DPID=$!
 	daemon_wait_ready 100
 }
@@ -56,6 +58,8 @@ check_fail "daemon status without kfaasd fails" "$KFAAS" daemon status
 daemon_start
 check_eq "kfaasd starts (private pin root and run dir)" 0 $?
 check_eq "it serves our pin root" "$KFAAS_PIN_ROOT" "$(st | jq -r .daemon.pin_root)"
+check_eq "the CLI finds it by its --run-dir, recorded in the pin root" "$RUN" \
+	"$(readlink "$KFAAS_PIN_ROOT/kfaasd")"
 check_eq "a second kfaasd on the same pin root is refused" 1 \
 	"$("$B/kfaasd" --run-dir /run/kfaasd-t$$-b --cache-dir "$CACHE" \
 	   >/dev/null 2>&1; echo $?)"
@@ -240,14 +244,14 @@ check_eq "the accounting survived" true \
 	"$([ "$(stats_get kfn .invocations)" -gt 30 ] && echo true)"
 daemon_stop
 check_eq "SIGTERM: kfaasd stops cleanly" 0 $?
-check_eq "nothing stays behind: no QEMU, no run directory" "0 gone" \
-	"$(live_qemus | wc -l) $([ -e "$RUN" ] || echo gone)"
+check_eq "nothing stays behind: no QEMU, no run directory, no link to it" "0 gone gone" \
+	"$(live_qemus | wc -l) $([ -e "$RUN" ] || echo gone) $([ -L "$KFAAS_PIN_ROOT/kfaasd" ] || echo gone)"
 
 # ---- accelerator probe, cold boots -------------------------------------------
 pcache=$(mktemp -d /tmp/kfaasd-probe.XXXXXX)
 cleanup_add "rm -rf $pcache"
 cp "$CACHE"/vmlinux-* "$pcache"/ 2>/dev/null
-out=$("$B/kfaasd" --cache-dir "$pcache" --accel tcg 2>&1); rc=$?
+out=$("$B/kfaasd" --run-dir "$RUN" --cache-dir "$pcache" --accel tcg 2>&1); rc=$?
 check_match "a guest kernel QEMU's uid cannot read is refused at start" \
 	"^1 .*cannot read the guest kernel" "$rc $out"
 chmod 0755 "$pcache"

@@ -398,6 +398,17 @@ bool kfaas_printable(const void *data, size_t n);
  * RUNDIR/control.sock.
  */
 int kfaas_run_dir(const char *pin_root, char *buf, size_t len);
+/*
+ * PINROOT/kfaasd: a symlink to the run directory of the kfaasd serving the
+ * pin root, whatever --run-dir it was given (made at its start, removed at
+ * its clean stop; bpffs holds no files, a symlink it does).
+ */
+#define KFAAS_RUN_DIR_LINK	"kfaasd"
+/*
+ * Where the CLI finds kfaasd: $KFAAS_RUN_DIR, else the directory
+ * PINROOT/kfaasd points to, else kfaas_run_dir()'s.
+ */
+int kfaas_daemon_run_dir(const char *pin_root, char *buf, size_t len);
 
 struct json_object;
 struct kfaas_daemon {
