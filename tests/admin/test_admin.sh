@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # What a sysadmin relies on: make install/uninstall into a DESTDIR (CLI, SDK
-# headers a function builds against, man pages, completion, systemd unit),
+# headers a function builds against, man pages, completion, systemd unit,
+# the DKMS source built by dkms against the installed kernel headers),
 # kfaas apply/export (round trip, --dry-run, all or nothing), Prometheus
 # output read by the Prometheus client's own parser, bash completion of
 # every object and command, kfaas top.
@@ -11,7 +12,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 46
+ktap_plan 48
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -68,6 +69,35 @@ check "a function builds against the installed SDK headers alone" \
 K fn load "$T/hello.bpf.o" hello >/dev/null && K route add udp 5 fn hello >/dev/null
 check_eq "... loads and answers" "hello" "$(K -j invoke hello --data x | jq -r .reply)"
 K route del udp 5 >/dev/null; K fn unload hello >/dev/null
+# ---- DKMS: the installed source builds against the installed headers ----
+kver=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
+	sort -V | tail -1)
+dsrc=$(ls -d "$T"/root/usr/src/kfaas-* | head -1)
+dver=${dsrc##*/kfaas-}
+if ! command -v dkms >/dev/null; then
+	for i in 1 2; do skip "dkms build of the installed source" "no dkms (tools/deps.sh)"; done
+elif [ -z "$kver" ] || [ ! -e "/lib/modules/$kver/build" ]; then
+	for i in 1 2; do
+		skip "dkms build of the installed source" "no kernel headers (linux-headers-amd64: tools/deps.sh)"
+	done
+else
+	# its own trees and signing key under $T: nothing of the machine's
+	# DKMS is touched; resolve_btfids the one make built with kmod/tools.sh
+	# (when there is one) rather than built again from linux-source
+	mkdir -p "$T/dkms"
+	[ -x "$B/kmod/tools/resolve_btfids" ] && export KTOOLS=$B/kmod/tools
+	out=$(mok_signing_key=$T/mok.key mok_certificate=$T/mok.pub dkms build -m kfaas \
+		-v "$dver" -k "$kver" --sourcetree "$T/root/usr/src" --dkmstree "$T/dkms" 2>&1)
+	rc=$?
+	unset KTOOLS
+	ko=$T/dkms/kfaas/$dver/$kver/$(uname -m)/module/kfaas.ko
+	check_eq "dkms build of the installed source against the installed $kver headers" \
+		"0 built" "$rc $([ -f "$ko" ] && echo built)" || diag "$(echo "$out" | tail -20)"
+	check_eq "... kfaas.ko for $kver, with its BTF and resolved BTF ids, signed" \
+		"$kver .BTF .BTF_ids DKMS" \
+		"$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1) $(readelf -SW "$ko" 2>/dev/null |
+		   grep -oE '\.BTF(_ids)? ' | sort -u | xargs) $(modinfo -F signer "$ko" 2>/dev/null | cut -d' ' -f1)"
+fi
 check "make uninstall" make -s -C "$SRC" BUILD="$B" uninstall DESTDIR="$T/root" PREFIX=/usr
 check_eq "... removes every installed file" "" "$(find "$T/root" -type f -o -type l)"
 
