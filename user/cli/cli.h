@@ -13,6 +13,9 @@ extern bool json_output;
 extern bool pretty_output;
 extern const char *pin_root_opt;
 extern const char *bin_name;
+/* The exit status when a command wants another than 0/1. */
+extern int exit_status;
+#define EXIT_INCONSISTENT	3	/* the state is neither old nor new */
 
 struct cmd {
 	const char *name;

@@ -143,5 +143,5 @@ int main(int argc, char **argv)
 		return json_output ? 0 : 1;
 	}
 	rc = cmd_select(objects, argc - 1, argv + 1, do_help);
-	return rc ? 1 : 0;
+	return exit_status ? exit_status : rc ? 1 : 0;
 }

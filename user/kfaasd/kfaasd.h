@@ -122,6 +122,8 @@ int opts_parse(int argc, char **argv);
 /* ---- pinroot.c: the pin root, open (unlocked) for the daemon's life ---- */
 extern struct kfaas_state pinroot;
 int pinroot_open(void);		/* create it if needed; -errno */
+/* A locked state of the pin root, waited for briefly (-EAGAIN: busy). */
+int pinroot_lock(struct kfaas_state *st);
 void pinroot_close(void);
 
 /* ---- sk.c: the socket tier's listener (unless --no-sk) ---- */
@@ -139,7 +141,11 @@ void metrics_tick(void);
 void metrics_stop(void);
 
 /* ---- conf_apply.c: kfaas.conf(5) at opts.conf_path, at start and SIGHUP ---- */
-void conf_apply(void);
+/* -EAGAIN: the pin root is busy, try again later. */
+int conf_apply(void);
+/* The apply ops of an in-process apply: kfaasd adopts VM functions now. */
+struct kfaas_apply_ops;
+extern const struct kfaas_apply_ops conf_apply_ops;
 
 /* ---- log.c ---- */
 enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };

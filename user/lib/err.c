@@ -80,6 +80,21 @@ void kfaas__crash_point(const char *where)
 		raise(SIGKILL);
 }
 
+int kfaas__fail_point(const char *where)
+{
+	static const char *at;
+	size_t n = strlen(where);
+	const char *p;
+
+	if (!at)
+		at = getenv("KFAAS_FAIL_AT") ?: "";
+	for (p = at; *p; p += strcspn(p, ","), p += *p == ',')
+		if (!strncmp(p, where, n) && (p[n] == ',' || !p[n]))
+			return kfaas_err(-EIO, "failure injected at %s "
+					 "(KFAAS_FAIL_AT)", where);
+	return 0;
+}
+
 int kfaas__errno_msg(int err, const char *what)
 {
 	if (err == -EPERM || err == -EACCES)

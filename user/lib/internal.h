@@ -16,6 +16,11 @@ void kfaas__set_verifier_log(const char *log);
  * $KFAAS_CRASH_AT names this point (tests/cli/test_crash.sh).
  */
 void kfaas__crash_point(const char *where);
+/*
+ * Error-injection test hook: -EIO (message set) here when $KFAAS_FAIL_AT,
+ * a comma-separated list, names this point (tests/cli/test_apply.sh).
+ */
+int kfaas__fail_point(const char *where);
 /* kfaas_err() with the usual advice for EPERM/EACCES. */
 int kfaas__errno_msg(int err, const char *what);
 
