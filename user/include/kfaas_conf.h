@@ -92,6 +92,8 @@ struct kfaas_conf_fn *kfaas_conf_fn_new(struct kfaas_conf *c);
 struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c);
 const struct kfaas_conf_fn *kfaas_conf_fn_find(const struct kfaas_conf *c,
 					       const char *name);
+const struct kfaas_conf_route *kfaas_conf_route_find(const struct kfaas_conf *c,
+						     const struct kfaas_route_key *k);
 /* A route's trigger as kfaas.conf writes it: "udp 7", "tcp [::1]:80". */
 #define kfaas_conf_trigger_str	kfaas_route_key_str
 int kfaas_conf_trigger_parse(const char *s, struct kfaas_route_key *key);

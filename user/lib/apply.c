@@ -194,17 +194,6 @@ static int plan_fn_dels(struct kfaas_state *st, const struct kfaas_conf *c,
 	return 0;
 }
 
-static const struct kfaas_conf_route *conf_route(const struct kfaas_conf *c,
-						 const struct kfaas_route_key *k)
-{
-	size_t i;
-
-	for (i = 0; i < c->nroutes; i++)
-		if (!memcmp(&c->routes[i].key, k, sizeof(*k)))
-			return &c->routes[i];
-	return NULL;
-}
-
 /* Functions keep their ids across replace and update: names suffice. */
 static bool same_route(const struct kfaas_conf_route *a,
 		       const struct kfaas_conf_route *b)
@@ -224,7 +213,7 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 	for (i = 0; i < cur->nroutes; i++) {
 		const struct kfaas_conf_route *have = &cur->routes[i];
 
-		if (conf_route(c, &have->key))
+		if (kfaas_conf_route_find(c, &have->key))
 			continue;
 		a = act_new(p, KFAAS_ACT_ROUTE_DEL);
 		if (!a)
@@ -236,7 +225,7 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 	}
 	for (i = 0; i < c->nroutes; i++) {
 		const struct kfaas_conf_route *want = &c->routes[i];
-		const struct kfaas_conf_route *have = conf_route(cur, &want->key);
+		const struct kfaas_conf_route *have = kfaas_conf_route_find(cur, &want->key);
 
 		if (same_route(want, have))
 			continue;
@@ -372,7 +361,7 @@ static int replace(struct kfaas_state *st, const struct kfaas_action *a)
 static int route_set(struct kfaas_state *st, const struct kfaas_conf *c,
 		     const struct kfaas_action *a)
 {
-	const struct kfaas_conf_route *want = conf_route(c, &a->key);
+	const struct kfaas_conf_route *want = kfaas_conf_route_find(c, &a->key);
 	struct kfaas_route r;
 
 	return kfaas_route_make(st, &a->key, want->fn, 0, want->fallback[0] ?

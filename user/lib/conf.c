@@ -570,6 +570,17 @@ struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c)
 	return r;
 }
 
+const struct kfaas_conf_route *kfaas_conf_route_find(const struct kfaas_conf *c,
+						     const struct kfaas_route_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < c->nroutes; i++)
+		if (!memcmp(&c->routes[i].key, k, sizeof(*k)))
+			return &c->routes[i];
+	return NULL;
+}
+
 const struct kfaas_conf_fn *kfaas_conf_fn_find(const struct kfaas_conf *c,
 					       const char *name)
 {

@@ -72,12 +72,16 @@ void kfaas__set_verifier_log(const char *log)
 
 void kfaas__crash_point(const char *where)
 {
-	static const char *at;
+	static const char *at, *pause_at;
 
 	if (!at)
 		at = getenv("KFAAS_CRASH_AT") ?: "";
 	if (*at && !strcmp(at, where))
 		raise(SIGKILL);
+	if (!pause_at)
+		pause_at = getenv("KFAAS_PAUSE_AT") ?: "";
+	if (*pause_at && !strcmp(pause_at, where))
+		raise(SIGSTOP);		/* the test lets it go on with SIGCONT */
 }
 
 int kfaas__fail_point(const char *where)

@@ -20,28 +20,8 @@
 
 static int journal_fd(const struct kfaas_state *st, bool create)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	char path[KFAAS_PATH_MAX];
-	int fd, rc;
-
-	rc = kfaas__path(path, sizeof(path), "%s/journal", st->root);
-	if (rc)
-		return rc;
-	fd = bpf_obj_get(path);
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : kfaas__errno_msg(-errno, path);
-	if (!create)
-		return -ENOENT;
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kfaas_journal", sizeof(__u32),
-			    sizeof(struct kfaas__jrec), JOURNAL_MAX, &o);
-	if (fd < 0)
-		return kfaas__errno_msg(-errno, "cannot create the apply journal");
-	if (bpf_obj_pin(fd, path)) {
-		rc = kfaas__errno_msg(-errno, path);
-		close(fd);
-		return rc;
-	}
-	return fd;
+	return kfaas__pin_map(st, "journal", BPF_MAP_TYPE_HASH,
+			      sizeof(struct kfaas__jrec), JOURNAL_MAX, create);
 }
 
 int kfaas__prog_old_path(const struct kfaas_state *st, const char *name,
