@@ -182,6 +182,9 @@ const char *kfaas_dstat_name(unsigned int idx);
 
 /* Every function's counters in the Prometheus text format (metrics.c). */
 int kfaas_prometheus_write(struct kfaas_state *st, FILE *out);
+/* The same with more labels on every sample: 'node="n1"' (or NULL). */
+int kfaas_prometheus_write_labels(struct kfaas_state *st, FILE *out,
+				  const char *labels);
 
 /* Counters of n functions at once (map + kfaas.ko batch read). */
 int kfaas_stats_read_list(struct kfaas_state *st, const __u32 *ids, size_t n,
