@@ -224,6 +224,7 @@ static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 		json_object_object_add(j, "pool", pool_status(&f->pool));
 		json_object_array_add(fa, j);
 	}
+	json_object_object_add(d, "cluster", cluster_status());
 	json_object_object_add(o, "daemon", d);
 	json_object_object_add(o, "functions", fa);
 	json_object_object_add(o, "routes", listen_status());

@@ -159,6 +159,9 @@ static void run(void)
 		d = sk_next_deadline();
 		if (d < next)
 			next = d;
+		d = cluster_next_deadline();
+		if (d < next)
+			next = d;
 		if (conf_retry_at && conf_retry_at < next)
 			next = conf_retry_at;
 		timeout = next <= now ? 0 : next - now > 60000 ? 60000 :
@@ -172,6 +175,7 @@ static void run(void)
 		listen_tick(now);
 		metrics_tick();
 		sk_tick();
+		cluster_tick(now);
 		if (reload_conf || (conf_retry_at && now >= conf_retry_at)) {
 			reload_conf = false;
 			conf_retry_at = conf_apply() == -EAGAIN ? now + 500 : 0;
@@ -245,11 +249,16 @@ int main(int argc, char **argv)
 	fns_sync();
 	listen_refresh();
 	sk_start();
+	if (cluster_start()) {
+		err("%s", kfaas_errmsg());
+		goto out;
+	}
 	notify("READY=1");
 	run();
 	notify("STOPPING=1");
 	rc = 0;
 out:
+	cluster_stop();
 	sk_stop();
 	metrics_stop();
 	control_close();
