@@ -112,6 +112,8 @@ int do_apply(int argc, char **argv)
 	if (!file)
 		return p_err("which file? usage: %s apply FILE [--dry-run]",
 			     bin_name);
+	if (cluster_on())
+		return cluster_apply(file, dry);
 	if (kfaas_conf_load(file, &conf))
 		return p_lib_err();
 	/* VM-tier functions can be handled only if kfaasd runs */
@@ -139,6 +141,22 @@ int do_apply(int argc, char **argv)
 	return rc ? -1 : 0;
 }
 
+/* The cluster's configuration, to FILE or standard output. */
+static int export_cluster(const char *file)
+{
+	FILE *out = file ? fopen(file, "w") : stdout;
+	int rc;
+
+	if (!out)
+		return p_err("cannot write %s: %m", file);
+	rc = cluster_export(out);
+	if (out != stdout && fclose(out) && !rc)
+		rc = p_err("cannot write %s: %m", file);
+	if (!rc && out != stdout)
+		json_print_ok();
+	return rc;
+}
+
 int do_export(int argc, char **argv)
 {
 	struct kfaas_state st;
@@ -158,6 +176,8 @@ int do_export(int argc, char **argv)
 	if (argc > 1)
 		return p_err("unexpected '%s': usage: %s export [FILE]", argv[1],
 			     bin_name);
+	if (cluster_on())
+		return export_cluster(argc ? argv[0] : NULL);
 	if (state_open(&st, 0))
 		return -1;
 	rc = kfaas_conf_current(&st, &conf);
