@@ -33,6 +33,7 @@ struct kfaas_conf_route {
 	char	fn[KFAAS_NAME_LEN];
 	char	fallback[KFAAS_NAME_LEN];	/* "" for none */
 	int	policy;				/* -1: the default */
+	struct kfaas_route_opts opts;		/* guard, ratio, loops */
 	int	line;
 };
 

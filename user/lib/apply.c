@@ -97,6 +97,7 @@ static bool same_route(const struct kfaas_plan *p, const struct kfaas_conf_route
 {
 	return a && b && !strcmp(a->fn, b->fn) && !strcmp(a->fallback, b->fallback) &&
 	       a->policy == b->policy && !recreated(p, a->fn) &&
+	       !memcmp(&a->opts, &b->opts, sizeof(a->opts)) &&
 	       !(a->fallback[0] && recreated(p, a->fallback));
 }
 
@@ -333,7 +334,8 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 		want = conf_route(c, &a->key);
 		rc = kfaas_route_make(st, &a->key, want->fn, 0,
 				      want->fallback[0] ? want->fallback : NULL,
-				      want->policy, &r);
+				      want->policy, &r) ?:
+		     kfaas_route_opts_set(st, &r, &want->opts);
 		return rc ?: kfaas_route_add(st, &a->key, &r);
 	case KFAAS_ACT_FN_DEL:
 		if (is_vm(a))

@@ -13,6 +13,7 @@
  *   routes:
  *     - { trigger: udp 7, fn: echo }
  *     - { trigger: "tcp [fd00::1]:80", fn: web, fallback: thumb, policy: pass }
+ *     - { trigger: udp 53, fn: dns, guard: on, ratio: 4, loops: refuse }
  *
  * Every error names FILE:LINE and what to write instead; unknown keys are
  * errors, not ignored.
@@ -270,6 +271,31 @@ static int parse_trigger(struct ctx *cx, yaml_node_t *v, struct kfaas_route_key 
 	return 0;
 }
 
+/* guard: on|off|auto, ratio: N|any|auto, loops: refuse|allow */
+static int parse_route_opt(struct ctx *cx, const char *key, yaml_node_t *v,
+			   struct kfaas_route_opts *o)
+{
+	const char *s = scalar(v);
+
+	if (!s)
+		return CERR(cx, v, "'%s' must be a scalar", key);
+	if (key[0] == 'g') {
+		if (strcmp(s, "on") && strcmp(s, "off") && strcmp(s, "auto"))
+			return CERR(cx, v, "'guard' must be on, off or auto");
+		o->guard = !strcmp(s, "auto") ? -1 : !strcmp(s, "on");
+	} else if (key[0] == 'r') {
+		if (!strcmp(s, "auto"))
+			o->ratio = -1;
+		else if (kfaas_ratio_parse(s, &o->ratio))
+			return CERR(cx, v, "%s", kfaas_errmsg());
+	} else {
+		if (strcmp(s, "refuse") && strcmp(s, "allow"))
+			return CERR(cx, v, "'loops' must be refuse or allow");
+		o->loops = !strcmp(s, "allow");
+	}
+	return 0;
+}
+
 static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *r)
 {
 	yaml_node_pair_t *p;
@@ -278,6 +304,7 @@ static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *
 
 	memset(r, 0, sizeof(*r));
 	r->policy = -1;
+	r->opts = KFAAS_ROUTE_OPTS_AUTO;
 	r->line = line_of(m);
 	if (m->type != YAML_MAPPING_NODE)
 		return CERR(cx, m, "a route must be a mapping with trigger and fn");
@@ -305,9 +332,12 @@ static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *
 				r->policy = KFAAS_POLICY_PASS;
 			else
 				rc = CERR(cx, v, "'policy' must be drop or pass");
+		} else if (!strcmp(key, "guard") || !strcmp(key, "ratio") ||
+			   !strcmp(key, "loops")) {
+			rc = parse_route_opt(cx, key, v, &r->opts);
 		} else {
 			rc = CERR(cx, k, "unknown route key '%s': use trigger, fn, "
-				  "fallback or policy", key);
+				  "fallback, policy, guard, ratio or loops", key);
 		}
 		if (rc)
 			return rc;
@@ -442,6 +472,12 @@ static int check_refs(const char *name, struct kfaas_conf *c)
 		if (fb && fb->tier != KFAAS_TIER_VM)
 			return kfaas__conf_err(name, r->line, "fallback '%s' must be "
 					       "a 'vm' function", r->fallback);
+		if (f->tier == KFAAS_TIER_VM &&
+		    (r->opts.guard >= 0 || r->opts.ratio >= 0))
+			return kfaas__conf_err(name, r->line, "'guard' and 'ratio' "
+					       "are for routes to XDP functions, "
+					       "not to the vm function '%s'",
+					       r->fn);
 	}
 	return 0;
 }
@@ -578,6 +614,16 @@ int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 		if (r->policy >= 0)
 			fprintf(out, "    policy: %s\n",
 				r->policy == KFAAS_POLICY_PASS ? "pass" : "drop");
+		if (r->opts.guard >= 0)
+			fprintf(out, "    guard: %s\n", r->opts.guard ? "on" : "off");
+		if (r->opts.ratio >= 0) {
+			char ratio[16];
+
+			kfaas_ratio_str((__u32)r->opts.ratio, ratio, sizeof(ratio));
+			fprintf(out, "    ratio: %s\n", ratio);
+		}
+		if (r->opts.loops)
+			fprintf(out, "    loops: allow\n");
 	}
 	return ferror(out) ? kfaas_err(-EIO, "cannot write the configuration") : 0;
 }
@@ -622,6 +668,7 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 			     ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) ?
 			      KFAAS_POLICY_PASS : KFAAS_POLICY_DROP) ?
 			     -1 : r[i].val.policy;
+		kfaas_route_opts_get(&r[i].val, &cr->opts);
 		if (kfaas_fn_get(st, r[i].val.fn_id, &fi) == 0)
 			snprintf(cr->fn, sizeof(cr->fn), "%s", fi.name);
 		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
