@@ -83,6 +83,35 @@ static json_object *fn_stats_json(const struct kfaas_fn_info *f,
 	return o;
 }
 
+/*
+ * The function's own counters (its xstats map, docs/sdk.md): into o
+ * (JSON) or as an indented line under its row.
+ */
+static int show_extra(struct kfaas_state *st, const char *fn, json_object *o)
+{
+	struct kfaas_xstat x[KFAAS_XSTATS_MAX];
+	json_object *e;
+	size_t n, i;
+
+	if (kfaas_fn_xstats(st, fn, x, KFAAS_XSTATS_MAX, &n))
+		return p_lib_err();
+	if (!n)
+		return 0;
+	if (o) {
+		e = json_object_new_object();
+		for (i = 0; i < n; i++)
+			json_object_object_add(e, x[i].name,
+					       json_object_new_int64((int64_t)x[i].value));
+		json_object_object_add(o, "extra", e);
+		return 0;
+	}
+	printf("  %s:", fn);
+	for (i = 0; i < n; i++)
+		printf(" %s %llu", x[i].name, (unsigned long long)x[i].value);
+	printf("\n");
+	return 0;
+}
+
 /* The refusals of the reflection and loop defences, JSON. */
 static json_object *refused_json(const struct kfaas_guard_stats *g)
 {
@@ -139,8 +168,8 @@ static int show_once(const char *name)
 	for (i = 0; !rc && i < n; i++)
 		if (kfaas_guard_stats_read(&st, arr[i].id, &g[i]))
 			rc = p_lib_err();
-	kfaas_state_close(&st);
 	if (rc) {
+		kfaas_state_close(&st);
 		free(arr);
 		free(all);
 		free(g);
@@ -162,15 +191,24 @@ static int show_once(const char *name)
 
 			json_object_object_add(o, "refused", refused_json(&g[i]));
 			json_object_array_add(a, o);
+			if (show_extra(&st, arr[i].name, o))
+				rc = -1;
 		} else {
 			print_row(&arr[i], &all[i]);
+			if (show_extra(&st, arr[i].name, NULL))
+				rc = -1;
 		}
 	}
-	if (!json_output)
+	kfaas_state_close(&st);
+	if (!rc && !json_output)
 		print_refused(arr, g, n, name);
 	free(arr);
 	free(all);
 	free(g);
+	if (rc) {
+		json_object_put(a);
+		return rc;
+	}
 	rc = listing_end(a, name, shown);
 	fflush(stdout);
 	return rc;
@@ -196,10 +234,13 @@ static int parse_args(int argc, char **argv, struct stats_opts *o)
 				"Usage: %s stats [NAME] [--watch [SEC]] [--count N]\n"
 				"       %s stats --prometheus\n"
 				"\n"
-				"Per-function counters summed over CPUs; --watch\n"
-				"prints them every SEC seconds (default 1) until\n"
-				"interrupted or N times; --prometheus prints every\n"
-				"function in the Prometheus text format.\n",
+				"Per-function counters summed over CPUs, and the\n"
+				"function's own ones (its xstats map: kv's hits,\n"
+				"misses, fills...) on a line below its row, or as\n"
+				"\"extra\" in JSON; --watch prints them every SEC\n"
+				"seconds (default 1) until interrupted or N times;\n"
+				"--prometheus prints every function in the\n"
+				"Prometheus text format.\n",
 				bin_name, bin_name);
 			return 1;
 		} else if (!strcmp(argv[0], "--watch") || !strcmp(argv[0], "-w")) {
