@@ -251,7 +251,7 @@ FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
-		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
+		   user/lib/budget.c user/lib/guard.c user/lib/err.c user/lib/conf.c \
 		   user/lib/conf_emit.c user/lib/labels.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
 		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
@@ -406,7 +406,8 @@ DKMSDIR		?= /usr/src/kfaas-$(VERSION)
 DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
-		   bpf/kfaas_csum.h include/kfaas/abi.h include/kfaas/kfuncs.h
+		   bpf/kfaas_csum.h bpf/kfaas_budget.h bpf/kfaas_guard.h \
+		   include/kfaas/abi.h include/kfaas/bucket.h include/kfaas/kfuncs.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \

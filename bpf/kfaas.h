@@ -28,6 +28,8 @@
 #include "kfaas_maps.h"
 #include "kfaas_parse.h"
 #include "kfaas_csum.h"
+#include "kfaas_budget.h"
+#include "kfaas_guard.h"
 #include <kfaas/kfuncs.h>
 
 /* Largest IP packet a reply may grow to (the interface MTU). */
@@ -49,6 +51,18 @@ char _kfaas_license[] SEC("license") = "GPL";
 /* Set by the loader: the function's id, used when run without dispatcher. */
 const volatile __u32 kfaas_fn_id;
 
+/*
+ * KFAAS_REPLY_RATIO(r);  at file scope: the function never sends more
+ * than r reply payload bytes per request payload byte (r > 0, may be a
+ * fraction: 1.5; at most 2 decimals count).  The loader reads it: a route
+ * to a function that says r <= 1 has no reflection guard unless asked
+ * for, and every route caps its replies at r (or at its own ratio, or
+ * 3, whichever is lower: docs/reliability.md).  Without it the function
+ * is assumed to amplify.
+ */
+#define KFAAS_REPLY_RATIO(r)						\
+	const volatile __u32 kfaas_reply_ratio = (__u32)((r) * 100.0 + 0.5)
+
 /* One invocation as the function body sees it. */
 struct kfaas_req {
 	struct xdp_md	*ctx;
@@ -60,6 +74,8 @@ struct kfaas_req {
 	__u8		family;		/* KFAAS_FAMILY_IPV4 / _IPV6 */
 	__u8		time_shift;
 	__u8		timed;
+	__u16		flags;		/* the route's KFAAS_ROUTE_F_* */
+	__u32		max_ratio;	/* the route's reply ratio cap, 0: none */
 	__u64		t0;
 };
 
@@ -203,6 +219,7 @@ static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats
 	if (!s)
 		return;
 	s->invocations += d->invocations;
+	s->throttled += d->throttled;
 	s->passed += d->passed;
 	s->drops += d->drops;
 	s->errors += d->errors;
@@ -213,17 +230,20 @@ static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats
 
 /*
  * The same in kfaas.ko (km: the program's kfunc variant), which also
- * drains the function's budget; in the map when the module does not know
- * the function.
+ * drains the function's budget; in the maps when the module does not know
+ * the function, where the budget of a route with one (flags) is drained
+ * too.
  */
 static __always_inline void kfaas__charge(__u32 fn_id, const struct kfaas_stats *d,
-					  __u32 outcome, const int km)
+					  __u32 outcome, __u16 flags, const int km)
 {
 	if (km &&
 	    kfaas_kf_charge(fn_id, d->cpu_ns, (__u32)d->bytes_in,
 			    (__u32)d->bytes_out, outcome) == 0)
 		return;
 	kfaas__account(fn_id, d);
+	if (flags & KFAAS_ROUTE_F_BUDGET)
+		kfaas_budget_charge(fn_id, d->cpu_ns, d->bytes_out);
 }
 
 static __always_inline void kfaas__swap_mac(struct ethhdr *eth)
@@ -349,6 +369,8 @@ static __always_inline int kfaas__begin(struct xdp_md *ctx, struct kfaas_req *re
 		req->payload_len = sc->payload_len;
 		req->family = sc->family;
 		req->time_shift = sc->time_shift & 31;
+		req->flags = sc->flags;
+		req->max_ratio = sc->max_ratio;
 	} else {
 		/* run on its own, not through the dispatcher */
 		if (kfaas_parse(ctx, &pkt) != KFAAS_PARSE_OK)
@@ -393,7 +415,14 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 	int verdict;
 
 	d.bytes_in = req->payload_len;
-	if (rc >= 0) {
+	if (rc >= 0 && req->max_ratio &&
+	    (__u64)rc * 100 > (__u64)req->max_ratio * req->payload_len) {
+		/* an amplifier's reply: not sent (the route's ratio cap) */
+		kfaas_refused(req->fn_id, KFAAS_DSTAT_RATIO);
+		verdict = XDP_DROP;
+		d.drops = 1;
+		outcome = KFAAS_OUTCOME_DROP;
+	} else if (rc >= 0) {
 		if (kfaas__reply(req, rc) == 0) {
 			verdict = XDP_TX;
 			d.bytes_out = rc;
@@ -417,7 +446,7 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 	}
 	if (req->timed)
 		d.cpu_ns = (bpf_ktime_get_ns() - req->t0) << req->time_shift;
-	kfaas__charge(req->fn_id, &d, outcome, km);
+	kfaas__charge(req->fn_id, &d, outcome, req->flags, km);
 	return verdict;
 }
 

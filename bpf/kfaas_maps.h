@@ -49,17 +49,55 @@ struct {
 } kfaas_stats SEC(".maps");
 
 /*
- * Budgets set with 'kfaas budget set' (fn id -> struct kfaas_limits): no
- * program reads it; it keeps the budgets in the pinned state so that
- * 'kfaas module load' can give them back to kfaas.ko after a reload.
+ * Budgets set with 'kfaas budget set' (fn id -> struct kfaas_budget_rec):
+ * the limits, kept so that 'kfaas module load' gives them to kfaas.ko,
+ * and their token buckets, which the dispatchers and the SDKs use when
+ * the module does not enforce the budget (routes of a function with a
+ * budget carry KFAAS_ROUTE_F_BUDGET, so others never look here).  Not
+ * preallocated: a budget change replaces the element, so a program sees
+ * the old record or the new one, never a mix.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KFAAS_MAX_FUNCS);
 	__type(key, __u32);
-	__type(value, struct kfaas_limits);
+	__type(value, struct kfaas_budget_rec);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } kfaas_budgets SEC(".maps");
+
+/*
+ * The reflection guard: a token bucket per (function, source prefix) of
+ * the routes with KFAAS_ROUTE_F_GUARD (struct kfaas_tat: the bucket's
+ * full time; rate and burst in the globals).  LRU: a flood of spoofed
+ * prefixes evicts the oldest buckets, never fails.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KFAAS_GUARD_PREFIXES);
+	__type(key, struct kfaas_guard_key);
+	__type(value, struct kfaas_tat);
+} kfaas_guard SEC(".maps");
+
+/*
+ * Loop ports: bit p of word p / 64 is set when a request from UDP source
+ * port p must not be answered (its reply would be a request to a kfaas
+ * route or a well-known UDP service).  Written by libkfaas; below
+ * config.loop_below only.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536 / 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} kfaas_loop_ports SEC(".maps");
+
+/* Refusals of the reflection and loop defences, per function, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KFAAS_MAX_FUNCS);
+	__type(key, __u32);
+	__type(value, struct kfaas_guard_stats);
+} kfaas_guard_stats SEC(".maps");
 
 /*
  * Per-function counters of the tiers userspace charges (kfaasd's VM tier),
@@ -157,21 +195,36 @@ struct {
 	__type(value, struct kfaas_sk_server_info);
 } kfaas_sk_server SEC(".maps");
 
+/* Count a dispatcher event (enum kfaas_dstat). */
+static __always_inline void kfaas_dstat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&kfaas_dstats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* The globals (one entry, always there). */
+static __always_inline struct kfaas_globals *kfaas_globals(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&kfaas_config, &zero);
+}
+
 /*
  * The route for a trigger, as every tier's dispatcher looks it up: the
  * exact destination address first when such routes exist
- * (config.addr_routes), then the port-only route.  addr: 16 bytes.
+ * (cfg->addr_routes), then the port-only route.  addr: 16 bytes.
  */
 static __always_inline const struct kfaas_route *
-kfaas_route_lookup(__u8 proto, __u8 family, __be16 port, const __u8 *addr)
+kfaas_route_lookup(const struct kfaas_globals *cfg, __u8 proto, __u8 family,
+		   __be16 port, const __u8 *addr)
 {
 	struct kfaas_route_key key = { .proto = proto, .port = port };
 	const struct kfaas_route *r;
-	struct kfaas_globals *cfg;
-	__u32 zero = 0;
 
-	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
-	if (cfg && cfg->addr_routes) {
+	if (cfg->addr_routes) {
 		key.family = family;
 		__builtin_memcpy(key.addr, addr, sizeof(key.addr));
 		r = bpf_map_lookup_elem(&kfaas_routes, &key);

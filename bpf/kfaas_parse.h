@@ -52,6 +52,11 @@ static __always_inline void *kfaas_data_end(struct xdp_md *ctx)
 	return (void *)(long)((volatile struct kfaas_xdp_md *)ctx)->data_end;
 }
 
+static __always_inline void *kfaas_data_meta(struct xdp_md *ctx)
+{
+	return (void *)(long)((volatile struct kfaas_xdp_md *)ctx)->data_meta;
+}
+
 enum kfaas_parse_rc {
 	KFAAS_PARSE_OK = 0,
 	KFAAS_PARSE_NOT_UDP,	/* not IPv4/IPv6 UDP (or extension headers) */
@@ -69,6 +74,7 @@ struct kfaas_pkt {
 	__u8	family;		/* KFAAS_FAMILY_IPV4 / KFAAS_FAMILY_IPV6 */
 	__u8	proto;
 	__be16	dport;
+	__u16	sport;		/* host order */
 	__u8	daddr[16];
 };
 
@@ -131,6 +137,7 @@ static __always_inline int kfaas_parse_udp(void *data, void *end, __u32 l4,
 	pkt->payload_off = l4 + sizeof(*udp);
 	pkt->payload_len = ulen_expect - sizeof(*udp);
 	pkt->dport = udp->dest;
+	pkt->sport = bpf_ntohs(udp->source);
 	pkt->proto = KFAAS_IPPROTO_UDP;
 	return KFAAS_PARSE_OK;
 }

@@ -244,6 +244,9 @@ struct kfaas_sk__run {
 	__u64	cookie;		/* the connection (its kfaas_sk_conns key) */
 	__u64	reply_to;	/* socket the replies are redirected to */
 	__u32	reply_flags;	/* ... and how: 0 egress, BPF_F_INGRESS */
+	__u16	route_flags;	/* the route's KFAAS_ROUTE_F_* */
+	__u8	policy;		/* ... and its enum kfaas_policy */
+	__u8	pad;
 	__u32	too_large;	/* a request over what a connection holds */
 	__u32	fn_id;
 	__u32	total;		/* bytes in conn->buf */
@@ -489,6 +492,12 @@ int kfaas_sk__begin(struct __sk_buff *skb, struct kfaas_sk__run *run)
 	}
 	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
 	run->time_shift = cfg ? cfg->time_shift & 31 : 0;
+	/*
+	 * The route's budget flag and policy, as the dispatcher found them
+	 * (budgets are enforced here: 6.1 has no kfunc hook for sk_skb)
+	 */
+	run->route_flags = l->route_flags;
+	run->policy = l->route_policy;
 
 	/* the listener made the record when it accepted the connection */
 	conn = bpf_map_lookup_elem(&kfaas_sk_conns, &cookie);
@@ -577,6 +586,24 @@ static __always_inline int kfaas_sk__next(struct __sk_buff *skb,
 	return 0;
 }
 
+/*
+ * A request over its function's budget (in the maps: see kfaas_budget.h)
+ * is not run: counted as throttled, it stops the segment.  The route's
+ * policy decides the rest: pass hands the connection, from this request
+ * on, to the listener (kfaasd serves it from a VM-tier fallback), drop
+ * closes it once the replies before it have left.  1: throttled.
+ */
+static __always_inline int kfaas_sk__throttled(struct kfaas_sk__run *run,
+					       const struct kfaas_sk_req *req)
+{
+	if (!(run->route_flags & KFAAS_ROUTE_F_BUDGET) ||
+	    kfaas_budget_admit(run->fn_id, req->len))
+		return 0;
+	run->stop = run->policy == KFAAS_POLICY_PASS ? KFAAS_SK__PASS :
+						       KFAAS_SK__CLOSE;
+	return 1;
+}
+
 /* Account a request the body returned rc for; 1 stops the loop. */
 static __always_inline int kfaas_sk__done(struct kfaas_sk__run *run,
 					  struct kfaas_sk_req *req, int rc,
@@ -604,6 +631,8 @@ static __always_inline int kfaas_sk__done(struct kfaas_sk__run *run,
 	if (t0)
 		d.cpu_ns = (bpf_ktime_get_ns() - t0) << run->time_shift;
 	kfaas__account(run->fn_id, &d);
+	if (run->route_flags & KFAAS_ROUTE_F_BUDGET)
+		kfaas_budget_charge(run->fn_id, d.cpu_ns, d.bytes_out);
 	return run->stop ? 1 : 0;
 }
 
@@ -699,7 +728,8 @@ int kfaas_sk__end(struct __sk_buff *skb, struct kfaas_sk__run *run)
 		if (!skb || !run ||					\
 		    kfaas_sk__next(skb, run, &req, &t0,			\
 				   kfaas_sk__dword(delim, sizeof(delim) - 1), \
-				   KFAAS_SK__DMASK(sizeof(delim) - 1)))	\
+				   KFAAS_SK__DMASK(sizeof(delim) - 1)) ||	\
+		    kfaas_sk__throttled(run, &req))			\
 			return 1;					\
 		return kfaas_sk__done(run, &req,			\
 				      kfaas_sk_body__##name(&req), t0);	\

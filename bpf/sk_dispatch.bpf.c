@@ -6,7 +6,9 @@
  * Looks the connection's local port (and address, when addressed routes
  * exist) up in the route table, exact route first and then the wildcard,
  * as the XDP dispatcher does, and tail-calls the socket-tier function that
- * serves it.  The function answers in the kernel (kfaas_sk.h).  A segment
+ * serves it.  The function answers in the kernel (kfaas_sk.h), which frames
+ * the requests and admits each against its function's budget in the maps
+ * (kernel 6.1 has no kfunc hook for sk_skb programs).  A segment
  * nobody answers is passed up: it lands in the socket's receive queue,
  * where the listener finds it (docs/socket-tier.md).
  */
@@ -36,6 +38,7 @@ static __always_inline void passed(const struct kfaas_sk_link *l)
 SEC("sk_skb/stream_verdict")
 int kfaas_sk_dispatch(struct __sk_buff *skb)
 {
+	const struct kfaas_globals *cfg = kfaas_globals();
 	const struct kfaas_sk_link *l;
 	const struct kfaas_route *r;
 	struct kfaas_stats *st;
@@ -54,7 +57,8 @@ int kfaas_sk_dispatch(struct __sk_buff *skb)
 		peer = l->peer;
 		return bpf_sk_redirect_hash(skb, &kfaas_sk_socks, &peer, 0);
 	}
-	r = kfaas_route_lookup(6 /* IPPROTO_TCP */, l->family, l->port, l->addr);
+	r = cfg ? kfaas_route_lookup(cfg, 6 /* IPPROTO_TCP */, l->family,
+				     l->port, l->addr) : NULL;
 	if (!r) {
 		sk_dstat_inc(KFAAS_SK_DSTAT_NO_ROUTE);
 		passed(l);
@@ -66,6 +70,9 @@ int kfaas_sk_dispatch(struct __sk_buff *skb)
 		return SK_PASS;
 	}
 	fn = r->fn_id;
+	/* what the function needs of the route: its budget flag, its policy */
+	((struct kfaas_sk_link *)l)->route_flags = r->flags;
+	((struct kfaas_sk_link *)l)->route_policy = r->policy;
 	sk_dstat_inc(KFAAS_SK_DSTAT_DISPATCHED);
 
 	bpf_tail_call(skb, &kfaas_sk_progs, fn);

@@ -265,7 +265,7 @@ int kfaas_fn_charge(u32 id, const struct kfaas_stats *d)
 	this_cpu_add(fn->stats->cpu_ns, d->cpu_ns);
 	b = rcu_dereference(fn->budget);
 	if (b)
-		kfaas_budget_charge(b, ktime_get_ns(), d->cpu_ns, bytes);
+		kfaas_buckets_charge(&b->b, ktime_get_ns(), d->cpu_ns, bytes);
 out:
 	rcu_read_unlock();
 	return rc;

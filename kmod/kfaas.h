@@ -10,26 +10,16 @@
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <kfaas/abi.h>
+#include <kfaas/bucket.h>
 
 /*
- * One token bucket as a "theoretical arrival time" (GCRA): tat is the
- * time at which the bucket is full again.  An amount costs amount * mult
- * >> 32 ns of bucket time; tau is the burst in ns.  Lock-free: one
- * cmpxchg per bucket an admission consumes.
+ * A function's budget: the three token buckets of include/kfaas/bucket.h
+ * (GCRA, lock-free: one cmpxchg per bucket an admission consumes),
+ * replaced as a whole (RCU) when limits change.
  */
-struct kfaas_bucket {
-	atomic64_t	tat;
-	u64		mult;	/* ns per unit, 32.32 fixed point; 0: unlimited */
-	u64		tau;	/* burst, ns */
-	u64		max_amount;	/* more costs U64_MAX (saturated) */
-};
-
-/* A function's budget: replaced as a whole (RCU) when limits change. */
 struct kfaas_budget {
 	struct kfaas_limits	limits;
-	struct kfaas_bucket	rps;
-	struct kfaas_bucket	cpu;
-	struct kfaas_bucket	bytes;
+	struct kfaas_buckets	b;
 	struct rcu_head		rcu;
 };
 
@@ -70,11 +60,8 @@ int kfaas_fn_charge(u32 id, const struct kfaas_stats *d);
 u32 kfaas_fn_count(void);
 u32 kfaas_fn_next(u32 start);
 
-/* budget.c: token buckets (limits checked by kfaas_limits_validate()) */
+/* budget.c: a budget from limits (checked by kfaas_limits_validate()) */
 struct kfaas_budget *kfaas_budget_new(const struct kfaas_limits *l);
-bool kfaas_budget_admit(struct kfaas_budget *b, u64 now, u64 bytes);
-void kfaas_budget_charge(struct kfaas_budget *b, u64 now, u64 cpu_ns,
-			 u64 bytes);
 
 /* kfunc.c: the kfuncs (include/kfaas/kfuncs.h) and their registration */
 int kfaas_kfuncs_init(void);

@@ -38,7 +38,7 @@ noinline int kfaas_kf_admit(u32 fn_id, u32 bytes)
 	if (!fn)
 		return -ENOENT;
 	b = kfaas_rcu_deref(fn->budget);
-	if (!b || kfaas_budget_admit(b, ktime_get_ns(), bytes))
+	if (!b || kfaas_buckets_admit(&b->b, ktime_get_ns(), bytes))
 		return KFAAS_ADMIT;
 	this_cpu_inc(fn->stats->throttled);
 	return KFAAS_THROTTLE;
@@ -74,7 +74,7 @@ noinline int kfaas_kf_charge(u32 fn_id, u64 cpu_ns, u32 bytes_in,
 	}
 	b = kfaas_rcu_deref(fn->budget);
 	if (b && (cpu_ns || bytes_out))
-		kfaas_budget_charge(b, ktime_get_ns(), cpu_ns, bytes_out);
+		kfaas_buckets_charge(&b->b, ktime_get_ns(), cpu_ns, bytes_out);
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 
 #define UPPER_MAX	1472
 
+KFAAS_REPLY_RATIO(1);	/* the reply is the request, upper-cased */
+
 /*
  * The byte loop in a global function: the verifier checks it once, not
  * once for every path of the SDK code around the body (docs/sdk.md).

@@ -19,9 +19,10 @@
 #elif !defined(__bpf__)
 #include <linux/types.h>
 #endif
+#include <kfaas/bucket.h>
 
 /* Version of the map and ioctl layouts below; bump on any change. */
-#define KFAAS_ABI_VERSION	2
+#define KFAAS_ABI_VERSION	3
 
 /*
  * Limits.  Function ids are dense small integers: 1 .. KFAAS_MAX_FUNCS - 1;
@@ -73,8 +74,24 @@ enum kfaas_policy {
 	KFAAS_POLICY_PASS = 1,	/* pass it up the stack / to the fallback */
 };
 
-/* Route flags. */
+/*
+ * Route flags.  BUDGET, GUARD and the loop check are what the dispatchers
+ * test per request: a route that needs none of them costs one flag test
+ * (docs/reliability.md, "Reflection and amplification").
+ */
 #define KFAAS_ROUTE_F_FALLBACK	(1U << 0)	/* fallback_id is valid */
+/*
+ * The function has a budget (kfaas_budgets): the dispatchers enforce it
+ * from the map unless kfaas.ko does.  Kept by libkfaas, not chosen.
+ */
+#define KFAAS_ROUTE_F_BUDGET	(1U << 1)
+/* Per-source-prefix token buckets (kfaas_guard) limit the requests. */
+#define KFAAS_ROUTE_F_GUARD	(1U << 2)
+/* Requests from loop ports are answered (no loop check). */
+#define KFAAS_ROUTE_F_LOOP_OK	(1U << 3)
+/* GUARD / max_ratio chosen for the route, not derived from the function */
+#define KFAAS_ROUTE_F_GUARD_SET	(1U << 4)
+#define KFAAS_ROUTE_F_RATIO_SET	(1U << 5)
 
 /* Route table value. */
 struct kfaas_route {
@@ -83,8 +100,18 @@ struct kfaas_route {
 	__u8	policy;		/* enum kfaas_policy when over budget */
 	__u16	flags;		/* KFAAS_ROUTE_F_* */
 	__u32	fallback_id;	/* next-tier function (VM tier) or 0 */
-	__u32	reserved;	/* must be zero */
+	/*
+	 * The most reply payload bytes an XDP reply may carry per request
+	 * payload byte, in hundredths (300: 3 times); 0: no cap.
+	 */
+	__u32	max_ratio;
 };
+
+/*
+ * The reply/request ratio cap of a route that sets none: its function's
+ * declared ratio (KFAAS_REPLY_RATIO()) when that is lower, else this.
+ */
+#define KFAAS_RATIO_DEFAULT	300
 
 /*
  * Per-function counters.  The same record is kept per CPU by the fallback
@@ -121,6 +148,12 @@ enum kfaas_dstat {
 	KFAAS_DSTAT_OTHER_TIER,		/* route to another tier: passed */
 	KFAAS_DSTAT_DISPATCHED,		/* tail calls made */
 	KFAAS_DSTAT_TAILCALL_FAIL,	/* route without a loaded program */
+	KFAAS_DSTAT_THROTTLED,		/* over budget (module or maps) */
+	KFAAS_DSTAT_KM_UNKNOWN,		/* kfaas.ko did not know the function:
+					   the budget in the maps applied */
+	KFAAS_DSTAT_LOOP,		/* from a loop port: dropped */
+	KFAAS_DSTAT_GUARD,		/* over its source prefix's rate: dropped */
+	KFAAS_DSTAT_RATIO,		/* reply over the route's ratio cap: dropped */
 	KFAAS_DSTAT_MAX,
 };
 
@@ -147,7 +180,11 @@ struct kfaas_fn_info {
 	__u64	load_time;	/* CLOCK_REALTIME seconds of the (re)load */
 	__u32	prog_id;	/* kernel program id (eBPF tiers) */
 	__u8	tag[8];		/* program tag (eBPF tiers) */
-	__u32	reserved;
+	/*
+	 * The most reply bytes per request byte the function says it sends,
+	 * in hundredths (KFAAS_REPLY_RATIO(), bpf/kfaas.h); 0: not said.
+	 */
+	__u32	reply_ratio;
 	char	source[KFAAS_PATH_LEN];	/* object file or executable */
 	struct kfaas_vm_params vm;
 };
@@ -159,12 +196,49 @@ struct kfaas_fn_info {
 #define KFAAS_TIME_SHIFT_DEFAULT	6
 #define KFAAS_TIME_SHIFT_MAX		16
 
+/*
+ * The reflection guard's defaults (kfaas config set guard-*): requests
+ * per second and burst of one source prefix, per function, and the
+ * prefix lengths that make a source.
+ */
+#define KFAAS_GUARD_RATE_DEFAULT	1000
+#define KFAAS_GUARD_BURST_DEFAULT	1000
+#define KFAAS_GUARD_PLEN4_DEFAULT	24
+#define KFAAS_GUARD_PLEN6_DEFAULT	56
+/* Source prefixes the guard keeps buckets for (an LRU hash). */
+#ifndef KFAAS_GUARD_PREFIXES
+#define KFAAS_GUARD_PREFIXES		16384
+#endif
+
 /* Global configuration (kfaas_config, one entry). */
 struct kfaas_globals {
 	__u32	abi_version;	/* KFAAS_ABI_VERSION of the creator */
 	__u32	addr_routes;	/* routes with a destination address */
 	__u32	time_shift;	/* time 1 in 2^time_shift invocations */
 	__u32	busy;		/* a writer is mid-change (crash => repair) */
+	/*
+	 * Source ports below this may be loop ports (kfaas_loop_ports):
+	 * every port above the highest one needs no look-up.  Kept by
+	 * libkfaas from the UDP routes and the well-known loop ports.
+	 */
+	__u32	loop_below;
+	/* the reflection guard: prefix lengths and rate (as configured) */
+	__u8	guard_plen4;
+	__u8	guard_plen6;
+	__u16	pad;
+	__u64	guard_rate;	/* requests per second per source prefix */
+	__u64	guard_burst;	/* requests */
+	/* ... and what the dispatcher uses, computed when they are set */
+	__u64	guard_cost;	/* ns of bucket time per request */
+	__u64	guard_tau;	/* the burst, ns */
+	__be32	guard_mask4;	/* network order */
+	__be32	guard_mask6[4];
+	/*
+	 * A random word kfaas invoke puts in the XDP metadata of its test
+	 * frames: they never reach a network, so the loop check and the
+	 * source prefix buckets let them through (docs/reliability.md).
+	 */
+	__u64	invoke_token;
 };
 
 /*
@@ -184,8 +258,28 @@ struct kfaas_scratch {
 	__u8	valid;
 	__u8	time_shift;	/* time 1 in 2^time_shift invocations */
 	__u8	policy;
-	__u32	pad;
+	__u32	max_ratio;	/* the route's (kfaas_route.max_ratio) */
 	__u64	rng;		/* xorshift state: which invocations are timed */
+	__u16	flags;		/* the route's KFAAS_ROUTE_F_* */
+	__u16	pad[3];
+};
+
+/* The reflection guard's bucket key: a function and a source prefix. */
+struct kfaas_guard_key {
+	__u32	fn_id;
+	__u8	family;		/* KFAAS_FAMILY_IPV4/IPV6 */
+	__u8	pad[3];
+	__u8	prefix[16];	/* the source address, masked */
+};
+
+/*
+ * Per function, per CPU (kfaas_guard_stats): the requests the reflection
+ * and loop defences refused, and the replies the ratio cap stopped.
+ */
+struct kfaas_guard_stats {
+	__u64	loop;		/* from a loop port */
+	__u64	guard;		/* over the source prefix's rate */
+	__u64	ratio;		/* reply over the route's ratio cap */
 };
 
 /*
@@ -237,6 +331,14 @@ struct kfaas_sk_link {
 	__be16	port;		/* local port, network byte order */
 	__u32	flags;		/* KFAAS_SK_LINK_F_* */
 	__u8	addr[16];	/* local address (IPv4 in addr[0..3]) */
+	/*
+	 * The relay's route as the socket-tier dispatcher last found it, for
+	 * the function it tail-calls (its budget flag and policy): written
+	 * per segment by the dispatcher, zero from the listener.
+	 */
+	__u16	route_flags;	/* KFAAS_ROUTE_F_* */
+	__u8	route_policy;	/* enum kfaas_policy */
+	__u8	pad[5];
 };
 
 /*
@@ -335,7 +437,8 @@ enum kfaas_outcome {
  *                   debt), an admission needs a non-empty bucket
  *   bytes_per_sec   request bytes (taken at admission, which needs them
  *                   all) plus reply bytes (charged after the run)
- * Also the value of the pinned map kfaas_budgets (kept across reloads).
+ * Kept in the pinned map kfaas_budgets (struct kfaas_budget_rec below)
+ * across reloads.
  */
 struct kfaas_limits {
 	__u64	rps;
@@ -344,6 +447,17 @@ struct kfaas_limits {
 	__u64	cpu_burst_ns;		/* ns */
 	__u64	bytes_per_sec;
 	__u64	bytes_burst;		/* bytes */
+};
+
+/*
+ * A function's budget in the maps (kfaas_budgets, keyed by id): its
+ * limits as set, and their token buckets (include/kfaas/bucket.h), which
+ * the dispatchers use when kfaas.ko does not enforce the budget.  A new
+ * record (kfaas budget set) has full buckets.
+ */
+struct kfaas_budget_rec {
+	struct kfaas_limits	limits;
+	struct kfaas_buckets	b;
 };
 
 /*

@@ -36,8 +36,8 @@ printf '// SPDX-License-Identifier: GPL-2.0\nint kfaas_planted; \n' >"$planted"
 out=$(checkpatch "$planted")
 check_match "checkpatch runs: it finds a planted error" \
 	"^1 .*ERROR: trailing whitespace" "$? $(printf '%s' "$out" | tr '\n' ' ')"
-out=$(checkpatch "$top"/kmod/*.c "$top"/kmod/*.h)
-check_eq "checkpatch --strict: no errors, warnings or checks" "0 " "$? $out"
+out=$(checkpatch "$top"/kmod/*.c "$top"/kmod/*.h "$top"/include/kfaas/bucket.h)
+check_eq "checkpatch --strict (kmod/, and include/kfaas/bucket.h it compiles): no errors, warnings or checks" "0 " "$? $out"
 
 rm -rf "$B/kmod/sparse"
 command -v sparse >/dev/null || diag "no sparse: tools/deps.sh installs it"

@@ -3,8 +3,9 @@
 #
 # The module and budget commands on a host without kfaas.ko (the host
 # kernel cannot load modules): status says so, budgets are kept in the
-# pinned state for a later 'kfaas module load', bad input is refused with
-# a message and changes nothing.
+# pinned state for a later 'kfaas module load' and enforced meanwhile by
+# the BPF maps (and show says so), bad input is refused with a message
+# and changes nothing.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -22,13 +23,13 @@ check_match "module load of a missing file says which" \
 	"cannot read $B/kmod/nonexistent.ko" "$out"
 check "load echo, route udp 7" sh -c "'$K' fn load '$B/bpf/echo.bpf.o' echo &&
 	'$K' route add udp 7 fn echo policy pass"
-check "budget set without the module: kept" \
+check "budget set without the module" \
 	"$K" budget set echo --rps 100 --burst 10 --cpu-ns-per-sec 5000000
 check_match "budget show -j" \
-	'"rps":100,"rps_burst":10,"cpu_ns_per_sec":5000000,.*"enforced":false' \
+	'"rps":100,"rps_burst":10,"cpu_ns_per_sec":5000000,.*"enforced":true,"enforced_by":"BPF maps"' \
 	"$("$K" -j budget show echo)"
-check_match "budget show: table, not enforced" \
-	'echo .* 100 .* 10 .* 5000000.*not enforced' \
+check_match "budget show: table, enforced by the BPF maps" \
+	'echo .* xdp .* 100 .* 10 .* 5000000 .* BPF maps' \
 	"$("$K" budget show | tr '\n' ' ')"
 check_fail "--burst without --rps is refused" \
 	"$K" budget set echo --burst 5 --bytes-per-sec 10

@@ -5,6 +5,11 @@
  *                       [--bytes-burst N]
  * kfaas budget show [NAME]
  * kfaas budget clear NAME
+ *
+ * Each budget is shown with who enforces it, by the function's tier:
+ * kfaas.ko's kfuncs or the BPF maps (XDP), the BPF maps (socket tier),
+ * kfaasd (VM tier), or nobody: a VM-tier budget while kfaasd is not
+ * running (kfaas_budget_enforcer()).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,6 +18,29 @@
 #include "cli.h"
 
 static const char *obj_name = "budget";
+
+/* Does a kfaasd serve this pin root (the VM tier's enforcer)? */
+static bool daemon_running(void)
+{
+	struct kfaas_daemon d;
+	bool up = kfaas_daemon_open(&d, kfaas_pin_root(pin_root_opt)) == 0;
+
+	kfaas_daemon_close(&d);
+	return up;
+}
+
+static bool enforced(int e)
+{
+	return e == KFAAS_ENF_MODULE || e == KFAAS_ENF_MAPS ||
+	       e == KFAAS_ENF_KFAASD;
+}
+
+static void add_enforcer(json_object *o, int e)
+{
+	json_object_object_add(o, "enforced", json_object_new_boolean(enforced(e)));
+	json_object_object_add(o, "enforced_by", e == KFAAS_ENF_NONE ? NULL :
+			       json_object_new_string(kfaas_enforcer_name(e)));
+}
 
 static json_object *limits_json(const struct kfaas_limits *l)
 {
@@ -45,7 +73,7 @@ static int do_set(int argc, char **argv)
 	struct kfaas_state st;
 	unsigned long long v;
 	const char *name;
-	int c, rc, idx = 0, any = 0;
+	int c, rc, idx = 0, any = 0, e = KFAAS_ENF_NONE;
 
 	REQ_ARGS(1);
 	name = argv[0];
@@ -83,6 +111,9 @@ static int do_set(int argc, char **argv)
 	if (state_open(&st, KFAAS_OPEN_LOCK))
 		return -1;
 	rc = kfaas_fn_find(&st, name, &f) ?: kfaas_budget_set(&st, f.id, &l);
+	if (!rc)
+		e = kfaas_budget_enforcer(&st, &f, &l, f.tier == KFAAS_TIER_VM &&
+					  daemon_running());
 	kfaas_state_close(&st);
 	if (rc)
 		return p_lib_err();
@@ -90,12 +121,16 @@ static int do_set(int argc, char **argv)
 		json_object *o = limits_json(&l);
 
 		json_object_object_add(o, "name", json_object_new_string(name));
-		json_object_object_add(o, "enforced",
-				       json_object_new_boolean(kfaas_module_present()));
+		json_object_object_add(o, "tier", json_object_new_string(
+			kfaas_tier_name(f.tier)));
+		add_enforcer(o, e);
 		json_print(o);
+	} else if (e == KFAAS_ENF_NONE) {
+		printf("budget of '%s' set: unlimited\n", name);
 	} else {
-		printf("budget of '%s' set%s\n", name, kfaas_module_present() ? "" :
-		       " (kept; enforced once 'kfaas module load' runs)");
+		printf("budget of '%s' set: %s by %s\n", name,
+		       enforced(e) ? "enforced" : "kept, not enforced",
+		       kfaas_enforcer_name(e));
 	}
 	return 0;
 }
@@ -131,9 +166,10 @@ static void print_num(unsigned long long v)
 		printf(" %14s", "-");
 }
 
-static void print_row(const struct kfaas_fn_info *f, const struct kfaas_limits *l)
+static void print_row(const struct kfaas_fn_info *f, const struct kfaas_limits *l,
+		      int e)
 {
-	printf("%-20s %5u", f->name, f->id);
+	printf("%-20s %5u %-4s", f->name, f->id, kfaas_tier_name(f->tier));
 	print_num(l->rps);
 	print_num(l->rps ? (l->rps_burst ? l->rps_burst : l->rps) : 0);
 	print_num(l->cpu_ns_per_sec);
@@ -142,17 +178,19 @@ static void print_row(const struct kfaas_fn_info *f, const struct kfaas_limits *
 	print_num(l->bytes_per_sec);
 	print_num(l->bytes_per_sec ? (l->bytes_burst ? l->bytes_burst :
 				      l->bytes_per_sec) : 0);
-	printf("\n");
+	printf("  %s\n", kfaas_enforcer_name(e));
 }
 
 static json_object *fn_limits_json(const struct kfaas_fn_info *f,
-				   const struct kfaas_limits *l, bool enforced)
+				   const struct kfaas_limits *l, int e)
 {
 	json_object *o = limits_json(l);
 
 	json_object_object_add(o, "name", json_object_new_string(f->name));
 	json_object_object_add(o, "id", json_object_new_int64(f->id));
-	json_object_object_add(o, "enforced", json_object_new_boolean(enforced));
+	json_object_object_add(o, "tier", json_object_new_string(
+		kfaas_tier_name(f->tier)));
+	add_enforcer(o, e);
 	return o;
 }
 
@@ -162,7 +200,7 @@ static int do_show(int argc, char **argv)
 	struct kfaas_state st;
 	json_object *a = NULL;
 	const char *name = argc ? argv[0] : NULL;
-	bool enforced = kfaas_module_present();
+	bool daemon = false;
 	size_t n, i;
 	int rc, shown = 0;
 
@@ -176,14 +214,19 @@ static int do_show(int argc, char **argv)
 		kfaas_state_close(&st);
 		return p_lib_err();
 	}
+	for (i = 0; i < n && !daemon; i++)
+		daemon = arr[i].tier == KFAAS_TIER_VM &&
+			 (!name || !strcmp(arr[i].name, name));
+	daemon = daemon && daemon_running();
 	if (json_output)
 		a = json_object_new_array();
 	else
-		printf("%-20s %5s %14s %14s %14s %14s %14s %14s\n", "FUNCTION",
-		       "ID", "RPS", "BURST", "CPU_NS/S", "CPU_BURST_NS",
-		       "BYTES/S", "BYTES_BURST");
+		printf("%-20s %5s %-4s %14s %14s %14s %14s %14s %14s  %s\n",
+		       "FUNCTION", "ID", "TIER", "RPS", "BURST", "CPU_NS/S",
+		       "CPU_BURST_NS", "BYTES/S", "BYTES_BURST", "ENFORCED BY");
 	for (i = 0; i < n; i++) {
 		struct kfaas_limits l;
+		int e;
 
 		if (name && strcmp(arr[i].name, name))
 			continue;
@@ -193,10 +236,11 @@ static int do_show(int argc, char **argv)
 			break;
 		}
 		shown++;
+		e = kfaas_budget_enforcer(&st, &arr[i], &l, daemon);
 		if (json_output)
-			json_object_array_add(a, fn_limits_json(&arr[i], &l, enforced));
+			json_object_array_add(a, fn_limits_json(&arr[i], &l, e));
 		else
-			print_row(&arr[i], &l);
+			print_row(&arr[i], &l, e);
 	}
 	kfaas_state_close(&st);
 	free(arr);
@@ -204,10 +248,7 @@ static int do_show(int argc, char **argv)
 		json_object_put(a);
 		return rc;
 	}
-	rc = listing_end(a, name, shown);
-	if (!rc && !json_output && !enforced)
-		printf("(kfaas.ko is not loaded: budgets are kept, not enforced)\n");
-	return rc;
+	return listing_end(a, name, shown);
 }
 
 static int do_help(int argc, char **argv)
@@ -224,13 +265,15 @@ static int do_help(int argc, char **argv)
 		"       %s budget clear NAME\n"
 		"       %s budget help\n"
 		"\n"
-		"Token buckets kfaas.ko enforces per function: invocations/s\n"
-		"(--burst: invocations), CPU ns/s and bytes/s (request + reply).\n"
-		"A rate of 0 is unlimited; a burst left out is one second's\n"
-		"worth.  An invocation over budget is not run: it is counted as\n"
-		"throttled and passed up the stack or dropped per the route's\n"
-		"policy.  Budgets are kept in the pinned state and given back\n"
-		"to the module by 'kfaas module load'.  See docs/module.md.\n",
+		"Token buckets per function: invocations/s (--burst:\n"
+		"invocations), CPU ns/s and bytes/s (request + reply).  A rate\n"
+		"of 0 is unlimited; a burst left out is one second's worth.  An\n"
+		"invocation over budget is not run: it is counted as throttled\n"
+		"and passed up the stack or dropped per the route's policy.\n"
+		"Enforced by the function's tier: XDP by kfaas.ko's kfuncs when\n"
+		"it is loaded, else by the BPF maps; the socket tier by the BPF\n"
+		"maps; the VM tier by kfaasd (not while it is not running).\n"
+		"'show' says which.  See docs/module.md.\n",
 		bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }

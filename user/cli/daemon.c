@@ -65,19 +65,19 @@ static int do_status(int argc, char **argv)
 	       "snapshot clones" : "cold boots");
 	printf("run dir %s, guest kernel %s, QEMU %s\n", str(d, "run_dir"),
 	       str(d, "kernel"), str(d, "qemu_version"));
-	printf("\n%-20s %-4s %-8s %4s %4s %4s %5s %6s %7s %8s %8s %7s\n",
+	printf("\n%-20s %-4s %-8s %4s %4s %4s %5s %6s %7s %8s %8s %7s %7s\n",
 	       "FUNCTION", "ID", "TEMPLATE", "LIVE", "IDLE", "BUSY", "QUEUE",
-	       "SERVED", "CLONES", "TIMEOUTS", "CRASHES", "OVERFL");
+	       "SERVED", "CLONES", "TIMEOUTS", "CRASHES", "OVERFL", "SHED");
 	for (i = 0; fa && i < json_object_array_length(fa); i++) {
 		json_object *f = json_object_array_get_idx(fa, i), *p;
 
 		json_object_object_get_ex(f, "pool", &p);
 		printf("%-20s %-4lld %-8s %4lld %4lld %4lld %5lld %6lld %7lld "
-		       "%8lld %8lld %7lld\n", str(f, "name"), num(f, "id"),
+		       "%8lld %8lld %7lld %7lld\n", str(f, "name"), num(f, "id"),
 		       str(p, "template"), num(p, "live"), num(p, "idle"),
 		       num(p, "busy"), num(p, "queued"), num(p, "served"),
 		       num(p, "clone"), num(p, "timeouts"), num(p, "crashes"),
-		       num(p, "overflows"));
+		       num(p, "overflows"), num(f, "shed"));
 		if (strcmp(str(p, "broken"), "-"))
 			printf("    problem: %s\n", str(p, "broken"));
 	}

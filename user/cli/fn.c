@@ -51,6 +51,14 @@ json_object *fn_info_json(const struct kfaas_fn_info *f)
 		json_object_object_add(o, "tag",
 				       json_object_new_string(fmt_tag(f->tag, tag)));
 	}
+	if (f->tier == KFAAS_TIER_XDP) {
+		char r[16];
+
+		/* KFAAS_REPLY_RATIO(), or null: not declared */
+		kfaas_ratio_str(f->reply_ratio, r, sizeof(r));
+		json_object_object_add(o, "reply_ratio", f->reply_ratio ?
+				       json_object_new_string(r) : NULL);
+	}
 	if (f->tier == KFAAS_TIER_VM) {
 		json_object *vm = json_object_new_object();
 
@@ -359,6 +367,13 @@ static int do_show(int argc, char **argv)
 			       f.vm.flags & KFAAS_VM_F_FRESH ?
 			       "fresh (a new VM per request)" :
 			       "warm VMs serve request after request");
+		if (f.tier == KFAAS_TIER_XDP) {
+			char r[16];
+
+			kfaas_ratio_str(f.reply_ratio, r, sizeof(r));
+			printf("reply ratio: %s\n", f.reply_ratio ? r :
+			       "not declared (assumed to amplify)");
+		}
 		printf("routes:");
 		for (i = 0; i < n; i++) {
 			if (routes[i].val.fn_id != f.id)

@@ -33,11 +33,47 @@ static const char *policy_name(unsigned int p)
 	return p == KFAAS_POLICY_PASS ? "pass" : "drop";
 }
 
+/*
+ * guard on|off|auto, ratio N|any|auto, loops allow|refuse: one option of
+ * the reflection and loop defences (word, value) into o; 1 if word is
+ * none of them, -1 after an error.
+ */
+static int parse_opt(const char *word, const char *val, struct kfaas_route_opts *o)
+{
+	if (!strcmp(word, "guard")) {
+		if (!strcmp(val, "on") || !strcmp(val, "off") ||
+		    !strcmp(val, "auto")) {
+			o->guard = !strcmp(val, "auto") ? -1 : !strcmp(val, "on");
+			return 0;
+		}
+		return p_err("bad guard '%s': use on, off or auto (on unless "
+			     "the function declares a reply ratio of at most "
+			     "1)", val);
+	}
+	if (!strcmp(word, "ratio")) {
+		if (!strcmp(val, "auto")) {
+			o->ratio = -1;
+			return 0;
+		}
+		return kfaas_ratio_parse(val, &o->ratio) ? p_lib_err() : 0;
+	}
+	if (!strcmp(word, "loops")) {
+		if (!strcmp(val, "allow") || !strcmp(val, "refuse")) {
+			o->loops = !strcmp(val, "allow");
+			return 0;
+		}
+		return p_err("bad loops '%s': use refuse (the default: no reply "
+			     "to a loop port) or allow", val);
+	}
+	return 1;
+}
+
 static int do_add(int argc, char **argv)
 {
 	struct kfaas_fn_info fn;
 	struct kfaas_route_key key;
 	struct kfaas_route r = {};
+	struct kfaas_route_opts o = KFAAS_ROUTE_OPTS_AUTO;
 	struct kfaas_state st;
 	const char *fn_name = NULL, *fb_name = NULL, *policy = NULL;
 	int tier = 0, rc;
@@ -46,7 +82,12 @@ static int do_add(int argc, char **argv)
 	if (parse_key(&argc, &argv, &key))
 		return -1;
 	while (argc > 0) {
-		if (!strcmp(argv[0], "fn") && argc > 1) {
+		rc = argc > 1 ? parse_opt(argv[0], argv[1], &o) : 1;
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			/* one of the defences' options */
+		} else if (!strcmp(argv[0], "fn") && argc > 1) {
 			fn_name = argv[1];
 		} else if (!strcmp(argv[0], "tier") && argc > 1) {
 			tier = kfaas_tier_parse(argv[1]);
@@ -61,8 +102,9 @@ static int do_add(int argc, char **argv)
 		} else {
 			return p_err("unexpected '%s': usage: %s route add udp|tcp "
 				     "PORT [addr ADDR] fn NAME [xdp|sk|vm] "
-				     "[fallback NAME] [policy drop|pass]", argv[0],
-				     bin_name);
+				     "[fallback NAME] [policy drop|pass] [guard "
+				     "on|off|auto] [ratio N|any|auto] [loops "
+				     "allow|refuse]", argv[0], bin_name);
 		}
 		if (tier < 0)
 			return p_lib_err();
@@ -79,6 +121,7 @@ static int do_add(int argc, char **argv)
 	rc = kfaas_route_make(&st, &key, fn_name, tier, fb_name,
 			      !policy ? -1 : strcmp(policy, "pass") ?
 			      KFAAS_POLICY_DROP : KFAAS_POLICY_PASS, &r) ?:
+	     kfaas_route_opts_set(&st, &r, &o) ?:
 	     kfaas_fn_find(&st, fn_name, &fn);
 	if (rc)
 		goto lib_err;
@@ -147,7 +190,41 @@ static json_object *route_json(const struct kfaas_route_ent *e,
 	json_object_object_add(o, "policy", json_object_new_string(
 		policy_name(e->val.policy)));
 	json_object_object_add(o, "fallback", fb ? json_object_new_string(fb) : NULL);
+	json_object_object_add(o, "budget", json_object_new_boolean(
+		e->val.flags & KFAAS_ROUTE_F_BUDGET));
+	if (e->val.tier == KFAAS_TIER_XDP) {
+		char ratio[16];
+
+		kfaas_ratio_str(e->val.max_ratio, ratio, sizeof(ratio));
+		json_object_object_add(o, "guard", json_object_new_boolean(
+			e->val.flags & KFAAS_ROUTE_F_GUARD));
+		json_object_object_add(o, "guard_auto", json_object_new_boolean(
+			!(e->val.flags & KFAAS_ROUTE_F_GUARD_SET)));
+		json_object_object_add(o, "ratio", json_object_new_string(ratio));
+		json_object_object_add(o, "ratio_auto", json_object_new_boolean(
+			!(e->val.flags & KFAAS_ROUTE_F_RATIO_SET)));
+	}
+	if (e->key.proto == IPPROTO_UDP)
+		json_object_object_add(o, "loops", json_object_new_string(
+			e->val.flags & KFAAS_ROUTE_F_LOOP_OK ? "allow" : "refuse"));
 	return o;
+}
+
+/* GUARD RATIO LOOPS of the plain listing: "-" where they do not apply. */
+static void print_defences(const struct kfaas_route_ent *e)
+{
+	char g[16] = "-", ratio[16] = "-";
+
+	if (e->val.tier == KFAAS_TIER_XDP) {
+		snprintf(g, sizeof(g), "%s%s",
+			 e->val.flags & KFAAS_ROUTE_F_GUARD ? "on" : "off",
+			 e->val.flags & KFAAS_ROUTE_F_GUARD_SET ? "" : "(auto)");
+		kfaas_ratio_str(e->val.max_ratio, ratio, sizeof(ratio));
+		if (!(e->val.flags & KFAAS_ROUTE_F_RATIO_SET))
+			strncat(ratio, "(auto)", sizeof(ratio) - strlen(ratio) - 1);
+	}
+	printf(" %-9s %-10s %s\n", g, ratio, e->key.proto != IPPROTO_UDP ? "-" :
+	       e->val.flags & KFAAS_ROUTE_F_LOOP_OK ? "allow" : "refuse");
 }
 
 static int do_list(int argc, char **argv)
@@ -171,8 +248,9 @@ static int do_list(int argc, char **argv)
 	if (json_output)
 		arr = json_object_new_array();
 	else
-		printf("%-32s %-20s %-4s %-6s %s\n", "TRIGGER", "FUNCTION",
-		       "TIER", "POLICY", "FALLBACK");
+		printf("%-32s %-20s %-4s %-6s %-20s %-9s %-10s %s\n", "TRIGGER",
+		       "FUNCTION", "TIER", "POLICY", "FALLBACK", "GUARD",
+		       "RATIO", "LOOPS");
 	for (i = 0; i < n; i++) {
 		struct kfaas_fn_info f, fb;
 		const char *fbn = NULL;
@@ -188,9 +266,10 @@ static int do_list(int argc, char **argv)
 			continue;
 		}
 		kfaas_route_key_str(&r[i].key, k, sizeof(k));
-		printf("%-32s %-20s %-4s %-6s %s\n", k, f.name,
+		printf("%-32s %-20s %-4s %-6s %-20s", k, f.name,
 		       kfaas_tier_name(r[i].val.tier),
 		       policy_name(r[i].val.policy), fbn ? fbn : "-");
+		print_defences(&r[i]);
 	}
 	kfaas_state_close(&st);
 	free(r);
@@ -208,12 +287,21 @@ static int do_help(int argc, char **argv)
 	fprintf(stderr,
 		"Usage: %s route add PROTO PORT [addr ADDR] fn NAME [TIER]\n"
 		"                    [fallback NAME] [policy POLICY]\n"
+		"                    [guard GUARD] [ratio RATIO] [loops LOOPS]\n"
 		"       %s route del PROTO PORT [addr ADDR]\n"
 		"       %s route list\n"
 		"       %s route help\n"
 		"\n"
 		"PROTO := { udp | tcp }   TIER := { xdp | sk | vm }\n"
 		"POLICY := { drop | pass }   what to do over budget\n"
+		"GUARD := { on | off | auto }   per-source-prefix rate limit\n"
+		"         (XDP; auto: on unless the function declares a reply\n"
+		"         ratio of at most 1)\n"
+		"RATIO := { N | any | auto }   most reply bytes per request byte\n"
+		"         (XDP; auto: the function's declared ratio or 3, the\n"
+		"         lower)\n"
+		"LOOPS := { refuse | allow }   answer requests from loop ports\n"
+		"         (UDP: kfaas routes' ports and well-known services)\n"
 		"A route with an address wins over the port-only route.\n",
 		bin_name, bin_name, bin_name, bin_name);
 	return 0;

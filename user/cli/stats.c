@@ -112,8 +112,42 @@ static int show_extra(struct kfaas_state *st, const char *fn, json_object *o)
 	return 0;
 }
 
+/* The refusals of the reflection and loop defences, JSON. */
+static json_object *refused_json(const struct kfaas_guard_stats *g)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "loop", json_object_new_int64((int64_t)g->loop));
+	json_object_object_add(o, "guard", json_object_new_int64((int64_t)g->guard));
+	json_object_object_add(o, "ratio", json_object_new_int64((int64_t)g->ratio));
+	return o;
+}
+
+/* After the table: the functions the defences refused requests of. */
+static void print_refused(const struct kfaas_fn_info *arr,
+			  const struct kfaas_guard_stats *g, size_t n,
+			  const char *name)
+{
+	size_t i;
+	int head = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((name && strcmp(arr[i].name, name)) ||
+		    !(g[i].loop || g[i].guard || g[i].ratio))
+			continue;
+		if (!head++)
+			printf("refused by the reflection and loop defences "
+			       "(docs/reliability.md):\n");
+		printf("  %-20s loop %llu, guard %llu, ratio %llu\n",
+		       arr[i].name, (unsigned long long)g[i].loop,
+		       (unsigned long long)g[i].guard,
+		       (unsigned long long)g[i].ratio);
+	}
+}
+
 static int show_once(const char *name)
 {
+	struct kfaas_guard_stats *g = NULL;
 	struct kfaas_stats *all = NULL;
 	struct kfaas_fn_info *arr;
 	struct kfaas_state st;
@@ -128,9 +162,17 @@ static int show_once(const char *name)
 		return p_lib_err();
 	}
 	rc = read_all(&st, arr, n, &all);
+	g = calloc(n + 1, sizeof(*g));
+	if (!rc && !g)
+		rc = p_err("out of memory");
+	for (i = 0; !rc && i < n; i++)
+		if (kfaas_guard_stats_read(&st, arr[i].id, &g[i]))
+			rc = p_lib_err();
 	if (rc) {
 		kfaas_state_close(&st);
 		free(arr);
+		free(all);
+		free(g);
 		return rc;
 	}
 	if (json_output)
@@ -147,6 +189,7 @@ static int show_once(const char *name)
 		if (json_output) {
 			json_object *o = fn_stats_json(&arr[i], &all[i]);
 
+			json_object_object_add(o, "refused", refused_json(&g[i]));
 			json_object_array_add(a, o);
 			if (show_extra(&st, arr[i].name, o))
 				rc = -1;
@@ -157,8 +200,11 @@ static int show_once(const char *name)
 		}
 	}
 	kfaas_state_close(&st);
+	if (!rc && !json_output)
+		print_refused(arr, g, n, name);
 	free(arr);
 	free(all);
+	free(g);
 	if (rc) {
 		json_object_put(a);
 		return rc;

@@ -67,6 +67,7 @@ struct kfaas_conf_route {
 	char	fallback[KFAAS_NAME_LEN];	/* "" for none */
 	int	policy;				/* -1: the default */
 	struct kfaas_labels *sel;		/* cluster: nodes, NULL: all */
+	struct kfaas_route_opts opts;		/* guard, ratio, loops */
 	int	line;
 };
 

@@ -62,6 +62,8 @@ struct kfaas_state {
 	int	scratch_fd;
 	int	config_fd;	/* kfaas_config: the globals */
 	int	budgets_fd;
+	int	loop_ports_fd;	/* kfaas_loop_ports */
+	int	guard_stats_fd;	/* kfaas_guard_stats */
 	int	disp_fd;	/* the dispatcher program */
 	int	mod_fd;		/* /dev/kfaas, opened on first use, or -1 */
 	int	ncpus;		/* possible CPUs (per-CPU map width) */
@@ -134,6 +136,7 @@ struct kfaas_loaded {
 	int	prog_fd;
 	unsigned int prog_type;
 	char	prog_name[64];
+	__u32	reply_ratio;	/* KFAAS_REPLY_RATIO(), hundredths; 0: none */
 };
 /*
  * Open and load a function object: shared maps reuse the pins under the
@@ -166,6 +169,11 @@ void kfaas_route_key_str(const struct kfaas_route_key *key, char *buf, size_t le
 int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
 		     const char *fn, int tier, const char *fallback, int policy,
 		     struct kfaas_route *out);
+/*
+ * Add a route (its KFAAS_ROUTE_F_BUDGET flag follows the function's
+ * budget, whatever r says); the source port of the route becomes a loop
+ * port of the XDP tier.
+ */
 int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    const struct kfaas_route *r);
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key);
@@ -177,6 +185,41 @@ struct kfaas_route_ent {
 };
 /* All routes sorted by protocol, port, address; free(*out) when done. */
 int kfaas_route_list(struct kfaas_state *st, struct kfaas_route_ent **out, size_t *n);
+
+/*
+ * What a route asks of the reflection and loop defences (kfaas route add
+ * ... guard G ratio R loops L; kfaas.conf(5); docs/reliability.md).
+ * kfaas_route_make() starts from KFAAS_ROUTE_OPTS_AUTO.
+ */
+struct kfaas_route_opts {
+	int	guard;	/* 1 on, 0 off, -1 as the function's ratio says
+			   (on unless it declares at most 1) */
+	int	ratio;	/* the reply/request cap in hundredths, 0: none,
+			   -1: the function's declared ratio or 3, the lower */
+	int	loops;	/* 1: requests from loop ports answered, 0: not */
+};
+#define KFAAS_ROUTE_OPTS_AUTO ((struct kfaas_route_opts){ -1, -1, 0 })
+/* Apply o to a route made by kfaas_route_make() (checked: message). */
+int kfaas_route_opts_set(struct kfaas_state *st, struct kfaas_route *r,
+			 const struct kfaas_route_opts *o);
+/* The choices a route records (auto where it made none). */
+void kfaas_route_opts_get(const struct kfaas_route *r, struct kfaas_route_opts *o);
+/* "2.5" -> 250, "any" -> 0 (hundredths); -1 with a message. */
+int kfaas_ratio_parse(const char *s, int *out);
+/* 250 -> "2.5", 0 -> "any" */
+void kfaas_ratio_str(__u32 hundredths, char *buf, size_t len);
+
+/* ---- the reflection guard and loop ports (guard.c) ---- */
+/*
+ * Check the guard fields a caller set in g (guard_rate, guard_burst,
+ * guard_plen4/6) and compute what the dispatcher uses from them.
+ */
+int kfaas_guard_derive(struct kfaas_globals *g);
+/* The well-known UDP services whose ports are loop ports. */
+size_t kfaas_loop_ports_wellknown(const __u16 **ports);
+/* A function's refusals (every CPU summed). */
+int kfaas_guard_stats_read(struct kfaas_state *st, __u32 id,
+			   struct kfaas_guard_stats *sum);
 
 /* ---- accounting (stats.c) ---- */
 /* The function's counters: every CPU of kfaas_stats plus kfaas_ustats. */
@@ -280,6 +323,45 @@ int kfaas_budget_set(struct kfaas_state *st, __u32 id, const struct kfaas_limits
 /* fn's budget (all zero: unlimited). */
 int kfaas_budget_get(struct kfaas_state *st, __u32 id, struct kfaas_limits *l);
 int kfaas_budget_clear(struct kfaas_state *st, __u32 id);
+
+/*
+ * Who enforces a function's budget, per tier (kfaas budget show): the
+ * XDP tier by kfaas.ko's kfuncs or by the BPF maps, the socket tier by
+ * the BPF maps, the VM tier by kfaasd (or nobody while it is not running).
+ */
+enum kfaas_enforcer {
+	KFAAS_ENF_NONE = 0,	/* no budget */
+	KFAAS_ENF_MODULE,	/* kfaas.ko's kfuncs */
+	KFAAS_ENF_MAPS,		/* the dispatchers, from kfaas_budgets */
+	KFAAS_ENF_KFAASD,	/* kfaasd admits the VM tier's requests */
+	KFAAS_ENF_NOBODY,	/* a VM-tier budget while kfaasd is not running */
+};
+const char *kfaas_enforcer_name(int e);
+/*
+ * For function f with limits l (daemon: kfaasd answers): the XDP tier's
+ * is the module's when the pinned dispatcher calls it and it knows f.
+ */
+int kfaas_budget_enforcer(struct kfaas_state *st, const struct kfaas_fn_info *f,
+			  const struct kfaas_limits *l, bool daemon);
+
+/*
+ * A budget enforced in this process (kfaasd's VM tier): the same token
+ * buckets (include/kfaas/bucket.h), re-made full when the limits in the
+ * pinned map change.
+ */
+struct kfaas_local_budget {
+	struct kfaas_limits	limits;
+	struct kfaas_buckets	b;
+	bool			set;	/* a budget exists */
+};
+/* Follow fn's budget in the pinned map (cheap when unchanged). */
+int kfaas_local_budget_sync(struct kfaas_state *st, __u32 id,
+			    struct kfaas_local_budget *lb);
+/* Admit a request of bytes: true, or false (over budget). */
+bool kfaas_local_budget_admit(struct kfaas_local_budget *lb, __u64 bytes);
+/* After it ran: its CPU time and reply bytes. */
+void kfaas_local_budget_charge(struct kfaas_local_budget *lb, __u64 cpu_ns,
+			       __u64 bytes);
 
 /* ---- interfaces (netif.c) ---- */
 enum kfaas_xdp_mode { KFAAS_XDP_NATIVE, KFAAS_XDP_GENERIC };

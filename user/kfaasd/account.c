@@ -3,7 +3,8 @@
  * Charging the VM tier to the shared per-function accounting, so that
  * "kfaas stats" shows every tier in one table:
  *   invocations  requests that reached a VM (the function ran)
- *   throttled    requests refused because the queue was full
+ *   throttled    requests refused: over the function's budget (shed), or
+ *                the queue was full
  *   errors       the function failed, timed out, its VM died, it wrote too
  *                much, or no VM could serve the request
  *   bytes_in     request bytes of invocations
@@ -19,8 +20,9 @@ void account_charge(__u32 fn_id, size_t bytes_in, size_t bytes_out,
 		    const struct result *res)
 {
 	struct kfaas_stats d = { 0 };
+	struct fn *f;
 
-	if (res->err == REQ_E_QUEUE_FULL) {
+	if (res->err == REQ_E_QUEUE_FULL || res->err == REQ_E_OVER_BUDGET) {
 		d.throttled = 1;
 	} else {
 		if (res->ran) {
@@ -34,6 +36,9 @@ void account_charge(__u32 fn_id, size_t bytes_in, size_t bytes_out,
 	}
 	if (res->err == REQ_E_NOFN || res->err == REQ_E_GONE)
 		return;		/* nothing to charge it to */
+	f = fn_by_id(fn_id);
+	if (f && res->ran)
+		kfaas_local_budget_charge(&f->budget, d.cpu_ns, d.bytes_out);
 	if (kfaas_stats_charge(&pinroot, fn_id, &d))
 		warn("cannot charge function %u: %s", fn_id, kfaas_errmsg());
 }

@@ -222,6 +222,8 @@ static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 		json_object *j = fn_json(f);
 
 		json_object_object_add(j, "pool", pool_status(&f->pool));
+		json_object_object_add(j, "shed", json_object_new_int64(
+			(int64_t)f->n_shed));
 		json_object_array_add(fa, j);
 	}
 	json_object_object_add(d, "cluster", cluster_status());

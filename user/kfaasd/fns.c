@@ -371,5 +371,16 @@ void req_submit(struct req *r)
 			 "'kfaas fn list' shows the functions", r->fn_id);
 		return;
 	}
+	/* the budget as the pinned map has it now (one lookup) */
+	if (kfaas_local_budget_sync(&pinroot, f->id, &f->budget))
+		warn("cannot read the budget of '%s': %s", f->name,
+		     kfaas_errmsg());
+	if (!kfaas_local_budget_admit(&f->budget, r->len)) {
+		f->n_shed++;
+		req_fail(r, REQ_E_OVER_BUDGET, "function '%s' is over its "
+			 "budget: request shed ('kfaas budget show %s')",
+			 f->name, f->name);
+		return;
+	}
 	pool_enqueue(&f->pool, r);
 }

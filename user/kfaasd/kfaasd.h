@@ -315,6 +315,7 @@ const char *qmp_migration_status(const char *event, json_object *data);
 enum req_err {
 	REQ_OK = 0,
 	REQ_E_QUEUE_FULL,	/* over the queue bound (throttled) */
+	REQ_E_OVER_BUDGET,	/* over the function's budget: shed (throttled) */
 	REQ_E_TIMEOUT,		/* over the function's timeout */
 	REQ_E_CRASH,		/* the VM died while serving it */
 	REQ_E_FAILED,		/* the function exited non-zero / by signal */
@@ -504,6 +505,13 @@ struct fn {
 	char		image[200];
 	uid_t		uid;
 	struct pool	pool;
+	/*
+	 * Its budget (kfaas budget set), enforced on the requests it gets:
+	 * the same token buckets as the eBPF tiers', so an XDP function's
+	 * overflow passed to it is bounded too.
+	 */
+	struct kfaas_local_budget budget;
+	uint64_t	n_shed;		/* requests refused by it */
 	bool		seen;
 };
 extern struct list fns;
@@ -519,7 +527,10 @@ int fn_unload(const char *name, char *why, size_t len);
 /* Adopt/forget functions to match the registry. */
 void fns_sync(void);
 void fns_stop_all(void);
-/* Give r to its function's pool; done() is called exactly once. */
+/*
+ * Give r to its function's pool, if its budget admits it (else it is
+ * shed: REQ_E_OVER_BUDGET); done() is called exactly once.
+ */
 void req_submit(struct req *r);
 uint64_t fns_next_deadline(void);
 void fns_tick(uint64_t now);
@@ -539,7 +550,10 @@ int control_open(void);
 void control_close(void);
 
 /* ---- account.c ---- */
-/* Charge one finished (or refused) request to the function's counters. */
+/*
+ * Charge one finished (or refused) request to the function's counters,
+ * and what it ran for to its budget.
+ */
 void account_charge(__u32 fn_id, size_t bytes_in, size_t bytes_out,
 		    const struct result *res);
 

@@ -199,7 +199,7 @@ static bool same_route(const struct kfaas_conf_route *a,
 		       const struct kfaas_conf_route *b)
 {
 	return a && b && !strcmp(a->fn, b->fn) && !strcmp(a->fallback, b->fallback) &&
-	       a->policy == b->policy;
+	       a->policy == b->policy && !memcmp(&a->opts, &b->opts, sizeof(a->opts));
 }
 
 /* Routes c does not have: deleted; routes new or different: set. */
@@ -366,6 +366,7 @@ static int route_set(struct kfaas_state *st, const struct kfaas_conf *c,
 
 	return kfaas_route_make(st, &a->key, want->fn, 0, want->fallback[0] ?
 				want->fallback : NULL, want->policy, &r) ?:
+	       kfaas_route_opts_set(st, &r, &want->opts) ?:
 	       kfaas__route_put(st, &a->key, &r);
 }
 

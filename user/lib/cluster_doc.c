@@ -148,6 +148,12 @@ static json_object *route_encode(const struct kfaas_conf_route *r)
 	if (r->policy >= 0)
 		json_object_object_add(o, "policy", json_object_new_string(
 			r->policy == KFAAS_POLICY_PASS ? "pass" : "drop"));
+	if (r->opts.guard >= 0)
+		json_object_object_add(o, "guard", json_object_new_int(r->opts.guard));
+	if (r->opts.ratio >= 0)
+		json_object_object_add(o, "ratio", json_object_new_int(r->opts.ratio));
+	if (r->opts.loops)
+		json_object_object_add(o, "loops", json_object_new_int(1));
 	if (r->sel && r->sel->n)
 		json_object_object_add(o, "selector", kfaas__labels_json(r->sel));
 	return o;
@@ -297,6 +303,16 @@ static int decode_route(json_object *o, struct kfaas_conf_route *r)
 	if (pol && strcmp(pol, "pass") && strcmp(pol, "drop"))
 		return DERR("route %s: policy must be pass or drop", trig);
 	r->policy = !pol ? -1 : pol[0] == 'p' ? KFAAS_POLICY_PASS : KFAAS_POLICY_DROP;
+	r->opts = KFAAS_ROUTE_OPTS_AUTO;
+	if (json_object_object_get_ex(o, "guard", &fb))
+		r->opts.guard = json_object_get_int(fb) ? 1 : 0;
+	if (json_object_object_get_ex(o, "ratio", &fb)) {
+		r->opts.ratio = json_object_get_int(fb);
+		if (r->opts.ratio < 0 || r->opts.ratio > 1000000)
+			return DERR("route %s: bad ratio", trig);
+	}
+	if (json_object_object_get_ex(o, "loops", &fb))
+		r->opts.loops = json_object_get_int(fb) ? 1 : 0;
 	return decode_selector(o, trig, &r->sel);
 }
 
@@ -384,7 +400,8 @@ static void fn_what(const struct kfaas_conf_fn *a, const struct kfaas_conf_fn *b
 static bool route_same(const struct kfaas_conf_route *a, const struct kfaas_conf_route *b)
 {
 	return !strcmp(a->fn, b->fn) && !strcmp(a->fallback, b->fallback) &&
-	       a->policy == b->policy && kfaas_labels_equal(a->sel, b->sel);
+	       a->policy == b->policy && kfaas_labels_equal(a->sel, b->sel) &&
+	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
 }
 
 struct lines {

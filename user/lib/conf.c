@@ -14,6 +14,7 @@
  *   routes:
  *     - { trigger: udp 7, fn: echo }
  *     - { trigger: "tcp [fd00::1]:80", fn: web, fallback: thumb, policy: pass }
+ *     - { trigger: udp 53, fn: dns, guard: on, ratio: 4, loops: refuse }
  *
  * With a cluster (docs/cluster.md) a function or route may also have a
  * selector of node labels, a VM function replicas, and any function the
@@ -347,6 +348,9 @@ int kfaas_conf_trigger_parse(const char *s, struct kfaas_route_key *key)
 	return 0;
 }
 
+static int parse_route_opt(struct ctx *cx, const char *key, yaml_node_t *v,
+			   struct kfaas_route_opts *o);
+
 static int parse_route_key(struct ctx *cx, yaml_node_t *k, yaml_node_t *v,
 			   struct kfaas_conf_route *r, bool *trig)
 {
@@ -365,15 +369,42 @@ static int parse_route_key(struct ctx *cx, yaml_node_t *k, yaml_node_t *v,
 		return get_str(cx, v, key, r->fallback, sizeof(r->fallback));
 	if (!strcmp(key, "selector"))
 		return parse_selector(cx, v, &r->sel);
+	if (!strcmp(key, "guard") || !strcmp(key, "ratio") || !strcmp(key, "loops"))
+		return parse_route_opt(cx, key, v, &r->opts);
 	if (strcmp(key, "policy"))
 		return CERR(cx, k, "unknown route key '%s': use trigger, fn, "
-			    "fallback, policy or selector", key);
+			    "fallback, policy, guard, ratio, loops or selector", key);
 	if (s && !strcmp(s, "drop"))
 		r->policy = KFAAS_POLICY_DROP;
 	else if (s && !strcmp(s, "pass"))
 		r->policy = KFAAS_POLICY_PASS;
 	else
 		return CERR(cx, v, "'policy' must be drop or pass");
+	return 0;
+}
+
+/* guard: on|off|auto, ratio: N|any|auto, loops: refuse|allow */
+static int parse_route_opt(struct ctx *cx, const char *key, yaml_node_t *v,
+			   struct kfaas_route_opts *o)
+{
+	const char *s = scalar(v);
+
+	if (!s)
+		return CERR(cx, v, "'%s' must be a scalar", key);
+	if (key[0] == 'g') {
+		if (strcmp(s, "on") && strcmp(s, "off") && strcmp(s, "auto"))
+			return CERR(cx, v, "'guard' must be on, off or auto");
+		o->guard = !strcmp(s, "auto") ? -1 : !strcmp(s, "on");
+	} else if (key[0] == 'r') {
+		if (!strcmp(s, "auto"))
+			o->ratio = -1;
+		else if (kfaas_ratio_parse(s, &o->ratio))
+			return CERR(cx, v, "%s", kfaas_errmsg());
+	} else {
+		if (strcmp(s, "refuse") && strcmp(s, "allow"))
+			return CERR(cx, v, "'loops' must be refuse or allow");
+		o->loops = !strcmp(s, "allow");
+	}
 	return 0;
 }
 
@@ -516,6 +547,12 @@ int kfaas_conf_check_refs(const char *name, const struct kfaas_conf *c)
 		if (fb && fb->tier != KFAAS_TIER_VM)
 			return kfaas__conf_err(name, r->line, "fallback '%s' must be "
 					       "a 'vm' function", r->fallback);
+		if (f->tier == KFAAS_TIER_VM &&
+		    (r->opts.guard >= 0 || r->opts.ratio >= 0))
+			return kfaas__conf_err(name, r->line, "'guard' and 'ratio' "
+					       "are for routes to XDP functions, "
+					       "not to the vm function '%s'",
+					       r->fn);
 	}
 	return 0;
 }
@@ -565,6 +602,7 @@ struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c)
 
 	if (r) {
 		r->policy = -1;
+		r->opts = KFAAS_ROUTE_OPTS_AUTO;
 		c->nroutes++;
 	}
 	return r;
@@ -689,6 +727,7 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 			     ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) ?
 			      KFAAS_POLICY_PASS : KFAAS_POLICY_DROP) ?
 			     -1 : r[i].val.policy;
+		kfaas_route_opts_get(&r[i].val, &cr->opts);
 		if (kfaas_fn_get(st, r[i].val.fn_id, &fi) == 0)
 			snprintf(cr->fn, sizeof(cr->fn), "%s", fi.name);
 		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&

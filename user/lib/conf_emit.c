@@ -173,6 +173,21 @@ static void route(struct em *m, const struct kfaas_conf_route *r)
 		plain(m, "policy");
 		plain(m, r->policy == KFAAS_POLICY_PASS ? "pass" : "drop");
 	}
+	if (r->opts.guard >= 0) {
+		plain(m, "guard");
+		plain(m, r->opts.guard ? "on" : "off");
+	}
+	if (r->opts.ratio >= 0) {
+		char ratio[16];
+
+		kfaas_ratio_str((__u32)r->opts.ratio, ratio, sizeof(ratio));
+		plain(m, "ratio");
+		plain(m, ratio);
+	}
+	if (r->opts.loops) {
+		plain(m, "loops");
+		plain(m, "allow");
+	}
 	selector(m, r->sel);
 	map_end(m);
 }

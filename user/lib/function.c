@@ -45,8 +45,10 @@ static int tier_of(unsigned int prog_type)
 }
 
 static int fill_info(struct kfaas_fn_info *info, const char *name, __u32 id,
-		     int tier, const char *path, int prog_fd)
+		     int tier, const char *path, const struct kfaas_loaded *l)
 {
+	int prog_fd = l->prog_fd;
+
 	char real[PATH_MAX];
 
 	memset(info, 0, sizeof(*info));
@@ -61,6 +63,7 @@ static int fill_info(struct kfaas_fn_info *info, const char *name, __u32 id,
 				 "bytes: move the object to a shorter path",
 				 real, sizeof(info->source) - 1);
 	memcpy(info->source, real, strlen(real) + 1);
+	info->reply_ratio = l->reply_ratio;
 	if (kfaas__prog_info(prog_fd, &info->prog_id, info->tag))
 		return kfaas__errno_msg(-errno, "cannot read the program info");
 	return 0;
@@ -140,7 +143,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 		goto err_dir;
 	kfaas__crash_point("load-maps");
 	rc = load_tier(st, &l, path, &tier, &pfd) ?:
-	     fill_info(&info, name, id, tier, path, l.prog_fd);
+	     fill_info(&info, name, id, tier, path, &l);
 	if (rc)
 		goto err_obj;
 	if (bpf_obj_pin(l.prog_fd, pin)) {
@@ -148,7 +151,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 		goto err_obj;
 	}
 	kfaas__crash_point("load-pinned");
-	rc = kfaas_stats_reset(st, id);
+	rc = kfaas_stats_reset(st, id) ?: kfaas__guard_stats_reset(st, id);
 	if (rc)
 		goto err_obj;
 	if (bpf_map_update_elem(pfd, &id, &l.prog_fd, BPF_ANY)) {
@@ -263,8 +266,11 @@ int kfaas_fn_replace(struct kfaas_state *st, const char *name, const char *path,
 			       kfaas_tier_name(tier), name,
 			       kfaas_tier_name(old.tier));
 	else
-		rc = fill_info(&info, name, old.id, tier, path, l.prog_fd) ?:
+		rc = fill_info(&info, name, old.id, tier, path, &l) ?:
 		     fn_swap(st, &old, l.prog_fd, &info, &swapped);
+	/* its routes follow a changed declared ratio */
+	if (!rc && info.reply_ratio != old.reply_ratio)
+		rc = kfaas__routes_refresh(st, old.id);
 	if (!rc && out)
 		*out = info;
 	kfaas_obj_close(&l);
@@ -286,6 +292,8 @@ int kfaas_fn_restore(struct kfaas_state *st, const struct kfaas_fn_info *info,
 			       info->name, old.id, info->id);
 	else
 		rc = fn_swap(st, &old, prog_fd, info, &swapped);
+	if (!rc && info->reply_ratio != old.reply_ratio)
+		rc = kfaas__routes_refresh(st, old.id);
 	return replace_end(st, rc, swapped);
 }
 
@@ -349,8 +357,8 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 	kfaas__crash_point("unload-slot");
 	kfaas__rmtree(dir);
 	kfaas_stats_reset(st, info.id);
-	if (st->budgets_fd >= 0)
-		bpf_map_delete_elem(st->budgets_fd, &info.id);
+	kfaas__guard_stats_reset(st, info.id);
+	bpf_map_delete_elem(st->budgets_fd, &info.id);
 	kfaas__module_fn_del(st, info.id);
 	return set_busy(st, 0);
 }
@@ -366,7 +374,8 @@ int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info)
 	if (kfaas_fn_find(st, info->name, &cur) == 0)
 		return kfaas_err(-EEXIST, "function '%s' already exists (id %u)",
 				 info->name, cur.id);
-	rc = kfaas_fn_alloc_id(st, &info->id) ?: kfaas_stats_reset(st, info->id);
+	rc = kfaas_fn_alloc_id(st, &info->id) ?: kfaas_stats_reset(st, info->id) ?:
+	     kfaas__guard_stats_reset(st, info->id);
 	if (rc)
 		return rc;
 	info->load_time = (__u64)time(NULL);

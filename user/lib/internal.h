@@ -108,6 +108,23 @@ bool kfaas__route_match(const struct kfaas_route_ent *r,
 int kfaas__route_first(struct kfaas_state *st, const struct kfaas_route_filter *f,
 		       struct kfaas_route_ent *out);
 
+/* Re-derive the routes of function id (its budget or ratio changed). */
+int kfaas__routes_refresh(struct kfaas_state *st, __u32 id);
+
+/* ---- stats.c ---- */
+/* Zero id's entry of a per-CPU map of values of size bytes. */
+int kfaas__percpu_zero(const struct kfaas_state *st, int fd, __u32 id,
+		       size_t size);
+
+/* ---- guard.c ---- */
+/* The guard fields and invoke token of a new pin root's globals. */
+void kfaas__guard_defaults(struct kfaas_globals *g);
+/* Make a UDP route's port a loop port (before the route goes in). */
+int kfaas__loop_port_add(struct kfaas_state *st, __u16 port);
+/* The loop ports from the well-known list and every UDP route. */
+int kfaas__loop_ports_sync(struct kfaas_state *st);
+int kfaas__guard_stats_reset(struct kfaas_state *st, __u32 id);
+
 /* ---- module.c ---- */
 /* The first line of a (sysfs) file without its newline; "" if unreadable. */
 void kfaas__read_line(const char *path, char *buf, size_t len);

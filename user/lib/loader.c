@@ -22,8 +22,11 @@
 #include "internal.h"
 
 
-/* Write value to the .rodata variable var (before load). */
-static int rodata_set(struct bpf_object *obj, const char *var, __u32 value)
+/*
+ * The 4-byte .rodata variable var (before load): its bytes in the map's
+ * initial value, or NULL (-ENOENT: no such variable, -EINVAL: not 4 bytes).
+ */
+static __u32 *rodata_var(struct bpf_object *obj, const char *var, int *err)
 {
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *sec;
@@ -40,12 +43,13 @@ static int rodata_set(struct bpf_object *obj, const char *var, __u32 value)
 		if (l >= 7 && !strcmp(n + l - 7, ".rodata"))
 			map = m;
 	}
+	*err = -ENOENT;
 	btf = bpf_object__btf(obj);
 	if (!map || !btf)
-		return -ENOENT;
+		return NULL;
 	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
 	if (id < 0)
-		return -ENOENT;
+		return NULL;
 	sec = btf__type_by_id(btf, id);
 	vs = btf_var_secinfos(sec);
 	for (i = 0; i < btf_vlen(sec); i++, vs++) {
@@ -53,14 +57,37 @@ static int rodata_set(struct bpf_object *obj, const char *var, __u32 value)
 
 		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
 			continue;
+		*err = -EINVAL;
 		data = (void *)bpf_map__initial_value(map, &size);
-		if (!data || vs->offset + sizeof(value) > size ||
-		    vs->size != sizeof(value))
-			return -EINVAL;
-		memcpy((char *)data + vs->offset, &value, sizeof(value));
-		return 0;
+		if (!data || vs->offset + sizeof(__u32) > size ||
+		    vs->size != sizeof(__u32))
+			return NULL;
+		*err = 0;
+		return (__u32 *)((char *)data + vs->offset);
 	}
-	return -ENOENT;
+	return NULL;
+}
+
+/* Write value to the .rodata variable var (before load). */
+static int rodata_set(struct bpf_object *obj, const char *var, __u32 value)
+{
+	int rc;
+	__u32 *p = rodata_var(obj, var, &rc);
+
+	if (p)
+		memcpy(p, &value, sizeof(value));
+	return rc;
+}
+
+/* The function's declared reply ratio (KFAAS_REPLY_RATIO()), 0: none. */
+static __u32 reply_ratio(struct bpf_object *obj)
+{
+	int rc;
+	__u32 v = 0, *p = rodata_var(obj, "kfaas_reply_ratio", &rc);
+
+	if (p)
+		memcpy(&v, p, sizeof(v));
+	return v;
 }
 
 static bool is_internal_map(const struct bpf_map *map)
@@ -327,6 +354,7 @@ static int obj_load(struct kfaas_state *st, const char *path, const char *name,
 	}
 	out->prog_fd = bpf_program__fd(prog);
 	out->prog_type = bpf_program__type(prog);
+	out->reply_ratio = reply_ratio(out->obj);
 	snprintf(out->prog_name, sizeof(out->prog_name), "%s",
 		 bpf_program__name(prog));
 out:

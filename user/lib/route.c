@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The route table (pinned map kfaas_routes): trigger -> function. */
+/*
+ * The route table (pinned map kfaas_routes): trigger -> function, with
+ * what the dispatchers check before they run it (the flags): the
+ * function's budget, the reflection guard, the reply ratio cap and the
+ * loop ports (docs/reliability.md).  What a route does not choose itself
+ * is derived from its function (route_derive) and re-derived when the
+ * function's budget or declared ratio changes (kfaas__routes_refresh).
+ */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -84,6 +91,44 @@ static int addr_routes_set(struct kfaas_state *st, __u32 v)
 	return kfaas_globals_set(st, &g);
 }
 
+static bool has_budget(struct kfaas_state *st, __u32 id)
+{
+	struct kfaas_limits l;
+
+	return kfaas_budget_get(st, id, &l) == 0 &&
+	       (l.rps || l.cpu_ns_per_sec || l.bytes_per_sec);
+}
+
+/*
+ * What f and its budget decide of r: the budget flag, and for the XDP
+ * tier the guard (on unless f says it never sends more than it got) and
+ * the ratio cap (f's declared ratio or KFAAS_RATIO_DEFAULT, the lower),
+ * where r did not choose them.
+ */
+static void route_derive(const struct kfaas_fn_info *f, bool budget,
+			 struct kfaas_route *r)
+{
+	__u32 said = f->reply_ratio;
+
+	r->flags &= ~KFAAS_ROUTE_F_BUDGET;
+	if (budget)
+		r->flags |= KFAAS_ROUTE_F_BUDGET;
+	if (r->tier != KFAAS_TIER_XDP) {
+		r->flags &= ~(KFAAS_ROUTE_F_GUARD | KFAAS_ROUTE_F_GUARD_SET |
+			      KFAAS_ROUTE_F_RATIO_SET);
+		r->max_ratio = 0;
+		return;
+	}
+	if (!(r->flags & KFAAS_ROUTE_F_GUARD_SET)) {
+		r->flags &= ~KFAAS_ROUTE_F_GUARD;
+		if (!said || said > 100)
+			r->flags |= KFAAS_ROUTE_F_GUARD;
+	}
+	if (!(r->flags & KFAAS_ROUTE_F_RATIO_SET))
+		r->max_ratio = said && said < KFAAS_RATIO_DEFAULT ? said :
+			       KFAAS_RATIO_DEFAULT;
+}
+
 int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
 		     const char *fn, int tier, const char *fallback, int policy,
 		     struct kfaas_route *out)
@@ -122,7 +167,126 @@ int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
 	out->tier = f.tier;
 	out->policy = policy >= 0 ? policy : fallback ? KFAAS_POLICY_PASS :
 							KFAAS_POLICY_DROP;
+	route_derive(&f, has_budget(st, f.id), out);
 	return 0;
+}
+
+int kfaas_route_opts_set(struct kfaas_state *st, struct kfaas_route *r,
+			 const struct kfaas_route_opts *o)
+{
+	struct kfaas_fn_info f;
+	int rc;
+
+	if ((o->guard >= 0 || o->ratio >= 0) && r->tier != KFAAS_TIER_XDP)
+		return kfaas_err(-EINVAL, "'guard' and 'ratio' are for routes "
+				 "to XDP-tier functions (the dispatcher and the "
+				 "SDK enforce them), not the %s tier",
+				 kfaas_tier_name(r->tier));
+	if (o->loops && r->tier == KFAAS_TIER_SK)
+		return kfaas_err(-EINVAL, "'loops' is for UDP routes: TCP has "
+				 "a handshake, a loop of replies cannot start");
+	rc = kfaas_fn_get(st, r->fn_id, &f);
+	if (rc)
+		return rc;
+	r->flags &= ~(KFAAS_ROUTE_F_GUARD | KFAAS_ROUTE_F_GUARD_SET |
+		      KFAAS_ROUTE_F_RATIO_SET | KFAAS_ROUTE_F_LOOP_OK);
+	if (o->guard >= 0)
+		r->flags |= KFAAS_ROUTE_F_GUARD_SET |
+			    (o->guard ? KFAAS_ROUTE_F_GUARD : 0);
+	if (o->ratio >= 0) {
+		r->flags |= KFAAS_ROUTE_F_RATIO_SET;
+		r->max_ratio = (__u32)o->ratio;
+	}
+	if (o->loops)
+		r->flags |= KFAAS_ROUTE_F_LOOP_OK;
+	route_derive(&f, r->flags & KFAAS_ROUTE_F_BUDGET, r);
+	return 0;
+}
+
+void kfaas_route_opts_get(const struct kfaas_route *r, struct kfaas_route_opts *o)
+{
+	*o = KFAAS_ROUTE_OPTS_AUTO;
+	if (r->flags & KFAAS_ROUTE_F_GUARD_SET)
+		o->guard = !!(r->flags & KFAAS_ROUTE_F_GUARD);
+	if (r->flags & KFAAS_ROUTE_F_RATIO_SET)
+		o->ratio = (int)r->max_ratio;
+	o->loops = !!(r->flags & KFAAS_ROUTE_F_LOOP_OK);
+}
+
+int kfaas_ratio_parse(const char *s, int *out)
+{
+	unsigned long whole = 0, frac = 0;
+	const char *p = s;
+	int digits = 0;
+
+	if (!strcmp(s, "any")) {
+		*out = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*p))
+		goto bad;
+	while (isdigit((unsigned char)*p) && whole <= 1000000)
+		whole = whole * 10 + (unsigned long)(*p++ - '0');
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++, digits++)
+			if (digits < 2)
+				frac = frac * 10 + (unsigned long)(*p - '0');
+			else if (*p != '0')
+				goto bad;
+		if (digits == 0)
+			goto bad;
+		if (digits == 1)
+			frac *= 10;
+	}
+	if (*p || whole > 1000000 || whole * 100 + frac == 0)
+		goto bad;
+	*out = (int)(whole * 100 + frac);
+	return 0;
+bad:
+	return kfaas_err(-EINVAL, "bad ratio '%s': a number of reply bytes per "
+			 "request byte above 0 with at most 2 decimals (1, "
+			 "2.5), up to 1000000, or 'any' for no cap", s);
+}
+
+void kfaas_ratio_str(__u32 v, char *buf, size_t len)
+{
+	if (!v)
+		snprintf(buf, len, "any");
+	else if (v % 100 == 0)
+		snprintf(buf, len, "%u", v / 100);
+	else if (v % 10 == 0)
+		snprintf(buf, len, "%u.%u", v / 100, v % 100 / 10);
+	else
+		snprintf(buf, len, "%u.%02u", v / 100, v % 100);
+}
+
+int kfaas__routes_refresh(struct kfaas_state *st, __u32 id)
+{
+	struct kfaas_route_ent *all;
+	struct kfaas_fn_info f;
+	size_t n, i;
+	bool budget;
+	int rc;
+
+	rc = kfaas_fn_get(st, id, &f);
+	if (rc == -ENOENT)
+		return 0;	/* no function, no routes */
+	rc = rc ?: kfaas_route_list(st, &all, &n);
+	if (rc)
+		return rc;
+	budget = has_budget(st, id);
+	for (i = 0; i < n && !rc; i++) {
+		struct kfaas_route r = all[i].val;
+
+		if (r.fn_id != id)
+			continue;
+		route_derive(&f, budget, &r);
+		if (memcmp(&r, &all[i].val, sizeof(r)) &&
+		    bpf_map_update_elem(st->routes_fd, &all[i].key, &r, BPF_EXIST))
+			rc = kfaas__errno_msg(-errno, "cannot update a route");
+	}
+	free(all);
+	return rc;
 }
 
 int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
@@ -136,7 +300,7 @@ int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
 int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    const struct kfaas_route *r)
 {
-	struct kfaas_route cur;
+	struct kfaas_route cur, val;
 	char k[96];
 	int rc;
 
@@ -156,7 +320,17 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 		if (rc)
 			return rc;
 	}
-	if (bpf_map_update_elem(st->routes_fd, key, r, BPF_NOEXIST)) {
+	if (key->proto == IPPROTO_UDP) {
+		/* a request from this port would be answered by the route */
+		rc = kfaas__loop_port_add(st, ntohs(key->port));
+		if (rc)
+			return rc;
+	}
+	val = *r;
+	val.flags &= ~KFAAS_ROUTE_F_BUDGET;
+	if (has_budget(st, r->fn_id))
+		val.flags |= KFAAS_ROUTE_F_BUDGET;
+	if (bpf_map_update_elem(st->routes_fd, key, &val, BPF_NOEXIST)) {
 		rc = -errno;
 		if (rc == -EEXIST)
 			return kfaas_err(rc, "route %s already exists: delete it "
@@ -185,6 +359,11 @@ int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 			return kfaas_err(rc, "no route %s: 'kfaas route list' "
 					 "shows the routes", k);
 		return kfaas__errno_msg(rc, "cannot delete the route");
+	}
+	if (key->proto == IPPROTO_UDP) {
+		rc = kfaas__loop_ports_sync(st);
+		if (rc)
+			return rc;
 	}
 	if (!key->family)
 		return 0;

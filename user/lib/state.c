@@ -5,7 +5,8 @@
  *   PINROOT/            bpffs directory, mode 0700, flock()ed by writers
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
- *     routes funcs progs stats ustats budgets dstats scratch config sk_*
+ *     routes funcs progs stats ustats budgets guard loop_ports guard_stats
+ *     dstats scratch config sk_*
  *                       the shared maps of bpf/kfaas_maps.h
  *     sk_dispatch       the socket-tier dispatcher (sk.c), once needed
  *     sk/               locked by the socket-tier listener (sk_server.c)
@@ -158,6 +159,7 @@ static int state_create(struct kfaas_state *st)
 	__u32 zero = 0;
 	int rc, cfd;
 
+	kfaas__guard_defaults(&g);
 	rc = dispatcher_load(st, &skel);
 	if (rc)
 		return rc;
@@ -287,42 +289,13 @@ static int ustats_get(struct kfaas_state *st)
 	return 0;
 }
 
-/*
- * The budgets map (kfaas budget set), like ustats: a pin root made before
- * it existed gets it from the next writer; readers see no budgets.
- */
-static int budgets_get(struct kfaas_state *st)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
-	char path[KFAAS_PATH_MAX];
-	int rc, fd;
-
-	rc = kfaas__path(path, sizeof(path), "%s/budgets", st->root);
-	if (rc)
-		return rc;
-	st->budgets_fd = bpf_obj_get(path);
-	if (st->budgets_fd >= 0 || errno != ENOENT || !st->locked)
-		return st->budgets_fd >= 0 || errno == ENOENT ? 0 :
-		       kfaas__errno_msg(-errno, path);
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "kfaas_budgets", sizeof(__u32),
-			    sizeof(struct kfaas_limits), KFAAS_MAX_FUNCS, &o);
-	if (fd < 0)
-		return kfaas__errno_msg(-errno, "cannot create the budgets map");
-	if (bpf_obj_pin(fd, path)) {
-		rc = kfaas__errno_msg(-errno, path);
-		close(fd);
-		return rc;
-	}
-	st->budgets_fd = fd;
-	return 0;
-}
-
 void kfaas_state_close(struct kfaas_state *st)
 {
 	int *fds[] = { &st->routes_fd, &st->funcs_fd, &st->progs_fd,
 		       &st->sk_progs_fd,
 		       &st->stats_fd, &st->ustats_fd, &st->dstats_fd,
 		       &st->scratch_fd, &st->config_fd, &st->budgets_fd,
+		       &st->loop_ports_fd, &st->guard_stats_fd,
 		       &st->disp_fd, &st->mod_fd, &st->dir_fd };
 	size_t i;
 
@@ -345,35 +318,12 @@ static int state_init(struct kfaas_state *st, const char *root)
 	st->stats_fd = st->dstats_fd = st->scratch_fd = st->config_fd = -1;
 	st->ustats_fd = -1;
 	st->disp_fd = st->budgets_fd = st->mod_fd = -1;
+	st->loop_ports_fd = st->guard_stats_fd = -1;
 	if (strlen(root) >= sizeof(st->root))
 		return kfaas_err(-ENAMETOOLONG, "pin root path too long: %s", root);
 	snprintf(st->root, sizeof(st->root), "%s", root);
 	for (n = strlen(st->root); n > 1 && st->root[n - 1] == '/'; n--)
 		st->root[n - 1] = '\0';
-	return 0;
-}
-
-/* The pinned maps and the dispatcher of the state, and the CPU count. */
-static int state_pins(struct kfaas_state *st)
-{
-	int rc;
-
-	if ((rc = obj_get(st, "routes", &st->routes_fd)) ||
-	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
-	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
-	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||
-	    (rc = obj_get(st, "stats", &st->stats_fd)) ||
-	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
-	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
-	    (rc = obj_get(st, "config", &st->config_fd)) ||
-	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
-		return rc;
-	rc = ustats_get(st) ?: budgets_get(st);
-	if (rc)
-		return rc;
-	st->ncpus = libbpf_num_possible_cpus();
-	if (st->ncpus <= 0)
-		return kfaas_err(-EINVAL, "cannot count possible CPUs");
 	return 0;
 }
 
@@ -391,6 +341,49 @@ static int abi_check(struct kfaas_state *st)
 				 "that made it, or remove the directory",
 				 st->root, g.abi_version, KFAAS_ABI_VERSION);
 	return 0;
+}
+
+/*
+ * The pinned maps and the dispatcher of the state, and the CPU count;
+ * the globals first, whose ABI version says whether the rest is ours.
+ */
+static int state_pins(struct kfaas_state *st)
+{
+	int rc;
+
+	if ((rc = obj_get(st, "config", &st->config_fd)) ||
+	    (rc = abi_check(st)) ||
+	    (rc = obj_get(st, "routes", &st->routes_fd)) ||
+	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
+	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
+	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||
+	    (rc = obj_get(st, "stats", &st->stats_fd)) ||
+	    (rc = obj_get(st, "dstats", &st->dstats_fd)) ||
+	    (rc = obj_get(st, "scratch", &st->scratch_fd)) ||
+	    (rc = obj_get(st, "budgets", &st->budgets_fd)) ||
+	    (rc = obj_get(st, "loop_ports", &st->loop_ports_fd)) ||
+	    (rc = obj_get(st, "guard_stats", &st->guard_stats_fd)) ||
+	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
+		return rc;
+	rc = ustats_get(st);
+	if (rc)
+		return rc;
+	st->ncpus = libbpf_num_possible_cpus();
+	if (st->ncpus <= 0)
+		return kfaas_err(-EINVAL, "cannot count possible CPUs");
+	return 0;
+}
+
+/*
+ * The loop ports of a new state (or of one whose creator died before it
+ * wrote them): config.loop_below is 0 until they are there.
+ */
+static int loop_ports_check(struct kfaas_state *st)
+{
+	struct kfaas_globals g;
+	int rc = kfaas_globals_get(st, &g);
+
+	return rc ?: g.loop_below ? 0 : kfaas__loop_ports_sync(st);
 }
 
 int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags)
@@ -431,9 +424,9 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 		if (rc)
 			goto err;
 	}
-	rc = state_pins(st) ?: abi_check(st);
+	rc = state_pins(st);
 	if (!rc && st->locked)
-		rc = kfaas_state_repair(st);
+		rc = kfaas_state_repair(st) ?: loop_ports_check(st);
 	if (rc)
 		goto err;
 	return 0;

@@ -111,20 +111,29 @@ int kfaas_stats_read_list(struct kfaas_state *st, const __u32 *ids, size_t n,
 	return 0;
 }
 
-int kfaas_stats_reset(struct kfaas_state *st, __u32 id)
+int kfaas__percpu_zero(const struct kfaas_state *st, int fd, __u32 id,
+		       size_t size)
 {
-	struct kfaas_stats *v = calloc(st->ncpus, sizeof(*v));
+	void *v = calloc(st->ncpus, size);
 	int rc = 0;
 
 	if (!v)
 		return kfaas_err(-ENOMEM, "out of memory");
-	if (bpf_map_update_elem(st->stats_fd, &id, v, BPF_ANY))
-		rc = kfaas__errno_msg(-errno, "cannot reset the counters");
-	/* v[0] is zero: the ustats record of the function */
-	if (!rc && st->ustats_fd >= 0 &&
-	    bpf_map_update_elem(st->ustats_fd, &id, v, BPF_ANY))
+	if (bpf_map_update_elem(fd, &id, v, BPF_ANY))
 		rc = kfaas__errno_msg(-errno, "cannot reset the counters");
 	free(v);
+	return rc;
+}
+
+int kfaas_stats_reset(struct kfaas_state *st, __u32 id)
+{
+	struct kfaas_stats zero = { 0 };
+	int rc = kfaas__percpu_zero(st, st->stats_fd, id, sizeof(zero));
+
+	/* the ustats record of the function (one, not per CPU) */
+	if (!rc && st->ustats_fd >= 0 &&
+	    bpf_map_update_elem(st->ustats_fd, &id, &zero, BPF_ANY))
+		rc = kfaas__errno_msg(-errno, "cannot reset the counters");
 	if (!rc && kfaas_module_present()) {
 		int fd = kfaas_state_mod_fd(st);
 
@@ -177,6 +186,11 @@ static const char *const dstat_names[KFAAS_DSTAT_MAX] = {
 	[KFAAS_DSTAT_OTHER_TIER] = "other_tier",
 	[KFAAS_DSTAT_DISPATCHED] = "dispatched",
 	[KFAAS_DSTAT_TAILCALL_FAIL] = "tailcall_fail",
+	[KFAAS_DSTAT_THROTTLED] = "throttled",
+	[KFAAS_DSTAT_KM_UNKNOWN] = "km_unknown",
+	[KFAAS_DSTAT_LOOP] = "loop_refused",
+	[KFAAS_DSTAT_GUARD] = "guard_refused",
+	[KFAAS_DSTAT_RATIO] = "ratio_refused",
 };
 
 const char *kfaas_dstat_name(unsigned int idx)

@@ -314,7 +314,13 @@ static int setup(const char *b, struct kfaas_fn_info *fi)
 {
 	struct kfaas_invoke_opts io = { .data = "count", .len = 5, .vlan = -1,
 					.symmetric = true };
-	struct kfaas_route r = { .tier = KFAAS_TIER_XDP };
+	/*
+	 * The traffic's frames are symmetric (each reply is the next run's
+	 * request) and run without kfaas invoke's token: a loop the
+	 * dispatcher refuses unless the route allows it.
+	 */
+	struct kfaas_route r = { .tier = KFAAS_TIER_XDP,
+				 .flags = KFAAS_ROUTE_F_LOOP_OK };
 	struct kfaas_route_key key;
 	struct kfaas_state st;
 	char path[512];

@@ -25,7 +25,7 @@ export KFAAS_PIN_ROOT=/sys/fs/bpf/kfaas-kmod
 K="$B/kfaas"
 G=/tmp/kmod-guest
 KO=$G/kfaas.ko
-PROGS="kmod_abi kmod_kfunc kmod_fuzz kmod_conc kmod_charge kmod_cycles kmod_fault"
+PROGS="kmod_abi kmod_kfunc kmod_fuzz kmod_conc kmod_charge kmod_budget kmod_cycles kmod_fault"
 IOCTLS=${kfaas_ioctls:-30000}		# random ioctls (kmod_fuzz)
 FAILSLAB=${kfaas_failslab:-10}		# % of allocations failing in a 2nd run
 INVOCATIONS=${kfaas_invocations:-1000000}	# through the kfunc dispatcher
@@ -33,7 +33,7 @@ CYCLES=${kfaas_cycles:-50}		# module load/unload cycles
 FULL_EVERY=${kfaas_full_every:-25}	# ... every Nth a 'kfaas module load'
 SEED=${kfaas_seed:-$(date +%s)}
 PROG_TIMEOUT=${kfaas_prog_timeout:-900}	# seconds, per program
-SHELL_CASES=41				# this script's own check/skip calls
+SHELL_CASES=49				# this script's own check/skip calls
 
 exec 2>&1
 mkdir -p $G
@@ -177,6 +177,49 @@ check_match "/proc/kfaas shows the budget" "^$id .* 1 5 0 0 0 0\$" \
 	"$(grep "^$id " /proc/kfaas)"
 
 run_ktap charge kmod_charge "$KFAAS_PIN_ROOT" echod
+run_ktap budget kmod_budget "$KFAAS_PIN_ROOT" echo
+
+# ---- over budget -> the next tier, end to end, with the module ------------
+# The host test (tests/vm/test_budget.sh) in this kernel, through the
+# kfunc path: a client in a network namespace sends 30 requests at once
+# over a veth pair to an XDP echo with kfaas.ko's budget of 10; the
+# other 20 pass up the stack to the next tier's UDP socket.  That tier is
+# a stand-in here (kmod_udp serve): kfaasd needs ~7.5 min to boot a
+# microVM under TCG inside this TCG guest (docs/reliability.md).
+UDP=$B/kmod-guest/kmod_udp
+unshare -n sleep 600 &
+CLI=$!
+ip link add name kfs0 type veth && ip link set veth0 netns $CLI &&
+	ip addr add 10.90.0.1/24 dev kfs0 && ip link set kfs0 up &&
+	nsenter -t $CLI -n sh -c "ip addr add 10.90.0.2/24 dev veth0 &&
+		ip link set veth0 up && ip link set lo up"
+check "a veth pair to a client namespace (busybox ip)" test $? = 0
+check "the kfunc dispatcher on both ends (native XDP)" sh -c "
+	$K net attach kfs0 native && nsenter -t $CLI -n $K net attach veth0 native"
+check "echo on udp 7300 (policy pass), budget 10 (1/s: no refill in ms)" sh -c "
+	$K fn load $B/bpf/echo.bpf.o echoe && $K route add udp 7300 fn echoe policy pass &&
+	$K budget set echoe --rps 1 --burst 10"
+ide=$(jnum id "$("$K" -j fn show echoe)")
+check_match "budget show: enforced by kfaas.ko's kfuncs" '"enforced_by":"kfaas.ko kfuncs"' \
+	"$("$K" -j budget show echoe)"
+"$UDP" serve 7300 >/tmp/udp-serve.log 2>&1 &
+SRVPID=$!
+i=0
+while ! grep -q serving /tmp/udp-serve.log && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+d0=$(jnum throttled "$("$K" -j net show)")
+out=$(nsenter -t $CLI -n "$UDP" send 10.90.0.1 7300 30)
+check_eq "exactly 10 answered by XDP (the reply is the request)" 10 \
+	"$(printf '%s\n' "$out" | grep -c '^r[0-9][0-9]$')"
+check_eq "the other 20 answered by the next tier, each its own request" 20 \
+	"$(printf '%s\n' "$out" | awk '$0 == "fallback:" sprintf("r%02d", NR - 1)' | wc -l)"
+check_eq "kfaas.ko counted 10 invocations, 20 throttled (/proc/kfaas)" "10 20" \
+	"$(awk -v id="$ide" '$1 == id { print $2, $3 }' /proc/kfaas)"
+check_eq "the dispatcher counted 20 throttled" 20 \
+	"$(( $(jnum throttled "$("$K" -j net show)") - d0 ))"
+kill $SRVPID
+"$K" route del udp 7300 >/dev/null; "$K" fn unload echoe >/dev/null
+"$K" net detach kfs0 >/dev/null; nsenter -t $CLI -n "$K" net detach veth0 >/dev/null
+kill $CLI; ip link del kfs0
 
 # ---- lifecycle --------------------------------------------------------------
 check_fail "rmmod is refused while programs use the kfuncs" rmmod kfaas

@@ -7,6 +7,8 @@
 #include "vmlinux.h"
 #include "kfaas.h"
 
+KFAAS_REPLY_RATIO(1);	/* answers with the request, or passes */
+
 KFAAS_XDP_FUNCTION(xsplit)(struct kfaas_req *req)
 {
 	__u8 c = 0;
