@@ -492,17 +492,12 @@ int kfaas_sk__begin(struct __sk_buff *skb, struct kfaas_sk__run *run)
 	}
 	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
 	run->time_shift = cfg ? cfg->time_shift & 31 : 0;
-	if (cfg) {
-		/* budgets are enforced here: 6.1 has no kfunc hook for sk_skb */
-		const struct kfaas_route *r;
-
-		r = kfaas_route_lookup(cfg, KFAAS_IPPROTO_TCP, l->family,
-				       l->port, l->addr);
-		if (r && r->fn_id == run->fn_id) {
-			run->route_flags = r->flags;
-			run->policy = r->policy;
-		}
-	}
+	/*
+	 * The route's budget flag and policy, as the dispatcher found them
+	 * (budgets are enforced here: 6.1 has no kfunc hook for sk_skb)
+	 */
+	run->route_flags = l->route_flags;
+	run->policy = l->route_policy;
 
 	/* the listener made the record when it accepted the connection */
 	conn = bpf_map_lookup_elem(&kfaas_sk_conns, &cookie);

@@ -70,6 +70,9 @@ int kfaas_sk_dispatch(struct __sk_buff *skb)
 		return SK_PASS;
 	}
 	fn = r->fn_id;
+	/* what the function needs of the route: its budget flag, its policy */
+	((struct kfaas_sk_link *)l)->route_flags = r->flags;
+	((struct kfaas_sk_link *)l)->route_policy = r->policy;
 	sk_dstat_inc(KFAAS_SK_DSTAT_DISPATCHED);
 
 	bpf_tail_call(skb, &kfaas_sk_progs, fn);
