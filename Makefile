@@ -251,7 +251,7 @@ FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
-		   user/lib/budget.c user/lib/guard.c user/lib/err.c user/lib/conf.c \
+		   user/lib/budget.c user/lib/guard.c user/lib/port_routes.c user/lib/err.c user/lib/conf.c \
 		   user/lib/conf_emit.c user/lib/labels.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
 		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
@@ -292,7 +292,7 @@ asan:
 		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio $(B)/asan/tools/kfaas-tracegen
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
-		   exp_dispatcher_lean xsk_redirect \
+		   exp_disp_hash exp_disp_port xsk_redirect \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
@@ -306,6 +306,14 @@ $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
 $(B)/bench/bpf/chain%.bpf.o: tools/bench/bpf/chain.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DCHAIN_N=$* -c $< -o $@
+
+# the dispatcher without what issue 16 changed, to measure what each bought
+$(B)/bench/bpf/exp_disp_hash.bpf.o: bpf/dispatcher.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DKFAAS_EXP_HASH_ROUTES -DKFAAS_EXP_INDIRECT -c $< -o $@
+$(B)/bench/bpf/exp_disp_port.bpf.o: bpf/dispatcher.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DKFAAS_EXP_INDIRECT -c $< -o $@
 
 # the bare echo answering only UDP port 7000+N: one libxdp program each
 $(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)

@@ -22,7 +22,7 @@
 #include <kfaas/bucket.h>
 
 /* Version of the map and ioctl layouts below; bump on any change. */
-#define KFAAS_ABI_VERSION	3
+#define KFAAS_ABI_VERSION	4
 
 /*
  * Limits.  Function ids are dense small integers: 1 .. KFAAS_MAX_FUNCS - 1;
@@ -92,6 +92,12 @@ enum kfaas_policy {
 /* GUARD / max_ratio chosen for the route, not derived from the function */
 #define KFAAS_ROUTE_F_GUARD_SET	(1U << 4)
 #define KFAAS_ROUTE_F_RATIO_SET	(1U << 5)
+/*
+ * Only in kfaas_port_routes: the port has routes with a destination
+ * address, which the XDP dispatcher looks up (in kfaas_routes) before
+ * the port's own route.  Kept by libkfaas, never in kfaas_routes.
+ */
+#define KFAAS_ROUTE_F_ADDRS	(1U << 6)
 
 /* Route table value. */
 struct kfaas_route {
@@ -106,6 +112,16 @@ struct kfaas_route {
 	 */
 	__u32	max_ratio;
 };
+
+/*
+ * Function ids below this are entered from the XDP dispatcher with a tail
+ * call whose key is a constant at its call site, which the JIT turns into
+ * a direct jump (patched when the prog-array slot changes); higher ids
+ * take the tail call with a run-time key, an indirect jump (a retpoline
+ * on CPUs that need one: ~13 ns more, docs/performance.md).  Ids are
+ * given lowest first, so this covers the first functions loaded.
+ */
+#define KFAAS_DIRECT_IDS	64
 
 /*
  * The reply/request ratio cap of a route that sets none: its function's
@@ -243,25 +259,24 @@ struct kfaas_globals {
 
 /*
  * Per-CPU hand-over from the dispatcher to the function it tail-calls
- * (kfaas_scratch).  valid is set by the dispatcher right before the tail
- * call and cleared by the function; a function run on its own (not through
- * the dispatcher) finds it clear and parses the frame itself.
+ * (kfaas_scratch): what the SDK needs of the parse and of the route, in
+ * three words the dispatcher writes whole.  valid is set by the
+ * dispatcher right before the tail call and cleared by the function; a
+ * function run on its own (not through the dispatcher) finds it clear
+ * and parses the frame itself.
  */
 struct kfaas_scratch {
 	__u32	fn_id;
-	__u32	fallback_id;
+	__u16	flags;		/* the route's KFAAS_ROUTE_F_* */
+	__u8	family;		/* KFAAS_FAMILY_IPV4/IPV6 */
+	__u8	valid;
 	__u16	l3_off;		/* offset of the IP header */
 	__u16	l4_off;		/* offset of the UDP header */
 	__u16	payload_off;	/* offset of the UDP payload */
 	__u16	payload_len;	/* UDP payload length */
-	__u8	family;		/* KFAAS_FAMILY_IPV4/IPV6 */
-	__u8	valid;
-	__u8	time_shift;	/* time 1 in 2^time_shift invocations */
-	__u8	policy;
 	__u32	max_ratio;	/* the route's (kfaas_route.max_ratio) */
+	__u32	time_shift;	/* time 1 in 2^time_shift invocations */
 	__u64	rng;		/* xorshift state: which invocations are timed */
-	__u16	flags;		/* the route's KFAAS_ROUTE_F_* */
-	__u16	pad[3];
 };
 
 /* The reflection guard's bucket key: a function and a source prefix. */

@@ -53,6 +53,7 @@ struct kfaas_state {
 	char	root[KFAAS_PIN_ROOT_MAX];
 	int	dir_fd;		/* the pin root directory, flock()ed */
 	int	routes_fd;
+	int	port_routes_fd;	/* kfaas_port_routes: the UDP routes by port */
 	int	funcs_fd;
 	int	progs_fd;
 	int	sk_progs_fd;	/* socket-tier functions (kfaas_sk_progs) */
