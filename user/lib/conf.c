@@ -166,11 +166,41 @@ static int parse_budget(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_budget
 	return 0;
 }
 
+/* keep-alive: auto | none | fixed:S (kfaas_vm_keep_parse) */
+static int get_keep(struct ctx *cx, yaml_node_t *v, struct kfaas_vm_params *p)
+{
+	const char *s = scalar(v);
+
+	if (!s)
+		return CERR(cx, v, "'keep-alive' must be auto, none or fixed:SECONDS");
+	if (kfaas_vm_keep_parse(p, s))
+		return CERR(cx, v, "%s", kfaas_errmsg());
+	return 0;
+}
+
+/*
+ * keep-alive and idle-ttl both say how long VMs stay: one at most.
+ * idle-ttl alone keeps what it always meant, with min-warm 1 by default.
+ */
+static int keep_settle(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_fn *f,
+		       bool keep, bool ttl, bool warm)
+{
+	if (keep && ttl)
+		return CERR(cx, m, "function '%s' has both 'keep-alive' and "
+			    "'idle-ttl': give one", f->name);
+	if (ttl) {
+		f->vm.flags = (f->vm.flags & ~KFAAS_VM_KEEP_MASK) | KFAAS_VM_KEEP_TTL;
+		if (!warm)
+			f->vm.min_warm = 1;
+	}
+	return 0;
+}
+
 static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		    yaml_node_t *m, struct kfaas_conf_fn *f)
 {
 	yaml_node_pair_t *p;
-	bool vm_keys = false;
+	bool vm_keys = false, keep = false, ttl = false, warm = false;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -203,14 +233,17 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.vcpus);
 		} else if (!strcmp(key, "min-warm")) {
-			vm_keys = true;
+			vm_keys = warm = true;
 			rc = get_u32(cx, v, key, &f->vm.min_warm);
 		} else if (!strcmp(key, "max")) {
 			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.max_instances);
 		} else if (!strcmp(key, "idle-ttl")) {
-			vm_keys = true;
+			vm_keys = ttl = true;
 			rc = get_u32(cx, v, key, &f->vm.idle_ttl_s);
+		} else if (!strcmp(key, "keep-alive")) {
+			vm_keys = keep = true;
+			rc = get_keep(cx, v, &f->vm);
 		} else if (!strcmp(key, "timeout")) {
 			vm_keys = true;
 			rc = get_u32(cx, v, key, &f->vm.timeout_ms);
@@ -221,8 +254,9 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 			rc = parse_budget(cx, v, &f->budget);
 		} else {
 			rc = CERR(cx, kk, "unknown key '%s' in function '%s': use "
-				  "object, vm, mem, vcpus, min-warm, max, "
-				  "idle-ttl, timeout, fresh or budget", key, name);
+				  "object, vm, mem, vcpus, keep-alive, min-warm, "
+				  "max, idle-ttl, timeout, fresh or budget", key,
+				  name);
 		}
 		if (rc)
 			return rc;
@@ -230,10 +264,13 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 	if (!f->tier)
 		return CERR(cx, m, "function '%s' needs 'object: FILE' (eBPF) or "
 			    "'vm: EXECUTABLE'", name);
+	rc = keep_settle(cx, m, f, keep, ttl, warm);
+	if (rc)
+		return rc;
 	if (f->tier != KFAAS_TIER_VM && vm_keys)
-		return CERR(cx, m, "function '%s': mem, vcpus, min-warm, max, "
-			    "idle-ttl, timeout and fresh are for 'vm' functions",
-			    name);
+		return CERR(cx, m, "function '%s': mem, vcpus, keep-alive, "
+			    "min-warm, max, idle-ttl, timeout and fresh are for "
+			    "'vm' functions", name);
 	if (f->tier != KFAAS_TIER_VM)
 		memset(&f->vm, 0, sizeof(f->vm));
 	return 0;
@@ -526,6 +563,7 @@ static void put_str(FILE *out, const char *s)
 
 int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 {
+	char keep[40];
 	size_t i;
 
 	fprintf(out, "# kfaas configuration (kfaas.conf(5))\nfunctions:%s\n",
@@ -543,7 +581,12 @@ int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 			V("vcpus", vcpus);
 			V("min-warm", min_warm);
 			V("max", max_instances);
-			V("idle-ttl", idle_ttl_s);
+			if (KFAAS_VM_KEEP(f->vm.flags) == KFAAS_VM_KEEP_TTL)
+				V("idle-ttl", idle_ttl_s);
+			else
+				fprintf(out, "    keep-alive: %s\n",
+					kfaas_vm_keep_name(&f->vm, keep,
+							   sizeof(keep)));
 			V("timeout", timeout_ms);
 #undef V
 			if (f->vm.flags & KFAAS_VM_F_FRESH)

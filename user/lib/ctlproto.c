@@ -13,7 +13,12 @@ static const char *const cmd_names[KFAAS_CTL_MAX] = {
 	[KFAAS_CTL_PING] = "ping", [KFAAS_CTL_STATUS] = "status",
 	[KFAAS_CTL_RELOAD] = "reload", [KFAAS_CTL_CREATE] = "create",
 	[KFAAS_CTL_UNLOAD] = "unload", [KFAAS_CTL_INVOKE] = "invoke",
+	[KFAAS_CTL_SHOW] = "show", [KFAAS_CTL_COST] = "cost",
 };
+
+/* The keep-alive's mode in the protocol, by KFAAS_VM_KEEP_* >> shift; its
+ * seconds travel in idle_ttl_s */
+static const char *const keep_words[] = { "idle-ttl", "auto", "fixed", "none" };
 
 const char *kfaas_ctl_cmd_name(int cmd)
 {
@@ -72,10 +77,28 @@ void kfaas_ctl_req_free(struct kfaas_ctl_req *r)
 	r->cmd = -1;
 }
 
+/* "keep_alive": one of keep_words, or the default's */
+static int get_keep(json_object *o, __u32 def, __u32 *out)
+{
+	const char *s = get_str(o, "keep_alive");
+	unsigned int i;
+
+	*out = def;
+	if (!json_object_object_get_ex(o, "keep_alive", NULL))
+		return 0;
+	for (i = 0; s && i < sizeof(keep_words) / sizeof(keep_words[0]); i++)
+		if (!strcmp(s, keep_words[i])) {
+			*out = i << KFAAS_VM_KEEP_SHIFT;
+			return 0;
+		}
+	return -1;
+}
+
 static int parse_create(struct kfaas_ctl_req *r, char *why, size_t wlen)
 {
 	const struct kfaas_vm_params *d = &kfaas_vm_defaults;
 	struct kfaas_vm_params *p = &r->params;
+	__u32 keep;
 	bool fresh;
 
 	r->exec = get_str(r->obj, "exec");
@@ -98,7 +121,31 @@ static int parse_create(struct kfaas_ctl_req *r, char *why, size_t wlen)
 		snprintf(why, wlen, "create: \"fresh\" must be true or false");
 		return -EINVAL;
 	}
-	p->flags = fresh ? KFAAS_VM_F_FRESH : 0;
+	if (get_keep(r->obj, KFAAS_VM_KEEP(d->flags), &keep)) {
+		snprintf(why, wlen, "create: \"keep_alive\" must be \"auto\", "
+			 "\"none\", \"fixed\" or \"idle-ttl\" (its seconds in "
+			 "\"idle_ttl_s\")");
+		return -EINVAL;
+	}
+	p->flags = (fresh ? KFAAS_VM_F_FRESH : 0) | keep;
+	return 0;
+}
+
+/* cost: "since", seconds since the epoch (0 or absent: everything) */
+static int parse_cost(struct kfaas_ctl_req *r, char *why, size_t wlen)
+{
+	json_object *v;
+
+	r->since = 0;
+	if (!json_object_object_get_ex(r->obj, "since", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0) {
+		snprintf(why, wlen, "cost: \"since\" must be seconds since the "
+			 "epoch, 0 or more");
+		return -EINVAL;
+	}
+	r->since = (__u64)json_object_get_int64(v);
 	return 0;
 }
 
@@ -163,7 +210,8 @@ int kfaas_ctl_parse(const char *line, size_t max_data, struct kfaas_ctl_req *r,
 			break;
 	if (!cmd || i == KFAAS_CTL_MAX) {
 		snprintf(why, wlen, "unknown command '%.64s': use ping, status, "
-			 "reload, create, unload or invoke", cmd ? cmd : "(none)");
+			 "reload, create, unload, invoke, show or cost",
+			 cmd ? cmd : "(none)");
 		return -EINVAL;
 	}
 	r->cmd = i;
@@ -172,11 +220,14 @@ int kfaas_ctl_parse(const char *line, size_t max_data, struct kfaas_ctl_req *r,
 	case KFAAS_CTL_CREATE:
 		return parse_create(r, why, wlen);
 	case KFAAS_CTL_UNLOAD:
+	case KFAAS_CTL_SHOW:
 		if (!r->name) {
-			snprintf(why, wlen, "unload needs \"name\"");
+			snprintf(why, wlen, "%s needs \"name\"", cmd_names[i]);
 			return -EINVAL;
 		}
 		return 0;
+	case KFAAS_CTL_COST:
+		return parse_cost(r, why, wlen);
 	case KFAAS_CTL_INVOKE:
 		return parse_invoke(r, max_data, why, wlen);
 	default:
@@ -213,6 +264,8 @@ json_object *kfaas_ctl_req_create(const char *name, const char *exe,
 	json_object_object_add(o, "max", json_object_new_int64(p->max_instances));
 	json_object_object_add(o, "idle_ttl_s", json_object_new_int64(p->idle_ttl_s));
 	json_object_object_add(o, "timeout_ms", json_object_new_int64(p->timeout_ms));
+	json_object_object_add(o, "keep_alive", json_object_new_string(
+		keep_words[KFAAS_VM_KEEP(p->flags) >> KFAAS_VM_KEEP_SHIFT]));
 	if (p->flags & KFAAS_VM_F_FRESH)
 		json_object_object_add(o, "fresh", json_object_new_boolean(1));
 	return o;
