@@ -5,6 +5,8 @@
  *   RUNDIR/kfaasd.lock     flock()ed while a daemon runs; holds its pid
  *   RUNDIR/control.sock    the control socket
  *   RUNDIR/fn/ID/          per function: image.cpio, tpl.mem, tpl.state
+ *   RUNDIR/lifecycle/      what was learnt about each function (ledger.c):
+ *                          kept when a daemon stops or starts
  *
  * Every QEMU runs with "-name guest=kfaasd:RUNDIR:FN:VM".  A daemon that
  * starts after another was killed (even with -9) kills every QEMU carrying
@@ -26,6 +28,7 @@
 #include "kfaasd.h"
 
 #define LOCK_NAME	"kfaasd.lock"
+#define KEEP_NAME	"lifecycle"	/* survives restarts */
 
 static int lock_fd = -1, pin_lock_fd = -1;
 static char pin_lock_path[128];
@@ -170,7 +173,8 @@ static int kill_leftovers(void)
 	return n;
 }
 
-/* Remove everything in the run directory but the lock file. */
+/* Remove everything in the run directory but the lock file and what was
+ * learnt. */
 static int clean_dir(void)
 {
 	struct dirent *de;
@@ -183,7 +187,7 @@ static int clean_dir(void)
 		char sub[512];
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    !strcmp(de->d_name, LOCK_NAME))
+		    !strcmp(de->d_name, LOCK_NAME) || !strcmp(de->d_name, KEEP_NAME))
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", opts.run_dir, de->d_name);
 		rmtree(sub);

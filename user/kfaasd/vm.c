@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include "kfaasd.h"
 
@@ -133,6 +134,24 @@ void vm_finish_req(struct vm *v, struct result *res)
 	req_finish(r, res);
 }
 
+/* Reap the exited QEMU; its CPU time (all threads) into v->cpu_ns. */
+static pid_t reap(struct vm *v, int *status, int flags)
+{
+	struct rusage ru;
+	pid_t pid = wait4(v->proc.pid, status, flags, &ru);
+
+	if (pid > 0)
+		v->cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+			    1000000000ULL + (uint64_t)(ru.ru_utime.tv_usec +
+						       ru.ru_stime.tv_usec) * 1000ULL;
+	return pid;
+}
+
+void vm_reap(struct vm *v)
+{
+	reap(v, NULL, 0);
+}
+
 static void on_exit_(struct watch *w, uint32_t events)
 {
 	struct vm *v = container_of(w, struct vm, pidw);
@@ -140,7 +159,7 @@ static void on_exit_(struct watch *w, uint32_t events)
 	int status = 0;
 
 	(void)events;
-	if (waitpid(v->proc.pid, &status, WNOHANG) == 0)
+	if (reap(v, &status, WNOHANG) == 0)
 		return;		/* spurious */
 	if (v->conw.fd >= 0)
 		console_read(v);
