@@ -28,7 +28,7 @@ static int do_help(int argc, char **argv)
 		"       %s version\n"
 		"\n"
 		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply |\n"
-		"           export | module | budget | config | sim }\n"
+		"           export | module | budget | config | sim | cost }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
@@ -46,6 +46,7 @@ static int do_help(int argc, char **argv)
 		"  budget  set, show, clear per-function budgets\n"
 		"  config  show, set tunables (cpu-sample)\n"
 		"  sim     replay a trace through lifecycle policies (no VMs)\n"
+		"  cost    what each function cost, priced, per tier\n"
 		"\n"
 		"The pin root is --pin-root, else $%s, else %s.\n",
 		bin_name, bin_name, KFAAS_PIN_ROOT_ENV, KFAAS_PIN_ROOT_DEFAULT);
@@ -86,6 +87,7 @@ static const struct cmd objects[] = {
 	{ "module",	do_module },
 	{ "budget",	do_budget },
 	{ "sim",	do_sim },
+	{ "cost",	do_cost },
 	{ "help",	do_help },
 	{ "version",	do_version },
 	{ NULL, NULL },
