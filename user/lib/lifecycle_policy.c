@@ -58,7 +58,7 @@ double kfaas_lc_temp_mib(const struct kfaas_lc_costs *c, enum kfaas_lc_temp t)
  * the setting that beats fixed 10-minute keep-alive on both cold starts
  * and memory (docs/lifecycle.md, "Tuning").
  */
-#define WORTH_DEFAULT		60000.0
+#define WORTH_DEFAULT		120000.0
 #define FAIRNESS_DEFAULT	0.5
 
 void kfaas_lc_params_default(struct kfaas_lc_params *p)
