@@ -44,6 +44,8 @@ BPF_CORE	:= dispatcher xdp_pass sk_dispatch
 BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho
 BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 		   $(BPF_EXAMPLES:%=$(B)/bpf/%.bpf.o)
+# the kv cache's server-side hooks: inside kfaas-kv (its skeleton)
+BPF_HOOKS	:= $(B)/bpf/kv_hooks.bpf.o
 SKELS		:= $(B)/dispatcher.skel.h $(B)/sk_dispatch.skel.h
 
 # ---- userspace --------------------------------------------------------------
@@ -87,7 +89,7 @@ TEST_VMFNS	:= $(patsubst tests/vm/fn/%.c,$(B)/tests/vm/fn/%,$(wildcard tests/vm/
 TEST_BPF	:= $(patsubst tests/vm/fn/%.bpf.c,$(B)/tests/vm/fn/%.bpf.o,$(wildcard tests/vm/fn/*.bpf.c))
 TEST_VMFNS	:= $(filter-out %.bpf,$(TEST_VMFNS))
 
-TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c tests/vm/*.c)
+TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c tests/vm/*.c tests/e2e/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 TEST_BPF	+= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
@@ -133,7 +135,7 @@ $(B)/bpf/%.bpf.o: bpf/examples/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h bpf/exa
 $(B)/%.skel.h: $(B)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-bpf: $(BPF_OBJS) $(SKELS)
+bpf: $(BPF_OBJS) $(BPF_HOOKS) $(SKELS)
 
 $(B)/user/%.o: user/%.c $(SKELS)
 	@mkdir -p $(@D)
@@ -151,6 +153,11 @@ $(B)/bpf/examples/%.o: bpf/examples/%.c $(SKELS)
 	$(CC) $(USER_CFLAGS) -Ibpf/examples -c $< -o $@
 
 $(B)/kfaas-%: $(B)/bpf/examples/%.o $(LIB)
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
+
+# kfaas-kv attaches the kv cache's hooks from their skeleton
+$(B)/bpf/examples/kv_attach.o: $(B)/kv_hooks.skel.h
+$(B)/kfaas-kv: $(B)/bpf/examples/kv.o $(B)/bpf/examples/kv_attach.o $(LIB)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
 user: $(CLI) $(EX_TOOLS)

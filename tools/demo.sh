@@ -36,7 +36,6 @@ run "$KFAAS" route add udp 7 fn echo
 run "$KFAAS" route add udp 9 fn upper
 run "$KFAAS" route add udp 11211 fn kv
 run "$KFAAS" route add udp 53 fn dns
-run "$B/kfaas-kv" set greeting "hello from XDP"
 run "$B/kfaas-dns" add www.example.com A 10.1.2.3
 run "$B/kfaas-dns" add www.example.com AAAA fd00::3
 run "$KFAAS" fn list
@@ -46,6 +45,25 @@ step "attach the dispatcher to $SRV_IF (native XDP)"
 run in_srv "$KFAAS" net attach "$SRV_IF" native || fail "net attach"
 ip -n "$NS_SRV" link show "$SRV_IF" | grep prog/xdp
 
+step "memcached behind the kv cache (docs/kv.md)"
+# nsenter execs memcached: $! is memcached itself
+printf '$ memcached -u nobody -l %s -p 11211 -U 11211 &\n' "$SRV4"
+nsenter --net=/run/netns/"$NS_SRV" memcached -u nobody -l "$SRV4" -p 11211 \
+	-U 11211 >/dev/null 2>&1 &
+cleanup_add "kill $!"
+mc_tcp() {	# memcached's TCP reply to $1, read until it has answered
+	printf '$ printf %q | socat - TCP:%s:11211\n' "$1" "$SRV4"
+	printf "$1"'mn\r\n' | in_cli timeout 5 socat -t 5 - TCP:$SRV4:11211 |
+		sed '/^MN/q' | grep -v '^MN'
+}
+for i in $(seq 100); do
+	[ "$(printf 'version\r\n' | in_cli timeout 1 socat - TCP:$SRV4:11211 2>/dev/null |
+	     head -c 7)" = VERSION ] && break
+	sleep 0.05
+done
+run in_srv "$B/kfaas-kv" attach || fail "kfaas-kv attach"
+mc_tcp 'set greeting 0 0 14\r\nhello from XDP\r\n'
+
 ask() {	# host port payload
 	printf '$ echo %q | socat - UDP:%s:%s\n' "$3" "$1" "$2"
 	printf '%s' "$3" | in_cli timeout 5 socat -t 2 - "UDP:$1:$2"
@@ -54,9 +72,16 @@ ask() {	# host port payload
 step "ask with stock clients from $NS_CLI"
 ask $SRV4 7 "hello, echo"
 ask "[$SRV6]" 9 "make me upper case over ipv6"
-printf '$ memcached-style UDP get greeting -> port 11211\n'
-printf '\x00\x01\x00\x00\x00\x01\x00\x00get greeting\r\n' |
-	in_cli timeout 5 socat -t 2 - UDP:$SRV4:11211 | tail -c +9
+uget() {
+	printf '$ memcached UDP get %s -> port 11211\n' "$1"
+	printf '\x00\x01\x00\x00\x00\x01\x00\x00get %s\r\n' "$1" |
+		in_cli timeout 5 socat -t 2 - UDP:$SRV4:11211 | tail -c +9
+}
+uget greeting	# a miss: memcached answers, its reply fills the cache
+uget greeting	# a hit: answered in XDP
+mc_tcp 'set greeting 0 0 9\r\nrewritten\r\n'
+uget greeting	# the write invalidated the entry: memcached answers
+run "$B/kfaas-kv" stats
 run in_cli dig +norecurse +time=2 +tries=1 @$SRV4 www.example.com A
 run in_cli dig +norecurse +short +time=2 +tries=1 @$SRV6 www.example.com AAAA
 run in_cli dig +norecurse +time=2 +tries=1 @$SRV4 nope.example.com | grep -E 'status|QUESTION'

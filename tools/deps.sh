@@ -22,8 +22,10 @@ util-linux bash-completion python3-prometheus-client etcd-server etcd-client
 openssl"
 # benchmarks (make bench, its smoke test): plots, libxdp's loader and its
 # dispatcher objects (copied into the test guest for 2), the nginx
-# baseline of the socket tier, column(1)
-BENCH="gnuplot-nox xdp-tools libxdp1 nginx bsdextrautils binutils"
+# baseline of the socket tier, column(1); memcached behind the kv cache
+# (tests and benchmark) and its conformance tool memccapable
+BENCH="gnuplot-nox xdp-tools libxdp1 nginx bsdextrautils binutils
+memcached libmemcached-tools"
 
 missing=""
 for p in $BUILD $TEST $BENCH; do
@@ -63,7 +65,7 @@ fi
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
-for svc in nginx:nginx etcd:etcd-server; do
+for svc in nginx:nginx etcd:etcd-server memcached:memcached; do
 	case " $missing " in
 	*" ${svc#*:} "*)
 		if command -v systemctl >/dev/null; then

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kv: memcached UDP GET answered from a map in XDP; misses go up (kv.h). */
+/*
+ * kv: memcached UDP "get KEY" answered from a coherent cache in XDP; a
+ * miss takes a lease and goes up to memcached, whose reply fills the
+ * entry (kv_hooks.bpf.c).  Design and guarantee: docs/kv.md; layouts and
+ * rules: kv.h.
+ */
 #include "vmlinux.h"
 #include "kfaas.h"
-#include "kv.h"
+#include "kv_maps.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KV_ENTRIES);
-	__type(key, struct kv_key);
-	__type(value, struct kv_value);
-} kv_cache SEC(".maps");
-
-/* Per-CPU copy of the request's key. */
+/* Per-CPU copy of the request's key (XDP runs in softirq only). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -95,6 +93,34 @@ static __always_inline int put_dec(struct kfaas_req *req, __u32 off, __u32 v)
 	return n;
 }
 
+static __always_inline struct kv_xstats *kv_xstats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xstats, &zero);
+}
+
+/*
+ * An entry is served only under the epoch and slot generation it was
+ * filled under, and before it expires (max-age, TTL).
+ */
+static __always_inline int kv_entry_valid(const struct kv_value *val)
+{
+	__u32 zero = 0, slot = val->slot & (KV_SLOTS - 1);
+	struct kv_conf *conf = bpf_map_lookup_elem(&kv_conf, &zero);
+	struct kv_slot *sl = bpf_map_lookup_elem(&kv_slots, &slot);
+	struct kv_xstats *xs;
+
+	if (!conf || !sl || val->epoch != conf->epoch || val->gen != sl->gen)
+		return 0;
+	if (bpf_ktime_get_ns() < val->expires)
+		return 1;
+	xs = kv_xstats();
+	if (xs)
+		xs->expired++;
+	return 0;
+}
+
 /*
  * Build "HDR VALUE KEY FLAGS LEN\r\nDATA\r\nEND\r\n" for the scratch key
  * (klen bytes) from the cache; the reply length, 0 on a miss, -1 on error.
@@ -116,6 +142,10 @@ int kv_reply(struct xdp_md *ctx, __u32 payload_off, __u32 klen)
 	val = bpf_map_lookup_elem(&kv_cache, key);
 	if (!val)
 		return 0;
+	if (!kv_entry_valid(val)) {
+		bpf_map_delete_elem(&kv_cache, key);
+		return 0;
+	}
 	vlen = val->len;
 	if (vlen > KV_VALUE_MAX)
 		return -1;
@@ -124,6 +154,10 @@ int kv_reply(struct xdp_md *ctx, __u32 payload_off, __u32 klen)
 	 * the frame by no more than the reply needs: some drivers (veth for
 	 * one) leave little tailroom.
 	 */
+	/* the calls above spilled klen: bound it again where it is used */
+	kfaas_barrier_var(klen);
+	if (klen == 0 || klen > KV_KEY_MAX)
+		return -1;
 	if (kfaas_reply_reserve(&req, KV_UDP_HDR + 6 + klen + 1 +
 				dec_digits(val->flags) + 1 + dec_digits(vlen) +
 				2 + vlen + 7) ||
@@ -156,17 +190,77 @@ int kv_reply(struct xdp_md *ctx, __u32 payload_off, __u32 klen)
 	return off + 7;
 }
 
+/*
+ * A miss: take a lease for the scratch key (klen bytes), keyed by the
+ * client's address, port and request id, so that memcached's reply can
+ * fill the entry only if no write to the key came in between (kv.h).
+ * fam_klen: family << 8 | klen.
+ */
+__attribute__((noinline))
+int kv_lease(struct xdp_md *ctx, __u32 l3_off, __u32 l4_off, __u32 payload_off,
+	     __u32 fam_klen)
+{
+	struct kv_req_key rk = {};
+	struct kv_req r = {}, *old;
+	__u32 zero = 0, klen = fam_klen & 0xff, slot;
+	struct kv_conf *conf;
+	struct kv_slot *sl;
+	struct kv_key *key;
+	int err;
+
+	if (!ctx || klen == 0 || klen > KV_KEY_MAX)
+		return -1;
+	conf = bpf_map_lookup_elem(&kv_conf, &zero);
+	key = bpf_map_lookup_elem(&kv_scratch, &zero);
+	if (!conf || !key || !conf->armed)
+		return -1;
+	r.epoch = conf->epoch;
+	slot = kv_slot_of(kv_hash(key->key, klen));
+	sl = bpf_map_lookup_elem(&kv_slots, &slot);
+	if (!sl)
+		return -1;
+	r.gen = sl->gen;
+	r.slot = slot;
+	r.kind = KV_REQ_GET;
+	r.klen = klen;
+	__builtin_memcpy(&r.key, key, sizeof(r.key));
+	if ((fam_klen >> 8) == KFAAS_FAMILY_IPV4) {
+		rk.family = 4;
+		err = bpf_xdp_load_bytes(ctx, l3_off + 12, rk.addr, 4);
+	} else {
+		rk.family = 6;
+		err = bpf_xdp_load_bytes(ctx, l3_off + 8, rk.addr, 16);
+	}
+	if (err || bpf_xdp_load_bytes(ctx, l4_off, &rk.port, 2) ||
+	    bpf_xdp_load_bytes(ctx, payload_off, &rk.reqid, 2))
+		return -1;
+	/* a write with the same id in flight keeps its record: no fill */
+	old = bpf_map_lookup_elem(&kv_reqs, &rk);
+	if (old && old->kind == KV_REQ_WRITE)
+		return 0;
+	return bpf_map_update_elem(&kv_reqs, &rk, &r, BPF_ANY);
+}
+
 KFAAS_XDP_FUNCTION(kv)(struct kfaas_req *req)
 {
+	struct kv_xstats *xs;
 	int klen, n;
 
 	klen = kv_parse(KFAAS_REQ_ARGS(req));
 	if (klen <= 0)
-		return KFAAS_PASS;		/* not ours: the server answers */
+		return KFAAS_PASS;		/* not ours: memcached answers */
 	n = kv_reply(req->ctx, req->payload_off, klen);
-	if (n == 0)
-		return KFAAS_PASS;		/* miss: the server answers */
 	if (n < 0)
 		return KFAAS_ERROR;
+	xs = kv_xstats();
+	if (n == 0) {				/* miss: memcached answers */
+		if (xs)
+			xs->misses++;
+		kv_lease(req->ctx, req->l3_off, req->l4_off, req->payload_off,
+			 (__u32)req->family << 8 | klen);
+		return KFAAS_PASS;
+	}
+	if (xs)
+		xs->hits++;
 	return n;
 }

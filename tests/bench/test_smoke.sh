@@ -12,18 +12,19 @@ for t in jq gnuplot nsenter ethtool python3; do
 done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 38
+ktap_plan 39
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
 # this run's own objects only: other benchmarks may run beside it
 export KFAAS_BENCH_TAG=smoke$$
 pins() { ls -d /sys/fs/bpf/kfaas-bench-$KFAAS_BENCH_TAG* 2>/dev/null | wc -l; }
-nets() { ip netns list | grep -cE '^(kfb|kfs-bench|kfc-bench|kfs-benchs|kfc-benchs)-'; }
+nets() { ip netns list | grep -cE '^(kfb|kfs-bench|kfc-bench|kfs-benchs|kfc-benchs|kfs-benchm|kfc-benchm)-'; }
 # processes the run starts: nginx and the socket-tier listener (their
-# files under the results folder), kfaasd (run directories
+# files under the results folder), memcached (on the sandbox's address
+# 10.175.0.1), kfaasd (run directories
 # /run/kfaasd-bench-*, their QEMU too), the guest of tools/vm/run.sh
-procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/" || true; }
+procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/|memcached .*-l 10\.175\.0\.1 " || true; }
 pins0=$(pins); nets0=$(nets); procs0=$(procs)
 
 check_fail "an unknown option is refused" "$top/tools/bench/run.sh" --build "$B" --bogus
@@ -37,7 +38,7 @@ q() { jq -r "$1" "$R" 2>/dev/null; }
 check_eq "schema and mode" "kfaas-bench/1 smoke" "$(q '"\(.schema) \(.mode)"')"
 check_match "the machine is recorded (CPU, cores, kernel)" '^.+ [1-9][0-9]* [0-9]+\.' \
 	"$(q '"\(.machine.cpu) \(.machine.cores) \(.machine.kernel)"')"
-check_eq "all nine benchmarks, once each" "dispatch invoker kmod lifecycle live routes socket udp vm" \
+check_eq "all ten benchmarks, once each" "dispatch invoker kmod lifecycle live memcached routes socket udp vm" \
 	"$(q '[.benchmarks[].id] | sort | join(" ")')"
 check_eq "each is ok or not available, none failed" "" \
 	"$(q '.benchmarks[] | select(.status != "ok" and .status != "not available") | .id')"
@@ -119,6 +120,18 @@ else
 		'^not available: .+' "$xsk"
 	check_eq "udp: ... and a row says so" "not available" \
 		"$(q '.rows[] | select(.bench == "3 udp" and (.what | endswith("AF_XDP generator"))) | .status')"
+fi
+# 10: memcached answered every request right, alone and behind the cache,
+# and the cache answered the hits (or memcached is not installed, said)
+mcs=$(q '.benchmarks[] | select(.id == "memcached") | .status')
+if [ "$mcs" = ok ]; then
+	check_eq "memcached: both configurations, every reply right, the cache hit" \
+		"alone:0:0 cache:0:true" \
+		"$(q '[.benchmarks[] | select(.id == "memcached") | .runs[] |
+		       select(.replies > 0) | "\(.config):\(.bad):\(if .config == "cache"
+		       then .hits > 0 else .hits end)"] | unique | join(" ")')"
+else
+	skip "memcached: both configurations, every reply right, the cache hit" "memcached $mcs"
 fi
 check_eq "live: every frame reached the peer" true \
 	"$(q '.benchmarks[] | select(.id == "live") |

@@ -233,8 +233,9 @@ static void test_kv(void)
 	static const char noend[] = "\x12\x34\0\0\0\x01\0\0get foo";
 	static const char seq1[] = "\x12\x34\0\x01\0\x01\0\0get foo\r\n";
 	static const char want[] = "\x12\x34\0\0\0\x01\0\0VALUE foo 7 3\r\nbar\r\nEND\r\n";
+	/* a valid entry: epoch and generation 0 (fresh maps), no expiry */
 	struct kv_key k = {};
-	struct kv_value v = { .len = 3, .flags = 7 };
+	struct kv_value v = { .len = 3, .flags = 7, .expires = ~0ULL };
 	struct kfaas_frame_spec s;
 	uint8_t in[256];
 	struct run r;
@@ -247,9 +248,9 @@ static void test_kv(void)
 
 	memcpy(k.key, "foo", 3);
 	memcpy(v.data, "bar", 3);
+	v.slot = kv_slot_of(kv_hash(k.key, 3));
 	if (fd < 0 || bpf_map_update_elem(fd, &k, &v, BPF_ANY))
 		ktap_print_msg("cannot fill kv_cache");
-	close(fd);
 
 	s = base(4, 11211, hit, sizeof(hit) - 1);
 	n = build(&s, in);
@@ -273,6 +274,29 @@ static void test_kv(void)
 	}
 	ktap_test_result(!bad, "kv: multi-key, unterminated, multi-datagram "
 			 "requests passed up unchanged");
+
+	/* an entry is served only under its epoch, generation and expiry */
+	s = base(4, 11211, hit, sizeof(hit) - 1);
+	n = build(&s, in);
+	bad = 0;
+	for (i = 0; i < 3; i++) {
+		struct kv_value stale = v;
+
+		if (i == 0)
+			stale.epoch = 1;	/* a flush since */
+		else if (i == 1)
+			stale.gen = 1;		/* filled under an older generation */
+		else
+			stale.expires = 1;	/* past max-age or TTL */
+		if (bpf_map_update_elem(fd, &k, &stale, BPF_ANY))
+			bad++;
+		run_frame(in, n, &r);
+		if (!untouched(&r, in, n, XDP_PASS))
+			bad++;
+	}
+	ktap_test_result(!bad, "kv: an entry of another epoch or generation, or "
+			 "expired, is not served: passed up");
+	close(fd);
 }
 
 /* ---- dns ---- */
@@ -693,7 +717,7 @@ int main(void)
 		printf("# %s\n", kfaas_errmsg());
 		ktap_exit_skip("cannot create kfaas state (BPF unavailable?)");
 	}
-	ktap_set_plan(53);
+	ktap_set_plan(54);
 	echo_id = load("echo", "echo", 7);
 	upper_id = load("upper", "upper", 9);
 	ktap_test_result(echo_id > 0 && upper_id > 0 && load("kv", "kv", 11211) > 0 &&

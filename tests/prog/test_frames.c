@@ -373,7 +373,7 @@ int main(void)
 	uint8_t in[2048], out[4096], want[2048];
 	char root[128], path[600];
 	struct kv_key kk = {};
-	struct kv_value kvv = { .len = 3 };
+	struct kv_value kvv = { .len = 3, .expires = ~0ULL };	/* never expires */
 	struct dns_key dk = {};
 	struct dns_rr rr = { .ttl = 60, .has_a = 1, .has_aaaa = 1 };
 	int fd;
@@ -402,6 +402,7 @@ int main(void)
 	}
 	memcpy(kk.key, kv_key, 3);
 	memcpy(kvv.data, kv_val, 3);
+	kvv.slot = kv_slot_of(kv_hash(kk.key, 3));
 	kfaas_fn_map_path(&st, "kv", "kv_cache", path, sizeof(path));
 	fd = bpf_obj_get(path);
 	bpf_map_update_elem(fd, &kk, &kvv, BPF_ANY);

@@ -44,6 +44,7 @@ int lg_option(struct lg *g, int c, const char *arg)
 	case 0x106: g->size = (size_t)atoi(arg); break;
 	case 0x107: g->keys = (unsigned int)atoi(arg); break;
 	case 0x108: g->vlen = (size_t)atoi(arg); break;
+	case 0x109: g->zipf = atof(arg); break;
 	default: return 0;
 	}
 	return 1;
@@ -54,6 +55,10 @@ int lg_check(const struct lg *g, const char *prog)
 	if (g->keys < 1 || g->keys > KVGEN_MAX_KEYS || g->vlen > KVGEN_VAL_MAX) {
 		fprintf(stderr, "%s: --keys 1..%d, --value-size 0..%d\n", prog,
 			KVGEN_MAX_KEYS, KVGEN_VAL_MAX);
+		return -1;
+	}
+	if (g->zipf < 0 || g->zipf > 5) {
+		fprintf(stderr, "%s: --zipf 0..5\n", prog);
 		return -1;
 	}
 	if (g->port <= 0 || g->port > 65535) {
@@ -75,6 +80,47 @@ uint64_t lg_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The Zipf(s) distribution over the keys, as a cumulative table. */
+static int zipf_init(struct lg *g)
+{
+	double sum = 0;
+	unsigned int k;
+
+	g->cdf = malloc(g->keys * sizeof(*g->cdf));
+	if (!g->cdf) {
+		fprintf(stderr, "loadgen: out of memory\n");
+		return -1;
+	}
+	for (k = 0; k < g->keys; k++)
+		g->cdf[k] = sum += 1.0 / pow(k + 1, g->zipf);
+	for (k = 0; k < g->keys; k++)
+		g->cdf[k] /= sum;
+	g->rng = 0x9e3779b97f4a7c15ULL;
+	return 0;
+}
+
+/* The next key: in turn, or drawn from the Zipf table (xorshift64*). */
+static unsigned int next_key(struct lg *g)
+{
+	unsigned int lo = 0, hi = g->keys - 1, mid;
+	double u;
+
+	if (!g->cdf)
+		return (unsigned int)(g->nk++ % g->keys);
+	g->rng ^= g->rng >> 12;
+	g->rng ^= g->rng << 25;
+	g->rng ^= g->rng >> 27;
+	u = (double)((g->rng * 0x2545f4914f6cdd1dULL) >> 11) / (double)(1ULL << 53);
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (g->cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 int lg_start(struct lg *g)
@@ -109,6 +155,8 @@ int lg_start(struct lg *g)
 			return -1;
 		}
 	}
+	if (g->zipf > 0 && zipf_init(g))
+		return -1;
 	g->t_start = lg_now();
 	g->t_meas = g->t_start + (uint64_t)(g->warmup * 1e9);
 	g->t_end = g->t_meas + (uint64_t)(g->time * 1e9);
@@ -140,7 +188,7 @@ int lg_take(struct lg *g, int from, uint64_t t)
 	for (i = from; i < g->window; i++) {
 		if (g->slots[i].sent)
 			continue;
-		g->slots[i].key = (unsigned int)(g->nk++ % g->keys);
+		g->slots[i].key = next_key(g);
 		g->slots[i].sent = t;
 		g->sent++;
 		return i;
@@ -260,6 +308,8 @@ int lg_report(struct lg *g, json_object *extra)
 	j = json_object_new_object();
 	json_object_object_add(j, "mode", json_object_new_string(g->mode == LG_KV ? "kv" : "echo"));
 	json_object_object_add(j, "window", json_object_new_int(g->window));
+	if (g->zipf > 0)
+		json_object_object_add(j, "zipf", num(g->zipf));
 	json_object_object_add(j, "duration_s", num(g->time));
 	json_object_object_add(j, "sent", json_object_new_int64((int64_t)g->sent));
 	json_object_object_add(j, "replies", json_object_new_int64((int64_t)g->done));
@@ -287,6 +337,8 @@ int lg_report(struct lg *g, json_object *extra)
 	free(g->rep);
 	free(g->req_len);
 	free(g->rep_len);
+	free(g->cdf);
 	g->lat = NULL;
+	g->cdf = NULL;
 	return g->done ? 0 : 1;
 }

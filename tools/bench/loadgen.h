@@ -40,6 +40,7 @@ struct lg {
 	size_t		size;
 	unsigned int	keys;
 	size_t		vlen;
+	double		zipf;		/* kv: 0 = keys in turn, else Zipf(s) */
 	/* state */
 	struct lg_slot	slots[LG_MAX_WINDOW];
 	uint64_t	t_start, t_meas, t_end, t_last_scan, nk;
@@ -51,6 +52,8 @@ struct lg {
 	char		*echo;		/* the echo payload after the id */
 	char		*req, *rep;	/* kv: per key, LG_STRIDE bytes each */
 	uint16_t	*req_len, *rep_len;
+	double		*cdf;		/* --zipf: P(key <= i) */
+	uint64_t	rng;
 };
 #define LG_STRIDE	512
 
@@ -64,10 +67,12 @@ struct lg {
 	{ "timeout", required_argument, NULL, 0x105 },			\
 	{ "size", required_argument, NULL, 0x106 },			\
 	{ "keys", required_argument, NULL, 0x107 },			\
-	{ "value-size", required_argument, NULL, 0x108 }
+	{ "value-size", required_argument, NULL, 0x108 },		\
+	{ "zipf", required_argument, NULL, 0x109 }
 #define LG_USAGE							\
 	"  --port P --mode echo|kv [--window W] [--time S] [--warmup S]\n" \
-	"  [--timeout S] [--size BYTES] [--keys N] [--value-size V]\n"
+	"  [--timeout S] [--size BYTES] [--keys N] [--value-size V]\n" \
+	"  [--zipf S]  (kv: keys drawn Zipf(S), key0000 the hottest)\n"
 
 void lg_init(struct lg *g);
 /* One of LG_OPTIONS: 1 taken, 0 not ours, -1 bad value. */

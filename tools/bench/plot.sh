@@ -175,4 +175,24 @@ plot '$out/lifecycle-fixed.dat' using 1:2 with linespoints lc rgb '#4477aa' titl
      '' using 1:3 axes x1y2 with points pt 5 ps 1.5 lc rgb '#aa3377' title 'auto: per-function p75'
 EOF
 fi
+# 10. memcached alone vs behind the kv cache: requests/s and server CPU
+if have memcached; then
+	jq -r '.benchmarks[] | select(.id == "memcached") | .summary |
+		"\"memcached alone\" \(.alone_rps) \(.alone_ns)\n\"behind the kv cache\" \(.cache_rps) \(.cache_ns)"' \
+		"$json" >"$out/memcached.dat"
+	hr=$(jq -r '.benchmarks[] | select(.id == "memcached") | .params |
+		"Zipf \(.zipf), \(.keys) keys, \(.hit_ratio_pct)% hits"' "$json")
+	gnuplot <<EOF
+set terminal svg size 1000,480 dynamic enhanced font 'sans,11' background '#ffffff'
+$common
+set output '$out/memcached.svg'
+set multiplot layout 1,2 title "memcached UDP gets, alone and behind the kv cache ($hr)\n{/*0.8 $sub}"
+set title 'GET requests/s (median)'; set ylabel 'requests/s'; set yrange [0:*]; set format y '%.0s%c'
+plot '$out/memcached.dat' using 0:2:xtic(1) with boxes lc rgb '#228833' notitle
+set title 'server CPU per GET (ns, median)'; set ylabel 'ns'; set yrange [0:*]; set format y '%g'
+plot '$out/memcached.dat' using 0:3:xtic(1) with boxes lc rgb '#4477aa' notitle, \
+     '' using 0:3:(sprintf('%.0f', \$3)) with labels offset 0,1 notitle
+unset multiplot
+EOF
+fi
 rm -f "$out"/*.dat

@@ -148,6 +148,35 @@ static json_object *fn_stats_json(const struct kfaas_fn_info *f,
 	return o;
 }
 
+/*
+ * The function's own counters (its xstats map, docs/sdk.md): into o
+ * (JSON) or as an indented line under its row.
+ */
+static int show_extra(struct kfaas_state *st, const char *fn, json_object *o)
+{
+	struct kfaas_xstat x[KFAAS_XSTATS_MAX];
+	json_object *e;
+	size_t n, i;
+
+	if (kfaas_fn_xstats(st, fn, x, KFAAS_XSTATS_MAX, &n))
+		return p_lib_err();
+	if (!n)
+		return 0;
+	if (o) {
+		e = json_object_new_object();
+		for (i = 0; i < n; i++)
+			json_object_object_add(e, x[i].name,
+					       json_object_new_int64((int64_t)x[i].value));
+		json_object_object_add(o, "extra", e);
+		return 0;
+	}
+	printf("  %s:", fn);
+	for (i = 0; i < n; i++)
+		printf(" %s %llu", x[i].name, (unsigned long long)x[i].value);
+	printf("\n");
+	return 0;
+}
+
 static int show_once(const char *name)
 {
 	struct kfaas_stats *all = NULL;
@@ -164,8 +193,8 @@ static int show_once(const char *name)
 		return p_lib_err();
 	}
 	rc = read_all(&st, arr, n, &all);
-	kfaas_state_close(&st);
 	if (rc) {
+		kfaas_state_close(&st);
 		free(arr);
 		return rc;
 	}
@@ -181,14 +210,26 @@ static int show_once(const char *name)
 		if (name && strcmp(arr[i].name, name))
 			continue;
 		shown++;
-		if (json_output)
-			json_object_array_add(a, fn_stats_json(&arr[i], &all[i], fa));
-		else
+		if (json_output) {
+			json_object *o = fn_stats_json(&arr[i], &all[i], fa);
+
+			json_object_array_add(a, o);
+			if (show_extra(&st, arr[i].name, o))
+				rc = -1;
+		} else {
 			print_row(&arr[i], &all[i], fa);
+			if (show_extra(&st, arr[i].name, NULL))
+				rc = -1;
+		}
 	}
 	json_object_put(fa);
+	kfaas_state_close(&st);
 	free(arr);
 	free(all);
+	if (rc) {
+		json_object_put(a);
+		return rc;
+	}
 	rc = listing_end(a, name, shown);
 	fflush(stdout);
 	return rc;
@@ -214,10 +255,13 @@ static int parse_args(int argc, char **argv, struct stats_opts *o)
 				"Usage: %s stats [NAME] [--watch [SEC]] [--count N]\n"
 				"       %s stats --prometheus\n"
 				"\n"
-				"Per-function counters summed over CPUs; --watch\n"
-				"prints them every SEC seconds (default 1) until\n"
-				"interrupted or N times; --prometheus prints every\n"
-				"function in the Prometheus text format.\n",
+				"Per-function counters summed over CPUs, and the\n"
+				"function's own ones (its xstats map: kv's hits,\n"
+				"misses, fills...) on a line below its row, or as\n"
+				"\"extra\" in JSON; --watch prints them every SEC\n"
+				"seconds (default 1) until interrupted or N times;\n"
+				"--prometheus prints every function in the\n"
+				"Prometheus text format.\n",
 				bin_name, bin_name);
 			return 1;
 		} else if (!strcmp(argv[0], "--watch") || !strcmp(argv[0], "-w")) {

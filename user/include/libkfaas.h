@@ -190,6 +190,19 @@ int kfaas_stats_charge(struct kfaas_state *st, __u32 id,
 int kfaas_dstats_read(struct kfaas_state *st, __u64 out[KFAAS_DSTAT_MAX]);
 const char *kfaas_dstat_name(unsigned int idx);
 
+/*
+ * A function's own counters (xstats.c): the __u64 fields of its private
+ * per-CPU map "xstats", by name, summed over CPUs; *n is 0 when it has
+ * none.
+ */
+#define KFAAS_XSTATS_MAX	32
+struct kfaas_xstat {
+	char	name[48];
+	__u64	value;
+};
+int kfaas_fn_xstats(struct kfaas_state *st, const char *fn,
+		    struct kfaas_xstat *out, size_t max, size_t *n);
+
 /* Every function's counters in the Prometheus text format (metrics.c). */
 int kfaas_prometheus_write(struct kfaas_state *st, FILE *out);
 
