@@ -82,7 +82,7 @@ AGENT		:= $(B)/vm/kfaas-agent
 GUEST_IMG	:= $(B)/vm/guest.cpio
 # static executables: the guest has no shared libraries
 STATIC_CFLAGS	:= -static -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude \
-		   -Iuser/include
+		   -Iuser/include -Iuser/vmfn
 VMFN_SRCS	:= $(wildcard user/vmfn/*.c)
 VMFNS		:= $(VMFN_SRCS:user/vmfn/%.c=$(B)/vmfn/%)
 TEST_VMFNS	:= $(patsubst tests/vm/fn/%.c,$(B)/tests/vm/fn/%,$(wildcard tests/vm/fn/*.c))
@@ -167,7 +167,7 @@ $(KFAASD): $(KFAASD_OBJS) $(LIB)
 
 # the agent links no library: the libkfaas files it needs (libc only) are
 # compiled in
-AGENT_SRCS	:= user/agent/agent.c user/lib/agent_proto.c user/lib/iobuf.c
+AGENT_SRCS	:= user/agent/agent.c user/agent/resident.c user/lib/agent_proto.c user/lib/iobuf.c
 # AGENT_SAN=1 (make asan): the agent with ASan+UBSan, dynamically linked
 # (ASan cannot be static), its libraries copied into the guest image
 # (and started by a static /init that mounts /proc first)
@@ -181,6 +181,7 @@ else
 AGENT_CFLAGS	:= $(STATIC_CFLAGS)
 endif
 $(AGENT): $(AGENT_SRCS) include/kfaas/agent_proto.h include/kfaas/agent.h \
+		include/kfaas/resident.h user/agent/agent.h \
 		$(wildcard user/include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
@@ -193,7 +194,7 @@ $(AGENT_INIT): user/agent/asan-init.c
 $(GUEST_IMG): $(AGENT) $(IMG_DEPS) tools/mkinitramfs-vm.sh
 	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@ $(IMG_FLAGS)
 
-$(B)/vmfn/%: user/vmfn/%.c
+$(B)/vmfn/%: user/vmfn/%.c user/vmfn/kfaas_resident.h include/kfaas/resident.h
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -o $@ $<
 
@@ -201,7 +202,7 @@ $(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h 
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/tests/vm/fn/%: tests/vm/fn/%.c
+$(B)/tests/vm/fn/%: tests/vm/fn/%.c user/vmfn/kfaas_resident.h include/kfaas/resident.h
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -o $@ $<
 
@@ -385,7 +386,8 @@ DKMSDIR		?= /usr/src/kfaas-$(VERSION)
 DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
-		   bpf/kfaas_csum.h include/kfaas/abi.h include/kfaas/kfuncs.h
+		   bpf/kfaas_csum.h include/kfaas/abi.h include/kfaas/kfuncs.h \
+		   include/kfaas/resident.h user/vmfn/kfaas_resident.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \

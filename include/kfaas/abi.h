@@ -149,6 +149,11 @@ struct kfaas_vm_params {
 #define KFAAS_VM_KEEP_FIXED	(2U << KFAAS_VM_KEEP_SHIFT)	/* warm idle_ttl_s, then nothing */
 #define KFAAS_VM_KEEP_NONE	(3U << KFAAS_VM_KEEP_SHIFT)	/* nothing kept after a request */
 #define KFAAS_VM_KEEP(flags)	((flags) & KFAAS_VM_KEEP_MASK)
+/*
+ * One process per VM serves request after request over the framed
+ * protocol of include/kfaas/resident.h instead of a process per request.
+ */
+#define KFAAS_VM_F_RESIDENT	(1U << 3)
 
 /* Function registry record (kfaas_funcs, keyed by __u32 id). */
 struct kfaas_fn_info {
