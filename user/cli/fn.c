@@ -62,6 +62,8 @@ json_object *fn_info_json(const struct kfaas_fn_info *f)
 		json_object_object_add(vm, "timeout_ms", json_object_new_int64(f->vm.timeout_ms));
 		json_object_object_add(vm, "fresh", json_object_new_boolean(
 			!!(f->vm.flags & KFAAS_VM_F_FRESH)));
+		json_object_object_add(vm, "resident", json_object_new_boolean(
+			!!(f->vm.flags & KFAAS_VM_F_RESIDENT)));
 		json_object_object_add(vm, "keep_alive", json_object_new_string(
 			kfaas_vm_keep_name(&f->vm, keep, sizeof(keep))));
 		json_object_object_add(o, "vm", vm);
@@ -150,6 +152,7 @@ static int do_create(int argc, char **argv)
 		{ "idle-ttl",	required_argument, NULL, 't' },
 		{ "timeout",	required_argument, NULL, 'T' },
 		{ "fresh",	no_argument,	   NULL, 'f' },
+		{ "resident",	no_argument,	   NULL, 'r' },
 		{ "keep-alive",	required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,6 +180,7 @@ static int do_create(int argc, char **argv)
 		switch (c) {
 		case 'e': exe = optarg; continue;
 		case 'f': p.flags |= KFAAS_VM_F_FRESH; continue;
+		case 'r': p.flags |= KFAAS_VM_F_RESIDENT; continue;
 		case 'k': keep = optarg; continue;
 		case 'm': field = &p.mem_mib; name = "--mem"; break;
 		case 'c': field = &p.vcpus; name = "--vcpus"; break;
@@ -384,12 +388,16 @@ static int do_show(int argc, char **argv)
 		print_fn_row(&f);
 		if (f.tier == KFAAS_TIER_VM)
 			printf("vm: %u MiB, %u vCPU(s), keep-alive %s, min-warm "
-			       "%u, max %u, timeout %u ms, %s\n", f.vm.mem_mib,
-			       f.vm.vcpus, kfaas_vm_keep_name(&f.vm, k, sizeof(k)),
+			       "%u, max %u, timeout %u ms, %s, %s\n",
+			       f.vm.mem_mib, f.vm.vcpus,
+			       kfaas_vm_keep_name(&f.vm, k, sizeof(k)),
 			       f.vm.min_warm, f.vm.max_instances, f.vm.timeout_ms,
 			       f.vm.flags & KFAAS_VM_F_FRESH ?
 			       "fresh (a new VM per request)" :
-			       "warm VMs serve request after request");
+			       "warm VMs serve request after request",
+			       f.vm.flags & KFAAS_VM_F_RESIDENT ?
+			       "resident (one process per VM)" :
+			       "a process per request");
 		printf("routes:");
 		for (i = 0; i < n; i++) {
 			if (routes[i].val.fn_id != f.id)
@@ -426,6 +434,7 @@ static int do_help(int argc, char **argv)
 		"       %s fn create NAME --vm EXEC [--mem MiB] [--vcpus N]\n"
 		"                 [--keep-alive auto|none|fixed:S] [--min-warm N]\n"
 		"                 [--max N] [--idle-ttl S] [--timeout MS] [--fresh]\n"
+		"                 [--resident]\n"
 		"       %s fn replace NAME FILE\n"
 		"       %s fn unload NAME\n"
 		"       %s fn list\n"
@@ -451,7 +460,12 @@ static int do_help(int argc, char **argv)
 		"current keep-alive decision (kfaasd).  A warm VM serves\n"
 		"request after request (what one leaves in its memory or /tmp\n"
 		"the next one can see); with --fresh every request gets a VM\n"
-		"no other request has run in, discarded after its answer.\n",
+		"no other request has run in, discarded after its answer.\n"
+		"By default each request runs EXEC in a new process; with\n"
+		"--resident one process per VM serves request after request\n"
+		"over the framed protocol of <kfaas/resident.h> (the C helper:\n"
+		"kfaas_resident.h), is restarted if it crashes (that request\n"
+		"gets an error) and loses its VM past --timeout.\n",
 		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
 		bin_name);
 	return 0;

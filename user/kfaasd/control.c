@@ -156,6 +156,8 @@ static json_object *fn_json(const struct fn *f)
 	json_object_object_add(o, "timeout_ms", json_object_new_int64(f->vm.timeout_ms));
 	json_object_object_add(o, "fresh", json_object_new_boolean(
 		!!(f->vm.flags & KFAAS_VM_F_FRESH)));
+	json_object_object_add(o, "resident", json_object_new_boolean(
+		!!(f->vm.flags & KFAAS_VM_F_RESIDENT)));
 	json_object_object_add(o, "keep_alive", json_object_new_string(
 		kfaas_vm_keep_name(&f->vm, keep, sizeof(keep))));
 	json_object_object_add(o, "load_time", json_object_new_int64((int64_t)f->load_time));

@@ -153,10 +153,12 @@ static int params_check(const struct kfaas_vm_params *p, char *why, size_t len)
 			 p->timeout_ms);
 		return -EINVAL;
 	}
-	if (p->flags & ~(KFAAS_VM_F_FRESH | KFAAS_VM_KEEP_MASK)) {
+	if (p->flags & ~(KFAAS_VM_F_FRESH | KFAAS_VM_F_RESIDENT |
+			 KFAAS_VM_KEEP_MASK)) {
 		snprintf(why, len, "unknown VM flags %#x: this kfaasd knows "
-			 "fresh and the keep-alive", p->flags &
-			 ~(KFAAS_VM_F_FRESH | KFAAS_VM_KEEP_MASK));
+			 "fresh, resident and the keep-alive", p->flags &
+			 ~(KFAAS_VM_F_FRESH | KFAAS_VM_F_RESIDENT |
+			   KFAAS_VM_KEEP_MASK));
 		return -EINVAL;
 	}
 	if (p->idle_ttl_s > 86400 * 30) {

@@ -376,6 +376,7 @@ struct vm_spec {
 	const char	*tpl_state;	/* the template's device state file */
 	bool		is_template;	/* boot, save the snapshot, die */
 	bool		clone;		/* restore from the template */
+	bool		resident;	/* requests go to the resident /fn */
 	const struct vm_ops *ops;
 	void		*owner;		/* for ops */
 };
@@ -389,6 +390,8 @@ struct vm {
 	int		state;
 	bool		is_template;
 	bool		cloned;		/* restored from the snapshot */
+	bool		resident;	/* requests go to the resident /fn */
+	unsigned int	restarts;	/* of its resident process */
 	struct qemu_proc proc;
 	struct watch	pidw;
 	struct watch	conw;
@@ -491,7 +494,8 @@ struct pool {
 	/* counters for status */
 	uint64_t	n_cold, n_clone, n_timeouts, n_crashes, n_overflows,
 			n_reclaimed, n_served, n_failed_starts,
-			n_discarded;	/* fresh: VMs killed after one request */
+			n_discarded,	/* fresh: VMs killed after one request */
+			n_restarts_dead; /* resident restarts in VMs now gone */
 	uint64_t	last_cold_ms, last_clone_ms;
 	/* control connections waiting for the pool to be ready */
 	struct list	waiters;

@@ -170,6 +170,7 @@ static struct vm *pool_vm_start(struct pool *p, bool is_template, bool clone)
 		.vcpus = f->vm.vcpus, .uid = f->uid,
 		.tpl_mem = p->tpl_mem, .tpl_state = p->tpl_state_path,
 		.is_template = is_template, .clone = clone,
+		.resident = !!(f->vm.flags & KFAAS_VM_F_RESIDENT),
 		.ops = &pool_vm_ops, .owner = p,
 	};
 	struct vm *v = vm_start(&s);
@@ -366,6 +367,7 @@ static void pool_vm_dead(struct vm *v)
 
 	list_del(&v->link);
 	p->cpu_dead_ns += v->cpu_ns;
+	p->n_restarts_dead += v->restarts;
 	if (v->is_template) {
 		if (p->tpl_state == TPL_BOOTING || p->tpl_state == TPL_SAVING) {
 			char why[600];
@@ -604,7 +606,7 @@ json_object *pool_status(struct pool *p)
 	json_object *o = json_object_new_object(), *vms = json_object_new_array();
 	static const char *const tpl[] = { "none", "booting", "saving", "ready",
 					   "failed" };
-	uint64_t now = kfaas_now_ms();
+	uint64_t now = kfaas_now_ms(), restarts = p->n_restarts_dead;
 	double vm_mib, idle_mib, tpl_mib;
 	struct list *l, *t;
 
@@ -620,6 +622,9 @@ json_object *pool_status(struct pool *p)
 				       json_object_new_boolean(v->is_template));
 		json_object_object_add(j, "clone", json_object_new_boolean(v->cloned));
 		json_object_object_add(j, "served", json_object_new_int(v->served));
+		json_object_object_add(j, "restarts",
+				       json_object_new_int((int)v->restarts));
+		restarts += v->restarts;
 		if (v->t_ready_ns)
 			json_object_object_add(j, "start_ms", json_object_new_int64(
 				(int64_t)((v->t_ready_ns - v->t_start_ns) / 1000000)));
@@ -657,6 +662,9 @@ json_object *pool_status(struct pool *p)
 	C(failed_starts);
 	C(discarded);
 #undef C
+	/* resident processes started again after one ended */
+	json_object_object_add(o, "restarts",
+			       json_object_new_int64((int64_t)restarts));
 	json_object_object_add(o, "last_cold_ms",
 			       json_object_new_int64((int64_t)p->last_cold_ms));
 	json_object_object_add(o, "last_clone_ms",

@@ -250,12 +250,17 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		} else if (!strcmp(key, "fresh")) {
 			vm_keys = true;
 			rc = get_flag(cx, v, key, &f->vm.flags, KFAAS_VM_F_FRESH);
+		} else if (!strcmp(key, "resident")) {
+			vm_keys = true;
+			rc = get_flag(cx, v, key, &f->vm.flags,
+				      KFAAS_VM_F_RESIDENT);
 		} else if (!strcmp(key, "budget")) {
 			rc = parse_budget(cx, v, &f->budget);
 		} else {
 			rc = CERR(cx, kk, "unknown key '%s' in function '%s': use "
 				  "object, vm, mem, vcpus, keep-alive, min-warm, "
-				  "max, idle-ttl, timeout, fresh or budget", key,
+				  "max, idle-ttl, timeout, fresh, resident or "
+				  "budget", key,
 				  name);
 		}
 		if (rc)
@@ -269,8 +274,8 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		return rc;
 	if (f->tier != KFAAS_TIER_VM && vm_keys)
 		return CERR(cx, m, "function '%s': mem, vcpus, keep-alive, "
-			    "min-warm, max, idle-ttl, timeout and fresh are for "
-			    "'vm' functions", name);
+			    "min-warm, max, idle-ttl, timeout, fresh and "
+			    "resident are for 'vm' functions", name);
 	if (f->tier != KFAAS_TIER_VM)
 		memset(&f->vm, 0, sizeof(f->vm));
 	return 0;
@@ -591,6 +596,8 @@ int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 #undef V
 			if (f->vm.flags & KFAAS_VM_F_FRESH)
 				fputs("    fresh: true\n", out);
+			if (f->vm.flags & KFAAS_VM_F_RESIDENT)
+				fputs("    resident: true\n", out);
 		}
 		if (f->budget.set) {
 			size_t k;

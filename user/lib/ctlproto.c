@@ -99,7 +99,7 @@ static int parse_create(struct kfaas_ctl_req *r, char *why, size_t wlen)
 	const struct kfaas_vm_params *d = &kfaas_vm_defaults;
 	struct kfaas_vm_params *p = &r->params;
 	__u32 keep;
-	bool fresh;
+	bool fresh, resident;
 
 	r->exec = get_str(r->obj, "exec");
 	if (!r->name || !r->exec) {
@@ -117,8 +117,10 @@ static int parse_create(struct kfaas_ctl_req *r, char *why, size_t wlen)
 			 "integers");
 		return -EINVAL;
 	}
-	if (get_bool(r->obj, "fresh", &fresh)) {
-		snprintf(why, wlen, "create: \"fresh\" must be true or false");
+	if (get_bool(r->obj, "fresh", &fresh) ||
+	    get_bool(r->obj, "resident", &resident)) {
+		snprintf(why, wlen, "create: \"fresh\" and \"resident\" must "
+			 "be true or false");
 		return -EINVAL;
 	}
 	if (get_keep(r->obj, KFAAS_VM_KEEP(d->flags), &keep)) {
@@ -127,7 +129,8 @@ static int parse_create(struct kfaas_ctl_req *r, char *why, size_t wlen)
 			 "\"idle_ttl_s\")");
 		return -EINVAL;
 	}
-	p->flags = (fresh ? KFAAS_VM_F_FRESH : 0) | keep;
+	p->flags = (fresh ? KFAAS_VM_F_FRESH : 0) |
+		   (resident ? KFAAS_VM_F_RESIDENT : 0) | keep;
 	return 0;
 }
 
@@ -268,6 +271,8 @@ json_object *kfaas_ctl_req_create(const char *name, const char *exe,
 		keep_words[KFAAS_VM_KEEP(p->flags) >> KFAAS_VM_KEEP_SHIFT]));
 	if (p->flags & KFAAS_VM_F_FRESH)
 		json_object_object_add(o, "fresh", json_object_new_boolean(1));
+	if (p->flags & KFAAS_VM_F_RESIDENT)
+		json_object_object_add(o, "resident", json_object_new_boolean(1));
 	return o;
 }
 
