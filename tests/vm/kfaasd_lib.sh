@@ -29,6 +29,8 @@ live_qemus() {
 		echo "${p#/proc/}"
 	done
 }
+# SIGKILL every live QEMU of the run directory $RUN
+kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 alive() { awk '/^State:/ { exit ($2 == "Z") }' "/proc/$1/status" 2>/dev/null; }
 # daemon_wait_ready TRIES: until 'kfaas daemon status' answers (TRIES
 # times 0.2 s); fails at once if kfaasd has exited

@@ -34,7 +34,6 @@ sandbox_up vm 77 || { echo "Bail out! no sandbox"; exit 1; }
 PORT=7000; XPORT=7100
 
 # ---- helpers -----------------------------------------------------------------
-kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 daemon_start() {
 	nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir "$CACHE" \
 		--queue 2 --refresh 500 --config none "$@" >>"$LOG" 2>&1 &
