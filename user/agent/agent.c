@@ -177,14 +177,35 @@ static int find_port(const char *name, int ms, char *dev, size_t len)
 static int chan_in = -1, chan_out = -1;
 
 int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
-		    const void *b, size_t blen, const void *c, size_t clen)
+	     const void *b, size_t blen, const void *c, size_t clen)
 {
+	/*
+	 * One write(2) for the whole message when it fits: every write to the
+	 * virtio-serial port is a notification of the host (a VM exit, a
+	 * socket write in QEMU), the cost a short request pays most.
+	 */
+	static char one[65536];
 	struct kfaas_agent_hdr h = {
 		.magic = KFAAS_AGENT_MAGIC, .type = type, .seq = seq,
 		.len = (__u32)(alen + blen + clen),
 	};
 	int rc;
 
+	if (sizeof(h) + h.len <= sizeof(one)) {
+		char *p = one;
+
+		memcpy(p, &h, sizeof(h));
+		p += sizeof(h);
+		if (alen)
+			memcpy(p, a, alen);
+		p += alen;
+		if (blen)
+			memcpy(p, b, blen);
+		p += blen;
+		if (clen)
+			memcpy(p, c, clen);
+		return kfaas_fd_write_all(chan_out, one, sizeof(h) + h.len);
+	}
 	rc = kfaas_fd_write_all(chan_out, &h, sizeof(h));
 	if (!rc && alen)
 		rc = kfaas_fd_write_all(chan_out, a, alen);

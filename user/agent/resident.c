@@ -234,6 +234,7 @@ void resident_run(__u32 seq, const char *req, size_t len, __u32 max_out)
 	rs.restarted = false;
 	t0 = kfaas_now_ns();
 	cpu0 = rs_cpu_ns();
+	rs_feed(&q);	/* a short request fits the pipe: no poll first */
 	rs_pump(&q);
 	res.wall_ns = kfaas_now_ns() - t0;
 	if (q.done) {
