@@ -712,7 +712,10 @@ bench_socket() {
 # Rounds alternate: the idle VM of each is killed, then one request
 # (kfaas invoke, through kfaasd) meets an empty pool and is timed from
 # kfaasd receiving it to the reply: QEMU start, boot or restore, the
-# first response.  Then warm invocations and the RSS of each idle VM.
+# first response.  Then warm invocations and the RSS of each idle VM;
+# then, on the snapshot daemon, the same executable (tests/vm/fn/rfn)
+# as two functions, one --resident and one a process per request: their
+# warm invocations side by side.
 # The procedure of tools/vm-measure.sh (docs/vm-tier.md), folded in.
 VM_CACHE=${VM_CACHE:-/var/cache/kfaasd-bench}
 vmd() {	# cold|clone kfaas-args...: the CLI against one of the two daemons
@@ -743,8 +746,8 @@ bench_vm() {
 		reason="kfaasd is not built ($B/kfaasd): make"
 	elif ! command -v qemu-system-x86_64 >/dev/null; then
 		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
-	elif [ ! -x "$fn" ] || [ ! -f "$B/vm/guest.cpio" ]; then
-		reason="the guest image or the test function is not built ($B/vm/guest.cpio, $fn): make"
+	elif [ ! -x "$fn" ] || [ ! -x "$B/tests/vm/fn/rfn" ] || [ ! -f "$B/vm/guest.cpio" ]; then
+		reason="the guest image or the test functions are not built ($B/vm/guest.cpio, $fn, rfn): make"
 	elif ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
 		reason="no guest kernel in /boot (linux-image-amd64: tools/deps.sh)"
 	fi
@@ -800,6 +803,21 @@ bench_vm() {
 			  p99_ms: ($o.p99_ns / 1e6), mean_ms: ($o.ns_per_invocation / 1e6),
 			  template_ms: $p.template_ms} + $m' >>"$OUT/vm.runs"
 	done
+	# resident vs a process per request: one executable, two functions
+	local f rfn=$B/tests/vm/fn/rfn
+	for f in rs rf; do
+		vmd clone fn create $f --vm "$rfn" --mem 128 --vcpus 1 --min-warm 1 \
+			--max 1 --idle-ttl 0 $([ $f = rs ] && echo --resident) >/dev/null || return 1
+		# the clone's first requests translate the guest's code again
+		vmd clone -j invoke $f --data "echo warm-up" --repeat 5 >/dev/null || return 1
+		out=$(vmd clone -j invoke $f --data "echo kfaas-bench" --repeat $VM_WARM) || {
+			echo "kfaas invoke --repeat ($f): $out" >&2; return 1; }
+		[ "$(echo "$out" | jq -r '.errors // 0')" = 0 ] || {
+			echo "kfaas invoke --repeat ($f): errors: $out" >&2; return 1; }
+		jq -nc --arg f $f --argjson o "$out" \
+			'{what: "mode", fn: $f, n: $o.repeat, p50_ms: ($o.p50_ns / 1e6),
+			  p99_ms: ($o.p99_ns / 1e6), mean_ms: ($o.ns_per_invocation / 1e6)}' >>"$OUT/vm.runs"
+	done
 	local st
 	st=$(vmd clone -j daemon status | jq -c '.daemon')
 	jq -s --argjson d "$st" --arg qemu "$(qemu-system-x86_64 -version | head -n 1)" '
@@ -812,12 +830,15 @@ bench_vm() {
 	| [$runs[] | select(.what == "start")] as $s
 	| [$runs[] | select(.what == "warm" and .vm == "cold")][0] as $wc
 	| [$runs[] | select(.what == "warm" and .vm == "clone")][0] as $wk
+	| [$runs[] | select(.what == "mode" and .fn == "rs")][0] as $rs
+	| [$runs[] | select(.what == "mode" and .fn == "rf")][0] as $rf
 	| def pair(f): [$s[] | select(.vm == "clone") | . as $k
 		| ($s[] | select(.vm == "cold" and .round == $k.round)) as $c | ($k | f) / ($c | f)] | med | r3;
 	  {id: "vm", status: "ok",
 	   params: {accelerator: $d.accel, accelerator_why: $d.accel_why, qemu: $qemu,
 		    guest_kernel: $d.kernel, rounds: ($s | length / 2), warm_invocations: $wk.n,
 		    function: "tests/vm/fn/kfn (static C), request \"echo kfaas-bench\"",
+		    resident_function: "tests/vm/fn/rfn (static C, kfaas_resident.h) as rs (--resident) and rf (a process per request), clones, min-warm 1, max 1, 5 warm-up requests each",
 		    vm: "microvm, 128 MiB, 1 vCPU, min-warm 0, max 1",
 		    template_ms: $wk.template_ms,
 		    how: "two kfaasd (one --no-snapshot) in the bench namespace; each round kills the idle VM of each, then times one kfaas invoke on the empty pool in kfaasd (request to reply); ready = QEMU start to agent ready (cold) or to restored and reseeded (clone), from kfaas daemon status; warm = kfaas invoke --repeat on the VM left; memory = /proc/PID/smaps_rollup of the idle QEMU"},
@@ -841,6 +862,14 @@ bench_vm() {
 	     what: "warm invocation p99 in kfaasd: clone (vs cold-booted VM) [\($A)]",
 	     kfaas: ($wk.p99_ms | r3), alt: ($wc.p99_ms | r3),
 	     ratio: ($wk.p99_ms / $wc.p99_ms | r3), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "warm invocation p50 in kfaasd: resident process (vs a process per request), same executable [\($A)]",
+	     kfaas: ($rs.p50_ms | r3), alt: ($rf.p50_ms | r3),
+	     ratio: ($rs.p50_ms / $rf.p50_ms | r3), target: "<= 1 ms", met: ($rs.p50_ms <= 1)},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "warm invocation p99 in kfaasd: resident process (vs a process per request), same executable [\($A)]",
+	     kfaas: ($rs.p99_ms | r3), alt: ($rf.p99_ms | r3),
+	     ratio: ($rs.p99_ms / $rf.p99_ms | r3), target: null, met: null},
 	    {bench: "7 vm", status: "ok", unit: "MiB",
 	     what: "RSS of an idle warm VM: clone (vs cold-booted) [\($A)]",
 	     kfaas: $wk.rss_mib, alt: $wc.rss_mib, ratio: ($wk.rss_mib / $wc.rss_mib | r3),
@@ -852,6 +881,8 @@ bench_vm() {
 	' "$OUT/vm.runs"
 	local rc=$?
 	rm -f "$OUT/vm.runs"
+	vmd clone fn unload rs >/dev/null 2>&1
+	vmd clone fn unload rf >/dev/null 2>&1
 	for w in cold clone; do
 		vmd $w fn unload m >/dev/null 2>&1
 		[ $rc = 0 ] && rm -f "$OUT/kfaasd-$w.log"
