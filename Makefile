@@ -275,7 +275,7 @@ BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_n
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
-		   $(B)/bench/xskload $(B)/tools/kfaas-tracegen
+		   $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen
 BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
@@ -317,6 +317,11 @@ $(B)/bench/xskload: tools/bench/xskload.c tools/bench/loadgen.c \
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -I$(B)/bench -o $@ $< tools/bench/loadgen.c \
 		$(USER_LIBS) -lm
+
+# a trace replayed through kfaasd (item 11), read by libkfaas' trace reader
+$(B)/bench/lcreplay: tools/bench/lcreplay.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(LIB) $(USER_LIBS)
 
 # the Azure Functions 2019 trace's format, generated (docs/lifecycle.md)
 $(B)/tools/kfaas-tracegen: tools/tracegen/kfaas-tracegen.c
