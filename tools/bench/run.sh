@@ -62,7 +62,7 @@ else
 	SK_ROUNDS=5; WRK_CONN=64
 	LC_DAYS=14; LC_APPS=400
 	MC_ROUNDS=5; MC_TIME=3; MC_WARM=1; MC_KEYS=10000
-	LR_FNS=20; LR_MIN=120; LR_SCALE=1
+	LR_FNS=12; LR_MIN=60; LR_SCALE=1
 fi
 MC_ZIPF=0.99
 TIME_SHIFT=${TIME_SHIFT:-6}
@@ -1048,7 +1048,7 @@ bench_lcreplay() {
 	fi
 	bench_ns || return 1
 	mkdir -p "$VM_CACHE" "$OUT/lr"
-	cleanup_add "rm -rf $OUT/lr $PREFIX-lr"
+	cleanup_add "rm -rf $OUT/lr $PREFIX-lr /run/kfaasd-bench-$TAG-lr"
 	"$B/tools/kfaas-tracegen" --out "$OUT/lr/t" --seed 3 --days 1 --apps 80 >/dev/null || return 1
 	picked=$("$B/bench/lcreplay" pick "$OUT/lr/t/invocations_per_function_md.anon.d01.csv" \
 		--count $LR_FNS --start 600 --minutes $LR_MIN --out "$OUT/lr") || return 1
