@@ -148,6 +148,26 @@ $(LIB): $(LIB_OBJS)
 $(CLI): $(CLI_OBJS) $(LIB)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
+# The CLI of the crash tests (tests/cli/test_crash.sh): the library's files
+# that hold crash points (kfaas__crash_point(), user/lib/internal.h)
+# compiled again with them on.  Only this build dies where $$KFAAS_CRASH_AT
+# says; the kfaas that is installed ignores it.
+CRASH_SRCS	:= $(shell grep -lE 'kfaas__(crash|fail)_point' $(LIB_SRCS))
+CRASH_OBJS	:= $(CRASH_SRCS:%.c=$(B)/crash/%.o)
+CRASH_LIB	:= $(B)/crash/libkfaas.a
+CRASH_CLI	:= $(B)/crash/kfaas
+
+$(B)/crash/user/%.o: user/%.c $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -DKFAAS_CRASH_POINTS -c $< -o $@
+
+$(CRASH_LIB): $(filter-out $(CRASH_SRCS:%.c=$(B)/%.o),$(LIB_OBJS)) $(CRASH_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(CRASH_CLI): $(CLI_OBJS) $(CRASH_LIB)
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
+
 $(B)/bpf/examples/%.o: bpf/examples/%.c $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Ibpf/examples -c $< -o $@
@@ -223,7 +243,7 @@ $(CLUSTER_TEST): tests/cluster/test_etcd.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Iuser/lib -o $@ $< $(LIB) $(USER_LIBS)
 
-tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF) $(CLUSTER_TEST)
+tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF) $(CLUSTER_TEST) $(CRASH_CLI)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers in user/lib,
 # built with clang, coverage and ASan/UBSan.  `make fuzz` runs each for
@@ -233,6 +253,7 @@ FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
 		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
+		   user/lib/conf_emit.c user/lib/labels.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
 		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
 		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c
@@ -276,7 +297,7 @@ BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_n
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
-		   $(B)/bench/xskload $(B)/tools/kfaas-tracegen
+		   $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen
 BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
@@ -318,6 +339,11 @@ $(B)/bench/xskload: tools/bench/xskload.c tools/bench/loadgen.c \
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -I$(B)/bench -o $@ $< tools/bench/loadgen.c \
 		$(USER_LIBS) -lm
+
+# a trace replayed through kfaasd (item 11), read by libkfaas' trace reader
+$(B)/bench/lcreplay: tools/bench/lcreplay.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(LIB) $(USER_LIBS)
 
 # the Azure Functions 2019 trace's format, generated (docs/lifecycle.md)
 $(B)/tools/kfaas-tracegen: tools/tracegen/kfaas-tracegen.c

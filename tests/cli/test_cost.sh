@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-ktap_plan 17
+ktap_plan 19
 
 use_pin_root cost
 K() { "$KFAAS" "$@"; }
@@ -62,4 +62,11 @@ check_match "fixed:0 is refused" "give 1 to 2592000 seconds" \
 	"$(err K fn create f --vm /bin/true --keep-alive fixed:0)"
 check_match "--keep-alive and --idle-ttl together are refused" "give one" \
 	"$(err K fn create f --vm /bin/true --keep-alive auto --idle-ttl 5)"
+# ... and in kfaas.conf(5), with the file's line, before anything changes
+printf 'functions:\n  f:\n    vm: /bin/true\n    keep-alive: fixed:30\n    idle-ttl: 5\n' >$d/both.yaml
+printf 'functions:\n  f:\n    vm: /bin/true\n    keep-alive: warm\n' >$d/bad.yaml
+check_match "kfaas.conf: keep-alive and idle-ttl together are refused, with the line" \
+	"both.yaml:3: function 'f' has both 'keep-alive' and 'idle-ttl'" "$(err K apply --dry-run $d/both.yaml)"
+check_match "kfaas.conf: an unknown keep-alive is refused, with the line" \
+	"bad.yaml:4: unknown keep-alive 'warm'" "$(err K apply --dry-run $d/bad.yaml)"
 ktap_finish

@@ -9,7 +9,7 @@
 #
 #   --smoke       seconds, not minutes: checks the machinery, judges nothing
 #   --only LIST   comma-separated ids: dispatch routes udp live invoker
-#                 socket vm kmod lifecycle memcached
+#                 socket vm kmod lifecycle memcached lcreplay
 #                 (default: all)
 #   --out DIR     results folder (default results/YYYYmmdd-HHMMSS, and
 #                 results/latest points at it)
@@ -19,7 +19,7 @@ top=$(cd "$here/../.." && pwd)
 B=$top/build
 OUT=""
 SMOKE=0
-ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod,lifecycle,memcached"
+ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod,lifecycle,memcached,lcreplay"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -51,6 +51,7 @@ if [ $SMOKE = 1 ]; then
 	SK_ROUNDS=1; WRK_CONN=64
 	LC_DAYS=2; LC_APPS=40
 	MC_ROUNDS=1; MC_TIME=0.5; MC_WARM=0.3; MC_KEYS=1000
+	LR_FNS=2; LR_MIN=8; LR_SCALE=0.5
 else
 	MODE=full
 	REPEAT=1000000; ROUNDS=7; COUNTS=1,10,1000,100000
@@ -61,6 +62,7 @@ else
 	SK_ROUNDS=5; WRK_CONN=64
 	LC_DAYS=14; LC_APPS=400
 	MC_ROUNDS=5; MC_TIME=3; MC_WARM=1; MC_KEYS=10000
+	LR_FNS=12; LR_MIN=60; LR_SCALE=1
 fi
 MC_ZIPF=0.99
 TIME_SHIFT=${TIME_SHIFT:-6}
@@ -79,7 +81,8 @@ BENCH=$B/bench/kfaas-bench
 export KFAAS_BENCH_BPF_DIR=$B/bench/bpf
 export KFAAS_BPF_DIR=$B/bpf
 # what this run creates is named after TAG (KFAAS_BENCH_TAG: the smoke
-# test looks for exactly its own leftovers)
+# test looks for exactly its own leftovers): pin roots, run directories,
+# network namespaces
 TAG=${KFAAS_BENCH_TAG:-$$}
 PREFIX=/sys/fs/bpf/kfaas-bench-$TAG
 NS=kfb-$TAG
@@ -333,7 +336,7 @@ bench_udp() {
 	local root=$PREFIX-u r tier w srv k v gen rc=0 xsk_na="" err=$OUT/udp-gen.err
 	export KFAAS_PIN_ROOT=$root
 	cleanup_add "rm -rf $root"
-	sandbox_up bench 173 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	sandbox_up bench-$TAG 173 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
 	SRV_MAC=$(ip -n "$NS_SRV" -j link show "$SRV_IF" | jq -r '.[0].address')
 	"$KFAAS" fn load "$B/bpf/echo.bpf.o" echo >/dev/null &&
 	"$KFAAS" fn load "$B/bpf/kv.bpf.o" kv >/dev/null &&
@@ -353,8 +356,13 @@ bench_udp() {
 		--echo 7 --kv 11211 --keys $KV_KEYS --value-size $VALUE_SIZE &
 	srv=$!
 	cleanup_add "kill $srv"
-	sleep 0.2
-	kill -0 $srv 2>/dev/null || { echo "udpsrv did not start" >&2; return 1; }
+	for r in $(seq 1 100); do	# until it has bound both ports
+		kill -0 $srv 2>/dev/null || { echo "udpsrv did not start" >&2; return 1; }
+		[ "$(in_srv ss -Hlun | awk '{ print $4 }' | grep -cE ':(7|11211)$')" -ge 2 ] &&
+			break
+		sleep 0.05
+	done
+	[ "$r" -lt 100 ] || { echo "udpsrv did not bind its ports" >&2; return 1; }
 	: >"$OUT/udp.runs"
 	for r in $(seq 1 $UDP_ROUNDS); do
 		for tier in xdp user; do
@@ -605,7 +613,7 @@ bench_socket() {
 	fi
 	export KFAAS_PIN_ROOT=$root
 	cleanup_add "rm -rf $root"
-	sandbox_up benchs 174 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	sandbox_up benchs-$TAG 174 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
 	"$KFAAS" fn load "$B/bpf/http.bpf.o" skhttp >/dev/null &&
 	"$KFAAS" route add tcp $SK_PORT fn skhttp >/dev/null &&
 	"$B/kfaas-http" --fn skhttp set / --data "$SK_BODY"$'\n' --type text/plain >/dev/null ||
@@ -763,7 +771,8 @@ bench_vm() {
 			--cache-dir "$VM_CACHE" --config none \
 			$([ $w = cold ] && echo --no-snapshot) >>"$OUT/kfaasd-$w.log" 2>&1 &
 		pid=$!
-		cleanup_add "kill -TERM $pid; wait $pid"
+		# a clean stop keeps RUNDIR/lifecycle: the run directory goes after
+		cleanup_add "kill -TERM $pid; wait $pid; rm -rf /run/kfaasd-bench-$TAG-$w"
 		for r in $(seq 1 150); do
 			vmd $w daemon status >/dev/null 2>&1 && break
 			kill -0 $pid 2>/dev/null || { echo "kfaasd ($w) exited: $(tail -n 3 "$OUT/kfaasd-$w.log")" >&2; return 1; }
@@ -794,7 +803,8 @@ bench_vm() {
 	for w in cold clone; do
 		out=$(vmd $w -j invoke m --data "echo kfaas-bench" --repeat $VM_WARM) || {
 			echo "kfaas invoke --repeat ($w): $out" >&2; return 1; }
-		sleep 0.5
+		vm_wait $w '[.vms[] | select(.state == "idle" and .template == false)] |
+			length >= 1' 50 || return 1
 		pid=$(vm_idle_pid $w)
 		[ -n "$pid" ] || { echo "no idle VM ($w) after the warm invocations" >&2; return 1; }
 		jq -nc --arg w $w --argjson o "$out" --argjson m "$(vm_mem $pid)" \
@@ -984,6 +994,155 @@ bench_lifecycle() {
 	return $rc
 }
 
+# ---- 11: the lifecycle policies live ------------------------------------------
+# The simulator's ranking (no keep-alive, fixed 10 min, auto) checked with
+# real VMs: kfaas-tracegen (seed 3, 1 day, 80 apps); LR_FNS functions with
+# 2 to 40 calls in LR_MIN trace minutes from minute 600, taken at random
+# (tools/bench/lcreplay.c: lcreplay pick); each policy in turn gets its own
+# kfaasd with bins of LR_SCALE s for the trace's minute (the policy's time
+# constants scale with the bins: kfaasd.md), the functions created
+# (tests/vm/fn/kfn, 128 MiB), left to go cold (as the simulator starts),
+# then the window replayed through the control socket, one trace minute in
+# LR_SCALE s (lcreplay run).  Measured per policy: what each request
+# found (kfaasd's counters), the per-function p75 of cold starts, the idle
+# memory held (kfaas cost: GiB-s, in trace seconds), the latency; beside
+# kfaas sim on the same functions and window.
+lr_pool_env() { KFAAS_PIN_ROOT=$PREFIX-lr KFAAS_RUN_DIR=/run/kfaasd-bench-$TAG-lr "$@"; }
+lr_pool() { lr_pool_env "$KFAAS" "$@"; }
+lr_wait() {	# jq condition on .functions (all pools), timeout s
+	local i
+	for i in $(seq 1 $(( $2 * 5 ))); do
+		[ "$(lr_pool -j daemon status | jq -r "$1")" = true ] && return 0
+		sleep 0.2
+	done
+	echo "kfaasd (lcreplay): timed out waiting for $1" >&2
+	return 1
+}
+lr_policy() {	# none|fixed|auto fn-count -> one JSON line of what was measured
+	local pol=$1 n=$2 keep pid t0 k out
+	case $pol in
+	none) keep=none ;;
+	fixed) keep=fixed:$(awk -v s=$LR_SCALE 'BEGIN {printf "%d", 10 * s + 0.5}') ;;
+	auto) keep=auto ;;
+	esac
+	rm -rf "$PREFIX-lr"
+	nsenter --net=/run/netns/$NS "$B/kfaasd" --pin-root $PREFIX-lr --run-dir /run/kfaasd-bench-$TAG-lr \
+		--cache-dir "$VM_CACHE" --config none --hist-bin "$(awk -v s=$LR_SCALE 'BEGIN {print s * 1000}')" \
+		--sample 200 --cost-step 1 --boot-timeout 60000 >>"$OUT/kfaasd-lr.log" 2>&1 &
+	pid=$!
+	for k in $(seq 1 150); do
+		lr_pool daemon status >/dev/null 2>&1 && break
+		kill -0 $pid 2>/dev/null || { echo "kfaasd (lcreplay) exited: $(tail -n 3 "$OUT/kfaasd-lr.log")" >&2; return 1; }
+		sleep 0.2
+	done
+	for k in $(seq 0 $((n - 1))); do
+		lr_pool fn create lr$k --vm "$B/tests/vm/fn/kfn" --mem 128 --max 4 --timeout 30000 \
+			--keep-alive $keep >/dev/null || { kill -TERM $pid; wait $pid; return 1; }
+	done
+	# what the default keep-alive warmed at create goes cold first
+	lr_wait '[.functions[].pool | .live == 0 and .starting == 0 and (.template == "none" or .template == "failed")] | all' 600 ||
+		{ kill -TERM $pid; wait $pid; return 1; }
+	t0=$(date +%s); sleep 1.2
+	out=$(lr_pool_env "$B/bench/lcreplay" run "$OUT/lr/sub.csv" --pin-root $PREFIX-lr \
+		--scale $LR_SCALE --prefix lr --minutes $LR_MIN 2>>"$OUT/kfaasd-lr.log") ||
+		{ kill -TERM $pid; wait $pid; return 1; }
+	# what is held after the last call, until the keep-alive ends
+	sleep "$(awk -v s=$LR_SCALE 'BEGIN {print 10 * s + 2}')"
+	k=0
+	jq -nc --arg p $pol --argjson r "$out" --argjson st "$(lr_pool -j daemon status)" \
+		--argjson c "$(lr_pool -j cost --since @$t0)" --argjson sc $LR_SCALE '
+		[$st.functions[] | {name, l: .pool.lifecycle}] as $f
+		| [$f[] | .l.found_warm + .l.found_template + .l.found_cold] as $n
+		| {policy: $p, replay: $r,
+		   found_warm: ([$f[].l.found_warm] | add), found_template: ([$f[].l.found_template] | add),
+		   found_cold: ([$f[].l.found_cold] | add), prewarms: ([$f[].l.prewarms] | add),
+		   fn_cold_pct: [$f[] | (.l.found_warm + .l.found_template + .l.found_cold) as $t
+				 | select($t > 0) | 100 * (.l.found_template + .l.found_cold) / $t],
+		   idle_gib_s_trace: (([$c.functions[].idle_gib_s] | add) * 60 / $sc),
+		   vm_cpu_s: ([$c.functions[].cpu_s] | add)}' || k=1
+	kill -TERM $pid; wait $pid
+	# what kfaasd learnt (RUNDIR/lifecycle) is kept by a clean stop
+	rm -rf "$PREFIX-lr" /run/kfaasd-bench-$TAG-lr
+	return $k
+}
+bench_lcreplay() {
+	local title="lifecycle policies live: a compressed trace through kfaasd" reason="" pol sim picked
+	if [ ! -x "$B/kfaasd" ] || [ ! -x "$B/tests/vm/fn/kfn" ] || [ ! -f "$B/vm/guest.cpio" ] ||
+	   [ ! -x "$B/bench/lcreplay" ]; then
+		reason="kfaasd, the guest image, the test function or lcreplay is not built: make"
+	elif ! command -v qemu-system-x86_64 >/dev/null; then
+		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
+	fi
+	if [ -n "$reason" ]; then
+		unavailable lcreplay "$title" "not available" "$reason" "11 lcreplay"
+		return 0
+	fi
+	bench_ns || return 1
+	mkdir -p "$VM_CACHE" "$OUT/lr"
+	cleanup_add "rm -rf $OUT/lr $PREFIX-lr /run/kfaasd-bench-$TAG-lr"
+	"$B/tools/kfaas-tracegen" --out "$OUT/lr/t" --seed 3 --days 1 --apps 80 >/dev/null || return 1
+	picked=$("$B/bench/lcreplay" pick "$OUT/lr/t/invocations_per_function_md.anon.d01.csv" \
+		--count $LR_FNS --start 600 --minutes $LR_MIN --out "$OUT/lr") || return 1
+	sim=$("$KFAAS" -j sim --policy none,fixed:600,auto --duration 0 "$OUT/lr/sub.csv") || return 1
+	: >"$OUT/lr.runs"
+	for pol in none fixed auto; do
+		lr_policy $pol "$(echo "$picked" | jq '.functions | length')" >>"$OUT/lr.runs" || return 1
+	done
+	jq -s --argjson sim "$sim" --argjson picked "$picked" --argjson sc $LR_SCALE --argjson m $LR_MIN '
+	def r3: if . == null then null else (. * 1000 | round / 1000) end;
+	def p75: sort | if length == 0 then null else .[((length * 0.75) | ceil) - 1] end;
+	def live($p): [.[] | select(.policy == $p)][0]
+		| . + {cold_pct: (100 * (.found_template + .found_cold) /
+				  ([.found_warm, .found_template, .found_cold] | add)),
+		       fn_p75_cold_pct: (.fn_cold_pct | p75)};
+	def simp($p): [$sim.policies[] | select(.policy == $p)][0];
+	def sgn: if . > 0 then 1 elif . < 0 then -1 else 0 end;
+	. as $runs | [live("none"), live("fixed"), live("auto")] as $L
+	| [simp("none"), simp("fixed:600"), simp("auto")] as $S
+	# pairs of policies the live run puts in the simulator'"'"'s order
+	| ([[0, 1], [0, 2], [1, 2][] as [$i, $j]
+	    | ((($L[$i].cold_pct - $L[$j].cold_pct) | sgn) == (($S[$i].cold_pct - $S[$j].cold_pct) | sgn)),
+	      ((($L[$i].idle_gib_s_trace - $L[$j].idle_gib_s_trace) | sgn) ==
+	       (($S[$i].wasted_gib_s - $S[$j].wasted_gib_s) | sgn))]
+	   | map(select(.)) | length) as $agree
+	| {id: "lcreplay", status: "ok",
+	   params: {trace: "kfaas-tracegen --seed 3 --days 1 --apps 80", functions: $picked.functions,
+		    window_trace_minutes: $m, seconds_per_trace_minute: $sc,
+		    function: "tests/vm/fn/kfn (echo), 128 MiB, 1 vCPU, max 4",
+		    how: "one kfaasd per policy, its bins one trace minute of \($sc) s (the policy time constants scaled with them); functions created and left to go cold, then the window replayed through the control socket (tools/bench/lcreplay.c); found = what kfaasd counted each request found; idle memory = kfaas cost idle GiB-s x 60 / \($sc) (trace seconds); sim = kfaas sim on the same functions and window (128 MiB, 51.5 MiB a VM, duration 0)"},
+	   runs: $runs, sim: $S,
+	   rows: [
+	    {bench: "11 lcreplay", status: "ok", unit: "%",
+	     what: "cold starts live (request found no warm VM): auto vs fixed 10 min [TCG]",
+	     kfaas: ($L[2].cold_pct | r3), alt: ($L[1].cold_pct | r3),
+	     ratio: ($L[2].cold_pct / $L[1].cold_pct | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "%",
+	     what: "cold starts live: auto vs no keep-alive [TCG]",
+	     kfaas: ($L[2].cold_pct | r3), alt: ($L[0].cold_pct | r3),
+	     ratio: ($L[2].cold_pct / $L[0].cold_pct | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "GiB-s",
+	     what: "idle memory live (trace seconds): auto vs fixed 10 min [TCG]",
+	     kfaas: ($L[2].idle_gib_s_trace | r3), alt: ($L[1].idle_gib_s_trace | r3),
+	     ratio: ($L[2].idle_gib_s_trace / $L[1].idle_gib_s_trace | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "%",
+	     what: "cold starts, auto: live vs kfaas sim on the same functions and window",
+	     kfaas: ($L[2].cold_pct | r3), alt: ($S[2].cold_pct | r3),
+	     ratio: ($L[2].cold_pct / $S[2].cold_pct | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "ms",
+	     what: "request latency p50 live: auto vs fixed 10 min [TCG]",
+	     kfaas: $L[2].replay.p50_ms, alt: $L[1].replay.p50_ms,
+	     ratio: ($L[2].replay.p50_ms / $L[1].replay.p50_ms | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "pairs",
+	     what: "policy pairs ordered live as kfaas sim orders them (cold starts, idle memory; of 6)",
+	     kfaas: $agree, alt: 6, ratio: ($agree / 6 | r3), target: ">= 1x",
+	     met: ($agree == 6)}]}
+	' "$OUT/lr.runs"
+	local rc=$?
+	rm -f "$OUT/lr.runs"
+	[ $rc = 0 ] && rm -f "$OUT/kfaasd-lr.log"
+	return $rc
+}
+
 # ---- the machine -------------------------------------------------------------
 machine_json() {
 	local cpu
@@ -1040,7 +1199,7 @@ bench_memcached() {
 		return 0; }
 	export KFAAS_PIN_ROOT=$root
 	cleanup_add "rm -rf $root"
-	sandbox_up benchm 175 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	sandbox_up benchm-$TAG 175 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
 	ip netns exec "$NS_SRV" ethtool -K "$SRV_IF" gro on >/dev/null &&
 	ip netns exec "$NS_CLI" ethtool -K "$CLI_IF" gro on >/dev/null || return 1
 	ns=$(mc_napi "$NS_SRV" "$SRV_IF" 1) && nc=$(mc_napi "$NS_CLI" "$CLI_IF" 0) ||
@@ -1160,6 +1319,7 @@ run_entry vm "VM tier" bench_vm
 run_entry kmod "module accounting cost" bench_kmod
 run_entry lifecycle "lifecycle policies over a generated trace (kfaas sim)" bench_lifecycle
 run_entry memcached "memcached alone vs behind the kv cache (veth)" bench_memcached
+run_entry lcreplay "lifecycle policies live: a compressed trace replayed through kfaasd" bench_lcreplay
 cleanup_run
 # the guest's raw output stays only when a part of it failed
 if [ -f "$OUT/guest.out" ]; then
@@ -1175,7 +1335,7 @@ git_json=$(cd "$top" && jq -n --arg c "$(git rev-parse --short HEAD 2>/dev/null)
 	--argjson d "$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false)" \
 	'{commit: $c, dirty: $d}')
 ids=""
-for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached; do
+for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached lcreplay; do
 	[ -f "$OUT/$id.json" ] && ids="$ids $OUT/$id.json"
 done
 # shellcheck disable=SC2086

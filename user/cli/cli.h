@@ -8,11 +8,15 @@
 #include <stdint.h>
 #include <json-c/json.h>
 #include <libkfaas.h>
+#include <kfaas_cluster.h>
 
 extern bool json_output;
 extern bool pretty_output;
 extern const char *pin_root_opt;
 extern const char *bin_name;
+/* The exit status when a command wants another than 0/1. */
+extern int exit_status;
+#define EXIT_INCONSISTENT	3	/* the state is neither old nor new */
 
 struct cmd {
 	const char *name;
@@ -85,6 +89,20 @@ void show_lifecycle_json(json_object *o, json_object *lc);
 void show_lifecycle_text(json_object *lc);
 /* "1.5s", "2m03s", "1h05m" (ms < 0: "never") */
 const char *fmt_dur(long long ms, char *buf, size_t len);
+
+/* ---- the cluster (cluster.c, cluster_stats.c): --cluster ENDPOINTS ---- */
+extern struct kfaas_cluster_opts cluster_opts;
+/* Fill what the options left open from the environment ($KFAAS_CLUSTER...). */
+void cluster_opts_env(void);
+/* Is the command about the cluster (--cluster or $KFAAS_CLUSTER)? */
+#define cluster_on()	(cluster_opts.endpoints != NULL)
+/* Connect; prints the error itself. */
+int cluster_open(struct kfaas_cluster **c);
+int do_cluster(int argc, char **argv);
+int cluster_apply(const char *file, bool dry);
+int cluster_export(FILE *out);
+int cluster_stats(int argc, char **argv);
+int cluster_top(int argc, char **argv);
 
 /* ---- kfaas invoke: invoke.c parses, a file per tier runs and prints ---- */
 /* What was asked: the request and the options that shape it. */

@@ -10,6 +10,11 @@
  *   listen.c      UDP and TCP sockets for the routes of the route table
  *   sk.c          the socket tier's listener (unless --no-sk)
  *   metrics.c     the Prometheus endpoint (--metrics)
+ *   cluster.c     the node agent (--cluster): its threads' shared state
+ *                 and the main loop's side (applying the node's share)
+ *   cluster_node.c  its threads: registration and lease, status and
+ *                 counters; the watch of the desired state
+ *   cluster_sched.c the scheduler thread: election, placement
  *   fns.c         the VM-tier functions, kept in step with the registry;
  *                 a request handed to its function's pool
  *   pool.c        a function's warm pool, template and request queue
@@ -58,6 +63,7 @@
 #include <kfaas/agent.h>
 #include <kfaas/agent_proto.h>
 #include <libkfaas.h>
+#include <kfaas_conf.h>
 #include <kfaas_clock.h>
 #include <kfaas_iobuf.h>
 #include <kfaas_lifecycle.h>
@@ -121,6 +127,18 @@ struct kfaasd_opts {
 	unsigned int	hist_bins;	/* ... and bin count */
 	unsigned int	sample_ms;	/* accounting and memory read this often */
 	unsigned int	cost_step_s;	/* the cost history keeps a point this often */
+	/* the cluster (cluster.c): NULL endpoints, a single node */
+	const char	*cluster;	/* etcd endpoints */
+	const char	*etcd_ca, *etcd_cert, *etcd_key;
+	const char	*cluster_prefix;
+	const char	*node;		/* this node's name (hostname) */
+	const char	*node_addr;	/* where it serves, for people */
+	struct kfaas_labels labels;
+	unsigned int	node_mem_mib;	/* capacity for VMs, 0: MemTotal */
+	unsigned int	node_cpus;	/* 0: the online CPUs */
+	unsigned int	lease_ttl_s;
+	unsigned int	stats_ms;	/* counters published this often */
+	const char	*artifact_dir;	/* fetched artifacts (CACHE/artifacts) */
 	/* derived at start-up */
 	char		vmlinux[512];
 	char		kver[64];
@@ -137,6 +155,8 @@ int opts_parse(int argc, char **argv);
 /* ---- pinroot.c: the pin root, open (unlocked) for the daemon's life ---- */
 extern struct kfaas_state pinroot;
 int pinroot_open(void);		/* create it if needed; -errno */
+/* A locked state of the pin root, waited for briefly (-EAGAIN: busy). */
+int pinroot_lock(struct kfaas_state *st);
 void pinroot_close(void);
 
 /* ---- sk.c: the socket tier's listener (unless --no-sk) ---- */
@@ -153,8 +173,20 @@ uint64_t metrics_next_deadline(void);
 void metrics_tick(void);
 void metrics_stop(void);
 
+/* ---- cluster.c: the node agent (opts.cluster set) ---- */
+int cluster_start(void);		/* threads; -errno */
+void cluster_stop(void);
+uint64_t cluster_next_deadline(void);
+void cluster_tick(uint64_t now);
+json_object *cluster_status(void);	/* for 'kfaas daemon status', or NULL */
+void cluster_metrics(FILE *f);		/* gauges for /metrics */
+
 /* ---- conf_apply.c: kfaas.conf(5) at opts.conf_path, at start and SIGHUP ---- */
-void conf_apply(void);
+/* -EAGAIN: the pin root is busy, try again later. */
+int conf_apply(void);
+/* The apply ops of an in-process apply: kfaasd adopts VM functions now. */
+struct kfaas_apply_ops;
+extern const struct kfaas_apply_ops conf_apply_ops;
 
 /* ---- log.c ---- */
 enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -233,27 +265,33 @@ int qemu_version(char *buf, size_t len);
 /* ---- chan.c: framing of the agent protocol over a byte stream ---- */
 struct chan {
 	struct watch	w;
-	struct kfaas_iobuf in;		/* bytes of messages not yet handled */
+	struct kfaas_iobuf in;		/* bytes of messages not yet handled:
+					 * one message of max_payload at most */
 	struct kfaas_iobuf out;		/* messages not yet written */
+	size_t		max_payload;	/* the largest message the peer may send */
 	__u32		seq;
 };
-void chan_init(struct chan *c);
+void chan_init(struct chan *c, size_t max_payload);
 void chan_free(struct chan *c);
 int chan_send(struct chan *c, __u16 type, const void *a, size_t alen,
 	      const void *b, size_t blen);
 /* Flush pending output; 0, or -errno when the peer is gone. */
 int chan_flush(struct chan *c);
-/* Read what is there; 0 on progress, -EPIPE at EOF, -errno. */
+/*
+ * Read what is there, a round's share at most (the rest comes in the next
+ * rounds of the loop); 0, -EPIPE at EOF, -errno.
+ */
 int chan_fill(struct chan *c);
 /*
- * One complete message: its payload (h->len bytes, valid until the next
- * chan_fill()), its header copied to *h; or NULL.  Consume it with
- * chan_consume().
+ * The header of the next message, as soon as it is in: 1 (*h), 0 (not all
+ * of it yet), -EPROTO (the input is not a message header) or -EMSGSIZE
+ * (it announces more than max_payload).
  */
-const char *chan_peek(struct chan *c, struct kfaas_agent_hdr *h);
+int chan_header(const struct chan *c, struct kfaas_agent_hdr *h);
+/* Its payload once all of it is in (h->len bytes, valid until the next
+ * chan_fill()), or NULL.  Then chan_consume() it. */
+const char *chan_payload(const struct chan *c, const struct kfaas_agent_hdr *h);
 void chan_consume(struct chan *c, const struct kfaas_agent_hdr *h);
-/* Is the input garbage (not a message header)? */
-bool chan_corrupt(const struct chan *c);
 /* The epoll events the channel wants. */
 uint32_t chan_events(const struct chan *c);
 
@@ -407,6 +445,7 @@ struct vm {
 	uint64_t	req_start_ns;
 	unsigned int	req_timeout_ms;	/* the timeout req runs with */
 	const char	*kill_reason;	/* why we killed it */
+	char		why[160];	/* a kill_reason made up for it */
 	bool		crashed;	/* it broke before we killed it */
 	int		served;
 	double		mem_mib;	/* private memory: measured, or estimated

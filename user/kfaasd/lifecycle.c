@@ -182,17 +182,25 @@ enum kfaas_lc_temp lc_held(struct pool *p)
 	return p->tpl_state == TPL_READY ? KFAAS_LC_TEMPLATE : KFAAS_LC_COLD;
 }
 
-/* Step down to what the schedule wants now; a rise is pool_maintain's. */
+/*
+ * Step down to what the schedule wants now; a rise is pool_maintain's.
+ * Also when the schedule did not change but more is held than it wants:
+ * a VM or template that finished starting after the schedule fell (a
+ * template boot outlasting a short keep-alive) is released once ready.
+ */
 static void apply(struct pool *p, uint64_t now)
 {
 	struct lc *l = &p->lc;
 	enum kfaas_lc_temp w = want_at(p, now);
 	unsigned int floor = p->fn->vm.min_warm;
+	bool changed = (int)w != l->last_want;
 
-	if ((int)w == l->last_want)
+	if (!changed && lc_held(p) <= w)
 		return;
-	l->last_want = (int)w;
-	l->hold_off = false;
+	if (changed) {
+		l->last_want = (int)w;
+		l->hold_off = false;
+	}
 	l->n_released += pool_release_vms(p, w == KFAAS_LC_WARM && floor < 1 ?
 					  1 : floor, "keep-alive over");
 	if (w == KFAAS_LC_COLD && !floor && !pool_count(p, VM_LIVE) &&
@@ -200,7 +208,8 @@ static void apply(struct pool *p, uint64_t now)
 		l->n_released++;
 		l->freq = 0;
 	}
-	pool_maintain(p);
+	if (changed)
+		pool_maintain(p);
 }
 
 void lc_arrival(struct pool *p)
