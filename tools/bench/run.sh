@@ -65,6 +65,8 @@ else
 	LR_FNS=12; LR_MIN=60; LR_SCALE=1
 fi
 MC_ZIPF=0.99
+# 7's rounds of starts on an empty pool, by hand on a loaded machine
+VM_ROUNDS=${KFB_VM_ROUNDS:-$VM_ROUNDS}
 TIME_SHIFT=${TIME_SHIFT:-6}
 VALUE_SIZE=32
 WINDOW=64
@@ -768,7 +770,7 @@ bench_vm() {
 	for w in cold clone; do
 		cleanup_add "rm -rf $PREFIX-v$w"
 		nsenter --net=/run/netns/$NS "$B/kfaasd" --pin-root $PREFIX-v$w --run-dir /run/kfaasd-bench-$TAG-$w \
-			--cache-dir "$VM_CACHE" --config none \
+			--cache-dir "$VM_CACHE" --config none --boot-timeout 120000 \
 			$([ $w = cold ] && echo --no-snapshot) >>"$OUT/kfaasd-$w.log" 2>&1 &
 		pid=$!
 		# a clean stop keeps RUNDIR/lifecycle: the run directory goes after
