@@ -170,8 +170,8 @@ check_eq "socket: the same body from both" "17 17" \
 # a reason (checked above for every row)
 vm=$(q '.benchmarks[] | select(.id == "vm") | .status')
 if [ "$vm" = ok ]; then
-	check_eq "vm: cold and clone starts measured, a warm run and memory of each" \
-		"cold:start cold:warm clone:start clone:warm" \
+	check_eq "vm: cold and clone starts measured, a warm run and memory of each, resident vs a process per request" \
+		"cold:start cold:warm clone:mode clone:start clone:warm" \
 		"$(q '[.benchmarks[] | select(.id == "vm") | .runs[] |
 		       select((.first_ms // 1) > 0 and (.rss_mib // 1) > 0) | "\(.vm):\(.what)"] |
 		       unique | sort_by(. | test("clone")) | join(" ")')"
@@ -180,7 +180,7 @@ if [ "$vm" = ok ]; then
 		       "\(.rows | length > 0):\([.rows[] | select(.what | contains("[" + $a + "]") | not) |
 		       .what] | join("|"))"')"
 else
-	skip "vm: cold and clone starts measured, a warm run and memory of each" "VM tier $vm"
+	skip "vm: cold and clone starts measured, a warm run and memory of each, resident vs a process per request" "VM tier $vm"
 	skip "vm: every row names the accelerator" "VM tier $vm"
 fi
 if [ "$km" = ok ]; then

@@ -827,7 +827,7 @@ bench_vm() {
 		[ "$(echo "$out" | jq -r '.errors // 0')" = 0 ] || {
 			echo "kfaas invoke --repeat ($f): errors: $out" >&2; return 1; }
 		jq -nc --arg f $f --argjson o "$out" \
-			'{what: "mode", fn: $f, n: $o.repeat, p50_ms: ($o.p50_ns / 1e6),
+			'{what: "mode", vm: "clone", fn: $f, n: $o.repeat, p50_ms: ($o.p50_ns / 1e6),
 			  p99_ms: ($o.p99_ns / 1e6), mean_ms: ($o.ns_per_invocation / 1e6)}' >>"$OUT/vm.runs"
 	done
 	local st
