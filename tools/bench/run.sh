@@ -1102,7 +1102,7 @@ bench_lcreplay() {
 	. as $runs | [live("none"), live("fixed"), live("auto")] as $L
 	| [simp("none"), simp("fixed:600"), simp("auto")] as $S
 	# pairs of policies the live run puts in the simulator'"'"'s order
-	| ([[0, 1], [0, 2], [1, 2][] as [$i, $j]
+	| ([[[0, 1], [0, 2], [1, 2]][] as [$i, $j]
 	    | ((($L[$i].cold_pct - $L[$j].cold_pct) | sgn) == (($S[$i].cold_pct - $S[$j].cold_pct) | sgn)),
 	      ((($L[$i].idle_gib_s_trace - $L[$j].idle_gib_s_trace) | sgn) ==
 	       (($S[$i].wasted_gib_s - $S[$j].wasted_gib_s) | sgn))]
