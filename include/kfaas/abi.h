@@ -186,6 +186,23 @@ struct kfaas_vm_params {
 
 /* kfaas_vm_params.flags */
 #define KFAAS_VM_F_FRESH	(1U << 0)	/* a new VM for every request */
+/*
+ * Bits 1-2 of flags: the keep-alive (docs/lifecycle.md).  0 is what a
+ * function registered before it has: --idle-ttl, VMs above min-warm
+ * stopped after idle_ttl_s (0: never), the template kept.
+ */
+#define KFAAS_VM_KEEP_SHIFT	1
+#define KFAAS_VM_KEEP_MASK	(3U << KFAAS_VM_KEEP_SHIFT)
+#define KFAAS_VM_KEEP_TTL	(0U << KFAAS_VM_KEEP_SHIFT)
+#define KFAAS_VM_KEEP_AUTO	(1U << KFAAS_VM_KEEP_SHIFT)	/* the lifecycle policy */
+#define KFAAS_VM_KEEP_FIXED	(2U << KFAAS_VM_KEEP_SHIFT)	/* warm idle_ttl_s, then nothing */
+#define KFAAS_VM_KEEP_NONE	(3U << KFAAS_VM_KEEP_SHIFT)	/* nothing kept after a request */
+#define KFAAS_VM_KEEP(flags)	((flags) & KFAAS_VM_KEEP_MASK)
+/*
+ * One process per VM serves request after request over the framed
+ * protocol of include/kfaas/resident.h instead of a process per request.
+ */
+#define KFAAS_VM_F_RESIDENT	(1U << 3)
 
 /* Function registry record (kfaas_funcs, keyed by __u32 id). */
 struct kfaas_fn_info {

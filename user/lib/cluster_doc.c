@@ -126,6 +126,8 @@ static json_object *fn_encode(const struct kfaas_conf_fn *f)
 							kfaas__vm_keys[k].off)));
 		json_object_object_add(vm, "fresh", json_object_new_boolean(
 			!!(f->vm.flags & KFAAS_VM_F_FRESH)));
+		json_object_object_add(vm, "resident", json_object_new_boolean(
+			!!(f->vm.flags & KFAAS_VM_F_RESIDENT)));
 		json_object_object_add(o, "vm", vm);
 		json_object_object_add(o, "replicas",
 				       json_object_new_int64(f->replicas ? f->replicas : 1));
@@ -257,6 +259,9 @@ static int decode_vm(json_object *o, struct kfaas_conf_fn *f)
 	if (json_object_object_get_ex(vm, "fresh", &fresh) &&
 	    json_object_get_boolean(fresh))
 		f->vm.flags |= KFAAS_VM_F_FRESH;
+	if (json_object_object_get_ex(vm, "resident", &fresh) &&
+	    json_object_get_boolean(fresh))
+		f->vm.flags |= KFAAS_VM_F_RESIDENT;
 	if (f->vm.min_warm > f->vm.max_instances)
 		return DERR("function '%s': min-warm above max", f->name);
 	if (kfaas__json_u64(o, "replicas", 64, &x) || !x)
