@@ -196,3 +196,8 @@ unset multiplot
 EOF
 fi
 rm -f "$out"/*.dat
+
+# 11. the cluster: convergence and failover (its own script draws it)
+if have cluster; then
+	"$(dirname "$0")/cluster.sh" --plot "$json" "$out"
+fi
