@@ -45,7 +45,7 @@ wait_for() {	# SECONDS CMD...: until CMD prints something
 	done
 	return 1
 }
-hello_at() { echo -n demo | timeout 4 socat -T2 -t2 - "UDP:$(cluster_addr "$1"):7070" 2>/dev/null | grep hello; }
+hello_at() { echo -n demo | timeout 4 socat -T2 -t2 - "UDP:$(cluster_addr "$1"):7070" 2>/dev/null | grep 'hello, demo'; }
 
 step "etcd: three members on loopback, TLS client certificates (own CA, openssl)"
 ETCD_PEER_TLS=1 etcd_cluster_start || fail "etcd did not start"

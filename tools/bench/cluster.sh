@@ -202,7 +202,7 @@ failover_once() {	# N REP
 	[ -n "$v" ] || { echo "hello is not placed" >&2; return 1; }
 	rm -f "$T/ready"
 	# shellcheck disable=SC2046
-	$RT python3 "$PROBE" first 7070 hello "$FAILOVER_TIMEOUT" "$T/ready" \
+	$RT python3 "$PROBE" first 7070 "hello, probe" "$FAILOVER_TIMEOUT" "$T/ready" \
 		$(addrs "$v") >"$T/first.json" &
 	local ppid=$!
 	for _ in $(seq 200); do [ -e "$T/ready" ] && break; sleep 0.01; done
@@ -253,7 +253,7 @@ EOF
 	v=""
 	for _ in $(seq 100); do v=$(hello_node); [ -n "$v" ] && break; sleep 0.2; done
 	rm -f "$T/ready"
-	$RT python3 "$PROBE" first 7070 hello "$FAILOVER_TIMEOUT" "$T/ready" \
+	$RT python3 "$PROBE" first 7070 "hello, probe" "$FAILOVER_TIMEOUT" "$T/ready" \
 		"$(cluster_addr "${v#n}")" | jq -e '.[] != null' >/dev/null ||
 		{ echo "hello never answered on $v" >&2; exit 1; }
 	for ((k = 1; k <= FAILS; k++)); do
