@@ -32,7 +32,7 @@ done
 # boot under TCG (2 s on an idle machine, far more on a loaded one)
 FAILOVER_BOUND=${FAILOVER_BOUND:-90}
 ETCD_PEER_TLS=1
-ktap_plan 49
+ktap_plan 50
 t0=$SECONDS
 
 ask() {		# I PORT PAYLOAD: a UDP request to node I, the reply or nothing
