@@ -205,13 +205,12 @@ check_eq "lifecycle: every policy replayed the whole generated trace, auto's dec
 	"$(q '.benchmarks[] | select(.id == "lifecycle") | "\(.policies | length) \([.policies[].invocations] |
 	       unique | length) \(.params.trace.invocations == .policies[0].invocations and
 	       ([.policies[] | select(.policy == "auto")][0].decisions > 0))"')"
-# 11: every apply reached every node and each of its routes answered; the
-# VM function answered on another node after each kill
-check_eq "cluster: every apply served by every node on every route, every failover answered" \
-	"true true true" \
+# 11: every apply reached every node and each of its routes answered,
+# for every size and route count (the smoke mode kills no node)
+check_eq "cluster: every apply (of each size and route count) served by every node on every route" \
+	"true true" \
 	"$(q '.benchmarks[] | select(.id == "cluster") | .runs as $r |
 	       "\($r.convergence | length > 0 and all(.answered == .nodes and .swept_ok == .nodes))
-\($r.failover | length > 0 and all(.answer_ms != null))
 \(.summary.convergence | length == (.params.sizes | split(" ") | length) * (.params.routes | split(" ") | length))"' | tr '\n' ' ' | sed 's/ $//')"
 check_eq "the table has a line per figure" "$(q '.rows | length')" \
 	"$(grep -cE '^[0-9]+ ' "$out/table.txt")"
