@@ -211,7 +211,7 @@ check_eq "cluster: every apply (of each size and route count) served by every no
 	"true true" \
 	"$(q '.benchmarks[] | select(.id == "cluster") | .runs as $r |
 	       "\($r.convergence | length > 0 and all(.answered == .nodes and .swept_ok == .nodes))
-\(.summary.convergence | length == (.params.sizes | split(" ") | length) * (.params.routes | split(" ") | length))"' | tr '\n' ' ' | sed 's/ $//')"
+\((.summary.convergence | length) == (.params.sizes | split(" ") | length) * (.params.routes | split(" ") | length))"' | tr '\n' ' ' | sed 's/ $//')"
 check_eq "the table has a line per figure" "$(q '.rows | length')" \
 	"$(grep -cE '^[0-9]+ ' "$out/table.txt")"
 want=$(q '[.benchmarks[] | select(.status == "ok") | "\(.id).svg"] | sort | join(" ")')

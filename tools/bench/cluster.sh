@@ -317,5 +317,6 @@ jq -n --slurpfile conv "$T/conv.jsonl" --slurpfile fail "$T/fail.jsonl" \
 		    what: "failover p99, \($f.nodes) nodes: kill -9 to the VM function answering on another node (\($f.kills) kills; p50 \($f.p50_ms) ms, placed after \($f.placed_p50_ms) ms), vs lease TTL + 2 s",
 		    kfaas: $f.p99_ms, alt: $fb, ratio: (if $f.p99_ms then ($f.p99_ms / $fb * 1000 | round / 1000) else null end),
 		    target: "<= 1x", met: (if $f.p99_ms then $f.p99_ms <= $fb else null end)}])}
-	| if any(.rows[]; .status != "ok") then .status = "failed" |
-		.reason = "an apply or a failover did not complete (runs)" else . end'
+	| "an apply or a failover did not complete (runs)" as $why
+	| .rows |= map(if .status != "ok" then . + {reason: $why, ratio: null, met: null} else . end)
+	| if any(.rows[]; .status != "ok") then .status = "failed" | .reason = $why else . end'
