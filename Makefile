@@ -11,6 +11,8 @@
 #   make check-debug  its full reliability runs there (docs/reliability.md)
 #   make soak-kmod  the same full runs in Debian's stock kernel
 #   make demo       the XDP tier end to end in a veth/netns sandbox
+#   make demo-cluster  three nodes on etcd: an apply, a failover, the
+#                   cluster-wide counters (docs/cluster.md)
 #   make check      every test (KTAP), installs missing dependencies first
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (60)
 #   make soak       long runs of the reliability tests (docs/reliability.md)
@@ -109,7 +111,7 @@ KGUEST_BINS	:= $(KGUEST_C:tests/kmod/guest/%.c=$(B)/kmod-guest/%)
 KGUEST_BPF	:= $(B)/kmod-guest/kf_test.bpf.o
 KGUEST_SKEL	:= $(B)/kmod-guest/kf_test.skel.h
 
-.PHONY: all bpf user vm tests check demo deps clean help asan fuzz fuzz-build \
+.PHONY: all bpf user vm tests check demo demo-cluster deps clean help asan fuzz fuzz-build \
 	man install uninstall bench bench-smoke bench-tools kmod kmod-guest \
 	check-kmod-debug check-debug soak soak-kmod
 all: bpf user vm tests bench-tools kmod kmod-guest
@@ -476,6 +478,10 @@ deps:
 demo: deps
 	$(MAKE) all
 	tools/demo.sh $(B)
+
+demo-cluster: deps
+	$(MAKE) all
+	tools/demo-cluster.sh $(B)
 
 check: deps
 	$(MAKE) all man asan fuzz-build

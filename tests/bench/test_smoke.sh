@@ -12,7 +12,7 @@ for t in jq gnuplot nsenter ethtool python3; do
 done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 40
+ktap_plan 41
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
@@ -25,7 +25,7 @@ nets() { ip netns list | grep -cE -- "-$KFAAS_BENCH_TAG(-| |\$)"; }
 # files under the results folder), memcached (on the sandbox's address
 # 10.175.0.1), kfaasd (run directories
 # /run/kfaasd-bench-*, their QEMU too), the guest of tools/vm/run.sh
-procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/|memcached .*-l 10\.175\.0\.1 " || true; }
+procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/|memcached .*-l 10\.175\.0\.1 |--cluster-prefix /kfaas-bench-$KFAAS_BENCH_TAG/" || true; }
 procs0=$(procs)
 
 check_fail "an unknown option is refused" "$top/tools/bench/run.sh" --build "$B" --bogus
@@ -45,7 +45,7 @@ q() {
 check_eq "schema and mode" "kfaas-bench/1 smoke" "$(q '"\(.schema) \(.mode)"')"
 check_match "the machine is recorded (CPU, cores, kernel)" '^.+ [1-9][0-9]* [0-9]+\.' \
 	"$(q '"\(.machine.cpu) \(.machine.cores) \(.machine.kernel)"')"
-check_eq "all eleven benchmarks, once each" "dispatch invoker kmod lcreplay lifecycle live memcached routes socket udp vm" \
+check_eq "all twelve benchmarks, once each" "cluster dispatch invoker kmod lcreplay lifecycle live memcached routes socket udp vm" \
 	"$(q '[.benchmarks[].id] | sort | join(" ")')"
 # each "none bad" check says how many it looked at: none looked at fails
 check_eq "each is ok or not available (some ok), none failed" "true:" \
@@ -213,6 +213,13 @@ if [ "$lr" = ok ]; then
 else
 	skip "lcreplay: every policy replayed every call, all answered" "lcreplay $lr"
 fi
+# 12: every apply reached every node and each of its routes answered,
+# for every size and route count (the smoke mode kills no node)
+check_eq "cluster: every apply (of each size and route count) served by every node on every route" \
+	"true true" \
+	"$(q '.benchmarks[] | select(.id == "cluster") | .runs as $r |
+	       "\($r.convergence | length > 0 and all(.answered == .nodes and .swept_ok == .nodes))
+\((.summary.convergence | length) == (.params.sizes | split(" ") | length) * (.params.routes | split(" ") | length))"' | tr '\n' ' ' | sed 's/ $//')"
 check_eq "the table has a line per figure" "$(q '.rows | length')" \
 	"$(grep -cE '^[0-9]+ ' "$out/table.txt")"
 want=$(q '[.benchmarks[] | select(.status == "ok") | "\(.id).svg"] | sort | join(" ")')

@@ -13,7 +13,9 @@
 # route answers on the new node within the bound stated below; one etcd
 # member stopped changes nothing; the quorum lost leaves every node
 # serving and saying so, and an apply converges once it is back; a node
-# without a valid certificate is refused.
+# without a valid certificate is refused; every kfaasd campaigns and one
+# at a time is the scheduler, the only one writing placements; a node
+# down while etcd compacts its revision falls back to a full re-read.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/etcd_lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
@@ -30,7 +32,7 @@ done
 # boot under TCG (2 s on an idle machine, far more on a loaded one)
 FAILOVER_BOUND=${FAILOVER_BOUND:-90}
 ETCD_PEER_TLS=1
-ktap_plan 45
+ktap_plan 50
 t0=$SECONDS
 
 ask() {		# I PORT PAYLOAD: a UDP request to node I, the reply or nothing
@@ -81,6 +83,19 @@ for i in 1 2 3; do
 done
 check_eq "three kfaasd --cluster register under their leases" "n1 n2 n3" \
 	"$(until_eq 30 "n1 n2 n3" alive_nodes)"
+one_leader() {	# the nodes whose kfaasd says it leads
+	local i
+	for i in 1 2 3; do
+		[ "$(nk "$i" -j daemon status | jq .daemon.cluster.scheduler)" = true ] &&
+			printf 'n%s ' "$i"
+	done
+}
+is_one() { one_leader | grep -qxE 'n[123] ' && echo one; }
+until_eq 30 one is_one >/dev/null
+leader=$(one_leader)
+check_eq "every kfaasd campaigns (3 candidates), one at a time leads: the election's leader" \
+	"3 $(status | jq -r .scheduler) " \
+	"$(etcdctl_run get --prefix "${CLUSTER_PREFIX}scheduler/" --keys-only | grep -c .) $leader"
 
 # a node with a certificate of another CA, beside them
 NODE_CERT=$ETCD_ROGUE_CERT NODE_KEY=$ETCD_ROGUE_KEY cluster_node_up 4
@@ -125,6 +140,11 @@ check_eq "the socket tier answers on every node (curl: 404 from the kernel)" \
 	"404 404 404 " "$codes"
 vmnode=$(placed hello)
 check_match "the VM function is placed on one node" "^n[123]$" "$vmnode"
+wrote=""
+for i in 1 2 3; do
+	grep -q "scheduler: 'hello' on" "$CLUSTER_DIR/n$i/kfaasd.log" && wrote+="n$i "
+done
+check_eq "... by the scheduler alone (the logs of placements written)" "$leader" "$wrote"
 v=${vmnode#n}
 check_eq "... and answers its route there" "hello, w" \
 	"$(until_eq "$FAILOVER_BOUND" "hello, w" hello_at "${v:-1}")"
@@ -208,6 +228,10 @@ check_eq "... while the nodes that fetched it before serve it" "x" "$(ask 1 19 x
 # ---- failover: kill -9 of the node running the VM function ----
 vmnode=$(placed hello)
 v=${vmnode#n}
+ebpf_ids() {	# I: node I's eBPF functions and their program ids
+	nk "$1" -j fn list | jq -r '[.[] | select(.tier != "vm") | "\(.name)=\(.prog_id)"] | join(" ")'
+}
+v_ids=$(ebpf_ids "$v")
 t_kill=$SECONDS
 cluster_node_kill "$v"
 moved=$(until_eq "$FAILOVER_BOUND" moved moved_from "$vmnode")
@@ -266,6 +290,18 @@ check "an apply after it is taken" kc apply "$T/d.yaml"
 check "... and every live node converges on it" cluster_wait_gen 6 90
 check_eq "... and says etcd answers again" "up up " \
 	"$(for i in $live; do nk "$i" -j daemon status | jq -r .daemon.cluster.etcd | tr '\n' ' '; done)"
+
+# ---- the VM node, down since the failover, comes back after a compaction ----
+crev=$(etcdctl_run get x -w json | jq .header.revision)
+check "etcdctl compact at the current revision ($crev) while $vmnode is down" \
+	etcdctl_run compact "$crev"
+cluster_node_start "$v"
+CLUSTER_NODES=3 cluster_wait_gen 6 90 >/dev/null 2>&1
+check_eq "a node whose revision was compacted falls back to a full re-read" \
+	"compacted at $crev: full read" "$(nk "$v" -j daemon status | jq -r .daemon.cluster.resumed)"
+check_eq "... and converges: the generation applied meanwhile, unchanged programs kept, the moved VM function gone" \
+	"6 $v_ids absent" \
+	"$(nk "$v" -j daemon status | jq -r .daemon.cluster.generation) $(ebpf_ids "$v") $(nk "$v" fn show hello >/dev/null 2>&1 && echo present || echo absent)"
 
 leaks=$(for i in 1 2 3 4; do grep -ci "AddressSanitizer\|segfault\|assert" "$CLUSTER_DIR/n$i/kfaasd.log"; done | paste -sd+ | bc)
 check_eq "no node crashed (logs)" 0 "$leaks"

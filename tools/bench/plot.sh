@@ -217,3 +217,8 @@ plot '$out/lcreplay.dat' using 2:xtic(1) lc rgb '#4477aa' title 'cold starts liv
 EOF
 fi
 rm -f "$out"/*.dat
+
+# 11. the cluster: convergence and failover (its own script draws it)
+if have cluster; then
+	"$(dirname "$0")/cluster.sh" --plot "$json" "$out"
+fi

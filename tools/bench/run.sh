@@ -9,7 +9,7 @@
 #
 #   --smoke       seconds, not minutes: checks the machinery, judges nothing
 #   --only LIST   comma-separated ids: dispatch routes udp live invoker
-#                 socket vm kmod lifecycle memcached lcreplay
+#                 socket vm kmod lifecycle memcached lcreplay cluster
 #                 (default: all)
 #   --out DIR     results folder (default results/YYYYmmdd-HHMMSS, and
 #                 results/latest points at it)
@@ -19,7 +19,7 @@ top=$(cd "$here/../.." && pwd)
 B=$top/build
 OUT=""
 SMOKE=0
-ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod,lifecycle,memcached,lcreplay"
+ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod,lifecycle,memcached,lcreplay,cluster"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -1327,6 +1327,9 @@ run_entry kmod "module accounting cost" bench_kmod
 run_entry lifecycle "lifecycle policies over a generated trace (kfaas sim)" bench_lifecycle
 run_entry memcached "memcached alone vs behind the kv cache (veth)" bench_memcached
 run_entry lcreplay "lifecycle policies live: a compressed trace replayed through kfaasd" bench_lcreplay
+# 12: the cluster on etcd, 3 and 10 nodes (tools/bench/cluster.sh)
+run_entry cluster "cluster: apply-to-serving convergence and failover (etcd, nodes in namespaces)" \
+	"$here/cluster.sh" --build "$B" $([ $SMOKE = 1 ] && echo --smoke)
 cleanup_run
 # the guest's raw output stays only when a part of it failed
 if [ -f "$OUT/guest.out" ]; then
@@ -1342,7 +1345,7 @@ git_json=$(cd "$top" && jq -n --arg c "$(git rev-parse --short HEAD 2>/dev/null)
 	--argjson d "$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false)" \
 	'{commit: $c, dirty: $d}')
 ids=""
-for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached lcreplay; do
+for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached lcreplay cluster; do
 	[ -f "$OUT/$id.json" ] && ids="$ids $OUT/$id.json"
 done
 # shellcheck disable=SC2086
