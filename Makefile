@@ -41,7 +41,7 @@ BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 		   -Wno-unused-function $(BPF_INC) $(EXTRA_BPF_CFLAGS)
 
 BPF_CORE	:= dispatcher xdp_pass sk_dispatch
-BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho
+BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho hello
 BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 		   $(BPF_EXAMPLES:%=$(B)/bpf/%.bpf.o)
 # the kv cache's server-side hooks: inside kfaas-kv (its skeleton)
