@@ -54,6 +54,10 @@ static inline int kfaas__tier_progs_fd(const struct kfaas_state *st,
 	return -EOPNOTSUPP;
 }
 
+/* ---- logs_ring.c ---- */
+/* The log maps of a pin root made before them: made by a writer. */
+int kfaas__log_maps_get(struct kfaas_state *st);
+
 /* ---- route.c: finding routes ---- */
 /*
  * Which routes a caller looks for: the protocol always; the function, the

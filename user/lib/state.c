@@ -6,7 +6,8 @@
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
  *     routes funcs progs stats ustats budgets dstats scratch config sk_*
- *                       the shared maps of bpf/kfaas_maps.h
+ *     logs log_state    the shared maps of bpf/kfaas_maps.h
+ *     log_reader/       locked by the one reader of the log ring (logs_ring.c)
  *     sk_dispatch       the socket-tier dispatcher (sk.c), once needed
  *     sk/               locked by the socket-tier listener (sk_server.c)
  *     fn/NAME/prog      each eBPF function's program
@@ -365,7 +366,7 @@ static int state_pins(struct kfaas_state *st)
 	    (rc = obj_get(st, "config", &st->config_fd)) ||
 	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
 		return rc;
-	rc = ustats_get(st) ?: budgets_get(st);
+	rc = ustats_get(st) ?: budgets_get(st) ?: kfaas__log_maps_get(st);
 	if (rc)
 		return rc;
 	st->ncpus = libbpf_num_possible_cpus();
