@@ -27,8 +27,8 @@ static int do_help(int argc, char **argv)
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
-		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply |\n"
-		"           export | module | budget | config | sim }\n"
+		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | logs |\n"
+		"           apply | export | module | budget | config | sim }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
@@ -39,6 +39,7 @@ static int do_help(int argc, char **argv)
 		"          socket tier: a loopback TCP connection)\n"
 		"  stats   per-function accounting\n"
 		"  top     live per-function rates\n"
+		"  logs    what functions logged, every tier, -f to follow\n"
 		"  apply   make functions and routes match a config file\n"
 		"  export  write the running state as a config file\n"
 		"  daemon  kfaasd (VM tier): status, reload\n"
@@ -86,6 +87,7 @@ static const struct cmd objects[] = {
 	{ "module",	do_module },
 	{ "budget",	do_budget },
 	{ "sim",	do_sim },
+	{ "logs",	do_logs },
 	{ "help",	do_help },
 	{ "version",	do_version },
 	{ NULL, NULL },
