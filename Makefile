@@ -163,7 +163,7 @@ $(B)/kfaas-kv: $(B)/bpf/examples/kv.o $(B)/bpf/examples/kv_attach.o $(LIB)
 user: $(CLI) $(EX_TOOLS)
 
 $(KFAASD): $(KFAASD_OBJS) $(LIB)
-	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma -lmicrohttpd
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma -lmicrohttpd -lsystemd
 
 # the agent links no library: the libkfaas files it needs (libc only) are
 # compiled in

@@ -151,16 +151,30 @@ static void hfile_open(struct history *h, struct hfile *f)
 	f->plen = 0;
 }
 
-/* Has kfaasd rotated f's file (or made it)?  Then read on in the new one. */
+/*
+ * Has kfaasd rotated f's file (or made it)?  Then read on in the new one.
+ * Rotated twice since we looked: the file in between is NAME.log.1 now,
+ * read it whole first (more rotations than that between two looks lose
+ * entries: a history smaller than what kfaasd writes in one go).
+ */
 static void hfile_follow(struct history *h, struct hfile *f)
 {
-	char path[KFAAS_PATH_MAX];
-	struct stat sb;
+	char path[KFAAS_PATH_MAX], old[KFAAS_PATH_MAX];
+	struct hfile mid = { .fd = -1 };
+	struct stat sb, so;
 
 	hfile_read(h, f);
 	if (kfaas_log_file(h->dir, f->name, false, path, sizeof(path)) ||
+	    kfaas_log_file(h->dir, f->name, true, old, sizeof(old)) ||
 	    stat(path, &sb) || (f->fd >= 0 && sb.st_ino == f->ino))
 		return;
+	if (f->fd >= 0 && stat(old, &so) == 0 && so.st_ino != f->ino) {
+		mid.fd = open(old, O_RDONLY | O_CLOEXEC);
+		hfile_read(h, &mid);
+		if (mid.fd >= 0)
+			close(mid.fd);
+		free(mid.part);
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	hfile_open(h, f);

@@ -24,6 +24,9 @@
  *   rundir.c      the run directory it owns; leftovers of a killed daemon
  *   req.c         a request: made, finished once (charged, answered)
  *   account.c     charging invocations to the shared accounting
+ *   logs.c        function logs: the eBPF tiers' ring, the VM tier's
+ *                 stderr; the history in RUNDIR/logs
+ *   journal.c     a function log entry to the journal (under systemd)
  *   pinroot.c     the pin root, open for the daemon's life
  *   loop.c        epoll watches, deferred work
  *   log.c         messages to stderr (the journal under systemd)
@@ -81,6 +84,7 @@ static inline void list_del(struct list *n)
 /* ---- the daemon's options (opts.c): its command line, then what start-up
  * derives from it ---- */
 enum accel { ACCEL_AUTO, ACCEL_PROBE, ACCEL_KVM, ACCEL_TCG };
+enum journal { JOURNAL_AUTO, JOURNAL_YES, JOURNAL_NO };
 
 struct kfaasd_opts {
 	const char	*pin_root;
@@ -106,6 +110,8 @@ struct kfaasd_opts {
 	const char	*conf_path;	/* kfaas.conf(5) to apply, or NULL */
 	const char	*metrics;	/* [ADDR:]PORT of /metrics, or NULL */
 	bool		sk;		/* serve the socket tier's listener */
+	size_t		log_size;	/* history bytes a function (logs.c) */
+	int		journal;	/* enum journal: function logs there */
 	/* derived at start-up */
 	char		vmlinux[512];
 	char		kver[64];
@@ -498,6 +504,17 @@ uint64_t listen_next_deadline(void);
 #define CONTROL_CONNS_MAX	64	/* control clients at once */
 int control_open(void);
 void control_close(void);
+
+/* ---- logs.c: function logs (kfaas_logs.h) ---- */
+void logs_start(void);
+uint64_t logs_next_deadline(void);
+void logs_tick(uint64_t now);
+/* A finished VM-tier request: an entry when it wrote stderr or failed. */
+void logs_vm(__u32 fn_id, const struct result *res);
+void logs_stop(void);
+/* ---- journal.c: an entry to the journal; 0 or -errno ---- */
+struct kfaas_log_entry;
+int journal_send(const struct kfaas_log_entry *e);
 
 /* ---- account.c ---- */
 /* Charge one finished (or refused) request to the function's counters. */

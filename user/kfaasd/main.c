@@ -158,6 +158,9 @@ static void run(void)
 		d = sk_next_deadline();
 		if (d < next)
 			next = d;
+		d = logs_next_deadline();
+		if (d < next)
+			next = d;
 		timeout = next <= now ? 0 : next - now > 60000 ? 60000 :
 			  (int)(next - now);
 		if (refresh_now)
@@ -169,6 +172,7 @@ static void run(void)
 		listen_tick(now);
 		metrics_tick();
 		sk_tick();
+		logs_tick(now);
 		if (reload_conf) {
 			reload_conf = false;
 			conf_apply();
@@ -237,6 +241,7 @@ int main(int argc, char **argv)
 	     KFAAS_VERSION, opts.pin_root, opts.run_dir,
 	     opts.accel_used == ACCEL_KVM ? "KVM" : "TCG", opts.accel_why,
 	     opts.vmlinux, opts.snapshot ? ", snapshot clones" : ", cold boots");
+	logs_start();
 	fns_sync();
 	conf_apply();
 	fns_sync();
@@ -247,6 +252,7 @@ int main(int argc, char **argv)
 	notify("STOPPING=1");
 	rc = 0;
 out:
+	logs_stop();
 	sk_stop();
 	metrics_stop();
 	control_close();

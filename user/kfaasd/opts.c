@@ -37,6 +37,8 @@ struct kfaasd_opts opts = {
 	.refresh_ms = 2000,
 	.conf_path = KFAASD_CONF_DEFAULT,
 	.sk = true,
+	.log_size = 256 << 10,
+	.journal = JOURNAL_AUTO,
 };
 
 enum opt_kind {
@@ -67,6 +69,10 @@ struct kfaasd_option {
 static const char *const accel_words[] = {
 	[ACCEL_AUTO] = "auto", [ACCEL_PROBE] = "probe", [ACCEL_KVM] = "kvm",
 	[ACCEL_TCG] = "tcg", NULL,
+};
+static const char *const journal_words[] = {
+	[JOURNAL_AUTO] = "auto", [JOURNAL_YES] = "yes", [JOURNAL_NO] = "no",
+	NULL,
 };
 static const char *run_dir_arg;		/* --run-dir, else $KFAAS_RUN_DIR */
 
@@ -126,6 +132,12 @@ static const struct kfaasd_option options[] = {
 	{ "config", 0, OPT_STR, &opts.conf_path, "FILE", .none = "none",
 	  .show = true, .help = "kfaas.conf(5) applied at start and on SIGHUP, "
 				"when it exists ('none': no file)" },
+	{ "log-size", 0, OPT_SIZE, &opts.log_size, "BYTES", 4096, 1ULL << 30,
+	  "must be at least 4096", .show = true,
+	  .help = "function log history kept a function (RUNDIR/logs)" },
+	{ "journal", 0, OPT_WORD, &opts.journal, "MODE", .words = journal_words,
+	  .show = true, .help = "function logs to the journal: auto (under "
+				"systemd), yes or no" },
 	{ "tsc-khz", 0, OPT_UINT, &opts.tsc_khz, "N", 0, 100000000,
 	  .help = "host TSC frequency for the guest (default: measured)" },
 	{ "verbose", 'v', OPT_COUNT, &opts.verbose,
