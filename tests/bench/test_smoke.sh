@@ -12,7 +12,7 @@ for t in jq gnuplot nsenter ethtool python3; do
 done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 38
+ktap_plan 39
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"

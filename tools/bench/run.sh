@@ -1144,7 +1144,7 @@ git_json=$(cd "$top" && jq -n --arg c "$(git rev-parse --short HEAD 2>/dev/null)
 	--argjson d "$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false)" \
 	'{commit: $c, dirty: $d}')
 ids=""
-for id in dispatch routes udp live invoker socket vm kmod lifecycle; do
+for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached; do
 	[ -f "$OUT/$id.json" ] && ids="$ids $OUT/$id.json"
 done
 # shellcheck disable=SC2086
