@@ -64,82 +64,76 @@ static __always_inline struct kfaas_log_state *kfaas__log_admit(__u32 fn_id,
 	return s;
 }
 
-/* A record in the ring with its header filled, or NULL (counted). */
-static __always_inline struct kfaas_log_rec *
-kfaas__log_reserve(struct kfaas_log_state *s, __u32 fn_id, __u64 now, __u8 tier)
+/*
+ * Write the record: its header h (filled by the tier's kfaas__log_*()),
+ * the message formatted into it.  Inline in the caller, where the
+ * verifier sees fmt and args_len as the constants bpf_snprintf() needs,
+ * and where the ring's reservation is made and committed (a reservation
+ * handed back by a BPF-to-BPF call is refused by 6.1's verifier).
+ */
+static __always_inline int kfaas__log_write(struct kfaas_log_state *s,
+					    const struct kfaas_log_hdr *h,
+					    const char *fmt,
+					    __u64 *args, __u32 args_len)
 {
 	struct kfaas_log_rec *r = bpf_ringbuf_reserve(&kfaas_logs, sizeof(*r), 0);
+	long n;
 
 	if (!r) {
 		__sync_fetch_and_add(&s->dropped_ring, 1);
-		return NULL;
+		return -1;
 	}
 	__sync_fetch_and_add(&s->records, 1);
-	__builtin_memset(r, 0, __builtin_offsetof(struct kfaas_log_rec, msg));
-	r->ts_ns = now;
-	r->fn_id = fn_id;
-	r->tier = tier;
-	return r;
-}
-
-/*
- * Format the message into the record and hand it to the readers: inline
- * in the caller, where the verifier sees fmt and args_len as the
- * constants bpf_snprintf() needs.
- */
-static __always_inline int kfaas__log_commit(struct kfaas_log_rec *r,
-					     const char *fmt,
-					     __u64 *args, __u32 args_len)
-{
-	long n = bpf_snprintf(r->msg, sizeof(r->msg), fmt, args, args_len);
-
+	__builtin_memcpy(&r->h, h, sizeof(r->h));
+	n = bpf_snprintf(r->msg, sizeof(r->msg), fmt, args, args_len);
 	if (n <= 0) {
-		r->flags |= KFAAS_LOG_F_BADFMT;
+		r->h.flags |= KFAAS_LOG_F_BADFMT;
 		r->msg[0] = '\0';
 		n = 1;
 	} else if (n > (long)sizeof(r->msg)) {
-		r->flags |= KFAAS_LOG_F_TRUNCATED;
+		r->h.flags |= KFAAS_LOG_F_TRUNCATED;
 		n = sizeof(r->msg);
 	}
-	r->len = n - 1;
+	r->h.len = n - 1;
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
 
 /*
- * The XDP tier's record, without its message yet (or NULL: dropped,
- * counted): the addresses and ports from the request's headers, which
- * the body leaves in place (the SDK builds the reply after it).  A
- * BPF-to-BPF call: its code is in the program once, however many
- * kfaas_log() calls the function makes.
+ * The XDP tier's record header in *h, when the function is within its
+ * rate: its state to count the record in, else NULL (counted).  The
+ * addresses and ports come from the request's headers, which the body
+ * leaves in place (the SDK builds the reply after it).  A BPF-to-BPF
+ * call: its code is in the program once, however many kfaas_log() calls
+ * the function makes.
  */
-static __attribute__((noinline)) struct kfaas_log_rec *
-kfaas__log_xdp(const struct kfaas_req *req)
+static __attribute__((noinline)) struct kfaas_log_state *
+kfaas__log_xdp(const struct kfaas_req *req, struct kfaas_log_hdr *h)
 {
 	struct xdp_md *ctx = req->ctx;
 	__u32 l3 = req->l3_off, l4 = req->l4_off;
 	__u64 now = bpf_ktime_get_ns();
 	struct kfaas_log_state *s = kfaas__log_admit(req->fn_id, now);
-	struct kfaas_log_rec *r;
 	int bad = 0;
 
 	if (!s)
 		return NULL;
-	r = kfaas__log_reserve(s, req->fn_id, now, KFAAS_TIER_XDP);
-	if (!r)
-		return NULL;
-	r->proto = KFAAS_IPPROTO_UDP;
-	r->family = req->family;
+	__builtin_memset(h, 0, sizeof(*h));
+	h->ts_ns = now;
+	h->fn_id = req->fn_id;
+	h->tier = KFAAS_TIER_XDP;
+	h->proto = KFAAS_IPPROTO_UDP;
+	h->family = req->family;
 	if (req->family == KFAAS_FAMILY_IPV4)
-		bad = bpf_xdp_load_bytes(ctx, l3 + 12, r->saddr, 4) ||
-		      bpf_xdp_load_bytes(ctx, l3 + 16, r->daddr, 4);
+		bad = bpf_xdp_load_bytes(ctx, l3 + 12, h->saddr, 4) ||
+		      bpf_xdp_load_bytes(ctx, l3 + 16, h->daddr, 4);
 	else if (req->family == KFAAS_FAMILY_IPV6)
-		bad = bpf_xdp_load_bytes(ctx, l3 + 8, r->saddr, 16) ||
-		      bpf_xdp_load_bytes(ctx, l3 + 24, r->daddr, 16);
+		bad = bpf_xdp_load_bytes(ctx, l3 + 8, h->saddr, 16) ||
+		      bpf_xdp_load_bytes(ctx, l3 + 24, h->daddr, 16);
 	/* source and destination port: adjacent, as in the UDP header */
-	if (bad || bpf_xdp_load_bytes(ctx, l4, &r->sport, 4))
-		r->family = 0;
-	return r;
+	if (bad || bpf_xdp_load_bytes(ctx, l4, &h->sport, 4))
+		h->family = 0;
+	return s;
 }
 
 /*
@@ -155,21 +149,22 @@ kfaas__log_xdp(const struct kfaas_req *req)
 #define kfaas_log(req, fmt, args...) ({					\
 	static const char ___kfaas_fmt[] = fmt;				\
 	unsigned long long ___kfaas_arg[___bpf_narg(args)];		\
-	struct kfaas_log_rec *___kfaas_rec;				\
+	struct kfaas_log_state *___kfaas_st;				\
+	struct kfaas_log_hdr ___kfaas_h;				\
 									\
 	_Pragma("GCC diagnostic push")					\
 	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")		\
 	___bpf_fill(___kfaas_arg, args);				\
 	_Pragma("GCC diagnostic pop")					\
-	___kfaas_rec = _Generic((req),					\
+	___kfaas_st = _Generic((req),					\
 		struct kfaas_req *: kfaas__log_xdp,			\
 		const struct kfaas_req *: kfaas__log_xdp		\
-		KFAAS__LOG_SK_CASES)((const void *)(req));		\
-	___kfaas_rec ?							\
-		kfaas__log_commit(___kfaas_rec, ___kfaas_fmt,		\
-				  sizeof(___kfaas_arg) ?		\
-				  (__u64 *)___kfaas_arg : 0,		\
-				  sizeof(___kfaas_arg)) : -1;		\
+		KFAAS__LOG_SK_CASES)((const void *)(req), &___kfaas_h);	\
+	___kfaas_st ?							\
+		kfaas__log_write(___kfaas_st, &___kfaas_h, ___kfaas_fmt, \
+				 sizeof(___kfaas_arg) ?			\
+				 (__u64 *)___kfaas_arg : 0,		\
+				 sizeof(___kfaas_arg)) : -1;		\
 })
 
 #endif /* KFAAS_LOG_SDK_H */

@@ -48,10 +48,11 @@
 #define KFAAS_LOG_F_NOSRC	(1U << 2)
 
 /*
- * One record of kfaas_logs.  The addresses are the request's: src the
- * client's, dst the function's (the route's); family 0 when unknown.
+ * One record of kfaas_logs: its header, then the message.  The addresses
+ * are the request's: src the client's, dst the function's (the route's);
+ * family 0 when unknown.
  */
-struct kfaas_log_rec {
+struct kfaas_log_hdr {
 	__u64	ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u32	fn_id;
 	__u8	tier;		/* KFAAS_TIER_XDP or KFAAS_TIER_SK */
@@ -64,7 +65,11 @@ struct kfaas_log_rec {
 	__u16	pad;
 	__u8	saddr[16];	/* IPv4 in [0..3] */
 	__u8	daddr[16];
-	char	msg[KFAAS_LOG_MSG_MAX];
+};
+
+struct kfaas_log_rec {
+	struct kfaas_log_hdr	h;
+	char			msg[KFAAS_LOG_MSG_MAX];
 };
 
 /* kfaas_log_state: per function (by id), per CPU. */

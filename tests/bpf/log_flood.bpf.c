@@ -9,13 +9,13 @@
 #include "kfaas.h"
 
 #define LOG_FLOOD	64
-#define LOG_TEXT_MAX	47
+#define LOG_TEXT_MAX	64	/* a power of two: see below */
 
 KFAAS_XDP_FUNCTION(log_flood)(struct kfaas_req *req)
 {
 	const __u8 *p = kfaas_ptr(req, 0, 5);
 	char text[LOG_TEXT_MAX + 1] = {};
-	__u64 n = kfaas_payload_len(req);
+	__u32 n = kfaas_payload_len(req);
 	int i;
 
 	if (p && p[0] == 'f' && p[1] == 'l' && p[2] == 'o' && p[3] == 'o' &&
@@ -24,11 +24,11 @@ KFAAS_XDP_FUNCTION(log_flood)(struct kfaas_req *req)
 			kfaas_log(req, "flood %d of %d", i, LOG_FLOOD);
 		return n;
 	}
-	if (n > LOG_TEXT_MAX)
-		n = LOG_TEXT_MAX;
-	kfaas_barrier_var(n);
-	if (n >= 1 && n <= LOG_TEXT_MAX && kfaas_load(req, 0, text, n))
+	/* 1..64 by construction: 6.1's verifier sees a non-zero size */
+	if (n > 0 && kfaas_load(req, 0, text, ((n - 1) & (LOG_TEXT_MAX - 1)) + 1))
 		return KFAAS_ERROR;
+	if (n > LOG_TEXT_MAX)
+		text[LOG_TEXT_MAX] = '\0';
 	kfaas_log(req, "%s", text);
-	return kfaas_payload_len(req);
+	return n;
 }

@@ -107,7 +107,7 @@ static int ring_cb(void *ctx, const struct kfaas_log_rec *r)
 	struct ring_read *rr = ctx;
 	char buf[16];
 
-	kfaas_log_entry_of_rec(&rr->e, r, fn_name(rr, r->fn_id, buf, sizeof(buf)),
+	kfaas_log_entry_of_rec(&rr->e, r, fn_name(rr, r->h.fn_id, buf, sizeof(buf)),
 			       rr->mono_to_real);
 	logs_emit(rr->o, &rr->e);
 	return 0;

@@ -102,10 +102,10 @@ static int ring_cb(void *ctx, const struct kfaas_log_rec *r)
 
 	(void)ctx;
 	/* the registry's name: a function unloaded since is "#ID" */
-	if (kfaas_fn_get(&pinroot, r->fn_id, &info) == 0)
+	if (kfaas_fn_get(&pinroot, r->h.fn_id, &info) == 0)
 		fn = info.name;
 	else
-		snprintf(name, sizeof(name), "#%u", r->fn_id);
+		snprintf(name, sizeof(name), "#%u", r->h.fn_id);
 	kfaas_log_entry_of_rec(&entry, r, fn, mono_to_real);
 	logs_write(&entry);
 	return 0;

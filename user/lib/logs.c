@@ -49,23 +49,23 @@ void kfaas_log_entry_of_rec(struct kfaas_log_entry *e,
 			    const struct kfaas_log_rec *r, const char *fn,
 			    int64_t mono_to_real)
 {
-	size_t n = r->len < KFAAS_LOG_MSG_MAX ? r->len : KFAAS_LOG_MSG_MAX - 1;
+	size_t n = r->h.len < KFAAS_LOG_MSG_MAX ? r->h.len : KFAAS_LOG_MSG_MAX - 1;
 
 	memset(e, 0, offsetof(struct kfaas_log_entry, msg));
-	e->time_ns = (uint64_t)((int64_t)r->ts_ns + mono_to_real);
+	e->time_ns = (uint64_t)((int64_t)r->h.ts_ns + mono_to_real);
 	snprintf(e->fn, sizeof(e->fn), "%s", fn);
-	e->tier = r->tier;
+	e->tier = r->h.tier;
 	e->kind = KFAAS_LOG_RECORD;
-	if (r->family == KFAAS_FAMILY_IPV4 || r->family == KFAAS_FAMILY_IPV6) {
-		e->family = r->family;
-		e->proto = r->proto;
-		e->sport = ntohs(r->sport);
-		e->dport = ntohs(r->dport);
-		memcpy(e->saddr, r->saddr, sizeof(e->saddr));
-		memcpy(e->daddr, r->daddr, sizeof(e->daddr));
+	if (r->h.family == KFAAS_FAMILY_IPV4 || r->h.family == KFAAS_FAMILY_IPV6) {
+		e->family = r->h.family;
+		e->proto = r->h.proto;
+		e->sport = ntohs(r->h.sport);
+		e->dport = ntohs(r->h.dport);
+		memcpy(e->saddr, r->h.saddr, sizeof(e->saddr));
+		memcpy(e->daddr, r->h.daddr, sizeof(e->daddr));
 	}
-	e->nosrc = r->flags & KFAAS_LOG_F_NOSRC;
-	e->truncated = r->flags & KFAAS_LOG_F_TRUNCATED;
+	e->nosrc = r->h.flags & KFAAS_LOG_F_NOSRC;
+	e->truncated = r->h.flags & KFAAS_LOG_F_TRUNCATED;
 	/* the message stops at its NUL, whatever len says */
 	kfaas_log_entry_set_msg(e, r->msg, strnlen(r->msg, n));
 }
@@ -297,7 +297,8 @@ static int parse_record(json_object *o, struct kfaas_log_entry *e)
 			if (sigabbrev_np(s) && !strcmp(sigabbrev_np(s), sig))
 				e->status = s;
 	}
-	if (get_u64(o, "duration_ns", &x))
+	/* a run time belongs to an invocation's outcome */
+	if (e->ran && get_u64(o, "duration_ns", &x))
 		e->duration_ns = x;
 	if (err)
 		snprintf(e->error, sizeof(e->error), "%s", err);
