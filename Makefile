@@ -234,7 +234,8 @@ FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
 		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
-		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c
+		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c \
+		   user/lib/logs.c user/lib/logs_ring.c user/lib/pin.c
 # kfaasd files a target drives (with its own struct kfaasd_opts opts)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
