@@ -272,7 +272,7 @@ asan:
 		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio $(B)/asan/tools/kfaas-tracegen
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
-		   exp_dispatcher_lean xsk_redirect \
+		   exp_dispatcher_lean xsk_redirect echo_log echo_log_all \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
@@ -287,18 +287,24 @@ $(B)/bench/bpf/chain%.bpf.o: tools/bench/bpf/chain.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DCHAIN_N=$* -c $< -o $@
 
+# echo with kfaas_log(), its rate limit off: every call reaches the ring
+$(B)/bench/bpf/echo_log_all.bpf.o: tools/bench/bpf/echo_log.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DKFAAS_LOG_RATE=1000000000 \
+		-DKFAAS_LOG_BURST=1000000000 -c $< -o $@
+
 # the bare echo answering only UDP port 7000+N: one libxdp program each
 $(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DBENCH_PORT=$$((7000 + $*)) -c $< -o $@
 
 $(B)/bench/kfaas-bench: tools/bench/kfaas-bench.c tools/bench/measure.c \
-		tools/bench/bench.h $(LIB)
+		tools/bench/bench_logs.c tools/bench/bench.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -DKFAAS_BENCH_BPF_DIR='"$(B)/bench/bpf"' \
 		-DKFAAS_BPF_DIR='"$(B)/bpf"' \
-		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c $(LIB) \
-		$(USER_LIBS) -lm
+		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c \
+		tools/bench/bench_logs.c $(LIB) $(USER_LIBS) -lm
 
 $(B)/bench/udpsrv: tools/bench/udpsrv.c tools/bench/kvgen.h
 	@mkdir -p $(@D)
