@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The logging test function (tests/e2e/test_logs.sh, tests/vm/test_logs.sh):
+ * The logging test function (tests/cli/test_logs.sh, tests/vm/test_logs.sh):
  * a request starting with "flood" calls kfaas_log() LOG_FLOOD times in a
  * loop; any other request is logged once, as text.  Replies with the
  * request.

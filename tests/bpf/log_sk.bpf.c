@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The socket tier's logging test function (tests/e2e/test_logs.sh): a
+ * The socket tier's logging test function (tests/cli/test_logs.sh): a
  * line echo that logs every line's length and first bytes.
  */
 #include "vmlinux.h"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Function logs with kfaasd (docs/kfaasd.md, "Function logs"): a VM-tier
+# Function logs with kfaasd (docs/kfaasd.md, FUNCTION LOGS): a VM-tier
 # function's stderr with its exit status or signal and its run time; the
 # eBPF tiers' records (kfaas invoke, a real TCP client) collected from
 # the ring into kfaasd's history; 'kfaas logs' and -f over that history;
