@@ -11,7 +11,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 43
+ktap_plan 44
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -186,7 +186,7 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 			 _kfaas kfaas "${@: -1}" "${@: -2:1}"
 			 printf "%s\n" "${COMPREPLY[@]}" | sort | xargs' _ "$@"
 	}
-	check_eq "complete objects" "apply budget config daemon export fn help invoke module net route sim sk stats top version" "$(comp kfaas '')"
+	check_eq "complete objects" "apply budget config daemon export fn help invoke logs module net route sim sk stats top version" "$(comp kfaas '')"
 	check_eq "complete daemon commands" "help reload status" "$(comp kfaas daemon '')"
 	check_eq "complete sk commands" "help serve show stop" "$(comp kfaas sk '')"
 	check_eq "complete fn commands" "create help list load replace show unload" "$(comp kfaas fn '')"
@@ -198,8 +198,11 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 	check_eq "complete invoke options" "--batches --data --dst --file --hex --repeat --src --vlan" \
 		"$(comp kfaas invoke echo -- | tr ' ' '\n' |
 		   grep -E '^--(data|hex|file|src|dst|vlan|repeat|batches)$' | sort | xargs)"
+	check_eq "complete logs: function names, then its options" "echo help --follow --since" \
+		"$(comp kfaas logs '') $(comp kfaas logs echo -- | tr ' ' '\n' |
+		   grep -E '^--(follow|since)$' | sort | xargs)"
 else
-	for i in 1 2 3 4 5 6 7 8 9 10; do skip "bash completion" "bash-completion missing"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do skip "bash completion" "bash-completion missing"; done
 fi
 
 ktap_finish
