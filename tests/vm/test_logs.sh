@@ -28,8 +28,10 @@ ktap_plan 31
 FN=$B/tests/vm/fn/kfn
 CACHE=/var/cache/kfaasd-test
 LOG=$(mktemp /tmp/kfaasd-logs.XXXXXX)
-export KFAAS_RUN_DIR=/run/kfaasd-t$$-logs
-RUN=$KFAAS_RUN_DIR
+# the daemon is given --run-dir: the CLI finds its history through
+# PINROOT/kfaasd, as it finds the daemon
+unset KFAAS_RUN_DIR
+RUN=/run/kfaasd-t$$-logs
 CAP=16384
 use_pin_root vmlogs
 sandbox_up vmlogs 81 || { echo "Bail out! no sandbox"; exit 1; }
@@ -49,7 +51,7 @@ else
 fi
 "${journal[@]}" nsenter --net=/run/netns/"$NS_SRV" \
 	env INVOCATION_ID=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') \
-	"$B/kfaasd" --cache-dir "$CACHE" --config none --refresh 500 \
+	"$B/kfaasd" --run-dir "$RUN" --cache-dir "$CACHE" --config none --refresh 500 \
 	--log-size $CAP >>"$LOG" 2>&1 &
 DPID=$!
 daemon_wait_ready 100

@@ -147,8 +147,10 @@ int kfaas_log_drops_check(struct kfaas_state *st, struct kfaas_log_drops *d,
 			  void *ctx);
 
 /* ---- kfaasd's history (logs_file.c) ---- */
-/* RUNDIR/logs of the pin root's kfaasd. */
+/* RUNDIR/logs of the pin root's kfaasd (found as kfaas_daemon_run_dir()). */
 int kfaas_log_dir(const char *pin_root, char *buf, size_t len);
+/* The history's directory in run_dir (kfaasd: its own --run-dir). */
+int kfaas_log_dir_in(const char *run_dir, char *buf, size_t len);
 /* DIR/NAME.log (old: DIR/NAME.log.1). */
 int kfaas_log_file(const char *dir, const char *fn, bool old, char *buf,
 		   size_t len);

@@ -232,7 +232,7 @@ static void vm_drops(void)
 
 void logs_start(void)
 {
-	if (kfaas_log_dir(opts.pin_root, dir, sizeof(dir)) ||
+	if (kfaas_log_dir_in(opts.run_dir, dir, sizeof(dir)) ||
 	    (mkdir(dir, 0700) && errno != EEXIST)) {
 		warn("function logs: no history: %s", dir[0] ? strerror(errno) :
 		     kfaas_errmsg());

@@ -15,12 +15,17 @@
 #include <kfaas_logs.h>
 #include "internal.h"
 
+int kfaas_log_dir_in(const char *run_dir, char *buf, size_t len)
+{
+	return kfaas__path(buf, len, "%s/logs", run_dir);
+}
+
 int kfaas_log_dir(const char *pin_root, char *buf, size_t len)
 {
 	char run[KFAAS_PATH_MAX];
 
-	return kfaas_run_dir(pin_root, run, sizeof(run)) ?:
-	       kfaas__path(buf, len, "%s/logs", run);
+	return kfaas_daemon_run_dir(pin_root, run, sizeof(run)) ?:
+	       kfaas_log_dir_in(run, buf, len);
 }
 
 int kfaas_log_file(const char *dir, const char *fn, bool old, char *buf,
