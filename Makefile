@@ -412,7 +412,8 @@ DKMSDIR		?= /usr/src/kfaas-$(VERSION)
 DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
-		   bpf/kfaas_csum.h include/kfaas/abi.h include/kfaas/kfuncs.h
+		   bpf/kfaas_csum.h bpf/kfaas_log.h bpf/kfaas_log_sk.h \
+		   include/kfaas/abi.h include/kfaas/kfuncs.h include/kfaas/log.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \
