@@ -42,34 +42,30 @@ struct kfaas_log_ring {
  * A pin root made before the log maps existed gets them from its next
  * writer (like ustats and budgets, state.c); readers go on without.
  */
-static int log_map_get(struct kfaas_state *st, const char *pin,
-		       enum bpf_map_type type, const char *name, __u32 vsize,
-		       __u32 entries)
-{
-	char path[KFAAS_PATH_MAX];
-	int fd, rc;
-
-	rc = kfaas__path(path, sizeof(path), "%s/%s", st->root, pin);
-	if (rc)
-		return rc;
-	if (access(path, F_OK) == 0 || errno != ENOENT || !st->locked)
-		return 0;
-	fd = bpf_map_create(type, name, type == BPF_MAP_TYPE_RINGBUF ? 0 : 4,
-			    vsize, entries, NULL);
-	if (fd < 0)
-		return kfaas__errno_msg(-errno, "cannot create the log maps");
-	rc = bpf_obj_pin(fd, path) ? kfaas__errno_msg(-errno, path) : 0;
-	close(fd);
-	return rc;
-}
-
 int kfaas__log_maps_get(struct kfaas_state *st)
 {
-	return log_map_get(st, "logs", BPF_MAP_TYPE_RINGBUF, "kfaas_logs", 0,
-			   KFAAS_LOG_RING_SIZE) ?:
-	       log_map_get(st, "log_state", BPF_MAP_TYPE_PERCPU_ARRAY,
-			   "kfaas_log_state", sizeof(struct kfaas_log_state),
-			   KFAAS_MAX_FUNCS);
+	static const struct {
+		const char		*pin;
+		enum bpf_map_type	type;
+		__u32			vsize, max;
+	} maps[] = {
+		{ "logs", BPF_MAP_TYPE_RINGBUF, 0, KFAAS_LOG_RING_SIZE },
+		{ "log_state", BPF_MAP_TYPE_PERCPU_ARRAY,
+		  sizeof(struct kfaas_log_state), KFAAS_MAX_FUNCS },
+	};
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		fd = kfaas__pin_map(st, maps[i].pin, maps[i].type, maps[i].vsize,
+				    maps[i].max, st->locked);
+		if (fd == -ENOENT)
+			continue;
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
 }
 
 static int log_pin_open(struct kfaas_state *st, const char *name)
