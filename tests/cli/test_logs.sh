@@ -8,7 +8,8 @@
 # reader (-f); a function logging in a tight loop: another function's
 # latency (the same measurement without the flood, a generous factor) and
 # another's log stream stay intact, and its records are all accounted
-# for, written or counted as dropped.
+# for, written or counted as dropped; a pin root made before the log maps
+# gets them from its next fn load.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/../sk/sk_lib.sh"
@@ -16,7 +17,7 @@ require_root
 for t in socat jq python3; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
-ktap_plan 39
+ktap_plan 42
 
 use_pin_root logs
 K() { "$KFAAS" "$@"; }
@@ -163,5 +164,16 @@ K route del udp 7002 >/dev/null
 K fn unload flood >/dev/null
 check_match "an unloaded function has no logs to show" "no function 'flood'" \
 	"$(K logs flood 2>&1)"
+
+# ---- a pin root made before the log maps: its next writer adds them -----------
+rm "$KFAAS_PIN_ROOT/logs" "$KFAAS_PIN_ROOT/log_state"
+check_match "a pin root without the log maps: kfaas logs says what adds them" \
+	"has no function logs.*the next 'kfaas fn load' adds them" "$(K logs 2>&1)"
+K fn load "$B/bpf/hello.bpf.o" hello2 >/dev/null && K route add udp 7006 fn hello2 >/dev/null
+check "... the next fn load adds them" \
+	test -e "$KFAAS_PIN_ROOT/logs" -a -e "$KFAAS_PIN_ROOT/log_state"
+K invoke hello2 --data again >/dev/null
+check_eq "... and a function loaded since logs there" "greeted again" \
+	"$(K -j logs hello2 | jq -r .msg)"
 
 ktap_finish
