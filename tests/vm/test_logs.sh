@@ -96,9 +96,9 @@ check_eq "kfaas logs shows it from there, with the request's ends" \
 	"xdp 192.0.2.1:40000 192.0.2.2:7103 xdp-via-kfaasd" \
 	"$(K -j logs quiet | jq -r '"\(.tier) \(.src) \(.dst) \(.msg)"')"
 check "kfaasd's socket-tier listener serves lsk" \
-	wait_until 50 in_cli sh -c "printf 'x\n' | timeout 2 python3 $here/../sk/sk_client.py $SRV4 7104"
+	wait_until 300 in_cli sh -c "printf 'x\n' | timeout 2 python3 $here/../sk/sk_client.py $SRV4 7104"
 printf 'over-tcp\n' | in_cli python3 "$here/../sk/sk_client.py" $SRV4 7104 >/dev/null 2>&1
-wait_until 50 grep -q over-tcp "$RUN/logs/lsk.log"
+wait_until 100 grep -q over-tcp "$RUN/logs/lsk.log"
 check_match "a TCP client's request: the socket tier's record, from kfaasd" \
 	"^tcp $CLI4:[0-9]+ $SRV4:7104 line of 9 bytes: over-tcp\$" \
 	"$(K -j logs lsk | jq -r '"\(.proto) \(.src) \(.dst) \(.msg)"' | tail -1)"
