@@ -43,7 +43,7 @@ BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 		   -Wno-unused-function $(BPF_INC) $(EXTRA_BPF_CFLAGS)
 
 BPF_CORE	:= dispatcher xdp_pass sk_dispatch
-BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho
+BPF_EXAMPLES	:= echo upper kv dns http kvtcp lineecho hello
 BPF_OBJS	:= $(BPF_CORE:%=$(B)/bpf/%.bpf.o) \
 		   $(BPF_EXAMPLES:%=$(B)/bpf/%.bpf.o)
 # the kv cache's server-side hooks: inside kfaas-kv (its skeleton)
@@ -185,7 +185,7 @@ $(B)/kfaas-kv: $(B)/bpf/examples/kv.o $(B)/bpf/examples/kv_attach.o $(LIB)
 user: $(CLI) $(EX_TOOLS)
 
 $(KFAASD): $(KFAASD_OBJS) $(LIB)
-	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma -lmicrohttpd
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS) -llzma -lmicrohttpd -lsystemd
 
 # the agent links no library: the libkfaas files it needs (libc only) are
 # compiled in
@@ -258,7 +258,8 @@ FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/conf_emit.c user/lib/labels.c user/lib/keepalive.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
 		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
-		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c
+		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c \
+		   user/lib/logs.c user/lib/logs_ring.c user/lib/pin.c
 # kfaasd files a target drives (with its own struct kfaasd_opts opts)
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
@@ -295,7 +296,7 @@ asan:
 		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio $(B)/asan/tools/kfaas-tracegen
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
-		   exp_disp_hash exp_disp_port xsk_redirect \
+		   exp_disp_hash exp_disp_port xsk_redirect echo_log echo_log_all \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
@@ -317,6 +318,11 @@ $(B)/bench/bpf/exp_disp_hash.bpf.o: bpf/dispatcher.bpf.c $(BENCH_DEPS)
 $(B)/bench/bpf/exp_disp_port.bpf.o: bpf/dispatcher.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DKFAAS_EXP_INDIRECT -c $< -o $@
+# echo with kfaas_log(), its rate limit off: every call reaches the ring
+$(B)/bench/bpf/echo_log_all.bpf.o: tools/bench/bpf/echo_log.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DKFAAS_LOG_RATE=1000000000 \
+		-DKFAAS_LOG_BURST=1000000000 -c $< -o $@
 
 # the bare echo answering only UDP port 7000+N: one libxdp program each
 $(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)
@@ -324,12 +330,12 @@ $(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)
 	$(CLANG) $(BPF_CFLAGS) -DBENCH_PORT=$$((7000 + $*)) -c $< -o $@
 
 $(B)/bench/kfaas-bench: tools/bench/kfaas-bench.c tools/bench/measure.c \
-		tools/bench/bench.h $(LIB)
+		tools/bench/bench_logs.c tools/bench/bench.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -DKFAAS_BENCH_BPF_DIR='"$(B)/bench/bpf"' \
 		-DKFAAS_BPF_DIR='"$(B)/bpf"' \
-		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c $(LIB) \
-		$(USER_LIBS) -lm
+		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c \
+		tools/bench/bench_logs.c $(LIB) $(USER_LIBS) -lm
 
 $(B)/bench/udpsrv: tools/bench/udpsrv.c tools/bench/kvgen.h
 	@mkdir -p $(@D)
@@ -423,8 +429,9 @@ DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
 		   bpf/kfaas_csum.h bpf/kfaas_budget.h bpf/kfaas_guard.h \
+		   bpf/kfaas_log.h bpf/kfaas_log_sk.h \
 		   include/kfaas/abi.h include/kfaas/bucket.h include/kfaas/kfuncs.h \
-		   include/kfaas/resident.h user/vmfn/kfaas_resident.h
+		   include/kfaas/log.h include/kfaas/resident.h user/vmfn/kfaas_resident.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \

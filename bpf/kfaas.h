@@ -483,4 +483,7 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 	}								\
 	static __always_inline int kfaas_body__##name
 
+/* kfaas_log(): what a function logs (docs/sdk.md, "Logging") */
+#include "kfaas_log.h"
+
 #endif /* KFAAS_SDK_H */

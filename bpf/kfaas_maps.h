@@ -13,6 +13,7 @@
 #define KFAAS_MAPS_H
 
 #include <kfaas/abi.h>
+#include <kfaas/log.h>
 
 /* THE trigger/routing table of every tier: trigger -> function. */
 struct {
@@ -209,6 +210,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kfaas_sk_server_info);
 } kfaas_sk_server SEC(".maps");
+
+/* ---- function logs (include/kfaas/log.h, docs/sdk.md "Logging") ---- */
+
+/*
+ * What the eBPF tiers' functions log with kfaas_log(): struct
+ * kfaas_log_rec records, read by kfaasd (or 'kfaas logs -f' without it).
+ * A full ring drops records (counted), it never stalls a function.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, KFAAS_LOG_RING_SIZE);
+} kfaas_logs SEC(".maps");
+
+/*
+ * Per function (by id), per CPU: the rate limit of its records (a token
+ * bucket) and its counters: written, dropped over the rate, dropped on a
+ * full ring.  Reset when the function is (re)loaded.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KFAAS_MAX_FUNCS);
+	__type(key, __u32);
+	__type(value, struct kfaas_log_state);
+} kfaas_log_state SEC(".maps");
 
 /* Count a dispatcher event (enum kfaas_dstat). */
 static __always_inline void kfaas_dstat_inc(__u32 idx)

@@ -749,4 +749,7 @@ int kfaas_sk__end(struct __sk_buff *skb, struct kfaas_sk__run *run)
 	}								\
 	static __always_inline int kfaas_sk_body__##name
 
+/* kfaas_log() for socket-tier requests (bpf/kfaas_log.h) */
+#include "kfaas_log_sk.h"
+
 #endif /* KFAAS_SK_SDK_H */

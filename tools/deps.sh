@@ -9,11 +9,12 @@ set -eu
 # liblzma (kfaasd unpacks the guest vmlinux), static libc (guest programs),
 # linux-source-6.1 (resolve_btfids and checkpatch.pl for kfaas.ko; perl
 # for checkpatch.pl, which needs more than perl-base's modules),
-# libcurl and OpenSSL's libcrypto (the etcd client, artifact SHA-256)
+# libcurl and OpenSSL's libcrypto (the etcd client, artifact SHA-256),
+# libsystemd (kfaasd sends function logs to the journal)
 BUILD="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
 pkg-config libjson-c-dev libyaml-dev linux-headers-amd64 dwarves
 sparse go-md2man liblzma-dev libc6-dev linux-source-6.1 file libmicrohttpd-dev
-perl libcurl4-openssl-dev libssl-dev"
+perl libcurl4-openssl-dev libssl-dev libsystemd-dev"
 # test: real clients and tools, the guest kernel and QEMU, etcd and
 # openssl (the cluster tests' 3-member etcd and their own CA), strace
 # (system call failures injected into the real CLI), dkms (the installed

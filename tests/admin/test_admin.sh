@@ -12,7 +12,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 48
+ktap_plan 50
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -58,16 +58,18 @@ cat > "$T/hello.bpf.c" <<'C'
 
 KFAAS_XDP_FUNCTION(hello)(struct kfaas_req *req)
 {
+	kfaas_log(req, "asked with %u bytes", kfaas_payload_len(req));
 	if (kfaas_reply_reserve(req, 5) || kfaas_store(req, 0, "hello", 5))
 		return KFAAS_ERROR;
 	return 5;
 }
 C
-check "a function builds against the installed SDK headers alone" \
+check "a function (kfaas_log() too) builds against the installed SDK headers alone" \
 	clang -g -O2 -target bpf -mcpu=v3 -I"$B" -I"$T/root/usr/include" \
 	-c "$T/hello.bpf.c" -o "$T/hello.bpf.o"
 K fn load "$T/hello.bpf.o" hello >/dev/null && K route add udp 5 fn hello >/dev/null
 check_eq "... loads and answers" "hello" "$(K -j invoke hello --data x | jq -r .reply)"
+check_eq "... and logs" "asked with 1 bytes" "$(K -j logs hello | jq -r .msg)"
 K route del udp 5 >/dev/null; K fn unload hello >/dev/null
 # ---- DKMS: the installed source builds against the installed headers ----
 kver=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
@@ -246,7 +248,7 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 			 _kfaas kfaas "${@: -1}" "${@: -2:1}"
 			 printf "%s\n" "${COMPREPLY[@]}" | sort | xargs' _ "$@"
 	}
-	check_eq "complete objects" "apply budget config cost daemon export fn help invoke module net route sim sk stats top version" "$(comp kfaas '')"
+	check_eq "complete objects" "apply budget config cost daemon export fn help invoke logs module net route sim sk stats top version" "$(comp kfaas '')"
 	check_eq "complete daemon commands" "help reload status" "$(comp kfaas daemon '')"
 	check_eq "complete sk commands" "help serve show stop" "$(comp kfaas sk '')"
 	check_eq "complete fn commands" "create help list load replace show unload" "$(comp kfaas fn '')"
@@ -258,8 +260,11 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 	check_eq "complete invoke options" "--batches --data --dst --file --hex --repeat --src --vlan" \
 		"$(comp kfaas invoke echo -- | tr ' ' '\n' |
 		   grep -E '^--(data|hex|file|src|dst|vlan|repeat|batches)$' | sort | xargs)"
+	check_eq "complete logs: function names, then its options" "echo help --follow --since" \
+		"$(comp kfaas logs '') $(comp kfaas logs echo -- | tr ' ' '\n' |
+		   grep -E '^--(follow|since)$' | sort | xargs)"
 else
-	for i in 1 2 3 4 5 6 7 8 9 10; do skip "bash completion" "bash-completion missing"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do skip "bash completion" "bash-completion missing"; done
 fi
 
 ktap_finish

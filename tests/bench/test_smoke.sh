@@ -67,7 +67,7 @@ check_eq "every measured figure (every ok benchmark has some) is a positive numb
 check_eq "the ratio of a met target agrees with the target" "" \
 	"$(q '.rows[] | select(.met == true and (.target | test("^>="))) |
 	       select(.ratio < (.target | capture("(?<n>[0-9.]+)").n | tonumber)) | .what')"
-check_eq "dispatch: every variant measured in every round" "12 3" \
+check_eq "dispatch: every variant measured in every round" "15 3" \
 	"$(q '.benchmarks[] | select(.id == "dispatch") | .variants as $v |
 	       "\($v | length) \([$v[].ns_rounds | length] | unique | join(","))"')"
 check_eq "routes: 1, 10 and 1000 routes measured" "routes_1 routes_10 routes_1000" \

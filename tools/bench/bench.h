@@ -64,4 +64,12 @@ size_t bench_frame(uint8_t *buf, size_t cap, uint16_t port, size_t payload);
 /* A bare program (not a kfaas function): load the first program of obj. */
 int bench_prog_load(const char *path, struct bpf_object **obj);
 
+/*
+ * The log ring's reader while a measurement runs (bench_logs.c): a thread
+ * draining st's ring; the share of fn's kfaas_log() calls written.
+ */
+int bench_log_reader_start(struct kfaas_state *st);
+void bench_log_reader_stop(void);
+double bench_log_written(struct kfaas_state *st, const char *fn);
+
 #endif

@@ -378,13 +378,51 @@ static json_object *breakdown(struct bvar *v)
 	return o;
 }
 
+/*
+ * The kfaas_log() variants' states: echo_log as "log" (its rate limit),
+ * echo_log_all as "log" twice (no limit: nobody reading, a reader).
+ */
+static int log_roots(struct kfaas_state *sl[3])
+{
+	static const char *const tags[] = { "dl", "dlf", "dlw" };
+	char obj[512];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(obj, sizeof(obj), "%s/echo_log%s.bpf.o", opt.bench_dir,
+			 i ? "_all" : "");
+		sl[i] = root_new_fn(tags[i], obj, "log");
+		if (!sl[i] || route_to(sl[i], "log", NULL, ECHO_PORT))
+			return -1;
+	}
+	return 0;
+}
+
+/* v[10..12]: kfaas_log()'s cost beside the same echo without it (v[5]). */
+static void log_rows(json_object *res, struct bvar *v, double written)
+{
+	char what[160];
+
+	add_row(res, pair_row("1 dispatch", "kfaas_log() per request, over its "
+			      "rate: dropped, counted (vs echo without it)",
+			      &v[10], &v[5], NULL, 0));
+	add_row(res, pair_row("1 dispatch", "kfaas_log() per request, nobody "
+			      "reading: ring full, dropped, counted (vs echo "
+			      "without it)", &v[11], &v[5], NULL, 0));
+	snprintf(what, sizeof(what), "kfaas_log() per request, a reader draining "
+		 "the ring: %.0f%% of calls written (vs echo without it)",
+		 written * 100);
+	add_row(res, pair_row("1 dispatch", what, &v[12], &v[5], NULL, 0));
+}
+
 static int cmd_dispatch(void)
 {
 	struct bpf_object *o_pass = NULL, *o_bare = NULL, *o_parse = NULL,
 			  *o_tail = NULL, *o_exp[2] = {};
 	uint8_t f7[256], f9[256];
 	size_t l7, l9;
-	struct kfaas_state *st, *sn;
+	struct kfaas_state *st, *sn, *sl[3];
+	double written = -1;
 	char obj[512];
 	json_object *res;
 	char what[160];
@@ -395,7 +433,8 @@ static int cmd_dispatch(void)
 		goto out;
 	snprintf(obj, sizeof(obj), "%s/echo_noacct.bpf.o", opt.bench_dir);
 	sn = root_new_fn("dn", obj, "noacct");
-	if (!sn || route_to(sn, "noacct", NULL, ECHO_PORT))
+	if (!sn || route_to(sn, "noacct", NULL, ECHO_PORT) || log_roots(sl) ||
+	    bench_log_reader_start(sl[2]))
 		goto out;
 	l7 = bench_frame(f7, sizeof(f7), ECHO_PORT, PAYLOAD);
 	l9 = bench_frame(f9, sizeof(f9), 9, PAYLOAD);
@@ -440,6 +479,15 @@ static int cmd_dispatch(void)
 			{ "tailcall_direct", "one tail call (constant key: a direct jump) to a "
 			  "program returning XDP_PASS",
 			  tail_direct_fd(o_tail, tail_fd), f7, l7, XDP_PASS },
+			{ "log_rate", "dispatcher -> echo with kfaas_log() per request, "
+			  "over its rate: dropped, counted (tools/bench/bpf/echo_log.bpf.c)",
+			  sl[0]->disp_fd, f7, l7, XDP_TX, 0, sl[0], (uint32_t)opt.time_shift },
+			{ "log_ring_full", "the same, rate limit off, nobody reading: "
+			  "the ring full, dropped, counted",
+			  sl[1]->disp_fd, f7, l7, XDP_TX, 0, sl[1], (uint32_t)opt.time_shift },
+			{ "log_written", "the same, rate limit off, a thread draining the "
+			  "ring: the record formatted and written",
+			  sl[2]->disp_fd, f7, l7, XDP_TX, 0, sl[2], (uint32_t)opt.time_shift },
 		};
 		int n = sizeof(v) / sizeof(v[0]), i;
 
@@ -448,6 +496,8 @@ static int cmd_dispatch(void)
 				goto out_v;
 		if (bench_validate(v, n) || bench_measure(v, n, &opt.o))
 			goto out_v;
+		bench_log_reader_stop();
+		written = bench_log_written(sl[2], "log");
 		res = result_new("dispatch");
 		json_object_object_add(json_object_object_get(res, "params"),
 				       "time_shift", json_object_new_int(opt.time_shift));
@@ -478,12 +528,14 @@ static int cmd_dispatch(void)
 				      "(vs bare echo)", &v[2], &v[1], NULL, 0));
 		add_row(res, pair_row("1 dispatch", "dispatcher, no route: parse+lookup "
 				      "(vs XDP_PASS floor)", &v[3], &v[0], NULL, 0));
+		log_rows(res, v, written);
 		rc = emit(res);
 		json_object_put(res);
 out_v:
 		bench_free(v, n);
 	}
 out:
+	bench_log_reader_stop();
 	if (fn_fd >= 0)
 		close(fn_fd);
 	bpf_object__close(o_pass);

@@ -90,6 +90,9 @@ void show_lifecycle_text(json_object *lc);
 /* "1.5s", "2m03s", "1h05m" (ms < 0: "never") */
 const char *fmt_dur(long long ms, char *buf, size_t len);
 
+/* kfaas logs: logs.c (the command, the ring), logs_history.c (kfaasd's). */
+int do_logs(int argc, char **argv);
+
 /* ---- the cluster (cluster.c, cluster_stats.c): --cluster ENDPOINTS ---- */
 extern struct kfaas_cluster_opts cluster_opts;
 /* Fill what the options left open from the environment ($KFAAS_CLUSTER...). */
@@ -148,6 +151,24 @@ void invoke_print_reply(const void *p, size_t n, bool own_newline);
 /* "N invocations: ... over B batches" (errors >= 0: "over N invocations,
  * E error(s)"). */
 void invoke_print_stats(const struct invoke_stats *s, long long errors);
+
+/* ---- kfaas logs ---- */
+#include <kfaas_logs.h>
+struct logs_opts {
+	const char	*name;		/* NULL: every function */
+	uint64_t	since;		/* CLOCK_REALTIME ns; 0: all */
+	bool		follow;
+};
+/* Print e if o asks for it (its function, not older than --since). */
+void logs_emit(const struct logs_opts *o, const struct kfaas_log_entry *e);
+/* Ctrl-C or SIGTERM came: -f ends. */
+bool logs_stopped(void);
+/* Does the pin root's kfaasd run and keep a history? */
+bool logs_history_present(struct kfaas_state *st);
+/* Does its history have entries of name (a function unloaded since)? */
+bool logs_history_has(struct kfaas_state *st, const char *name);
+/* Print (and follow) kfaasd's history. */
+int logs_history(struct kfaas_state *st, const struct logs_opts *o);
 
 /* Common JSON/plain building blocks. */
 json_object *fn_info_json(const struct kfaas_fn_info *f);

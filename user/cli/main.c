@@ -28,8 +28,8 @@ static int do_help(int argc, char **argv)
 		"Usage: %s [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       %s version\n"
 		"\n"
-		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply |\n"
-		"           export | module | budget | config | sim | cost | cluster }\n"
+		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | logs |\n"
+		"           apply | export | module | budget | config | sim | cost | cluster }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug |\n"
 		"            --cluster ENDPOINTS [--etcd-ca F --etcd-cert F --etcd-key F]\n"
 		"            [--cluster-prefix P] }\n"
@@ -42,6 +42,7 @@ static int do_help(int argc, char **argv)
 		"          socket tier: a loopback TCP connection)\n"
 		"  stats   per-function accounting\n"
 		"  top     live per-function rates\n"
+		"  logs    what functions logged, every tier, -f to follow\n"
 		"  apply   make functions and routes match a config file\n"
 		"  export  write the running state as a config file\n"
 		"  daemon  kfaasd (VM tier): status, reload\n"
@@ -93,6 +94,7 @@ static const struct cmd objects[] = {
 	{ "budget",	do_budget },
 	{ "sim",	do_sim },
 	{ "cost",	do_cost },
+	{ "logs",	do_logs },
 	{ "cluster",	do_cluster },
 	{ "help",	do_help },
 	{ "version",	do_version },

@@ -38,6 +38,9 @@
  *   rundir.c      the run directory it owns; leftovers of a killed daemon
  *   req.c         a request: made, finished once (charged, answered)
  *   account.c     charging invocations to the shared accounting
+ *   logs.c        function logs: the eBPF tiers' ring, the VM tier's
+ *                 stderr; the history in RUNDIR/logs
+ *   journal.c     a function log entry to the journal (under systemd)
  *   pinroot.c     the pin root, open for the daemon's life
  *   loop.c        epoll watches, deferred work
  *   log.c         messages to stderr (the journal under systemd)
@@ -97,6 +100,7 @@ static inline void list_del(struct list *n)
 /* ---- the daemon's options (opts.c): its command line, then what start-up
  * derives from it ---- */
 enum accel { ACCEL_AUTO, ACCEL_PROBE, ACCEL_KVM, ACCEL_TCG };
+enum journal { JOURNAL_AUTO, JOURNAL_YES, JOURNAL_NO };
 
 struct kfaasd_opts {
 	const char	*pin_root;
@@ -127,6 +131,8 @@ struct kfaasd_opts {
 	unsigned int	hist_bins;	/* ... and bin count */
 	unsigned int	sample_ms;	/* accounting and memory read this often */
 	unsigned int	cost_step_s;	/* the cost history keeps a point this often */
+	size_t		log_size;	/* history bytes a function (logs.c) */
+	int		journal;	/* enum journal: function logs there */
 	/* the cluster (cluster.c): NULL endpoints, a single node */
 	const char	*cluster;	/* etcd endpoints */
 	const char	*etcd_ca, *etcd_cert, *etcd_key;
@@ -684,6 +690,17 @@ uint64_t listen_next_deadline(void);
 #define CONTROL_CONNS_MAX	64	/* control clients at once */
 int control_open(void);
 void control_close(void);
+
+/* ---- logs.c: function logs (kfaas_logs.h) ---- */
+void logs_start(void);
+uint64_t logs_next_deadline(void);
+void logs_tick(uint64_t now);
+/* A finished VM-tier request: an entry when it wrote stderr or failed. */
+void logs_vm(__u32 fn_id, const struct result *res);
+void logs_stop(void);
+/* ---- journal.c: an entry to the journal; 0 or -errno ---- */
+struct kfaas_log_entry;
+int journal_send(const struct kfaas_log_entry *e);
 
 /* ---- account.c ---- */
 /*

@@ -162,6 +162,9 @@ static void run(void)
 		d = ledger_next_deadline();
 		if (d < next)
 			next = d;
+		d = logs_next_deadline();
+		if (d < next)
+			next = d;
 		d = cluster_next_deadline();
 		if (d < next)
 			next = d;
@@ -179,6 +182,7 @@ static void run(void)
 		listen_tick(now);
 		metrics_tick();
 		sk_tick();
+		logs_tick(now);
 		cluster_tick(now);
 		if (reload_conf || (conf_retry_at && now >= conf_retry_at)) {
 			reload_conf = false;
@@ -248,6 +252,7 @@ int main(int argc, char **argv)
 	     KFAAS_VERSION, opts.pin_root, opts.run_dir,
 	     opts.accel_used == ACCEL_KVM ? "KVM" : "TCG", opts.accel_why,
 	     opts.vmlinux, opts.snapshot ? ", snapshot clones" : ", cold boots");
+	logs_start();
 	fns_sync();
 	reload_conf = conf_apply() == -EAGAIN;	/* busy: again in run() */
 	fns_sync();
@@ -263,6 +268,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	cluster_stop();
+	logs_stop();
 	sk_stop();
 	metrics_stop();
 	control_close();

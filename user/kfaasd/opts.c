@@ -42,6 +42,8 @@ struct kfaasd_opts opts = {
 	.hist_bins = KFAAS_LC_NBINS_DEFAULT,
 	.sample_ms = 1000,
 	.cost_step_s = 60,
+	.log_size = 256 << 10,
+	.journal = JOURNAL_AUTO,
 	.lease_ttl_s = 10,
 	.stats_ms = 2000,
 };
@@ -75,6 +77,10 @@ struct kfaasd_option {
 static const char *const accel_words[] = {
 	[ACCEL_AUTO] = "auto", [ACCEL_PROBE] = "probe", [ACCEL_KVM] = "kvm",
 	[ACCEL_TCG] = "tcg", NULL,
+};
+static const char *const journal_words[] = {
+	[JOURNAL_AUTO] = "auto", [JOURNAL_YES] = "yes", [JOURNAL_NO] = "no",
+	NULL,
 };
 static const char *run_dir_arg;		/* --run-dir, else $KFAAS_RUN_DIR */
 
@@ -152,6 +158,12 @@ static const struct kfaasd_option options[] = {
 	  "must be at least 1 s", .show = true,
 	  .help = "the cost history keeps a point this often (1440 kept, "
 		  "for kfaas cost --since)" },
+	{ "log-size", 0, OPT_SIZE, &opts.log_size, "BYTES", 4096, 1ULL << 30,
+	  "must be at least 4096", .show = true,
+	  .help = "function log history kept a function (RUNDIR/logs)" },
+	{ "journal", 0, OPT_WORD, &opts.journal, "MODE", .words = journal_words,
+	  .show = true, .help = "function logs to the journal: auto (under "
+				"systemd), yes or no" },
 	{ "cluster", 0, OPT_STR, &opts.cluster, "ENDPOINTS",
 	  .help = "join a cluster: etcd endpoints (https://HOST:2379,...), "
 		  "docs/cluster.md" },

@@ -34,6 +34,7 @@ void req_finish(struct req *r, struct result *res)
 {
 	account_charge(r->fn_id, r->len, res->err == REQ_OK ? res->out_len : 0,
 		       res);
+	logs_vm(r->fn_id, res);
 	if (r->done)
 		r->done(r, res);
 	free(r->data);

@@ -56,7 +56,8 @@ int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj);
 /* Remove a bpffs directory tree (pins and subdirectories). */
 int kfaas__rmtree(const char *path);
 /*
- * A new fd of the map pinned as PINROOT/name (keys __u32), created and
+ * A new fd of the map pinned as PINROOT/name (keys __u32, a ring buffer
+ * none: its size in max), created and
  * pinned when missing and create is set (a hash is not preallocated);
  * -ENOENT when missing.
  */
@@ -85,6 +86,10 @@ static inline int kfaas__tier_progs_fd(const struct kfaas_state *st,
 		return st->sk_progs_fd;
 	return -EOPNOTSUPP;
 }
+
+/* ---- logs_ring.c ---- */
+/* The log maps of a pin root made before them: made by a writer. */
+int kfaas__log_maps_get(struct kfaas_state *st);
 
 /* ---- route.c: finding routes ---- */
 /*

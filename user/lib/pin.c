@@ -149,7 +149,8 @@ int kfaas__pin_map(const struct kfaas_state *st, const char *name,
 	if (!create)
 		return -ENOENT;
 	snprintf(map_name, sizeof(map_name), "kfaas_%s", name);
-	fd = bpf_map_create(type, map_name, sizeof(__u32), value_size, max, &o);
+	fd = bpf_map_create(type, map_name, type == BPF_MAP_TYPE_RINGBUF ? 0 :
+			    sizeof(__u32), value_size, max, &o);
 	if (fd < 0)
 		return kfaas__errno_msg(-errno, "cannot create a pinned map");
 	if (bpf_obj_pin(fd, path)) {

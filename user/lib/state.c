@@ -6,8 +6,9 @@
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
  *     routes port_routes funcs progs stats ustats budgets guard loop_ports guard_stats
- *     dstats scratch config sk_*
+ *     dstats scratch config sk_* logs log_state
  *                       the shared maps of bpf/kfaas_maps.h
+ *     log_reader/       locked by the one reader of the log ring (logs_ring.c)
  *     sk_dispatch       the socket-tier dispatcher (sk.c), once needed
  *     sk/               locked by the socket-tier listener (sk_server.c)
  *     fn/NAME/prog      each eBPF function's program
@@ -367,7 +368,7 @@ static int state_pins(struct kfaas_state *st)
 	    (rc = obj_get(st, "guard_stats", &st->guard_stats_fd)) ||
 	    (rc = obj_get(st, "dispatcher", &st->disp_fd)))
 		return rc;
-	rc = ustats_get(st);
+	rc = ustats_get(st) ?: kfaas__log_maps_get(st);
 	if (rc)
 		return rc;
 	st->ncpus = libbpf_num_possible_cpus();

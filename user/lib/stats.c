@@ -11,6 +11,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <libkfaas.h>
+#include <kfaas_logs.h>
 #include "internal.h"
 
 static void stats_add(struct kfaas_stats *sum, const struct kfaas_stats *v)
@@ -134,6 +135,8 @@ int kfaas_stats_reset(struct kfaas_state *st, __u32 id)
 	if (!rc && st->ustats_fd >= 0 &&
 	    bpf_map_update_elem(st->ustats_fd, &id, &zero, BPF_ANY))
 		rc = kfaas__errno_msg(-errno, "cannot reset the counters");
+	if (!rc)
+		rc = kfaas_log_counters_reset(st, id);
 	if (!rc && kfaas_module_present()) {
 		int fd = kfaas_state_mod_fd(st);
 

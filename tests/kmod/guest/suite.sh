@@ -33,7 +33,7 @@ CYCLES=${kfaas_cycles:-50}		# module load/unload cycles
 FULL_EVERY=${kfaas_full_every:-25}	# ... every Nth a 'kfaas module load'
 SEED=${kfaas_seed:-$(date +%s)}
 PROG_TIMEOUT=${kfaas_prog_timeout:-900}	# seconds, per program
-SHELL_CASES=49				# this script's own check/skip calls
+SHELL_CASES=55				# this script's own check/skip calls
 
 exec 2>&1
 mkdir -p $G
@@ -221,6 +221,17 @@ kill $SRVPID
 "$K" net detach kfs0 >/dev/null; nsenter -t $CLI -n "$K" net detach veth0 >/dev/null
 kill $CLI; ip link del kfs0
 
+# ---- kfaas_log() on this kernel, in both variants (include/kfaas/kfuncs.h) -
+# no jq in the guest: the message of the last -j entry by sed
+last_msg() { "$K" -j logs "$1" | tail -1 | sed -n 's/.*"msg":"\([^"]*\)".*/\1/p'; }
+check "a function calling kfaas_log() loads with the module: its kfunc variant" \
+	sh -c "$K fn load $B/tests/bpf/log_flood.bpf.o logf && $K route add udp 11 fn logf"
+lid=$(jnum id "$("$K" -j fn show logf)")
+check_eq "it answers" XDP_TX "$(verdict logf --data from-the-kfunc-variant)"
+check_eq "... counted by kfaas.ko: the kfunc variant ran" 1 "$(proc_inv "$lid")"
+check_eq "its record is in the ring, for kfaas logs" from-the-kfunc-variant \
+	"$(last_msg logf)"
+
 # ---- lifecycle --------------------------------------------------------------
 check_fail "rmmod is refused while programs use the kfuncs" rmmod kfaas
 check "... and the module stays" test -d /sys/module/kfaas
@@ -241,6 +252,9 @@ check_eq "... counted in the maps" $((before_inv + 1)) \
 	"$(stat_of echo invocations)"
 check_match "module status: accounting in maps" '"loaded":false.*"maps"' \
 	"$("$K" -j module status)"
+check_eq "logf runs its plain variant after the unload" XDP_TX \
+	"$(verdict logf --data from-the-plain-variant)"
+check_eq "... and logs on this kernel too" from-the-plain-variant "$(last_msg logf)"
 
 check "kfaas module load (the build's kfaas.ko)" "$K" module load
 p3=$(link_prog)

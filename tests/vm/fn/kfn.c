@@ -12,6 +12,8 @@
  *   count        bytes of the request  orphan     leaves a child running
  *   put TEXT     TEXT into /tmp/kfaas-secret   get  that file, or "nothing"
  *   oom          allocates and touches memory until the guest kills it
+ *   say TEXT     TEXT to stderr, "said" to stdout
+ *   spew N       N bytes of 'e' to stderr, "spewed" to stdout
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +106,15 @@ int main(void)
 				return 2;
 			memset(p, 0x5a, 1 << 20);
 		}
+	} else if (!strncmp(req, "say", 3)) {
+		fwrite(arg, 1, n - (size_t)(arg - req), stderr);
+		printf("said\n");
+	} else if (!strncmp(req, "spew", 4)) {
+		long i, len = atol(arg);
+
+		for (i = 0; i < len; i++)
+			fputc('e', stderr);
+		printf("spewed\n");
 	} else if (!strncmp(req, "echo", 4)) {
 		fwrite(arg, 1, n - (size_t)(arg - req), stdout);
 	} else {
