@@ -140,8 +140,8 @@ fi
 # 3's server CPU per request: the three servers at the same offered load,
 # every reply right and from the tier named (run.sh fails otherwise),
 # each run's server CPU counted
-check_eq "udp: XDP, epoll and io_uring each measured in server CPU per request" \
-	"echo:epoll echo:io_uring echo:xdp kv:epoll kv:io_uring kv:xdp" \
+check_eq "udp: XDP, the bare echo (echo only), epoll and io_uring each measured in server CPU per request" \
+	"echo:bare echo:epoll echo:io_uring echo:xdp kv:epoll kv:io_uring kv:xdp" \
 	"$(q '.benchmarks[] | select(.id == "udp") | .cpu.params.offered_rps as $rate |
 	       [.cpu.runs[] | select(.replies > 0 and .bad == 0 and
 		.server_ns_per_req > 0 and .offered_rps == $rate) |

@@ -127,7 +127,9 @@ srvcpu_rt() {	# pid...
 # At one offered load (udpload --rate SRVCPU_RATE, window WINDOW), the
 # same for the three servers: the XDP tier (dispatcher -> echo / kv on
 # the server end), udpsrv (epoll, ports 7 / 11211, already running: its
-# pid given) and uringsrv (io_uring, started here on 17 / 11217).  Per
+# pid given) and uringsrv (io_uring, started here on 17 / 11217); beside
+# them, for echo, the floor of the path: the bare echo XDP program
+# (bench/bpf/bare_echo.bpf.o, no kfaas) in the XDP tier's place.  Per
 # round, tier and mode a warm-up run, then a measured run wrapped in
 # srvcpu_run.  Needs run.sh's B KFAAS OUT WINDOW KV_KEYS VALUE_SIZE
 # UDP_ROUNDS SRVCPU_RATE SRVCPU_TIME SRVCPU_WARM.  Prints one JSON object:
@@ -151,8 +153,10 @@ srvcpu_gen() {	# port mode seconds
 		--port $1 --mode $2 --window $WINDOW --time $3 --warmup 0 \
 		--rate $SRVCPU_RATE --keys $KV_KEYS --value-size $VALUE_SIZE
 }
+# UDP datagrams the server netns's stack received (Udp InDatagrams)
+udp_in() { in_srv awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $2 }' /proc/net/snmp; }
 srvcpu_udp() {	# epoll-server-pid
-	local ep=$1 ur r tier m port pid before after out runs=$OUT/srvcpu.runs
+	local ep=$1 ur r tier m port pid before after out runs=$OUT/srvcpu.runs u0 u1
 	nsenter --net=/run/netns/"$NS_SRV" taskset -c $SRVCPU_CPU "$B/bench/uringsrv" \
 		--addr $SRV4 --echo 17 --kv 11217 --keys $KV_KEYS --value-size $VALUE_SIZE &
 	ur=$!
@@ -161,32 +165,42 @@ srvcpu_udp() {	# epoll-server-pid
 	srvcpu_place && srvcpu_rt "$ep" "$ur" || return 1
 	: >"$runs"
 	for r in $(seq 1 $UDP_ROUNDS); do
-		for tier in xdp epoll io_uring; do
+		for tier in xdp bare epoll io_uring; do
+			in_srv "$KFAAS" net detach "$SRV_IF" >/dev/null 2>&1
 			if [ $tier = xdp ]; then
 				in_srv "$KFAAS" net attach "$SRV_IF" native >/dev/null || return 1
-			else
-				in_srv "$KFAAS" net detach "$SRV_IF" >/dev/null 2>&1
+			elif [ $tier = bare ]; then
+				ip -n "$NS_SRV" link set dev "$SRV_IF" xdpdrv \
+					obj "$B/bench/bpf/bare_echo.bpf.o" sec xdp || return 1
 			fi
 			pid=$([ $tier = epoll ] && echo "$ep"; [ $tier = io_uring ] && echo "$ur")
 			for m in echo kv; do
+				[ $tier = bare ] && [ $m = kv ] && continue	# it echoes
 				port=$([ $m = echo ] && echo 7 || echo 11211)
 				[ $tier = io_uring ] && port=$((port == 7 ? 17 : 11217))
 				srvcpu_gen $port $m $SRVCPU_WARM >/dev/null ||
 					{ echo "udpload failed: $tier $m (warm-up)" >&2; return 1; }
-				before=$("$KFAAS" -j stats $m | jq .invocations)
+				before=$("$KFAAS" -j stats $m | jq .invocations); u0=$(udp_in)
 				# shellcheck disable=SC2086
 				out=$(srvcpu_run "$OUT/srvcpu" $pid -- srvcpu_gen $port $m $SRVCPU_TIME) ||
 					{ echo "udpload failed: $tier $m" >&2; return 1; }
-				after=$("$KFAAS" -j stats $m | jq .invocations)
-				# every reply right, and from the tier named
+				after=$("$KFAAS" -j stats $m | jq .invocations); u1=$(udp_in)
+				# every reply right, and from the tier named: kfaas
+				# invoked for each (xdp) or never; the stack reached by
+				# each (userspace) or by less than 1 in 10 (XDP)
 				echo "$out" | jq -e --arg t $tier --argjson inv $((after - before)) \
+					--argjson udp $((u1 - u0)) \
 					'.bad == 0 and .replies > 0 and
-					 (if $t == "xdp" then $inv >= .replies else $inv == 0 end)' >/dev/null ||
-					{ echo "wrong replies or answered by the wrong tier: $tier $m: $out (kfaas invocations $((after - before)))" >&2; return 1; }
+					 (if $t == "xdp" then $inv >= .replies else $inv == 0 end) and
+					 (if $t == "xdp" or $t == "bare" then $udp * 10 < .replies
+					  else $udp >= .replies end)' >/dev/null ||
+					{ echo "wrong replies or answered by the wrong tier: $tier $m: $out (kfaas invocations $((after - before)), stack datagrams $((u1 - u0)))" >&2; return 1; }
 				echo "$out" | jq -c --arg tier $tier --argjson round $r \
-					--argjson inv $((after - before)) \
-					'. + {tier: $tier, round: $round, xdp_invocations: $inv}' >>"$runs"
+					--argjson inv $((after - before)) --argjson udp $((u1 - u0)) \
+					'. + {tier: $tier, round: $round, xdp_invocations: $inv,
+					      stack_datagrams: $udp}' >>"$runs"
 			done
+			[ $tier = bare ] && ip -n "$NS_SRV" link set dev "$SRV_IF" xdpdrv off
 		done
 	done
 	in_srv "$KFAAS" net detach "$SRV_IF" >/dev/null 2>&1
@@ -222,7 +236,11 @@ srvcpu_udp() {	# epoll-server-pid
 		 ns_ratio_epoll: ([range(1; $rounds + 1) as $r | $x
 			| one($r; $m; "xdp").server_ns_per_req / one($r; $m; "epoll").server_ns_per_req] | med | r3),
 		 ns_ratio_io_uring: ([range(1; $rounds + 1) as $r | $x
-			| one($r; $m; "xdp").server_ns_per_req / one($r; $m; "io_uring").server_ns_per_req] | med | r3)} ] as $sum
+			| one($r; $m; "xdp").server_ns_per_req / one($r; $m; "io_uring").server_ns_per_req] | med | r3)}
+		+ (if $m != "echo" then {} else
+		   {bare: tier("bare"),
+		    ns_ratio_bare: ([range(1; $rounds + 1) as $r | $x
+			| one($r; $m; "xdp").server_ns_per_req / one($r; $m; "bare").server_ns_per_req] | med | r3)} end) ] as $sum
 	| def core($ns): if $ns == null or $ns == 0 then null else (1e9 / $ns | round) end;
 	  {params: {offered_rps: $rate, window: $w, rounds: $rounds, placement: $place, accounting: $acct,
 		    io_uring_server: "uringsrv: liburing, 64 recvmsg queued per socket, the reply sent from the same buffer, single issuer + deferred task work (tools/bench/uringsrv.c)"},
@@ -236,6 +254,11 @@ srvcpu_udp() {	# epoll-server-pid
 		    what: "\(.mode) p99 latency at \($rate) req/s offered, XDP tier vs best userspace server (lower p99 per round)",
 		    kfaas: .xdp.p99_us, alt: ([.epoll.p99_us, .io_uring.p99_us] | min),
 		    ratio: .p99_ratio_best, target: "<= 0.2x", met: (.p99_ratio_best <= 0.2)},
+		   (select(.bare) |
+		    {bench: "3 udp", status: "ok", unit: "ns",
+		     what: "\(.mode) server CPU per request at \($rate) req/s offered, XDP tier vs a bare XDP echo without kfaas (the floor of the veth + NAPI kthread path)",
+		     kfaas: .xdp.ns_per_req, alt: .bare.ns_per_req, ratio: .ns_ratio_bare,
+		     target: null, met: null}),
 		   ({epoll: .ns_ratio_epoll, io_uring: .ns_ratio_io_uring} | to_entries[] |
 		    {bench: "3 udp", status: "ok", unit: "ns",
 		     what: "\($s.mode) server CPU per request at \($rate) req/s offered, XDP tier vs \(.key) server",
