@@ -133,7 +133,8 @@ srvcpu_rt() {	# pid...
 # round, tier and mode a warm-up run, then a measured run wrapped in
 # srvcpu_run.  Needs run.sh's B KFAAS OUT WINDOW KV_KEYS VALUE_SIZE
 # UDP_ROUNDS SRVCPU_RATE SRVCPU_TIME SRVCPU_WARM.  Prints one JSON object:
-# {params, summary, runs, rows}.
+# {params, summary, runs, rows}.  Longer than 80 lines, as run.sh's
+# bench_* are: the run loop and the jq summary of its runs belong together.
 # wait until the server NAME (PID) has bound its UDP ports (server netns)
 udp_bound() {	# name pid port...
 	local n=$1 p=$2 i re
