@@ -23,9 +23,10 @@ pins() { ls -d /sys/fs/bpf/kfaas-bench-$KFAAS_BENCH_TAG* 2>/dev/null | wc -l; }
 nets() { ip netns list | grep -cE -- "-$KFAAS_BENCH_TAG(-| |\$)"; }
 # processes the run starts: nginx and the socket-tier listener (their
 # files under the results folder), memcached (on the sandbox's address
-# 10.175.0.1), udpsrv and uringsrv (on 10.173.0.1), kfaasd (run directories
+# 10.175.0.1), udpsrv and uringsrv (this build's: other worktrees' smoke
+# runs use the same address), kfaasd (run directories
 # /run/kfaasd-bench-*, their QEMU too), the guest of tools/vm/run.sh
-procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/|memcached .*-l 10\.175\.0\.1 |(udpsrv|uringsrv) --addr 10\.173\.0\.1 " || true; }
+procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/|memcached .*-l 10\.175\.0\.1 |$B/bench/(udpsrv|uringsrv) " || true; }
 procs0=$(procs)
 
 check_fail "an unknown option is refused" "$top/tools/bench/run.sh" --build "$B" --bogus
