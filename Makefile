@@ -300,7 +300,7 @@ BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_n
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
-		   $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen
+		   $(B)/bench/uringsrv $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen
 BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
@@ -337,9 +337,14 @@ $(B)/bench/kfaas-bench: tools/bench/kfaas-bench.c tools/bench/measure.c \
 		-o $@ tools/bench/kfaas-bench.c tools/bench/measure.c \
 		tools/bench/bench_logs.c $(LIB) $(USER_LIBS) -lm
 
-$(B)/bench/udpsrv: tools/bench/udpsrv.c tools/bench/kvgen.h
+$(B)/bench/udpsrv: tools/bench/udpsrv.c tools/bench/kvserve.h tools/bench/kvgen.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< $(PKG_LIBS) -lm
+
+# the io_uring server beside it (liburing-dev: tools/deps.sh)
+$(B)/bench/uringsrv: tools/bench/uringsrv.c tools/bench/kvserve.h tools/bench/kvgen.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -luring
 
 # the two load generators share loadgen.c (requests, checks, report)
 $(B)/bench/udpload: tools/bench/udpload.c tools/bench/loadgen.c \

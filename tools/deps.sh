@@ -26,9 +26,10 @@ openssl strace dkms"
 # benchmarks (make bench, its smoke test): plots, libxdp's loader and its
 # dispatcher objects (copied into the test guest for 2), the nginx
 # baseline of the socket tier, column(1); memcached behind the kv cache
-# (tests and benchmark) and its conformance tool memccapable
+# (tests and benchmark) and its conformance tool memccapable; liburing
+# for the io_uring UDP server beside the XDP tier (3)
 BENCH="gnuplot-nox xdp-tools libxdp1 nginx bsdextrautils binutils
-memcached libmemcached-tools"
+memcached libmemcached-tools liburing-dev"
 
 missing=""
 for p in $BUILD $TEST $BENCH; do

@@ -12,7 +12,7 @@ for t in jq gnuplot nsenter ethtool python3; do
 done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 41
+ktap_plan 43
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
@@ -23,9 +23,10 @@ pins() { ls -d /sys/fs/bpf/kfaas-bench-$KFAAS_BENCH_TAG* 2>/dev/null | wc -l; }
 nets() { ip netns list | grep -cE -- "-$KFAAS_BENCH_TAG(-| |\$)"; }
 # processes the run starts: nginx and the socket-tier listener (their
 # files under the results folder), memcached (on the sandbox's address
-# 10.175.0.1), kfaasd (run directories
+# 10.175.0.1), udpsrv and uringsrv (this build's: other worktrees' smoke
+# runs use the same address), kfaasd (run directories
 # /run/kfaasd-bench-*, their QEMU too), the guest of tools/vm/run.sh
-procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/|memcached .*-l 10\.175\.0\.1 |--cluster-prefix /kfaas-bench-$KFAAS_BENCH_TAG/" || true; }
+procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/|memcached .*-l 10\.175\.0\.1 |--cluster-prefix /kfaas-bench-$KFAAS_BENCH_TAG/|$B/bench/(udpsrv|uringsrv) " || true; }
 procs0=$(procs)
 
 check_fail "an unknown option is refused" "$top/tools/bench/run.sh" --build "$B" --bogus
@@ -127,6 +128,7 @@ if [ "$xsk" = measured ]; then
 		       select(.replies > 0 and .bad == 0) | "\(.generator):\(.tier)"] | unique | join(" ")')"
 	check_eq "udp: an AF_XDP generator row beside each socket generator row" \
 		"$(q '[.rows[] | select(.bench == "3 udp" and .status == "ok") |
+		       select(.what | test("offered|per server core") | not) |
 		       select(.what | endswith("AF_XDP generator") | not)] | length')" \
 		"$(q '[.rows[] | select(.bench == "3 udp" and .status == "ok") |
 		       select(.what | endswith(", AF_XDP generator"))] | length')"
@@ -136,6 +138,15 @@ else
 	check_eq "udp: ... and a row says so" "not available" \
 		"$(q '.rows[] | select(.bench == "3 udp" and (.what | endswith("AF_XDP generator"))) | .status')"
 fi
+# 3's server CPU per request: the three servers at the same offered load,
+# every reply right and from the tier named (run.sh fails otherwise),
+# each run's server CPU counted
+check_eq "udp: XDP, the bare echo (echo only), epoll and io_uring each measured in server CPU per request" \
+	"echo:bare echo:epoll echo:io_uring echo:xdp kv:epoll kv:io_uring kv:xdp" \
+	"$(q '.benchmarks[] | select(.id == "udp") | .cpu.params.offered_rps as $rate |
+	       [.cpu.runs[] | select(.replies > 0 and .bad == 0 and
+		.server_ns_per_req > 0 and .offered_rps == $rate) |
+		"\(.mode):\(.tier)"] | unique | join(" ")')"
 # 10: memcached answered every request right, alone and behind the cache,
 # and the cache answered the hits (or memcached is not installed, said)
 mcs=$(q '.benchmarks[] | select(.id == "memcached") | .status')
@@ -154,7 +165,8 @@ check_eq "live: every frame reached the peer" true \
 check_eq "invoker: both tools ran in every round" "2 2" \
 	"$(q '.benchmarks[] | select(.id == "invoker") | "\(.runs | length) \([.runs[] | select(.kfaas_ns > 0 and .bpftool_ns > 0)] | length)"')"
 # 6: both servers served every request, each by itself
-check_eq "socket: both placements, both servers, no errors, no non-2xx" "default:kfaas default:nginx split:kfaas split:nginx" \
+check_eq "socket: three placements, both servers, no errors, no non-2xx" \
+	"cpu:kfaas cpu:nginx default:kfaas default:nginx split:kfaas split:nginx" \
 	"$(q '[.benchmarks[] | select(.id == "socket") | .runs[] |
 	       select(.requests > 0 and .non2xx == 0 and .socket_errors == 0) |
 	       "\(.placement):\(.tier)"] | unique | join(" ")')"
@@ -163,6 +175,11 @@ check_eq "socket: the kernel answered the socket tier's requests, none of nginx'
 	       select((.tier == "kfaas" and .kfaas_invocations < .requests) or
 		      (.tier == "nginx" and .kfaas_invocations != 0)) |
 	       "\(.placement) \(.tier)"] | join(","))"')"
+check_eq "socket: server CPU per request counted for both servers, the kernel threads' share for the socket tier" \
+	"kfaas:true nginx:true" \
+	"$(q '[.benchmarks[] | select(.id == "socket") | .runs[] | select(.placement == "cpu") |
+	       "\(.tier):\(.server_ns_per_req > 0 and (.tier == "nginx" or .server_cpu.kthread > 0))"] |
+	       unique | join(" ")')"
 check_eq "socket: the same body from both" "17 17" \
 	"$(q '.benchmarks[] | select(.id == "socket") | .params.response_bytes |
 	       "\(.kfaas.body) \(.nginx.body)"')"

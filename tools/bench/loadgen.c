@@ -45,6 +45,7 @@ int lg_option(struct lg *g, int c, const char *arg)
 	case 0x107: g->keys = (unsigned int)atoi(arg); break;
 	case 0x108: g->vlen = (size_t)atoi(arg); break;
 	case 0x109: g->zipf = atof(arg); break;
+	case 0x10a: g->rate = atof(arg); break;
 	default: return 0;
 	}
 	return 1;
@@ -55,6 +56,10 @@ int lg_check(const struct lg *g, const char *prog)
 	if (g->keys < 1 || g->keys > KVGEN_MAX_KEYS || g->vlen > KVGEN_VAL_MAX) {
 		fprintf(stderr, "%s: --keys 1..%d, --value-size 0..%d\n", prog,
 			KVGEN_MAX_KEYS, KVGEN_VAL_MAX);
+		return -1;
+	}
+	if (g->rate < 0 || g->rate > 1e8) {
+		fprintf(stderr, "%s: --rate 0..1e8 requests/s\n", prog);
 		return -1;
 	}
 	if (g->zipf < 0 || g->zipf > 5) {
@@ -160,6 +165,7 @@ int lg_start(struct lg *g)
 	g->t_start = lg_now();
 	g->t_meas = g->t_start + (uint64_t)(g->warmup * 1e9);
 	g->t_end = g->t_meas + (uint64_t)(g->time * 1e9);
+	g->next_send = g->t_start;
 	return 0;
 }
 
@@ -181,6 +187,31 @@ void lg_expire(struct lg *g, uint64_t t)
 	}
 }
 
+/* Paced: one request every 1/rate s; a backlog of at most 1 ms is
+ * caught up (a generator that fell behind sends a short burst, never
+ * the whole debt). */
+static int lg_due(struct lg *g, uint64_t t)
+{
+	uint64_t gap;
+
+	if (g->rate <= 0)
+		return 1;
+	if (t < g->next_send)
+		return 0;
+	gap = (uint64_t)(1e9 / g->rate);
+	if (g->next_send + 1000000 < t)
+		g->next_send = t - 1000000;
+	g->next_send += gap ? gap : 1;
+	return 1;
+}
+
+uint64_t lg_due_in(const struct lg *g, uint64_t t, uint64_t max)
+{
+	if (g->rate <= 0 || t >= g->next_send)
+		return 0;
+	return g->next_send - t < max ? g->next_send - t : max;
+}
+
 int lg_take(struct lg *g, int from, uint64_t t)
 {
 	int i;
@@ -188,6 +219,8 @@ int lg_take(struct lg *g, int from, uint64_t t)
 	for (i = from; i < g->window; i++) {
 		if (g->slots[i].sent)
 			continue;
+		if (!lg_due(g, t))
+			return -1;
 		g->slots[i].key = next_key(g);
 		g->slots[i].sent = t;
 		g->sent++;
@@ -311,6 +344,8 @@ int lg_report(struct lg *g, json_object *extra)
 	if (g->zipf > 0)
 		json_object_object_add(j, "zipf", num(g->zipf));
 	json_object_object_add(j, "duration_s", num(g->time));
+	if (g->rate > 0)
+		json_object_object_add(j, "offered_rps", num(g->rate));
 	json_object_object_add(j, "sent", json_object_new_int64((int64_t)g->sent));
 	json_object_object_add(j, "replies", json_object_new_int64((int64_t)g->done));
 	json_object_object_add(j, "rps", num(g->done / g->time));

@@ -41,10 +41,13 @@ struct lg {
 	unsigned int	keys;
 	size_t		vlen;
 	double		zipf;		/* kv: 0 = keys in turn, else Zipf(s) */
+	double		rate;		/* requests/s offered, 0 = as fast as
+					 * the window allows */
 	/* state */
 	struct lg_slot	slots[LG_MAX_WINDOW];
 	uint64_t	t_start, t_meas, t_end, t_last_scan, nk;
 	uint64_t	done, lost, bad, late, sent;
+	uint64_t	next_send;	/* --rate: when the next may go */
 	uint32_t	*lat;
 	size_t		nlat, caplat;
 	/* requests and replies made once before the clock starts: the
@@ -68,11 +71,14 @@ struct lg {
 	{ "size", required_argument, NULL, 0x106 },			\
 	{ "keys", required_argument, NULL, 0x107 },			\
 	{ "value-size", required_argument, NULL, 0x108 },		\
-	{ "zipf", required_argument, NULL, 0x109 }
+	{ "zipf", required_argument, NULL, 0x109 },			\
+	{ "rate", required_argument, NULL, 0x10a }
 #define LG_USAGE							\
 	"  --port P --mode echo|kv [--window W] [--time S] [--warmup S]\n" \
 	"  [--timeout S] [--size BYTES] [--keys N] [--value-size V]\n" \
-	"  [--zipf S]  (kv: keys drawn Zipf(S), key0000 the hottest)\n"
+	"  [--zipf S]  (kv: keys drawn Zipf(S), key0000 the hottest)\n" \
+	"  [--rate R]  (offer R requests/s, paced, the window still the\n" \
+	"              bound on outstanding ones)\n"
 
 void lg_init(struct lg *g);
 /* One of LG_OPTIONS: 1 taken, 0 not ours, -1 bad value. */
@@ -86,8 +92,12 @@ uint64_t lg_now(void);
 int lg_start(struct lg *g);
 /* Give up on requests older than --timeout (re-sent as new ones). */
 void lg_expire(struct lg *g, uint64_t t);
-/* The next free slot, marked sent at t, or -1 when the window is full. */
+/* The next free slot, marked sent at t, or -1 when the window is full
+ * or (--rate) the next request is not due yet. */
 int lg_take(struct lg *g, int from, uint64_t t);
+/* --rate: ns from t until the next request is due (0: due now, or not
+ * paced), at most max. */
+uint64_t lg_due_in(const struct lg *g, uint64_t t, uint64_t max);
 /* A request that could not be sent after all: its slot is free again. */
 void lg_untake(struct lg *g, int s);
 /* The request payload (UDP payload) of slot s into buf; its length. */

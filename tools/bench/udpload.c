@@ -8,7 +8,7 @@
  *
  *   udpload --dst ADDR --port P --mode echo|kv [--window W] [--time S]
  *           [--warmup S] [--timeout S] [--size BYTES] [--keys N]
- *           [--value-size V]
+ *           [--value-size V] [--rate R]
  *   udpload --print-kv N --value-size V     the kv data set, "KEY VALUE"
  *
  * The window, the request format and the reply check are loadgen.c's,
@@ -134,7 +134,17 @@ int main(int argc, char **argv)
 					"server)\n", dst, g.port);
 				return 1;
 			}
-			poll(&p, 1, 5);
+			if (g.rate > 0) {
+				/* paced: wake when the next is due; one due
+				 * now was not sent, so the window is full:
+				 * wait for a reply */
+				uint64_t d = lg_due_in(&g, lg_now(), 5000000);
+				struct timespec ts = { 0, d ? (long)d : 5000000 };
+
+				ppoll(&p, 1, &ts, NULL);
+			} else {
+				poll(&p, 1, 5);
+			}
 			continue;
 		}
 		t = lg_now();
