@@ -4,8 +4,9 @@
  *
  * Parses the frame down to UDP, looks the trigger up in the route table
  * (exact destination address first when such routes exist, then the
- * wildcard route for the port) and tail-calls the XDP-tier function that
- * serves it.  Before the tail call, as the route's flags ask:
+ * wildcard route for the port), picks the version of a split route by a
+ * hash of the flow (kfaas_split.h) and tail-calls the XDP-tier function
+ * that serves it.  Before the tail call, as the route's flags ask:
  *
  *   - a request from a loop port is dropped (kfaas_guard.h; also for a
  *     route of another tier, whose server would answer it),
@@ -29,6 +30,7 @@
 #include "kfaas_parse.h"
 #include "kfaas_budget.h"
 #include "kfaas_guard.h"
+#include "kfaas_split.h"
 #include <kfaas/kfuncs.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -99,7 +101,7 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 		kfaas_dstat_inc(KFAAS_DSTAT_NO_ROUTE);
 		return XDP_PASS;
 	}
-	fn = r->fn_id;
+	fn = kfaas_route_fn(ctx, &pkt, r);	/* its version (traffic split) */
 	flags = r->flags;
 	if (!(flags & KFAAS_ROUTE_F_LOOP_OK) && pkt.sport < cfg->loop_below &&
 	    kfaas_loop_refused(ctx, cfg, pkt.sport)) {

@@ -33,6 +33,7 @@
 #define KFAAS_SK_SDK_H
 
 #include "kfaas.h"
+#include <kfaas/split.h>
 
 /* Requests one segment may carry; the rest waits for the next segment. */
 #ifndef KFAAS_SK_MSGS_MAX
@@ -494,7 +495,7 @@ int kfaas_sk__begin(struct __sk_buff *skb, struct kfaas_sk__run *run)
 
 		r = kfaas_route_lookup(cfg, KFAAS_IPPROTO_TCP, l->family,
 				       l->port, l->addr);
-		if (r && r->fn_id == run->fn_id) {
+		if (r && kfaas_route_serves(r, run->fn_id)) {
 			run->route_flags = r->flags;
 			run->policy = r->policy;
 		}
