@@ -15,6 +15,7 @@ static const char *const kind_name[] = {
 	[KFAAS_ACT_ROUTE_DEL] = "route_del",
 	[KFAAS_ACT_VM_RECREATE] = "vm_recreate",
 	[KFAAS_ACT_BUDGET] = "budget",
+	[KFAAS_ACT_ROUTE_SET] = "route_set",
 	[KFAAS_ACT_ROUTE_ADD] = "route_add",
 	[KFAAS_ACT_FN_DEL] = "fn_del",
 };

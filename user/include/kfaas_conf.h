@@ -28,9 +28,17 @@ struct kfaas_conf_fn {
 	int	line;			/* where it was defined, for errors */
 };
 
+/* One version of a split route (versions: { NAME: WEIGHT, ... }). */
+struct kfaas_conf_version {
+	char	fn[KFAAS_NAME_LEN];
+	__u32	weight;
+};
+
 struct kfaas_conf_route {
 	struct kfaas_route_key key;
-	char	fn[KFAAS_NAME_LEN];
+	char	fn[KFAAS_NAME_LEN];		/* with versions: the first */
+	struct kfaas_conf_version ver[KFAAS_ROUTE_VERSIONS];
+	size_t	nver;				/* 0: fn alone */
 	char	fallback[KFAAS_NAME_LEN];	/* "" for none */
 	int	policy;				/* -1: the default */
 	struct kfaas_route_opts opts;		/* guard, ratio, loops */
@@ -63,6 +71,7 @@ enum kfaas_action_kind {
 	KFAAS_ACT_ROUTE_DEL,
 	KFAAS_ACT_VM_RECREATE,	/* VM function with another executable/size */
 	KFAAS_ACT_BUDGET,	/* a function's budget set, changed or cleared */
+	KFAAS_ACT_ROUTE_SET,	/* a route's versions and weights: one update */
 	KFAAS_ACT_ROUTE_ADD,
 	KFAAS_ACT_FN_DEL,
 };

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <bpf/bpf.h>
 #include <kfaas_conf.h>
 #include "internal.h"
 
@@ -92,13 +93,62 @@ static bool recreated(const struct kfaas_plan *p, const char *name)
 	return false;
 }
 
+static bool same_versions(const struct kfaas_conf_route *a,
+			  const struct kfaas_conf_route *b)
+{
+	size_t i;
+
+	if (a->nver != b->nver || (!a->nver && strcmp(a->fn, b->fn)))
+		return false;
+	for (i = 0; i < a->nver; i++)
+		if (strcmp(a->ver[i].fn, b->ver[i].fn) ||
+		    a->ver[i].weight != b->ver[i].weight)
+			return false;
+	return true;
+}
+
+static bool any_recreated(const struct kfaas_plan *p,
+			  const struct kfaas_conf_route *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nver; i++)
+		if (recreated(p, r->ver[i].fn))
+			return true;
+	return recreated(p, r->fn) ||
+	       (r->fallback[0] && recreated(p, r->fallback));
+}
+
+/* a and b are the same but for their versions and weights: one update */
+static bool only_versions_differ(const struct kfaas_plan *p,
+				 const struct kfaas_conf_route *a,
+				 const struct kfaas_conf_route *b)
+{
+	return a && b && !strcmp(a->fallback, b->fallback) &&
+	       a->policy == b->policy && !any_recreated(p, a) &&
+	       !any_recreated(p, b) &&
+	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
+}
+
 static bool same_route(const struct kfaas_plan *p, const struct kfaas_conf_route *a,
 		       const struct kfaas_conf_route *b)
 {
-	return a && b && !strcmp(a->fn, b->fn) && !strcmp(a->fallback, b->fallback) &&
-	       a->policy == b->policy && !recreated(p, a->fn) &&
-	       !memcmp(&a->opts, &b->opts, sizeof(a->opts)) &&
-	       !(a->fallback[0] && recreated(p, a->fallback));
+	return only_versions_differ(p, a, b) && same_versions(a, b);
+}
+
+/* A conf route's versions as names and weights (fn alone: weight 1). */
+static size_t route_versions(const struct kfaas_conf_route *r,
+			     const char **names, __u32 *weights)
+{
+	size_t i;
+
+	names[0] = r->fn;
+	weights[0] = 1;
+	for (i = 0; i < r->nver; i++) {
+		names[i] = r->ver[i].fn;
+		weights[i] = r->ver[i].weight;
+	}
+	return r->nver ? r->nver : 1;
 }
 
 static int plan_fn(struct kfaas_state *st, const struct kfaas_conf_fn *f,
@@ -185,8 +235,8 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 	for (i = 0; i < cur->nroutes; i++) {
 		const struct kfaas_conf_route *have = &cur->routes[i];
 
-		if (same_route(p, conf_route(c, &have->key), have))
-			continue;
+		if (only_versions_differ(p, conf_route(c, &have->key), have))
+			continue;	/* same_route, or a ROUTE_SET below */
 		a = act_new(p, KFAAS_ACT_ROUTE_DEL);
 		if (!a)
 			return nomem();
@@ -200,6 +250,17 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 
 		if (same_route(p, want, conf_route(cur, &want->key)))
 			continue;
+		if (only_versions_differ(p, want, conf_route(cur, &want->key))) {
+			a = act_new(p, KFAAS_ACT_ROUTE_SET);
+			if (!a)
+				return nomem();
+			a->key = want->key;
+			kfaas_route_get(st, &a->key, &a->route);
+			kfaas_route_key_str(&a->key, k, sizeof(k));
+			snprintf(a->text, sizeof(a->text), "~ route %s versions",
+				 k);
+			continue;
+		}
 		a = act_new(p, KFAAS_ACT_ROUTE_ADD);
 		if (!a)
 			return nomem();
@@ -305,8 +366,11 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 		const struct kfaas_action *a, const struct kfaas_apply_ops *ops,
 		struct undo *u)
 {
+	const char *names[KFAAS_ROUTE_VERSIONS];
+	__u32 weights[KFAAS_ROUTE_VERSIONS];
 	const struct kfaas_conf_route *want;
 	struct kfaas_route r;
+	size_t n;
 	int rc;
 
 	switch (a->kind) {
@@ -330,11 +394,17 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 		return vm_call(st, ops, a->fn->name, a->fn->source, &a->fn->vm);
 	case KFAAS_ACT_BUDGET:
 		return budget_set(st, a->fn->name, &a->fn->budget.l);
+	case KFAAS_ACT_ROUTE_SET:
+		want = conf_route(c, &a->key);
+		n = route_versions(want, names, weights);
+		return kfaas_route_weights_set(st, &a->key, names, weights, n);
 	case KFAAS_ACT_ROUTE_ADD:
 		want = conf_route(c, &a->key);
+		n = route_versions(want, names, weights);
 		rc = kfaas_route_make(st, &a->key, want->fn, 0,
 				      want->fallback[0] ? want->fallback : NULL,
 				      want->policy, &r) ?:
+		     kfaas_route_versions_set(st, &r, names, weights, n) ?:
 		     kfaas_route_opts_set(st, &r, &want->opts);
 		return rc ?: kfaas_route_add(st, &a->key, &r);
 	case KFAAS_ACT_FN_DEL:
@@ -369,6 +439,9 @@ static void unstep(struct kfaas_state *st, const struct kfaas_action *a,
 		break;
 	case KFAAS_ACT_BUDGET:
 		budget_set(st, a->fn->name, &a->limits);
+		break;
+	case KFAAS_ACT_ROUTE_SET:	/* the route as it was */
+		bpf_map_update_elem(st->routes_fd, &a->key, &a->route, BPF_EXIST);
 		break;
 	case KFAAS_ACT_ROUTE_ADD:
 		kfaas_route_del(st, &a->key);

@@ -14,6 +14,7 @@
  *     - { trigger: udp 7, fn: echo }
  *     - { trigger: "tcp [fd00::1]:80", fn: web, fallback: thumb, policy: pass }
  *     - { trigger: udp 53, fn: dns, guard: on, ratio: 4, loops: refuse }
+ *     - { trigger: udp 5353, versions: { dns-v1: 90, dns-v2: 10 } }
  *
  * Every error names FILE:LINE and what to write instead; unknown keys are
  * errors, not ignored.
@@ -296,6 +297,45 @@ static int parse_route_opt(struct ctx *cx, const char *key, yaml_node_t *v,
 	return 0;
 }
 
+/* versions: { NAME: WEIGHT, ... }, 2 to KFAAS_ROUTE_VERSIONS of them. */
+static int parse_versions(struct ctx *cx, yaml_node_t *v, struct kfaas_conf_route *r)
+{
+	yaml_node_pair_t *p;
+	size_t i;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return CERR(cx, v, "'versions' must map function names to weights "
+			    "({ dns-v1: 90, dns-v2: 10 })");
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(cx->doc, p->key);
+		const char *name = scalar(k);
+		const char *w = scalar(yaml_document_get_node(cx->doc, p->value));
+		struct kfaas_conf_version *ver = &r->ver[r->nver];
+
+		if (r->nver == KFAAS_ROUTE_VERSIONS)
+			return CERR(cx, k, "at most %d versions in a route",
+				    KFAAS_ROUTE_VERSIONS);
+		if (!name || !*name || strlen(name) >= sizeof(ver->fn))
+			return CERR(cx, k, "a version is a function's name");
+		for (i = 0; i < r->nver; i++)
+			if (!strcmp(r->ver[i].fn, name))
+				return CERR(cx, k, "version '%s' is named twice",
+					    name);
+		if (!w || kfaas_weight_parse(w, &ver->weight) || !ver->weight)
+			return CERR(cx, k, "the weight of '%s' must be a whole "
+				    "number from 1 to %d", name, KFAAS_WEIGHT_MAX);
+		strcpy(ver->fn, name);
+		r->nver++;
+	}
+	if (r->nver < 2)
+		return CERR(cx, v, "'versions' names 2 or more functions: for one, "
+			    "write 'fn: NAME'");
+	if (r->fn[0])
+		return CERR(cx, v, "a route has 'fn' or 'versions', not both");
+	strcpy(r->fn, r->ver[0].fn);
+	return 0;
+}
+
 static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *r)
 {
 	yaml_node_pair_t *p;
@@ -319,7 +359,11 @@ static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *
 			rc = parse_trigger(cx, v, &r->key);
 			trig = true;
 		} else if (!strcmp(key, "fn")) {
-			rc = get_str(cx, v, key, r->fn, sizeof(r->fn));
+			rc = r->nver ? CERR(cx, k, "a route has 'fn' or "
+					    "'versions', not both") :
+			     get_str(cx, v, key, r->fn, sizeof(r->fn));
+		} else if (!strcmp(key, "versions")) {
+			rc = parse_versions(cx, v, r);
 		} else if (!strcmp(key, "fallback")) {
 			rc = get_str(cx, v, key, r->fallback, sizeof(r->fallback));
 		} else if (!strcmp(key, "policy")) {
@@ -337,13 +381,15 @@ static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *
 			rc = parse_route_opt(cx, key, v, &r->opts);
 		} else {
 			rc = CERR(cx, k, "unknown route key '%s': use trigger, fn, "
-				  "fallback, policy, guard, ratio or loops", key);
+				  "versions, fallback, policy, guard, ratio or "
+				  "loops", key);
 		}
 		if (rc)
 			return rc;
 	}
 	if (!trig || !r->fn[0])
-		return CERR(cx, m, "a route needs 'trigger' and 'fn'");
+		return CERR(cx, m, "a route needs 'trigger' and 'fn' (or "
+			    "'versions')");
 	return 0;
 }
 
@@ -448,10 +494,36 @@ static int parse_root(struct ctx *cx, yaml_node_t *root)
 	return 0;
 }
 
+/* A split route's versions: defined, all in the tier of the first. */
+static int check_versions(const char *name, const struct kfaas_conf *c,
+			  const struct kfaas_conf_route *r, int tier)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nver; i++) {
+		const struct kfaas_conf_fn *f = NULL;
+
+		for (j = 0; j < c->nfns; j++)
+			if (!strcmp(c->fns[j].name, r->ver[i].fn))
+				f = &c->fns[j];
+		if (!f)
+			return kfaas__conf_err(name, r->line, "version '%s', "
+					       "which 'functions' does not "
+					       "define", r->ver[i].fn);
+		if (f->tier != tier)
+			return kfaas__conf_err(name, r->line, "versions '%s' and "
+					       "'%s' run in different tiers: the "
+					       "versions of a route share one",
+					       r->ver[0].fn, r->ver[i].fn);
+	}
+	return 0;
+}
+
 /* Cross-references: routes name defined functions of the right tier. */
 static int check_refs(const char *name, struct kfaas_conf *c)
 {
 	size_t i, j;
+	int rc;
 
 	for (i = 0; i < c->nroutes; i++) {
 		struct kfaas_conf_route *r = &c->routes[i];
@@ -466,6 +538,9 @@ static int check_refs(const char *name, struct kfaas_conf *c)
 		if (!f)
 			return kfaas__conf_err(name, r->line, "route to '%s', which "
 					       "'functions' does not define", r->fn);
+		rc = check_versions(name, c, r, f->tier);
+		if (rc)
+			return rc;
 		if (r->fallback[0] && !fb)
 			return kfaas__conf_err(name, r->line, "fallback '%s' is not "
 					       "defined in 'functions'", r->fallback);
@@ -562,7 +637,7 @@ static void put_str(FILE *out, const char *s)
 
 int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 {
-	size_t i;
+	size_t i, j;
 
 	fprintf(out, "# kfaas configuration (kfaas.conf(5))\nfunctions:%s\n",
 		c->nfns ? "" : " {}");
@@ -608,7 +683,13 @@ int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
 		kfaas_route_key_str(&r->key, k, sizeof(k));
 		fprintf(out, "  - trigger: ");
 		put_str(out, k);
-		fprintf(out, "\n    fn: %s\n", r->fn);
+		if (!r->nver)
+			fprintf(out, "\n    fn: %s\n", r->fn);
+		else
+			fprintf(out, "\n    versions:\n");
+		for (j = 0; j < r->nver; j++)
+			fprintf(out, "      %s: %u\n", r->ver[j].fn,
+				r->ver[j].weight);
 		if (r->fallback[0])
 			fprintf(out, "    fallback: %s\n", r->fallback);
 		if (r->policy >= 0)
@@ -632,7 +713,7 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 {
 	struct kfaas_route_ent *r = NULL;
 	struct kfaas_fn_info *f = NULL;
-	size_t nf, nr, i;
+	size_t nf, nr, i, j;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -671,6 +752,13 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 		kfaas_route_opts_get(&r[i].val, &cr->opts);
 		if (kfaas_fn_get(st, r[i].val.fn_id, &fi) == 0)
 			snprintf(cr->fn, sizeof(cr->fn), "%s", fi.name);
+		for (j = 0; j < r[i].val.nver && j < KFAAS_ROUTE_VERSIONS; j++) {
+			struct kfaas_conf_version *v = &cr->ver[cr->nver++];
+
+			v->weight = r[i].val.ver[j].weight;
+			if (kfaas_fn_get(st, r[i].val.ver[j].fn_id, &fi) == 0)
+				snprintf(v->fn, sizeof(v->fn), "%s", fi.name);
+		}
 		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
 		    kfaas_fn_get(st, r[i].val.fallback_id, &fi) == 0)
 			snprintf(cr->fallback, sizeof(cr->fallback), "%s", fi.name);
