@@ -72,7 +72,9 @@ int kfaas_sk_dispatch(struct __sk_buff *skb)
 		passed(l);
 		return SK_PASS;
 	}
-	fn = r->fn_id;
+	/* a split route's version, per connection: by its cookie's hash */
+	fn = kfaas_route_pick(r, kfaas_mix32((__u32)l->conn ^
+					     kfaas_mix32((__u32)(l->conn >> 32))));
 	sk_dstat_inc(KFAAS_SK_DSTAT_DISPATCHED);
 
 	bpf_tail_call(skb, &kfaas_sk_progs, fn);
