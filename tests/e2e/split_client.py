@@ -6,10 +6,12 @@ other and waiting for every reply.  A reply names the version that sent
 it: --a REPLY-PREFIX is version a, anything else version b.
 
 split_client.py udp|tcp HOST PORT FLOWS REQS --a PREFIX [--until FILE]
+                [--timeout SEC]
 
 udp: a flow is a UDP socket; tcp: a flow is a connection (each request a
 line).  --until FILE keeps opening flows (FLOWS at a time) until FILE
-exists.  Prints JSON: sent, answered, flows per version, flows that saw
+exists.  A reply not there in --timeout seconds (3) is a request
+unanswered.  Prints JSON: sent, answered, flows per version, flows that saw
 both versions (switched), replies per version.
 """
 import argparse
@@ -26,9 +28,9 @@ def one_flow(a, fid):
         s = socket.socket(fam, socket.SOCK_DGRAM)
         s.connect((a.host, a.port))
     else:
-        s = socket.create_connection((a.host, a.port), timeout=5)
+        s = socket.create_connection((a.host, a.port), timeout=a.timeout)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    s.settimeout(3)
+    s.settimeout(a.timeout)
     try:
         for j in range(a.reqs):
             req = "get f%d-%d\r\n" % (fid, j)
@@ -67,6 +69,7 @@ def main():
     ap.add_argument("reqs", type=int)
     ap.add_argument("--a", required=True)
     ap.add_argument("--until")
+    ap.add_argument("--timeout", type=float, default=3)
     a = ap.parse_args()
     out = {"sent": 0, "answered": 0, "flows_a": 0, "flows_b": 0,
            "switched": 0, "replies_a": 0, "replies_b": 0, "flows": 0}

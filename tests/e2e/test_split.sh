@@ -16,6 +16,7 @@
 # dispatcher fails it with probability below 1e-5); a split that ignored
 # the weights (50/50) or one version (0 or 2000) is far outside.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/split_lib.sh"
 require_root
 for t in python3 jq; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
@@ -54,23 +55,9 @@ rm -f "$T/stop"
 in_cli python3 "$CL" udp $SRV4 7 50 4 --a get --until "$T/stop" > "$T/out" &
 cpid=$!
 cleanup_add "kill $cpid"
-served() { echo $(( $(K -j stats v1 | jq .invocations) + $(K -j stats v2 | jq .invocations) )); }
-# wait_served N: until the versions served N more requests (at most 20 s)
-wait_served() {
-	local want=$(( $(served) + $1 )) i
-	for i in $(seq 200); do
-		[ "$(served)" -ge $want ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-ok=0
-for w in "50 50" "0 100" "100 0" "10 90" "90 10"; do
-	set -- $w
-	wait_served 150 || ok=1
-	K route set udp 7 weights v1 $1 v2 $2 >/dev/null || ok=1
-done
-wait_served 150 || ok=1
+SPLIT_ROUTE="udp 7" SPLIT_A=v1 SPLIT_B=v2
+split_changes 150 20 "50 50" "0 100" "100 0" "10 90" "90 10"
+ok=$?
 touch "$T/stop"
 wait $cpid
 out=$(cat "$T/out")

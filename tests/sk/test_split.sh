@@ -14,6 +14,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/sk_lib.sh"
+. "$here/../e2e/split_lib.sh"
 require_root
 for t in jq python3; do
 	command -v $t >/dev/null || ktap_skip_all "$t is missing (tools/deps.sh)"
@@ -46,25 +47,12 @@ check_eq "le's invocations are its replies" "$(j .replies_a)" "$(fn_stat le invo
 check_eq "kv's invocations are its replies" "$(j .replies_b)" "$(fn_stat kv invocations)"
 
 # ---- weights changed while clients connect ----
-served() { echo $(( $(fn_stat le invocations) + $(fn_stat kv invocations) )); }
-wait_served() {	# N: until the versions served N more requests (20 s at most)
-	local want=$(( $(served) + $1 )) i
-	for i in $(seq 200); do
-		[ "$(served)" -ge $want ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 in_cli python3 "$CL" tcp $SRV4 7100 20 3 --a get --until "$T/stop" > "$T/out" &
 cpid=$!
 cleanup_add "kill $cpid"
-ok=0
-for w in "90 10" "0 100" "100 0" "50 50"; do
-	set -- $w
-	wait_served 60 || ok=1
-	K route set tcp 7100 weights le $1 kv $2 >/dev/null || ok=1
-done
-wait_served 60 || ok=1
+SPLIT_ROUTE="tcp 7100" SPLIT_A=le SPLIT_B=kv
+split_changes 60 20 "90 10" "0 100" "100 0" "50 50"
+ok=$?
 touch "$T/stop"
 wait $cpid
 out=$(cat "$T/out")
