@@ -148,6 +148,26 @@ $(LIB): $(LIB_OBJS)
 $(CLI): $(CLI_OBJS) $(LIB)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
+# The CLI of the crash tests (tests/cli/test_crash.sh): the library's files
+# that hold crash points (kfaas__crash_point(), user/lib/internal.h)
+# compiled again with them on.  Only this build dies where $$KFAAS_CRASH_AT
+# says; the kfaas that is installed ignores it.
+CRASH_SRCS	:= $(shell grep -l 'kfaas__crash_point' $(LIB_SRCS))
+CRASH_OBJS	:= $(CRASH_SRCS:%.c=$(B)/crash/%.o)
+CRASH_LIB	:= $(B)/crash/libkfaas.a
+CRASH_CLI	:= $(B)/crash/kfaas
+
+$(B)/crash/user/%.o: user/%.c $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -DKFAAS_CRASH_POINTS -c $< -o $@
+
+$(CRASH_LIB): $(filter-out $(CRASH_SRCS:%.c=$(B)/%.o),$(LIB_OBJS)) $(CRASH_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(CRASH_CLI): $(CLI_OBJS) $(CRASH_LIB)
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
+
 $(B)/bpf/examples/%.o: bpf/examples/%.c $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Ibpf/examples -c $< -o $@
@@ -222,7 +242,7 @@ $(CLUSTER_TEST): tests/cluster/test_etcd.c $(LIB) tests/ktap.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Itests -Iuser/lib -o $@ $< $(LIB) $(USER_LIBS)
 
-tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF) $(CLUSTER_TEST)
+tests: $(TEST_BINS) $(TEST_VMFNS) $(TEST_BPF) $(CLUSTER_TEST) $(CRASH_CLI)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the parsers in user/lib,
 # built with clang, coverage and ASan/UBSan.  `make fuzz` runs each for

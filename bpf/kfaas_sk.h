@@ -26,14 +26,16 @@
  *
  * Limits (include/kfaas/abi.h): a request carried over to the next segment
  * holds at most KFAAS_SK_HOLD_MAX bytes, one segment's replies at most
- * KFAAS_SK_OUT_MAX bytes; beyond them the connection is closed.
+ * KFAAS_SK_OUT_MAX bytes; beyond them the connection is closed.  A
+ * function that defines KFAAS_SK_TOO_LARGE (a string constant) before
+ * including this file has it sent, after the replies before it, to a
+ * request too large to hold (HTTP: 431), then the connection closes.
  * See docs/socket-tier.md.
  */
 #ifndef KFAAS_SK_SDK_H
 #define KFAAS_SK_SDK_H
 
 #include "kfaas.h"
-#include <kfaas/split.h>
 
 /* Requests one segment may carry; the rest waits for the next segment. */
 #ifndef KFAAS_SK_MSGS_MAX
@@ -245,6 +247,7 @@ struct kfaas_sk__run {
 	__u16	route_flags;	/* the route's KFAAS_ROUTE_F_* */
 	__u8	policy;		/* ... and its enum kfaas_policy */
 	__u8	pad;
+	__u32	too_large;	/* a request over what a connection holds */
 	__u32	fn_id;
 	__u32	total;		/* bytes in conn->buf */
 	__u32	pos;		/* start of the next request in conn->buf */
@@ -489,17 +492,12 @@ int kfaas_sk__begin(struct __sk_buff *skb, struct kfaas_sk__run *run)
 	}
 	cfg = bpf_map_lookup_elem(&kfaas_config, &zero);
 	run->time_shift = cfg ? cfg->time_shift & 31 : 0;
-	if (cfg) {
-		/* budgets are enforced here: 6.1 has no kfunc hook for sk_skb */
-		const struct kfaas_route *r;
-
-		r = kfaas_route_lookup(cfg, KFAAS_IPPROTO_TCP, l->family,
-				       l->port, l->addr);
-		if (r && kfaas_route_serves(r, run->fn_id)) {
-			run->route_flags = r->flags;
-			run->policy = r->policy;
-		}
-	}
+	/*
+	 * The route's budget flag and policy, as the dispatcher found them
+	 * (budgets are enforced here: 6.1 has no kfunc hook for sk_skb)
+	 */
+	run->route_flags = l->route_flags;
+	run->policy = l->route_policy;
 
 	/* the listener made the record when it accepted the connection */
 	conn = bpf_map_lookup_elem(&kfaas_sk_conns, &cookie);
@@ -526,6 +524,12 @@ int kfaas_sk__begin(struct __sk_buff *skb, struct kfaas_sk__run *run)
 	kfaas_barrier_var(held);
 	if (len == 0)
 		return SK_DROP;
+	if (held == 0 ? len > KFAAS_SK_BUF :
+	    held > KFAAS_SK_HOLD_MAX || len > KFAAS_SK_BUF - KFAAS_SK_HOLD_MAX) {
+		/* more than the buffer takes: answered by kfaas_sk__end() */
+		run->too_large = 1;
+		return -1;
+	}
 	if (held == 0) {
 		kfaas_barrier_var(len);
 		if (len > KFAAS_SK_BUF ||
@@ -632,6 +636,19 @@ static __always_inline int kfaas_sk__done(struct kfaas_sk__run *run,
 	return run->stop ? 1 : 0;
 }
 
+/* The function's answer to a request too large (KFAAS_SK_TOO_LARGE). */
+static __always_inline void kfaas_sk__too_large(struct __sk_buff *skb,
+						struct kfaas_sk__run *run,
+						struct kfaas_sk_conn *conn)
+{
+#ifdef KFAAS_SK_TOO_LARGE
+	struct kfaas_sk_req req = { .skb = skb, .conn = conn, .out = run->out };
+
+	if (KFAAS_SK_REPLY_STR(&req, KFAAS_SK_TOO_LARGE) == 0)
+		run->out += req.reply_len;
+#endif
+}
+
 /* Keep what is left, then send the replies (or pass, or drop). */
 __attribute__((noinline))
 int kfaas_sk__end(struct __sk_buff *skb, struct kfaas_sk__run *run)
@@ -654,7 +671,7 @@ int kfaas_sk__end(struct __sk_buff *skb, struct kfaas_sk__run *run)
 		conn->flags |= KFAAS_SK_CONN_F_DISCARD;
 		conn->len = 0;
 		kfaas_sk__event(cookie, KFAAS_SK_EV_CLOSE, run->fn_id);
-	} else if (left > KFAAS_SK_HOLD_MAX) {
+	} else if (run->too_large || left > KFAAS_SK_HOLD_MAX) {
 		/* a request larger than a connection may hold */
 		struct kfaas_stats d = { .errors = 1 };
 
@@ -662,6 +679,7 @@ int kfaas_sk__end(struct __sk_buff *skb, struct kfaas_sk__run *run)
 		conn->len = 0;
 		kfaas_sk__event(cookie, KFAAS_SK_EV_CLOSE, run->fn_id);
 		kfaas__account(run->fn_id, &d);
+		kfaas_sk__too_large(skb, run, conn);
 	} else {
 		if (run->stop == KFAAS_SK__PASS) {
 			/*

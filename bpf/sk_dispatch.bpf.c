@@ -75,6 +75,9 @@ int kfaas_sk_dispatch(struct __sk_buff *skb)
 	/* a split route's version, per connection: by its cookie's hash */
 	fn = kfaas_route_pick(r, kfaas_mix32((__u32)l->conn ^
 					     kfaas_mix32((__u32)(l->conn >> 32))));
+	/* what the function needs of the route: its budget flag, its policy */
+	((struct kfaas_sk_link *)l)->route_flags = r->flags;
+	((struct kfaas_sk_link *)l)->route_policy = r->policy;
 	sk_dstat_inc(KFAAS_SK_DSTAT_DISPATCHED);
 
 	bpf_tail_call(skb, &kfaas_sk_progs, fn);

@@ -11,15 +11,17 @@ set -eu
 # for checkpatch.pl, which needs more than perl-base's modules),
 # libcurl and OpenSSL's libcrypto (the etcd client, artifact SHA-256)
 BUILD="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool
-pkg-config libjson-c-dev libyaml-dev libcap-dev linux-headers-amd64 dwarves
+pkg-config libjson-c-dev libyaml-dev linux-headers-amd64 dwarves
 sparse go-md2man liblzma-dev libc6-dev linux-source-6.1 file libmicrohttpd-dev
 perl libcurl4-openssl-dev libssl-dev"
 # test: real clients and tools, the guest kernel and QEMU, etcd and
-# openssl (the cluster tests' 3-member etcd and their own CA)
+# openssl (the cluster tests' 3-member etcd and their own CA), strace
+# (system call failures injected into the real CLI), dkms (the installed
+# DKMS source built against the installed headers)
 TEST="iproute2 ethtool dnsutils socat curl wrk jq python3 kmod cpio
 xz-utils busybox-static qemu-system-x86 linux-image-amd64 procps psmisc
 util-linux bash-completion python3-prometheus-client etcd-server etcd-client
-openssl"
+openssl strace dkms"
 # benchmarks (make bench, its smoke test): plots, libxdp's loader and its
 # dispatcher objects (copied into the test guest for 2), the nginx
 # baseline of the socket tier, column(1); memcached behind the kv cache

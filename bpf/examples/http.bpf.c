@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* http: GET /path -> a page from a map, answered in the kernel (http.h). */
 #include "vmlinux.h"
+/* a request over what a connection holds (KFAAS_SK_HOLD_MAX): 431, close */
+#define KFAAS_SK_TOO_LARGE						\
+	"HTTP/1.1 431 Request Header Fields Too Large\r\n"		\
+	"Content-Type: text/plain\r\n"					\
+	"Content-Length: 32\r\n"					\
+	"Connection: close\r\n\r\n"					\
+	"request header fields too large\n"
 #include "kfaas_sk.h"
 #include "http.h"
 

@@ -3,7 +3,8 @@
  * http: a minimal HTTP/1.1 responder answered in the kernel at the socket
  * tier.  GET and HEAD of a path found in the http_pages map get 200 and
  * the page; other paths 404; malformed requests 400 (and the connection
- * closes); other methods 405.  Keep-alive and pipelining work; requests
+ * closes); other methods 405; a request over the socket tier's 8192 bytes
+ * 431 (and the connection closes).  Keep-alive and pipelining work; requests
  * may arrive split over segments.  Userspace fills the map (kfaas-http).
  * Shared by http.bpf.c and http.c.
  */

@@ -354,6 +354,14 @@ struct kfaas_sk_link {
 	__be16	port;		/* local port, network byte order */
 	__u32	flags;		/* KFAAS_SK_LINK_F_* */
 	__u8	addr[16];	/* local address (IPv4 in addr[0..3]) */
+	/*
+	 * The relay's route as the socket-tier dispatcher last found it, for
+	 * the function it tail-calls (its budget flag and policy): written
+	 * per segment by the dispatcher, zero from the listener.
+	 */
+	__u16	route_flags;	/* KFAAS_ROUTE_F_* */
+	__u8	route_policy;	/* enum kfaas_policy */
+	__u8	pad[5];
 };
 
 /*

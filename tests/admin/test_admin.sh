@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # What a sysadmin relies on: make install/uninstall into a DESTDIR (CLI, SDK
-# headers a function builds against, man pages, completion, systemd unit),
+# headers a function builds against, man pages, completion, systemd unit,
+# the DKMS source built by dkms against the installed kernel headers),
 # kfaas apply/export (round trip, --dry-run, all or nothing), Prometheus
 # output read by the Prometheus client's own parser, bash completion of
 # every object and command, kfaas top.
@@ -11,7 +12,7 @@ for t in jq go-md2man; do
 	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-ktap_plan 43
+ktap_plan 48
 use_pin_root admin
 K() { "$KFAAS" "$@"; }
 T=$(mktemp -d /tmp/kfaas-admin-XXXXXX)
@@ -36,6 +37,8 @@ check_eq "... installs the CLI, daemon, objects, SDK, man pages, completion, uni
 check_eq "the installed kfaas runs: same version and ABI as the build" \
 	"$("$KFAAS" -j version | jq -c '[.version, .abi]')" \
 	"$("$T/root/usr/bin/kfaas" -j version | jq -c '[.version, .abi]')"
+check_eq "... and carries no test hook (KFAAS_CRASH_AT is in the test build only)" 0 \
+	"$(cat "$T"/root/usr/bin/kfaas* "$T/root/usr/sbin/kfaasd" | grep -c KFAAS_CRASH_AT)"
 bad=0
 for m in "$T"/root/usr/share/man/man*/*; do
 	LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$m" 2>/dev/null | grep -q '^NAME' || bad=$((bad + 1))
@@ -66,6 +69,35 @@ check "a function builds against the installed SDK headers alone" \
 K fn load "$T/hello.bpf.o" hello >/dev/null && K route add udp 5 fn hello >/dev/null
 check_eq "... loads and answers" "hello" "$(K -j invoke hello --data x | jq -r .reply)"
 K route del udp 5 >/dev/null; K fn unload hello >/dev/null
+# ---- DKMS: the installed source builds against the installed headers ----
+kver=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
+	sort -V | tail -1)
+dsrc=$(ls -d "$T"/root/usr/src/kfaas-* | head -1)
+dver=${dsrc##*/kfaas-}
+if ! command -v dkms >/dev/null; then
+	for i in 1 2; do skip "dkms build of the installed source" "no dkms (tools/deps.sh)"; done
+elif [ -z "$kver" ] || [ ! -e "/lib/modules/$kver/build" ]; then
+	for i in 1 2; do
+		skip "dkms build of the installed source" "no kernel headers (linux-headers-amd64: tools/deps.sh)"
+	done
+else
+	# its own trees and signing key under $T: nothing of the machine's
+	# DKMS is touched; resolve_btfids the one make built with kmod/tools.sh
+	# (when there is one) rather than built again from linux-source
+	mkdir -p "$T/dkms"
+	[ -x "$B/kmod/tools/resolve_btfids" ] && export KTOOLS=$B/kmod/tools
+	out=$(mok_signing_key=$T/mok.key mok_certificate=$T/mok.pub dkms build -m kfaas \
+		-v "$dver" -k "$kver" --sourcetree "$T/root/usr/src" --dkmstree "$T/dkms" 2>&1)
+	rc=$?
+	unset KTOOLS
+	ko=$T/dkms/kfaas/$dver/$kver/$(uname -m)/module/kfaas.ko
+	check_eq "dkms build of the installed source against the installed $kver headers" \
+		"0 built" "$rc $([ -f "$ko" ] && echo built)" || diag "$(echo "$out" | tail -20)"
+	check_eq "... kfaas.ko for $kver, with its BTF and resolved BTF ids, signed" \
+		"$kver .BTF .BTF_ids DKMS" \
+		"$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1) $(readelf -SW "$ko" 2>/dev/null |
+		   grep -oE '\.BTF(_ids)? ' | sort -u | xargs) $(modinfo -F signer "$ko" 2>/dev/null | cut -d' ' -f1)"
+fi
 check "make uninstall" make -s -C "$SRC" BUILD="$B" uninstall DESTDIR="$T/root" PREFIX=/usr
 check_eq "... removes every installed file" "" "$(find "$T/root" -type f -o -type l)"
 
@@ -174,6 +206,34 @@ check_match "... with HELP/TYPE for every family" "# TYPE kfaas_function_cpu_sec
 out=$(K -j top --delay 1 --count 1)
 check_eq "top -j: one report with the function's rates" "echo" "$(echo "$out" | jq -r '.[0].name')"
 check_match "top plain output has a header" "FUNCTION +TIER +INV/S" "$(K top --delay 1 --count 1)"
+# rates are over the interval top measured: a top stopped between its two
+# samples (the 2 s are the scenario, not a wait for anything) still reports
+# the true rate of 3000 invocations made meanwhile
+"$KFAAS" -j top --delay 1 --count 1 > "$T/top.json" &
+tp=$!
+nr=$(printf '#include <sys/syscall.h>\nSYS_clock_nanosleep\n' | cpp -P | tail -1)
+for i in $(seq 200); do	# its first sample is taken once it sleeps
+	{ read -r s _ < "/proc/$tp/syscall"; } 2>/dev/null; [ "$s" = "$nr" ] && break
+	sleep 0.05
+done
+kill -STOP $tp
+K invoke echo --data x --repeat 3000 >/dev/null
+sleep 2
+kill -CONT $tp; wait $tp
+check_eq "top -j: rate x measured interval = the invocations made (interval over 2 s)" "3000 true" \
+	"$(jq -r '.[0] | "\(.invocations_per_s * .interval_s | round) \(.interval_s > 2)"' "$T/top.json")"
+if command -v strace >/dev/null; then
+	# the bpf(2) calls up to the first sample, then every later one fails
+	strace -qq -o "$T/top.trace" -e trace=bpf,clock_nanosleep \
+		"$KFAAS" top --delay 1 --count 1 >/dev/null 2>&1
+	n=$(awk '/clock_nanosleep/ { print NR - 1; exit }' "$T/top.trace")
+	out=$(strace -qq -o /dev/null -e trace=bpf -e inject=bpf:error=EIO:when=$((n + 1))+ \
+		"$KFAAS" top --delay 1 --count 1 2>&1 >/dev/null); rc=$?
+	check_eq "a failed sample ends top with exit 1 and the error" \
+		"1 Error: cannot read the registry: Input/output error" "$rc $out"
+else
+	skip "a failed sample ends top with exit 1 and the error" "no strace (tools/deps.sh)"
+fi
 
 # ---- bash completion ----
 if [ -r /usr/share/bash-completion/bash_completion ]; then

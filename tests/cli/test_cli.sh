@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-ktap_plan 79
+ktap_plan 81
 
 use_pin_root cli
 R=$KFAAS_PIN_ROOT
@@ -26,6 +26,22 @@ check_match "an ambiguous prefix is refused" "ambiguous" "$(err K fn l)"
 check "every object has help" sh -c "K() { $KFAAS \"\$@\"; }; for o in fn route net invoke stats; do K \$o help 2>/dev/null || exit 1; done"
 
 # ---- fn ----
+# bad input on an empty pin root: one clear line, and nothing made (the
+# object is read before any state; a verifier rejection takes back the
+# pin root it needed)
+out=$(err K fn load /nonexistent.o x)
+check_eq "fn load of a missing file on an empty pin root: clear error, no pin root made" \
+	"Error: cannot read /nonexistent.o: No such file or directory|absent" \
+	"$out|$([ -e "$R" ] && echo present || echo absent)"
+bad=0
+for args in "/etc/hostname x" "$BPF/dispatcher.bpf.o x" "$BPF/echo.bpf.o a.b" \
+	    "$B/tests/bpf/bad_oob.bpf.o bad"; do
+	# shellcheck disable=SC2086
+	if K fn load $args >/dev/null 2>&1 || [ -e "$R" ]; then
+		bad=$((bad + 1)); diag "fn load $args: exit 0 or $R made"; rm -rf "$R"
+	fi
+done
+check_eq "not BPF, two functions, a bad name, a verifier rejection: each fails, no pin root made" 0 $bad
 out=$(K -j fn load "$BPF/echo.bpf.o" echo)
 check_eq "fn load -j names the function and tier" "echo xdp" \
 	"$(echo "$out" | jq -r '.name + " " + .tier')"

@@ -4,10 +4,14 @@
 # function (KFAAS_CRASH_AT, see user/lib/function.c), then at random
 # moments: the pinned state is consistent afterwards — a function is
 # either fully there (registry, pins, dispatch slot, working) or not at all.
+# The crash points exist only in the test build of the CLI (BUILD/crash/kfaas,
+# -DKFAAS_CRASH_POINTS); the kfaas that is installed ignores KFAAS_CRASH_AT.
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-ktap_plan 17
+CRASH_KFAAS=$B/crash/kfaas
+[ -x "$CRASH_KFAAS" ] || ktap_skip_all "no test build of the CLI: run 'make tests'"
+ktap_plan 20
 
 use_pin_root crash
 R=$KFAAS_PIN_ROOT
@@ -40,29 +44,39 @@ crash() {	# point cmd... : the command must die by SIGKILL at point
 	KFAAS_CRASH_AT=$1 "${@:2}" >/dev/null 2>&1
 	[ $? = 137 ]
 }
+C() { "$CRASH_KFAAS" "$@"; }
+
+# the product: no crash point compiled in, KFAAS_CRASH_AT changes nothing
+check_eq "the kfaas that is installed has no crash points" 0 \
+	"$(grep -c KFAAS_CRASH_AT "$KFAAS")"
+out=$(KFAAS_CRASH_AT=load-maps K fn load "$B/bpf/upper.bpf.o" nocrash 2>&1); rc=$?
+check_eq "... it ignores KFAAS_CRASH_AT: fn load completes" "0 ok" \
+	"$rc $(consistent && K fn show nocrash >/dev/null && echo ok)"
+K fn unload nocrash >/dev/null
+check_eq "the test build has them" 1 "$(grep -c KFAAS_CRASH_AT "$CRASH_KFAAS")"
 
 absent() { consistent && ! K fn show "$1" >/dev/null 2>&1; }
 
 for p in load-maps load-pinned load-slot; do
-	check "kill -9 at $p of fn load" crash $p K fn load "$B/bpf/upper.bpf.o" up
+	check "kill -9 at $p of fn load" crash $p C fn load "$B/bpf/upper.bpf.o" up
 	check "... state consistent, function absent" absent up
 done
-check "kill -9 after the commit of fn load" crash load-committed K fn load "$B/bpf/upper.bpf.o" up
+check "kill -9 after the commit of fn load" crash load-committed C fn load "$B/bpf/upper.bpf.o" up
 K route add udp 9 fn up >/dev/null
 check_eq "... state consistent, function present and answering" "ok XDP_TX" \
 	"$(consistent && echo ok) $(K -j invoke up --data x | jq -r .verdict)"
 
 for p in replace-pinned replace-swapped; do
-	check "kill -9 at $p of fn replace" crash $p K fn replace up "$B/bpf/echo.bpf.o"
+	check "kill -9 at $p of fn replace" crash $p C fn replace up "$B/bpf/echo.bpf.o"
 	check_eq "... consistent, the old program still serves" "ok X" \
 		"$(consistent && echo ok) $(K -j invoke up --data x | jq -r .reply)"
 done
-check "kill -9 at replace-renamed of fn replace" crash replace-renamed K fn replace up "$B/bpf/echo.bpf.o"
+check "kill -9 at replace-renamed of fn replace" crash replace-renamed C fn replace up "$B/bpf/echo.bpf.o"
 check_eq "... consistent, the new program serves" "ok x" \
 	"$(consistent && echo ok) $(K -j invoke up --data x | jq -r .reply)"
 
 K route del udp 9 >/dev/null
-check "kill -9 after the commit of fn unload" crash unload-committed K fn unload up
+check "kill -9 after the commit of fn unload" crash unload-committed C fn unload up
 check "... consistent, function gone" absent up
 
 # random moments, many operations

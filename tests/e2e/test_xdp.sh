@@ -46,22 +46,29 @@ check_match "dig NOERROR with no answer for a missing type" "status: NOERROR.*AN
 	"$(in_cli dig +time=2 +tries=1 @$SRV4 www.example.com MX | tr '\n' ' ')"
 check_eq "a garbage datagram to the DNS port gets no reply" "" "$(udp $SRV4 53 xx)"
 
-# kv: a userspace server behind the cache answers the misses
-cat > /tmp/kfaas-e2e-kv-$$.py <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 11211))
+# userspace servers behind the tier: the kv cache's misses (11211), and
+# a port no route names (4242), whose replies say they came from the stack
+cat > /tmp/kfaas-e2e-srv-$$.py <<'PY'
+import select, socket, sys
+kv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+kv.bind((sys.argv[1], 11211))
+other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+other.bind((sys.argv[1], 4242))
 while True:
-    data, peer = s.recvfrom(2048)
-    s.sendto(data[:8] + b"SERVER MISS\r\nEND\r\n", peer)
+    for s in select.select([kv, other], [], [])[0]:
+        data, peer = s.recvfrom(2048)
+        if s is kv:
+            s.sendto(data[:8] + b"SERVER MISS\r\nEND\r\n", peer)
+        else:
+            s.sendto(b"stack: " + data, peer)
 PY
 # nsenter execs python: $! is the server itself
-nsenter --net=/run/netns/"$NS_SRV" python3 /tmp/kfaas-e2e-kv-$$.py $SRV4 \
+nsenter --net=/run/netns/"$NS_SRV" python3 /tmp/kfaas-e2e-srv-$$.py $SRV4 \
 	>/dev/null 2>&1 &
 srv=$!
-cleanup_add "kill $srv; rm -f /tmp/kfaas-e2e-kv-$$.py"
-for i in $(seq 100); do
-	in_srv ss -Hlun "sport = :11211" | grep -q . && break
+cleanup_add "kill $srv; rm -f /tmp/kfaas-e2e-srv-$$.py"
+for i in $(seq 100); do	# until both ports are bound
+	[ "$(in_srv ss -Hlun | awk '{ print $4 }' | grep -cE ':(11211|4242)$')" = 2 ] && break
 	sleep 0.05
 done
 hdr='\x00\x07\x00\x00\x00\x01\x00\x00'
@@ -84,7 +91,10 @@ check "attach in generic mode" in_srv "$KFAAS" net attach "$SRV_IF" generic
 check_eq "echo in generic mode" "generic" "$(udp $SRV4 7 generic)"
 check_eq "dig in generic mode" "10.1.2.3" "$(in_cli dig +short +time=2 +tries=1 @$SRV4 www.example.com)"
 
-# no route: the kernel stack answers (ICMP port unreachable => socat error)
-check_eq "an unrouted port reaches the stack, not the tier" "" "$(udp $SRV4 4242 nobody)"
+# no route: the datagram is passed up, and the server behind answers it
+nr=$(in_srv "$KFAAS" -j net show | jq .dispatcher.no_route)
+check_eq "an unrouted port reaches the stack, not the tier: its server answers" \
+	"stack: nobody $((nr + 1))" \
+	"$(udp $SRV4 4242 nobody) $(in_srv "$KFAAS" -j net show | jq .dispatcher.no_route)"
 
 ktap_finish

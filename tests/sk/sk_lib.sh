@@ -12,9 +12,16 @@ sk_serve() {
 		diag "kfaas sk serve failed: $out"
 		return 1
 	}
-	SK_PID=$(printf '%s' "$out" | jq -r .pid)
+	SK_PID=$(printf '%s' "$out" | jq -r '.pid | numbers')
 	cleanup_add "kill -9 $SK_PID 2>/dev/null"
 	cleanup_add "$KFAAS sk stop --timeout 3"
+}
+
+# Is the listener of sk_serve running: SK_PID a pid (not jq's "null"),
+# alive, and the one 'kfaas sk show' reports?
+sk_alive() {
+	[[ $SK_PID =~ ^[1-9][0-9]*$ ]] && kill -0 "$SK_PID" 2>/dev/null &&
+	[ "$("$KFAAS" -j sk show | jq -r '"\(.running) \(.pid)"')" = "true $SK_PID" ]
 }
 
 # wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds.

@@ -74,7 +74,7 @@ jerr "sk serve when another program has the port" \
 check_eq "... and no listener runs" "false" "$(sk_show running)"
 kill $busy; wait $busy 2>/dev/null
 out=$(nsenter --net=/run/netns/$NS_SRV "$KFAAS" -j sk serve)
-SK_PID=$(printf '%s' "$out" | jq -r .pid)
+SK_PID=$(printf '%s' "$out" | jq -r '.pid | numbers')
 cleanup_add "kill -9 $SK_PID 2>/dev/null"
 check_eq "sk serve -j: the pid and one listener" "1" \
 	"$(printf '%s' "$out" | jq -r '.listeners')"

@@ -37,7 +37,7 @@ check "fill the pages" sh -c "jq -r 'to_entries[] | [.key, .value[0], .value[1]]
 		'$B/kfaas-http' set \"\$p\" --type \"\$t\" --data \"\$(printf '%b' \"\$d\")\" || exit 1
 	done"
 sk_serve
-check "the listener starts in a private namespace" test -n "$SK_PID"
+check "the listener starts in a private namespace" sk_alive
 
 inv0=$(fn_stat http invocations)
 n=${HTTP_FUZZ_CONNS:-300}

@@ -36,7 +36,7 @@ check "fill the cache (kfaas-kv --fn kv)" sh -c "
 	'$B/kfaas-kv' --fn kv set greeting 'hello there' 7 &&
 	'$B/kfaas-kv' --fn kv set empty ''"
 sk_serve
-check "the listener starts" test -n "$SK_PID"
+check "the listener starts" sk_alive
 
 # ---- memcached text get over TCP ----
 check_eq "get of a cached key: VALUE, flags, data, END" \
@@ -116,7 +116,7 @@ check_eq "killed: its connections close with it" "closed" "$(cat "$tmp/state")"
 check "nothing of them stays in the sockhash" wait_until 30 sh -c \
 	"[ \"\$('$KFAAS' -j sk show | jq -r '.sockets')\" = 0 ]"
 sk_serve
-check "a new listener starts on the same pin root" test -n "$SK_PID"
+check "a new listener starts on the same pin root" sk_alive
 check_eq "... sweeps the records the dead one left, and serves" \
 	"0 one|" "$(sk_show records) $(ask $SRV4 7000 'one\n' | cut -d' ' -f1)"
 ktap_finish

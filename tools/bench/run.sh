@@ -79,7 +79,8 @@ BENCH=$B/bench/kfaas-bench
 export KFAAS_BENCH_BPF_DIR=$B/bench/bpf
 export KFAAS_BPF_DIR=$B/bpf
 # what this run creates is named after TAG (KFAAS_BENCH_TAG: the smoke
-# test looks for exactly its own leftovers)
+# test looks for exactly its own leftovers): pin roots, run directories,
+# network namespaces
 TAG=${KFAAS_BENCH_TAG:-$$}
 PREFIX=/sys/fs/bpf/kfaas-bench-$TAG
 NS=kfb-$TAG
@@ -333,7 +334,7 @@ bench_udp() {
 	local root=$PREFIX-u r tier w srv k v gen rc=0 xsk_na="" err=$OUT/udp-gen.err
 	export KFAAS_PIN_ROOT=$root
 	cleanup_add "rm -rf $root"
-	sandbox_up bench 173 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	sandbox_up bench-$TAG 173 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
 	SRV_MAC=$(ip -n "$NS_SRV" -j link show "$SRV_IF" | jq -r '.[0].address')
 	"$KFAAS" fn load "$B/bpf/echo.bpf.o" echo >/dev/null &&
 	"$KFAAS" fn load "$B/bpf/kv.bpf.o" kv >/dev/null &&
@@ -355,8 +356,13 @@ bench_udp() {
 		--echo 7 --kv 11211 --keys $KV_KEYS --value-size $VALUE_SIZE &
 	srv=$!
 	cleanup_add "kill $srv"
-	sleep 0.2
-	kill -0 $srv 2>/dev/null || { echo "udpsrv did not start" >&2; return 1; }
+	for r in $(seq 1 100); do	# until it has bound both ports
+		kill -0 $srv 2>/dev/null || { echo "udpsrv did not start" >&2; return 1; }
+		[ "$(in_srv ss -Hlun | awk '{ print $4 }' | grep -cE ':(7|11211)$')" -ge 2 ] &&
+			break
+		sleep 0.05
+	done
+	[ "$r" -lt 100 ] || { echo "udpsrv did not bind its ports" >&2; return 1; }
 	: >"$OUT/udp.runs"
 	for r in $(seq 1 $UDP_ROUNDS); do
 		for tier in xdp user; do
@@ -609,7 +615,7 @@ bench_socket() {
 	fi
 	export KFAAS_PIN_ROOT=$root
 	cleanup_add "rm -rf $root"
-	sandbox_up benchs 174 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	sandbox_up benchs-$TAG 174 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
 	"$KFAAS" fn load "$B/bpf/http.bpf.o" skhttp >/dev/null &&
 	"$KFAAS" route add tcp $SK_PORT fn skhttp >/dev/null &&
 	"$B/kfaas-http" --fn skhttp set / --data "$SK_BODY"$'\n' --type text/plain >/dev/null ||
@@ -795,7 +801,8 @@ bench_vm() {
 	for w in cold clone; do
 		out=$(vmd $w -j invoke m --data "echo kfaas-bench" --repeat $VM_WARM) || {
 			echo "kfaas invoke --repeat ($w): $out" >&2; return 1; }
-		sleep 0.5
+		vm_wait $w '[.vms[] | select(.state == "idle" and .template == false)] |
+			length >= 1' 50 || return 1
 		pid=$(vm_idle_pid $w)
 		[ -n "$pid" ] || { echo "no idle VM ($w) after the warm invocations" >&2; return 1; }
 		jq -nc --arg w $w --argjson o "$out" --argjson m "$(vm_mem $pid)" \
@@ -1013,7 +1020,7 @@ bench_memcached() {
 		return 0; }
 	export KFAAS_PIN_ROOT=$root
 	cleanup_add "rm -rf $root"
-	sandbox_up benchm 175 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	sandbox_up benchm-$TAG 175 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
 	ip netns exec "$NS_SRV" ethtool -K "$SRV_IF" gro on >/dev/null &&
 	ip netns exec "$NS_CLI" ethtool -K "$CLI_IF" gro on >/dev/null || return 1
 	ns=$(mc_napi "$NS_SRV" "$SRV_IF" 1) && nc=$(mc_napi "$NS_CLI" "$CLI_IF" 0) ||

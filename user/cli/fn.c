@@ -104,12 +104,19 @@ static int do_load(int argc, char **argv)
 	if (argc > 2)
 		return p_err("unexpected argument '%s': usage: %s fn load FILE "
 			     "NAME", argv[2], bin_name);
+	/* bad input changes nothing: the object is read before any state */
+	if (kfaas_name_valid(argv[1]) || kfaas_obj_check(argv[0]))
+		return p_lib_err();
 	if (state_open(&st, KFAAS_OPEN_CREATE | KFAAS_OPEN_LOCK))
 		return -1;
 	rc = kfaas_fn_load(&st, argv[0], argv[1], &info);
+	if (rc) {
+		/* the verifier's no: a pin root made for it goes again */
+		p_lib_err();
+		kfaas_state_discard(&st);
+		return -1;
+	}
 	kfaas_state_close(&st);
-	if (rc)
-		return p_lib_err();
 	if (json_output)
 		json_print(fn_info_json(&info));
 	else

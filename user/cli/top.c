@@ -3,6 +3,9 @@
  * kfaas top [--delay SEC] [--count N]: a live per-function view like top,
  * rates over the last interval, busiest function first.  On a terminal
  * the screen is redrawn; otherwise (or with -j) one report per interval.
+ * A rate is the change over the interval measured between the two samples
+ * (CLOCK_MONOTONIC), not the one asked for: a stopped or late top still
+ * reports true rates.  A sample that fails ends top with its error.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <kfaas_clock.h>
 #include "cli.h"
 
 struct row {
@@ -51,7 +55,11 @@ static int sample(struct kfaas_state *st, struct row **rows, size_t *n)
 	}
 	for (i = 0; i < cnt; i++) {
 		r[i].f = f[i];
-		kfaas_stats_read(st, f[i].id, &r[i].now);
+		if (kfaas_stats_read(st, f[i].id, &r[i].now)) {
+			free(f);
+			free(r);
+			return p_lib_err();
+		}
 		r[i].then = r[i].now;
 		for (j = 0; j < *n; j++)	/* keep the previous sample */
 			if ((*rows)[j].f.id == f[i].id)
@@ -86,6 +94,7 @@ static void show(struct row *r, size_t n, double secs, bool tty)
 			__u64 dinv = r[i].now.invocations - r[i].then.invocations;
 
 			json_object_object_add(o, "name", json_object_new_string(r[i].f.name));
+			json_object_object_add(o, "interval_s", json_object_new_double(secs));
 			json_object_object_add(o, "tier", json_object_new_string(
 				kfaas_tier_name(r[i].f.tier)));
 #define R(k, f) json_object_object_add(o, k, json_object_new_double( \
@@ -108,7 +117,8 @@ static void show(struct row *r, size_t n, double secs, bool tty)
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
 	if (tty)
 		printf("\033[H\033[2J");
-	printf("kfaas top - %s, %zu functions, every %.0f s\n\n", when, n, secs);
+	printf("kfaas top - %s, %zu functions, rates over %.2f s\n\n", when, n,
+	       secs);
 	printf("%-20s %-4s %10s %9s %9s %8s %8s %11s %11s %8s %6s\n", "FUNCTION",
 	       "TIER", "INV/S", "THROT/S", "PASS/S", "DROP/S", "ERR/S", "IN B/S",
 	       "OUT B/S", "NS/INV", "CPU%");
@@ -137,7 +147,9 @@ int do_top(int argc, char **argv)
 	unsigned long long delay = 1, count = 0, i;
 	struct row *rows = NULL;
 	struct kfaas_state st;
+	uint64_t t, now;
 	size_t n = 0;
+	int rc;
 	bool tty = isatty(STDOUT_FILENO) && !json_output;
 
 	for (; argc > 0; argc--, argv++) {
@@ -170,16 +182,21 @@ int do_top(int argc, char **argv)
 		return -1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (sample(&st, &rows, &n))
-		goto out;
-	for (i = 0; !stop && (!count || i < count); i++) {
-		sleep((unsigned int)delay);
-		if (stop || sample(&st, &rows, &n))
+	rc = sample(&st, &rows, &n);
+	t = kfaas_now_ns();
+	for (i = 0; !rc && !stop && (!count || i < count); i++) {
+		struct timespec ts = { .tv_sec = (time_t)delay };
+
+		/* a signal (Ctrl-C) ends the wait early, and top */
+		if (nanosleep(&ts, NULL) && stop)
 			break;
-		show(rows, n, (double)delay, tty);
+		rc = sample(&st, &rows, &n);
+		now = kfaas_now_ns();
+		if (!rc)
+			show(rows, n, (double)(now - t) / 1e9, tty);
+		t = now;
 	}
-out:
 	free(rows);
 	kfaas_state_close(&st);
-	return 0;
+	return rc;
 }

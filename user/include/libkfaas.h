@@ -68,6 +68,7 @@ struct kfaas_state {
 	int	mod_fd;		/* /dev/kfaas, opened on first use, or -1 */
 	int	ncpus;		/* possible CPUs (per-CPU map width) */
 	bool	locked;
+	bool	created;	/* this open made the pin root */
 };
 
 enum {
@@ -77,6 +78,11 @@ enum {
 
 int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags);
 void kfaas_state_close(struct kfaas_state *st);
+/*
+ * Close, and remove the pin root when this open made it (st->created): a
+ * command whose first change failed leaves no state behind.  0 or -errno.
+ */
+int kfaas_state_discard(struct kfaas_state *st);
 /* Let another process (kfaasd) change the state for a while, then go on. */
 int kfaas_state_unlock(struct kfaas_state *st);
 int kfaas_state_relock(struct kfaas_state *st);
@@ -138,6 +144,12 @@ struct kfaas_loaded {
  */
 int kfaas_obj_load(struct kfaas_state *st, const char *path, const char *name,
 		   __u32 id, struct kfaas_loaded *out);
+/*
+ * Read and check a function object without the kernel or a pin root (a
+ * readable BPF object with one function program built with the SDK): 0,
+ * or -errno with the message set.  The verifier's checks come at load.
+ */
+int kfaas_obj_check(const char *path);
 void kfaas_obj_close(struct kfaas_loaded *l);
 
 /* ---- routes (route.c) ---- */
@@ -500,6 +512,17 @@ bool kfaas_printable(const void *data, size_t n);
  * RUNDIR/control.sock.
  */
 int kfaas_run_dir(const char *pin_root, char *buf, size_t len);
+/*
+ * PINROOT/kfaasd: a symlink to the run directory of the kfaasd serving the
+ * pin root, whatever --run-dir it was given (made at its start, removed at
+ * its clean stop; bpffs holds no files, a symlink it does).
+ */
+#define KFAAS_RUN_DIR_LINK	"kfaasd"
+/*
+ * Where the CLI finds kfaasd: $KFAAS_RUN_DIR, else the directory
+ * PINROOT/kfaasd points to, else kfaas_run_dir()'s.
+ */
+int kfaas_daemon_run_dir(const char *pin_root, char *buf, size_t len);
 
 struct json_object;
 struct kfaas_daemon {

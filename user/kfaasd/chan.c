@@ -4,6 +4,13 @@
  * of include/kfaas/agent.h over the socketpair QEMU's virtio-serial port
  * is connected to.  Output is buffered (a request may be larger than the
  * socket buffer); input is collected until a whole message is there.
+ *
+ * The guest is not trusted, and it can write as fast as it likes: the
+ * input holds one message of the largest size the protocol allows
+ * (max_payload) and no more, a header that announces more is refused as
+ * soon as it is in, and one round of the event loop reads at most
+ * CHAN_READ_ROUND bytes of a channel, so a flooding guest gets its share
+ * of the loop and of kfaasd's memory, never more.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,11 +19,18 @@
 #include <sys/epoll.h>
 #include "kfaasd.h"
 
-void chan_init(struct chan *c)
+/* bytes read from one channel per round of the event loop, at most */
+#define CHAN_READ_ROUND	(256U << 10)
+#define CHAN_READ	(64U << 10)
+
+void chan_init(struct chan *c, size_t max_payload)
 {
 	memset(c, 0, sizeof(*c));
 	c->w.fd = -1;
-	kfaas_iobuf_init(&c->in, 0);
+	if (max_payload > KFAAS_AGENT_MAX_PAYLOAD)
+		max_payload = KFAAS_AGENT_MAX_PAYLOAD;
+	c->max_payload = max_payload;
+	kfaas_iobuf_init(&c->in, sizeof(struct kfaas_agent_hdr) + max_payload);
 	kfaas_iobuf_init(&c->out, 0);
 }
 
@@ -64,34 +78,43 @@ uint32_t chan_events(const struct chan *c)
 
 int chan_fill(struct chan *c)
 {
-	for (;;) {
-		ssize_t n = kfaas_iobuf_read(&c->in, c->w.fd, 65536);
+	size_t got = 0;
 
-		if (n == -EAGAIN)
+	while (got < CHAN_READ_ROUND) {
+		ssize_t n = kfaas_iobuf_read(&c->in, c->w.fd, CHAN_READ);
+
+		/* full: a whole message is in, to be taken before more */
+		if (n == -EAGAIN || n == -EMSGSIZE)
 			return 0;
 		if (n < 0)
 			return (int)n;
 		if (n == 0)
 			return -EPIPE;
+		got += (size_t)n;
 	}
+	return 0;	/* the rest waits for the next round */
 }
 
-const char *chan_peek(struct chan *c, struct kfaas_agent_hdr *h)
+int chan_header(const struct chan *c, struct kfaas_agent_hdr *h)
+{
+	const char *p = kfaas_iobuf_data(&c->in);
+	size_t len = kfaas_iobuf_len(&c->in);
+	int rc = kfaas_agent_frame(p, len, h);
+
+	if (rc < 0)
+		return rc;
+	if (len < sizeof(*h))
+		return 0;
+	return h->len > c->max_payload ? -EMSGSIZE : 1;
+}
+
+const char *chan_payload(const struct chan *c, const struct kfaas_agent_hdr *h)
 {
 	const char *p = kfaas_iobuf_data(&c->in);
 
-	if (kfaas_agent_frame(p, kfaas_iobuf_len(&c->in), h) != 1)
+	if (kfaas_iobuf_len(&c->in) - sizeof(*h) < h->len)
 		return NULL;
 	return p + sizeof(*h);
-}
-
-/* Is the input garbage (not a message header)? */
-bool chan_corrupt(const struct chan *c)
-{
-	struct kfaas_agent_hdr h;
-
-	return kfaas_agent_frame(kfaas_iobuf_data(&c->in),
-				 kfaas_iobuf_len(&c->in), &h) < 0;
 }
 
 void chan_consume(struct chan *c, const struct kfaas_agent_hdr *h)

@@ -218,27 +218,33 @@ int qemu_version(char *buf, size_t len);
 /* ---- chan.c: framing of the agent protocol over a byte stream ---- */
 struct chan {
 	struct watch	w;
-	struct kfaas_iobuf in;		/* bytes of messages not yet handled */
+	struct kfaas_iobuf in;		/* bytes of messages not yet handled:
+					 * one message of max_payload at most */
 	struct kfaas_iobuf out;		/* messages not yet written */
+	size_t		max_payload;	/* the largest message the peer may send */
 	__u32		seq;
 };
-void chan_init(struct chan *c);
+void chan_init(struct chan *c, size_t max_payload);
 void chan_free(struct chan *c);
 int chan_send(struct chan *c, __u16 type, const void *a, size_t alen,
 	      const void *b, size_t blen);
 /* Flush pending output; 0, or -errno when the peer is gone. */
 int chan_flush(struct chan *c);
-/* Read what is there; 0 on progress, -EPIPE at EOF, -errno. */
+/*
+ * Read what is there, a round's share at most (the rest comes in the next
+ * rounds of the loop); 0, -EPIPE at EOF, -errno.
+ */
 int chan_fill(struct chan *c);
 /*
- * One complete message: its payload (h->len bytes, valid until the next
- * chan_fill()), its header copied to *h; or NULL.  Consume it with
- * chan_consume().
+ * The header of the next message, as soon as it is in: 1 (*h), 0 (not all
+ * of it yet), -EPROTO (the input is not a message header) or -EMSGSIZE
+ * (it announces more than max_payload).
  */
-const char *chan_peek(struct chan *c, struct kfaas_agent_hdr *h);
+int chan_header(const struct chan *c, struct kfaas_agent_hdr *h);
+/* Its payload once all of it is in (h->len bytes, valid until the next
+ * chan_fill()), or NULL.  Then chan_consume() it. */
+const char *chan_payload(const struct chan *c, const struct kfaas_agent_hdr *h);
 void chan_consume(struct chan *c, const struct kfaas_agent_hdr *h);
-/* Is the input garbage (not a message header)? */
-bool chan_corrupt(const struct chan *c);
 /* The epoll events the channel wants. */
 uint32_t chan_events(const struct chan *c);
 
@@ -390,6 +396,7 @@ struct vm {
 	uint64_t	req_start_ns;
 	unsigned int	req_timeout_ms;	/* the timeout req runs with */
 	const char	*kill_reason;	/* why we killed it */
+	char		why[160];	/* a kill_reason made up for it */
 	bool		crashed;	/* it broke before we killed it */
 	int		served;
 };

@@ -5,6 +5,8 @@
  *   RUNDIR/kfaasd.lock     flock()ed while a daemon runs; holds its pid
  *   RUNDIR/control.sock    the control socket
  *   RUNDIR/fn/ID/          per function: image.cpio, tpl.mem, tpl.state
+ *   PINROOT/kfaasd         a symlink to RUNDIR: where the CLI finds us
+ *                          (kfaas_daemon_run_dir()), whatever --run-dir
  *
  * Every QEMU runs with "-name guest=kfaasd:RUNDIR:FN:VM".  A daemon that
  * starts after another was killed (even with -9) kills every QEMU carrying
@@ -248,6 +250,42 @@ static void pin_root_unlock(void)
 	pin_lock_fd = -1;
 }
 
+static void link_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", opts.pin_root, KFAAS_RUN_DIR_LINK);
+}
+
+/* PINROOT/kfaasd -> RUNDIR, replaced in one rename. */
+static void publish(void)
+{
+	char link[KFAAS_PATH_MAX], tmp[KFAAS_PATH_MAX + 16];
+
+	link_path(link, sizeof(link));
+	snprintf(tmp, sizeof(tmp), "%s-%d", link, getpid());
+	unlink(tmp);
+	if (symlink(opts.run_dir, tmp) || rename(tmp, link)) {
+		warn("cannot record the run directory in %s: %s (the CLI finds "
+		     "this kfaasd with KFAAS_RUN_DIR=%s only)", link,
+		     strerror(errno), opts.run_dir);
+		unlink(tmp);
+	}
+}
+
+/* Our PINROOT/kfaasd goes with us (a newer one is another daemon's). */
+static void unpublish(void)
+{
+	char link[KFAAS_PATH_MAX], target[sizeof(opts.run_dir)];
+	ssize_t n;
+
+	link_path(link, sizeof(link));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	if (!strcmp(target, opts.run_dir))
+		unlink(link);
+}
+
 static int take(void);
 
 int rundir_take(void)
@@ -256,6 +294,8 @@ int rundir_take(void)
 
 	if (rc)
 		pin_root_unlock();
+	else
+		publish();
 	return rc;
 }
 
@@ -326,5 +366,6 @@ void rundir_release(void)
 	rmdir(opts.run_dir);
 	close(lock_fd);
 	lock_fd = -1;
+	unpublish();
 	pin_root_unlock();
 }

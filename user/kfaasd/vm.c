@@ -66,12 +66,14 @@ const char *vm_console_tail(const struct vm *v, char *buf, size_t len)
 	return buf;
 }
 
+/* What the console has, 64 KiB at most a round (the rest: next rounds). */
 static void console_read(struct vm *v)
 {
 	char tmp[4096];
-	ssize_t n;
+	ssize_t n = -1;
+	int reads = 16;
 
-	while ((n = read(v->conw.fd, tmp, sizeof(tmp))) > 0) {
+	while (reads-- > 0 && (n = read(v->conw.fd, tmp, sizeof(tmp))) > 0) {
 		size_t k = (size_t)n;
 
 		if (k >= sizeof(v->con)) {
@@ -333,8 +335,10 @@ static void on_result(struct vm *v, const char *payload, size_t len)
 	/* a guest that breaks the protocol loses its VM */
 	rc = kfaas_agent_result_parse(payload, len, opts.max_response, &ar);
 	if (rc) {
-		vm_kill(v, rc == -EMSGSIZE ? "RESULT over the limits" :
-			"bad RESULT lengths");
+		v->crashed = true;
+		vm_kill(v, rc == -EMSGSIZE ? "agent protocol: a RESULT over "
+			"the limits" : "agent protocol: RESULT lengths that do "
+			"not add up");
 		return;
 	}
 	res.status = ar.r.status;
@@ -384,25 +388,21 @@ static void on_restored(struct vm *v, const char *payload, size_t len)
 	became_ready(v);
 }
 
+/* A whole message the guest was expected to send (msg_expected()). */
 static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h,
 		   const char *payload)
 {
 	switch (h->type) {
 	case KFAAS_AGENT_HELLO:
-		if (v->state != VM_BOOTING)
-			break;
 		if (v->is_template)
 			save_template(v);
 		else
 			became_ready(v);
 		break;
 	case KFAAS_AGENT_RESTORED:
-		if (v->state == VM_RESEEDING)
-			on_restored(v, payload, h->len);
+		on_restored(v, payload, h->len);
 		break;
 	case KFAAS_AGENT_RESULT:
-		if (v->state != VM_BUSY)
-			break;
 		v->state = VM_IDLE;
 		v->deadline_ms = 0;
 		v->idle_since_ms = kfaas_now_ms();
@@ -410,9 +410,76 @@ static void on_msg(struct vm *v, const struct kfaas_agent_hdr *h,
 		if (!v->kill_reason && v->state == VM_IDLE)
 			v->ops->answered(v);
 		break;
-	default:
+	}
+}
+
+/* The largest RESULT: stdout up to --max-response, the stderr head. */
+static size_t result_max(void)
+{
+	return sizeof(struct kfaas_agent_result) + opts.max_response +
+	       KFAAS_AGENT_STDERR_MAX;
+}
+
+static const char *msg_name(__u16 type)
+{
+	static const char *const names[] = {
+		[KFAAS_AGENT_HELLO] = "HELLO", [KFAAS_AGENT_RUN] = "RUN",
+		[KFAAS_AGENT_RESULT] = "RESULT", [KFAAS_AGENT_RESTORE] = "RESTORE",
+		[KFAAS_AGENT_RESTORED] = "RESTORED", [KFAAS_AGENT_PING] = "PING",
+		[KFAAS_AGENT_PONG] = "PONG",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) && names[type] ?
+	       names[type] : "message of an unknown type";
+}
+
+/*
+ * May the guest send the message of header h now?  It answers what it
+ * was asked, once: HELLO while it boots, RESTORED while it reseeds,
+ * RESULT while it serves, each no longer than that message can be.
+ * Anything else breaks the protocol: *why says how.
+ */
+static bool msg_expected(struct vm *v, const struct kfaas_agent_hdr *h,
+			 char *why, size_t len)
+{
+	__u16 want = 0;
+	size_t max = 0;
+
+	switch (v->state) {
+	case VM_BOOTING:
+		want = KFAAS_AGENT_HELLO;
+		max = sizeof(struct kfaas_agent_hello);
+		break;
+	case VM_RESEEDING:
+		want = KFAAS_AGENT_RESTORED;
+		max = sizeof(struct kfaas_agent_restored);
+		break;
+	case VM_BUSY:
+		want = KFAAS_AGENT_RESULT;
+		max = result_max();
 		break;
 	}
+	if (h->type != want)
+		snprintf(why, len, "agent protocol: a %s it was not asked for "
+			 "(%s)", msg_name(h->type), vm_state_name(v->state));
+	else if (h->len > max)
+		snprintf(why, len, "agent protocol: a %s of %u bytes, over the "
+			 "%zu it may have", msg_name(h->type), h->len, max);
+	return h->type == want && h->len <= max;
+}
+
+/* The guest broke the protocol: it loses its VM, and the log says why. */
+static void protocol_kill(struct vm *v, int rc, const struct kfaas_agent_hdr *h)
+{
+	if (rc == -EPROTO)
+		snprintf(v->why, sizeof(v->why), "agent protocol: bytes that "
+			 "are not a message header");
+	else if (rc == -EMSGSIZE)
+		snprintf(v->why, sizeof(v->why), "agent protocol: a message "
+			 "of %u bytes, over the %zu any may have", h->len,
+			 v->chan.max_payload);
+	v->crashed = true;
+	vm_kill(v, v->why);
 }
 
 static void on_chan(struct watch *w, uint32_t events)
@@ -420,20 +487,25 @@ static void on_chan(struct watch *w, uint32_t events)
 	struct vm *v = container_of(w, struct vm, chan.w);
 	struct kfaas_agent_hdr h;
 	const char *payload;
-	int rc = 0;
+	int rc = 0, hr;
 
 	if (events & EPOLLOUT)
 		rc = chan_flush(&v->chan);
 	if (!rc && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		rc = chan_fill(&v->chan);
+	/* each message is judged by its header, before its payload is in */
 	while (v->state != VM_DEAD && !v->kill_reason &&
-	       (payload = chan_peek(&v->chan, &h))) {
+	       (hr = chan_header(&v->chan, &h)) != 0) {
+		if (hr < 0 || !msg_expected(v, &h, v->why, sizeof(v->why))) {
+			protocol_kill(v, hr, &h);
+			rc = 0;
+			break;
+		}
+		payload = chan_payload(&v->chan, &h);
+		if (!payload)
+			break;
 		on_msg(v, &h, payload);
 		chan_consume(&v->chan, &h);
-	}
-	if (chan_corrupt(&v->chan)) {
-		vm_kill(v, "agent protocol error");
-		rc = 0;
 	}
 	if (rc) {
 		/* QEMU closed the channel: it is exiting (crashed, unless we
@@ -452,7 +524,7 @@ static int vm_watch(struct vm *v)
 {
 	int rc;
 
-	chan_init(&v->chan);
+	chan_init(&v->chan, result_max());
 	qmp_init(&v->qmp, v);
 	v->qmp.on_event = on_qmp_event;
 	v->pidw.fd = v->conw.fd = -1;

@@ -51,6 +51,23 @@ int kfaas_run_dir(const char *pin_root, char *buf, size_t len)
 	return 0;
 }
 
+int kfaas_daemon_run_dir(const char *pin_root, char *buf, size_t len)
+{
+	const char *env = getenv(KFAAS_RUN_DIR_ENV);
+	char link[KFAAS_PATH_MAX];
+	ssize_t n;
+
+	if (!(env && *env) &&
+	    kfaas__path(link, sizeof(link), "%s/%s", pin_root,
+			KFAAS_RUN_DIR_LINK) == 0 &&
+	    (n = readlink(link, buf, len)) > 0 && (size_t)n < len &&
+	    buf[0] == '/') {
+		buf[n] = '\0';
+		return 0;
+	}
+	return kfaas_run_dir(pin_root, buf, len);
+}
+
 int kfaas_daemon_open(struct kfaas_daemon *d, const char *pin_root)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -59,7 +76,7 @@ int kfaas_daemon_open(struct kfaas_daemon *d, const char *pin_root)
 
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
-	rc = kfaas_run_dir(pin_root, dir, sizeof(dir));
+	rc = kfaas_daemon_run_dir(pin_root, dir, sizeof(dir));
 	if (rc)
 		return rc;
 	if (snprintf(d->path, sizeof(d->path), "%s/control.sock", dir) >=

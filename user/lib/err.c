@@ -70,6 +70,7 @@ void kfaas__set_verifier_log(const char *log)
 	snprintf(verifier_log, sizeof(verifier_log), "%s", p);
 }
 
+#ifdef KFAAS_CRASH_POINTS
 void kfaas__crash_point(const char *where)
 {
 	static const char *at;
@@ -79,6 +80,7 @@ void kfaas__crash_point(const char *where)
 	if (*at && !strcmp(at, where))
 		raise(SIGKILL);
 }
+#endif
 
 int kfaas__errno_msg(int err, const char *what)
 {

@@ -13,9 +13,19 @@
 void kfaas__set_verifier_log(const char *log);
 /*
  * Crash-consistency test hook: dies with SIGKILL here when
- * $KFAAS_CRASH_AT names this point (tests/cli/test_crash.sh).
+ * $KFAAS_CRASH_AT names this point (tests/cli/test_crash.sh).  Only in the
+ * test build of the library (-DKFAAS_CRASH_POINTS: BUILD/crash/, made by
+ * make tests); the library that is installed has no crash point and
+ * ignores $KFAAS_CRASH_AT.
  */
+#ifdef KFAAS_CRASH_POINTS
 void kfaas__crash_point(const char *where);
+#else
+static inline void kfaas__crash_point(const char *where)
+{
+	(void)where;
+}
+#endif
 /* kfaas_err() with the usual advice for EPERM/EACCES. */
 int kfaas__errno_msg(int err, const char *what);
 

@@ -278,6 +278,55 @@ static int load_err(int rc, const char *log, const struct bpf_program *prog,
 	return kfaas_err(rc, "cannot load %s: %s", path, strerror(-rc));
 }
 
+/*
+ * Read the object at path without the kernel: its one function program
+ * (*prog, set to load alone), the function id in .rodata set to id.
+ * 0 with *obj open, or -errno (message set) with *obj NULL.
+ */
+static int obj_open(const char *path, const struct bpf_object_open_opts *oo,
+		    __u32 id, bool *allow_km, struct bpf_object **obj,
+		    struct bpf_program **prog)
+{
+	int rc;
+
+	*obj = NULL;
+	if (access(path, R_OK))
+		return kfaas_err(-errno, "cannot read %s: %s", path,
+				 strerror(errno));
+	*obj = bpf_object__open_file(path, oo);
+	if (!*obj) {
+		rc = kfaas_err(-errno, "cannot open %s: not a BPF object built "
+			       "with the kfaas SDK (clang -target bpf)", path);
+		*obj = NULL;
+		return rc;
+	}
+	rc = find_function(*obj, path, allow_km, prog);
+	if (!rc) {
+		rc = rodata_set(*obj, "kfaas_fn_id", id);
+		if (rc)
+			rc = kfaas_err(rc, "%s: no kfaas_fn_id in .rodata: build "
+				       "the function with the kfaas SDK "
+				       "(bpf/kfaas.h)", path);
+	}
+	if (rc) {
+		bpf_object__close(*obj);
+		*obj = NULL;
+	}
+	return rc;
+}
+
+int kfaas_obj_check(const char *path)
+{
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	bool km = false;
+	int rc = obj_open(path, NULL, 0, &km, &obj, &prog);
+
+	if (!rc)
+		bpf_object__close(obj);
+	return rc;
+}
+
 static int obj_load(struct kfaas_state *st, const char *path, const char *name,
 		    __u32 id, bool *allow_km, struct kfaas_loaded *out)
 {
@@ -289,31 +338,15 @@ static int obj_load(struct kfaas_state *st, const char *path, const char *name,
 	memset(out, 0, sizeof(*out));
 	out->prog_fd = -1;
 	kfaas__set_verifier_log(NULL);
-	if (access(path, R_OK))
-		return kfaas_err(-errno, "cannot read %s: %s", path,
-				 strerror(errno));
 	log = calloc(1, KFAAS_VLOG_SIZE);
 	if (!log)
 		return kfaas_err(-ENOMEM, "out of memory");
 	oo.kernel_log_buf = log;
 	oo.kernel_log_size = KFAAS_VLOG_SIZE;
-	out->obj = bpf_object__open_file(path, &oo);
-	if (!out->obj) {
-		rc = kfaas_err(-errno, "cannot open %s: not a BPF object built "
-			       "with the kfaas SDK (clang -target bpf)", path);
-		out->obj = NULL;
-		goto out;
-	}
-	rc = find_function(out->obj, path, allow_km, &prog) ?:
+	rc = obj_open(path, &oo, id, allow_km, &out->obj, &prog) ?:
 	     maps_pin(st, out->obj, path, name);
 	if (rc)
 		goto out;
-	rc = rodata_set(out->obj, "kfaas_fn_id", id);
-	if (rc) {
-		rc = kfaas_err(rc, "%s: no kfaas_fn_id in .rodata: build the "
-			       "function with the kfaas SDK (bpf/kfaas.h)", path);
-		goto out;
-	}
 	rc = bpf_object__load(out->obj);
 	if (rc) {
 		rc = load_err(rc, log, prog, path);

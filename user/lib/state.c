@@ -43,7 +43,8 @@ static int is_bpffs(const char *path)
 	return sfs.f_type == BPF_FS_MAGIC;
 }
 
-static int check_root(const char *root, bool create)
+/* The pin root is on bpffs (made when create, *made then says so). */
+static int check_root(const char *root, bool create, bool *made)
 {
 	char parent[KFAAS_PIN_ROOT_MAX];
 	char *slash;
@@ -81,7 +82,9 @@ static int check_root(const char *root, bool create)
 		rc = is_bpffs(parent);
 	}
 	if (rc == 1) {
-		if (mkdir(root, 0700) && errno != EEXIST)
+		if (mkdir(root, 0700) == 0)
+			*made = true;
+		else if (errno != EEXIST)
 			return kfaas__errno_msg(-errno, root);
 		return 0;
 	}
@@ -389,7 +392,7 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	int rc;
 
 	rc = state_init(st, root) ?:
-	     check_root(st->root, flags & KFAAS_OPEN_CREATE);
+	     check_root(st->root, flags & KFAAS_OPEN_CREATE, &st->created);
 	if (rc)
 		return rc;
 	st->dir_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -423,6 +426,8 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 		goto err;
 	return 0;
 err:
+	if (st->created)	/* made here, half-made: not left behind */
+		kfaas__rmtree(st->root);
 	kfaas_state_close(st);
 	return rc;
 }
@@ -443,9 +448,21 @@ int kfaas_state_relock(struct kfaas_state *st)
 	return 0;
 }
 
+int kfaas_state_discard(struct kfaas_state *st)
+{
+	int rc = 0;
+
+	/* under the lock still: nobody has seen the new pin root's state */
+	if (st->created)
+		rc = kfaas__rmtree(st->root);
+	kfaas_state_close(st);
+	return rc ? kfaas__errno_msg(rc, "cannot remove the new pin root") : 0;
+}
+
 int kfaas_state_destroy(const char *root)
 {
-	int rc = check_root(root, false);
+	bool made = false;
+	int rc = check_root(root, false, &made);
 
 	if (rc)
 		return rc;
