@@ -152,7 +152,7 @@ $(CLI): $(CLI_OBJS) $(LIB)
 # that hold crash points (kfaas__crash_point(), user/lib/internal.h)
 # compiled again with them on.  Only this build dies where $$KFAAS_CRASH_AT
 # says; the kfaas that is installed ignores it.
-CRASH_SRCS	:= $(shell grep -l 'kfaas__crash_point' $(LIB_SRCS))
+CRASH_SRCS	:= $(shell grep -lE 'kfaas__(crash|fail)_point' $(LIB_SRCS))
 CRASH_OBJS	:= $(CRASH_SRCS:%.c=$(B)/crash/%.o)
 CRASH_LIB	:= $(B)/crash/libkfaas.a
 CRASH_CLI	:= $(B)/crash/kfaas
@@ -252,6 +252,7 @@ FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
 		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
+		   user/lib/conf_emit.c user/lib/labels.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
 		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
 		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c

@@ -12,6 +12,7 @@
 KTAP_N=0; KTAP_PASS=0; KTAP_FAIL=0; KTAP_SKIP=0; KTAP_PLAN=0
 B=${B:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 KFAAS="$B/kfaas"
+CRASH_KFAAS="$B/crash/kfaas"	# the test build: crash, pause and failure points (user/lib/internal.h)
 
 ktap_plan() {
 	KTAP_PLAN=$1

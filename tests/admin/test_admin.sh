@@ -37,8 +37,8 @@ check_eq "... installs the CLI, daemon, objects, SDK, man pages, completion, uni
 check_eq "the installed kfaas runs: same version and ABI as the build" \
 	"$("$KFAAS" -j version | jq -c '[.version, .abi]')" \
 	"$("$T/root/usr/bin/kfaas" -j version | jq -c '[.version, .abi]')"
-check_eq "... and carries no test hook (KFAAS_CRASH_AT is in the test build only)" 0 \
-	"$(cat "$T"/root/usr/bin/kfaas* "$T/root/usr/sbin/kfaasd" | grep -c KFAAS_CRASH_AT)"
+check_eq "... and carries no test hook (KFAAS_CRASH_AT, _FAIL_AT, _PAUSE_AT are in the test build only)" 0 \
+	"$(cat "$T"/root/usr/bin/kfaas* "$T/root/usr/sbin/kfaasd" | grep -cE "KFAAS_(CRASH|FAIL|PAUSE)_AT")"
 bad=0
 for m in "$T"/root/usr/share/man/man*/*; do
 	LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$m" 2>/dev/null | grep -q '^NAME' || bad=$((bad + 1))

@@ -9,7 +9,6 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-CRASH_KFAAS=$B/crash/kfaas
 [ -x "$CRASH_KFAAS" ] || ktap_skip_all "no test build of the CLI: run 'make tests'"
 ktap_plan 20
 

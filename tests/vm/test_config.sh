@@ -16,7 +16,7 @@ command -v qemu-system-x86_64 >/dev/null || ktap_skip_all "no qemu-system-x86_64
 for t in jq python3 nsenter; do
 	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
 done
-ktap_plan 22
+ktap_plan 25
 
 use_pin_root vmconf
 sandbox_up vmconf 79 || { echo "Bail out! no sandbox"; exit 1; }
@@ -115,10 +115,9 @@ check_eq "SIGHUP with an unchanged file during traffic: no request lost" 0 $lost
 check_eq "... and nothing re-created" "$id" "$(fnjq .id)"
 
 conf 3 0 > "$T/c2.yaml"
-check_eq "kfaas apply re-creates a changed VM function through kfaasd" \
-	"vm_recreate route_del route_add" \
-	"$(K -j apply "$T/c2.yaml" | jq -r '[.changes[].action] | sort_by(.) | join(" ")' |
-	   tr ' ' '\n' | sort -r | xargs)"
+check_eq "kfaas apply updates a changed VM function in place (same id, routes kept)" \
+	"vm_update $id" \
+	"$(K -j apply "$T/c2.yaml" | jq -r '[.changes[].action] | join(" ")') $(fnjq .id)"
 check_eq "... min-warm 0 now" 0 "$(fnjq .vm.min_warm)"
 check_match "... and it answers" "hello, world" "$(ask world)"
 
@@ -142,6 +141,34 @@ EOF
 out=$(K apply "$T/bad.yaml" 2>&1)
 check_match "a VM function kfaasd refuses fails the whole apply" "nothing was changed" "$out"
 check_eq "... every tier is as it was" "$before" "$(K export)"
+
+# the apply holds the pin-root lock while kfaasd starts its VM function
+sed 's|^routes:|  hello2:\n    vm: '"$B"'/vmfn/hello\n    min-warm: 1\nroutes:|' \
+	"$T/c2.yaml" > "$T/two.yaml"
+( K apply "$T/two.yaml" >/dev/null 2>&1; date +%s%N > "$T/apply.end" ) &
+apid=$!
+for i in $(seq 100); do
+	st | jq -e '.functions[] | select(.name == "hello2")' >/dev/null 2>&1 && break
+	sleep 0.1
+done
+K route add udp 4444 fn echo >/dev/null 2>&1; date +%s%N > "$T/route.end"
+wait $apid
+check "a writer during an apply's second phase waits for the apply to end" \
+	test "$(cat "$T/route.end")" -ge "$(cat "$T/apply.end")"
+K route del udp 4444 >/dev/null 2>&1
+K apply "$T/c2.yaml" >/dev/null
+before=$(K export)
+{ KFAAS_CRASH_AT=apply-ready "$CRASH_KFAAS" apply "$T/two.yaml" >/dev/null 2>&1; } 2>/dev/null
+rc=$?
+K route del udp 1 >/dev/null 2>&1	# takes the lock: repairs
+check_eq "kill -9 of an apply while kfaasd adopts a VM function: undone" \
+	"137 $before" "$rc $(K export)"
+gone=1
+for i in $(seq 50); do
+	st | jq -e '.functions[] | select(.name == "hello2")' >/dev/null || { gone=0; break; }
+	sleep 0.2
+done
+check_eq "... and kfaasd stops the function it had adopted" 0 $gone
 
 K export > "$T/now.yaml"
 daemon_stop

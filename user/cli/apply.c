@@ -4,21 +4,12 @@
  *                               configuration (kfaas.conf(5)), all or nothing
  * kfaas export [FILE]:          write the running state as a configuration
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include <kfaas_conf.h>
-
-static const char *const kind_name[] = {
-	[KFAAS_ACT_FN_ADD] = "fn_add",
-	[KFAAS_ACT_FN_REPLACE] = "fn_replace",
-	[KFAAS_ACT_ROUTE_DEL] = "route_del",
-	[KFAAS_ACT_VM_RECREATE] = "vm_recreate",
-	[KFAAS_ACT_BUDGET] = "budget",
-	[KFAAS_ACT_ROUTE_SET] = "route_set",
-	[KFAAS_ACT_ROUTE_ADD] = "route_add",
-	[KFAAS_ACT_FN_DEL] = "fn_del",
-};
+#include <kfaas_ctlproto.h>
 
 static void print_plan(const struct kfaas_plan *p, bool dry, bool ok)
 {
@@ -32,7 +23,7 @@ static void print_plan(const struct kfaas_plan *p, bool dry, bool ok)
 			json_object *e = json_object_new_object();
 
 			json_object_object_add(e, "action", json_object_new_string(
-				kind_name[p->acts[i].kind]));
+				kfaas_action_name(p->acts[i].kind)));
 			json_object_object_add(e, "change", json_object_new_string(
 				p->acts[i].text));
 			json_object_array_add(a, e);
@@ -53,40 +44,40 @@ static void print_plan(const struct kfaas_plan *p, bool dry, bool ok)
 		printf("%zu change(s) applied\n", p->n);
 }
 
-/* VM-tier functions go through the running kfaasd. */
-static int daemon_create(void *ctx, const char *name, const char *exe,
-			 const struct kfaas_vm_params *p)
+/*
+ * Phase two of VM-tier changes: kfaasd re-reads the registry the apply
+ * wrote and says when each function can serve, while the apply holds the
+ * pin-root lock (kfaasd needs none for this).
+ */
+static int daemon_ready(void *ctx, const struct kfaas_fn_info *fns, size_t n)
 {
 	struct kfaas_daemon d;
+	json_object *resp = NULL;
+	size_t i;
 	int rc = kfaas_daemon_open(&d, ctx);
 
 	if (rc)
-		return kfaas_err(rc, "VM-tier function '%s' needs kfaasd, which "
-				 "does not answer: %s", name, kfaas_errmsg());
-	rc = kfaas_daemon_create(&d, name, exe, p, NULL, NULL);
+		return kfaas_err(rc, "VM-tier functions need kfaasd, which does "
+				 "not answer: %s", kfaas_errmsg());
+	rc = kfaas_daemon_call(&d, kfaas_ctl_req_new(KFAAS_CTL_RELOAD, NULL), &resp);
+	json_object_put(resp);
+	for (i = 0; !rc && i < n; i++)
+		rc = kfaas_daemon_wait(&d, fns[i].name, fns[i].load_time);
 	kfaas_daemon_close(&d);
 	return rc;
 }
 
-static int daemon_unload(void *ctx, const char *name)
+static void daemon_synced(void *ctx)
 {
-	struct kfaas_daemon d;
-	int rc = kfaas_daemon_open(&d, ctx);
-
-	if (rc)
-		return kfaas_err(rc, "unloading VM-tier function '%s' needs "
-				 "kfaasd: %s", name, kfaas_errmsg());
-	rc = kfaas_daemon_unload(&d, name);
-	kfaas_daemon_close(&d);
-	return rc;
+	kfaas_daemon_notify(ctx);
 }
 
 int do_apply(int argc, char **argv)
 {
 	const char *file = NULL;
 	struct kfaas_state st;
-	struct kfaas_apply_ops ops = { .vm_create = daemon_create,
-				       .vm_unload = daemon_unload };
+	struct kfaas_apply_ops ops = { .ready = daemon_ready,
+				       .synced = daemon_synced };
 	const struct kfaas_apply_ops *vm_ops = NULL;
 	struct kfaas_daemon d;
 	struct kfaas_plan plan;
@@ -106,7 +97,10 @@ int do_apply(int argc, char **argv)
 				"Makes functions and routes match FILE (see\n"
 				"kfaas.conf(5)): adds, replaces and removes what\n"
 				"differs, all or nothing.  --dry-run prints the\n"
-				"changes and applies none.\n", bin_name);
+				"changes and applies none.  Exit status 3: the\n"
+				"apply failed and could not be undone (the next\n"
+				"command that changes the state finishes it).\n",
+				bin_name);
 			return 0;
 		} else if (!file && argv[0][0] != '-') {
 			file = argv[0];
@@ -118,6 +112,8 @@ int do_apply(int argc, char **argv)
 	if (!file)
 		return p_err("which file? usage: %s apply FILE [--dry-run]",
 			     bin_name);
+	if (cluster_on())
+		return cluster_apply(file, dry);
 	if (kfaas_conf_load(file, &conf))
 		return p_lib_err();
 	/* VM-tier functions can be handled only if kfaasd runs */
@@ -133,6 +129,8 @@ int do_apply(int argc, char **argv)
 	rc = kfaas_plan_make(&st, &conf, vm_ops, &plan);
 	if (!rc && !dry)
 		rc = kfaas_plan_apply(&st, &conf, &plan, vm_ops);
+	if (rc == -ENOTRECOVERABLE)
+		exit_status = EXIT_INCONSISTENT;
 	if (rc)
 		p_lib_err();
 	else
@@ -141,6 +139,22 @@ int do_apply(int argc, char **argv)
 	kfaas_state_close(&st);
 	kfaas_conf_free(&conf);
 	return rc ? -1 : 0;
+}
+
+/* The cluster's configuration, to FILE or standard output. */
+static int export_cluster(const char *file)
+{
+	FILE *out = file ? fopen(file, "w") : stdout;
+	int rc;
+
+	if (!out)
+		return p_err("cannot write %s: %m", file);
+	rc = cluster_export(out);
+	if (out != stdout && fclose(out) && !rc)
+		rc = p_err("cannot write %s: %m", file);
+	if (!rc && out != stdout)
+		json_print_ok();
+	return rc;
 }
 
 int do_export(int argc, char **argv)
@@ -162,6 +176,8 @@ int do_export(int argc, char **argv)
 	if (argc > 1)
 		return p_err("unexpected '%s': usage: %s export [FILE]", argv[1],
 			     bin_name);
+	if (cluster_on())
+		return export_cluster(argc ? argv[0] : NULL);
 	if (state_open(&st, 0))
 		return -1;
 	rc = kfaas_conf_current(&st, &conf);

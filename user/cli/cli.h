@@ -8,11 +8,15 @@
 #include <stdint.h>
 #include <json-c/json.h>
 #include <libkfaas.h>
+#include <kfaas_cluster.h>
 
 extern bool json_output;
 extern bool pretty_output;
 extern const char *pin_root_opt;
 extern const char *bin_name;
+/* The exit status when a command wants another than 0/1. */
+extern int exit_status;
+#define EXIT_INCONSISTENT	3	/* the state is neither old nor new */
 
 struct cmd {
 	const char *name;
@@ -74,6 +78,20 @@ int do_sk(int argc, char **argv);
 /* kfaas sim: lifecycle policies over a trace (sim.c). */
 int do_sim(int argc, char **argv);
 int do_daemon(int argc, char **argv);
+
+/* ---- the cluster (cluster.c, cluster_stats.c): --cluster ENDPOINTS ---- */
+extern struct kfaas_cluster_opts cluster_opts;
+/* Fill what the options left open from the environment ($KFAAS_CLUSTER...). */
+void cluster_opts_env(void);
+/* Is the command about the cluster (--cluster or $KFAAS_CLUSTER)? */
+#define cluster_on()	(cluster_opts.endpoints != NULL)
+/* Connect; prints the error itself. */
+int cluster_open(struct kfaas_cluster **c);
+int do_cluster(int argc, char **argv);
+int cluster_apply(const char *file, bool dry);
+int cluster_export(FILE *out);
+int cluster_stats(int argc, char **argv);
+int cluster_top(int argc, char **argv);
 
 /* ---- kfaas invoke: invoke.c parses, a file per tier runs and prints ---- */
 /* What was asked: the request and the options that shape it. */

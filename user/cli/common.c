@@ -17,6 +17,7 @@ bool json_output;
 bool pretty_output;
 const char *pin_root_opt;
 const char *bin_name = "kfaas";
+int exit_status;
 
 bool is_prefix(const char *arg, const char *word)
 {

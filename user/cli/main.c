@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include <kfaas_cluster.h>
 
 #ifndef KFAAS_VERSION
 #define KFAAS_VERSION "0.1"
@@ -28,8 +29,10 @@ static int do_help(int argc, char **argv)
 		"       %s version\n"
 		"\n"
 		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply |\n"
-		"           export | module | budget | config | sim }\n"
-		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug }\n"
+		"           export | module | budget | config | sim | cluster }\n"
+		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug |\n"
+		"            --cluster ENDPOINTS [--etcd-ca F --etcd-cert F --etcd-key F]\n"
+		"            [--cluster-prefix P] }\n"
 		"\n"
 		"  fn      load, replace, unload, list, show functions\n"
 		"  route   add, del, list triggers in the route table\n"
@@ -46,6 +49,8 @@ static int do_help(int argc, char **argv)
 		"  budget  set, show, clear per-function budgets\n"
 		"  config  show, set tunables (cpu-sample)\n"
 		"  sim     replay a trace through lifecycle policies (no VMs)\n"
+		"  cluster status of a cluster's nodes (with --cluster: apply,\n"
+		"          export, stats, top act on the cluster, docs/cluster.md)\n"
 		"\n"
 		"The pin root is --pin-root, else $%s, else %s.\n",
 		bin_name, bin_name, KFAAS_PIN_ROOT_ENV, KFAAS_PIN_ROOT_DEFAULT);
@@ -86,18 +91,64 @@ static const struct cmd objects[] = {
 	{ "module",	do_module },
 	{ "budget",	do_budget },
 	{ "sim",	do_sim },
+	{ "cluster",	do_cluster },
 	{ "help",	do_help },
 	{ "version",	do_version },
 	{ NULL, NULL },
 };
 
+/* A global option with a value: "--name VALUE" or "--name=VALUE". */
+static int value_opt(const char *name, int argc, char **argv, int *i,
+		     const char **where)
+{
+	size_t n = strlen(name);
+
+	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=') {
+		*where = argv[*i] + n + 1;
+		return 1;
+	}
+	if (strcmp(argv[*i], name))
+		return 0;
+	if (*i + 1 >= argc)
+		return p_err("%s needs a value", name);
+	*where = argv[++*i];
+	return 1;
+}
+
+/*
+ * --cluster [ENDPOINTS]: the endpoints when the next word has a ':' (every
+ * endpoint has a port); alone (kfaas stats --cluster), $KFAAS_CLUSTER's.
+ */
+static int cluster_opt(int argc, char **argv, int *i)
+{
+	static const char none[] = "";
+
+	if (strcmp(argv[*i], "--cluster"))
+		return value_opt("--cluster", argc, argv, i, &cluster_opts.endpoints);
+	if (*i + 1 < argc && strchr(argv[*i + 1], ':'))
+		cluster_opts.endpoints = argv[++*i];
+	else
+		cluster_opts.endpoints = getenv("KFAAS_CLUSTER") ?: none;
+	return 1;
+}
+
 /* Take the global options out of argv, wherever they are. */
 static int global_opts(int *pargc, char **argv)
 {
-	int argc = *pargc, i, out = 1;
+	int argc = *pargc, i, out = 1, rc;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
+
+		rc = cluster_opt(argc, argv, &i) ?:
+		     value_opt("--etcd-ca", argc, argv, &i, &cluster_opts.ca_file) ?:
+		     value_opt("--etcd-cert", argc, argv, &i, &cluster_opts.cert_file) ?:
+		     value_opt("--etcd-key", argc, argv, &i, &cluster_opts.key_file) ?:
+		     value_opt("--cluster-prefix", argc, argv, &i, &cluster_opts.prefix);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			continue;
 
 		if (!strcmp(a, "--")) {
 			while (i < argc)
@@ -127,6 +178,10 @@ static int global_opts(int *pargc, char **argv)
 		}
 	}
 	*pargc = out;
+	cluster_opts_env();
+	if (cluster_opts.endpoints && !*cluster_opts.endpoints)
+		return p_err("--cluster without endpoints: give --cluster "
+			     "https://HOST:2379,... or set $KFAAS_CLUSTER");
 	return 0;
 }
 
@@ -143,5 +198,5 @@ int main(int argc, char **argv)
 		return json_output ? 0 : 1;
 	}
 	rc = cmd_select(objects, argc - 1, argv + 1, do_help);
-	return rc ? 1 : 0;
+	return exit_status ? exit_status : rc ? 1 : 0;
 }

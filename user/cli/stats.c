@@ -288,6 +288,8 @@ int do_stats(int argc, char **argv)
 	unsigned long long i;
 	int rc;
 
+	if (cluster_on())
+		return cluster_stats(argc, argv);
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : rc;

@@ -152,6 +152,8 @@ int do_top(int argc, char **argv)
 	int rc;
 	bool tty = isatty(STDOUT_FILENO) && !json_output;
 
+	if (cluster_on())
+		return cluster_top(argc, argv);
 	for (; argc > 0; argc--, argv++) {
 		if (!strcmp(argv[0], "help")) {
 			if (help_json())

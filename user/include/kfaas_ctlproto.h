@@ -21,6 +21,7 @@ enum kfaas_ctl_cmd {
 	KFAAS_CTL_CREATE,
 	KFAAS_CTL_UNLOAD,
 	KFAAS_CTL_INVOKE,
+	KFAAS_CTL_WAIT,		/* until a registered function can serve */
 	KFAAS_CTL_MAX,
 };
 
@@ -33,6 +34,7 @@ struct kfaas_ctl_req {
 	struct kfaas_vm_params	params;		/* create (defaults filled) */
 	char			*data;		/* invoke: decoded, malloc()ed */
 	size_t			len;
+	__u64			load_time;	/* wait: the registry's */
 };
 
 /*
@@ -52,6 +54,9 @@ json_object *kfaas_ctl_req_create(const char *name, const char *exe,
 				  const struct kfaas_vm_params *p);
 json_object *kfaas_ctl_req_invoke(const char *name, const void *data,
 				  size_t len);
+/* kfaas apply's second phase: answer once kfaasd serves the function
+ * registered with this load time (min-warm VMs ready), or why it cannot. */
+json_object *kfaas_ctl_req_wait(const char *name, __u64 load_time);
 
 /*
  * One answer line (NUL-terminated).  0 when "ok" is true; else a negative

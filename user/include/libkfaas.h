@@ -74,6 +74,8 @@ struct kfaas_state {
 enum {
 	KFAAS_OPEN_CREATE = 1 << 0,	/* create the pin root if missing */
 	KFAAS_OPEN_LOCK	  = 1 << 1,	/* take the exclusive state lock */
+	KFAAS_OPEN_TRYLOCK = 1 << 2,	/* the same, or -EAGAIN if another
+					 * process holds it */
 };
 
 int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flags);
@@ -267,6 +269,9 @@ int kfaas_fn_xstats(struct kfaas_state *st, const char *fn,
 
 /* Every function's counters in the Prometheus text format (metrics.c). */
 int kfaas_prometheus_write(struct kfaas_state *st, FILE *out);
+/* The same with more labels on every sample: 'node="n1"' (or NULL). */
+int kfaas_prometheus_write_labels(struct kfaas_state *st, FILE *out,
+				  const char *labels);
 
 /* Counters of n functions at once (map + kfaas.ko batch read). */
 int kfaas_stats_read_list(struct kfaas_state *st, const __u32 *ids, size_t n,
@@ -544,6 +549,8 @@ int kfaas_daemon_create(struct kfaas_daemon *d, const char *name,
 			const char *exe, const struct kfaas_vm_params *p,
 			struct kfaas_fn_info *out, __u64 *ready_ms);
 int kfaas_daemon_unload(struct kfaas_daemon *d, const char *name);
+/* Until kfaasd serves the function registered at load_time (kfaas apply). */
+int kfaas_daemon_wait(struct kfaas_daemon *d, const char *name, __u64 load_time);
 
 struct kfaas_vm_result {
 	bool	ok;		/* the function replied (else error says why) */

@@ -12,6 +12,9 @@
  *    "min_warm":..,"max":..,"idle_ttl_s":..,"timeout_ms":..}
  *                                          answers once min-warm VMs are up
  *   {"cmd":"unload","name":N}
+ *   {"cmd":"wait","name":N,"load_time":T}   answers once the function
+ *                                          registered at T is ready (kfaas
+ *                                          apply's second phase)
  *   {"cmd":"invoke","name":N,"data":BASE64}
  *        -> {"ok":true,"verdict":"reply"|"error","reply":BASE64,
  *            "duration_ns":..,"fn_wall_ns":..,"fn_cpu_ns":..,"status":..,
@@ -47,6 +50,7 @@ struct ctl_conn {
 	struct pool_waiter waiter;	/* create waiting for the pool */
 	bool		waiting;
 	bool		finish_pending;	/* create_finish() deferred */
+	bool		wait_only;	/* "wait": an error aborts nothing */
 	bool		dead;		/* freed by create_finish() */
 	__u32		create_id;
 	__u64		create_time;
@@ -222,6 +226,7 @@ static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 			(int64_t)f->n_shed));
 		json_object_array_add(fa, j);
 	}
+	json_object_object_add(d, "cluster", cluster_status());
 	json_object_object_add(o, "daemon", d);
 	json_object_object_add(o, "functions", fa);
 	json_object_object_add(o, "routes", listen_status());
@@ -246,15 +251,16 @@ static void create_finish(void *arg)
 	if (f && f->load_time != c->create_time)
 		f = NULL;
 	if (c->dead) {
-		if (c->create_err && f)
+		if (c->create_err && f && !c->wait_only)
 			fn_abort(f);
 		conn_free(c);
 		return;
 	}
 	if (c->create_err) {
-		if (f)
+		if (f && !c->wait_only)
 			fn_abort(f);
-		answer_err(c, EIO, "function was not created: %s", c->create_err);
+		answer_err(c, EIO, "function %s: %s", c->wait_only ?
+			   "cannot serve" : "was not created", c->create_err);
 		return;
 	}
 	if (!f) {
@@ -286,6 +292,16 @@ static void create_ready(struct pool_waiter *w, const char *err)
 		c->closing = true;
 }
 
+static void wait_pool(struct ctl_conn *c, struct fn *f)
+{
+	c->create_id = f->id;
+	c->create_time = f->load_time;
+	c->create_err = NULL;
+	c->waiting = true;
+	c->waiter.cb = create_ready;
+	pool_wait_ready(&f->pool, &c->waiter);
+}
+
 static void cmd_create(struct ctl_conn *c, struct kfaas_ctl_req *req)
 {
 	char why[600];
@@ -295,12 +311,34 @@ static void cmd_create(struct ctl_conn *c, struct kfaas_ctl_req *req)
 	rc = fn_create(req->name, req->exec, &req->params, &f, why, sizeof(why));
 	if (rc)
 		return answer_err(c, rc, "%s", why);
-	c->create_id = f->id;
-	c->create_time = f->load_time;
-	c->create_err = NULL;
-	c->waiting = true;
-	c->waiter.cb = create_ready;
-	pool_wait_ready(&f->pool, &c->waiter);
+	c->wait_only = false;
+	wait_pool(c, f);
+}
+
+/*
+ * kfaas apply registered (or updated) the function under its lock: adopt
+ * it from the registry now and answer once its pool is ready.  A failure
+ * is only reported: the apply undoes its registration itself.
+ */
+static void cmd_wait(struct ctl_conn *c, struct kfaas_ctl_req *req)
+{
+	struct fn *f = fn_by_name(req->name);
+	char why[600];
+
+	if (!f || f->load_time != req->load_time) {
+		fns_sync();
+		f = fn_by_name(req->name);
+	}
+	if (!f || f->load_time != req->load_time)
+		return answer_err(c, ENOENT, "kfaasd does not find VM-tier "
+				  "function '%s' registered at %llu in the "
+				  "registry", req->name,
+				  (unsigned long long)req->load_time);
+	/* what fn_create() refuses, the registry's way in refuses too */
+	if (image_check_exec(f->source, why, sizeof(why)))
+		return answer_err(c, EINVAL, "%s", why);
+	c->wait_only = true;
+	wait_pool(c, f);
 }
 
 static void cmd_unload(struct ctl_conn *c, struct kfaas_ctl_req *req)
@@ -372,6 +410,7 @@ static void (*const cmds[KFAAS_CTL_MAX])(struct ctl_conn *c,
 	[KFAAS_CTL_CREATE] = cmd_create,
 	[KFAAS_CTL_UNLOAD] = cmd_unload,
 	[KFAAS_CTL_INVOKE] = cmd_invoke,
+	[KFAAS_CTL_WAIT] = cmd_wait,
 };
 
 static void handle_line(struct ctl_conn *c, const char *line)

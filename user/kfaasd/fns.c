@@ -168,7 +168,7 @@ static int params_check(const struct kfaas_vm_params *p, char *why, size_t len)
 
 static int locked(struct kfaas_state *st, char *why, size_t len)
 {
-	int rc = kfaas_state_open(st, opts.pin_root, KFAAS_OPEN_LOCK);
+	int rc = pinroot_lock(st);
 
 	if (rc)
 		snprintf(why, len, "%s", kfaas_errmsg());

@@ -10,6 +10,11 @@
  *   listen.c      UDP and TCP sockets for the routes of the route table
  *   sk.c          the socket tier's listener (unless --no-sk)
  *   metrics.c     the Prometheus endpoint (--metrics)
+ *   cluster.c     the node agent (--cluster): its threads' shared state
+ *                 and the main loop's side (applying the node's share)
+ *   cluster_node.c  its threads: registration and lease, status and
+ *                 counters; the watch of the desired state
+ *   cluster_sched.c the scheduler thread: election, placement
  *   fns.c         the VM-tier functions, kept in step with the registry;
  *                 a request handed to its function's pool
  *   pool.c        a function's warm pool, template and request queue
@@ -49,6 +54,7 @@
 #include <kfaas/agent.h>
 #include <kfaas/agent_proto.h>
 #include <libkfaas.h>
+#include <kfaas_conf.h>
 #include <kfaas_clock.h>
 #include <kfaas_iobuf.h>
 
@@ -106,6 +112,18 @@ struct kfaasd_opts {
 	const char	*conf_path;	/* kfaas.conf(5) to apply, or NULL */
 	const char	*metrics;	/* [ADDR:]PORT of /metrics, or NULL */
 	bool		sk;		/* serve the socket tier's listener */
+	/* the cluster (cluster.c): NULL endpoints, a single node */
+	const char	*cluster;	/* etcd endpoints */
+	const char	*etcd_ca, *etcd_cert, *etcd_key;
+	const char	*cluster_prefix;
+	const char	*node;		/* this node's name (hostname) */
+	const char	*node_addr;	/* where it serves, for people */
+	struct kfaas_labels labels;
+	unsigned int	node_mem_mib;	/* capacity for VMs, 0: MemTotal */
+	unsigned int	node_cpus;	/* 0: the online CPUs */
+	unsigned int	lease_ttl_s;
+	unsigned int	stats_ms;	/* counters published this often */
+	const char	*artifact_dir;	/* fetched artifacts (CACHE/artifacts) */
 	/* derived at start-up */
 	char		vmlinux[512];
 	char		kver[64];
@@ -122,6 +140,8 @@ int opts_parse(int argc, char **argv);
 /* ---- pinroot.c: the pin root, open (unlocked) for the daemon's life ---- */
 extern struct kfaas_state pinroot;
 int pinroot_open(void);		/* create it if needed; -errno */
+/* A locked state of the pin root, waited for briefly (-EAGAIN: busy). */
+int pinroot_lock(struct kfaas_state *st);
 void pinroot_close(void);
 
 /* ---- sk.c: the socket tier's listener (unless --no-sk) ---- */
@@ -138,8 +158,20 @@ uint64_t metrics_next_deadline(void);
 void metrics_tick(void);
 void metrics_stop(void);
 
+/* ---- cluster.c: the node agent (opts.cluster set) ---- */
+int cluster_start(void);		/* threads; -errno */
+void cluster_stop(void);
+uint64_t cluster_next_deadline(void);
+void cluster_tick(uint64_t now);
+json_object *cluster_status(void);	/* for 'kfaas daemon status', or NULL */
+void cluster_metrics(FILE *f);		/* gauges for /metrics */
+
 /* ---- conf_apply.c: kfaas.conf(5) at opts.conf_path, at start and SIGHUP ---- */
-void conf_apply(void);
+/* -EAGAIN: the pin root is busy, try again later. */
+int conf_apply(void);
+/* The apply ops of an in-process apply: kfaasd adopts VM functions now. */
+struct kfaas_apply_ops;
+extern const struct kfaas_apply_ops conf_apply_ops;
 
 /* ---- log.c ---- */
 enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };

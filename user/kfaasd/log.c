@@ -18,11 +18,14 @@ void log_msg(int level, const char *fmt, ...)
 		return;
 	if (level < 0 || level > LOG_DEBUG)
 		level = LOG_ERR;
-	/* sd-daemon(3) priority prefixes for the journal */
+	/* sd-daemon(3) priority prefixes for the journal; one line at a time
+	 * (a cluster node logs from its threads too) */
+	flockfile(stderr);
 	fputs(journal ? prefix[level] : prefix[level] + 3, stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
+	funlockfile(stderr);
 }

@@ -141,6 +141,7 @@ static int signals_setup(void)
 static void run(void)
 {
 	uint64_t next_refresh = kfaas_now_ms() + opts.refresh_ms;
+	uint64_t conf_retry_at = 0;	/* the pin root was busy */
 
 	while (!stopping) {
 		uint64_t now = kfaas_now_ms(), next = next_refresh, d;
@@ -158,6 +159,11 @@ static void run(void)
 		d = sk_next_deadline();
 		if (d < next)
 			next = d;
+		d = cluster_next_deadline();
+		if (d < next)
+			next = d;
+		if (conf_retry_at && conf_retry_at < next)
+			next = conf_retry_at;
 		timeout = next <= now ? 0 : next - now > 60000 ? 60000 :
 			  (int)(next - now);
 		if (refresh_now)
@@ -169,9 +175,10 @@ static void run(void)
 		listen_tick(now);
 		metrics_tick();
 		sk_tick();
-		if (reload_conf) {
+		cluster_tick(now);
+		if (reload_conf || (conf_retry_at && now >= conf_retry_at)) {
 			reload_conf = false;
-			conf_apply();
+			conf_retry_at = conf_apply() == -EAGAIN ? now + 500 : 0;
 		}
 		if (refresh_now || now >= next_refresh) {
 			refresh_now = false;
@@ -238,15 +245,20 @@ int main(int argc, char **argv)
 	     opts.accel_used == ACCEL_KVM ? "KVM" : "TCG", opts.accel_why,
 	     opts.vmlinux, opts.snapshot ? ", snapshot clones" : ", cold boots");
 	fns_sync();
-	conf_apply();
+	reload_conf = conf_apply() == -EAGAIN;	/* busy: again in run() */
 	fns_sync();
 	listen_refresh();
 	sk_start();
+	if (cluster_start()) {
+		err("%s", kfaas_errmsg());
+		goto out;
+	}
 	notify("READY=1");
 	run();
 	notify("STOPPING=1");
 	rc = 0;
 out:
+	cluster_stop();
 	sk_stop();
 	metrics_stop();
 	control_close();

@@ -4,8 +4,8 @@
  * answers every function's counters, of every tier, in the text
  * exposition format — the same text as `kfaas stats --prometheus`
  * (kfaas_prometheus_write()).  libmicrohttpd runs in epoll mode inside
- * kfaasd's own event loop, so the daemon stays single-threaded (it forks
- * QEMU processes, which threads would make unsafe).
+ * kfaasd's own event loop (a cluster node's threads, cluster.c, only talk
+ * to etcd).  On a cluster node every sample carries node="NAME".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "kfaasd.h"
 
 static struct MHD_Daemon *mhd;
+static char node_label[KFAAS_LABEL_LEN + 16];	/* a cluster node's samples */
 static struct watch mhd_w = { .fd = -1 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
@@ -68,12 +69,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_NO;
 	rc = kfaas_state_open(&st, opts.pin_root, 0);
 	if (!rc) {
-		rc = kfaas_prometheus_write(&st, f);
+		rc = kfaas_prometheus_write_labels(&st, f, node_label);
 		kfaas_state_close(&st);
 	}
-	if (!rc)
+	if (!rc) {
 		fprintf(f, "# HELP kfaasd_up kfaasd answers.\n"
 			"# TYPE kfaasd_up gauge\nkfaasd_up 1\n");
+		cluster_metrics(f);
+	}
 	if (fclose(f) || rc) {
 		free(body);
 		warn("metrics: %s", rc ? kfaas_errmsg() : strerror(errno));
@@ -112,6 +115,8 @@ int metrics_start(const char *spec)
 	if (errno || *end || !port || port > 65535)
 		return kfaas_err(-EINVAL, "--metrics: bad port '%s'", spec);
 	sin.sin_port = htons((uint16_t)port);
+	if (opts.cluster)
+		snprintf(node_label, sizeof(node_label), "node=\"%s\"", opts.node);
 	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port,
 			       NULL, NULL, on_request, NULL,
 			       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "kfaasd.h"
+#include <kfaas_cluster.h>
 
 #ifndef KFAAS_VM_DIR_DEFAULT
 #define KFAAS_VM_DIR_DEFAULT "/usr/lib/kfaas/vm"
@@ -37,6 +38,8 @@ struct kfaasd_opts opts = {
 	.refresh_ms = 2000,
 	.conf_path = KFAASD_CONF_DEFAULT,
 	.sk = true,
+	.lease_ttl_s = 10,
+	.stats_ms = 2000,
 };
 
 enum opt_kind {
@@ -46,6 +49,7 @@ enum opt_kind {
 	OPT_WORD,	/* int: the index of the argument in words[] */
 	OPT_FALSE,	/* bool set to false, no argument */
 	OPT_COUNT,	/* int counting how often the option is given */
+	OPT_LABEL,	/* struct kfaas_labels: KEY=VALUE added */
 	OPT_VERSION,	/* print the version and exit */
 	OPT_HELP,	/* print the usage and exit */
 };
@@ -126,6 +130,37 @@ static const struct kfaasd_option options[] = {
 	{ "config", 0, OPT_STR, &opts.conf_path, "FILE", .none = "none",
 	  .show = true, .help = "kfaas.conf(5) applied at start and on SIGHUP, "
 				"when it exists ('none': no file)" },
+	{ "cluster", 0, OPT_STR, &opts.cluster, "ENDPOINTS",
+	  .help = "join a cluster: etcd endpoints (https://HOST:2379,...), "
+		  "docs/cluster.md" },
+	{ "etcd-ca", 0, OPT_STR, &opts.etcd_ca, "FILE",
+	  .help = "PEM CA of the etcd members" },
+	{ "etcd-cert", 0, OPT_STR, &opts.etcd_cert, "FILE",
+	  .help = "PEM client certificate for etcd" },
+	{ "etcd-key", 0, OPT_STR, &opts.etcd_key, "FILE",
+	  .help = "its key" },
+	{ "cluster-prefix", 0, OPT_STR, &opts.cluster_prefix, "PREFIX",
+	  .help = "etcd key prefix (" KFAAS_CLUSTER_PREFIX_DEFAULT ")" },
+	{ "node", 0, OPT_STR, &opts.node, "NAME",
+	  .help = "this node's name in the cluster (the host name)" },
+	{ "node-addr", 0, OPT_STR, &opts.node_addr, "ADDR",
+	  .help = "the address it serves on, shown by 'kfaas cluster status'" },
+	{ "label", 0, OPT_LABEL, &opts.labels, "KEY=VALUE",
+	  .help = "a node label that selectors match (repeat for more)" },
+	{ "node-mem", 0, OPT_UINT, &opts.node_mem_mib, "MIB", 0, 1U << 30,
+	  .help = "memory VM-tier functions may be placed in (MemTotal)" },
+	{ "node-cpus", 0, OPT_UINT, &opts.node_cpus, "N", 0, 65536,
+	  .help = "CPUs they may be placed on (the online CPUs)" },
+	{ "lease-ttl", 0, OPT_UINT, &opts.lease_ttl_s, "S", 2, 3600,
+	  "must be at least 2 s", .show = true,
+	  .help = "the node's lease: it is dead this long after its last "
+		  "renewal" },
+	{ "artifact-dir", 0, OPT_STR, &opts.artifact_dir, "DIR",
+	  .help = "where fetched artifacts are kept, verified (CACHE-DIR/"
+		  "artifacts)" },
+	{ "stats-interval", 0, OPT_UINT, &opts.stats_ms, "MS", 100, MS_MAX,
+	  "must be at least 100 ms", .show = true,
+	  .help = "publish the counters this often" },
 	{ "tsc-khz", 0, OPT_UINT, &opts.tsc_khz, "N", 0, 100000000,
 	  .help = "host TSC frequency for the guest (default: measured)" },
 	{ "verbose", 'v', OPT_COUNT, &opts.verbose,
@@ -269,6 +304,11 @@ static int option_apply(const struct kfaasd_option *o, const char *arg)
 	case OPT_COUNT:
 		(*(int *)o->where)++;
 		return 0;
+	case OPT_LABEL:
+		if (!kfaas_labels_parse(o->where, arg))
+			return 0;
+		fprintf(stderr, "kfaasd: --%s: %s\n", o->name, kfaas_errmsg());
+		return -1;
 	case OPT_VERSION:
 		printf("kfaasd v%s (ABI %d)\n", KFAAS_VERSION, KFAAS_ABI_VERSION);
 		exit(0);
@@ -325,6 +365,38 @@ static const char *initramfs_default(void)
 	return buf;
 }
 
+/* The cluster's options go together. */
+static int cluster_opts_check(void)
+{
+	static char host[KFAAS_NODE_LEN];
+
+	if (!opts.cluster) {
+		if (opts.etcd_ca || opts.etcd_cert || opts.node || opts.labels.n) {
+			fprintf(stderr, "kfaasd: --etcd-*, --node and --label "
+				"need --cluster\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (!!opts.etcd_cert != !!opts.etcd_key) {
+		fprintf(stderr, "kfaasd: --etcd-cert and --etcd-key go together\n");
+		return -1;
+	}
+	/* the desired state is the cluster's, not a local file's */
+	opts.conf_path = NULL;
+	if (!opts.node) {
+		gethostname(host, sizeof(host) - 1);
+		opts.node = host;
+	}
+	if (!*opts.node || strlen(opts.node) >= KFAAS_NODE_LEN ||
+	    strchr(opts.node, '/')) {
+		fprintf(stderr, "kfaasd: --node '%s': 1 to %d characters, no '/'\n",
+			opts.node, KFAAS_NODE_LEN - 1);
+		return -1;
+	}
+	return 0;
+}
+
 int opts_parse(int argc, char **argv)
 {
 	struct option longopts[N_OPTIONS + 1] = { { 0 } };
@@ -363,5 +435,5 @@ int opts_parse(int argc, char **argv)
 		return -1;
 	if (!opts.initramfs)
 		opts.initramfs = initramfs_default();
-	return 0;
+	return cluster_opts_check();
 }

@@ -3,10 +3,32 @@
  * The pin root kfaasd serves: created if kfaasd is the first kfaas program
  * there, then held open (unlocked) for the daemon's life to read routes
  * and the registry and to charge the accounting.  Changes take the lock
- * with a kfaas_state of their own (fns.c, conf_apply.c).
+ * with a kfaas_state of their own (pinroot_lock(): fns.c, conf_apply.c).
  */
 #include <errno.h>
+#include <time.h>
 #include "kfaasd.h"
+
+/*
+ * The lock, waited for at most PINROOT_LOCK_WAIT_MS: the event loop must
+ * not wait for a `kfaas apply` that holds the lock while it waits for
+ * this daemon (its second phase, "wait").
+ */
+#define PINROOT_LOCK_WAIT_MS	2000
+
+int pinroot_lock(struct kfaas_state *st)
+{
+	uint64_t until = kfaas_now_ms() + PINROOT_LOCK_WAIT_MS;
+	struct timespec pause = { .tv_nsec = 20 * 1000000 };
+	int rc;
+
+	for (;;) {
+		rc = kfaas_state_open(st, opts.pin_root, KFAAS_OPEN_TRYLOCK);
+		if (rc != -EAGAIN || kfaas_now_ms() >= until)
+			return rc;
+		nanosleep(&pause, NULL);
+	}
+}
 
 struct kfaas_state pinroot;
 static bool pinroot_opened;

@@ -1,30 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kfaas apply: make the pinned state match a configuration.
+ * kfaas apply: make the pinned state match a configuration, all or
+ * nothing, under the pin-root lock from the first step to the last.
  *
  * The plan is computed first (and is all that --dry-run shows), in an
- * order that keeps every route valid at every moment: add and replace
- * functions, delete routes, re-create changed VM-tier functions, set
- * budgets, add routes, delete functions.  Carrying it out, the first failure undoes
- * every step done so far in reverse (a replaced program is put back from
- * the fd kept before the swap, a re-created VM function gets its old
- * executable and size), so an apply either completes or leaves the state
- * as it was.  Deleting functions comes last because it cannot be undone
- * (their maps are gone).
+ * order that keeps every route valid at every moment and leaves what
+ * cannot be undone to the end: add functions, replace eBPF programs and
+ * update VM functions in place (same ids, so routes and counters stay),
+ * set budgets, delete and set routes — then the commit — then delete the
+ * functions the configuration no longer has (their maps and counters go
+ * with them: that cannot be undone).
  *
- * eBPF steps run under the pin-root lock; VM-tier steps go to kfaasd
- * through the caller's ops with the lock released, because kfaasd takes
- * it itself.
+ * Before anything changes, the whole plan is written to the journal
+ * (journal.c) pinned in the pin root.  An error undoes what was done
+ * from it; a process killed half-way is undone (not committed) or
+ * finished (committed) by the next writer of the pin root.  A replaced
+ * program is pinned as fn/NAME/prog_old until the end, so that it can be
+ * put back even by another process.
+ *
+ * VM-tier functions are registered, updated and unregistered here too;
+ * kfaasd adopts what the registry says without taking the lock.  Before
+ * the commit, the caller's ops->ready makes it do so and reports whether
+ * the functions can serve (two phases: an executable kfaasd refuses, or
+ * VMs that do not start, undo the apply like any other failure).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <kfaas_conf.h>
 #include "internal.h"
+#include "journal.h"
+#include "artifact.h"
+
+static const char *const action_names[KFAAS_ACT_MAX] = {
+	[KFAAS_ACT_FN_ADD] = "fn_add",
+	[KFAAS_ACT_FN_REPLACE] = "fn_replace",
+	[KFAAS_ACT_VM_UPDATE] = "vm_update",
+	[KFAAS_ACT_BUDGET] = "budget",
+	[KFAAS_ACT_ROUTE_DEL] = "route_del",
+	[KFAAS_ACT_ROUTE_SET] = "route_set",
+	[KFAAS_ACT_FN_DEL] = "fn_del",
+};
+
+const char *kfaas_action_name(int kind)
+{
+	return kind >= 0 && kind < KFAAS_ACT_MAX ? action_names[kind] : "?";
+}
 
 void kfaas_plan_free(struct kfaas_plan *p)
 {
@@ -36,8 +62,10 @@ static struct kfaas_action *act_new(struct kfaas_plan *p, enum kfaas_action_kind
 {
 	struct kfaas_action *a = realloc(p->acts, (p->n + 1) * sizeof(*a));
 
-	if (!a)
+	if (!a) {
+		kfaas_err(-ENOMEM, "out of memory");
 		return NULL;
+	}
 	p->acts = a;
 	a = &p->acts[p->n++];
 	memset(a, 0, sizeof(*a));
@@ -45,22 +73,22 @@ static struct kfaas_action *act_new(struct kfaas_plan *p, enum kfaas_action_kind
 	return a;
 }
 
-static int by_kind(const void *x, const void *y)
+/* The actions in the order of their kinds, each kind in plan order. */
+static int plan_order(struct kfaas_plan *p)
 {
-	const struct kfaas_action *a = x, *b = y;
+	struct kfaas_action *sorted = malloc((p->n ? p->n : 1) * sizeof(*sorted));
+	size_t i, n = 0;
+	int k;
 
-	return (int)a->kind - (int)b->kind;
-}
-
-static const struct kfaas_conf_route *conf_route(const struct kfaas_conf *c,
-						 const struct kfaas_route_key *k)
-{
-	size_t i;
-
-	for (i = 0; i < c->nroutes; i++)
-		if (!memcmp(&c->routes[i].key, k, sizeof(*k)))
-			return &c->routes[i];
-	return NULL;
+	if (!sorted)
+		return kfaas_err(-ENOMEM, "out of memory");
+	for (k = 0; k < KFAAS_ACT_MAX; k++)
+		for (i = 0; i < p->n; i++)
+			if ((int)p->acts[i].kind == k)
+				sorted[n++] = p->acts[i];
+	free(p->acts);
+	p->acts = sorted;
+	return 0;
 }
 
 /* Is the object or executable another file, or newer than the load? */
@@ -75,80 +103,27 @@ static bool source_changed(const struct kfaas_fn_info *cur, const char *path,
 	return by_mtime && (stat(real, &s) || (__u64)s.st_mtime > cur->load_time);
 }
 
-static bool vm_changed(const struct kfaas_fn_info *cur, const struct kfaas_conf_fn *f)
+/* A function's file must be the artifact it names, if it names one. */
+static int artifact_check(const struct kfaas_conf_fn *f)
 {
-	return source_changed(cur, f->source, false) ||
-	       memcmp(&cur->vm, &f->vm, sizeof(f->vm));
-}
+	char hex[ARTIFACT_HEX_LEN + 1];
+	void *data;
+	size_t len;
+	int rc;
 
-/* Functions re-created by the plan get new ids: their routes follow. */
-static bool recreated(const struct kfaas_plan *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (p->acts[i].kind == KFAAS_ACT_VM_RECREATE &&
-		    !strcmp(p->acts[i].cur.name, name))
-			return true;
-	return false;
-}
-
-static bool same_versions(const struct kfaas_conf_route *a,
-			  const struct kfaas_conf_route *b)
-{
-	size_t i;
-
-	if (a->nver != b->nver || (!a->nver && strcmp(a->fn, b->fn)))
-		return false;
-	for (i = 0; i < a->nver; i++)
-		if (strcmp(a->ver[i].fn, b->ver[i].fn) ||
-		    a->ver[i].weight != b->ver[i].weight)
-			return false;
-	return true;
-}
-
-static bool any_recreated(const struct kfaas_plan *p,
-			  const struct kfaas_conf_route *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nver; i++)
-		if (recreated(p, r->ver[i].fn))
-			return true;
-	return recreated(p, r->fn) ||
-	       (r->fallback[0] && recreated(p, r->fallback));
-}
-
-/* a and b are the same but for their versions and weights: one update */
-static bool only_versions_differ(const struct kfaas_plan *p,
-				 const struct kfaas_conf_route *a,
-				 const struct kfaas_conf_route *b)
-{
-	return a && b && !strcmp(a->fallback, b->fallback) &&
-	       a->policy == b->policy && !any_recreated(p, a) &&
-	       !any_recreated(p, b) &&
-	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
-}
-
-static bool same_route(const struct kfaas_plan *p, const struct kfaas_conf_route *a,
-		       const struct kfaas_conf_route *b)
-{
-	return only_versions_differ(p, a, b) && same_versions(a, b);
-}
-
-/* A conf route's versions as names and weights (fn alone: weight 1). */
-static size_t route_versions(const struct kfaas_conf_route *r,
-			     const char **names, __u32 *weights)
-{
-	size_t i;
-
-	names[0] = r->fn;
-	weights[0] = 1;
-	for (i = 0; i < r->nver; i++) {
-		names[i] = r->ver[i].fn;
-		weights[i] = r->ver[i].weight;
-	}
-	return r->nver ? r->nver : 1;
+	if (!f->artifact[0])
+		return 0;
+	rc = artifact_file_read(f->source, &data, &len);
+	if (rc)
+		return rc;
+	rc = artifact_hash(data, len, hex);
+	free(data);
+	if (!rc && strcmp(hex, f->artifact + 7))
+		rc = kfaas_err(-EBADMSG, "function '%s' (line %d): %s has "
+			       "sha256:%s, not the %s its 'artifact' says: "
+			       "refused", f->name, f->line, f->source, hex,
+			       f->artifact);
+	return rc;
 }
 
 static int plan_fn(struct kfaas_state *st, const struct kfaas_conf_fn *f,
@@ -170,10 +145,12 @@ static int plan_fn(struct kfaas_state *st, const struct kfaas_conf_fn *f,
 				 "tier: unload it before it can become %s",
 				 f->name, f->line, kfaas_tier_name(info.tier),
 				 vm ? "a VM function" : "an eBPF function");
-	} else if (vm ? vm_changed(&info, f) : source_changed(&info, f->source, true)) {
-		kind = vm ? KFAAS_ACT_VM_RECREATE : KFAAS_ACT_FN_REPLACE;
+	} else if (vm ? source_changed(&info, f->source, false) ||
+			memcmp(&info.vm, &f->vm, sizeof(f->vm)) :
+			source_changed(&info, f->source, true)) {
+		kind = vm ? KFAAS_ACT_VM_UPDATE : KFAAS_ACT_FN_REPLACE;
 	} else {
-		return 0;
+		return artifact_check(f);
 	}
 	if (vm && !ops)
 		return kfaas_err(-EOPNOTSUPP, "VM-tier function '%s' (line %d) "
@@ -181,35 +158,28 @@ static int plan_fn(struct kfaas_state *st, const struct kfaas_conf_fn *f,
 				 f->name, f->line, exists ? "changed" : "created");
 	a = act_new(p, kind);
 	if (!a)
-		return kfaas_err(-ENOMEM, "out of memory");
+		return -ENOMEM;
 	if (exists)
 		a->cur = info;
 	a->fn = f;
-	snprintf(a->text, sizeof(a->text), "%c fn %s %s%s", a->kind == KFAAS_ACT_FN_ADD ?
-		 '+' : '~', f->name, vm ? "vm " : "", f->source);
-	return 0;
+	snprintf(a->text, sizeof(a->text), "%c fn %s %s%s", exists ? '~' : '+',
+		 f->name, vm ? "vm " : "", f->source);
+	return artifact_check(f);
 }
 
-static int nomem(void)
-{
-	return kfaas_err(-ENOMEM, "out of memory");
-}
-
-/* The running functions c does not name: removed. */
+/* The running functions c does not name: removed (after the commit). */
 static int plan_fn_dels(struct kfaas_state *st, const struct kfaas_conf *c,
 			const struct kfaas_conf *cur,
 			const struct kfaas_apply_ops *ops, struct kfaas_plan *p)
 {
 	struct kfaas_action *a;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < cur->nfns; i++) {
 		struct kfaas_fn_info info;
-		bool keep = false;
 
-		for (j = 0; j < c->nfns; j++)
-			keep |= !strcmp(c->fns[j].name, cur->fns[i].name);
-		if (keep || kfaas_fn_find(st, cur->fns[i].name, &info))
+		if (kfaas_conf_fn_find(c, cur->fns[i].name) ||
+		    kfaas_fn_find(st, cur->fns[i].name, &info))
 			continue;
 		if (info.tier == KFAAS_TIER_VM && !ops)
 			return kfaas_err(-EOPNOTSUPP, "removing VM-tier function "
@@ -217,14 +187,37 @@ static int plan_fn_dels(struct kfaas_state *st, const struct kfaas_conf *c,
 					 info.name);
 		a = act_new(p, KFAAS_ACT_FN_DEL);
 		if (!a)
-			return nomem();
+			return -ENOMEM;
 		a->cur = info;
 		snprintf(a->text, sizeof(a->text), "- fn %s", info.name);
 	}
 	return 0;
 }
 
-/* Routes that differ: the running one deleted, c's added. */
+static bool same_versions(const struct kfaas_conf_route *a,
+			  const struct kfaas_conf_route *b)
+{
+	size_t i;
+
+	if (a->nver != b->nver || strcmp(a->fn, b->fn))
+		return false;
+	for (i = 0; i < a->nver; i++)
+		if (strcmp(a->ver[i].fn, b->ver[i].fn) ||
+		    a->ver[i].weight != b->ver[i].weight)
+			return false;
+	return true;
+}
+
+/* Functions keep their ids across replace and update: names suffice. */
+static bool same_route(const struct kfaas_conf_route *a,
+		       const struct kfaas_conf_route *b)
+{
+	return a && b && same_versions(a, b) && !strcmp(a->fallback, b->fallback) &&
+	       a->policy == b->policy &&
+	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
+}
+
+/* Routes c does not have: deleted; routes new or different: set. */
 static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 		       const struct kfaas_conf *cur, struct kfaas_plan *p)
 {
@@ -235,11 +228,11 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 	for (i = 0; i < cur->nroutes; i++) {
 		const struct kfaas_conf_route *have = &cur->routes[i];
 
-		if (only_versions_differ(p, conf_route(c, &have->key), have))
-			continue;	/* same_route, or a ROUTE_SET below */
+		if (kfaas_conf_route_find(c, &have->key))
+			continue;
 		a = act_new(p, KFAAS_ACT_ROUTE_DEL);
 		if (!a)
-			return nomem();
+			return -ENOMEM;
 		a->key = have->key;
 		kfaas_route_get(st, &a->key, &a->route);
 		kfaas_route_key_str(&a->key, k, sizeof(k));
@@ -247,54 +240,41 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 	}
 	for (i = 0; i < c->nroutes; i++) {
 		const struct kfaas_conf_route *want = &c->routes[i];
+		const struct kfaas_conf_route *have = kfaas_conf_route_find(cur, &want->key);
 
-		if (same_route(p, want, conf_route(cur, &want->key)))
+		if (same_route(want, have))
 			continue;
-		if (only_versions_differ(p, want, conf_route(cur, &want->key))) {
-			a = act_new(p, KFAAS_ACT_ROUTE_SET);
-			if (!a)
-				return nomem();
-			a->key = want->key;
-			kfaas_route_get(st, &a->key, &a->route);
-			kfaas_route_key_str(&a->key, k, sizeof(k));
-			snprintf(a->text, sizeof(a->text), "~ route %s versions",
-				 k);
-			continue;
-		}
-		a = act_new(p, KFAAS_ACT_ROUTE_ADD);
+		a = act_new(p, KFAAS_ACT_ROUTE_SET);
 		if (!a)
-			return nomem();
+			return -ENOMEM;
 		a->key = want->key;
+		a->had_route = kfaas_route_get(st, &a->key, &a->route) == 0;
 		kfaas_route_key_str(&a->key, k, sizeof(k));
-		snprintf(a->text, sizeof(a->text), "+ route %s -> %s%s%s", k,
-			 want->fn, want->fallback[0] ? " fallback " : "",
-			 want->fallback);
+		snprintf(a->text, sizeof(a->text), "%c route %s -> %s%s%s%s",
+			 a->had_route ? '~' : '+', k, want->fn,
+			 want->nver ? " (and other versions)" : "",
+			 want->fallback[0] ? " fallback " : "", want->fallback);
 	}
 	return 0;
 }
 
-/* Budgets that differ; a new or re-created function is born unlimited. */
+/* Budgets that differ; a new function is born unlimited. */
 static int plan_budgets(const struct kfaas_conf *c, const struct kfaas_conf *cur,
 			struct kfaas_plan *p)
 {
 	struct kfaas_action *a;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < c->nfns; i++) {
 		const struct kfaas_conf_fn *f = &c->fns[i];
-		const struct kfaas_conf_fn *have = NULL;
+		const struct kfaas_conf_fn *have = kfaas_conf_fn_find(cur, f->name);
 
-		for (j = 0; j < cur->nfns; j++)
-			if (!strcmp(cur->fns[j].name, f->name))
-				have = &cur->fns[j];
-		if (have && !recreated(p, f->name) &&
-		    !memcmp(&have->budget.l, &f->budget.l, sizeof(f->budget.l)))
-			continue;
-		if ((!have || recreated(p, f->name)) && !f->budget.set)
+		if (have ? !memcmp(&have->budget.l, &f->budget.l, sizeof(f->budget.l)) :
+			   !f->budget.set)
 			continue;
 		a = act_new(p, KFAAS_ACT_BUDGET);
 		if (!a)
-			return nomem();
+			return -ENOMEM;
 		a->fn = f;
 		if (have)
 			a->limits = have->budget.l;
@@ -318,30 +298,104 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 	for (i = 0; i < c->nfns && !rc; i++)
 		rc = plan_fn(st, &c->fns[i], ops, p);
 	rc = rc ?: plan_fn_dels(st, c, &cur, ops, p) ?:
-	     plan_routes(st, c, &cur, p) ?: plan_budgets(c, &cur, p);
+	     plan_budgets(c, &cur, p) ?: plan_routes(st, c, &cur, p) ?:
+	     plan_order(p);
 	kfaas_conf_free(&cur);
-	if (rc) {
+	if (rc)
 		kfaas_plan_free(p);
-		return rc;
-	}
-	qsort(p->acts, p->n, sizeof(*p->acts), by_kind);
+	return rc;
+}
+
+/* ---- carrying a plan out ---- */
+
+/* A test hook point: KFAAS_CRASH_AT kills here, KFAAS_FAIL_AT fails. */
+static int point(const char *fmt, size_t n)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), fmt, n);
+	kfaas__crash_point(name);
+	return kfaas__fail_point(name);
+}
+
+/* The registry entry of a VM-tier function as the configuration has it. */
+static int vm_info(const struct kfaas_conf_fn *f, struct kfaas_fn_info *info)
+{
+	char real[4096];
+
+	if (!realpath(f->source, real) || strlen(real) >= sizeof(info->source))
+		return kfaas_err(-ENAMETOOLONG, "%s: cannot resolve the path, or "
+				 "it is longer than %zu bytes", f->source,
+				 sizeof(info->source) - 1);
+	snprintf(info->name, sizeof(info->name), "%s", f->name);
+	memcpy(info->source, real, strlen(real) + 1);
+	info->tier = KFAAS_TIER_VM;
+	info->vm = f->vm;
 	return 0;
 }
 
-/* A kfaasd call, with the pin root unlocked for it. */
-static int vm_call(struct kfaas_state *st, const struct kfaas_apply_ops *ops,
-		   const char *name, const char *exe, const struct kfaas_vm_params *p)
+static int vm_add(struct kfaas_state *st, const struct kfaas_conf_fn *f)
 {
-	int rc = kfaas_state_unlock(st);
+	struct kfaas_fn_info info = { 0 };
+
+	return vm_info(f, &info) ?: kfaas_fn_register(st, &info);
+}
+
+/* Same id; a later load time tells kfaasd it is another function now. */
+static int vm_update(struct kfaas_state *st, const struct kfaas_action *a)
+{
+	struct kfaas_fn_info info = a->cur;
+	__u64 now = (__u64)time(NULL);
+	int rc = vm_info(a->fn, &info);
 
 	if (rc)
 		return rc;
-	rc = exe ? ops->vm_create(ops->ctx, name, exe, p) :
-		   ops->vm_unload(ops->ctx, name);
-	return kfaas_state_relock(st) ?: rc;
+	info.load_time = now > a->cur.load_time ? now : a->cur.load_time + 1;
+	if (bpf_map_update_elem(st->funcs_fd, &info.id, &info, BPF_EXIST))
+		return kfaas__errno_msg(-errno, "cannot update the registry");
+	return 0;
 }
 
-/* Set (or, all zero, clear) the budget of the function called name. */
+/* Keep the running program pinned as prog_old until the apply ends. */
+static int replace(struct kfaas_state *st, const struct kfaas_action *a)
+{
+	char old[KFAAS_PATH_MAX];
+	int fd, rc;
+
+	rc = kfaas__prog_old_path(st, a->cur.name, old, sizeof(old));
+	if (rc)
+		return rc;
+	fd = kfaas_fn_prog_fd(st, a->cur.name);
+	if (fd < 0)
+		return fd;
+	unlink(old);
+	rc = bpf_obj_pin(fd, old) ? kfaas__errno_msg(-errno, old) : 0;
+	close(fd);
+	return rc ?: kfaas_fn_replace(st, a->fn->name, a->fn->source, NULL);
+}
+
+static int route_set(struct kfaas_state *st, const struct kfaas_conf *c,
+		     const struct kfaas_action *a)
+{
+	const struct kfaas_conf_route *want = kfaas_conf_route_find(c, &a->key);
+	const char *names[KFAAS_ROUTE_VERSIONS] = { want->fn };
+	__u32 weights[KFAAS_ROUTE_VERSIONS] = { 1 };
+	struct kfaas_route r;
+	size_t i;
+
+	for (i = 0; i < want->nver; i++) {	/* a split: its versions */
+		names[i] = want->ver[i].fn;
+		weights[i] = want->ver[i].weight;
+	}
+	/* one update of the route, whatever changed: the old or the new */
+	return kfaas_route_make(st, &a->key, want->fn, 0, want->fallback[0] ?
+				want->fallback : NULL, want->policy, &r) ?:
+	       kfaas_route_versions_set(st, &r, names, weights,
+					want->nver ? want->nver : 1) ?:
+	       kfaas_route_opts_set(st, &r, &want->opts) ?:
+	       kfaas__route_put(st, &a->key, &r);
+}
+
 static int budget_set(struct kfaas_state *st, const char *name,
 		      const struct kfaas_limits *l)
 {
@@ -350,141 +404,188 @@ static int budget_set(struct kfaas_state *st, const char *name,
 	return kfaas_fn_find(st, name, &f) ?: kfaas_budget_set(st, f.id, l);
 }
 
-struct undo {
-	int	prog_fd;	/* FN_REPLACE: the program before */
-	bool	done;
-	bool	gone;		/* VM_RECREATE: the old one is unloaded */
-};
-
-static bool is_vm(const struct kfaas_action *a)
-{
-	return (a->fn && a->fn->tier == KFAAS_TIER_VM) ||
-	       (!a->fn && a->cur.tier == KFAAS_TIER_VM);
-}
-
 static int step(struct kfaas_state *st, const struct kfaas_conf *c,
-		const struct kfaas_action *a, const struct kfaas_apply_ops *ops,
-		struct undo *u)
+		const struct kfaas_action *a)
 {
-	const char *names[KFAAS_ROUTE_VERSIONS];
-	__u32 weights[KFAAS_ROUTE_VERSIONS];
-	const struct kfaas_conf_route *want;
-	struct kfaas_route r;
-	size_t n;
-	int rc;
-
 	switch (a->kind) {
 	case KFAAS_ACT_FN_ADD:
-		if (is_vm(a))
-			return vm_call(st, ops, a->fn->name, a->fn->source, &a->fn->vm);
+		if (a->fn->tier == KFAAS_TIER_VM)
+			return vm_add(st, a->fn);
 		return kfaas_fn_load(st, a->fn->source, a->fn->name, NULL);
 	case KFAAS_ACT_FN_REPLACE:
-		u->prog_fd = kfaas_fn_prog_fd(st, a->cur.name);
-		if (u->prog_fd < 0)
-			return kfaas_err(u->prog_fd, "function '%s' has no pinned "
-					 "program", a->cur.name);
-		return kfaas_fn_replace(st, a->fn->name, a->fn->source, NULL);
-	case KFAAS_ACT_ROUTE_DEL:
-		return kfaas_route_del(st, &a->key);
-	case KFAAS_ACT_VM_RECREATE:
-		rc = vm_call(st, ops, a->cur.name, NULL, NULL);
-		if (rc)
-			return rc;
-		u->gone = true;
-		return vm_call(st, ops, a->fn->name, a->fn->source, &a->fn->vm);
+		return replace(st, a);
+	case KFAAS_ACT_VM_UPDATE:
+		return vm_update(st, a);
 	case KFAAS_ACT_BUDGET:
 		return budget_set(st, a->fn->name, &a->fn->budget.l);
+	case KFAAS_ACT_ROUTE_DEL:
+		return kfaas_route_del(st, &a->key);
 	case KFAAS_ACT_ROUTE_SET:
-		want = conf_route(c, &a->key);
-		n = route_versions(want, names, weights);
-		return kfaas_route_weights_set(st, &a->key, names, weights, n);
-	case KFAAS_ACT_ROUTE_ADD:
-		want = conf_route(c, &a->key);
-		n = route_versions(want, names, weights);
-		rc = kfaas_route_make(st, &a->key, want->fn, 0,
-				      want->fallback[0] ? want->fallback : NULL,
-				      want->policy, &r) ?:
-		     kfaas_route_versions_set(st, &r, names, weights, n) ?:
-		     kfaas_route_opts_set(st, &r, &want->opts);
-		return rc ?: kfaas_route_add(st, &a->key, &r);
+		return route_set(st, c, a);
 	case KFAAS_ACT_FN_DEL:
-		if (is_vm(a))
-			return vm_call(st, ops, a->cur.name, NULL, NULL);
 		return kfaas_fn_unload(st, a->cur.name);
+	case KFAAS_ACT_MAX:
+		break;
 	}
-	return -EINVAL;
+	return kfaas_err(-EINVAL, "internal: unknown step");
 }
 
-static void unstep(struct kfaas_state *st, const struct kfaas_action *a,
-		   const struct kfaas_apply_ops *ops, struct undo *u)
+static void jrec_of(const struct kfaas_action *a, struct kfaas__jrec *r)
 {
-	switch (a->kind) {
-	case KFAAS_ACT_FN_ADD:
-		if (is_vm(a))
-			vm_call(st, ops, a->fn->name, NULL, NULL);
-		else
-			kfaas_fn_unload(st, a->fn->name);
-		break;
-	case KFAAS_ACT_FN_REPLACE:
-		kfaas_fn_restore(st, &a->cur, u->prog_fd);
-		break;
-	case KFAAS_ACT_ROUTE_DEL:
-		kfaas_route_add(st, &a->key, &a->route);
-		break;
-	case KFAAS_ACT_VM_RECREATE:
-		if (u->done)
-			vm_call(st, ops, a->fn->name, NULL, NULL);
-		if (u->gone)
-			vm_call(st, ops, a->cur.name, a->cur.source, &a->cur.vm);
-		break;
-	case KFAAS_ACT_BUDGET:
-		budget_set(st, a->fn->name, &a->limits);
-		break;
-	case KFAAS_ACT_ROUTE_SET:	/* the route as it was */
-		bpf_map_update_elem(st->routes_fd, &a->key, &a->route, BPF_EXIST);
-		break;
-	case KFAAS_ACT_ROUTE_ADD:
-		kfaas_route_del(st, &a->key);
-		break;
-	case KFAAS_ACT_FN_DEL:
-		break;		/* last, and cannot be undone */
+	memset(r, 0, sizeof(*r));
+	r->kind = a->kind;
+	if (a->kind == KFAAS_ACT_FN_ADD || a->kind == KFAAS_ACT_BUDGET) {
+		snprintf(r->fn.name, sizeof(r->fn.name), "%s", a->fn->name);
+		r->fn.tier = (__u8)a->fn->tier;
+	} else {
+		r->fn = a->cur;
 	}
+	r->key = a->key;
+	r->route = a->route;
+	r->had_route = a->had_route;
+	r->limits = a->limits;
+}
+
+/* Phase two of the VM-tier steps: kfaasd runs what was registered. */
+static int vm_ready(struct kfaas_state *st, const struct kfaas_plan *p,
+		    const struct kfaas_apply_ops *ops)
+{
+	struct kfaas_fn_info *fns = calloc(p->n ? p->n : 1, sizeof(*fns));
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (!fns)
+		return kfaas_err(-ENOMEM, "out of memory");
+	for (i = 0; i < p->n && !rc; i++) {
+		const struct kfaas_action *a = &p->acts[i];
+
+		if ((a->kind == KFAAS_ACT_FN_ADD || a->kind == KFAAS_ACT_VM_UPDATE) &&
+		    a->fn->tier == KFAAS_TIER_VM)
+			rc = kfaas_fn_find(st, a->fn->name, &fns[n++]);
+	}
+	if (!rc && n)
+		rc = ops && ops->ready ? ops->ready(ops->ctx, fns, n) :
+		     kfaas_err(-EOPNOTSUPP, "VM-tier functions need kfaasd");
+	free(fns);
+	return rc;
+}
+
+static void synced(const struct kfaas_apply_ops *ops)
+{
+	if (ops && ops->synced)
+		ops->synced(ops->ctx);
+}
+
+/*
+ * Undo the first n steps (the last may be half done) from the journal's
+ * records, newest first, after what failed.  A failed undo is said
+ * loudly: the state is then neither before nor after, and the journal
+ * stays for the next writer.
+ */
+static int rollback(struct kfaas_state *st, const struct kfaas_plan *p,
+		    const struct kfaas__jrec *recs, size_t n, const char *what,
+		    int err, const struct kfaas_apply_ops *ops)
+{
+	char why[700], how[600];
+	int rc;
+
+	snprintf(why, sizeof(why), "%s", kfaas_errmsg());
+	while (n-- > 0) {
+		rc = point("apply-undo-%zu", n + 1) ?:
+		     kfaas__journal_undo(st, &recs[n]);
+		if (rc) {
+			snprintf(how, sizeof(how), "%s", kfaas_errmsg());
+			synced(ops);
+			return kfaas_err(-ENOTRECOVERABLE, "%s failed: %s; then "
+					 "undoing '%s' failed too: %s. The state "
+					 "is neither the old nor the new one: "
+					 "the journal %s/journal is kept and "
+					 "the next kfaas command that changes "
+					 "the state undoes the rest first",
+					 what, why, p->acts[n].text, how,
+					 st->root);
+		}
+	}
+	kfaas__journal_end(st);
+	synced(ops);
+	return kfaas_err(err, "%s failed, nothing was changed: %s", what, why);
+}
+
+/* After the commit: the deletions, which cannot be undone. */
+static int finish(struct kfaas_state *st, const struct kfaas_plan *p,
+		  size_t first, const struct kfaas_apply_ops *ops)
+{
+	char why[700];
+	size_t i;
+	int rc = 0;
+
+	for (i = first; i < p->n && !rc; i++)
+		rc = point("apply-del-%zu", i - first + 1) ?:
+		     step(st, NULL, &p->acts[i]);
+	if (rc) {
+		snprintf(why, sizeof(why), "%s", kfaas_errmsg());
+		synced(ops);
+		return kfaas_err(-ENOTRECOVERABLE, "applied, but '%s' failed: %s. "
+				 "The journal %s/journal is kept and the next "
+				 "kfaas command that changes the state finishes "
+				 "the deletions first", p->acts[i - 1].text, why,
+				 st->root);
+	}
+	point("apply-done", 0);
+	kfaas__journal_end(st);		/* a leftover is finished by repair */
+	synced(ops);
+	return 0;
 }
 
 int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 		     const struct kfaas_plan *p, const struct kfaas_apply_ops *ops)
 {
-	struct undo *u = calloc(p->n ? p->n : 1, sizeof(*u));
-	char msg[1024];
-	size_t i;
-	int rc = 0;
+	struct kfaas__jrec *recs;
+	char what[340];
+	size_t i, npre = 0;
+	int rc;
 
-	if (!u)
+	if (!st->locked)
+		return kfaas_err(-EINVAL, "internal: state not locked");
+	if (!p->n)
+		return 0;
+	recs = calloc(p->n, sizeof(*recs));
+	if (!recs)
 		return kfaas_err(-ENOMEM, "out of memory");
-	for (i = 0; i < p->n; i++)
-		u[i].prog_fd = -1;
 	for (i = 0; i < p->n; i++) {
-		rc = step(st, c, &p->acts[i], ops, &u[i]);
-		if (rc)
-			break;
-		u[i].done = true;
+		jrec_of(&p->acts[i], &recs[i]);
+		npre += p->acts[i].kind != KFAAS_ACT_FN_DEL;
 	}
+	rc = kfaas__journal_begin(st, recs, p->n);
+	if (rc)
+		goto out;
+	rc = point("apply-journal", 0);
 	if (rc) {
-		size_t failed = i;
-
-		snprintf(msg, sizeof(msg), "%s", kfaas_errmsg());
-		/* a half-done re-create is undone too */
-		if (p->acts[failed].kind == KFAAS_ACT_VM_RECREATE)
-			unstep(st, &p->acts[failed], ops, &u[failed]);
-		while (i-- > 0)
-			if (u[i].done)
-				unstep(st, &p->acts[i], ops, &u[i]);
-		rc = kfaas_err(rc, "'%s' failed, nothing was changed: %s",
-			       p->acts[failed].text, msg);
+		rc = rollback(st, p, recs, 0, "starting", rc, ops);
+		goto out;
 	}
-	for (i = 0; i < p->n; i++)
-		if (u[i].prog_fd >= 0)
-			close(u[i].prog_fd);
-	free(u);
+	for (i = 0; i < npre; i++) {
+		rc = point("apply-step-%zu", i + 1) ?: step(st, c, &p->acts[i]);
+		if (rc) {
+			snprintf(what, sizeof(what), "'%s'", p->acts[i].text);
+			rc = rollback(st, p, recs, i + 1, what, rc, ops);
+			goto out;
+		}
+	}
+	rc = point("apply-ready", 0) ?: vm_ready(st, p, ops);
+	if (rc) {
+		rc = rollback(st, p, recs, npre, "starting the VM-tier functions",
+			      rc, ops);
+		goto out;
+	}
+	rc = kfaas__journal_commit(st);
+	if (rc) {
+		rc = rollback(st, p, recs, npre, "the commit", rc, ops);
+		goto out;
+	}
+	point("apply-committed", 0);
+	rc = finish(st, p, npre, ops);
+out:
+	free(recs);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include "libkfaas.h"
 #include "artifact.h"
 
@@ -29,6 +30,33 @@ int artifact_hash(const void *data, size_t len, char hex[ARTIFACT_HEX_LEN + 1])
 		return kfaas_err(-EIO, "artifact: SHA-256 failed (OpenSSL)");
 	for (i = 0; i < n; i++)
 		sprintf(hex + 2 * i, "%02x", md[i]);
+	return 0;
+}
+
+int artifact_file_read(const char *path, void **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *buf;
+
+	*data = NULL;
+	if (!f)
+		return kfaas_err(-errno, "cannot read %s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > ARTIFACT_MAX_SIZE) {
+		fclose(f);
+		return kfaas_err(-EFBIG, "%s: not a regular file of at most %zu "
+				 "MiB", path, ARTIFACT_MAX_SIZE >> 20);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+		free(buf);
+		fclose(f);
+		return kfaas_err(-EIO, "cannot read %s", path);
+	}
+	fclose(f);
+	*data = buf;
+	*len = (size_t)st.st_size;
 	return 0;
 }
 

@@ -37,6 +37,9 @@
 /* SHA-256 of data as 64 lowercase hex digits and a NUL. */
 int artifact_hash(const void *data, size_t len, char hex[ARTIFACT_HEX_LEN + 1]);
 
+/* A file's bytes (at most ARTIFACT_MAX_SIZE), malloc()ed. */
+int artifact_file_read(const char *path, void **data, size_t *len);
+
 /*
  * Store data; hex (may be NULL) gets its hash, the key it is read back
  * with.  Chunks first, then the manifest in a transaction that holds only

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kfaas.conf(5): YAML with libyaml's document API.
+ * kfaas.conf(5): YAML read with libyaml's document API (conf_emit.c writes
+ * it with its emitter).
  *
  *   functions:
  *     echo:
@@ -16,6 +17,9 @@
  *     - { trigger: udp 53, fn: dns, guard: on, ratio: 4, loops: refuse }
  *     - { trigger: udp 5353, versions: { dns-v1: 90, dns-v2: 10 } }
  *
+ * With a cluster (docs/cluster.md) a function or route may also have a
+ * selector of node labels, a VM function replicas, and any function the
+ * artifact its file must be.
  * Every error names FILE:LINE and what to write instead; unknown keys are
  * errors, not ignored.
  */
@@ -28,6 +32,7 @@
 #include <yaml.h>
 #include <kfaas_conf.h>
 #include "internal.h"
+#include "conf_keys.h"
 
 struct ctx {
 	yaml_document_t	*doc;
@@ -119,18 +124,15 @@ static int get_flag(struct ctx *cx, yaml_node_t *v, const char *key,
 	return CERR(cx, v, "'%s' must be true or false", key);
 }
 
-static const struct {
-	const char *key;
-	size_t off;
-} budget_keys[] = {
-	{ "rps", __builtin_offsetof(struct kfaas_limits, rps) },
-	{ "burst", __builtin_offsetof(struct kfaas_limits, rps_burst) },
-	{ "cpu-ns-per-sec", __builtin_offsetof(struct kfaas_limits, cpu_ns_per_sec) },
-	{ "cpu-burst-ns", __builtin_offsetof(struct kfaas_limits, cpu_burst_ns) },
-	{ "bytes-per-sec", __builtin_offsetof(struct kfaas_limits, bytes_per_sec) },
-	{ "bytes-burst", __builtin_offsetof(struct kfaas_limits, bytes_burst) },
+#define B(k, f) { .key = k, .off = __builtin_offsetof(struct kfaas_limits, f) }
+const struct kfaas__conf_key kfaas__budget_keys[] = {
+	B("rps", rps), B("burst", rps_burst), B("cpu-ns-per-sec", cpu_ns_per_sec),
+	B("cpu-burst-ns", cpu_burst_ns), B("bytes-per-sec", bytes_per_sec),
+	B("bytes-burst", bytes_burst),
 };
-#define N_BUDGET_KEYS (sizeof(budget_keys) / sizeof(budget_keys[0]))
+#undef B
+const size_t kfaas__n_budget_keys = sizeof(kfaas__budget_keys) /
+				    sizeof(kfaas__budget_keys[0]);
 
 /* The keys are the options of `kfaas budget set`. */
 static int parse_budget(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_budget *b)
@@ -151,15 +153,15 @@ static int parse_budget(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_budget
 
 		if (!key)
 			return CERR(cx, k, "budget keys must be strings");
-		for (i = 0; i < N_BUDGET_KEYS; i++)
-			if (!strcmp(key, budget_keys[i].key))
+		for (i = 0; i < kfaas__n_budget_keys; i++)
+			if (!strcmp(key, kfaas__budget_keys[i].key))
 				break;
-		if (i == N_BUDGET_KEYS)
+		if (i == kfaas__n_budget_keys)
 			return CERR(cx, k, "unknown budget key '%s': use rps, "
 				    "burst, cpu-ns-per-sec, cpu-burst-ns, "
 				    "bytes-per-sec or bytes-burst", key);
 		rc = get_u64(cx, v, key, UINT64_MAX,
-			     (__u64 *)((char *)&b->l + budget_keys[i].off));
+			     (__u64 *)((char *)&b->l + kfaas__budget_keys[i].off));
 		if (rc)
 			return rc;
 	}
@@ -168,14 +170,121 @@ static int parse_budget(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_budget
 	return 0;
 }
 
+/* The numbers of a VM function, with the range each may take. */
+const struct kfaas__conf_key kfaas__vm_keys[] = {
+#define V(k, f, lo, hi, u) { k, __builtin_offsetof(struct kfaas_vm_params, f), lo, hi, u }
+	V("mem", mem_mib, 96, 65536, "MiB (Debian's kernel oopses below 96)"),
+	V("vcpus", vcpus, 1, 64, "CPUs"),
+	V("min-warm", min_warm, 0, 256, "VMs"),
+	V("max", max_instances, 1, 256, "VMs"),
+	V("idle-ttl", idle_ttl_s, 0, 2592000, "seconds (0: never)"),
+	V("timeout", timeout_ms, 1, 3600000, "ms"),
+#undef V
+};
+const size_t kfaas__n_vm_keys = sizeof(kfaas__vm_keys) / sizeof(kfaas__vm_keys[0]);
+
+
+static int get_vm_num(struct ctx *cx, yaml_node_t *v, size_t k,
+		      struct kfaas_vm_params *vm)
+{
+	const struct kfaas__conf_key *key = &kfaas__vm_keys[k];
+	__u64 x;
+	int rc = get_u64(cx, v, key->key, UINT32_MAX, &x);
+
+	if (!rc && (x < key->min || x > key->max))
+		rc = CERR(cx, v, "'%s' must be from %u to %u %s", key->key,
+			  key->min, key->max, key->unit);
+	if (!rc)
+		*(__u32 *)((char *)vm + key->off) = (__u32)x;
+	return rc;
+}
+
+/* selector: { KEY: VALUE, ... } */
+static int parse_selector(struct ctx *cx, yaml_node_t *m, struct kfaas_labels **out)
+{
+	yaml_node_pair_t *p;
+
+	if (m->type != YAML_MAPPING_NODE)
+		return CERR(cx, m, "'selector' must map node label keys to values "
+			    "({ rack: r1 })");
+	if (!*out && !(*out = calloc(1, sizeof(**out))))
+		return kfaas_err(-ENOMEM, "out of memory");
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		const char *k = scalar(yaml_document_get_node(cx->doc, p->key));
+		const char *v = scalar(yaml_document_get_node(cx->doc, p->value));
+
+		if (!k || !v)
+			return CERR(cx, m, "selector keys and values must be "
+				    "strings");
+		if (kfaas_labels_set(*out, k, v))
+			return CERR(cx, m, "%s", kfaas_errmsg());
+	}
+	return 0;
+}
+
+static int get_artifact(struct ctx *cx, yaml_node_t *v, char *out)
+{
+	const char *s = scalar(v);
+	size_t i;
+
+	if (!s || strncmp(s, "sha256:", 7) || strlen(s) != 7 + 64)
+		return CERR(cx, v, "'artifact' must read sha256: and 64 hex digits");
+	for (i = 7; s[i]; i++)
+		if (!strchr("0123456789abcdef", s[i]))
+			return CERR(cx, v, "'artifact': lowercase hex digits only");
+	strcpy(out, s);
+	return 0;
+}
+
+/* One key of a function; *vm_keys_seen: a VM-only key was given. */
+static int parse_fn_key(struct ctx *cx, const char *name, yaml_node_t *kk,
+			yaml_node_t *v, struct kfaas_conf_fn *f, bool *vm_only)
+{
+	const char *key = scalar(kk);
+	size_t i;
+
+	if (!key)
+		return CERR(cx, kk, "keys of '%s' must be strings", name);
+	for (i = 0; i < kfaas__n_vm_keys; i++)
+		if (!strcmp(key, kfaas__vm_keys[i].key)) {
+			*vm_only = true;
+			return get_vm_num(cx, v, i, &f->vm);
+		}
+	if (!strcmp(key, "object") || !strcmp(key, "vm")) {
+		if (f->tier)
+			return CERR(cx, kk, "function '%s' has both 'object' and "
+				    "'vm': pick one", name);
+		f->tier = key[0] == 'o' ? KFAAS_TIER_XDP : KFAAS_TIER_VM;
+		return get_str(cx, v, key, f->source, sizeof(f->source));
+	}
+	if (!strcmp(key, "fresh")) {
+		*vm_only = true;
+		return get_flag(cx, v, key, &f->vm.flags, KFAAS_VM_F_FRESH);
+	}
+	if (!strcmp(key, "replicas")) {
+		*vm_only = true;
+		return get_u32(cx, v, key, &f->replicas) ?:
+		       (f->replicas < 1 || f->replicas > 64 ?
+			CERR(cx, v, "'replicas' must be from 1 to 64") : 0);
+	}
+	if (!strcmp(key, "budget"))
+		return parse_budget(cx, v, &f->budget);
+	if (!strcmp(key, "selector"))
+		return parse_selector(cx, v, &f->sel);
+	if (!strcmp(key, "artifact"))
+		return get_artifact(cx, v, f->artifact);
+	return CERR(cx, kk, "unknown key '%s' in function '%s': use object, vm, "
+		    "mem, vcpus, min-warm, max, idle-ttl, timeout, fresh, "
+		    "replicas, budget, selector or artifact", key, name);
+}
+
 static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		    yaml_node_t *m, struct kfaas_conf_fn *f)
 {
 	yaml_node_pair_t *p;
-	bool vm_keys = false;
+	bool vm_only = false;
 	int rc;
 
-	memset(f, 0, sizeof(*f));
 	f->vm = kfaas_vm_defaults;	/* what the keys do not say */
 	f->line = line_of(k);
 	if (strlen(name) >= sizeof(f->name) || kfaas_name_valid(name))
@@ -186,70 +295,37 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		return CERR(cx, m, "function '%s' must be a mapping with 'object: "
 			    "FILE' or 'vm: EXECUTABLE'", name);
 	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *kk = yaml_document_get_node(cx->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
-		const char *key = scalar(kk);
-
-		if (!key)
-			return CERR(cx, kk, "keys of '%s' must be strings", name);
-		if (!strcmp(key, "object") || !strcmp(key, "vm")) {
-			if (f->tier)
-				return CERR(cx, kk, "function '%s' has both "
-					    "'object' and 'vm': pick one", name);
-			f->tier = key[0] == 'o' ? KFAAS_TIER_XDP : KFAAS_TIER_VM;
-			rc = get_str(cx, v, key, f->source, sizeof(f->source));
-		} else if (!strcmp(key, "mem")) {
-			vm_keys = true;
-			rc = get_u32(cx, v, key, &f->vm.mem_mib);
-		} else if (!strcmp(key, "vcpus")) {
-			vm_keys = true;
-			rc = get_u32(cx, v, key, &f->vm.vcpus);
-		} else if (!strcmp(key, "min-warm")) {
-			vm_keys = true;
-			rc = get_u32(cx, v, key, &f->vm.min_warm);
-		} else if (!strcmp(key, "max")) {
-			vm_keys = true;
-			rc = get_u32(cx, v, key, &f->vm.max_instances);
-		} else if (!strcmp(key, "idle-ttl")) {
-			vm_keys = true;
-			rc = get_u32(cx, v, key, &f->vm.idle_ttl_s);
-		} else if (!strcmp(key, "timeout")) {
-			vm_keys = true;
-			rc = get_u32(cx, v, key, &f->vm.timeout_ms);
-		} else if (!strcmp(key, "fresh")) {
-			vm_keys = true;
-			rc = get_flag(cx, v, key, &f->vm.flags, KFAAS_VM_F_FRESH);
-		} else if (!strcmp(key, "budget")) {
-			rc = parse_budget(cx, v, &f->budget);
-		} else {
-			rc = CERR(cx, kk, "unknown key '%s' in function '%s': use "
-				  "object, vm, mem, vcpus, min-warm, max, "
-				  "idle-ttl, timeout, fresh or budget", key, name);
-		}
+		rc = parse_fn_key(cx, name, yaml_document_get_node(cx->doc, p->key),
+				  yaml_document_get_node(cx->doc, p->value), f,
+				  &vm_only);
 		if (rc)
 			return rc;
 	}
 	if (!f->tier)
 		return CERR(cx, m, "function '%s' needs 'object: FILE' (eBPF) or "
 			    "'vm: EXECUTABLE'", name);
-	if (f->tier != KFAAS_TIER_VM && vm_keys)
+	if (f->tier != KFAAS_TIER_VM && vm_only)
 		return CERR(cx, m, "function '%s': mem, vcpus, min-warm, max, "
-			    "idle-ttl, timeout and fresh are for 'vm' functions",
-			    name);
+			    "idle-ttl, timeout, fresh and replicas are for 'vm' "
+			    "functions", name);
+	if (f->vm.min_warm > f->vm.max_instances)
+		return CERR(cx, m, "function '%s': min-warm %u is above max %u",
+			    name, f->vm.min_warm, f->vm.max_instances);
 	if (f->tier != KFAAS_TIER_VM)
 		memset(&f->vm, 0, sizeof(f->vm));
+	else if (!f->replicas)
+		f->replicas = 1;
 	return 0;
 }
 
 /* "udp 53", "udp 10.0.0.1:53", "tcp [fd00::1]:80" */
-static int parse_trigger(struct ctx *cx, yaml_node_t *v, struct kfaas_route_key *key)
+int kfaas_conf_trigger_parse(const char *s, struct kfaas_route_key *key)
 {
 	char buf[96], *sp, *port, *addr = NULL;
-	const char *s = scalar(v);
 
 	if (!s || strlen(s) >= sizeof(buf) || !(sp = strchr(s, ' ')))
-		return CERR(cx, v, "'trigger' must read 'udp|tcp PORT' or "
-			    "'udp|tcp ADDR:PORT' ([V6ADDR]:PORT for IPv6)");
+		return kfaas_err(-EINVAL, "a trigger must read 'udp|tcp PORT' or "
+				 "'udp|tcp ADDR:PORT' ([V6ADDR]:PORT for IPv6)");
 	strcpy(buf, s);
 	sp = buf + (sp - s);
 	*sp = '\0';
@@ -258,7 +334,8 @@ static int parse_trigger(struct ctx *cx, yaml_node_t *v, struct kfaas_route_key 
 		char *rb = strchr(port, ']');
 
 		if (!rb || rb[1] != ':')
-			return CERR(cx, v, "bad trigger '%s': write [V6ADDR]:PORT", s);
+			return kfaas_err(-EINVAL, "bad trigger '%s': write "
+					 "[V6ADDR]:PORT", s);
 		*rb = '\0';
 		addr = port + 1;
 		port = rb + 2;
@@ -268,7 +345,7 @@ static int parse_trigger(struct ctx *cx, yaml_node_t *v, struct kfaas_route_key 
 		*port++ = '\0';
 	}
 	if (kfaas_route_key_make(key, buf, port, addr))
-		return CERR(cx, v, "bad trigger '%s': %s", s, kfaas_errmsg());
+		return kfaas_err(-EINVAL, "bad trigger '%s': %s", s, kfaas_errmsg());
 	return 0;
 }
 
@@ -336,54 +413,57 @@ static int parse_versions(struct ctx *cx, yaml_node_t *v, struct kfaas_conf_rout
 	return 0;
 }
 
+static int parse_route_key(struct ctx *cx, yaml_node_t *k, yaml_node_t *v,
+			   struct kfaas_conf_route *r, bool *trig)
+{
+	const char *key = scalar(k), *s = scalar(v);
+
+	if (!key)
+		return CERR(cx, k, "route keys must be strings");
+	if (!strcmp(key, "trigger")) {
+		*trig = true;
+		return kfaas_conf_trigger_parse(s, &r->key) ?
+		       CERR(cx, v, "%s", kfaas_errmsg()) : 0;
+	}
+	if (!strcmp(key, "fn"))
+		return r->nver ? CERR(cx, k, "a route has 'fn' or 'versions', "
+				      "not both") :
+		       get_str(cx, v, key, r->fn, sizeof(r->fn));
+	if (!strcmp(key, "versions"))
+		return parse_versions(cx, v, r);
+	if (!strcmp(key, "guard") || !strcmp(key, "ratio") ||
+	    !strcmp(key, "loops"))
+		return parse_route_opt(cx, key, v, &r->opts);
+	if (!strcmp(key, "fallback"))
+		return get_str(cx, v, key, r->fallback, sizeof(r->fallback));
+	if (!strcmp(key, "selector"))
+		return parse_selector(cx, v, &r->sel);
+	if (strcmp(key, "policy"))
+		return CERR(cx, k, "unknown route key '%s': use trigger, fn, "
+			    "versions, fallback, policy, guard, ratio, loops "
+			    "or selector", key);
+	if (s && !strcmp(s, "drop"))
+		r->policy = KFAAS_POLICY_DROP;
+	else if (s && !strcmp(s, "pass"))
+		r->policy = KFAAS_POLICY_PASS;
+	else
+		return CERR(cx, v, "'policy' must be drop or pass");
+	return 0;
+}
+
 static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *r)
 {
 	yaml_node_pair_t *p;
 	bool trig = false;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
-	r->policy = -1;
-	r->opts = KFAAS_ROUTE_OPTS_AUTO;
 	r->line = line_of(m);
 	if (m->type != YAML_MAPPING_NODE)
 		return CERR(cx, m, "a route must be a mapping with trigger and fn");
 	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(cx->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
-		const char *key = scalar(k);
-
-		if (!key)
-			return CERR(cx, k, "route keys must be strings");
-		if (!strcmp(key, "trigger")) {
-			rc = parse_trigger(cx, v, &r->key);
-			trig = true;
-		} else if (!strcmp(key, "fn")) {
-			rc = r->nver ? CERR(cx, k, "a route has 'fn' or "
-					    "'versions', not both") :
-			     get_str(cx, v, key, r->fn, sizeof(r->fn));
-		} else if (!strcmp(key, "versions")) {
-			rc = parse_versions(cx, v, r);
-		} else if (!strcmp(key, "fallback")) {
-			rc = get_str(cx, v, key, r->fallback, sizeof(r->fallback));
-		} else if (!strcmp(key, "policy")) {
-			const char *s = scalar(v);
-
-			rc = 0;
-			if (s && !strcmp(s, "drop"))
-				r->policy = KFAAS_POLICY_DROP;
-			else if (s && !strcmp(s, "pass"))
-				r->policy = KFAAS_POLICY_PASS;
-			else
-				rc = CERR(cx, v, "'policy' must be drop or pass");
-		} else if (!strcmp(key, "guard") || !strcmp(key, "ratio") ||
-			   !strcmp(key, "loops")) {
-			rc = parse_route_opt(cx, key, v, &r->opts);
-		} else {
-			rc = CERR(cx, k, "unknown route key '%s': use trigger, fn, "
-				  "versions, fallback, policy, guard, ratio or "
-				  "loops", key);
-		}
+		rc = parse_route_key(cx, yaml_document_get_node(cx->doc, p->key),
+				     yaml_document_get_node(cx->doc, p->value),
+				     r, &trig);
 		if (rc)
 			return rc;
 	}
@@ -398,34 +478,31 @@ static int parse_functions(struct ctx *cx, yaml_node_t *v)
 {
 	struct kfaas_conf *c = cx->c;
 	yaml_node_pair_t *q;
-	size_t n, i;
 	int rc;
 
 	if (v->type == YAML_SCALAR_NODE && !*scalar(v))
 		return 0;	/* "functions:" with nothing */
 	if (v->type != YAML_MAPPING_NODE)
 		return CERR(cx, v, "'functions' must map names to functions");
-	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-	c->fns = calloc(n ? n : 1, sizeof(*c->fns));
-	if (!c->fns)
-		return kfaas_err(-ENOMEM, "out of memory");
 	for (q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
 		yaml_node_t *fk = yaml_document_get_node(cx->doc, q->key);
 		const char *name = scalar(fk);
+		const struct kfaas_conf_fn *dup;
+		struct kfaas_conf_fn *f;
 
 		if (!name)
 			return CERR(cx, fk, "function names must be strings");
-		for (i = 0; i < c->nfns; i++)
-			if (!strcmp(c->fns[i].name, name))
-				return CERR(cx, fk, "function '%s' is defined "
-					    "twice (also line %d)", name,
-					    c->fns[i].line);
-		rc = parse_fn(cx, name, fk,
-			      yaml_document_get_node(cx->doc, q->value),
-			      &c->fns[c->nfns]);
+		dup = kfaas_conf_fn_find(c, name);
+		if (dup)
+			return CERR(cx, fk, "function '%s' is defined twice (also "
+				    "line %d)", name, dup->line);
+		f = kfaas_conf_fn_new(c);
+		if (!f)
+			return kfaas_err(-ENOMEM, "out of memory");
+		rc = parse_fn(cx, name, fk, yaml_document_get_node(cx->doc, q->value),
+			      f);
 		if (rc)
 			return rc;
-		c->nfns++;
 	}
 	return 0;
 }
@@ -435,36 +512,33 @@ static int parse_routes(struct ctx *cx, yaml_node_t *v)
 {
 	struct kfaas_conf *c = cx->c;
 	yaml_node_item_t *it;
-	size_t n, i;
+	size_t i;
 	int rc;
 
 	if (v->type == YAML_SCALAR_NODE && !*scalar(v))
 		return 0;
 	if (v->type != YAML_SEQUENCE_NODE)
 		return CERR(cx, v, "'routes' must be a list of routes");
-	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-	c->routes = calloc(n ? n : 1, sizeof(*c->routes));
-	if (!c->routes)
-		return kfaas_err(-ENOMEM, "out of memory");
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		struct kfaas_conf_route *r = &c->routes[c->nroutes];
+		struct kfaas_conf_route *r = kfaas_conf_route_new(c);
 
+		if (!r)
+			return kfaas_err(-ENOMEM, "out of memory");
 		rc = parse_route(cx, yaml_document_get_node(cx->doc, *it), r);
 		if (rc)
 			return rc;
-		for (i = 0; i < c->nroutes; i++)
+		for (i = 0; i + 1 < c->nroutes; i++)
 			if (!memcmp(&c->routes[i].key, &r->key, sizeof(r->key)))
 				return kfaas__conf_err(cx->name, r->line,
 					"this trigger is routed twice (also "
 					"line %d)", c->routes[i].line);
-		c->nroutes++;
 	}
 	return 0;
 }
 
 static int parse_root(struct ctx *cx, yaml_node_t *root)
 {
-	struct kfaas_conf *c = cx->c;
+	bool seen_fns = false, seen_routes = false;
 	yaml_node_pair_t *p;
 	int rc;
 
@@ -477,13 +551,16 @@ static int parse_root(struct ctx *cx, yaml_node_t *root)
 		yaml_node_t *k = yaml_document_get_node(cx->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(cx->doc, p->value);
 		const char *key = scalar(k);
+		bool *seen = key && !strcmp(key, "functions") ? &seen_fns :
+			     key && !strcmp(key, "routes") ? &seen_routes : NULL;
 
-		if (key && (!strcmp(key, "functions") || !strcmp(key, "routes")) &&
-		    (key[0] == 'f' ? (void *)c->fns : (void *)c->routes))
+		if (seen && *seen)
 			return CERR(cx, k, "'%s' appears twice: give it once", key);
-		if (key && !strcmp(key, "functions"))
+		if (seen)
+			*seen = true;
+		if (seen == &seen_fns)
 			rc = parse_functions(cx, v);
-		else if (key && !strcmp(key, "routes"))
+		else if (seen)
 			rc = parse_routes(cx, v);
 		else
 			rc = CERR(cx, k, "unknown key '%s': the configuration has "
@@ -520,48 +597,110 @@ static int check_versions(const char *name, const struct kfaas_conf *c,
 }
 
 /* Cross-references: routes name defined functions of the right tier. */
-static int check_refs(const char *name, struct kfaas_conf *c)
+int kfaas_conf_check_refs(const char *name, const struct kfaas_conf *c)
 {
-	size_t i, j;
+	size_t i;
 	int rc;
 
 	for (i = 0; i < c->nroutes; i++) {
-		struct kfaas_conf_route *r = &c->routes[i];
-		const struct kfaas_conf_fn *f = NULL, *fb = NULL;
+		const struct kfaas_conf_route *r = &c->routes[i];
+		const struct kfaas_conf_fn *f = kfaas_conf_fn_find(c, r->fn);
+		const struct kfaas_conf_fn *fb = r->fallback[0] ?
+			kfaas_conf_fn_find(c, r->fallback) : NULL;
 
-		for (j = 0; j < c->nfns; j++) {
-			if (!strcmp(c->fns[j].name, r->fn))
-				f = &c->fns[j];
-			if (r->fallback[0] && !strcmp(c->fns[j].name, r->fallback))
-				fb = &c->fns[j];
-		}
 		if (!f)
 			return kfaas__conf_err(name, r->line, "route to '%s', which "
 					       "'functions' does not define", r->fn);
 		rc = check_versions(name, c, r, f->tier);
 		if (rc)
 			return rc;
-		if (r->fallback[0] && !fb)
-			return kfaas__conf_err(name, r->line, "fallback '%s' is not "
-					       "defined in 'functions'", r->fallback);
-		if (fb && fb->tier != KFAAS_TIER_VM)
-			return kfaas__conf_err(name, r->line, "fallback '%s' must be "
-					       "a 'vm' function", r->fallback);
 		if (f->tier == KFAAS_TIER_VM &&
 		    (r->opts.guard >= 0 || r->opts.ratio >= 0))
 			return kfaas__conf_err(name, r->line, "'guard' and 'ratio' "
 					       "are for routes to XDP functions, "
 					       "not to the vm function '%s'",
 					       r->fn);
+		if (r->fallback[0] && !fb)
+			return kfaas__conf_err(name, r->line, "fallback '%s' is not "
+					       "defined in 'functions'", r->fallback);
+		if (fb && fb->tier != KFAAS_TIER_VM)
+			return kfaas__conf_err(name, r->line, "fallback '%s' must be "
+					       "a 'vm' function", r->fallback);
 	}
 	return 0;
 }
 
 void kfaas_conf_free(struct kfaas_conf *c)
 {
+	size_t i;
+
+	for (i = 0; i < c->nfns; i++)
+		free(c->fns[i].sel);
+	for (i = 0; i < c->nroutes; i++)
+		free(c->routes[i].sel);
 	free(c->fns);
 	free(c->routes);
 	memset(c, 0, sizeof(*c));
+}
+
+/* Room for one more element of an array that grows by doubling. */
+static void *grow(void **arr, size_t n, size_t size)
+{
+	void *a = *arr;
+
+	if (!(n & (n - 1)) || !a) {	/* n is 0 or a power of two: full */
+		a = realloc(a, (n ? 2 * n : 8) * size);
+		if (!a)
+			return NULL;
+		*arr = a;
+	}
+	a = (char *)a + n * size;
+	memset(a, 0, size);
+	return a;
+}
+
+struct kfaas_conf_fn *kfaas_conf_fn_new(struct kfaas_conf *c)
+{
+	struct kfaas_conf_fn *f = grow((void **)&c->fns, c->nfns, sizeof(*f));
+
+	if (f)
+		c->nfns++;
+	return f;
+}
+
+struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c)
+{
+	struct kfaas_conf_route *r = grow((void **)&c->routes, c->nroutes,
+					  sizeof(*r));
+
+	if (r) {
+		r->policy = -1;
+		r->opts = KFAAS_ROUTE_OPTS_AUTO;
+		c->nroutes++;
+	}
+	return r;
+}
+
+const struct kfaas_conf_route *kfaas_conf_route_find(const struct kfaas_conf *c,
+						     const struct kfaas_route_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < c->nroutes; i++)
+		if (!memcmp(&c->routes[i].key, k, sizeof(*k)))
+			return &c->routes[i];
+	return NULL;
+}
+
+const struct kfaas_conf_fn *kfaas_conf_fn_find(const struct kfaas_conf *c,
+					       const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfns; i++)
+		if (!strcmp(c->fns[i].name, name))
+			return &c->fns[i];
+	return NULL;
 }
 
 int kfaas_conf_parse(const char *text, size_t len, const char *name,
@@ -586,7 +725,7 @@ int kfaas_conf_parse(const char *text, size_t len, const char *name,
 	cx.doc = &doc;
 	rc = parse_root(&cx, yaml_document_get_root_node(&doc));
 	if (!rc)
-		rc = check_refs(name, c);
+		rc = kfaas_conf_check_refs(name, c);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (rc)
@@ -621,94 +760,6 @@ int kfaas_conf_load(const char *path, struct kfaas_conf *c)
 	return rc;
 }
 
-/* ---- emitting ---- */
-
-static void put_str(FILE *out, const char *s)
-{
-	/* always quoted: paths and triggers stay strings */
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
-int kfaas_conf_emit(FILE *out, const struct kfaas_conf *c)
-{
-	size_t i, j;
-
-	fprintf(out, "# kfaas configuration (kfaas.conf(5))\nfunctions:%s\n",
-		c->nfns ? "" : " {}");
-	for (i = 0; i < c->nfns; i++) {
-		const struct kfaas_conf_fn *f = &c->fns[i];
-
-		fprintf(out, "  %s:\n    %s: ", f->name,
-			f->tier == KFAAS_TIER_VM ? "vm" : "object");
-		put_str(out, f->source);
-		fputc('\n', out);
-		if (f->tier == KFAAS_TIER_VM) {
-#define V(k, x) fprintf(out, "    " k ": %u\n", f->vm.x)
-			V("mem", mem_mib);
-			V("vcpus", vcpus);
-			V("min-warm", min_warm);
-			V("max", max_instances);
-			V("idle-ttl", idle_ttl_s);
-			V("timeout", timeout_ms);
-#undef V
-			if (f->vm.flags & KFAAS_VM_F_FRESH)
-				fputs("    fresh: true\n", out);
-		}
-		if (f->budget.set) {
-			size_t k;
-
-			fprintf(out, "    budget:\n");
-			for (k = 0; k < N_BUDGET_KEYS; k++) {
-				__u64 v = *(const __u64 *)((const char *)&f->budget.l +
-							   budget_keys[k].off);
-
-				if (v)
-					fprintf(out, "      %s: %llu\n",
-						budget_keys[k].key,
-						(unsigned long long)v);
-			}
-		}
-	}
-	fprintf(out, "routes:%s\n", c->nroutes ? "" : " []");
-	for (i = 0; i < c->nroutes; i++) {
-		const struct kfaas_conf_route *r = &c->routes[i];
-		char k[96];
-
-		kfaas_route_key_str(&r->key, k, sizeof(k));
-		fprintf(out, "  - trigger: ");
-		put_str(out, k);
-		if (!r->nver)
-			fprintf(out, "\n    fn: %s\n", r->fn);
-		else
-			fprintf(out, "\n    versions:\n");
-		for (j = 0; j < r->nver; j++)
-			fprintf(out, "      %s: %u\n", r->ver[j].fn,
-				r->ver[j].weight);
-		if (r->fallback[0])
-			fprintf(out, "    fallback: %s\n", r->fallback);
-		if (r->policy >= 0)
-			fprintf(out, "    policy: %s\n",
-				r->policy == KFAAS_POLICY_PASS ? "pass" : "drop");
-		if (r->opts.guard >= 0)
-			fprintf(out, "    guard: %s\n", r->opts.guard ? "on" : "off");
-		if (r->opts.ratio >= 0) {
-			char ratio[16];
-
-			kfaas_ratio_str((__u32)r->opts.ratio, ratio, sizeof(ratio));
-			fprintf(out, "    ratio: %s\n", ratio);
-		}
-		if (r->opts.loops)
-			fprintf(out, "    loops: allow\n");
-	}
-	return ferror(out) ? kfaas_err(-EIO, "cannot write the configuration") : 0;
-}
-
 int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 {
 	struct kfaas_route_ent *r = NULL;
@@ -718,17 +769,13 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 
 	memset(c, 0, sizeof(*c));
 	rc = kfaas_fn_list(st, &f, &nf) ?: kfaas_route_list(st, &r, &nr);
-	if (rc)
-		goto out;
-	c->fns = calloc(nf ? nf : 1, sizeof(*c->fns));
-	c->routes = calloc(nr ? nr : 1, sizeof(*c->routes));
-	if (!c->fns || !c->routes) {
-		rc = kfaas_err(-ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < nf; i++) {
-		struct kfaas_conf_fn *cf = &c->fns[c->nfns++];
+	for (i = 0; !rc && i < nf; i++) {
+		struct kfaas_conf_fn *cf = kfaas_conf_fn_new(c);
 
+		if (!cf) {
+			rc = kfaas_err(-ENOMEM, "out of memory");
+			break;
+		}
 		snprintf(cf->name, sizeof(cf->name), "%s", f[i].name);
 		cf->tier = f[i].tier;
 		snprintf(cf->source, sizeof(cf->source), "%s", f[i].source);
@@ -739,10 +786,14 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 		if (f[i].tier == KFAAS_TIER_VM)
 			cf->vm = f[i].vm;
 	}
-	for (i = 0; i < nr; i++) {
-		struct kfaas_conf_route *cr = &c->routes[c->nroutes++];
+	for (i = 0; !rc && i < nr; i++) {
+		struct kfaas_conf_route *cr = kfaas_conf_route_new(c);
 		struct kfaas_fn_info fi;
 
+		if (!cr) {
+			rc = kfaas_err(-ENOMEM, "out of memory");
+			break;
+		}
 		cr->key = r[i].key;
 		/* the default policy is left out, as in a hand-written file */
 		cr->policy = r[i].val.policy ==
@@ -763,7 +814,6 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 		    kfaas_fn_get(st, r[i].val.fallback_id, &fi) == 0)
 			snprintf(cr->fallback, sizeof(cr->fallback), "%s", fi.name);
 	}
-out:
 	free(f);
 	free(r);
 	if (rc)

@@ -13,12 +13,15 @@ static const char *const cmd_names[KFAAS_CTL_MAX] = {
 	[KFAAS_CTL_PING] = "ping", [KFAAS_CTL_STATUS] = "status",
 	[KFAAS_CTL_RELOAD] = "reload", [KFAAS_CTL_CREATE] = "create",
 	[KFAAS_CTL_UNLOAD] = "unload", [KFAAS_CTL_INVOKE] = "invoke",
+	[KFAAS_CTL_WAIT] = "wait",
 };
 
 const char *kfaas_ctl_cmd_name(int cmd)
 {
 	return cmd >= 0 && cmd < KFAAS_CTL_MAX ? cmd_names[cmd] : "?";
 }
+
+static __u64 u64_field(json_object *o, const char *key);
 
 /* ---- the daemon side: parsing requests -------------------------------- */
 
@@ -163,7 +166,8 @@ int kfaas_ctl_parse(const char *line, size_t max_data, struct kfaas_ctl_req *r,
 			break;
 	if (!cmd || i == KFAAS_CTL_MAX) {
 		snprintf(why, wlen, "unknown command '%.64s': use ping, status, "
-			 "reload, create, unload or invoke", cmd ? cmd : "(none)");
+			 "reload, create, unload, invoke or wait",
+			 cmd ? cmd : "(none)");
 		return -EINVAL;
 	}
 	r->cmd = i;
@@ -179,6 +183,14 @@ int kfaas_ctl_parse(const char *line, size_t max_data, struct kfaas_ctl_req *r,
 		return 0;
 	case KFAAS_CTL_INVOKE:
 		return parse_invoke(r, max_data, why, wlen);
+	case KFAAS_CTL_WAIT:
+		if (!r->name || !json_object_object_get_ex(r->obj, "load_time",
+							   NULL)) {
+			snprintf(why, wlen, "wait needs \"name\" and \"load_time\"");
+			return -EINVAL;
+		}
+		r->load_time = u64_field(r->obj, "load_time");
+		return 0;
 	default:
 		return 0;
 	}
@@ -231,6 +243,16 @@ json_object *kfaas_ctl_req_invoke(const char *name, const void *data,
 	}
 	json_object_object_add(o, "data", json_object_new_string(b64));
 	free(b64);
+	return o;
+}
+
+json_object *kfaas_ctl_req_wait(const char *name, __u64 load_time)
+{
+	json_object *o = kfaas_ctl_req_new(KFAAS_CTL_WAIT, name);
+
+	if (o)
+		json_object_object_add(o, "load_time",
+				       json_object_new_int64((int64_t)load_time));
 	return o;
 }
 

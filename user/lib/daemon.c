@@ -191,6 +191,16 @@ int kfaas_daemon_unload(struct kfaas_daemon *d, const char *name)
 	return rc;
 }
 
+int kfaas_daemon_wait(struct kfaas_daemon *d, const char *name, __u64 load_time)
+{
+	json_object *resp;
+	int rc;
+
+	rc = kfaas_daemon_call(d, kfaas_ctl_req_wait(name, load_time), &resp);
+	json_object_put(resp);
+	return rc;
+}
+
 int kfaas_daemon_invoke(struct kfaas_daemon *d, const char *name,
 			const void *data, size_t len, struct kfaas_vm_result *r)
 {

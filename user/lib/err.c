@@ -73,12 +73,31 @@ void kfaas__set_verifier_log(const char *log)
 #ifdef KFAAS_CRASH_POINTS
 void kfaas__crash_point(const char *where)
 {
-	static const char *at;
+	static const char *at, *pause_at;
 
 	if (!at)
 		at = getenv("KFAAS_CRASH_AT") ?: "";
 	if (*at && !strcmp(at, where))
 		raise(SIGKILL);
+	if (!pause_at)
+		pause_at = getenv("KFAAS_PAUSE_AT") ?: "";
+	if (*pause_at && !strcmp(pause_at, where))
+		raise(SIGSTOP);		/* the test lets it go on with SIGCONT */
+}
+
+int kfaas__fail_point(const char *where)
+{
+	static const char *at;
+	size_t n = strlen(where);
+	const char *p;
+
+	if (!at)
+		at = getenv("KFAAS_FAIL_AT") ?: "";
+	for (p = at; *p; p += strcspn(p, ","), p += *p == ',')
+		if (!strncmp(p, where, n) && (p[n] == ',' || !p[n]))
+			return kfaas_err(-EIO, "failure injected at %s "
+					 "(KFAAS_FAIL_AT)", where);
+	return 0;
 }
 #endif
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <libkfaas.h>
+#include <linux/bpf.h>
 
 #define KFAAS_VLOG_TAIL	2048
 #define KFAAS_VLOG_SIZE	(4 * 1024 * 1024)
@@ -13,17 +14,30 @@
 void kfaas__set_verifier_log(const char *log);
 /*
  * Crash-consistency test hook: dies with SIGKILL here when
- * $KFAAS_CRASH_AT names this point (tests/cli/test_crash.sh).  Only in the
- * test build of the library (-DKFAAS_CRASH_POINTS: BUILD/crash/, made by
- * make tests); the library that is installed has no crash point and
- * ignores $KFAAS_CRASH_AT.
+ * $KFAAS_CRASH_AT names this point (tests/cli/test_crash.sh), stops with
+ * SIGSTOP when $KFAAS_PAUSE_AT does (tests/cluster/test_cluster.sh).  Only
+ * in the test build of the library (-DKFAAS_CRASH_POINTS: BUILD/crash/,
+ * made by make tests); the library that is installed has no crash point
+ * and ignores both variables.
  */
 #ifdef KFAAS_CRASH_POINTS
 void kfaas__crash_point(const char *where);
+/*
+ * Error-injection test hook: -EIO (message set) here when $KFAAS_FAIL_AT,
+ * a comma-separated list, names this point (tests/cli/test_apply.sh).
+ * Test build only, like kfaas__crash_point(); 0 in the installed library.
+ */
+int kfaas__fail_point(const char *where);
 #else
 static inline void kfaas__crash_point(const char *where)
 {
 	(void)where;
+}
+
+static inline int kfaas__fail_point(const char *where)
+{
+	(void)where;
+	return 0;
 }
 #endif
 /* kfaas_err() with the usual advice for EPERM/EACCES. */
@@ -41,6 +55,14 @@ int kfaas__pin_open(const struct kfaas_state *st, const char *name);
 int kfaas__pin_shared_maps(struct kfaas_state *st, struct bpf_object *obj);
 /* Remove a bpffs directory tree (pins and subdirectories). */
 int kfaas__rmtree(const char *path);
+/*
+ * A new fd of the map pinned as PINROOT/name (keys __u32), created and
+ * pinned when missing and create is set (a hash is not preallocated);
+ * -ENOENT when missing.
+ */
+int kfaas__pin_map(const struct kfaas_state *st, const char *name,
+		   enum bpf_map_type type, __u32 value_size, __u32 max,
+		   bool create);
 /* The id and tag of a program fd (either may be NULL). */
 int kfaas__prog_info(int fd, __u32 *id, __u8 tag[8]);
 

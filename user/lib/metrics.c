@@ -44,6 +44,15 @@ static void label(FILE *out, const char *s)
 
 int kfaas_prometheus_write(struct kfaas_state *st, FILE *out)
 {
+	return kfaas_prometheus_write_labels(st, out, NULL);
+}
+
+int kfaas_prometheus_write_labels(struct kfaas_state *st, FILE *out,
+				  const char *labels)
+{
+	const char *more = labels && *labels ? labels : "";
+	const char *sep = *more ? "," : "";
+
 	__u64 d[KFAAS_DSTAT_MAX];
 	struct kfaas_fn_info *f;
 	struct kfaas_stats *s;
@@ -68,7 +77,8 @@ int kfaas_prometheus_write(struct kfaas_state *st, FILE *out)
 
 			fprintf(out, "%s{function=\"", metrics[m].name);
 			label(out, f[i].name);
-			fprintf(out, "\",tier=\"%s\"} ", kfaas_tier_name(f[i].tier));
+			fprintf(out, "\",tier=\"%s\"%s%s} ", kfaas_tier_name(f[i].tier),
+				sep, more);
 			if (metrics[m].off == __builtin_offsetof(struct kfaas_stats, cpu_ns))
 				fprintf(out, "%llu.%09llu\n",
 					(unsigned long long)(v / 1000000000ULL),
@@ -84,11 +94,12 @@ int kfaas_prometheus_write(struct kfaas_state *st, FILE *out)
 			"the XDP dispatcher, by outcome.\n"
 			"# TYPE kfaas_dispatcher_frames_total counter\n");
 		for (i = 0; i < KFAAS_DSTAT_MAX; i++)
-			fprintf(out, "kfaas_dispatcher_frames_total{outcome=\"%s\"} "
-				"%llu\n", kfaas_dstat_name((unsigned int)i),
-				(unsigned long long)d[i]);
+			fprintf(out, "kfaas_dispatcher_frames_total{outcome=\"%s\"%s%s} "
+				"%llu\n", kfaas_dstat_name((unsigned int)i), sep,
+				more, (unsigned long long)d[i]);
 		fprintf(out, "# HELP kfaas_functions Functions registered.\n"
-			"# TYPE kfaas_functions gauge\nkfaas_functions %zu\n", n);
+			"# TYPE kfaas_functions gauge\nkfaas_functions%s%s%s %zu\n",
+			*more ? "{" : "", more, *more ? "}" : "", n);
 	}
 	free(s);
 	free(f);

@@ -130,3 +130,32 @@ int kfaas__rmtree(const char *path)
 		rc = -errno;
 	return rc;
 }
+
+int kfaas__pin_map(const struct kfaas_state *st, const char *name,
+		   enum bpf_map_type type, __u32 value_size, __u32 max,
+		   bool create)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = type == BPF_MAP_TYPE_HASH ?
+		    BPF_F_NO_PREALLOC : 0);
+	char path[KFAAS_PATH_MAX], map_name[16];
+	int fd, rc;
+
+	rc = kfaas__path(path, sizeof(path), "%s/%s", st->root, name);
+	if (rc)
+		return rc;
+	fd = bpf_obj_get(path);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : kfaas__errno_msg(-errno, path);
+	if (!create)
+		return -ENOENT;
+	snprintf(map_name, sizeof(map_name), "kfaas_%s", name);
+	fd = bpf_map_create(type, map_name, sizeof(__u32), value_size, max, &o);
+	if (fd < 0)
+		return kfaas__errno_msg(-errno, "cannot create a pinned map");
+	if (bpf_obj_pin(fd, path)) {
+		rc = kfaas__errno_msg(-errno, path);
+		close(fd);
+		return rc;
+	}
+	return fd;
+}

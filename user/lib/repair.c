@@ -8,6 +8,8 @@
  *   - a registered eBPF function whose program pin is gone is unregistered;
  *   - otherwise its slot and registry entry follow its pinned program;
  *   - a budget of an id nobody has is forgotten.
+ * Then an apply that was interrupted is undone or finished from its
+ * journal (journal.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <libkfaas.h>
 #include "internal.h"
+#include "journal.h"
 
 static const struct kfaas_fn_info *by_name(const struct kfaas_fn_info *arr,
 					   size_t n, const char *name)
@@ -132,16 +135,14 @@ static void repair_fn(struct kfaas_state *st, struct kfaas_fn_info *f)
 	close(fd);
 }
 
-int kfaas_state_repair(struct kfaas_state *st)
+/* A writer died between set_busy(1) and set_busy(0): objects follow the
+ * registry. */
+static int repair_busy(struct kfaas_state *st, struct kfaas_globals *g)
 {
 	struct kfaas_fn_info *arr;
-	struct kfaas_globals g;
 	size_t n, i;
 	int rc;
 
-	rc = kfaas_globals_get(st, &g);
-	if (rc || !g.busy)
-		return rc;
 	rc = kfaas_fn_list(st, &arr, &n);
 	if (rc)
 		return rc;
@@ -158,6 +159,21 @@ int kfaas_state_repair(struct kfaas_state *st)
 	repair_slots(st, arr, n, KFAAS_TIER_SK);
 	repair_budgets(st, arr, n);
 	free(arr);
-	g.busy = 0;
-	return kfaas_globals_set(st, &g);
+	g->busy = 0;
+	return kfaas_globals_set(st, g);
+}
+
+/*
+ * First the objects of one change (busy), then what an interrupted
+ * `kfaas apply` had done (its journal, journal.c): undone, or finished.
+ */
+int kfaas_state_repair(struct kfaas_state *st)
+{
+	struct kfaas_globals g;
+	int rc;
+
+	rc = kfaas_globals_get(st, &g);
+	if (!rc && g.busy)
+		rc = repair_busy(st, &g);
+	return rc ?: kfaas__journal_recover(st);
 }

@@ -398,9 +398,14 @@ int kfaas_state_open(struct kfaas_state *st, const char *root, unsigned int flag
 	st->dir_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->dir_fd < 0)
 		return kfaas__errno_msg(-errno, st->root);
-	if (flags & (KFAAS_OPEN_LOCK | KFAAS_OPEN_CREATE)) {
-		if (flock(st->dir_fd, LOCK_EX)) {
-			rc = kfaas__errno_msg(-errno, "cannot lock the pin root");
+	if (flags & (KFAAS_OPEN_LOCK | KFAAS_OPEN_CREATE | KFAAS_OPEN_TRYLOCK)) {
+		if (flock(st->dir_fd, LOCK_EX | (flags & KFAAS_OPEN_TRYLOCK ?
+						 LOCK_NB : 0))) {
+			rc = errno == EWOULDBLOCK ?
+			     kfaas_err(-EAGAIN, "the pin root %s is locked by "
+				       "another kfaas command (an apply?): "
+				       "try again", st->root) :
+			     kfaas__errno_msg(-errno, "cannot lock the pin root");
 			goto err;
 		}
 		st->locked = true;
