@@ -82,7 +82,7 @@ AGENT		:= $(B)/vm/kfaas-agent
 GUEST_IMG	:= $(B)/vm/guest.cpio
 # static executables: the guest has no shared libraries
 STATIC_CFLAGS	:= -static -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude \
-		   -Iuser/include
+		   -Iuser/include -Iuser/vmfn
 VMFN_SRCS	:= $(wildcard user/vmfn/*.c)
 VMFNS		:= $(VMFN_SRCS:user/vmfn/%.c=$(B)/vmfn/%)
 TEST_VMFNS	:= $(patsubst tests/vm/fn/%.c,$(B)/tests/vm/fn/%,$(wildcard tests/vm/fn/*.c))
@@ -187,7 +187,7 @@ $(KFAASD): $(KFAASD_OBJS) $(LIB)
 
 # the agent links no library: the libkfaas files it needs (libc only) are
 # compiled in
-AGENT_SRCS	:= user/agent/agent.c user/lib/agent_proto.c user/lib/iobuf.c
+AGENT_SRCS	:= user/agent/agent.c user/agent/resident.c user/lib/agent_proto.c user/lib/iobuf.c
 # AGENT_SAN=1 (make asan): the agent with ASan+UBSan, dynamically linked
 # (ASan cannot be static), its libraries copied into the guest image
 # (and started by a static /init that mounts /proc first)
@@ -201,6 +201,7 @@ else
 AGENT_CFLAGS	:= $(STATIC_CFLAGS)
 endif
 $(AGENT): $(AGENT_SRCS) include/kfaas/agent_proto.h include/kfaas/agent.h \
+		include/kfaas/resident.h user/agent/agent.h \
 		$(wildcard user/include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRCS)
@@ -213,7 +214,7 @@ $(AGENT_INIT): user/agent/asan-init.c
 $(GUEST_IMG): $(AGENT) $(IMG_DEPS) tools/mkinitramfs-vm.sh
 	tools/mkinitramfs-vm.sh -a $(AGENT) -o $@ $(IMG_FLAGS)
 
-$(B)/vmfn/%: user/vmfn/%.c
+$(B)/vmfn/%: user/vmfn/%.c user/vmfn/kfaas_resident.h include/kfaas/resident.h
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -o $@ $<
 
@@ -221,7 +222,7 @@ $(B)/tests/vm/fn/%.bpf.o: tests/vm/fn/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h 
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(B)/tests/vm/fn/%: tests/vm/fn/%.c
+$(B)/tests/vm/fn/%: tests/vm/fn/%.c user/vmfn/kfaas_resident.h include/kfaas/resident.h
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -o $@ $<
 
@@ -251,8 +252,9 @@ FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
-		   user/lib/budget.c user/lib/err.c user/lib/conf.c \
-		   user/lib/conf_emit.c user/lib/labels.c \
+		   user/lib/budget.c user/lib/guard.c user/lib/port_routes.c user/lib/split.c \
+		   user/lib/err.c user/lib/conf.c \
+		   user/lib/conf_emit.c user/lib/labels.c user/lib/keepalive.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
 		   user/lib/iobuf.c user/lib/lifecycle_hist.c \
 		   user/lib/lifecycle_policy.c user/lib/lifecycle_trace.c
@@ -292,11 +294,11 @@ asan:
 		$(B)/asan/kfaasd $(B)/asan/vm/guest.cpio $(B)/asan/tools/kfaas-tracegen
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
-		   exp_dispatcher_lean xsk_redirect \
+		   exp_disp_hash exp_disp_port xsk_redirect \
 		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
-		   $(B)/bench/xskload $(B)/tools/kfaas-tracegen
+		   $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen
 BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
@@ -306,6 +308,14 @@ $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
 $(B)/bench/bpf/chain%.bpf.o: tools/bench/bpf/chain.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DCHAIN_N=$* -c $< -o $@
+
+# the dispatcher without what issue 16 changed, to measure what each bought
+$(B)/bench/bpf/exp_disp_hash.bpf.o: bpf/dispatcher.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DKFAAS_EXP_HASH_ROUTES -DKFAAS_EXP_INDIRECT -c $< -o $@
+$(B)/bench/bpf/exp_disp_port.bpf.o: bpf/dispatcher.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DKFAAS_EXP_INDIRECT -c $< -o $@
 
 # the bare echo answering only UDP port 7000+N: one libxdp program each
 $(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)
@@ -338,6 +348,11 @@ $(B)/bench/xskload: tools/bench/xskload.c tools/bench/loadgen.c \
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -I$(B)/bench -o $@ $< tools/bench/loadgen.c \
 		$(USER_LIBS) -lm
+
+# a trace replayed through kfaasd (item 11), read by libkfaas' trace reader
+$(B)/bench/lcreplay: tools/bench/lcreplay.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< $(LIB) $(USER_LIBS)
 
 # the Azure Functions 2019 trace's format, generated (docs/lifecycle.md)
 $(B)/tools/kfaas-tracegen: tools/tracegen/kfaas-tracegen.c
@@ -407,7 +422,8 @@ DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
 		   bpf/kfaas_csum.h bpf/kfaas_budget.h bpf/kfaas_guard.h \
-		   include/kfaas/abi.h include/kfaas/bucket.h include/kfaas/kfuncs.h
+		   include/kfaas/abi.h include/kfaas/bucket.h include/kfaas/kfuncs.h \
+		   include/kfaas/resident.h user/vmfn/kfaas_resident.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
 		   $(SBINDIR)/kfaasd $(KFAAS_LIBDIR)/vm/guest.cpio \
 		   $(KFAAS_LIBDIR)/vm/guest.cpio.kver \

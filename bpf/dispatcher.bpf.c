@@ -2,11 +2,13 @@
 /*
  * The XDP dispatcher: one program attached to every kfaas interface.
  *
- * Parses the frame down to UDP, looks the trigger up in the route table
- * (exact destination address first when such routes exist, then the
- * wildcard route for the port), picks the version of a split route by a
- * hash of the flow (kfaas_split.h) and tail-calls the XDP-tier function
- * that serves it.  Before the tail call, as the route's flags ask:
+ * Parses the frame down to UDP, looks the trigger up (the port's element
+ * of kfaas_port_routes; the exact destination address in kfaas_routes
+ * first when that port has address routes), picks the version of a split
+ * route by a hash of the flow (kfaas_split.h) and tail-calls the XDP-tier
+ * function that serves it, with a direct jump for the first
+ * KFAAS_DIRECT_IDS function ids.  Before the tail call, as the route's
+ * flags ask:
  *
  *   - a request from a loop port is dropped (kfaas_guard.h; also for a
  *     route of another tier, whose server would answer it),
@@ -77,6 +79,49 @@ static __always_inline int admit(__u32 fn, __u32 bytes, __u16 flags,
 	return !(flags & KFAAS_ROUTE_F_BUDGET) || kfaas_budget_admit(fn, bytes);
 }
 
+/*
+ * bpf_tail_call() with a key that is a constant at this call site (as
+ * cilium's tail_call_static()): the verifier records it and the JIT
+ * emits a direct jump, patched whenever the slot changes, instead of
+ * the indirect one (a retpoline here) a run-time key needs.  In asm so
+ * that the compiler cannot merge the call sites into one with a
+ * variable key.
+ */
+#define kfaas_tail_call_const(ctx, map, k)				\
+	asm volatile("r1 = %[c]\n\t"					\
+		     "r2 = %[m]\n\t"					\
+		     "r3 = %[s]\n\t"					\
+		     "call 12\n\t"					\
+		     :: [c]"r"(ctx), [m]"r"(map), [s]"i"(k)		\
+		     : "r0", "r1", "r2", "r3", "r4", "r5")
+
+#define KFAAS_CASE(n)							\
+	case (n): kfaas_tail_call_const(ctx, &kfaas_progs, (n)); break;
+#define KFAAS_CASE8(n)							\
+	KFAAS_CASE(n) KFAAS_CASE(n + 1) KFAAS_CASE(n + 2) KFAAS_CASE(n + 3) \
+	KFAAS_CASE(n + 4) KFAAS_CASE(n + 5) KFAAS_CASE(n + 6) KFAAS_CASE(n + 7)
+
+/*
+ * Enter function fn (returns only when its slot is empty): ids below
+ * KFAAS_DIRECT_IDS with a direct jump, a switch of constant-key call
+ * sites (a compare tree of log2(64) = 6 steps); the others through the
+ * run-time key.
+ */
+static __always_inline void enter(struct xdp_md *ctx, __u32 fn)
+{
+	_Static_assert(KFAAS_DIRECT_IDS == 64, "one case per direct id");
+#ifdef KFAAS_EXP_INDIRECT	/* tools/bench's experiment: no direct jumps */
+	bpf_tail_call(ctx, &kfaas_progs, fn);
+	return;
+#endif
+	switch (fn) {
+	KFAAS_CASE8(0) KFAAS_CASE8(8) KFAAS_CASE8(16) KFAAS_CASE8(24)
+	KFAAS_CASE8(32) KFAAS_CASE8(40) KFAAS_CASE8(48) KFAAS_CASE8(56)
+	default:
+		bpf_tail_call(ctx, &kfaas_progs, fn);
+	}
+}
+
 /* km: the variant that asks kfaas.ko (include/kfaas/kfuncs.h) */
 static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 {
@@ -96,12 +141,20 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 	if (rc >= 0)
 		return rc;
 
+#ifdef KFAAS_EXP_HASH_ROUTES	/* tools/bench's experiment: the hash only */
 	r = kfaas_route_lookup(cfg, pkt.proto, pkt.family, pkt.dport, pkt.daddr);
+#else
+	r = kfaas_udp_route_lookup(bpf_ntohs(pkt.dport), pkt.family, pkt.daddr);
+#endif
 	if (!r) {
 		kfaas_dstat_inc(KFAAS_DSTAT_NO_ROUTE);
 		return XDP_PASS;
 	}
-	fn = kfaas_route_fn(ctx, &pkt, r);	/* its version (traffic split) */
+	/*
+	 * Both lookups return the route's value; a route that splits its
+	 * traffic picks its version here, before anything below uses fn.
+	 */
+	fn = kfaas_route_fn(ctx, &pkt, r);
 	flags = r->flags;
 	if (!(flags & KFAAS_ROUTE_F_LOOP_OK) && pkt.sport < cfg->loop_below &&
 	    kfaas_loop_refused(ctx, cfg, pkt.sport)) {
@@ -127,20 +180,20 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 	if (!sc)
 		return XDP_PASS;
 	sc->fn_id = fn;
-	sc->fallback_id = r->fallback_id;
-	sc->policy = r->policy;
 	sc->flags = flags;
-	sc->max_ratio = r->max_ratio;
-	sc->l3_off = pkt.l3_off;
-	sc->l4_off = pkt.l4_off;
-	sc->payload_off = pkt.payload_off;
-	sc->payload_len = pkt.payload_len;
 	sc->family = pkt.family;
-	sc->time_shift = cfg->time_shift;
 	sc->valid = 1;
+	/* the four offsets, laid out alike in both: one 8-byte copy */
+	_Static_assert(__builtin_offsetof(struct kfaas_pkt, payload_len) == 6 &&
+		       __builtin_offsetof(struct kfaas_scratch, payload_len) ==
+		       __builtin_offsetof(struct kfaas_scratch, l3_off) + 6,
+		       "kfaas_pkt and kfaas_scratch offsets differ");
+	__builtin_memcpy(&sc->l3_off, &pkt.l3_off, 8);
+	sc->max_ratio = r->max_ratio;
+	sc->time_shift = cfg->time_shift;
 	kfaas_dstat_inc(KFAAS_DSTAT_DISPATCHED);
 
-	bpf_tail_call(ctx, &kfaas_progs, fn);
+	enter(ctx, fn);
 
 	/* no program in the slot: the function is being (un)loaded */
 	sc->valid = 0;

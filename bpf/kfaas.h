@@ -219,13 +219,17 @@ static __always_inline void kfaas__account(__u32 fn_id, const struct kfaas_stats
 	if (!s)
 		return;
 	s->invocations += d->invocations;
-	s->throttled += d->throttled;
-	s->passed += d->passed;
-	s->drops += d->drops;
-	s->errors += d->errors;
 	s->bytes_in += d->bytes_in;
 	s->bytes_out += d->bytes_out;
-	s->cpu_ns += d->cpu_ns;
+	/* most invocations are answered and untimed: fewer writes for them */
+	if (d->throttled | d->passed | d->drops | d->errors) {
+		s->throttled += d->throttled;
+		s->passed += d->passed;
+		s->drops += d->drops;
+		s->errors += d->errors;
+	}
+	if (d->cpu_ns)
+		s->cpu_ns += d->cpu_ns;
 }
 
 /*

@@ -34,7 +34,8 @@ cleanup() {
 		kill -TERM "$dpid" 2>/dev/null
 		wait "$dpid" 2>/dev/null
 	fi
-	rm -f "$log"
+	# a clean stop keeps what kfaasd learnt (RUNDIR/lifecycle)
+	rm -rf "$log" "$KFAAS_RUN_DIR"
 }
 trap cleanup EXIT
 fail() { echo "demo-vm: $*" >&2; sed 's/^/  kfaasd: /' "$log" >&2; exit 1; }

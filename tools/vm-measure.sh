@@ -25,7 +25,7 @@ stop() {
 	wait "$dpid" 2>/dev/null
 	dpid=
 }
-cleanup() { stop; rm -rf "$KFAAS_PIN_ROOT" "$log"; }
+cleanup() { stop; rm -rf "$KFAAS_PIN_ROOT" "$log" "$KFAAS_RUN_DIR"; }
 trap cleanup EXIT
 start() {
 	"$B/kfaasd" --cache-dir /var/cache/kfaasd-test "$@" >>"$log" 2>&1 &

@@ -92,6 +92,12 @@ enum kfaas_policy {
 /* GUARD / max_ratio chosen for the route, not derived from the function */
 #define KFAAS_ROUTE_F_GUARD_SET	(1U << 4)
 #define KFAAS_ROUTE_F_RATIO_SET	(1U << 5)
+/*
+ * Only in kfaas_port_routes: the port has routes with a destination
+ * address, which the XDP dispatcher looks up (in kfaas_routes) before
+ * the port's own route.  Kept by libkfaas, never in kfaas_routes.
+ */
+#define KFAAS_ROUTE_F_ADDRS	(1U << 6)
 
 /*
  * Traffic split: a route may name up to KFAAS_ROUTE_VERSIONS versions
@@ -129,6 +135,16 @@ struct kfaas_route {
 	__u32	total;		/* the sum of their weights */
 	struct kfaas_route_version ver[KFAAS_ROUTE_VERSIONS];
 };
+
+/*
+ * Function ids below this are entered from the XDP dispatcher with a tail
+ * call whose key is a constant at its call site, which the JIT turns into
+ * a direct jump (patched when the prog-array slot changes); higher ids
+ * take the tail call with a run-time key, an indirect jump (a retpoline
+ * on CPUs that need one: ~13 ns more, docs/performance.md).  Ids are
+ * given lowest first, so this covers the first functions loaded.
+ */
+#define KFAAS_DIRECT_IDS	64
 
 /*
  * The reply/request ratio cap of a route that sets none: its function's
@@ -193,6 +209,23 @@ struct kfaas_vm_params {
 
 /* kfaas_vm_params.flags */
 #define KFAAS_VM_F_FRESH	(1U << 0)	/* a new VM for every request */
+/*
+ * Bits 1-2 of flags: the keep-alive (docs/lifecycle.md).  0 is what a
+ * function registered before it has: --idle-ttl, VMs above min-warm
+ * stopped after idle_ttl_s (0: never), the template kept.
+ */
+#define KFAAS_VM_KEEP_SHIFT	1
+#define KFAAS_VM_KEEP_MASK	(3U << KFAAS_VM_KEEP_SHIFT)
+#define KFAAS_VM_KEEP_TTL	(0U << KFAAS_VM_KEEP_SHIFT)
+#define KFAAS_VM_KEEP_AUTO	(1U << KFAAS_VM_KEEP_SHIFT)	/* the lifecycle policy */
+#define KFAAS_VM_KEEP_FIXED	(2U << KFAAS_VM_KEEP_SHIFT)	/* warm idle_ttl_s, then nothing */
+#define KFAAS_VM_KEEP_NONE	(3U << KFAAS_VM_KEEP_SHIFT)	/* nothing kept after a request */
+#define KFAAS_VM_KEEP(flags)	((flags) & KFAAS_VM_KEEP_MASK)
+/*
+ * One process per VM serves request after request over the framed
+ * protocol of include/kfaas/resident.h instead of a process per request.
+ */
+#define KFAAS_VM_F_RESIDENT	(1U << 3)
 
 /* Function registry record (kfaas_funcs, keyed by __u32 id). */
 struct kfaas_fn_info {
@@ -266,25 +299,24 @@ struct kfaas_globals {
 
 /*
  * Per-CPU hand-over from the dispatcher to the function it tail-calls
- * (kfaas_scratch).  valid is set by the dispatcher right before the tail
- * call and cleared by the function; a function run on its own (not through
- * the dispatcher) finds it clear and parses the frame itself.
+ * (kfaas_scratch): what the SDK needs of the parse and of the route, in
+ * three words the dispatcher writes whole.  valid is set by the
+ * dispatcher right before the tail call and cleared by the function; a
+ * function run on its own (not through the dispatcher) finds it clear
+ * and parses the frame itself.
  */
 struct kfaas_scratch {
 	__u32	fn_id;
-	__u32	fallback_id;
+	__u16	flags;		/* the route's KFAAS_ROUTE_F_* */
+	__u8	family;		/* KFAAS_FAMILY_IPV4/IPV6 */
+	__u8	valid;
 	__u16	l3_off;		/* offset of the IP header */
 	__u16	l4_off;		/* offset of the UDP header */
 	__u16	payload_off;	/* offset of the UDP payload */
 	__u16	payload_len;	/* UDP payload length */
-	__u8	family;		/* KFAAS_FAMILY_IPV4/IPV6 */
-	__u8	valid;
-	__u8	time_shift;	/* time 1 in 2^time_shift invocations */
-	__u8	policy;
 	__u32	max_ratio;	/* the route's (kfaas_route.max_ratio) */
+	__u32	time_shift;	/* time 1 in 2^time_shift invocations */
 	__u64	rng;		/* xorshift state: which invocations are timed */
-	__u16	flags;		/* the route's KFAAS_ROUTE_F_* */
-	__u16	pad[3];
 };
 
 /* The reflection guard's bucket key: a function and a source prefix. */

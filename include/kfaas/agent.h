@@ -10,7 +10,8 @@
  * every request with exactly one message carrying the same seq.
  *
  *   guest -> host  HELLO     once, when the agent is ready (after boot)
- *   host -> guest  RUN       struct kfaas_agent_run + request bytes
+ *   host -> guest  RUN       struct kfaas_agent_run + request bytes (run
+ *                            /fn for it, or give it to the resident /fn)
  *   guest -> host  RESULT    struct kfaas_agent_result + stdout + stderr
  *   host -> guest  RESTORE   struct kfaas_agent_restore (after a snapshot
  *                            restore: reseed the RNG, set the clock)
@@ -61,15 +62,26 @@ struct kfaas_agent_hello {
 	__u64	uptime_ns;	/* guest CLOCK_BOOTTIME when ready */
 };
 
+/* RUN flags */
+/* serve it with the resident process (include/kfaas/resident.h) */
+#define KFAAS_AGENT_RUN_RESIDENT	(1U << 0)
+
 struct kfaas_agent_run {
 	__u32	max_out;	/* stdout bytes allowed; more kills the function */
-	__u32	pad;
+	__u32	flags;		/* KFAAS_AGENT_RUN_* */
 	/* followed by the request (the function's stdin) */
 };
 
 /* RESULT flags */
 #define KFAAS_AGENT_R_SPAWN_FAILED	(1U << 0)	/* exec failed: status = errno */
 #define KFAAS_AGENT_R_TOO_LARGE		(1U << 1)	/* stdout over max_out: killed */
+/* resident: the process ended while serving it (status: its wait status);
+ * the next request gets a new one */
+#define KFAAS_AGENT_R_EXITED		(1U << 2)
+/* resident: it wrote something that is not the response's header; killed */
+#define KFAAS_AGENT_R_BAD_FRAME		(1U << 3)
+/* resident: the process was started for this request (not the VM's first) */
+#define KFAAS_AGENT_R_RESTARTED		(1U << 4)
 
 struct kfaas_agent_result {
 	__s32	status;		/* wait(2) status of the function */

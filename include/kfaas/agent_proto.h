@@ -50,6 +50,7 @@ struct kfaas_agent_req {
 	__u16		type;
 	__u32		seq;
 	__u32		max_out;	/* RUN */
+	__u32		flags;		/* RUN: KFAAS_AGENT_RUN_* */
 	const char	*data;		/* RUN: the request */
 	size_t		len;
 	struct kfaas_agent_restore restore;	/* RESTORE */

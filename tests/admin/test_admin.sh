@@ -246,7 +246,7 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 			 _kfaas kfaas "${@: -1}" "${@: -2:1}"
 			 printf "%s\n" "${COMPREPLY[@]}" | sort | xargs' _ "$@"
 	}
-	check_eq "complete objects" "apply budget config daemon export fn help invoke module net route sim sk stats top version" "$(comp kfaas '')"
+	check_eq "complete objects" "apply budget config cost daemon export fn help invoke module net route sim sk stats top version" "$(comp kfaas '')"
 	check_eq "complete daemon commands" "help reload status" "$(comp kfaas daemon '')"
 	check_eq "complete sk commands" "help serve show stop" "$(comp kfaas sk '')"
 	check_eq "complete fn commands" "create help list load replace show unload" "$(comp kfaas fn '')"

@@ -12,7 +12,7 @@ for t in jq gnuplot nsenter ethtool python3; do
 done
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 39
+ktap_plan 40
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
@@ -45,7 +45,7 @@ q() {
 check_eq "schema and mode" "kfaas-bench/1 smoke" "$(q '"\(.schema) \(.mode)"')"
 check_match "the machine is recorded (CPU, cores, kernel)" '^.+ [1-9][0-9]* [0-9]+\.' \
 	"$(q '"\(.machine.cpu) \(.machine.cores) \(.machine.kernel)"')"
-check_eq "all ten benchmarks, once each" "dispatch invoker kmod lifecycle live memcached routes socket udp vm" \
+check_eq "all eleven benchmarks, once each" "dispatch invoker kmod lcreplay lifecycle live memcached routes socket udp vm" \
 	"$(q '[.benchmarks[].id] | sort | join(" ")')"
 # each "none bad" check says how many it looked at: none looked at fails
 check_eq "each is ok or not available (some ok), none failed" "true:" \
@@ -57,17 +57,17 @@ check_eq "what is not available says why and has no number" "true:" \
 	       .what] | join("|"))"')"
 check_eq "... and so does its benchmark" "" \
 	"$(q '.benchmarks[] | select(.status != "ok") | select((.reason // "") == "") | .id')"
-check_eq "every measured figure (every ok benchmark has some) is a positive number with a unit" "true:" \
+check_eq "every measured figure (every ok benchmark has some) is a positive number with a unit (a count of pairs may be 0)" "true:" \
 	"$(q '. as $r | "\([.benchmarks[] | select(.status == "ok") | .id as $i |
 	       [$r.rows[] | select(.status == "ok" and (.bench | endswith(" " + $i)))] | length > 0] |
-	       all):\([.rows[] | select(.status == "ok") |
+	       all):\([.rows[] | select(.status == "ok") | select(.unit != "pairs" or .kfaas < 0) |
 	       select((.kfaas | type) != "number" or .kfaas <= 0 or (.alt | type) != "number" or
 		      .alt <= 0 or (.ratio | type) != "number" or .ratio <= 0 or .unit == null) |
 	       .what] | join("|"))"')"
 check_eq "the ratio of a met target agrees with the target" "" \
 	"$(q '.rows[] | select(.met == true and (.target | test("^>="))) |
 	       select(.ratio < (.target | capture("(?<n>[0-9.]+)").n | tonumber)) | .what')"
-check_eq "dispatch: every variant measured in every round" "10 3" \
+check_eq "dispatch: every variant measured in every round" "12 3" \
 	"$(q '.benchmarks[] | select(.id == "dispatch") | .variants as $v |
 	       "\($v | length) \([$v[].ns_rounds | length] | unique | join(","))"')"
 check_eq "routes: 1, 10 and 1000 routes measured" "routes_1 routes_10 routes_1000" \
@@ -170,8 +170,8 @@ check_eq "socket: the same body from both" "17 17" \
 # a reason (checked above for every row)
 vm=$(q '.benchmarks[] | select(.id == "vm") | .status')
 if [ "$vm" = ok ]; then
-	check_eq "vm: cold and clone starts measured, a warm run and memory of each" \
-		"cold:start cold:warm clone:start clone:warm" \
+	check_eq "vm: cold and clone starts measured, a warm run and memory of each, resident vs a process per request" \
+		"cold:start cold:warm clone:mode clone:start clone:warm" \
 		"$(q '[.benchmarks[] | select(.id == "vm") | .runs[] |
 		       select((.first_ms // 1) > 0 and (.rss_mib // 1) > 0) | "\(.vm):\(.what)"] |
 		       unique | sort_by(. | test("clone")) | join(" ")')"
@@ -180,7 +180,7 @@ if [ "$vm" = ok ]; then
 		       "\(.rows | length > 0):\([.rows[] | select(.what | contains("[" + $a + "]") | not) |
 		       .what] | join("|"))"')"
 else
-	skip "vm: cold and clone starts measured, a warm run and memory of each" "VM tier $vm"
+	skip "vm: cold and clone starts measured, a warm run and memory of each, resident vs a process per request" "VM tier $vm"
 	skip "vm: every row names the accelerator" "VM tier $vm"
 fi
 if [ "$km" = ok ]; then
@@ -205,6 +205,14 @@ check_eq "lifecycle: every policy replayed the whole generated trace, auto's dec
 	"$(q '.benchmarks[] | select(.id == "lifecycle") | "\(.policies | length) \([.policies[].invocations] |
 	       unique | length) \(.params.trace.invocations == .policies[0].invocations and
 	       ([.policies[] | select(.policy == "auto")][0].decisions > 0))"')"
+lr=$(q '.benchmarks[] | select(.id == "lcreplay") | .status')
+if [ "$lr" = ok ]; then
+	check_eq "lcreplay: every policy replayed every call, all answered" "3 0 true" \
+		"$(q '.benchmarks[] | select(.id == "lcreplay") | [.runs[].replay] |
+		       "\(length) \([.[].errors + .[].wrong] | add) \([.[].requests] | unique | length == 1 and .[0] > 0)"')"
+else
+	skip "lcreplay: every policy replayed every call, all answered" "lcreplay $lr"
+fi
 check_eq "the table has a line per figure" "$(q '.rows | length')" \
 	"$(grep -cE '^[0-9]+ ' "$out/table.txt")"
 want=$(q '[.benchmarks[] | select(.status == "ok") | "\(.id).svg"] | sort | join(" ")')

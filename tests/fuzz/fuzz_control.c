@@ -34,10 +34,13 @@ static void daemon_side(const char *line)
 		if (r.cmd < 0 || r.cmd >= KFAAS_CTL_MAX || !r.obj)
 			abort();
 		if ((r.cmd == KFAAS_CTL_CREATE || r.cmd == KFAAS_CTL_UNLOAD ||
-		     r.cmd == KFAAS_CTL_INVOKE) && !r.name)
+		     r.cmd == KFAAS_CTL_INVOKE || r.cmd == KFAAS_CTL_SHOW) &&
+		    !r.name)
 			abort();
 		if (r.cmd == KFAAS_CTL_CREATE &&
-		    (!r.exec || (r.params.flags & ~KFAAS_VM_F_FRESH)))
+		    (!r.exec || (r.params.flags & ~(KFAAS_VM_F_FRESH |
+						    KFAAS_VM_F_RESIDENT |
+						    KFAAS_VM_KEEP_MASK))))
 			abort();
 		if (r.cmd == KFAAS_CTL_INVOKE) {
 			if (r.len > MAX_DATA || (r.len && !r.data))
@@ -117,7 +120,7 @@ static void round_trip(const uint8_t *data, size_t size)
 	for (i = 0; i < size && i < sizeof(name) - 1 && data[i]; i++)
 		name[i] = (char)data[i];
 	memcpy(&p, data, size < sizeof(p) ? size : sizeof(p));
-	p.flags &= KFAAS_VM_F_FRESH;
+	p.flags &= KFAAS_VM_F_FRESH | KFAAS_VM_F_RESIDENT | KFAAS_VM_KEEP_MASK;
 
 	o = kfaas_ctl_req_invoke(name, data, size);
 	s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

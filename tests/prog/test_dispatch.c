@@ -594,6 +594,114 @@ static void test_routing(int upper_id)
 			 "a VM-tier route is passed up to the daemon");
 }
 
+/* ---- the dispatcher's port index (kfaas_port_routes) ---- */
+
+static int port_elem(__u16 port, struct kfaas_route *r)
+{
+	__u32 k = port;
+
+	return bpf_map_lookup_elem(st.port_routes_fd, &k, r);
+}
+
+/* A frame to addr:port: answered by upper ("ABC"), echo ("abc") or passed. */
+static int served(const char *addr, uint16_t port, const char *want)
+{
+	struct kfaas_frame_spec s = base(4, port, "abc", 3);
+	uint8_t in[256];
+	struct run r;
+	size_t n;
+
+	inet_pton(AF_INET, addr, s.daddr);
+	n = build(&s, in);
+	run_frame(in, n, &r);
+	if (!want)
+		return untouched(&r, in, n, XDP_PASS);
+	return answers(&r, &s) && !memcmp(reply_payload(&r), want, 3);
+}
+
+static void test_port_index(int echo_id, int upper_id)
+{
+	struct kfaas_route rt = { .tier = KFAAS_TIER_XDP }, e;
+	struct kfaas_route_key ka, kp;
+	struct kfaas_limits lim = { .rps = 1000000 };
+	struct kfaas_globals cfg;
+	struct kfaas_fn_info fi, vm = { .tier = KFAAS_TIER_VM };
+	char path[600];
+	int i, ok;
+
+	/* an address route alone on its port */
+	rt.fn_id = (__u32)upper_id;
+	kfaas_route_key_make(&ka, "udp", "7100", "192.0.2.2");
+	ok = kfaas_route_add(&st, &ka, &rt) == 0 &&
+	     served("192.0.2.2", 7100, "ABC") && served("192.0.2.7", 7100, NULL);
+	kfaas_route_del(&st, &ka);
+	ktap_test_result(ok && served("192.0.2.2", 7100, NULL) &&
+			 port_elem(7100, &e) == 0 && e.flags == 0 && e.fn_id == 0,
+			 "an address route alone on its port: served, other "
+			 "addresses passed; deleted, the port is clear again");
+
+	/* the port route deleted, the address route on its port stays */
+	rt.fn_id = (__u32)echo_id;
+	kfaas_route_key_make(&kp, "udp", "7101", NULL);
+	kfaas_route_add(&st, &kp, &rt);
+	rt.fn_id = (__u32)upper_id;
+	kfaas_route_key_make(&ka, "udp", "7101", "192.0.2.99");
+	kfaas_route_add(&st, &ka, &rt);
+	ok = served("192.0.2.99", 7101, "ABC") && served("192.0.2.2", 7101, "abc");
+	kfaas_route_del(&st, &kp);
+	ktap_test_result(ok && served("192.0.2.99", 7101, "ABC") &&
+			 served("192.0.2.2", 7101, NULL),
+			 "port route deleted: its address route still served, "
+			 "other addresses passed");
+	kfaas_route_del(&st, &ka);
+
+	/* a budget reaches the index, as the route table */
+	kfaas_route_add(&st, &kp, &(struct kfaas_route){ .fn_id = (__u32)upper_id,
+							  .tier = KFAAS_TIER_XDP });
+	ok = kfaas_budget_set(&st, (__u32)upper_id, &lim) == 0 &&
+	     port_elem(7101, &e) == 0 && (e.flags & KFAAS_ROUTE_F_BUDGET);
+	lim.rps = 0;
+	kfaas_budget_set(&st, (__u32)upper_id, &lim);
+	ktap_test_result(ok && port_elem(7101, &e) == 0 &&
+			 !(e.flags & KFAAS_ROUTE_F_BUDGET) &&
+			 served("192.0.2.2", 7101, "ABC"),
+			 "a budget set and cleared changes the port index's "
+			 "copy of the route");
+
+	/* crash between the table and the index: repair rebuilds it */
+	memset(&e, 0, sizeof(e));
+	bpf_map_update_elem(st.port_routes_fd, &(__u32){ 7101 }, &e, BPF_ANY);
+	kfaas_globals_get(&st, &cfg);
+	cfg.busy = 1;
+	kfaas_globals_set(&st, &cfg);
+	kfaas_state_repair(&st);
+	ktap_test_result(served("192.0.2.2", 7101, "ABC"),
+			 "repair puts a lost port index element back");
+	kfaas_route_del(&st, &kp);
+
+	/* an id past the direct jumps: the run-time key */
+	for (i = 0, ok = 1; i < KFAAS_DIRECT_IDS && ok; i++) {
+		snprintf(vm.name, sizeof(vm.name), "pad%d", i);
+		vm.id = 0;
+		ok = kfaas_fn_register(&st, &vm) == 0;
+	}
+	snprintf(path, sizeof(path), "%s/upper.bpf.o", bpfdir);
+	ok = ok && kfaas_fn_load(&st, path, "upper_hi", &fi) == 0 &&
+	     fi.id >= KFAAS_DIRECT_IDS;
+	rt.fn_id = fi.id;
+	kfaas_route_key_make(&kp, "udp", "7102", NULL);
+	ok = ok && kfaas_route_add(&st, &kp, &rt) == 0;
+	ktap_test_result(ok && served("192.0.2.2", 7102, "ABC"),
+			 "a function id >= KFAAS_DIRECT_IDS is served (tail "
+			 "call with a run-time key)");
+	kfaas_route_del(&st, &kp);
+	kfaas_fn_unload(&st, "upper_hi");
+	for (i = 0; i < KFAAS_DIRECT_IDS; i++) {
+		snprintf(vm.name, sizeof(vm.name), "pad%d", i);
+		kfaas_fn_unload(&st, vm.name);
+	}
+}
+
 /* ---- accounting ---- */
 
 static void test_accounting(int echo_id)
@@ -717,7 +825,7 @@ int main(void)
 		printf("# %s\n", kfaas_errmsg());
 		ktap_exit_skip("cannot create kfaas state (BPF unavailable?)");
 	}
-	ktap_set_plan(54);
+	ktap_set_plan(59);
 	echo_id = load("echo", "echo", 7);
 	upper_id = load("upper", "upper", 9);
 	ktap_test_result(echo_id > 0 && upper_id > 0 && load("kv", "kv", 11211) > 0 &&
@@ -729,6 +837,7 @@ int main(void)
 	test_dns();
 	test_malformed();
 	test_routing(upper_id);
+	test_port_index(echo_id, upper_id);
 	test_accounting(echo_id);
 	test_lifecycle(echo_id);
 	kfaas_state_close(&st);

@@ -180,11 +180,14 @@ static void test_unrepresentative(void)
 			 strstr(kfaas_lc_explain(&paper, &d, why, sizeof(why)),
 				"not representative"),
 			 "flat over 4 h (CV 0 < 2), unpriced: the default keep-alive");
-	decide(&h, &d);
+	paper = P;
+	paper.worth_mib_s = 60000;
+	kfaas_lc_decide(&paper, &C, &h, &d);
 	ktap_test_result(d.mode == KFAAS_LC_DEFAULT && d.prewarm_ms == 0 &&
 			 d.keep_ms == 0,
-			 "flat over 4 h, priced: a 179.5 MiB VM catching 1/240 per "
-			 "minute is not worth it: nothing kept");
+			 "flat over 4 h, priced at 60000 MiB-s a cold start: a "
+			 "179.5 MiB VM catching 1/240 per minute is not worth it: "
+			 "nothing kept");
 	kfaas_lc_hist_free(&h);
 }
 

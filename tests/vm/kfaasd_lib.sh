@@ -3,6 +3,20 @@
 # with $KFAAS set).  The test starts kfaasd in the background with its own
 # options, puts its pid in DPID, then calls daemon_wait_ready.
 
+# vm_require TOOL...: root, kfaasd, the guest image, the test function,
+# QEMU and the tools, or the whole test is skipped saying what is missing
+vm_require() {
+	local t
+	require_root
+	[ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/tests/vm/fn/kfn" ] ||
+		ktap_skip_all "kfaasd, the guest image or the test function is not built"
+	command -v qemu-system-x86_64 >/dev/null ||
+		ktap_skip_all "no qemu-system-x86_64: run tools/deps.sh"
+	for t in "$@"; do
+		command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
+	done
+}
+
 DPID=
 # QEMU processes of the run directory $RUN that are alive (zombies are
 # dead); $1: a function id, or nothing for all
@@ -15,6 +29,8 @@ live_qemus() {
 		echo "${p#/proc/}"
 	done
 }
+# SIGKILL every live QEMU of the run directory $RUN
+kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 alive() { awk '/^State:/ { exit ($2 == "Z") }' "/proc/$1/status" 2>/dev/null; }
 # daemon_wait_ready TRIES: until 'kfaas daemon status' answers (TRIES
 # times 0.2 s); fails at once if kfaasd has exited

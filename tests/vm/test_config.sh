@@ -90,7 +90,7 @@ check_eq "... and 404 elsewhere" 404 \
 check_eq "kfaas apply of the same file changes nothing" 0 \
 	"$(K -j apply "$T/kfaas.yaml" | jq '.changes | length')"
 K export > "$T/exported.yaml"
-check_match "export writes the VM function with its size" "vm: \"$B/vmfn/hello\".*max: 2" \
+check_match "export writes the VM function with its size and keep-alive" "vm: \"$B/vmfn/hello\".*max: 2 .*keep-alive: auto" \
 	"$(tr '\n' ' ' < "$T/exported.yaml")"
 check_eq "... and applying the export changes nothing" 0 \
 	"$(K -j apply "$T/exported.yaml" | jq '.changes | length')"

@@ -261,7 +261,7 @@ left=""
 for p in $old; do [ -d /proc/$p ] && left="$left $p"; done
 check_eq "no QEMU of the killed daemon is left" "" "$left"
 check_eq "no leaked socket or file: the run directory holds only the new daemon's" "" \
-	"$(find "$RUN" -mindepth 1 | grep -vE "^$RUN/(kfaasd\.lock|control\.sock|fn|fn/($ids)(/(image\.cpio|tpl\.mem|tpl\.state))?)$")"
+	"$(find "$RUN" -mindepth 1 | grep -vE "^$RUN/(kfaasd\.lock|control\.sock|fn|fn/($ids)(/(image\.cpio|tpl\.mem|tpl\.state))?|lifecycle|lifecycle/[0-9]+-[0-9]+\.(hist|cost))$")"
 check_eq "one control socket, answering" "1 true" \
 	"$(find "$RUN" -type s | wc -l) $("$KFAAS" -j daemon status | jq .daemon.pid | grep -q "$DPID" && echo true)"
 sent=$(echo "$out1" | jq .next)
@@ -281,8 +281,8 @@ diag "${SECONDS} s"
 # ---- the end: a clean stop, no sanitizer report ---------------------------------------
 daemon_stop
 check_eq "SIGTERM: kfaasd stops cleanly (exit 0)" 0 $?
-check_eq "nothing stays behind: no QEMU, no run directory" "0 gone" \
-	"$(live_qemus | wc -l) $([ -e "$RUN" ] || echo gone)"
+check_eq "nothing stays behind: no QEMU; the run directory keeps only what was learnt" "0 lifecycle" \
+	"$(live_qemus | wc -l) $(ls "$RUN" | xargs)"
 if [ -n "$SAN" ]; then
 	check_eq "0 ASan/UBSan/LSan reports from kfaasd and the guest agents, no guest panic" \
 		0 "$(reports)"

@@ -277,7 +277,22 @@ static int tail_obj(struct bpf_object **obj)
 	return bpf_program__fd(from);
 }
 
-/* A dispatcher variant sharing st's pinned maps, as the loader does. */
+/* exp_tail's program whose tail call has a constant key (tail_fd: of
+ * tail_obj(), which loaded obj) */
+static int tail_direct_fd(struct bpf_object *obj, int tail_fd)
+{
+	struct bpf_program *p;
+
+	if (tail_fd < 0)
+		return -1;
+	p = bpf_object__find_program_by_name(obj, "bench_tail_direct");
+	return p ? bpf_program__fd(p) : -1;
+}
+
+/*
+ * A dispatcher variant sharing st's pinned maps, as the loader does: its
+ * first program (the one without kfaas.ko's kfuncs).
+ */
 static int shared_obj(const char *name, struct kfaas_state *st,
 		      struct bpf_object **obj)
 {
@@ -304,6 +319,8 @@ static int shared_obj(const char *name, struct kfaas_state *st,
 		}
 		close(fd);
 	}
+	bpf_object__for_each_program(p, *obj)
+		bpf_program__set_autoload(p, p == bpf_object__next_program(*obj, NULL));
 	if (bpf_object__load(*obj)) {
 		fprintf(stderr, "kfaas-bench: cannot load %s: %s\n", name,
 			strerror(errno));
@@ -316,11 +333,12 @@ static int shared_obj(const char *name, struct kfaas_state *st,
 /* Split the added ns of the sampled configuration into its parts. */
 static json_object *breakdown(struct bvar *v)
 {
-	enum { FLOOR, BARE, SDK, NOROUTE, T0, TS, PARSE, TAIL, LEAN, NOACCT };
+	enum { FLOOR, BARE, SDK, NOROUTE, T0, TS, PARSE, TAIL, EXPH, NOACCT,
+	       EXPP, TAILD };
 	int R = opt.o.rounds;
 	double added = bench_delta(&v[TS], &v[BARE], R);
 	double lookup = bench_delta(&v[NOROUTE], &v[PARSE], R);
-	double tail = bench_delta(&v[TAIL], &v[FLOOR], R);
+	double tail = bench_delta(&v[TAILD], &v[FLOOR], R);
 	double timing = bench_delta(&v[T0], &v[TS], R) /
 			(1.0 - 1.0 / (1 << opt.time_shift));
 	double sampled = timing / (1 << opt.time_shift);
@@ -329,6 +347,8 @@ static json_object *breakdown(struct bvar *v)
 	json_object_object_add(o, "parse_ns", bench_num(bench_delta(&v[PARSE], &v[FLOOR], R)));
 	json_object_object_add(o, "route_lookup_and_counters_ns", bench_num(lookup));
 	json_object_object_add(o, "tail_call_ns", bench_num(tail));
+	json_object_object_add(o, "tail_call_runtime_key_ns",
+			       bench_num(bench_delta(&v[TAIL], &v[FLOOR], R)));
 	json_object_object_add(o, "timing_two_ktime_calls_ns", bench_num(timing));
 	json_object_object_add(o, "timing_sampled_ns", bench_num(sampled));
 	json_object_object_add(o, "sdk_handover_and_accounting_ns",
@@ -338,29 +358,37 @@ static json_object *breakdown(struct bvar *v)
 			       bench_num(bench_delta(&v[NOACCT], &v[BARE], R)));
 	json_object_object_add(o, "timing_and_accounting_sampled_ns",
 			       bench_num(bench_delta(&v[TS], &v[NOACCT], R)));
+	json_object_object_add(o, "port_index_saved_ns",
+			       bench_num(bench_delta(&v[EXPH], &v[EXPP], R)));
+	json_object_object_add(o, "direct_jump_saved_ns",
+			       bench_num(bench_delta(&v[EXPP], &v[TS], R)));
 	json_object_object_add(o, "how", json_object_new_string(
 		"parse = parse_only - floor; route lookup and counters = "
-		"dispatch_noroute - parse_only; tail call = tailcall - floor; "
+		"dispatch_noroute - parse_only; tail call = tailcall_direct - "
+		"floor (the dispatcher's, for ids below KFAAS_DIRECT_IDS), "
+		"tail call with a run-time key = tailcall - floor; "
 		"timing = (dispatch_t0 - dispatch_ts) / (1 - 2^-time_shift); "
 		"the rest of (dispatch_ts - bare) is the hand-over through the "
 		"scratch map and the SDK's accounting (the sampling's xorshift "
 		"included); second split: dispatch_noacct - bare = dispatcher, "
 		"tail call and hand-over; dispatch_ts - dispatch_noacct = the "
-		"sampled timing and the accounting"));
+		"sampled timing and the accounting; what the changes of issue 16 "
+		"bought: port index = exp_hash_indirect_ts - exp_port_indirect_ts, "
+		"direct jump = exp_port_indirect_ts - dispatch_ts"));
 	return o;
 }
 
 static int cmd_dispatch(void)
 {
 	struct bpf_object *o_pass = NULL, *o_bare = NULL, *o_parse = NULL,
-			  *o_tail = NULL, *o_lean = NULL;
+			  *o_tail = NULL, *o_exp[2] = {};
 	uint8_t f7[256], f9[256];
 	size_t l7, l9;
 	struct kfaas_state *st, *sn;
 	char obj[512];
 	json_object *res;
 	char what[160];
-	int fn_fd = -1, rc = -1;
+	int fn_fd = -1, tail_fd, rc = -1;
 
 	st = root_new("d");
 	if (!st || route_to_echo(st, NULL, ECHO_PORT))
@@ -376,6 +404,7 @@ static int cmd_dispatch(void)
 		fprintf(stderr, "kfaas-bench: no echo program: %s\n", strerror(-fn_fd));
 		goto out;
 	}
+	tail_fd = tail_obj(&o_tail);
 	{
 		struct bvar v[] = {
 			{ "floor", "XDP_PASS and nothing else: the test-run loop itself",
@@ -395,13 +424,22 @@ static int cmd_dispatch(void)
 			{ "parse_only", "the frame parser alone, then XDP_PASS",
 			  bench_obj("exp_parse", &o_parse), f7, l7, XDP_PASS },
 			{ "tailcall", "one tail call (run-time key) to a program returning XDP_PASS",
-			  tail_obj(&o_tail), f7, l7, XDP_PASS },
-			{ "dispatch_lean_ts", "EXPERIMENT: proposed lean dispatcher -> echo, 1 in 2^time_shift timed",
-			  shared_obj("exp_dispatcher_lean", st, &o_lean), f7, l7, XDP_TX, 0, st,
+			  tail_fd, f7, l7, XDP_PASS },
+			{ "exp_hash_indirect_ts", "EXPERIMENT: the dispatcher as before issue 16 "
+			  "(routes in the hash only, tail call with a run-time key) -> echo, "
+			  "1 in 2^time_shift timed",
+			  shared_obj("exp_disp_hash", st, &o_exp[0]), f7, l7, XDP_TX, 0, st,
 			  (uint32_t)opt.time_shift },
 			{ "dispatch_noacct", "dispatcher -> an echo that neither times nor accounts "
 			  "(tools/bench/bpf/echo_noacct.bpf.c)",
 			  sn->disp_fd, f7, l7, XDP_TX, 0, sn, (uint32_t)opt.time_shift },
+			{ "exp_port_indirect_ts", "EXPERIMENT: port-indexed routes, tail call with "
+			  "a run-time key -> echo, 1 in 2^time_shift timed",
+			  shared_obj("exp_disp_port", st, &o_exp[1]), f7, l7, XDP_TX, 0, st,
+			  (uint32_t)opt.time_shift },
+			{ "tailcall_direct", "one tail call (constant key: a direct jump) to a "
+			  "program returning XDP_PASS",
+			  tail_direct_fd(o_tail, tail_fd), f7, l7, XDP_PASS },
 		};
 		int n = sizeof(v) / sizeof(v[0]), i;
 
@@ -423,10 +461,17 @@ static int cmd_dispatch(void)
 			 opt.time_shift == KFAAS_TIME_SHIFT_DEFAULT ? " (default)" : "");
 		add_row(res, pair_row("1 dispatch", what, &v[5], &v[1],
 				      "<= 15 ns added", 15));
-		snprintf(what, sizeof(what), "EXPERIMENT lean dispatcher, 1/%d timed "
-			 "(vs bare echo)", 1 << opt.time_shift);
+		snprintf(what, sizeof(what), "EXPERIMENT before issue 16: hash routes, "
+			 "run-time tail call, 1/%d timed (vs bare echo)",
+			 1 << opt.time_shift);
 		add_row(res, pair_row("1 dispatch", what, &v[8], &v[1],
 				      "<= 15 ns added", 15));
+		snprintf(what, sizeof(what), "EXPERIMENT port-indexed routes, run-time "
+			 "tail call, 1/%d timed (vs bare echo)", 1 << opt.time_shift);
+		add_row(res, pair_row("1 dispatch", what, &v[10], &v[1],
+				      "<= 15 ns added", 15));
+		add_row(res, pair_row("1 dispatch", "tail call, run-time key (vs constant "
+				      "key)", &v[7], &v[11], NULL, 0));
 		add_row(res, pair_row("1 dispatch", "dispatcher+tail call+hand-over, no timing, "
 				      "no accounting (vs bare echo)", &v[9], &v[1], NULL, 0));
 		add_row(res, pair_row("1 dispatch", "echo alone: SDK parse+timing+accounting "
@@ -445,7 +490,8 @@ out:
 	bpf_object__close(o_bare);
 	bpf_object__close(o_parse);
 	bpf_object__close(o_tail);
-	bpf_object__close(o_lean);
+	bpf_object__close(o_exp[0]);
+	bpf_object__close(o_exp[1]);
 	roots_destroy();
 	return rc;
 }

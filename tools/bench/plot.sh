@@ -195,4 +195,25 @@ plot '$out/memcached.dat' using 0:3:xtic(1) with boxes lc rgb '#4477aa' notitle,
 unset multiplot
 EOF
 fi
+# 11. lifecycle live: cold starts and idle memory per policy, live beside
+# the simulator on the same functions and window
+if have lcreplay; then
+	jq -r '.benchmarks[] | select(.id == "lcreplay") | [.runs[] | . as $r
+		| (100 * ($r.found_template + $r.found_cold) /
+		   ([$r.found_warm, $r.found_template, $r.found_cold] | add))] as $live
+		| [.sim[].cold_pct] as $sim | [.runs[].idle_gib_s_trace] as $lm | [.sim[].wasted_gib_s] as $sm
+		| range(0; 3) as $i | "\(["none", "fixed-10min", "auto"][$i]) \($live[$i]) \($sim[$i]) \($lm[$i]) \($sm[$i])"' \
+		"$json" >"$out/lcreplay.dat"
+	gnuplot <<EOF
+$term; $common
+set output '$out/lcreplay.svg'
+set title "Lifecycle policies live (a compressed trace through kfaasd) beside kfaas sim\n{/*0.8 $sub}"
+set ylabel 'cold starts (%)'; set y2label 'idle memory (GiB-s, trace time)'; set y2tics; set ytics nomirror
+set yrange [0:*]; set y2range [0:*]; set style data histograms; set style histogram clustered gap 1
+plot '$out/lcreplay.dat' using 2:xtic(1) lc rgb '#4477aa' title 'cold starts live', \
+     '' using 3 lc rgb '#66ccee' title 'cold starts, kfaas sim', \
+     '' using 4 axes x1y2 lc rgb '#ee6677' title 'idle memory live', \
+     '' using 5 axes x1y2 lc rgb '#aa3377' title 'idle memory, kfaas sim'
+EOF
+fi
 rm -f "$out"/*.dat

@@ -9,7 +9,7 @@
 #
 #   --smoke       seconds, not minutes: checks the machinery, judges nothing
 #   --only LIST   comma-separated ids: dispatch routes udp live invoker
-#                 socket vm kmod lifecycle memcached
+#                 socket vm kmod lifecycle memcached lcreplay
 #                 (default: all)
 #   --out DIR     results folder (default results/YYYYmmdd-HHMMSS, and
 #                 results/latest points at it)
@@ -19,7 +19,7 @@ top=$(cd "$here/../.." && pwd)
 B=$top/build
 OUT=""
 SMOKE=0
-ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod,lifecycle,memcached"
+ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod,lifecycle,memcached,lcreplay"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -51,6 +51,7 @@ if [ $SMOKE = 1 ]; then
 	SK_ROUNDS=1; WRK_CONN=64
 	LC_DAYS=2; LC_APPS=40
 	MC_ROUNDS=1; MC_TIME=0.5; MC_WARM=0.3; MC_KEYS=1000
+	LR_FNS=2; LR_MIN=8; LR_SCALE=0.5
 else
 	MODE=full
 	REPEAT=1000000; ROUNDS=7; COUNTS=1,10,1000,100000
@@ -61,8 +62,11 @@ else
 	SK_ROUNDS=5; WRK_CONN=64
 	LC_DAYS=14; LC_APPS=400
 	MC_ROUNDS=5; MC_TIME=3; MC_WARM=1; MC_KEYS=10000
+	LR_FNS=12; LR_MIN=60; LR_SCALE=1
 fi
 MC_ZIPF=0.99
+# 7's rounds of starts on an empty pool, by hand on a loaded machine
+VM_ROUNDS=${KFB_VM_ROUNDS:-$VM_ROUNDS}
 TIME_SHIFT=${TIME_SHIFT:-6}
 VALUE_SIZE=32
 WINDOW=64
@@ -722,7 +726,10 @@ bench_socket() {
 # Rounds alternate: the idle VM of each is killed, then one request
 # (kfaas invoke, through kfaasd) meets an empty pool and is timed from
 # kfaasd receiving it to the reply: QEMU start, boot or restore, the
-# first response.  Then warm invocations and the RSS of each idle VM.
+# first response.  Then warm invocations and the RSS of each idle VM;
+# then, on the snapshot daemon, the same executable (tests/vm/fn/rfn)
+# as two functions, one --resident and one a process per request: their
+# warm invocations side by side.
 # The procedure of tools/vm-measure.sh (docs/vm-tier.md), folded in.
 VM_CACHE=${VM_CACHE:-/var/cache/kfaasd-bench}
 vmd() {	# cold|clone kfaas-args...: the CLI against one of the two daemons
@@ -753,8 +760,8 @@ bench_vm() {
 		reason="kfaasd is not built ($B/kfaasd): make"
 	elif ! command -v qemu-system-x86_64 >/dev/null; then
 		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
-	elif [ ! -x "$fn" ] || [ ! -f "$B/vm/guest.cpio" ]; then
-		reason="the guest image or the test function is not built ($B/vm/guest.cpio, $fn): make"
+	elif [ ! -x "$fn" ] || [ ! -x "$B/tests/vm/fn/rfn" ] || [ ! -f "$B/vm/guest.cpio" ]; then
+		reason="the guest image or the test functions are not built ($B/vm/guest.cpio, $fn, rfn): make"
 	elif ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
 		reason="no guest kernel in /boot (linux-image-amd64: tools/deps.sh)"
 	fi
@@ -767,10 +774,11 @@ bench_vm() {
 	for w in cold clone; do
 		cleanup_add "rm -rf $PREFIX-v$w"
 		nsenter --net=/run/netns/$NS "$B/kfaasd" --pin-root $PREFIX-v$w --run-dir /run/kfaasd-bench-$TAG-$w \
-			--cache-dir "$VM_CACHE" --config none \
+			--cache-dir "$VM_CACHE" --config none --boot-timeout 120000 \
 			$([ $w = cold ] && echo --no-snapshot) >>"$OUT/kfaasd-$w.log" 2>&1 &
 		pid=$!
-		cleanup_add "kill -TERM $pid; wait $pid"
+		# a clean stop keeps RUNDIR/lifecycle: the run directory goes after
+		cleanup_add "kill -TERM $pid; wait $pid; rm -rf /run/kfaasd-bench-$TAG-$w"
 		for r in $(seq 1 150); do
 			vmd $w daemon status >/dev/null 2>&1 && break
 			kill -0 $pid 2>/dev/null || { echo "kfaasd ($w) exited: $(tail -n 3 "$OUT/kfaasd-$w.log")" >&2; return 1; }
@@ -811,6 +819,21 @@ bench_vm() {
 			  p99_ms: ($o.p99_ns / 1e6), mean_ms: ($o.ns_per_invocation / 1e6),
 			  template_ms: $p.template_ms} + $m' >>"$OUT/vm.runs"
 	done
+	# resident vs a process per request: one executable, two functions
+	local f rfn=$B/tests/vm/fn/rfn
+	for f in rs rf; do
+		vmd clone fn create $f --vm "$rfn" --mem 128 --vcpus 1 --min-warm 1 \
+			--max 1 --idle-ttl 0 $([ $f = rs ] && echo --resident) >/dev/null || return 1
+		# the clone's first requests translate the guest's code again
+		vmd clone -j invoke $f --data "echo warm-up" --repeat 5 >/dev/null || return 1
+		out=$(vmd clone -j invoke $f --data "echo kfaas-bench" --repeat $VM_WARM) || {
+			echo "kfaas invoke --repeat ($f): $out" >&2; return 1; }
+		[ "$(echo "$out" | jq -r '.errors // 0')" = 0 ] || {
+			echo "kfaas invoke --repeat ($f): errors: $out" >&2; return 1; }
+		jq -nc --arg f $f --argjson o "$out" \
+			'{what: "mode", vm: "clone", fn: $f, n: $o.repeat, p50_ms: ($o.p50_ns / 1e6),
+			  p99_ms: ($o.p99_ns / 1e6), mean_ms: ($o.ns_per_invocation / 1e6)}' >>"$OUT/vm.runs"
+	done
 	local st
 	st=$(vmd clone -j daemon status | jq -c '.daemon')
 	jq -s --argjson d "$st" --arg qemu "$(qemu-system-x86_64 -version | head -n 1)" '
@@ -823,12 +846,15 @@ bench_vm() {
 	| [$runs[] | select(.what == "start")] as $s
 	| [$runs[] | select(.what == "warm" and .vm == "cold")][0] as $wc
 	| [$runs[] | select(.what == "warm" and .vm == "clone")][0] as $wk
+	| [$runs[] | select(.what == "mode" and .fn == "rs")][0] as $rs
+	| [$runs[] | select(.what == "mode" and .fn == "rf")][0] as $rf
 	| def pair(f): [$s[] | select(.vm == "clone") | . as $k
 		| ($s[] | select(.vm == "cold" and .round == $k.round)) as $c | ($k | f) / ($c | f)] | med | r3;
 	  {id: "vm", status: "ok",
 	   params: {accelerator: $d.accel, accelerator_why: $d.accel_why, qemu: $qemu,
 		    guest_kernel: $d.kernel, rounds: ($s | length / 2), warm_invocations: $wk.n,
 		    function: "tests/vm/fn/kfn (static C), request \"echo kfaas-bench\"",
+		    resident_function: "tests/vm/fn/rfn (static C, kfaas_resident.h) as rs (--resident) and rf (a process per request), clones, min-warm 1, max 1, 5 warm-up requests each",
 		    vm: "microvm, 128 MiB, 1 vCPU, min-warm 0, max 1",
 		    template_ms: $wk.template_ms,
 		    how: "two kfaasd (one --no-snapshot) in the bench namespace; each round kills the idle VM of each, then times one kfaas invoke on the empty pool in kfaasd (request to reply); ready = QEMU start to agent ready (cold) or to restored and reseeded (clone), from kfaas daemon status; warm = kfaas invoke --repeat on the VM left; memory = /proc/PID/smaps_rollup of the idle QEMU"},
@@ -852,6 +878,14 @@ bench_vm() {
 	     what: "warm invocation p99 in kfaasd: clone (vs cold-booted VM) [\($A)]",
 	     kfaas: ($wk.p99_ms | r3), alt: ($wc.p99_ms | r3),
 	     ratio: ($wk.p99_ms / $wc.p99_ms | r3), target: null, met: null},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "warm invocation p50 in kfaasd: resident process (vs a process per request), same executable [\($A)]",
+	     kfaas: ($rs.p50_ms | r3), alt: ($rf.p50_ms | r3),
+	     ratio: ($rs.p50_ms / $rf.p50_ms | r3), target: "<= 1 ms", met: ($rs.p50_ms <= 1)},
+	    {bench: "7 vm", status: "ok", unit: "ms",
+	     what: "warm invocation p99 in kfaasd: resident process (vs a process per request), same executable [\($A)]",
+	     kfaas: ($rs.p99_ms | r3), alt: ($rf.p99_ms | r3),
+	     ratio: ($rs.p99_ms / $rf.p99_ms | r3), target: null, met: null},
 	    {bench: "7 vm", status: "ok", unit: "MiB",
 	     what: "RSS of an idle warm VM: clone (vs cold-booted) [\($A)]",
 	     kfaas: $wk.rss_mib, alt: $wc.rss_mib, ratio: ($wk.rss_mib / $wc.rss_mib | r3),
@@ -863,6 +897,8 @@ bench_vm() {
 	' "$OUT/vm.runs"
 	local rc=$?
 	rm -f "$OUT/vm.runs"
+	vmd clone fn unload rs >/dev/null 2>&1
+	vmd clone fn unload rf >/dev/null 2>&1
 	for w in cold clone; do
 		vmd $w fn unload m >/dev/null 2>&1
 		[ $rc = 0 ] && rm -f "$OUT/kfaasd-$w.log"
@@ -961,6 +997,155 @@ bench_lifecycle() {
 	' "$OUT/lifecycle.raw"
 	local rc=$?
 	rm -f "$OUT/lifecycle.raw"
+	return $rc
+}
+
+# ---- 11: the lifecycle policies live ------------------------------------------
+# The simulator's ranking (no keep-alive, fixed 10 min, auto) checked with
+# real VMs: kfaas-tracegen (seed 3, 1 day, 80 apps); LR_FNS functions with
+# 2 to 40 calls in LR_MIN trace minutes from minute 600, taken at random
+# (tools/bench/lcreplay.c: lcreplay pick); each policy in turn gets its own
+# kfaasd with bins of LR_SCALE s for the trace's minute (the policy's time
+# constants scale with the bins: kfaasd.md), the functions created
+# (tests/vm/fn/kfn, 128 MiB), left to go cold (as the simulator starts),
+# then the window replayed through the control socket, one trace minute in
+# LR_SCALE s (lcreplay run).  Measured per policy: what each request
+# found (kfaasd's counters), the per-function p75 of cold starts, the idle
+# memory held (kfaas cost: GiB-s, in trace seconds), the latency; beside
+# kfaas sim on the same functions and window.
+lr_pool_env() { KFAAS_PIN_ROOT=$PREFIX-lr KFAAS_RUN_DIR=/run/kfaasd-bench-$TAG-lr "$@"; }
+lr_pool() { lr_pool_env "$KFAAS" "$@"; }
+lr_wait() {	# jq condition on .functions (all pools), timeout s
+	local i
+	for i in $(seq 1 $(( $2 * 5 ))); do
+		[ "$(lr_pool -j daemon status | jq -r "$1")" = true ] && return 0
+		sleep 0.2
+	done
+	echo "kfaasd (lcreplay): timed out waiting for $1" >&2
+	return 1
+}
+lr_policy() {	# none|fixed|auto fn-count -> one JSON line of what was measured
+	local pol=$1 n=$2 keep pid t0 k out
+	case $pol in
+	none) keep=none ;;
+	fixed) keep=fixed:$(awk -v s=$LR_SCALE 'BEGIN {printf "%d", 10 * s + 0.5}') ;;
+	auto) keep=auto ;;
+	esac
+	rm -rf "$PREFIX-lr"
+	nsenter --net=/run/netns/$NS "$B/kfaasd" --pin-root $PREFIX-lr --run-dir /run/kfaasd-bench-$TAG-lr \
+		--cache-dir "$VM_CACHE" --config none --hist-bin "$(awk -v s=$LR_SCALE 'BEGIN {print s * 1000}')" \
+		--sample 200 --cost-step 1 --boot-timeout 60000 >>"$OUT/kfaasd-lr.log" 2>&1 &
+	pid=$!
+	for k in $(seq 1 150); do
+		lr_pool daemon status >/dev/null 2>&1 && break
+		kill -0 $pid 2>/dev/null || { echo "kfaasd (lcreplay) exited: $(tail -n 3 "$OUT/kfaasd-lr.log")" >&2; return 1; }
+		sleep 0.2
+	done
+	for k in $(seq 0 $((n - 1))); do
+		lr_pool fn create lr$k --vm "$B/tests/vm/fn/kfn" --mem 128 --max 4 --timeout 30000 \
+			--keep-alive $keep >/dev/null || { kill -TERM $pid; wait $pid; return 1; }
+	done
+	# what the default keep-alive warmed at create goes cold first
+	lr_wait '[.functions[].pool | .live == 0 and .starting == 0 and (.template == "none" or .template == "failed")] | all' 600 ||
+		{ kill -TERM $pid; wait $pid; return 1; }
+	t0=$(date +%s); sleep 1.2
+	out=$(lr_pool_env "$B/bench/lcreplay" run "$OUT/lr/sub.csv" --pin-root $PREFIX-lr \
+		--scale $LR_SCALE --prefix lr --minutes $LR_MIN 2>>"$OUT/kfaasd-lr.log") ||
+		{ kill -TERM $pid; wait $pid; return 1; }
+	# what is held after the last call, until the keep-alive ends
+	sleep "$(awk -v s=$LR_SCALE 'BEGIN {print 10 * s + 2}')"
+	k=0
+	jq -nc --arg p $pol --argjson r "$out" --argjson st "$(lr_pool -j daemon status)" \
+		--argjson c "$(lr_pool -j cost --since @$t0)" --argjson sc $LR_SCALE '
+		[$st.functions[] | {name, l: .pool.lifecycle}] as $f
+		| [$f[] | .l.found_warm + .l.found_template + .l.found_cold] as $n
+		| {policy: $p, replay: $r,
+		   found_warm: ([$f[].l.found_warm] | add), found_template: ([$f[].l.found_template] | add),
+		   found_cold: ([$f[].l.found_cold] | add), prewarms: ([$f[].l.prewarms] | add),
+		   fn_cold_pct: [$f[] | (.l.found_warm + .l.found_template + .l.found_cold) as $t
+				 | select($t > 0) | 100 * (.l.found_template + .l.found_cold) / $t],
+		   idle_gib_s_trace: (([$c.functions[].idle_gib_s] | add) * 60 / $sc),
+		   vm_cpu_s: ([$c.functions[].cpu_s] | add)}' || k=1
+	kill -TERM $pid; wait $pid
+	# what kfaasd learnt (RUNDIR/lifecycle) is kept by a clean stop
+	rm -rf "$PREFIX-lr" /run/kfaasd-bench-$TAG-lr
+	return $k
+}
+bench_lcreplay() {
+	local title="lifecycle policies live: a compressed trace through kfaasd" reason="" pol sim picked
+	if [ ! -x "$B/kfaasd" ] || [ ! -x "$B/tests/vm/fn/kfn" ] || [ ! -f "$B/vm/guest.cpio" ] ||
+	   [ ! -x "$B/bench/lcreplay" ]; then
+		reason="kfaasd, the guest image, the test function or lcreplay is not built: make"
+	elif ! command -v qemu-system-x86_64 >/dev/null; then
+		reason="qemu-system-x86_64 is missing (tools/deps.sh)"
+	fi
+	if [ -n "$reason" ]; then
+		unavailable lcreplay "$title" "not available" "$reason" "11 lcreplay"
+		return 0
+	fi
+	bench_ns || return 1
+	mkdir -p "$VM_CACHE" "$OUT/lr"
+	cleanup_add "rm -rf $OUT/lr $PREFIX-lr /run/kfaasd-bench-$TAG-lr"
+	"$B/tools/kfaas-tracegen" --out "$OUT/lr/t" --seed 3 --days 1 --apps 80 >/dev/null || return 1
+	picked=$("$B/bench/lcreplay" pick "$OUT/lr/t/invocations_per_function_md.anon.d01.csv" \
+		--count $LR_FNS --start 600 --minutes $LR_MIN --out "$OUT/lr") || return 1
+	sim=$("$KFAAS" -j sim --policy none,fixed:600,auto --duration 0 "$OUT/lr/sub.csv") || return 1
+	: >"$OUT/lr.runs"
+	for pol in none fixed auto; do
+		lr_policy $pol "$(echo "$picked" | jq '.functions | length')" >>"$OUT/lr.runs" || return 1
+	done
+	jq -s --argjson sim "$sim" --argjson picked "$picked" --argjson sc $LR_SCALE --argjson m $LR_MIN '
+	def r3: if . == null then null else (. * 1000 | round / 1000) end;
+	def p75: sort | if length == 0 then null else .[((length * 0.75) | ceil) - 1] end;
+	def live($p): [.[] | select(.policy == $p)][0]
+		| . + {cold_pct: (100 * (.found_template + .found_cold) /
+				  ([.found_warm, .found_template, .found_cold] | add)),
+		       fn_p75_cold_pct: (.fn_cold_pct | p75)};
+	def simp($p): [$sim.policies[] | select(.policy == $p)][0];
+	def sgn: if . > 0 then 1 elif . < 0 then -1 else 0 end;
+	. as $runs | [live("none"), live("fixed"), live("auto")] as $L
+	| [simp("none"), simp("fixed:600"), simp("auto")] as $S
+	# pairs of policies the live run puts in the simulator'"'"'s order
+	| ([[[0, 1], [0, 2], [1, 2]][] as [$i, $j]
+	    | ((($L[$i].cold_pct - $L[$j].cold_pct) | sgn) == (($S[$i].cold_pct - $S[$j].cold_pct) | sgn)),
+	      ((($L[$i].idle_gib_s_trace - $L[$j].idle_gib_s_trace) | sgn) ==
+	       (($S[$i].wasted_gib_s - $S[$j].wasted_gib_s) | sgn))]
+	   | map(select(.)) | length) as $agree
+	| {id: "lcreplay", status: "ok",
+	   params: {trace: "kfaas-tracegen --seed 3 --days 1 --apps 80", functions: $picked.functions,
+		    window_trace_minutes: $m, seconds_per_trace_minute: $sc,
+		    function: "tests/vm/fn/kfn (echo), 128 MiB, 1 vCPU, max 4",
+		    how: "one kfaasd per policy, its bins one trace minute of \($sc) s (the policy time constants scaled with them); functions created and left to go cold, then the window replayed through the control socket (tools/bench/lcreplay.c); found = what kfaasd counted each request found; idle memory = kfaas cost idle GiB-s x 60 / \($sc) (trace seconds); sim = kfaas sim on the same functions and window (128 MiB, 51.5 MiB a VM, duration 0)"},
+	   runs: $runs, sim: $S,
+	   rows: [
+	    {bench: "11 lcreplay", status: "ok", unit: "%",
+	     what: "cold starts live (request found no warm VM): auto vs fixed 10 min [TCG]",
+	     kfaas: ($L[2].cold_pct | r3), alt: ($L[1].cold_pct | r3),
+	     ratio: ($L[2].cold_pct / $L[1].cold_pct | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "%",
+	     what: "cold starts live: auto vs no keep-alive [TCG]",
+	     kfaas: ($L[2].cold_pct | r3), alt: ($L[0].cold_pct | r3),
+	     ratio: ($L[2].cold_pct / $L[0].cold_pct | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "GiB-s",
+	     what: "idle memory live (trace seconds): auto vs fixed 10 min [TCG]",
+	     kfaas: ($L[2].idle_gib_s_trace | r3), alt: ($L[1].idle_gib_s_trace | r3),
+	     ratio: ($L[2].idle_gib_s_trace / $L[1].idle_gib_s_trace | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "%",
+	     what: "cold starts, auto: live vs kfaas sim on the same functions and window",
+	     kfaas: ($L[2].cold_pct | r3), alt: ($S[2].cold_pct | r3),
+	     ratio: ($L[2].cold_pct / $S[2].cold_pct | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "ms",
+	     what: "request latency p50 live: auto vs fixed 10 min [TCG]",
+	     kfaas: $L[2].replay.p50_ms, alt: $L[1].replay.p50_ms,
+	     ratio: ($L[2].replay.p50_ms / $L[1].replay.p50_ms | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "pairs",
+	     what: "policy pairs ordered live as kfaas sim orders them (cold starts, idle memory; of 6)",
+	     kfaas: $agree, alt: 6, ratio: ($agree / 6 | r3), target: ">= 1x",
+	     met: ($agree == 6)}]}
+	' "$OUT/lr.runs"
+	local rc=$?
+	rm -f "$OUT/lr.runs"
+	[ $rc = 0 ] && rm -f "$OUT/kfaasd-lr.log"
 	return $rc
 }
 
@@ -1141,6 +1326,7 @@ run_entry vm "VM tier" bench_vm
 run_entry kmod "module accounting cost" bench_kmod
 run_entry lifecycle "lifecycle policies over a generated trace (kfaas sim)" bench_lifecycle
 run_entry memcached "memcached alone vs behind the kv cache (veth)" bench_memcached
+run_entry lcreplay "lifecycle policies live: a compressed trace replayed through kfaasd" bench_lcreplay
 cleanup_run
 # the guest's raw output stays only when a part of it failed
 if [ -f "$OUT/guest.out" ]; then
@@ -1156,7 +1342,7 @@ git_json=$(cd "$top" && jq -n --arg c "$(git rev-parse --short HEAD 2>/dev/null)
 	--argjson d "$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false)" \
 	'{commit: $c, dirty: $d}')
 ids=""
-for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached; do
+for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached lcreplay; do
 	[ -f "$OUT/$id.json" ] && ids="$ids $OUT/$id.json"
 done
 # shellcheck disable=SC2086

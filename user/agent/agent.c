@@ -7,7 +7,8 @@
  * include/kfaas/agent.h: each RUN starts /fn in a new process (own session,
  * clean environment, unprivileged uid) with the request on stdin, and
  * answers with its stdout, exit status and duration.  stdout over the
- * limit the host gave kills the function.
+ * limit the host gave kills the function.  A RUN flagged resident goes to
+ * the one /fn process kept running instead (resident.c).
  *
  *   kfaas-agent                 as /init in the guest
  *   kfaas-agent --stdio FN      the protocol on stdin/stdout, running FN
@@ -41,6 +42,7 @@
 #include <kfaas/agent_proto.h>
 #include <kfaas_clock.h>
 #include <kfaas_iobuf.h>
+#include "agent.h"
 
 #ifdef KFAAS_AGENT_SANITIZE
 /*
@@ -67,12 +69,11 @@ static unsigned int runs;
 /* an empty input buffer larger than this is given back to the guest */
 #define RX_KEEP		(1U << 20)
 
-static const char *fn_path = KFAAS_AGENT_FN_PATH;
-static bool as_init;
+const char *fn_path = KFAAS_AGENT_FN_PATH;
+bool as_init;
 static unsigned int modules_loaded;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -175,16 +176,36 @@ static int find_port(const char *name, int ms, char *dev, size_t len)
 
 static int chan_in = -1, chan_out = -1;
 
-/* Send one message made of up to three pieces. */
-static int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
-		    const void *b, size_t blen, const void *c, size_t clen)
+int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
+	     const void *b, size_t blen, const void *c, size_t clen)
 {
+	/*
+	 * One write(2) for the whole message when it fits: every write to the
+	 * virtio-serial port is a notification of the host (a VM exit, a
+	 * socket write in QEMU), the cost a short request pays most.
+	 */
+	static char one[65536];
 	struct kfaas_agent_hdr h = {
 		.magic = KFAAS_AGENT_MAGIC, .type = type, .seq = seq,
 		.len = (__u32)(alen + blen + clen),
 	};
 	int rc;
 
+	if (sizeof(h) + h.len <= sizeof(one)) {
+		char *p = one;
+
+		memcpy(p, &h, sizeof(h));
+		p += sizeof(h);
+		if (alen)
+			memcpy(p, a, alen);
+		p += alen;
+		if (blen)
+			memcpy(p, b, blen);
+		p += blen;
+		if (clen)
+			memcpy(p, c, clen);
+		return kfaas_fd_write_all(chan_out, one, sizeof(h) + h.len);
+	}
 	rc = kfaas_fd_write_all(chan_out, &h, sizeof(h));
 	if (!rc && alen)
 		rc = kfaas_fd_write_all(chan_out, a, alen);
@@ -197,13 +218,7 @@ static int send_msg(__u16 type, __u32 seq, const void *a, size_t alen,
 
 /* ---- running the function ---------------------------------------------------- */
 
-/*
- * Read what the function wrote on fd into b, keeping at most limit bytes:
- * *over once it wrote more (what is over is read and dropped, so that the
- * function never blocks on a full pipe).  1: more may come; 0: end of
- * file; -errno.
- */
-static int capture(int fd, struct kfaas_iobuf *b, size_t limit, bool *over)
+int capture(int fd, struct kfaas_iobuf *b, size_t limit, bool *over)
 {
 	char tmp[65536];
 	ssize_t n = kfaas_fd_read(fd, tmp, sizeof(tmp));
@@ -221,16 +236,17 @@ static int capture(int fd, struct kfaas_iobuf *b, size_t limit, bool *over)
 	return kfaas_iobuf_append(b, tmp, keep) ? -ENOMEM : 1;
 }
 
-static void reap_orphans(void)
+void reap_orphans(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }
 
-static void child_exec(int in, int out, int err)
+static void child_exec(int in, int out, int err, bool resident)
 {
-	static char *const envp[] = { "PATH=/bin:/usr/bin", "HOME=/tmp",
-				      "LANG=C", "KFAAS=1", NULL };
+	char *const envp[] = { "PATH=/bin:/usr/bin", "HOME=/tmp", "LANG=C",
+			       "KFAAS=1", resident ? KFAAS_RESIDENT_ENV "=1" :
+			       NULL, NULL };
 	char *const argv[] = { (char *)fn_path, NULL };
 	sigset_t none;
 
@@ -252,7 +268,7 @@ static void child_exec(int in, int out, int err)
 	_exit(127);
 }
 
-static int set_nonblock(int fd)
+int set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -275,15 +291,15 @@ struct fn_run {
 	__u64		t0;
 };
 
-static void close_fd(int *fd)
+void close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
 }
 
-/* Start /fn on three pipes: 0, or -errno with nothing left open. */
-static int fn_spawn(struct fn_run *f)
+int fn_start(bool resident, pid_t *pid, int *pidfd, int *in, int *out,
+	     int *err)
 {
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int rc = 0;
@@ -292,12 +308,11 @@ static int fn_spawn(struct fn_run *f)
 	    pipe2(perr, O_CLOEXEC))
 		rc = -errno;
 	if (!rc) {
-		f->t0 = kfaas_now_ns();
-		f->pid = fork();
-		if (f->pid < 0)
+		*pid = fork();
+		if (*pid < 0)
 			rc = -errno;
-		else if (f->pid == 0)
-			child_exec(pin[0], pout[1], perr[1]);
+		else if (*pid == 0)
+			child_exec(pin[0], pout[1], perr[1], resident);
 	}
 	close_fd(&pin[0]);
 	close_fd(&pout[1]);
@@ -308,16 +323,26 @@ static int fn_spawn(struct fn_run *f)
 		close_fd(&perr[0]);
 		return rc;
 	}
-	f->in = pin[1];
-	f->out = pout[0];
-	f->err = perr[0];
-	f->pidfd = (int)syscall(SYS_pidfd_open, f->pid, 0);
-	set_nonblock(f->in);
-	set_nonblock(f->out);
-	set_nonblock(f->err);
-	if (f->len == 0)
-		close_fd(&f->in);
+	*in = pin[1];
+	*out = pout[0];
+	*err = perr[0];
+	*pidfd = (int)syscall(SYS_pidfd_open, *pid, 0);
+	set_nonblock(*in);
+	set_nonblock(*out);
+	set_nonblock(*err);
 	return 0;
+}
+
+/* Start /fn for one request: 0, or -errno with nothing left open. */
+static int fn_spawn(struct fn_run *f)
+{
+	int rc;
+
+	f->t0 = kfaas_now_ns();
+	rc = fn_start(false, &f->pid, &f->pidfd, &f->in, &f->out, &f->err);
+	if (!rc && f->len == 0)
+		close_fd(&f->in);
+	return rc;
 }
 
 /* Write what its stdin takes; close it after the request (EOF). */
@@ -483,7 +508,11 @@ static void serve(void)
 		while (kfaas_agent_rx_next(&rx, &in, &r)) {
 			switch (r.type) {
 			case KFAAS_AGENT_RUN:
-				run(r.seq, r.data, r.len, r.max_out);
+				if (r.flags & KFAAS_AGENT_RUN_RESIDENT)
+					resident_run(r.seq, r.data, r.len,
+						     r.max_out);
+				else
+					run(r.seq, r.data, r.len, r.max_out);
 				leak_check();
 				break;
 			case KFAAS_AGENT_RESTORE:

@@ -78,6 +78,17 @@ int do_sk(int argc, char **argv);
 /* kfaas sim: lifecycle policies over a trace (sim.c). */
 int do_sim(int argc, char **argv);
 int do_daemon(int argc, char **argv);
+/* kfaas cost: what every function cost, priced (cost.c). */
+int do_cost(int argc, char **argv);
+
+/* ---- fn show's lifecycle part (fn_lifecycle.c) ---- */
+/* kfaasd's "show" answer for a function, or NULL (no daemon: said why). */
+json_object *show_lifecycle_get(const char *name);
+/* Add its histogram and lifecycle to o / print them (lc may be NULL). */
+void show_lifecycle_json(json_object *o, json_object *lc);
+void show_lifecycle_text(json_object *lc);
+/* "1.5s", "2m03s", "1h05m" (ms < 0: "never") */
+const char *fmt_dur(long long ms, char *buf, size_t len);
 
 /* ---- the cluster (cluster.c, cluster_stats.c): --cluster ENDPOINTS ---- */
 extern struct kfaas_cluster_opts cluster_opts;

@@ -37,7 +37,7 @@ static const char *fmt_time(__u64 t, char *buf, size_t len)
 json_object *fn_info_json(const struct kfaas_fn_info *f)
 {
 	json_object *o = json_object_new_object();
-	char tag[17], t[40];
+	char tag[17], t[40], keep[40];
 
 	json_object_object_add(o, "id", json_object_new_int64(f->id));
 	json_object_object_add(o, "name", json_object_new_string(f->name));
@@ -71,6 +71,10 @@ json_object *fn_info_json(const struct kfaas_fn_info *f)
 		json_object_object_add(vm, "timeout_ms", json_object_new_int64(f->vm.timeout_ms));
 		json_object_object_add(vm, "fresh", json_object_new_boolean(
 			!!(f->vm.flags & KFAAS_VM_F_FRESH)));
+		json_object_object_add(vm, "resident", json_object_new_boolean(
+			!!(f->vm.flags & KFAAS_VM_F_RESIDENT)));
+		json_object_object_add(vm, "keep_alive", json_object_new_string(
+			kfaas_vm_keep_name(&f->vm, keep, sizeof(keep))));
 		json_object_object_add(o, "vm", vm);
 	}
 	return o;
@@ -126,6 +130,32 @@ static int do_load(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The keep-alive from --keep-alive and --idle-ttl: auto unless said;
+ * --idle-ttl alone keeps what it always meant (and min-warm's default of
+ * then, 1); both at once are refused.
+ */
+static int keep_settle(struct kfaas_vm_params *p, const char *keep,
+		       bool ttl_given, bool warm_given)
+{
+	char buf[40];
+
+	if (keep && ttl_given)
+		return p_err("--keep-alive and --idle-ttl both say how long VMs "
+			     "stay: give one (--idle-ttl S is --keep-alive "
+			     "idle-ttl:S)");
+	if (keep)
+		return kfaas_vm_keep_parse(p, keep) ? p_lib_err() : 0;
+	if (!ttl_given)
+		return 0;
+	snprintf(buf, sizeof(buf), "idle-ttl:%u", p->idle_ttl_s);
+	if (kfaas_vm_keep_parse(p, buf))
+		return p_lib_err();
+	if (!warm_given)
+		p->min_warm = 1;
+	return 0;
+}
+
 /* kfaas fn create NAME --vm EXEC [--mem MiB] [--vcpus N] ... (via kfaasd) */
 static int do_create(int argc, char **argv)
 {
@@ -138,14 +168,17 @@ static int do_create(int argc, char **argv)
 		{ "idle-ttl",	required_argument, NULL, 't' },
 		{ "timeout",	required_argument, NULL, 'T' },
 		{ "fresh",	no_argument,	   NULL, 'f' },
+		{ "resident",	no_argument,	   NULL, 'r' },
+		{ "keep-alive",	required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kfaas_vm_params p = kfaas_vm_defaults;
+	bool ttl_given = false, warm_given = false;
+	const char *exe = NULL, *keep = NULL;
 	struct kfaas_fn_info info;
 	struct kfaas_daemon d;
 	unsigned long long v;
-	const char *exe = NULL;
-	char real[PATH_MAX];
+	char real[PATH_MAX], k[40];
 	__u64 ready_ms = 0;
 	int c, rc;
 
@@ -163,6 +196,8 @@ static int do_create(int argc, char **argv)
 		switch (c) {
 		case 'e': exe = optarg; continue;
 		case 'f': p.flags |= KFAAS_VM_F_FRESH; continue;
+		case 'r': p.flags |= KFAAS_VM_F_RESIDENT; continue;
+		case 'k': keep = optarg; continue;
 		case 'm': field = &p.mem_mib; name = "--mem"; break;
 		case 'c': field = &p.vcpus; name = "--vcpus"; break;
 		case 'w': field = &p.min_warm; name = "--min-warm"; break;
@@ -176,7 +211,11 @@ static int do_create(int argc, char **argv)
 		if (parse_u64(name, optarg, max, &v))
 			return -1;
 		*field = (__u32)v;
+		ttl_given |= c == 't';
+		warm_given |= c == 'w';
 	}
+	if (keep_settle(&p, keep, ttl_given, warm_given))
+		return -1;
 	if (optind < argc)
 		return p_err("unexpected argument '%s': usage: %s fn create NAME "
 			     "--vm EXEC [OPTIONS]", argv[optind], bin_name);
@@ -199,9 +238,10 @@ static int do_create(int argc, char **argv)
 			(int64_t)ready_ms));
 		json_print(o);
 	} else {
-		printf("created VM-tier function '%s' (id %u) from %s: %u warm "
-		       "VM(s) ready in %llu ms\n", info.name, info.id, real,
-		       p.min_warm, (unsigned long long)ready_ms);
+		printf("created VM-tier function '%s' (id %u) from %s: keep-alive "
+		       "%s, %u warm VM(s) ready in %llu ms\n", info.name, info.id,
+		       real, kfaas_vm_keep_name(&p, k, sizeof(k)), p.min_warm,
+		       (unsigned long long)ready_ms);
 	}
 	return 0;
 }
@@ -332,7 +372,7 @@ static int do_show(int argc, char **argv)
 	struct kfaas_fn_info f;
 	struct kfaas_stats s;
 	struct kfaas_state st;
-	json_object *o, *ra;
+	json_object *o, *ra, *lc;
 	size_t n, i;
 	char k[96];
 	int rc;
@@ -345,6 +385,7 @@ static int do_show(int argc, char **argv)
 	kfaas_state_close(&st);
 	if (rc)
 		return p_lib_err();
+	lc = show_lifecycle_get(f.name);
 	if (json_output) {
 		o = fn_info_json(&f);
 		ra = json_object_new_array();
@@ -356,18 +397,23 @@ static int do_show(int argc, char **argv)
 		}
 		json_object_object_add(o, "routes", ra);
 		json_object_object_add(o, "stats", stats_json(&s));
+		show_lifecycle_json(o, lc);
 		json_print(o);
 	} else {
 		print_fn_row_header();
 		print_fn_row(&f);
 		if (f.tier == KFAAS_TIER_VM)
-			printf("vm: %u MiB, %u vCPU(s), min-warm %u, max %u, "
-			       "idle-ttl %u s, timeout %u ms, %s\n", f.vm.mem_mib,
-			       f.vm.vcpus, f.vm.min_warm, f.vm.max_instances,
-			       f.vm.idle_ttl_s, f.vm.timeout_ms,
+			printf("vm: %u MiB, %u vCPU(s), keep-alive %s, min-warm "
+			       "%u, max %u, timeout %u ms, %s, %s\n",
+			       f.vm.mem_mib, f.vm.vcpus,
+			       kfaas_vm_keep_name(&f.vm, k, sizeof(k)),
+			       f.vm.min_warm, f.vm.max_instances, f.vm.timeout_ms,
 			       f.vm.flags & KFAAS_VM_F_FRESH ?
 			       "fresh (a new VM per request)" :
-			       "warm VMs serve request after request");
+			       "warm VMs serve request after request",
+			       f.vm.flags & KFAAS_VM_F_RESIDENT ?
+			       "resident (one process per VM)" :
+			       "a process per request");
 		if (f.tier == KFAAS_TIER_XDP) {
 			char r[16];
 
@@ -393,7 +439,9 @@ static int do_show(int argc, char **argv)
 		       (unsigned long long)s.bytes_in,
 		       (unsigned long long)s.bytes_out,
 		       (unsigned long long)s.cpu_ns);
+		show_lifecycle_text(lc);
 	}
+	json_object_put(lc);
 	free(routes);
 	return 0;
 }
@@ -407,8 +455,9 @@ static int do_help(int argc, char **argv)
 	fprintf(stderr,
 		"Usage: %s fn load FILE NAME\n"
 		"       %s fn create NAME --vm EXEC [--mem MiB] [--vcpus N]\n"
-		"                 [--min-warm N] [--max N] [--idle-ttl S]\n"
-		"                 [--timeout MS] [--fresh]\n"
+		"                 [--keep-alive auto|none|fixed:S] [--min-warm N]\n"
+		"                 [--max N] [--idle-ttl S] [--timeout MS] [--fresh]\n"
+		"                 [--resident]\n"
 		"       %s fn replace NAME FILE\n"
 		"       %s fn unload NAME\n"
 		"       %s fn list\n"
@@ -420,14 +469,26 @@ static int do_help(int argc, char **argv)
 		"function's pinned maps are kept.\n"
 		"create makes a VM-tier function run by kfaasd: EXEC is a static\n"
 		"executable getting the request on stdin and writing the reply\n"
-		"to stdout, run in a QEMU microVM from a warm pool of --min-warm\n"
-		"(1) to --max (4) VMs of --mem MiB (128, at least 96) and\n"
-		"--vcpus (1); idle VMs above min-warm stop after --idle-ttl\n"
-		"seconds (60, 0 = never); a request running over --timeout ms\n"
-		"(5000) gets an error and its VM is replaced.  A warm VM serves\n"
+		"to stdout, run in a QEMU microVM from a pool of up to --max (4)\n"
+		"VMs of --mem MiB (128, at least 96) and --vcpus (1).  What is\n"
+		"kept warm between requests is the --keep-alive: auto (the\n"
+		"default) learns each function's idle times and keeps a VM (or\n"
+		"its snapshot template) when the next request is likely; fixed:S\n"
+		"keeps a VM S seconds after each request, then nothing; none\n"
+		"keeps nothing.  --min-warm (0) VMs are kept whatever the policy\n"
+		"says.  --idle-ttl S is the older rule: VMs above min-warm (then\n"
+		"1 by default) stop after S idle seconds (0 = never), the\n"
+		"template stays.  A request running over --timeout ms (5000)\n"
+		"gets an error and its VM is replaced.  show explains the\n"
+		"current keep-alive decision (kfaasd).  A warm VM serves\n"
 		"request after request (what one leaves in its memory or /tmp\n"
 		"the next one can see); with --fresh every request gets a VM\n"
-		"no other request has run in, discarded after its answer.\n",
+		"no other request has run in, discarded after its answer.\n"
+		"By default each request runs EXEC in a new process; with\n"
+		"--resident one process per VM serves request after request\n"
+		"over the framed protocol of <kfaas/resident.h> (the C helper:\n"
+		"kfaas_resident.h), is restarted if it crashes (that request\n"
+		"gets an error) and loses its VM past --timeout.\n",
 		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
 		bin_name);
 	return 0;

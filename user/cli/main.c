@@ -29,7 +29,7 @@ static int do_help(int argc, char **argv)
 		"       %s version\n"
 		"\n"
 		"OBJECT := { fn | route | net | sk | daemon | invoke | stats | top | apply |\n"
-		"           export | module | budget | config | sim | cluster }\n"
+		"           export | module | budget | config | sim | cost | cluster }\n"
 		"OPTIONS := { -j|--json [-p|--pretty] | --pin-root DIR | -d|--debug |\n"
 		"            --cluster ENDPOINTS [--etcd-ca F --etcd-cert F --etcd-key F]\n"
 		"            [--cluster-prefix P] }\n"
@@ -49,6 +49,7 @@ static int do_help(int argc, char **argv)
 		"  budget  set, show, clear per-function budgets\n"
 		"  config  show, set tunables (cpu-sample)\n"
 		"  sim     replay a trace through lifecycle policies (no VMs)\n"
+		"  cost    what each function cost, priced, per tier\n"
 		"  cluster status of a cluster's nodes (with --cluster: apply,\n"
 		"          export, stats, top act on the cluster, docs/cluster.md)\n"
 		"\n"
@@ -91,6 +92,7 @@ static const struct cmd objects[] = {
 	{ "module",	do_module },
 	{ "budget",	do_budget },
 	{ "sim",	do_sim },
+	{ "cost",	do_cost },
 	{ "cluster",	do_cluster },
 	{ "help",	do_help },
 	{ "version",	do_version },

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <kfaas_ctlproto.h>
 #include "cli.h"
 
 static volatile sig_atomic_t stop;
@@ -56,10 +57,66 @@ static int read_all(struct kfaas_state *st, const struct kfaas_fn_info *arr,
 	return rc;
 }
 
-static void print_row(const struct kfaas_fn_info *f, const struct kfaas_stats *s)
+/*
+ * The lifecycle's counters of VM-tier functions, from kfaasd's status
+ * (NULL when it does not run): pre-warms and evictions beside the
+ * accounting.
+ */
+static json_object *daemon_functions(void)
 {
+	json_object *req = kfaas_ctl_req_new(KFAAS_CTL_STATUS, NULL), *resp, *fa;
+	struct kfaas_daemon d;
+
+	if (kfaas_daemon_open(&d, kfaas_pin_root(pin_root_opt))) {
+		json_object_put(req);
+		return NULL;
+	}
+	if (kfaas_daemon_call(&d, req, &resp) ||
+	    !json_object_object_get_ex(resp, "functions", &fa)) {
+		kfaas_daemon_close(&d);
+		json_object_put(resp);
+		return NULL;
+	}
+	kfaas_daemon_close(&d);
+	json_object_get(fa);
+	json_object_put(resp);
+	return fa;
+}
+
+/* The lifecycle counter k of the function, -1 when unknown. */
+static long long lc_counter(json_object *fa, const char *name, const char *k)
+{
+	size_t i;
+
+	for (i = 0; fa && i < json_object_array_length(fa); i++) {
+		json_object *f = json_object_array_get_idx(fa, i), *v, *p, *l;
+
+		if (json_object_object_get_ex(f, "name", &v) &&
+		    !strcmp(json_object_get_string(v), name) &&
+		    json_object_object_get_ex(f, "pool", &p) &&
+		    json_object_object_get_ex(p, "lifecycle", &l) &&
+		    json_object_object_get_ex(l, k, &v))
+			return json_object_get_int64(v);
+	}
+	return -1;
+}
+
+static const char *count_str(long long v, char *buf, size_t len)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%lld", v);
+	return buf;
+}
+
+static void print_row(const struct kfaas_fn_info *f, const struct kfaas_stats *s,
+		      json_object *fa)
+{
+	char pw[24], ev[24];
+
 	printf("%-20s %-4s %12llu %10llu %9llu %8llu %8llu %12llu "
-	       "%12llu %12llu %8.0f\n", f->name, kfaas_tier_name(f->tier),
+	       "%12llu %12llu %8.0f %8s %6s\n", f->name, kfaas_tier_name(f->tier),
 	       (unsigned long long)s->invocations,
 	       (unsigned long long)s->throttled,
 	       (unsigned long long)s->passed,
@@ -68,18 +125,26 @@ static void print_row(const struct kfaas_fn_info *f, const struct kfaas_stats *s
 	       (unsigned long long)s->bytes_in,
 	       (unsigned long long)s->bytes_out,
 	       (unsigned long long)s->cpu_ns,
-	       s->invocations ? (double)s->cpu_ns / s->invocations : 0.0);
+	       s->invocations ? (double)s->cpu_ns / s->invocations : 0.0,
+	       count_str(lc_counter(fa, f->name, "prewarms"), pw, sizeof(pw)),
+	       count_str(lc_counter(fa, f->name, "evictions"), ev, sizeof(ev)));
 }
 
 static json_object *fn_stats_json(const struct kfaas_fn_info *f,
-				  const struct kfaas_stats *s)
+				  const struct kfaas_stats *s, json_object *fa)
 {
 	json_object *o = stats_json(s);
+	long long pw = lc_counter(fa, f->name, "prewarms");
+	long long ev = lc_counter(fa, f->name, "evictions");
 
 	json_object_object_add(o, "name", json_object_new_string(f->name));
 	json_object_object_add(o, "id", json_object_new_int64(f->id));
 	json_object_object_add(o, "tier",
 			       json_object_new_string(kfaas_tier_name(f->tier)));
+	if (pw >= 0)
+		json_object_object_add(o, "prewarms", json_object_new_int64(pw));
+	if (ev >= 0)
+		json_object_object_add(o, "evictions", json_object_new_int64(ev));
 	return o;
 }
 
@@ -151,7 +216,7 @@ static int show_once(const char *name)
 	struct kfaas_stats *all = NULL;
 	struct kfaas_fn_info *arr;
 	struct kfaas_state st;
-	json_object *a = NULL;
+	json_object *a = NULL, *fa;
 	size_t n, i;
 	int rc, shown = 0;
 
@@ -175,30 +240,32 @@ static int show_once(const char *name)
 		free(g);
 		return rc;
 	}
+	fa = daemon_functions();
 	if (json_output)
 		a = json_object_new_array();
 	else
-		printf("%-20s %-4s %12s %10s %9s %8s %8s %12s %12s %12s %8s\n",
-		       "FUNCTION", "TIER", "INVOCATIONS", "THROTTLED", "PASSED",
-		       "DROPS", "ERRORS", "BYTES_IN", "BYTES_OUT", "CPU_NS",
-		       "NS/INV");
+		printf("%-20s %-4s %12s %10s %9s %8s %8s %12s %12s %12s %8s %8s "
+		       "%6s\n", "FUNCTION", "TIER", "INVOCATIONS", "THROTTLED",
+		       "PASSED", "DROPS", "ERRORS", "BYTES_IN", "BYTES_OUT",
+		       "CPU_NS", "NS/INV", "PREWARM", "EVICT");
 	for (i = 0; i < n; i++) {
 		if (name && strcmp(arr[i].name, name))
 			continue;
 		shown++;
 		if (json_output) {
-			json_object *o = fn_stats_json(&arr[i], &all[i]);
+			json_object *o = fn_stats_json(&arr[i], &all[i], fa);
 
 			json_object_object_add(o, "refused", refused_json(&g[i]));
 			json_object_array_add(a, o);
 			if (show_extra(&st, arr[i].name, o))
 				rc = -1;
 		} else {
-			print_row(&arr[i], &all[i]);
+			print_row(&arr[i], &all[i], fa);
 			if (show_extra(&st, arr[i].name, NULL))
 				rc = -1;
 		}
 	}
+	json_object_put(fa);
 	kfaas_state_close(&st);
 	if (!rc && !json_output)
 		print_refused(arr, g, n, name);

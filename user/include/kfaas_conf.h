@@ -99,6 +99,9 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c);
 /* Room for one more function / route (zeroed, policy -1); NULL: no memory. */
 struct kfaas_conf_fn *kfaas_conf_fn_new(struct kfaas_conf *c);
 struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c);
+/* Do a and b name the same function, or the same versions and weights? */
+bool kfaas_conf_versions_equal(const struct kfaas_conf_route *a,
+			       const struct kfaas_conf_route *b);
 const struct kfaas_conf_fn *kfaas_conf_fn_find(const struct kfaas_conf *c,
 					       const char *name);
 const struct kfaas_conf_route *kfaas_conf_route_find(const struct kfaas_conf *c,

@@ -21,6 +21,8 @@ enum kfaas_ctl_cmd {
 	KFAAS_CTL_CREATE,
 	KFAAS_CTL_UNLOAD,
 	KFAAS_CTL_INVOKE,
+	KFAAS_CTL_SHOW,		/* a function's lifecycle: histogram, decision */
+	KFAAS_CTL_COST,		/* what every function cost (kfaas cost) */
 	KFAAS_CTL_WAIT,		/* until a registered function can serve */
 	KFAAS_CTL_MAX,
 };
@@ -29,11 +31,12 @@ enum kfaas_ctl_cmd {
 struct kfaas_ctl_req {
 	int			cmd;		/* enum kfaas_ctl_cmd */
 	json_object		*obj;
-	const char		*name;		/* create, unload, invoke */
+	const char		*name;		/* create, unload, invoke, show */
 	const char		*exec;		/* create */
 	struct kfaas_vm_params	params;		/* create (defaults filled) */
 	char			*data;		/* invoke: decoded, malloc()ed */
 	size_t			len;
+	__u64			since;		/* cost: epoch seconds, 0: all */
 	__u64			load_time;	/* wait: the registry's */
 };
 

@@ -108,10 +108,12 @@ struct kfaas_lc_params {
 	double		fc_margin;	/* 0.15: the forecast window's margin */
 	double		worth_mib_s;	/* idle MiB-s one avoided cold start is worth
 					 * (0: windows are not trimmed by value) */
-	double		fairness;	/* worth scaled by (mean idle / 1 min)^fairness:
+	double		fairness;	/* worth scaled by (mean idle / unit)^fairness:
 					 * 0 counts every cold start alike, 1 every
 					 * function's share of them alike */
 	bool		templates;	/* hold templates where they pay */
+	double		unit_ms;	/* 60000: the minute of fairness's ratio
+					 * (kfaasd: its bin width, kfaasd.md) */
 };
 void kfaas_lc_params_default(struct kfaas_lc_params *p);
 

@@ -53,6 +53,7 @@ struct kfaas_state {
 	char	root[KFAAS_PIN_ROOT_MAX];
 	int	dir_fd;		/* the pin root directory, flock()ed */
 	int	routes_fd;
+	int	port_routes_fd;	/* kfaas_port_routes: the UDP routes by port */
 	int	funcs_fd;
 	int	progs_fd;
 	int	sk_progs_fd;	/* socket-tier functions (kfaas_sk_progs) */
@@ -127,6 +128,18 @@ int kfaas_fn_restore(struct kfaas_state *st, const struct kfaas_fn_info *info,
 		     int prog_fd);
 /* VM-tier parameters a function gets when it does not say. */
 extern const struct kfaas_vm_params kfaas_vm_defaults;
+/*
+ * The keep-alive of a VM-tier function (keepalive.c, docs/lifecycle.md):
+ * "auto" (the lifecycle policy), "none", "fixed:SECONDS" (warm that long
+ * after each invocation, then nothing) or "idle-ttl:SECONDS" (what
+ * --idle-ttl always meant: VMs above min-warm stop after SECONDS idle, 0
+ * never, the template stays).  Sets the keep-alive bits of p->flags and,
+ * for the last two, p->idle_ttl_s; -EINVAL with a message otherwise.
+ */
+int kfaas_vm_keep_parse(struct kfaas_vm_params *p, const char *s);
+/* The same words for p's keep-alive ("fixed:600"). */
+const char *kfaas_vm_keep_name(const struct kfaas_vm_params *p, char *buf,
+			       size_t len);
 /* Register a function run by another tier (kfaasd's VM tier). */
 int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info);
 

@@ -19,6 +19,9 @@
  *        -> {"ok":true,"verdict":"reply"|"error","reply":BASE64,
  *            "duration_ns":..,"fn_wall_ns":..,"fn_cpu_ns":..,"status":..,
  *            "error":..,"vm":..}
+ *   {"cmd":"show","name":N}                a function's arrival histogram
+ *                                          and, VM tier, its lifecycle
+ *   {"cmd":"cost","since":EPOCH_S}         what every function cost
  *
  * The client side is user/lib/daemon.c.
  */
@@ -144,6 +147,7 @@ static void answer_err(struct ctl_conn *c, int err, const char *fmt, ...)
 static json_object *fn_json(const struct fn *f)
 {
 	json_object *o = json_object_new_object();
+	char keep[40];
 
 	json_object_object_add(o, "id", json_object_new_int64(f->id));
 	json_object_object_add(o, "name", json_object_new_string(f->name));
@@ -156,6 +160,10 @@ static json_object *fn_json(const struct fn *f)
 	json_object_object_add(o, "timeout_ms", json_object_new_int64(f->vm.timeout_ms));
 	json_object_object_add(o, "fresh", json_object_new_boolean(
 		!!(f->vm.flags & KFAAS_VM_F_FRESH)));
+	json_object_object_add(o, "resident", json_object_new_boolean(
+		!!(f->vm.flags & KFAAS_VM_F_RESIDENT)));
+	json_object_object_add(o, "keep_alive", json_object_new_string(
+		kfaas_vm_keep_name(&f->vm, keep, sizeof(keep))));
 	json_object_object_add(o, "load_time", json_object_new_int64((int64_t)f->load_time));
 	if (f->uid != (uid_t)-1)
 		json_object_object_add(o, "qemu_uid", json_object_new_int64(f->uid));
@@ -217,6 +225,10 @@ static void cmd_status(struct ctl_conn *c, struct kfaas_ctl_req *req)
 	json_object_object_add(d, "control_conns", json_object_new_int64(nconns));
 	json_object_object_add(d, "control_refused",
 			       json_object_new_int64((int64_t)n_refused));
+	json_object_object_add(d, "memory", memcap_status());
+	json_object_object_add(d, "hist_bin_ms", json_object_new_int64(opts.hist_bin_ms));
+	json_object_object_add(d, "hist_bins", json_object_new_int64(opts.hist_bins));
+	json_object_object_add(d, "sample_ms", json_object_new_int64(opts.sample_ms));
 	list_for_each_safe(l, t, &fns) {
 		struct fn *f = container_of(l, struct fn, link);
 		json_object *j = fn_json(f);
@@ -402,6 +414,39 @@ static void cmd_invoke(struct ctl_conn *c, struct kfaas_ctl_req *req)
 	req_submit(c->req);
 }
 
+/* The arrival histogram of a function of any tier; the lifecycle of a
+ * VM-tier one. */
+static void cmd_show(struct ctl_conn *c, struct kfaas_ctl_req *req)
+{
+	struct kfaas_fn_info info;
+	json_object *o, *h;
+	struct fn *f;
+
+	if (kfaas_fn_find(&pinroot, req->name, &info))
+		return answer_err(c, ENOENT, "%s", kfaas_errmsg());
+	h = ledger_show(info.id);
+	if (!h)
+		return answer_err(c, EAGAIN, "kfaasd has not adopted function "
+				  "'%s' yet: retry in a moment", req->name);
+	o = ok_obj();
+	json_object_object_add(o, "name", json_object_new_string(info.name));
+	json_object_object_add(o, "tier", json_object_new_string(
+		kfaas_tier_name(info.tier)));
+	json_object_object_add(o, "histogram", h);
+	f = fn_by_id(info.id);
+	if (f && f->load_time == info.load_time)
+		json_object_object_add(o, "lifecycle", lc_show(&f->pool));
+	answer(c, o);
+}
+
+static void cmd_cost(struct ctl_conn *c, struct kfaas_ctl_req *req)
+{
+	json_object *o = ok_obj();
+
+	json_object_object_add(o, "cost", ledger_cost(req->since));
+	answer(c, o);
+}
+
 static void (*const cmds[KFAAS_CTL_MAX])(struct ctl_conn *c,
 					 struct kfaas_ctl_req *req) = {
 	[KFAAS_CTL_PING] = cmd_ping,
@@ -410,6 +455,8 @@ static void (*const cmds[KFAAS_CTL_MAX])(struct ctl_conn *c,
 	[KFAAS_CTL_CREATE] = cmd_create,
 	[KFAAS_CTL_UNLOAD] = cmd_unload,
 	[KFAAS_CTL_INVOKE] = cmd_invoke,
+	[KFAAS_CTL_SHOW] = cmd_show,
+	[KFAAS_CTL_COST] = cmd_cost,
 	[KFAAS_CTL_WAIT] = cmd_wait,
 };
 

@@ -153,14 +153,22 @@ static int params_check(const struct kfaas_vm_params *p, char *why, size_t len)
 			 p->timeout_ms);
 		return -EINVAL;
 	}
-	if (p->flags & ~KFAAS_VM_F_FRESH) {
+	if (p->flags & ~(KFAAS_VM_F_FRESH | KFAAS_VM_F_RESIDENT |
+			 KFAAS_VM_KEEP_MASK)) {
 		snprintf(why, len, "unknown VM flags %#x: this kfaasd knows "
-			 "only fresh", p->flags & ~KFAAS_VM_F_FRESH);
+			 "fresh, resident and the keep-alive", p->flags &
+			 ~(KFAAS_VM_F_FRESH | KFAAS_VM_F_RESIDENT |
+			   KFAAS_VM_KEEP_MASK));
 		return -EINVAL;
 	}
 	if (p->idle_ttl_s > 86400 * 30) {
 		snprintf(why, len, "--idle-ttl %u: use 0 (never) to 2592000 s",
 			 p->idle_ttl_s);
+		return -EINVAL;
+	}
+	if (KFAAS_VM_KEEP(p->flags) == KFAAS_VM_KEEP_FIXED && !p->idle_ttl_s) {
+		snprintf(why, len, "--keep-alive fixed:0: give 1 to 2592000 "
+			 "seconds, or --keep-alive none");
 		return -EINVAL;
 	}
 	return 0;
@@ -216,6 +224,7 @@ int fn_create(const char *name, const char *exe, const struct kfaas_vm_params *p
 		kfaas_state_close(&st);
 		return rc;
 	}
+	ledger_adopt(&info);	/* its histogram, before its pool decides */
 	f = fn_new(&info, why, len);
 	if (!f) {
 		/* no state changed: take the registration back */
@@ -290,6 +299,7 @@ void fns_sync(void)
 		warn("cannot read the registry: %s", kfaas_errmsg());
 		return;
 	}
+	ledger_sync(arr, n);
 	list_for_each_safe(l, t, &fns)
 		container_of(l, struct fn, link)->seen = false;
 	for (i = 0; i < n; i++) {

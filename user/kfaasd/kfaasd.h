@@ -18,6 +18,15 @@
  *   fns.c         the VM-tier functions, kept in step with the registry;
  *                 a request handed to its function's pool
  *   pool.c        a function's warm pool, template and request queue
+ *   lifecycle.c   the lifecycle policy driving a pool: its decisions,
+ *                 pre-warms and releases (docs/lifecycle.md)
+ *   memcap.c      the memory of all VMs and templates: measured, bounded
+ *                 by --mem-limit, given up by value
+ *   measure.c     what a VM holds and uses: private memory, CPU time,
+ *                 a template's resident RAM
+ *   ledger.c      what kfaasd learns and keeps about every function of
+ *                 every tier: arrival histogram, cost totals and history,
+ *                 saved in RUNDIR/lifecycle
  *   vm.c          one microVM: boot, restore, serve, die; it reports to
  *                 its owner (the pool) through struct vm_ops
  *   qemu.c        QEMU command line, spawning with the fewest privileges
@@ -57,6 +66,7 @@
 #include <kfaas_conf.h>
 #include <kfaas_clock.h>
 #include <kfaas_iobuf.h>
+#include <kfaas_lifecycle.h>
 
 /* ---- lists (circular, doubly linked) ---- */
 struct list {
@@ -112,6 +122,11 @@ struct kfaasd_opts {
 	const char	*conf_path;	/* kfaas.conf(5) to apply, or NULL */
 	const char	*metrics;	/* [ADDR:]PORT of /metrics, or NULL */
 	bool		sk;		/* serve the socket tier's listener */
+	unsigned int	mem_limit_mib;	/* all VMs and templates, 0: no cap */
+	unsigned int	hist_bin_ms;	/* arrival histograms: bin width */
+	unsigned int	hist_bins;	/* ... and bin count */
+	unsigned int	sample_ms;	/* accounting and memory read this often */
+	unsigned int	cost_step_s;	/* the cost history keeps a point this often */
 	/* the cluster (cluster.c): NULL endpoints, a single node */
 	const char	*cluster;	/* etcd endpoints */
 	const char	*etcd_ca, *etcd_cert, *etcd_key;
@@ -400,6 +415,7 @@ struct vm_spec {
 	const char	*tpl_state;	/* the template's device state file */
 	bool		is_template;	/* boot, save the snapshot, die */
 	bool		clone;		/* restore from the template */
+	bool		resident;	/* requests go to the resident /fn */
 	const struct vm_ops *ops;
 	void		*owner;		/* for ops */
 };
@@ -413,6 +429,8 @@ struct vm {
 	int		state;
 	bool		is_template;
 	bool		cloned;		/* restored from the snapshot */
+	bool		resident;	/* requests go to the resident /fn */
+	unsigned int	restarts;	/* of its resident process */
 	struct qemu_proc proc;
 	struct watch	pidw;
 	struct watch	conw;
@@ -431,6 +449,10 @@ struct vm {
 	char		why[160];	/* a kill_reason made up for it */
 	bool		crashed;	/* it broke before we killed it */
 	int		served;
+	double		mem_mib;	/* private memory: measured, or estimated
+					 * until the first measurement */
+	bool		mem_measured;
+	uint64_t	cpu_ns;		/* QEMU's CPU time once reaped (rusage) */
 };
 /* Start QEMU (NULL: it did not start, logged); the owner lists it. */
 struct vm *vm_start(const struct vm_spec *s);
@@ -442,11 +464,55 @@ void vm_dispatch(struct vm *v, struct req *r, unsigned int timeout_ms);
 bool vm_tick(struct vm *v, uint64_t now);
 /* Complete the VM's current request with res. */
 void vm_finish_req(struct vm *v, struct result *res);
+/* Wait for a killed VM's QEMU to exit and reap it (its CPU time kept). */
+void vm_reap(struct vm *v);
 /* Free a VM whose process has been reaped. */
 void vm_destroy(struct vm *v);
 const char *vm_state_name(int state);
 /* Last lines of the guest console, for error messages. */
 const char *vm_console_tail(const struct vm *v, char *buf, size_t len);
+
+/* ---- lifecycle.c: the lifecycle policy driving a pool ---- */
+struct pool;
+struct lc {
+	bool		on;		/* keep-alive auto, fixed or none (not idle-ttl) */
+	struct kfaas_lc_params	params;
+	struct kfaas_lc_costs	c;	/* measured where the pool measured them */
+	struct kfaas_lc_decision d;	/* made when the idle period started */
+	bool		started;	/* a request came since the pool started */
+	bool		idle;		/* nothing queued or running */
+	uint64_t	idle_start_ms;
+	bool		hold_off;	/* pre-warm skipped or evicted: hold what
+					 * is there until the schedule changes */
+	int		last_want;	/* temperature last applied, -1: none */
+	double		freq;		/* requests since it was last cold */
+	double		clock;		/* memcap's clock at its last request */
+	/* counters for status, stats and metrics */
+	uint64_t	n_prewarms, n_prewarm_skipped, n_evictions, n_released,
+			n_decisions;
+	uint64_t	n_found[KFAAS_LC_NTEMPS];	/* what requests found */
+};
+void lc_init(struct pool *p);
+/* A request arrived (before it is queued or served). */
+void lc_arrival(struct pool *p);
+/* The pool may have gone idle (nothing queued or running): decide. */
+void lc_check_idle(struct pool *p);
+/* What the policy holds now: VMs to keep started (at least min-warm),
+ * whether a template is wanted. */
+unsigned int lc_target_vms(struct pool *p);
+bool lc_template_wanted(struct pool *p);
+/* A VM or template was started ahead of requests / could not be. */
+void lc_prewarmed(struct pool *p);
+void lc_prewarm_skipped(struct pool *p);
+/* Memory was taken from it (memcap.c) */
+void lc_evicted(struct pool *p, bool template);
+void lc_tick(struct pool *p, uint64_t now);
+uint64_t lc_next_deadline(struct pool *p);
+/* The temperature the pool holds now. */
+enum kfaas_lc_temp lc_held(struct pool *p);
+json_object *lc_status(struct pool *p);
+/* fn show: the decision, what is held and until when, why */
+json_object *lc_show(struct pool *p);
 
 /* ---- pool.c ---- */
 enum tpl_state { TPL_NONE, TPL_BOOTING, TPL_SAVING, TPL_READY, TPL_FAILED };
@@ -468,10 +534,18 @@ struct pool {
 	/* counters for status */
 	uint64_t	n_cold, n_clone, n_timeouts, n_crashes, n_overflows,
 			n_reclaimed, n_served, n_failed_starts,
-			n_discarded;	/* fresh: VMs killed after one request */
+			n_discarded,	/* fresh: VMs killed after one request */
+			n_restarts_dead; /* resident restarts in VMs now gone */
 	uint64_t	last_cold_ms, last_clone_ms;
 	/* control connections waiting for the pool to be ready */
 	struct list	waiters;
+	struct lc	lc;		/* the lifecycle policy (lifecycle.c) */
+	bool		mem_wait;	/* a request waits for memory (memcap.c) */
+	uint64_t	last_tpl_ms;	/* the last template's boot and save */
+	uint64_t	slow_clone_ms;	/* the slowest recent clone (decaying) */
+	double		tpl_mib;	/* the template's resident RAM, measured */
+	double		vm_mib_max;	/* largest private memory of its clones */
+	uint64_t	cpu_dead_ns;	/* CPU of its QEMU processes reaped */
 };
 void pool_init(struct pool *p, struct fn *fn);
 /* Stop everything; queued requests fail with REQ_E_GONE. */
@@ -486,6 +560,17 @@ void req_orphan(struct req *r);
 json_object *pool_status(struct pool *p);
 /* true when the template exists and min_warm VMs are ready */
 bool pool_ready(const struct pool *p);
+/* VMs of the pool (not the template) in any of the states (bits) */
+unsigned int pool_count(struct pool *p, unsigned int states);
+#define VM_S(x)		(1U << (x))
+#define VM_STARTING	(VM_S(VM_BOOTING) | VM_S(VM_RESTORING) | VM_S(VM_RESEEDING))
+#define VM_LIVE		(VM_STARTING | VM_S(VM_IDLE) | VM_S(VM_BUSY))
+/* Kill idle VMs above keep (why says what for); how many. */
+unsigned int pool_release_vms(struct pool *p, unsigned int keep, const char *why);
+/* Drop a ready template no VM runs from (its files): true when dropped. */
+bool pool_drop_template(struct pool *p);
+/* QEMU CPU time of the pool's VMs, those reaped and those running. */
+uint64_t pool_cpu_ns(struct pool *p);
 /* call cb(ctx, err) once ready (err NULL) or failed */
 struct pool_waiter {
 	struct list	link;
@@ -534,6 +619,57 @@ void fns_stop_all(void);
 void req_submit(struct req *r);
 uint64_t fns_next_deadline(void);
 void fns_tick(uint64_t now);
+
+/* ---- measure.c ---- */
+/* Private memory (Private_Clean + Private_Dirty) of a process, MiB; -1. */
+double measure_private_mib(pid_t pid);
+/* utime + stime of a process (all its threads), ns; 0 when gone. */
+uint64_t measure_cpu_ns(pid_t pid);
+/* Resident pages of a file (mincore), MiB; 0 when it is not there. */
+double measure_resident_mib(const char *path);
+
+/* ---- memcap.c: the memory of all VMs and templates ---- */
+/* MiB held now: VMs (measured, or estimated until measured) + templates */
+double memcap_held_mib(void);
+/* What a VM of p about to start will hold: its QEMU alone, and with a
+ * template's RAM file. */
+double memcap_vm_estimate(struct pool *p, bool is_template);
+double memcap_estimate(struct pool *p, bool is_template);
+/* Room for need MiB more for p, made by evicting others by value:
+ * true when it fits (always without --mem-limit). */
+bool memcap_admit(struct pool *p, double need);
+/* Measure every VM and template (every opts.sample_ms, from ledger.c);
+ * over the cap, evict idle holdings. */
+void memcap_measure(double dt_s);
+/* Memory was freed: pools waiting for some try again. */
+void memcap_freed(void);
+/* The greedy-dual clock (kfaas_lc_cache) new requests are stamped with. */
+double memcap_clock(void);
+/* Memory of one pool, MiB: VMs, idle VMs, template. */
+void memcap_pool_mib(struct pool *p, double *vms, double *idle, double *tpl);
+json_object *memcap_status(void);
+
+/* ---- ledger.c: every function of every tier ---- */
+struct ledger;
+/* Adopt/forget functions to match the registry (all tiers). */
+void ledger_sync(const struct kfaas_fn_info *fns, size_t n);
+/* Start keeping a function just registered (its saved files are read). */
+void ledger_adopt(const struct kfaas_fn_info *f);
+/* The function's arrival histogram (NULL: no such function). */
+struct kfaas_lc_hist *ledger_hist(__u32 id);
+/* n arrivals, the first after idle_ms of idleness, the others alike. */
+void ledger_arrivals(__u32 id, uint64_t idle_ms, uint64_t n);
+void ledger_tick(uint64_t now);
+uint64_t ledger_next_deadline(void);
+/* Save every histogram and cost total (a clean stop). */
+void ledger_save_all(void);
+/* The histogram in JSON, for fn show. */
+json_object *ledger_show(__u32 id);
+/* What every function cost since `since` (epoch seconds, 0: all). */
+json_object *ledger_cost(uint64_t since);
+/* Memory held for a function over dt seconds (memcap.c). */
+void ledger_held(__u32 id, double mib, double idle_mib, double tpl_mib,
+		 double dt_s);
 
 /* ---- listen.c ---- */
 void listen_refresh(void);

@@ -159,6 +159,9 @@ static void run(void)
 		d = sk_next_deadline();
 		if (d < next)
 			next = d;
+		d = ledger_next_deadline();
+		if (d < next)
+			next = d;
 		d = cluster_next_deadline();
 		if (d < next)
 			next = d;
@@ -172,6 +175,7 @@ static void run(void)
 			warn("epoll: %s", strerror(errno));
 		now = kfaas_now_ms();
 		fns_tick(now);
+		ledger_tick(now);
 		listen_tick(now);
 		metrics_tick();
 		sk_tick();
@@ -263,6 +267,7 @@ out:
 	metrics_stop();
 	control_close();
 	listen_close_all();
+	ledger_save_all();	/* with the CPU time of the VMs still running */
 	fns_stop_all();
 	rundir_release();
 out_state:

@@ -36,6 +36,65 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 	return rc;
 }
 
+/* The lifecycle's counters, per VM-tier function (struct lc). */
+static const struct {
+	const char	*name;
+	const char	*help;
+	size_t		off;
+} lc_counters[] = {
+#define L(n, f, h) { "kfaas_vm_" n "_total", h, offsetof(struct lc, f) }
+	L("prewarms", n_prewarms, "VMs and templates started ahead of requests "
+	  "by the lifecycle policy."),
+	L("prewarms_skipped", n_prewarm_skipped, "Pre-warms skipped for want of "
+	  "memory under --mem-limit."),
+	L("evictions", n_evictions, "Idle VMs and templates given up to make "
+	  "room under --mem-limit."),
+	L("released", n_released, "Idle VMs and templates released when the "
+	  "keep-alive ended."),
+	L("found_warm", n_found[KFAAS_LC_WARM], "Requests that found a warm VM."),
+	L("found_template", n_found[KFAAS_LC_TEMPLATE], "Requests that found a "
+	  "snapshot template (a clone to start)."),
+	L("found_cold", n_found[KFAAS_LC_COLD], "Requests that found nothing "
+	  "(a template to boot)."),
+#undef L
+};
+
+/* The lifecycle's counters and memory (names are kfaas_name_valid()). */
+static void lifecycle_metrics(FILE *f)
+{
+	struct list *l, *t;
+	double v, i, tp;
+	size_t k;
+
+	for (k = 0; k < sizeof(lc_counters) / sizeof(lc_counters[0]); k++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", lc_counters[k].name,
+			lc_counters[k].help, lc_counters[k].name);
+		list_for_each_safe(l, t, &fns) {
+			struct fn *fn = container_of(l, struct fn, link);
+
+			fprintf(f, "%s{function=\"%s\"} %llu\n", lc_counters[k].name,
+				fn->name, (unsigned long long)*(uint64_t *)
+				((char *)&fn->pool.lc + lc_counters[k].off));
+		}
+	}
+	fprintf(f, "# HELP kfaas_vm_memory_mib Memory held for the function: "
+		"private memory of its QEMU processes and its template's resident "
+		"RAM.\n# TYPE kfaas_vm_memory_mib gauge\n");
+	list_for_each_safe(l, t, &fns) {
+		struct fn *fn = container_of(l, struct fn, link);
+
+		memcap_pool_mib(&fn->pool, &v, &i, &tp);
+		fprintf(f, "kfaas_vm_memory_mib{function=\"%s\"} %.1f\n", fn->name,
+			v + tp);
+	}
+	fprintf(f, "# HELP kfaasd_memory_held_mib Memory of all VMs and "
+		"templates.\n# TYPE kfaasd_memory_held_mib gauge\n"
+		"kfaasd_memory_held_mib %.1f\n# HELP kfaasd_memory_limit_mib "
+		"--mem-limit (0: none).\n# TYPE kfaasd_memory_limit_mib gauge\n"
+		"kfaasd_memory_limit_mib %u\n", memcap_held_mib(),
+		opts.mem_limit_mib);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *data,
@@ -73,6 +132,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		kfaas_state_close(&st);
 	}
 	if (!rc) {
+		lifecycle_metrics(f);
 		fprintf(f, "# HELP kfaasd_up kfaasd answers.\n"
 			"# TYPE kfaasd_up gauge\nkfaasd_up 1\n");
 		cluster_metrics(f);

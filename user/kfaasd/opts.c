@@ -38,6 +38,10 @@ struct kfaasd_opts opts = {
 	.refresh_ms = 2000,
 	.conf_path = KFAASD_CONF_DEFAULT,
 	.sk = true,
+	.hist_bin_ms = KFAAS_LC_BIN_MS_DEFAULT,
+	.hist_bins = KFAAS_LC_NBINS_DEFAULT,
+	.sample_ms = 1000,
+	.cost_step_s = 60,
 	.lease_ttl_s = 10,
 	.stats_ms = 2000,
 };
@@ -130,6 +134,24 @@ static const struct kfaasd_option options[] = {
 	{ "config", 0, OPT_STR, &opts.conf_path, "FILE", .none = "none",
 	  .show = true, .help = "kfaas.conf(5) applied at start and on SIGHUP, "
 				"when it exists ('none': no file)" },
+	{ "mem-limit", 0, OPT_UINT, &opts.mem_limit_mib, "MIB", 0, 1U << 30,
+	  .show = true, .help = "memory of all warm VMs and templates together "
+				"(measured; 0: no limit); under it they are "
+				"given up by value" },
+	{ "hist-bin", 0, OPT_UINT, &opts.hist_bin_ms, "MS", 1, 86400000,
+	  "must be at least 1 ms", .show = true,
+	  .help = "arrival histograms: bin width" },
+	{ "hist-bins", 0, OPT_UINT, &opts.hist_bins, "N", 1,
+	  KFAAS_LC_NBINS_MAX, "must be at least 1", .show = true,
+	  .help = "arrival histograms: bins (the range is bins x bin width)" },
+	{ "sample", 0, OPT_UINT, &opts.sample_ms, "MS", 10, MS_MAX,
+	  "must be at least 10 ms", .show = true,
+	  .help = "read the eBPF tiers' accounting (their arrivals) and every "
+		  "VM's memory this often" },
+	{ "cost-step", 0, OPT_UINT, &opts.cost_step_s, "S", 1, 86400,
+	  "must be at least 1 s", .show = true,
+	  .help = "the cost history keeps a point this often (1440 kept, "
+		  "for kfaas cost --since)" },
 	{ "cluster", 0, OPT_STR, &opts.cluster, "ENDPOINTS",
 	  .help = "join a cluster: etcd endpoints (https://HOST:2379,...), "
 		  "docs/cluster.md" },

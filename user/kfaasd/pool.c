@@ -10,7 +10,12 @@
  *   max        VMs at most; requests beyond wait in a FIFO queue
  *   queue      at most opts.queue_max waiting requests; more are refused
  *              at once with an error (counted as throttled)
- *   idle TTL   an idle VM above min-warm is reclaimed after idle_ttl_s
+ *   keep-alive what is kept between requests: the lifecycle policy
+ *              (lifecycle.c) for keep-alive auto, fixed and none; for
+ *              idle-ttl, an idle VM above min-warm is reclaimed after
+ *              idle_ttl_s and the template stays
+ *   memory     nothing is started without room under --mem-limit
+ *              (memcap.c); a request waits for it, a pre-warm is skipped
  *   timeout    a request running longer kills its VM (the client gets an
  *              error, the VM is replaced); waiting longer than timeout +
  *              boot timeout in the queue fails the request too
@@ -44,6 +49,7 @@ void pool_init(struct pool *p, struct fn *fn)
 	snprintf(p->tpl_state_path, sizeof(p->tpl_state_path), "%s/tpl.state",
 		 fn->dir);
 	p->tpl_state = TPL_NONE;
+	lc_init(p);
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -62,7 +68,7 @@ void req_orphan(struct req *r)
 
 /* ---- counting --------------------------------------------------------- */
 
-static unsigned int count(struct pool *p, unsigned int states)
+unsigned int pool_count(struct pool *p, unsigned int states)
 {
 	struct list *l, *t;
 	unsigned int n = 0;
@@ -77,9 +83,6 @@ static unsigned int count(struct pool *p, unsigned int states)
 	return n;
 }
 
-#define S(x)		(1U << (x))
-#define STARTING	(S(VM_BOOTING) | S(VM_RESTORING) | S(VM_RESEEDING))
-#define LIVE		(STARTING | S(VM_IDLE) | S(VM_BUSY))
 
 static struct vm *first_idle(struct pool *p)
 {
@@ -104,7 +107,7 @@ bool pool_ready(const struct pool *p)
 	if (opts.snapshot && p->tpl_state != TPL_READY &&
 	    p->tpl_state != TPL_FAILED)
 		return false;
-	return count(q, S(VM_IDLE) | S(VM_BUSY)) >= p->fn->vm.min_warm;
+	return pool_count(q, VM_S(VM_IDLE) | VM_S(VM_BUSY)) >= p->fn->vm.min_warm;
 }
 
 /* ---- waiters (fn create waits for the pool) ---------------------------- */
@@ -130,7 +133,7 @@ static void check_waiters(struct pool *p)
 {
 	if (list_empty(&p->waiters))
 		return;
-	if (p->broken[0] && !count(p, LIVE))
+	if (p->broken[0] && !pool_count(p, VM_LIVE))
 		wake_waiters(p, p->broken);
 	else if (pool_ready(p))
 		wake_waiters(p, NULL);
@@ -167,6 +170,7 @@ static struct vm *pool_vm_start(struct pool *p, bool is_template, bool clone)
 		.vcpus = f->vm.vcpus, .uid = f->uid,
 		.tpl_mem = p->tpl_mem, .tpl_state = p->tpl_state_path,
 		.is_template = is_template, .clone = clone,
+		.resident = !!(f->vm.flags & KFAAS_VM_F_RESIDENT),
 		.ops = &pool_vm_ops, .owner = p,
 	};
 	struct vm *v = vm_start(&s);
@@ -174,6 +178,8 @@ static struct vm *pool_vm_start(struct pool *p, bool is_template, bool clone)
 	if (!v)
 		return NULL;
 	p->next_seq++;
+	/* counted at its estimate until measured (memcap.c) */
+	v->mem_mib = memcap_vm_estimate(p, is_template);
 	list_add_tail(&v->link, &p->vms);
 	return v;
 }
@@ -189,6 +195,7 @@ static void start_template(struct pool *p)
 		return;
 	}
 	p->tpl_ms = kfaas_now_ms();
+	p->tpl_mib = p->fn->vm.mem_mib;	/* until measured */
 	if (!pool_vm_start(p, true, false)) {
 		snprintf(p->broken, sizeof(p->broken), "cannot start QEMU for "
 			 "the template of '%s': see the daemon log", p->fn->name);
@@ -215,6 +222,7 @@ static void pool_vm_saved(struct vm *v, int rc, const char *why)
 	} else {
 		p->tpl_state = TPL_READY;
 		p->tpl_ms = kfaas_now_ms() - p->tpl_ms;
+		p->last_tpl_ms = p->tpl_ms;
 		info("function '%s': template saved (%llu ms from QEMU start)",
 		     p->fn->name, (unsigned long long)p->tpl_ms);
 	}
@@ -234,9 +242,27 @@ static void fail_queue(struct pool *p, int err, const char *msg)
 	}
 }
 
+/*
+ * Room under --mem-limit for a VM (or template) about to start: a request
+ * waits for it; a pre-warm (ahead) is skipped until the schedule changes.
+ */
+static bool room(struct pool *p, bool is_template, bool ahead)
+{
+	if (!memcap_admit(p, memcap_estimate(p, is_template))) {
+		if (ahead)
+			lc_prewarm_skipped(p);
+		else
+			p->mem_wait = true;
+		return false;
+	}
+	if (ahead)
+		lc_prewarmed(p);
+	return true;
+}
+
 void pool_maintain(struct pool *p)
 {
-	unsigned int live, starting, need, max;
+	unsigned int live, starting, need, max, target;
 	uint64_t now = kfaas_now_ms();
 	struct fn *f = p->fn;
 	bool clone;
@@ -256,21 +282,26 @@ void pool_maintain(struct pool *p)
 		p->nqueue--;
 		vm_dispatch(v, r, f->vm.timeout_ms);
 	}
-	/* 2. the template comes first */
-	if (opts.snapshot && p->tpl_state == TPL_NONE && !p->broken[0])
+	/* 2. the template comes first (when the policy wants one) */
+	if (opts.snapshot && p->tpl_state == TPL_NONE && !p->broken[0] &&
+	    lc_template_wanted(p) && room(p, true, !p->nqueue && !f->vm.min_warm))
 		start_template(p);
 	if (opts.snapshot && (p->tpl_state == TPL_BOOTING ||
-			     p->tpl_state == TPL_SAVING))
+			     p->tpl_state == TPL_SAVING || p->tpl_state == TPL_NONE))
 		goto out;
 	clone = opts.snapshot && p->tpl_state == TPL_READY;
-	/* 3. start VMs: up to min-warm, and one per waiting request */
+	/* 3. start VMs: up to what the policy keeps (min-warm at least), and
+	 * one per waiting request */
 	if (now < p->retry_at_ms)
 		goto out;
 	max = f->vm.max_instances ? f->vm.max_instances : 1;
-	live = count(p, LIVE);
-	starting = count(p, STARTING);
+	live = pool_count(p, VM_LIVE);
+	starting = pool_count(p, VM_STARTING);
 	need = p->nqueue > starting ? p->nqueue - starting : 0;
-	while (live < max && (live < f->vm.min_warm || need > 0)) {
+	target = lc_target_vms(p);
+	while (live < max && (live < target || need > 0)) {
+		if (!room(p, false, !need && live >= f->vm.min_warm))
+			break;
 		if (!pool_vm_start(p, false, clone)) {
 			p->fails++;
 			p->n_failed_starts++;
@@ -282,6 +313,7 @@ void pool_maintain(struct pool *p)
 	}
 out:
 	check_waiters(p);
+	lc_check_idle(p);
 }
 
 /* vm_ops: booted or restored, idle. */
@@ -294,6 +326,9 @@ static void pool_vm_ready(struct vm *v)
 		if (v->cloned) {
 			p->n_clone++;
 			p->last_clone_ms = ms;
+			/* the slowest of the last few: what a pre-warm allows */
+			p->slow_clone_ms = ms > p->slow_clone_ms * 4 / 5 ? ms :
+					   p->slow_clone_ms * 4 / 5;
 		} else {
 			p->n_cold++;
 			p->last_cold_ms = ms;
@@ -331,6 +366,8 @@ static void pool_vm_dead(struct vm *v)
 	char tail[400];
 
 	list_del(&v->link);
+	p->cpu_dead_ns += v->cpu_ns;
+	p->n_restarts_dead += v->restarts;
 	if (v->is_template) {
 		if (p->tpl_state == TPL_BOOTING || p->tpl_state == TPL_SAVING) {
 			char why[600];
@@ -359,14 +396,16 @@ static void pool_vm_dead(struct vm *v)
 				 "", vm_console_tail(v, tail, sizeof(tail)));
 			warn("%s; retrying in %llu ms", p->broken,
 			     (unsigned long long)ms);
-			if (!count(p, LIVE))
+			if (!pool_count(p, VM_LIVE))
 				fail_queue(p, REQ_E_UNAVAILABLE, p->broken);
 		}
 	} else if ((!v->kill_reason || v->crashed) && !p->stopping) {
 		p->n_crashes++;
 	}
-	if (!p->stopping)
+	if (!p->stopping) {
 		pool_maintain(p);
+		memcap_freed();
+	}
 }
 
 static const struct vm_ops pool_vm_ops = {
@@ -385,6 +424,7 @@ void pool_enqueue(struct pool *p, struct req *r)
 			 p->fn->name);
 		return;
 	}
+	lc_arrival(p);
 	if (list_empty(&p->queue) && (v = first_idle(p))) {
 		vm_dispatch(v, r, p->fn->vm.timeout_ms);
 		return;
@@ -394,10 +434,10 @@ void pool_enqueue(struct pool *p, struct req *r)
 		req_fail(r, REQ_E_QUEUE_FULL, "function '%s' is busy: %u "
 			 "requests wait for its %u VM(s) already (the queue "
 			 "bound); retry later", p->fn->name, p->nqueue,
-			 count(p, LIVE));
+			 pool_count(p, VM_LIVE));
 		return;
 	}
-	if (!p->fn->image[0] || (p->retry_at_ms && !count(p, LIVE))) {
+	if (!p->fn->image[0] || (p->retry_at_ms && !pool_count(p, VM_LIVE))) {
 		req_fail(r, REQ_E_UNAVAILABLE, "function '%s' cannot start a VM: "
 			 "%s", p->fn->name, p->broken);
 		return;
@@ -411,7 +451,7 @@ void pool_enqueue(struct pool *p, struct req *r)
 void pool_tick(struct pool *p, uint64_t now)
 {
 	uint64_t wait_ms = (uint64_t)p->fn->vm.timeout_ms + opts.boot_timeout_ms;
-	unsigned int live = count(p, LIVE);
+	unsigned int live = pool_count(p, VM_LIVE);
 	struct list *l, *t;
 
 	list_for_each_safe(l, t, &p->vms) {
@@ -419,8 +459,9 @@ void pool_tick(struct pool *p, uint64_t now)
 
 		if (vm_tick(v, now))
 			p->n_timeouts++;
-		/* idle TTL: down to min-warm */
-		if (v->state == VM_IDLE && !v->kill_reason && !v->is_template &&
+		/* idle TTL (keep-alive idle-ttl): down to min-warm */
+		if (!p->lc.on && v->state == VM_IDLE && !v->kill_reason &&
+		    !v->is_template &&
 		    p->fn->vm.idle_ttl_s && live > p->fn->vm.min_warm &&
 		    now - v->idle_since_ms >= p->fn->vm.idle_ttl_s * 1000ULL) {
 			vm_kill(v, "idle");
@@ -436,18 +477,22 @@ void pool_tick(struct pool *p, uint64_t now)
 		list_del(&r->link);
 		p->nqueue--;
 		req_fail(r, REQ_E_TIMEOUT, "function '%s': no VM was free "
-			 "within %llu ms", p->fn->name,
-			 (unsigned long long)wait_ms);
+			 "within %llu ms%s", p->fn->name,
+			 (unsigned long long)wait_ms, p->mem_wait ?
+			 " (no memory under kfaasd's --mem-limit: every VM "
+			 "held serves a request or is min-warm)" : "");
 	}
 	if (p->retry_at_ms && now >= p->retry_at_ms) {
 		p->retry_at_ms = 0;
 		pool_maintain(p);
 	}
+	lc_tick(p, now);
+	lc_check_idle(p);
 }
 
 uint64_t pool_next_deadline(struct pool *p)
 {
-	uint64_t next = UINT64_MAX;
+	uint64_t next = UINT64_MAX, d;
 	struct list *l, *t;
 
 	list_for_each_safe(l, t, &p->vms) {
@@ -455,7 +500,7 @@ uint64_t pool_next_deadline(struct pool *p)
 
 		if (v->deadline_ms && !v->kill_reason && v->deadline_ms < next)
 			next = v->deadline_ms;
-		if (v->state == VM_IDLE && p->fn->vm.idle_ttl_s) {
+		if (v->state == VM_IDLE && !p->lc.on && p->fn->vm.idle_ttl_s) {
 			uint64_t d = v->idle_since_ms +
 				     p->fn->vm.idle_ttl_s * 1000ULL;
 
@@ -473,7 +518,53 @@ uint64_t pool_next_deadline(struct pool *p)
 	}
 	if (p->retry_at_ms && p->retry_at_ms < next)
 		next = p->retry_at_ms;
-	return next;
+	d = lc_next_deadline(p);
+	return d < next ? d : next;
+}
+
+unsigned int pool_release_vms(struct pool *p, unsigned int keep, const char *why)
+{
+	unsigned int live = pool_count(p, VM_LIVE), n = 0;
+	struct list *l, *t;
+
+	list_for_each_safe(l, t, &p->vms) {
+		struct vm *v = container_of(l, struct vm, link);
+
+		if (live <= keep)
+			break;
+		if (v->state != VM_IDLE || v->kill_reason || v->is_template)
+			continue;
+		vm_kill(v, why);
+		live--;
+		n++;
+	}
+	return n;
+}
+
+bool pool_drop_template(struct pool *p)
+{
+	if (p->tpl_state != TPL_READY || pool_count(p, VM_LIVE) || p->nqueue)
+		return false;
+	unlink(p->tpl_mem);
+	unlink(p->tpl_state_path);
+	p->tpl_state = TPL_NONE;
+	p->tpl_mib = 0;
+	dbg("function '%s': template dropped", p->fn->name);
+	return true;
+}
+
+uint64_t pool_cpu_ns(struct pool *p)
+{
+	uint64_t ns = p->cpu_dead_ns;
+	struct list *l, *t;
+
+	list_for_each_safe(l, t, &p->vms) {
+		struct vm *v = container_of(l, struct vm, link);
+
+		if (v->state != VM_DEAD)
+			ns += measure_cpu_ns(v->proc.pid);
+	}
+	return ns;
 }
 
 /* Kill every VM and reap it here: the pool is going away. */
@@ -491,7 +582,7 @@ void pool_stop(struct pool *p)
 	list_for_each_safe(l, t, &p->vms) {
 		struct vm *v = container_of(l, struct vm, link);
 
-		waitpid(v->proc.pid, NULL, 0);
+		vm_reap(v);
 		if (v->req) {
 			struct result res = { .err = REQ_E_GONE, .ran = true };
 
@@ -515,7 +606,8 @@ json_object *pool_status(struct pool *p)
 	json_object *o = json_object_new_object(), *vms = json_object_new_array();
 	static const char *const tpl[] = { "none", "booting", "saving", "ready",
 					   "failed" };
-	uint64_t now = kfaas_now_ms();
+	uint64_t now = kfaas_now_ms(), restarts = p->n_restarts_dead;
+	double vm_mib, idle_mib, tpl_mib;
 	struct list *l, *t;
 
 	list_for_each_safe(l, t, &p->vms) {
@@ -530,12 +622,19 @@ json_object *pool_status(struct pool *p)
 				       json_object_new_boolean(v->is_template));
 		json_object_object_add(j, "clone", json_object_new_boolean(v->cloned));
 		json_object_object_add(j, "served", json_object_new_int(v->served));
+		json_object_object_add(j, "restarts",
+				       json_object_new_int((int)v->restarts));
+		restarts += v->restarts;
 		if (v->t_ready_ns)
 			json_object_object_add(j, "start_ms", json_object_new_int64(
 				(int64_t)((v->t_ready_ns - v->t_start_ns) / 1000000)));
 		if (v->state == VM_IDLE)
 			json_object_object_add(j, "idle_ms", json_object_new_int64(
 				(int64_t)(now - v->idle_since_ms)));
+		json_object_object_add(j, "mem_mib", json_object_new_double(
+			(double)(long long)(v->mem_mib * 10) / 10));
+		json_object_object_add(j, "mem_measured",
+				       json_object_new_boolean(v->mem_measured));
 		json_object_array_add(vms, j);
 	}
 	json_object_object_add(o, "template", json_object_new_string(
@@ -543,13 +642,13 @@ json_object *pool_status(struct pool *p)
 	if (p->tpl_state == TPL_READY)
 		json_object_object_add(o, "template_ms",
 				       json_object_new_int64((int64_t)p->tpl_ms));
-	json_object_object_add(o, "live", json_object_new_int((int)count(p, LIVE)));
+	json_object_object_add(o, "live", json_object_new_int((int)pool_count(p, VM_LIVE)));
 	json_object_object_add(o, "idle", json_object_new_int(
-		(int)count(p, S(VM_IDLE))));
+		(int)pool_count(p, VM_S(VM_IDLE))));
 	json_object_object_add(o, "busy", json_object_new_int(
-		(int)count(p, S(VM_BUSY))));
+		(int)pool_count(p, VM_S(VM_BUSY))));
 	json_object_object_add(o, "starting", json_object_new_int(
-		(int)count(p, STARTING)));
+		(int)pool_count(p, VM_STARTING)));
 	json_object_object_add(o, "queued", json_object_new_int((int)p->nqueue));
 	json_object_object_add(o, "vms", vms);
 #define C(x) json_object_object_add(o, #x, json_object_new_int64((int64_t)p->n_##x))
@@ -563,11 +662,21 @@ json_object *pool_status(struct pool *p)
 	C(failed_starts);
 	C(discarded);
 #undef C
+	/* resident processes started again after one ended */
+	json_object_object_add(o, "restarts",
+			       json_object_new_int64((int64_t)restarts));
 	json_object_object_add(o, "last_cold_ms",
 			       json_object_new_int64((int64_t)p->last_cold_ms));
 	json_object_object_add(o, "last_clone_ms",
 			       json_object_new_int64((int64_t)p->last_clone_ms));
 	json_object_object_add(o, "broken", p->broken[0] ?
 			       json_object_new_string(p->broken) : NULL);
+	memcap_pool_mib(p, &vm_mib, &idle_mib, &tpl_mib);
+	json_object_object_add(o, "vm_mib", json_object_new_double(
+		(double)(long long)(vm_mib * 10) / 10));
+	json_object_object_add(o, "template_mib", json_object_new_double(
+		(double)(long long)(tpl_mib * 10) / 10));
+	json_object_object_add(o, "mem_wait", json_object_new_boolean(p->mem_wait));
+	json_object_object_add(o, "lifecycle", lc_status(p));
 	return o;
 }

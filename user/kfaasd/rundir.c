@@ -5,6 +5,8 @@
  *   RUNDIR/kfaasd.lock     flock()ed while a daemon runs; holds its pid
  *   RUNDIR/control.sock    the control socket
  *   RUNDIR/fn/ID/          per function: image.cpio, tpl.mem, tpl.state
+ *   RUNDIR/lifecycle/      what was learnt about each function (ledger.c):
+ *                          kept when a daemon stops or starts
  *   PINROOT/kfaasd         a symlink to RUNDIR: where the CLI finds us
  *                          (kfaas_daemon_run_dir()), whatever --run-dir
  *
@@ -28,6 +30,7 @@
 #include "kfaasd.h"
 
 #define LOCK_NAME	"kfaasd.lock"
+#define KEEP_NAME	"lifecycle"	/* survives restarts */
 
 static int lock_fd = -1, pin_lock_fd = -1;
 static char pin_lock_path[128];
@@ -172,7 +175,8 @@ static int kill_leftovers(void)
 	return n;
 }
 
-/* Remove everything in the run directory but the lock file. */
+/* Remove everything in the run directory but the lock file and what was
+ * learnt. */
 static int clean_dir(void)
 {
 	struct dirent *de;
@@ -185,7 +189,7 @@ static int clean_dir(void)
 		char sub[512];
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    !strcmp(de->d_name, LOCK_NAME))
+		    !strcmp(de->d_name, LOCK_NAME) || !strcmp(de->d_name, KEEP_NAME))
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", opts.run_dir, de->d_name);
 		rmtree(sub);

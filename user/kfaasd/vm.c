@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include "kfaasd.h"
 
@@ -135,6 +136,24 @@ void vm_finish_req(struct vm *v, struct result *res)
 	req_finish(r, res);
 }
 
+/* Reap the exited QEMU; its CPU time (all threads) into v->cpu_ns. */
+static pid_t reap(struct vm *v, int *status, int flags)
+{
+	struct rusage ru;
+	pid_t pid = wait4(v->proc.pid, status, flags, &ru);
+
+	if (pid > 0)
+		v->cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+			    1000000000ULL + (uint64_t)(ru.ru_utime.tv_usec +
+						       ru.ru_stime.tv_usec) * 1000ULL;
+	return pid;
+}
+
+void vm_reap(struct vm *v)
+{
+	reap(v, NULL, 0);
+}
+
 static void on_exit_(struct watch *w, uint32_t events)
 {
 	struct vm *v = container_of(w, struct vm, pidw);
@@ -142,7 +161,7 @@ static void on_exit_(struct watch *w, uint32_t events)
 	int status = 0;
 
 	(void)events;
-	if (waitpid(v->proc.pid, &status, WNOHANG) == 0)
+	if (reap(v, &status, WNOHANG) == 0)
 		return;		/* spurious */
 	if (v->conw.fd >= 0)
 		console_read(v);
@@ -351,7 +370,25 @@ static void on_result(struct vm *v, const char *payload, size_t len)
 	/* the first line of its stderr (not NUL-terminated) */
 	for (line = 0; line < (int)ar.r.err_len && ar.err[line] != '\n'; line++)
 		;
-	if (ar.r.flags & KFAAS_AGENT_R_SPAWN_FAILED) {
+	if (ar.r.flags & KFAAS_AGENT_R_RESTARTED)
+		v->restarts++;
+	if (ar.r.flags & (KFAAS_AGENT_R_EXITED | KFAAS_AGENT_R_BAD_FRAME)) {
+		/* the resident process is gone: the agent starts another */
+		res.err = REQ_E_FAILED;
+		snprintf(res.msg, sizeof(res.msg), "the resident process of "
+			 "function '%s' %s while serving the request (it is "
+			 "restarted)%s%.*s", name,
+			 ar.r.flags & KFAAS_AGENT_R_BAD_FRAME ? "wrote output "
+			 "that is not a response frame and was killed" :
+			 WIFSIGNALED(ar.r.status) ? "was killed by a signal" :
+			 "exited", line ? ": " : "", line, ar.err);
+		if (WIFSIGNALED(ar.r.status) &&
+		    !(ar.r.flags & KFAAS_AGENT_R_BAD_FRAME))
+			snprintf(res.msg + strlen(res.msg), sizeof(res.msg) -
+				 strlen(res.msg), " (signal %d, %s)",
+				 WTERMSIG(ar.r.status),
+				 strsignal(WTERMSIG(ar.r.status)));
+	} else if (ar.r.flags & KFAAS_AGENT_R_SPAWN_FAILED) {
 		res.err = REQ_E_FAILED;
 		snprintf(res.msg, sizeof(res.msg), "cannot start function '%s' "
 			 "in its VM: %s", name, strerror(ar.r.status));
@@ -575,6 +612,7 @@ struct vm *vm_start(const struct vm_spec *s)
 	v->seq = s->seq;
 	v->is_template = s->is_template;
 	v->cloned = s->clone;
+	v->resident = s->resident;
 	v->state = s->clone ? VM_RESTORING : VM_BOOTING;
 	v->t_start_ns = kfaas_now_ns();
 	v->deadline_ms = kfaas_now_ms() + (s->clone ? RESTORE_TIMEOUT_MS :
@@ -598,7 +636,10 @@ struct vm *vm_start(const struct vm_spec *s)
 
 void vm_dispatch(struct vm *v, struct req *r, unsigned int timeout_ms)
 {
-	struct kfaas_agent_run run = { .max_out = (__u32)opts.max_response };
+	struct kfaas_agent_run run = {
+		.max_out = (__u32)opts.max_response,
+		.flags = v->resident ? KFAAS_AGENT_RUN_RESIDENT : 0,
+	};
 
 	v->req = r;
 	r->vm = v;

@@ -69,6 +69,7 @@ int kfaas_agent_req_parse(const struct kfaas_agent_hdr *h, const void *payload,
 			return -EPROTO;
 		memcpy(&run, p, sizeof(run));
 		r->max_out = run.max_out;
+		r->flags = run.flags;
 		r->data = p + sizeof(run);
 		r->len = h->len - sizeof(run);
 		return 0;

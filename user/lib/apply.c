@@ -194,25 +194,11 @@ static int plan_fn_dels(struct kfaas_state *st, const struct kfaas_conf *c,
 	return 0;
 }
 
-static bool same_versions(const struct kfaas_conf_route *a,
-			  const struct kfaas_conf_route *b)
-{
-	size_t i;
-
-	if (a->nver != b->nver || strcmp(a->fn, b->fn))
-		return false;
-	for (i = 0; i < a->nver; i++)
-		if (strcmp(a->ver[i].fn, b->ver[i].fn) ||
-		    a->ver[i].weight != b->ver[i].weight)
-			return false;
-	return true;
-}
-
 /* Functions keep their ids across replace and update: names suffice. */
 static bool same_route(const struct kfaas_conf_route *a,
 		       const struct kfaas_conf_route *b)
 {
-	return a && b && same_versions(a, b) && !strcmp(a->fallback, b->fallback) &&
+	return a && b && kfaas_conf_versions_equal(a, b) && !strcmp(a->fallback, b->fallback) &&
 	       a->policy == b->policy &&
 	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
 }

@@ -126,6 +126,8 @@ static json_object *fn_encode(const struct kfaas_conf_fn *f)
 							kfaas__vm_keys[k].off)));
 		json_object_object_add(vm, "fresh", json_object_new_boolean(
 			!!(f->vm.flags & KFAAS_VM_F_FRESH)));
+		json_object_object_add(vm, "resident", json_object_new_boolean(
+			!!(f->vm.flags & KFAAS_VM_F_RESIDENT)));
 		json_object_object_add(o, "vm", vm);
 		json_object_object_add(o, "replicas",
 				       json_object_new_int64(f->replicas ? f->replicas : 1));
@@ -143,11 +145,32 @@ static json_object *route_encode(const struct kfaas_conf_route *r)
 	kfaas_route_key_str(&r->key, k, sizeof(k));
 	json_object_object_add(o, "trigger", json_object_new_string(k));
 	json_object_object_add(o, "fn", json_object_new_string(r->fn));
+	if (r->nver) {	/* a split: its versions in order, {fn, weight} */
+		json_object *vs = json_object_new_array();
+		size_t i;
+
+		for (i = 0; i < r->nver; i++) {
+			json_object *v = json_object_new_object();
+
+			json_object_object_add(v, "fn", json_object_new_string(
+				r->ver[i].fn));
+			json_object_object_add(v, "weight", json_object_new_int64(
+				r->ver[i].weight));
+			json_object_array_add(vs, v);
+		}
+		json_object_object_add(o, "versions", vs);
+	}
 	if (r->fallback[0])
 		json_object_object_add(o, "fallback", json_object_new_string(r->fallback));
 	if (r->policy >= 0)
 		json_object_object_add(o, "policy", json_object_new_string(
 			r->policy == KFAAS_POLICY_PASS ? "pass" : "drop"));
+	if (r->opts.guard >= 0)
+		json_object_object_add(o, "guard", json_object_new_int(r->opts.guard));
+	if (r->opts.ratio >= 0)
+		json_object_object_add(o, "ratio", json_object_new_int(r->opts.ratio));
+	if (r->opts.loops)
+		json_object_object_add(o, "loops", json_object_new_int(1));
 	if (r->sel && r->sel->n)
 		json_object_object_add(o, "selector", kfaas__labels_json(r->sel));
 	return o;
@@ -251,6 +274,9 @@ static int decode_vm(json_object *o, struct kfaas_conf_fn *f)
 	if (json_object_object_get_ex(vm, "fresh", &fresh) &&
 	    json_object_get_boolean(fresh))
 		f->vm.flags |= KFAAS_VM_F_FRESH;
+	if (json_object_object_get_ex(vm, "resident", &fresh) &&
+	    json_object_get_boolean(fresh))
+		f->vm.flags |= KFAAS_VM_F_RESIDENT;
 	if (f->vm.min_warm > f->vm.max_instances)
 		return DERR("function '%s': min-warm above max", f->name);
 	if (kfaas__json_u64(o, "replicas", 64, &x) || !x)
@@ -281,6 +307,41 @@ static int decode_fn(const char *name, json_object *o, struct kfaas_conf_fn *f)
 	return f->tier == KFAAS_TIER_VM ? decode_vm(o, f) : 0;
 }
 
+/* versions: [{fn, weight}, ...], 2 to KFAAS_ROUTE_VERSIONS, the first fn */
+static int decode_versions(json_object *o, const char *trig,
+			   struct kfaas_conf_route *r)
+{
+	json_object *vs, *w;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(o, "versions", &vs))
+		return 0;
+	n = json_object_is_type(vs, json_type_array) ?
+	    json_object_array_length(vs) : 0;
+	if (n < 2 || n > KFAAS_ROUTE_VERSIONS)
+		return DERR("route %s: versions must list 2 to %d functions",
+			    trig, KFAAS_ROUTE_VERSIONS);
+	for (i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(vs, i);
+		int64_t wt;
+
+		if (!json_object_is_type(v, json_type_object) ||
+		    copy_str(kfaas__json_str(v, "fn"), r->ver[i].fn,
+			     sizeof(r->ver[i].fn)) ||
+		    !json_object_object_get_ex(v, "weight", &w))
+			return DERR("route %s: bad version %zu", trig, i + 1);
+		wt = json_object_get_int64(w);
+		if (wt < 1 || wt > KFAAS_WEIGHT_MAX)
+			return DERR("route %s: bad weight of version %zu", trig,
+				    i + 1);
+		r->ver[i].weight = (__u32)wt;
+	}
+	r->nver = n;
+	if (strcmp(r->fn, r->ver[0].fn))
+		return DERR("route %s: fn must be its first version", trig);
+	return 0;
+}
+
 static int decode_route(json_object *o, struct kfaas_conf_route *r)
 {
 	const char *trig = kfaas__json_str(o, "trigger");
@@ -291,12 +352,24 @@ static int decode_route(json_object *o, struct kfaas_conf_route *r)
 		return DERR("a route has a bad trigger");
 	if (copy_str(kfaas__json_str(o, "fn"), r->fn, sizeof(r->fn)))
 		return DERR("route %s: bad fn", trig);
+	if (decode_versions(o, trig, r))
+		return -EINVAL;
 	if (json_object_object_get_ex(o, "fallback", &fb) &&
 	    copy_str(json_object_get_string(fb), r->fallback, sizeof(r->fallback)))
 		return DERR("route %s: bad fallback", trig);
 	if (pol && strcmp(pol, "pass") && strcmp(pol, "drop"))
 		return DERR("route %s: policy must be pass or drop", trig);
 	r->policy = !pol ? -1 : pol[0] == 'p' ? KFAAS_POLICY_PASS : KFAAS_POLICY_DROP;
+	r->opts = KFAAS_ROUTE_OPTS_AUTO;
+	if (json_object_object_get_ex(o, "guard", &fb))
+		r->opts.guard = json_object_get_int(fb) ? 1 : 0;
+	if (json_object_object_get_ex(o, "ratio", &fb)) {
+		r->opts.ratio = json_object_get_int(fb);
+		if (r->opts.ratio < 0 || r->opts.ratio > 1000000)
+			return DERR("route %s: bad ratio", trig);
+	}
+	if (json_object_object_get_ex(o, "loops", &fb))
+		r->opts.loops = json_object_get_int(fb) ? 1 : 0;
 	return decode_selector(o, trig, &r->sel);
 }
 
@@ -383,8 +456,10 @@ static void fn_what(const struct kfaas_conf_fn *a, const struct kfaas_conf_fn *b
 
 static bool route_same(const struct kfaas_conf_route *a, const struct kfaas_conf_route *b)
 {
-	return !strcmp(a->fn, b->fn) && !strcmp(a->fallback, b->fallback) &&
-	       a->policy == b->policy && kfaas_labels_equal(a->sel, b->sel);
+	return kfaas_conf_versions_equal(a, b) &&
+	       !strcmp(a->fallback, b->fallback) &&
+	       a->policy == b->policy && kfaas_labels_equal(a->sel, b->sel) &&
+	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
 }
 
 struct lines {

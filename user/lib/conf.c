@@ -222,6 +222,36 @@ static int parse_selector(struct ctx *cx, yaml_node_t *m, struct kfaas_labels **
 	return 0;
 }
 
+/* keep-alive: auto | none | fixed:S (kfaas_vm_keep_parse) */
+static int get_keep(struct ctx *cx, yaml_node_t *v, struct kfaas_vm_params *p)
+{
+	const char *s = scalar(v);
+
+	if (!s)
+		return CERR(cx, v, "'keep-alive' must be auto, none or fixed:SECONDS");
+	if (kfaas_vm_keep_parse(p, s))
+		return CERR(cx, v, "%s", kfaas_errmsg());
+	return 0;
+}
+
+/*
+ * keep-alive and idle-ttl both say how long VMs stay: one at most.
+ * idle-ttl alone keeps what it always meant, with min-warm 1 by default.
+ */
+static int keep_settle(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_fn *f,
+		       bool keep, bool ttl, bool warm)
+{
+	if (keep && ttl)
+		return CERR(cx, m, "function '%s' has both 'keep-alive' and "
+			    "'idle-ttl': give one", f->name);
+	if (ttl) {
+		f->vm.flags = (f->vm.flags & ~KFAAS_VM_KEEP_MASK) | KFAAS_VM_KEEP_TTL;
+		if (!warm)
+			f->vm.min_warm = 1;
+	}
+	return 0;
+}
+
 static int get_artifact(struct ctx *cx, yaml_node_t *v, char *out)
 {
 	const char *s = scalar(v);
@@ -261,6 +291,14 @@ static int parse_fn_key(struct ctx *cx, const char *name, yaml_node_t *kk,
 		*vm_only = true;
 		return get_flag(cx, v, key, &f->vm.flags, KFAAS_VM_F_FRESH);
 	}
+	if (!strcmp(key, "resident")) {
+		*vm_only = true;
+		return get_flag(cx, v, key, &f->vm.flags, KFAAS_VM_F_RESIDENT);
+	}
+	if (!strcmp(key, "keep-alive")) {
+		*vm_only = true;
+		return get_keep(cx, v, &f->vm);
+	}
 	if (!strcmp(key, "replicas")) {
 		*vm_only = true;
 		return get_u32(cx, v, key, &f->replicas) ?:
@@ -274,15 +312,16 @@ static int parse_fn_key(struct ctx *cx, const char *name, yaml_node_t *kk,
 	if (!strcmp(key, "artifact"))
 		return get_artifact(cx, v, f->artifact);
 	return CERR(cx, kk, "unknown key '%s' in function '%s': use object, vm, "
-		    "mem, vcpus, min-warm, max, idle-ttl, timeout, fresh, "
-		    "replicas, budget, selector or artifact", key, name);
+		    "mem, vcpus, keep-alive, min-warm, max, idle-ttl, timeout, "
+		    "fresh, resident, replicas, budget, selector or artifact", key,
+		    name);
 }
 
 static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		    yaml_node_t *m, struct kfaas_conf_fn *f)
 {
 	yaml_node_pair_t *p;
-	bool vm_only = false;
+	bool vm_only = false, keep = false, ttl = false, warm = false;
 	int rc;
 
 	f->vm = kfaas_vm_defaults;	/* what the keys do not say */
@@ -295,19 +334,27 @@ static int parse_fn(struct ctx *cx, const char *name, yaml_node_t *k,
 		return CERR(cx, m, "function '%s' must be a mapping with 'object: "
 			    "FILE' or 'vm: EXECUTABLE'", name);
 	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		rc = parse_fn_key(cx, name, yaml_document_get_node(cx->doc, p->key),
-				  yaml_document_get_node(cx->doc, p->value), f,
-				  &vm_only);
+		yaml_node_t *kk = yaml_document_get_node(cx->doc, p->key);
+
+		rc = parse_fn_key(cx, name, kk, yaml_document_get_node(cx->doc,
+				  p->value), f, &vm_only);
 		if (rc)
 			return rc;
+		/* what keep_settle() weighs (a key is a string once parsed) */
+		keep |= !strcmp(scalar(kk), "keep-alive");
+		ttl |= !strcmp(scalar(kk), "idle-ttl");
+		warm |= !strcmp(scalar(kk), "min-warm");
 	}
 	if (!f->tier)
 		return CERR(cx, m, "function '%s' needs 'object: FILE' (eBPF) or "
 			    "'vm: EXECUTABLE'", name);
+	rc = keep_settle(cx, m, f, keep, ttl, warm);
+	if (rc)
+		return rc;
 	if (f->tier != KFAAS_TIER_VM && vm_only)
-		return CERR(cx, m, "function '%s': mem, vcpus, min-warm, max, "
-			    "idle-ttl, timeout, fresh and replicas are for 'vm' "
-			    "functions", name);
+		return CERR(cx, m, "function '%s': mem, vcpus, keep-alive, min-warm, "
+			    "max, idle-ttl, timeout, fresh, resident and replicas "
+			    "are for 'vm' functions", name);
 	if (f->vm.min_warm > f->vm.max_instances)
 		return CERR(cx, m, "function '%s': min-warm %u is above max %u",
 			    name, f->vm.min_warm, f->vm.max_instances);
@@ -666,6 +713,20 @@ struct kfaas_conf_fn *kfaas_conf_fn_new(struct kfaas_conf *c)
 	if (f)
 		c->nfns++;
 	return f;
+}
+
+bool kfaas_conf_versions_equal(const struct kfaas_conf_route *a,
+			       const struct kfaas_conf_route *b)
+{
+	size_t i;
+
+	if (a->nver != b->nver || strcmp(a->fn, b->fn))
+		return false;
+	for (i = 0; i < a->nver; i++)
+		if (strcmp(a->ver[i].fn, b->ver[i].fn) ||
+		    a->ver[i].weight != b->ver[i].weight)
+			return false;
+	return true;
 }
 
 struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c)

@@ -125,6 +125,7 @@ static void budget(struct em *m, const struct kfaas_conf_budget *b)
 
 static void function(struct em *m, const struct kfaas_conf_fn *f)
 {
+	char keep[40];
 	size_t k;
 
 	plain(m, f->name);
@@ -137,12 +138,23 @@ static void function(struct em *m, const struct kfaas_conf_fn *f)
 	}
 	if (f->tier == KFAAS_TIER_VM) {
 		for (k = 0; k < kfaas__n_vm_keys; k++) {
+			/* idle-ttl is said only as the keep-alive it is */
+			if (!strcmp(kfaas__vm_keys[k].key, "idle-ttl") &&
+			    KFAAS_VM_KEEP(f->vm.flags) != KFAAS_VM_KEEP_TTL) {
+				plain(m, "keep-alive");
+				plain(m, kfaas_vm_keep_name(&f->vm, keep, sizeof(keep)));
+				continue;
+			}
 			plain(m, kfaas__vm_keys[k].key);
 			number(m, *(const __u32 *)((const char *)&f->vm +
 						   kfaas__vm_keys[k].off));
 		}
 		if (f->vm.flags & KFAAS_VM_F_FRESH) {
 			plain(m, "fresh");
+			plain(m, "true");
+		}
+		if (f->vm.flags & KFAAS_VM_F_RESIDENT) {
+			plain(m, "resident");
 			plain(m, "true");
 		}
 		if (f->replicas > 1) {

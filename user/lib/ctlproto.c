@@ -13,8 +13,13 @@ static const char *const cmd_names[KFAAS_CTL_MAX] = {
 	[KFAAS_CTL_PING] = "ping", [KFAAS_CTL_STATUS] = "status",
 	[KFAAS_CTL_RELOAD] = "reload", [KFAAS_CTL_CREATE] = "create",
 	[KFAAS_CTL_UNLOAD] = "unload", [KFAAS_CTL_INVOKE] = "invoke",
+	[KFAAS_CTL_SHOW] = "show", [KFAAS_CTL_COST] = "cost",
 	[KFAAS_CTL_WAIT] = "wait",
 };
+
+/* The keep-alive's mode in the protocol, by KFAAS_VM_KEEP_* >> shift; its
+ * seconds travel in idle_ttl_s */
+static const char *const keep_words[] = { "idle-ttl", "auto", "fixed", "none" };
 
 const char *kfaas_ctl_cmd_name(int cmd)
 {
@@ -75,11 +80,29 @@ void kfaas_ctl_req_free(struct kfaas_ctl_req *r)
 	r->cmd = -1;
 }
 
+/* "keep_alive": one of keep_words, or the default's */
+static int get_keep(json_object *o, __u32 def, __u32 *out)
+{
+	const char *s = get_str(o, "keep_alive");
+	unsigned int i;
+
+	*out = def;
+	if (!json_object_object_get_ex(o, "keep_alive", NULL))
+		return 0;
+	for (i = 0; s && i < sizeof(keep_words) / sizeof(keep_words[0]); i++)
+		if (!strcmp(s, keep_words[i])) {
+			*out = i << KFAAS_VM_KEEP_SHIFT;
+			return 0;
+		}
+	return -1;
+}
+
 static int parse_create(struct kfaas_ctl_req *r, char *why, size_t wlen)
 {
 	const struct kfaas_vm_params *d = &kfaas_vm_defaults;
 	struct kfaas_vm_params *p = &r->params;
-	bool fresh;
+	__u32 keep;
+	bool fresh, resident;
 
 	r->exec = get_str(r->obj, "exec");
 	if (!r->name || !r->exec) {
@@ -97,11 +120,38 @@ static int parse_create(struct kfaas_ctl_req *r, char *why, size_t wlen)
 			 "integers");
 		return -EINVAL;
 	}
-	if (get_bool(r->obj, "fresh", &fresh)) {
-		snprintf(why, wlen, "create: \"fresh\" must be true or false");
+	if (get_bool(r->obj, "fresh", &fresh) ||
+	    get_bool(r->obj, "resident", &resident)) {
+		snprintf(why, wlen, "create: \"fresh\" and \"resident\" must "
+			 "be true or false");
 		return -EINVAL;
 	}
-	p->flags = fresh ? KFAAS_VM_F_FRESH : 0;
+	if (get_keep(r->obj, KFAAS_VM_KEEP(d->flags), &keep)) {
+		snprintf(why, wlen, "create: \"keep_alive\" must be \"auto\", "
+			 "\"none\", \"fixed\" or \"idle-ttl\" (its seconds in "
+			 "\"idle_ttl_s\")");
+		return -EINVAL;
+	}
+	p->flags = (fresh ? KFAAS_VM_F_FRESH : 0) |
+		   (resident ? KFAAS_VM_F_RESIDENT : 0) | keep;
+	return 0;
+}
+
+/* cost: "since", seconds since the epoch (0 or absent: everything) */
+static int parse_cost(struct kfaas_ctl_req *r, char *why, size_t wlen)
+{
+	json_object *v;
+
+	r->since = 0;
+	if (!json_object_object_get_ex(r->obj, "since", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0) {
+		snprintf(why, wlen, "cost: \"since\" must be seconds since the "
+			 "epoch, 0 or more");
+		return -EINVAL;
+	}
+	r->since = (__u64)json_object_get_int64(v);
 	return 0;
 }
 
@@ -166,7 +216,7 @@ int kfaas_ctl_parse(const char *line, size_t max_data, struct kfaas_ctl_req *r,
 			break;
 	if (!cmd || i == KFAAS_CTL_MAX) {
 		snprintf(why, wlen, "unknown command '%.64s': use ping, status, "
-			 "reload, create, unload, invoke or wait",
+			 "reload, create, unload, invoke, wait, show or cost",
 			 cmd ? cmd : "(none)");
 		return -EINVAL;
 	}
@@ -176,11 +226,14 @@ int kfaas_ctl_parse(const char *line, size_t max_data, struct kfaas_ctl_req *r,
 	case KFAAS_CTL_CREATE:
 		return parse_create(r, why, wlen);
 	case KFAAS_CTL_UNLOAD:
+	case KFAAS_CTL_SHOW:
 		if (!r->name) {
-			snprintf(why, wlen, "unload needs \"name\"");
+			snprintf(why, wlen, "%s needs \"name\"", cmd_names[i]);
 			return -EINVAL;
 		}
 		return 0;
+	case KFAAS_CTL_COST:
+		return parse_cost(r, why, wlen);
 	case KFAAS_CTL_INVOKE:
 		return parse_invoke(r, max_data, why, wlen);
 	case KFAAS_CTL_WAIT:
@@ -225,8 +278,12 @@ json_object *kfaas_ctl_req_create(const char *name, const char *exe,
 	json_object_object_add(o, "max", json_object_new_int64(p->max_instances));
 	json_object_object_add(o, "idle_ttl_s", json_object_new_int64(p->idle_ttl_s));
 	json_object_object_add(o, "timeout_ms", json_object_new_int64(p->timeout_ms));
+	json_object_object_add(o, "keep_alive", json_object_new_string(
+		keep_words[KFAAS_VM_KEEP(p->flags) >> KFAAS_VM_KEEP_SHIFT]));
 	if (p->flags & KFAAS_VM_F_FRESH)
 		json_object_object_add(o, "fresh", json_object_new_boolean(1));
+	if (p->flags & KFAAS_VM_F_RESIDENT)
+		json_object_object_add(o, "resident", json_object_new_boolean(1));
 	return o;
 }
 

@@ -20,18 +20,6 @@
 #include <libkfaas.h>
 #include "internal.h"
 
-static int set_busy(struct kfaas_state *st, __u32 busy)
-{
-	struct kfaas_globals g;
-	int rc;
-
-	rc = kfaas_globals_get(st, &g);
-	if (rc)
-		return rc;
-	g.busy = busy;
-	return kfaas_globals_set(st, &g);
-}
-
 static int tier_of(unsigned int prog_type)
 {
 	switch (prog_type) {
@@ -135,7 +123,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	rc = load_begin(st, name, &id) ?:
 	     kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
 	     kfaas__path(pin, sizeof(pin), "%s/prog", dir) ?:
-	     set_busy(st, 1);
+	     kfaas__busy_set(st, 1);
 	if (rc)
 		return rc;
 	rc = kfaas_obj_load(st, path, name, id, &l);
@@ -167,7 +155,7 @@ int kfaas_fn_load(struct kfaas_state *st, const char *path, const char *name,
 	}
 	kfaas__crash_point("load-committed");
 	kfaas_obj_close(&l);
-	set_busy(st, 0);
+	kfaas__busy_set(st, 0);
 	rc = kfaas__module_fn_add(st, id, true);
 	if (rc)	/* loaded and counted in the maps; say why not in kfaas.ko */
 		return kfaas_err(rc, "function '%s' is loaded (id %u) but kfaas.ko "
@@ -180,7 +168,7 @@ err_obj:
 	kfaas_obj_close(&l);
 err_dir:
 	kfaas__rmtree(dir);
-	set_busy(st, 0);
+	kfaas__busy_set(st, 0);
 	return rc;
 }
 
@@ -233,7 +221,7 @@ static int replace_begin(struct kfaas_state *st, const char *name,
 		return kfaas_err(-EINVAL, "function '%s' runs in the %s tier: only "
 				 "eBPF functions can be replaced by an object",
 				 name, kfaas_tier_name(old->tier));
-	return set_busy(st, 1);
+	return kfaas__busy_set(st, 1);
 }
 
 static int replace_end(struct kfaas_state *st, int rc, bool swapped)
@@ -241,7 +229,7 @@ static int replace_end(struct kfaas_state *st, int rc, bool swapped)
 	if (rc && swapped)
 		kfaas_state_repair(st);	/* back to one consistent program */
 	else
-		set_busy(st, 0);
+		kfaas__busy_set(st, 0);
 	return rc;
 }
 
@@ -347,13 +335,13 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 				 "route set ... weights' (weight 0)",
 				 name, rc, routes);
 	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
-	     set_busy(st, 1);
+	     kfaas__busy_set(st, 1);
 	if (rc)
 		return rc;
 	/* commit point */
 	if (bpf_map_delete_elem(st->funcs_fd, &info.id)) {
 		rc = kfaas__errno_msg(-errno, "cannot unregister the function");
-		set_busy(st, 0);
+		kfaas__busy_set(st, 0);
 		return rc;
 	}
 	kfaas__crash_point("unload-committed");
@@ -366,7 +354,7 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 	kfaas__guard_stats_reset(st, info.id);
 	bpf_map_delete_elem(st->budgets_fd, &info.id);
 	kfaas__module_fn_del(st, info.id);
-	return set_busy(st, 0);
+	return kfaas__busy_set(st, 0);
 }
 
 int kfaas_fn_register(struct kfaas_state *st, struct kfaas_fn_info *info)

@@ -27,3 +27,15 @@ int kfaas_globals_set(struct kfaas_state *st, const struct kfaas_globals *g)
 		return kfaas__errno_msg(-errno, "cannot write the kfaas config");
 	return 0;
 }
+
+int kfaas__busy_set(struct kfaas_state *st, __u32 busy)
+{
+	struct kfaas_globals g;
+	int rc;
+
+	rc = kfaas_globals_get(st, &g);
+	if (rc)
+		return rc;
+	g.busy = busy;
+	return kfaas_globals_set(st, &g);
+}

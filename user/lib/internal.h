@@ -115,6 +115,24 @@ int kfaas__route_derive(struct kfaas_state *st, struct kfaas_route *r);
 /* "udp 53 addr 10.0.0.1": the key as the CLI takes it. */
 void kfaas__key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len);
 
+/* ---- globals.c ---- */
+/* Set or clear config.busy: a change of several objects is under way. */
+int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
+
+/* ---- port_routes.c ---- */
+/*
+ * Keep kfaas_port_routes, the XDP dispatcher's index of the UDP routes,
+ * in step with kfaas_routes after the route key was written with val, or
+ * deleted (val NULL).  Deleting the last address route of a port is
+ * kfaas__port_addrs_clear()'s.
+ */
+int kfaas__port_route_put(struct kfaas_state *st,
+			  const struct kfaas_route_key *key,
+			  const struct kfaas_route *val);
+int kfaas__port_addrs_clear(struct kfaas_state *st, __u16 port);
+/* Rebuild kfaas_port_routes from kfaas_routes (crash repair). */
+int kfaas__port_routes_sync(struct kfaas_state *st);
+
 /* ---- stats.c ---- */
 /* Zero id's entry of a per-CPU map of values of size bytes. */
 int kfaas__percpu_zero(const struct kfaas_state *st, int fd, __u32 id,

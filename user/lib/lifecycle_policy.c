@@ -58,7 +58,7 @@ double kfaas_lc_temp_mib(const struct kfaas_lc_costs *c, enum kfaas_lc_temp t)
  * the setting that beats fixed 10-minute keep-alive on both cold starts
  * and memory (docs/lifecycle.md, "Tuning").
  */
-#define WORTH_DEFAULT		60000.0
+#define WORTH_DEFAULT		120000.0
 #define FAIRNESS_DEFAULT	0.5
 
 void kfaas_lc_params_default(struct kfaas_lc_params *p)
@@ -74,6 +74,7 @@ void kfaas_lc_params_default(struct kfaas_lc_params *p)
 	p->worth_mib_s = WORTH_DEFAULT;
 	p->fairness = FAIRNESS_DEFAULT;
 	p->templates = true;
+	p->unit_ms = 60000;
 }
 
 /* "1h05m", "9m30s", "12.5s", "250ms" */
@@ -225,7 +226,7 @@ static double mean_idle_ms(const struct kfaas_lc_hist *h)
 /* What an avoided cold start of this function is worth, idle MiB-s. */
 static double worth_of(const struct kfaas_lc_params *p, const struct kfaas_lc_hist *h)
 {
-	return p->worth_mib_s * pow(mean_idle_ms(h) / 60000.0, p->fairness);
+	return p->worth_mib_s * pow(mean_idle_ms(h) / p->unit_ms, p->fairness);
 }
 
 static void decide_hist(const struct kfaas_lc_params *p, const struct kfaas_lc_costs *c,

@@ -15,13 +15,15 @@ static const char *const tier_names[KFAAS_TIER_MAX] = {
 	[KFAAS_TIER_VM] = "vm",
 };
 
+/* keep-alive auto (docs/lifecycle.md): no VM kept warm by a floor */
 const struct kfaas_vm_params kfaas_vm_defaults = {
 	.mem_mib = 128,
 	.vcpus = 1,
-	.min_warm = 1,
+	.min_warm = 0,
 	.max_instances = 4,
 	.idle_ttl_s = 60,
 	.timeout_ms = 5000,
+	.flags = KFAAS_VM_KEEP_AUTO,
 };
 
 const char *kfaas_tier_name(unsigned int tier)

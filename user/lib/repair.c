@@ -7,7 +7,8 @@
  *   - fn/NAME without a registered function is removed, as is prog_new;
  *   - a registered eBPF function whose program pin is gone is unregistered;
  *   - otherwise its slot and registry entry follow its pinned program;
- *   - a budget of an id nobody has is forgotten.
+ *   - a budget of an id nobody has is forgotten;
+ *   - the dispatcher's port index follows the route table.
  * Then an apply that was interrupted is undone or finished from its
  * journal (journal.c).
  */
@@ -159,6 +160,9 @@ static int repair_busy(struct kfaas_state *st, struct kfaas_globals *g)
 	repair_slots(st, arr, n, KFAAS_TIER_SK);
 	repair_budgets(st, arr, n);
 	free(arr);
+	rc = kfaas__port_routes_sync(st);
+	if (rc)
+		return rc;
 	g->busy = 0;
 	return kfaas_globals_set(st, g);
 }

@@ -279,18 +279,23 @@ int kfaas__routes_refresh(struct kfaas_state *st, __u32 id)
 	rc = kfaas_route_list(st, &all, &n);
 	if (rc)
 		return rc;
+	/* the port index follows: busy, a crash between is repaired */
+	rc = kfaas__busy_set(st, 1);
 	for (i = 0; i < n && !rc; i++) {
 		struct kfaas_route r = all[i].val;
 
 		if (!kfaas_route_serves(&r, id))
 			continue;
 		kfaas__route_derive(st, &r);
-		if (memcmp(&r, &all[i].val, sizeof(r)) &&
-		    bpf_map_update_elem(st->routes_fd, &all[i].key, &r, BPF_EXIST))
+		if (!memcmp(&r, &all[i].val, sizeof(r)))
+			continue;
+		if (bpf_map_update_elem(st->routes_fd, &all[i].key, &r, BPF_EXIST))
 			rc = kfaas__errno_msg(-errno, "cannot update a route");
+		else
+			rc = kfaas__port_route_put(st, &all[i].key, &r);
 	}
 	free(all);
-	return rc;
+	return rc ?: kfaas__busy_set(st, 0);
 }
 
 int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
@@ -305,6 +310,7 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    const struct kfaas_route *r)
 {
 	struct kfaas_route cur, val;
+	bool port_only;
 	char k[96];
 	int rc;
 
@@ -331,9 +337,22 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 			return rc;
 	}
 	val = *r;
+	val.flags &= ~KFAAS_ROUTE_F_ADDRS;
 	kfaas__route_derive(st, &val);	/* the budget flag as it is now */
+	/*
+	 * The XDP dispatcher's port index (port_routes.c): an address route
+	 * flags its port first (a flag without routes costs a lookup, no
+	 * more); a port-only route goes in after, under config.busy.
+	 */
+	port_only = key->proto == IPPROTO_UDP && !key->family;
+	rc = port_only ? kfaas__busy_set(st, 1) :
+	     kfaas__port_route_put(st, key, &val);
+	if (rc)
+		return rc;
 	if (bpf_map_update_elem(st->routes_fd, key, &val, BPF_NOEXIST)) {
 		rc = -errno;
+		if (port_only)
+			kfaas__busy_set(st, 0);
 		if (rc == -EEXIST)
 			return kfaas_err(rc, "route %s already exists: delete it "
 					 "first with 'kfaas route del %s'", k, k);
@@ -343,24 +362,45 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 					 KFAAS_MAX_ROUTES);
 		return kfaas__errno_msg(rc, "cannot add the route");
 	}
-	return 0;
+	if (!port_only)
+		return 0;
+	return kfaas__port_route_put(st, key, &val) ?: kfaas__busy_set(st, 0);
 }
 
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 {
+	bool port_only = key->proto == IPPROTO_UDP && !key->family;
+	bool port_addrs = false;
 	struct kfaas_route_ent *all;
+	struct kfaas_route cur;
 	size_t n, i;
 	char k[96];
 	__u32 addr = 0;
 	int rc;
 
 	kfaas__key_cmdline(key, k, sizeof(k));
+	if (kfaas_route_get(st, key, &cur))
+		return kfaas_err(-ENOENT, "no route %s: 'kfaas route list' "
+				 "shows the routes", k);
+	/* out of the XDP dispatcher's port index first, under busy */
+	if (port_only) {
+		rc = kfaas__busy_set(st, 1) ?:
+		     kfaas__port_route_put(st, key, NULL);
+		if (rc)
+			return rc;
+	}
 	if (bpf_map_delete_elem(st->routes_fd, key)) {
 		rc = -errno;
 		if (rc == -ENOENT)
 			return kfaas_err(rc, "no route %s: 'kfaas route list' "
 					 "shows the routes", k);
+		/* busy stays set: the next writer puts the index back */
 		return kfaas__errno_msg(rc, "cannot delete the route");
+	}
+	if (port_only) {
+		rc = kfaas__busy_set(st, 0);
+		if (rc)
+			return rc;
 	}
 	if (key->proto == IPPROTO_UDP) {
 		rc = kfaas__loop_ports_sync(st);
@@ -372,11 +412,19 @@ int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 	rc = kfaas_route_list(st, &all, &n);
 	if (rc)
 		return rc;
-	for (i = 0; i < n; i++)
-		if (all[i].key.family)
-			addr = 1;
+	for (i = 0; i < n; i++) {
+		if (!all[i].key.family)
+			continue;
+		addr = 1;
+		if (all[i].key.proto == key->proto &&
+		    all[i].key.port == key->port)
+			port_addrs = true;
+	}
 	free(all);
-	return addr_routes_set(st, addr);
+	rc = addr_routes_set(st, addr);
+	if (rc || port_addrs || key->proto != IPPROTO_UDP)
+		return rc;
+	return kfaas__port_addrs_clear(st, ntohs(key->port));
 }
 
 static int cmp_route(const void *a, const void *b)

@@ -5,7 +5,7 @@
  *   PINROOT/            bpffs directory, mode 0700, flock()ed by writers
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
- *     routes funcs progs stats ustats budgets guard loop_ports guard_stats
+ *     routes port_routes funcs progs stats ustats budgets guard loop_ports guard_stats
  *     dstats scratch config sk_*
  *                       the shared maps of bpf/kfaas_maps.h
  *     sk_dispatch       the socket-tier dispatcher (sk.c), once needed
@@ -291,7 +291,7 @@ static int ustats_get(struct kfaas_state *st)
 
 void kfaas_state_close(struct kfaas_state *st)
 {
-	int *fds[] = { &st->routes_fd, &st->funcs_fd, &st->progs_fd,
+	int *fds[] = { &st->routes_fd, &st->port_routes_fd, &st->funcs_fd, &st->progs_fd,
 		       &st->sk_progs_fd,
 		       &st->stats_fd, &st->ustats_fd, &st->dstats_fd,
 		       &st->scratch_fd, &st->config_fd, &st->budgets_fd,
@@ -314,6 +314,7 @@ static int state_init(struct kfaas_state *st, const char *root)
 
 	memset(st, 0, sizeof(*st));
 	st->dir_fd = st->routes_fd = st->funcs_fd = st->progs_fd = -1;
+	st->port_routes_fd = -1;
 	st->sk_progs_fd = -1;
 	st->stats_fd = st->dstats_fd = st->scratch_fd = st->config_fd = -1;
 	st->ustats_fd = -1;
@@ -354,6 +355,7 @@ static int state_pins(struct kfaas_state *st)
 	if ((rc = obj_get(st, "config", &st->config_fd)) ||
 	    (rc = abi_check(st)) ||
 	    (rc = obj_get(st, "routes", &st->routes_fd)) ||
+	    (rc = obj_get(st, "port_routes", &st->port_routes_fd)) ||
 	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
 	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
 	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||
