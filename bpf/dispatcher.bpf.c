@@ -4,7 +4,8 @@
  *
  * Parses the frame down to UDP, looks the trigger up (the port's element
  * of kfaas_port_routes; the exact destination address in kfaas_routes
- * first when that port has address routes) and tail-calls the XDP-tier
+ * first when that port has address routes), picks the version of a split
+ * route by a hash of the flow (kfaas_split.h) and tail-calls the XDP-tier
  * function that serves it, with a direct jump for the first
  * KFAAS_DIRECT_IDS function ids.  Before the tail call, as the route's
  * flags ask:
@@ -31,6 +32,7 @@
 #include "kfaas_parse.h"
 #include "kfaas_budget.h"
 #include "kfaas_guard.h"
+#include "kfaas_split.h"
 #include <kfaas/kfuncs.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -149,11 +151,10 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 		return XDP_PASS;
 	}
 	/*
-	 * r is the route's value, 16 bytes.  A route that splits its
-	 * traffic between versions would pick fn here, from r and a flow
-	 * hash, before anything below uses it.
+	 * Both lookups return the route's value; a route that splits its
+	 * traffic picks its version here, before anything below uses fn.
 	 */
-	fn = r->fn_id;
+	fn = kfaas_route_fn(ctx, &pkt, r);
 	flags = r->flags;
 	if (!(flags & KFAAS_ROUTE_F_LOOP_OK) && pkt.sport < cfg->loop_below &&
 	    kfaas_loop_refused(ctx, cfg, pkt.sport)) {

@@ -5,7 +5,9 @@
  *
  * Looks the connection's local port (and address, when addressed routes
  * exist) up in the route table, exact route first and then the wildcard,
- * as the XDP dispatcher does, and tail-calls the socket-tier function that
+ * as the XDP dispatcher does, picks the version of a split route by the
+ * connection (every segment of a connection goes to one version while
+ * the weights stay), and tail-calls the socket-tier function that
  * serves it.  The function answers in the kernel (kfaas_sk.h), which frames
  * the requests and admits each against its function's budget in the maps
  * (kernel 6.1 has no kfunc hook for sk_skb programs).  A segment
@@ -16,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "kfaas_maps.h"
+#include <kfaas/split.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -69,7 +72,9 @@ int kfaas_sk_dispatch(struct __sk_buff *skb)
 		passed(l);
 		return SK_PASS;
 	}
-	fn = r->fn_id;
+	/* a split route's version, per connection: by its cookie's hash */
+	fn = kfaas_route_pick(r, kfaas_mix32((__u32)l->conn ^
+					     kfaas_mix32((__u32)(l->conn >> 32))));
 	/* what the function needs of the route: its budget flag, its policy */
 	((struct kfaas_sk_link *)l)->route_flags = r->flags;
 	((struct kfaas_sk_link *)l)->route_policy = r->policy;

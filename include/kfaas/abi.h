@@ -99,9 +99,29 @@ enum kfaas_policy {
  */
 #define KFAAS_ROUTE_F_ADDRS	(1U << 6)
 
+/*
+ * Traffic split: a route may name up to KFAAS_ROUTE_VERSIONS versions
+ * (functions of one tier) with weights.  Each request's share goes by
+ * weight / total: the XDP dispatcher picks by a hash of the flow, the
+ * socket tier by the connection, kfaasd per request (the pick itself:
+ * include/kfaas/split.h).  A weight is 1 .. KFAAS_WEIGHT_MAX: a version
+ * given weight 0 leaves the route.
+ */
+#define KFAAS_ROUTE_VERSIONS	4
+#define KFAAS_WEIGHT_MAX	1000000
+
+struct kfaas_route_version {
+	__u32	fn_id;
+	__u32	weight;
+};
+
 /* Route table value. */
 struct kfaas_route {
-	__u32	fn_id;		/* function serving the trigger */
+	/*
+	 * The function serving the trigger; with a split (nver >= 2) its
+	 * first version, the one every other reader of the route reports.
+	 */
+	__u32	fn_id;
 	__u8	tier;		/* enum kfaas_tier of fn_id */
 	__u8	policy;		/* enum kfaas_policy when over budget */
 	__u16	flags;		/* KFAAS_ROUTE_F_* */
@@ -111,6 +131,9 @@ struct kfaas_route {
 	 * payload byte, in hundredths (300: 3 times); 0: no cap.
 	 */
 	__u32	max_ratio;
+	__u32	nver;		/* versions in ver[]: 0 (fn_id alone) or 2.. */
+	__u32	total;		/* the sum of their weights */
+	struct kfaas_route_version ver[KFAAS_ROUTE_VERSIONS];
 };
 
 /*

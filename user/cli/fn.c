@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include <kfaas/split.h>
 
 static const char *obj_name = "fn";
 
@@ -389,7 +390,7 @@ static int do_show(int argc, char **argv)
 		o = fn_info_json(&f);
 		ra = json_object_new_array();
 		for (i = 0; i < n; i++) {
-			if (routes[i].val.fn_id != f.id)
+			if (!kfaas_route_serves(&routes[i].val, f.id))
 				continue;
 			kfaas_route_key_str(&routes[i].key, k, sizeof(k));
 			json_object_array_add(ra, json_object_new_string(k));
@@ -422,7 +423,7 @@ static int do_show(int argc, char **argv)
 		}
 		printf("routes:");
 		for (i = 0; i < n; i++) {
-			if (routes[i].val.fn_id != f.id)
+			if (!kfaas_route_serves(&routes[i].val, f.id))
 				continue;
 			kfaas_route_key_str(&routes[i].key, k, sizeof(k));
 			printf(" [%s]", k);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kfaas route { add | del | list | help } */
+/* kfaas route { add | set | del | list | help } */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-
+#include <kfaas/split.h>
 
 /* PROTO PORT [addr ADDR] -> key; consumes the words it used. */
 static int parse_key(int *pargc, char ***pargv, struct kfaas_route_key *key)
@@ -68,6 +68,78 @@ static int parse_opt(const char *word, const char *val, struct kfaas_route_opts 
 	return 1;
 }
 
+/* "route udp 53 -> dns-v1 90, dns-v2 10 of 100 (xdp)" */
+static void print_split(const struct kfaas_route_key *key,
+			const struct kfaas_route *r)
+{
+	struct kfaas_state st;
+	char k[96];
+	__u32 i;
+
+	kfaas_route_key_str(key, k, sizeof(k));
+	printf("route %s ->", k);
+	if (state_open(&st, 0))
+		return;
+	for (i = 0; i < r->nver || i == 0; i++) {
+		__u32 id = r->nver ? r->ver[i].fn_id : r->fn_id;
+		struct kfaas_fn_info f;
+
+		if (kfaas_fn_get(&st, id, &f))
+			snprintf(f.name, sizeof(f.name), "#%u", id);
+		printf("%s %s", i ? "," : "", f.name);
+		if (r->nver)
+			printf(" %u", r->ver[i].weight);
+	}
+	kfaas_state_close(&st);
+	if (r->nver)
+		printf(" of %u", r->total);
+	printf(" (%s)\n", kfaas_tier_name(r->tier));
+}
+
+/* After a route was written: release st, tell kfaasd (notify), say it. */
+static int route_done(struct kfaas_state *st, const struct kfaas_route_key *key,
+		      const struct kfaas_route *r, bool notify)
+{
+	kfaas_state_close(st);
+	if (notify)
+		kfaas_daemon_notify(kfaas_pin_root(pin_root_opt));
+	if (json_output)
+		json_print_ok();
+	else
+		print_split(key, r);
+	return 0;
+}
+
+/*
+ * The versions of a split: NAME W [NAME W ...] (weights: "set"), or fn
+ * NAME [W] words gathered by do_add.  Keeps at most KFAAS_ROUTE_VERSIONS.
+ */
+struct versions {
+	const char	*names[KFAAS_ROUTE_VERSIONS];
+	__u32		weights[KFAAS_ROUTE_VERSIONS];
+	bool		weighted[KFAAS_ROUTE_VERSIONS];
+	size_t		n;
+};
+
+/* Add version name with weight w (NULL: none given); -1 after an error. */
+static int versions_add(struct versions *v, const char *name, const char *w)
+{
+	if (v->n == KFAAS_ROUTE_VERSIONS)
+		return p_err("too many versions: a route splits its traffic "
+			     "between at most %d", KFAAS_ROUTE_VERSIONS);
+	v->names[v->n] = name;
+	v->weighted[v->n] = w != NULL;
+	if (w && kfaas_weight_parse(w, &v->weights[v->n]))
+		return p_lib_err();
+	v->n++;
+	return 0;
+}
+
+static bool is_number(const char *s)
+{
+	return s && *s && strspn(s, "0123456789") == strlen(s);
+}
+
 static int do_add(int argc, char **argv)
 {
 	struct kfaas_fn_info fn;
@@ -76,8 +148,9 @@ static int do_add(int argc, char **argv)
 	struct kfaas_route_opts o = KFAAS_ROUTE_OPTS_AUTO;
 	struct kfaas_state st;
 	const char *fn_name = NULL, *fb_name = NULL, *policy = NULL;
+	struct versions v = {};
 	int tier = 0, rc;
-	char k[96];
+	size_t i;
 
 	if (parse_key(&argc, &argv, &key))
 		return -1;
@@ -88,7 +161,13 @@ static int do_add(int argc, char **argv)
 		if (rc == 0) {
 			/* one of the defences' options */
 		} else if (!strcmp(argv[0], "fn") && argc > 1) {
-			fn_name = argv[1];
+			/* fn NAME [WEIGHT]: a version of a split */
+			if (versions_add(&v, argv[1], argc > 2 &&
+					 is_number(argv[2]) ? argv[2] : NULL))
+				return -1;
+			fn_name = v.names[0];
+			if (v.weighted[v.n - 1])
+				argc--, argv++;
 		} else if (!strcmp(argv[0], "tier") && argc > 1) {
 			tier = kfaas_tier_parse(argv[1]);
 		} else if (!strcmp(argv[0], "fallback") && argc > 1) {
@@ -101,8 +180,8 @@ static int do_add(int argc, char **argv)
 			continue;
 		} else {
 			return p_err("unexpected '%s': usage: %s route add udp|tcp "
-				     "PORT [addr ADDR] fn NAME [xdp|sk|vm] "
-				     "[fallback NAME] [policy drop|pass] [guard "
+				     "PORT [addr ADDR] fn NAME [WEIGHT] [fn NAME "
+				     "WEIGHT ...] [xdp|sk|vm] [fallback NAME] [policy drop|pass] [guard "
 				     "on|off|auto] [ratio N|any|auto] [loops "
 				     "allow|refuse]", argv[0], bin_name);
 		}
@@ -114,34 +193,70 @@ static int do_add(int argc, char **argv)
 	if (!fn_name)
 		return p_err("which function? add 'fn NAME' ('kfaas fn list' "
 			     "shows them)");
+	for (i = 0; v.n > 1 && i < v.n; i++)
+		if (!v.weighted[i])
+			return p_err("version '%s' has no weight: a route to "
+				     "several versions gives each one ('fn %s "
+				     "90 fn NEW 10')", v.names[i], v.names[i]);
 	if (policy && strcmp(policy, "drop") && strcmp(policy, "pass"))
 		return p_err("bad policy '%s': use drop or pass", policy);
 	if (state_open(&st, KFAAS_OPEN_LOCK))
 		return -1;
+	if (v.n == 1)
+		v.weights[0] = 1;	/* one function: a weight means nothing */
 	rc = kfaas_route_make(&st, &key, fn_name, tier, fb_name,
 			      !policy ? -1 : strcmp(policy, "pass") ?
 			      KFAAS_POLICY_DROP : KFAAS_POLICY_PASS, &r) ?:
+	     kfaas_route_versions_set(&st, &r, v.names, v.weights, v.n) ?:
 	     kfaas_route_opts_set(&st, &r, &o) ?:
-	     kfaas_fn_find(&st, fn_name, &fn);
+	     kfaas_fn_get(&st, r.fn_id, &fn);
 	if (rc)
 		goto lib_err;
 	rc = kfaas_route_add(&st, &key, &r);
 	if (rc)
 		goto lib_err;
-	kfaas_state_close(&st);
-	if (fn.tier == KFAAS_TIER_VM || fb_name)
-		kfaas_daemon_notify(kfaas_pin_root(pin_root_opt));
-	kfaas_route_key_str(&key, k, sizeof(k));
-	if (json_output)
-		json_print_ok();
-	else
-		printf("route %s -> %s (%s)\n", k, fn.name,
-		       kfaas_tier_name(fn.tier));
-	return 0;
+	return route_done(&st, &key, &r, fn.tier == KFAAS_TIER_VM || fb_name);
 lib_err:
 	rc = p_lib_err();
 	kfaas_state_close(&st);
 	return rc;
+}
+
+/* route set PROTO PORT [addr ADDR] weights NAME W [NAME W ...] */
+static int do_set(int argc, char **argv)
+{
+#define SET_USAGE "usage: %s route set udp|tcp PORT [addr ADDR] weights " \
+		  "NAME WEIGHT [NAME WEIGHT ...]"
+	struct kfaas_route_key key;
+	struct kfaas_route r;
+	struct kfaas_state st;
+	struct versions v = {};
+	int rc;
+
+	if (parse_key(&argc, &argv, &key))
+		return -1;
+	if (argc < 1 || strcmp(argv[0], "weights"))
+		return p_err("what to set? " SET_USAGE, bin_name);
+	for (argc--, argv++; argc > 0; argc -= 2, argv += 2) {
+		if (argc < 2 || !is_number(argv[1]))
+			return p_err("'%s' needs a weight after it: " SET_USAGE,
+				     argv[0], bin_name);
+		if (versions_add(&v, argv[0], argv[1]))
+			return -1;
+	}
+	if (!v.n)
+		return p_err("which versions? " SET_USAGE, bin_name);
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = kfaas_route_weights_set(&st, &key, v.names, v.weights, v.n) ?:
+	     kfaas_route_get(&st, &key, &r);
+	if (rc) {
+		rc = p_lib_err();
+		kfaas_state_close(&st);
+		return rc;
+	}
+	return route_done(&st, &key, &r, r.tier == KFAAS_TIER_VM);
+#undef SET_USAGE
 }
 
 static int do_del(int argc, char **argv)
@@ -168,7 +283,8 @@ static int do_del(int argc, char **argv)
 }
 
 static json_object *route_json(const struct kfaas_route_ent *e,
-			       const char *fn, const char *fb)
+			       const char *fn, const char *fb,
+			       json_object *versions)
 {
 	json_object *o = json_object_new_object();
 	char a[INET6_ADDRSTRLEN];
@@ -189,6 +305,7 @@ static json_object *route_json(const struct kfaas_route_ent *e,
 		kfaas_tier_name(e->val.tier)));
 	json_object_object_add(o, "policy", json_object_new_string(
 		policy_name(e->val.policy)));
+	json_object_object_add(o, "versions", versions);
 	json_object_object_add(o, "fallback", fb ? json_object_new_string(fb) : NULL);
 	json_object_object_add(o, "budget", json_object_new_boolean(
 		e->val.flags & KFAAS_ROUTE_F_BUDGET));
@@ -227,6 +344,41 @@ static void print_defences(const struct kfaas_route_ent *e)
 	       e->val.flags & KFAAS_ROUTE_F_LOOP_OK ? "allow" : "refuse");
 }
 
+/*
+ * A split route's versions: "v1:90,v2:10" into buf (the FUNCTION column:
+ * cut at its size) and, with js, as [{fn, fn_id, weight}] into *js.
+ */
+static void split_names(struct kfaas_state *st, const struct kfaas_route *r,
+			char *buf, size_t len, json_object **js)
+{
+	size_t used = 0;
+	__u32 i;
+
+	buf[0] = '\0';
+	if (js)
+		*js = json_object_new_array();
+	for (i = 0; i < r->nver && i < KFAAS_ROUTE_VERSIONS; i++) {
+		struct kfaas_fn_info f;
+
+		if (kfaas_fn_get(st, r->ver[i].fn_id, &f))
+			snprintf(f.name, sizeof(f.name), "#%u", r->ver[i].fn_id);
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s:%u",
+						 i ? "," : "", f.name,
+						 r->ver[i].weight);
+		if (js) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "fn", json_object_new_string(f.name));
+			json_object_object_add(o, "fn_id",
+					       json_object_new_int64(r->ver[i].fn_id));
+			json_object_object_add(o, "weight",
+					       json_object_new_int64(r->ver[i].weight));
+			json_object_array_add(*js, o);
+		}
+	}
+}
+
 static int do_list(int argc, char **argv)
 {
 	struct kfaas_route_ent *r;
@@ -253,20 +405,26 @@ static int do_list(int argc, char **argv)
 		       "RATIO", "LOOPS");
 	for (i = 0; i < n; i++) {
 		struct kfaas_fn_info f, fb;
+		json_object *versions = NULL;
 		const char *fbn = NULL;
-		char k[96];
+		char k[96], shown[128];
 
 		if (kfaas_fn_get(&st, r[i].val.fn_id, &f))
 			snprintf(f.name, sizeof(f.name), "#%u", r[i].val.fn_id);
+		snprintf(shown, sizeof(shown), "%s", f.name);
+		if (r[i].val.nver >= 2)	/* the split: "v1:90,v2:10" */
+			split_names(&st, &r[i].val, shown, sizeof(shown),
+				    json_output ? &versions : NULL);
 		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
 		    !kfaas_fn_get(&st, r[i].val.fallback_id, &fb))
 			fbn = fb.name;
 		if (json_output) {
-			json_object_array_add(arr, route_json(&r[i], f.name, fbn));
+			json_object_array_add(arr, route_json(&r[i], f.name, fbn,
+							       versions));
 			continue;
 		}
 		kfaas_route_key_str(&r[i].key, k, sizeof(k));
-		printf("%-32s %-20s %-4s %-6s %-20s", k, f.name,
+		printf("%-32s %-20s %-4s %-6s %-20s", k, shown,
 		       kfaas_tier_name(r[i].val.tier),
 		       policy_name(r[i].val.policy), fbn ? fbn : "-");
 		print_defences(&r[i]);
@@ -285,9 +443,12 @@ static int do_help(int argc, char **argv)
 	if (help_json())
 		return 0;
 	fprintf(stderr,
-		"Usage: %s route add PROTO PORT [addr ADDR] fn NAME [TIER]\n"
+		"Usage: %s route add PROTO PORT [addr ADDR] fn NAME [WEIGHT]\n"
+		"                    [fn NAME WEIGHT ...] [TIER]\n"
 		"                    [fallback NAME] [policy POLICY]\n"
 		"                    [guard GUARD] [ratio RATIO] [loops LOOPS]\n"
+		"       %s route set PROTO PORT [addr ADDR] weights NAME WEIGHT\n"
+		"                    [NAME WEIGHT ...]\n"
 		"       %s route del PROTO PORT [addr ADDR]\n"
 		"       %s route list\n"
 		"       %s route help\n"
@@ -302,13 +463,20 @@ static int do_help(int argc, char **argv)
 		"         lower)\n"
 		"LOOPS := { refuse | allow }   answer requests from loop ports\n"
 		"         (UDP: kfaas routes' ports and well-known services)\n"
+		"WEIGHT := 0..%d   a version's share of the traffic: weight\n"
+		"         over the sum of the weights (up to %d versions; the\n"
+		"         XDP tier keeps a flow on its version, the socket tier\n"
+		"         a connection, kfaasd picks per request); 'set' gives\n"
+		"         the whole split in one update, 0 takes a version out\n"
 		"A route with an address wins over the port-only route.\n",
-		bin_name, bin_name, bin_name, bin_name);
+		bin_name, bin_name, bin_name, bin_name, bin_name,
+		KFAAS_WEIGHT_MAX, KFAAS_ROUTE_VERSIONS);
 	return 0;
 }
 
 static const struct cmd cmds[] = {
 	{ "add",	do_add },
+	{ "set",	do_set },
 	{ "del",	do_del },
 	{ "list",	do_list },
 	{ "help",	do_help },

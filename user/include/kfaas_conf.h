@@ -61,13 +61,21 @@ struct kfaas_conf_fn {
 	int	line;			/* where it was defined, for errors */
 };
 
+/* One version of a split route (versions: { NAME: WEIGHT, ... }). */
+struct kfaas_conf_version {
+	char	fn[KFAAS_NAME_LEN];
+	__u32	weight;
+};
+
 struct kfaas_conf_route {
 	struct kfaas_route_key key;
-	char	fn[KFAAS_NAME_LEN];
+	char	fn[KFAAS_NAME_LEN];		/* with versions: the first */
+	struct kfaas_conf_version ver[KFAAS_ROUTE_VERSIONS];
+	size_t	nver;				/* 0: fn alone */
 	char	fallback[KFAAS_NAME_LEN];	/* "" for none */
 	int	policy;				/* -1: the default */
-	struct kfaas_labels *sel;		/* cluster: nodes, NULL: all */
 	struct kfaas_route_opts opts;		/* guard, ratio, loops */
+	struct kfaas_labels *sel;		/* cluster: nodes, NULL: all */
 	int	line;
 };
 
@@ -91,6 +99,9 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c);
 /* Room for one more function / route (zeroed, policy -1); NULL: no memory. */
 struct kfaas_conf_fn *kfaas_conf_fn_new(struct kfaas_conf *c);
 struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c);
+/* Do a and b name the same function, or the same versions and weights? */
+bool kfaas_conf_versions_equal(const struct kfaas_conf_route *a,
+			       const struct kfaas_conf_route *b);
 const struct kfaas_conf_fn *kfaas_conf_fn_find(const struct kfaas_conf *c,
 					       const char *name);
 const struct kfaas_conf_route *kfaas_conf_route_find(const struct kfaas_conf *c,

@@ -217,6 +217,25 @@ int kfaas_route_opts_set(struct kfaas_state *st, struct kfaas_route *r,
 			 const struct kfaas_route_opts *o);
 /* The choices a route records (auto where it made none). */
 void kfaas_route_opts_get(const struct kfaas_route *r, struct kfaas_route_opts *o);
+/*
+ * Traffic split (split.c): make r's versions names[i] with weights[i]
+ * (n of them, 1 .. KFAAS_ROUTE_VERSIONS): each loaded, in r's tier; a
+ * weight of 0 leaves the version out.  Checked, with a message; r
+ * unchanged on error.
+ */
+int kfaas_route_versions_set(struct kfaas_state *st, struct kfaas_route *r,
+			     const char *const *names, const __u32 *weights,
+			     size_t n);
+/* The same for the route at key, in one update of its value (locked). */
+int kfaas_route_weights_set(struct kfaas_state *st,
+			    const struct kfaas_route_key *key,
+			    const char *const *names, const __u32 *weights,
+			    size_t n);
+/* "90" -> 90 (0 .. KFAAS_WEIGHT_MAX); -1 with a message. */
+int kfaas_weight_parse(const char *s, __u32 *out);
+/* id's weight in r: > 0 a version of r's split, -1 r's only function,
+ * 0 not in r. */
+int kfaas_route_weight_of(const struct kfaas_route *r, __u32 id);
 /* "2.5" -> 250, "any" -> 0 (hundredths); -1 with a message. */
 int kfaas_ratio_parse(const char *s, int *out);
 /* 250 -> "2.5", 0 -> "any" */

@@ -14,7 +14,8 @@
  * An error is answered with one line "kfaasd: error: WHAT" instead of the
  * function's output.  listen_refresh() runs at start, on SIGHUP, on a CLI
  * notification and every opts.refresh_ms, and opens/closes sockets to match
- * the table.
+ * the table.  A route split between versions picks the version per
+ * request (listener_fn).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <kfaas/split.h>
 #include "kfaasd.h"
 
 #define UDP_MAX_REPLY	65507
@@ -34,7 +36,8 @@ struct listener {
 	struct list	link;
 	struct watch	w;
 	struct kfaas_route_key key;
-	__u32		fn_id;
+	__u32		fn_id;		/* the route's function (or fallback) */
+	bool		split;		/* the route splits between versions */
 	int		refs;		/* UDP requests in flight + the table */
 	bool		seen;
 	char		error[160];	/* bind failure, retried on refresh */
@@ -66,6 +69,22 @@ static struct list listeners = LIST_INIT(listeners);
 static struct list conns = LIST_INIT(conns);
 static unsigned int nconns;		/* in conns */
 static uint64_t n_refused;		/* closed at accept: over max_conns */
+
+/*
+ * The function that serves a request of l.  A split route's version is
+ * picked per request, from the route as it is in the table now: a
+ * change of weights (one update of the route) applies to the next
+ * request.  If the route cannot be read, the function it had.
+ */
+static __u32 listener_fn(const struct listener *l)
+{
+	struct kfaas_route r;
+
+	if (!l->split || kfaas_route_get(&pinroot, &l->key, &r) ||
+	    r.tier != KFAAS_TIER_VM)
+		return l->fn_id;
+	return kfaas_route_pick(&r, arc4random());
+}
 
 static void listener_put(struct listener *l)
 {
@@ -214,7 +233,7 @@ static void on_udp(struct watch *w, uint32_t events)
 			return;
 		}
 		memcpy(data, buf, (size_t)n);
-		r = req_new(l->fn_id, data, (size_t)n, udp_done, c);
+		r = req_new(listener_fn(l), data, (size_t)n, udp_done, c);
 		if (!r) {
 			free(data);
 			udp_done(&(struct req){ .ctx = c }, &(struct result){
@@ -361,7 +380,7 @@ static void on_accept(struct watch *w, uint32_t events)
 			close(fd);
 			return;
 		}
-		c->fn_id = l->fn_id;
+		c->fn_id = listener_fn(l);	/* one request per connection */
 		kfaas_iobuf_init(&c->buf, opts.max_request + 1);
 		c->state = TCP_READING;
 		c->deadline_ms = kfaas_now_ms() + opts.tcp_timeout_ms;
@@ -513,7 +532,7 @@ static void listener_open(struct listener *x)
 /* The listener of a route leading to fn, in the table and open if it can
  * be; NULL: out of memory. */
 static struct listener *listener_get(const struct kfaas_route_key *key,
-				     __u32 fn)
+				     __u32 fn, bool split)
 {
 	struct listener *x = find(key);
 
@@ -527,6 +546,7 @@ static struct listener *listener_get(const struct kfaas_route_key *key,
 		list_add_tail(&x->link, &listeners);
 	}
 	x->fn_id = fn;
+	x->split = split;
 	x->seen = true;
 	if (x->w.fd < 0)
 		listener_open(x);
@@ -548,7 +568,9 @@ void listen_refresh(void)
 	for (i = 0; i < n; i++) {
 		__u32 fn = route_vm_fn(&r[i].val);
 
-		if (fn && !listener_get(&r[i].key, fn))
+		if (fn && !listener_get(&r[i].key, fn,
+					r[i].val.tier == KFAAS_TIER_VM &&
+					r[i].val.nver >= 2))
 			break;
 	}
 	free(r);

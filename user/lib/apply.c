@@ -198,8 +198,9 @@ static int plan_fn_dels(struct kfaas_state *st, const struct kfaas_conf *c,
 static bool same_route(const struct kfaas_conf_route *a,
 		       const struct kfaas_conf_route *b)
 {
-	return a && b && !strcmp(a->fn, b->fn) && !strcmp(a->fallback, b->fallback) &&
-	       a->policy == b->policy && !memcmp(&a->opts, &b->opts, sizeof(a->opts));
+	return a && b && kfaas_conf_versions_equal(a, b) && !strcmp(a->fallback, b->fallback) &&
+	       a->policy == b->policy &&
+	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
 }
 
 /* Routes c does not have: deleted; routes new or different: set. */
@@ -235,8 +236,9 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 		a->key = want->key;
 		a->had_route = kfaas_route_get(st, &a->key, &a->route) == 0;
 		kfaas_route_key_str(&a->key, k, sizeof(k));
-		snprintf(a->text, sizeof(a->text), "%c route %s -> %s%s%s",
+		snprintf(a->text, sizeof(a->text), "%c route %s -> %s%s%s%s",
 			 a->had_route ? '~' : '+', k, want->fn,
+			 want->nver ? " (and other versions)" : "",
 			 want->fallback[0] ? " fallback " : "", want->fallback);
 	}
 	return 0;
@@ -362,10 +364,20 @@ static int route_set(struct kfaas_state *st, const struct kfaas_conf *c,
 		     const struct kfaas_action *a)
 {
 	const struct kfaas_conf_route *want = kfaas_conf_route_find(c, &a->key);
+	const char *names[KFAAS_ROUTE_VERSIONS] = { want->fn };
+	__u32 weights[KFAAS_ROUTE_VERSIONS] = { 1 };
 	struct kfaas_route r;
+	size_t i;
 
+	for (i = 0; i < want->nver; i++) {	/* a split: its versions */
+		names[i] = want->ver[i].fn;
+		weights[i] = want->ver[i].weight;
+	}
+	/* one update of the route, whatever changed: the old or the new */
 	return kfaas_route_make(st, &a->key, want->fn, 0, want->fallback[0] ?
 				want->fallback : NULL, want->policy, &r) ?:
+	       kfaas_route_versions_set(st, &r, names, weights,
+					want->nver ? want->nver : 1) ?:
 	       kfaas_route_opts_set(st, &r, &want->opts) ?:
 	       kfaas__route_put(st, &a->key, &r);
 }

@@ -145,6 +145,21 @@ static json_object *route_encode(const struct kfaas_conf_route *r)
 	kfaas_route_key_str(&r->key, k, sizeof(k));
 	json_object_object_add(o, "trigger", json_object_new_string(k));
 	json_object_object_add(o, "fn", json_object_new_string(r->fn));
+	if (r->nver) {	/* a split: its versions in order, {fn, weight} */
+		json_object *vs = json_object_new_array();
+		size_t i;
+
+		for (i = 0; i < r->nver; i++) {
+			json_object *v = json_object_new_object();
+
+			json_object_object_add(v, "fn", json_object_new_string(
+				r->ver[i].fn));
+			json_object_object_add(v, "weight", json_object_new_int64(
+				r->ver[i].weight));
+			json_object_array_add(vs, v);
+		}
+		json_object_object_add(o, "versions", vs);
+	}
 	if (r->fallback[0])
 		json_object_object_add(o, "fallback", json_object_new_string(r->fallback));
 	if (r->policy >= 0)
@@ -292,6 +307,41 @@ static int decode_fn(const char *name, json_object *o, struct kfaas_conf_fn *f)
 	return f->tier == KFAAS_TIER_VM ? decode_vm(o, f) : 0;
 }
 
+/* versions: [{fn, weight}, ...], 2 to KFAAS_ROUTE_VERSIONS, the first fn */
+static int decode_versions(json_object *o, const char *trig,
+			   struct kfaas_conf_route *r)
+{
+	json_object *vs, *w;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(o, "versions", &vs))
+		return 0;
+	n = json_object_is_type(vs, json_type_array) ?
+	    json_object_array_length(vs) : 0;
+	if (n < 2 || n > KFAAS_ROUTE_VERSIONS)
+		return DERR("route %s: versions must list 2 to %d functions",
+			    trig, KFAAS_ROUTE_VERSIONS);
+	for (i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(vs, i);
+		int64_t wt;
+
+		if (!json_object_is_type(v, json_type_object) ||
+		    copy_str(kfaas__json_str(v, "fn"), r->ver[i].fn,
+			     sizeof(r->ver[i].fn)) ||
+		    !json_object_object_get_ex(v, "weight", &w))
+			return DERR("route %s: bad version %zu", trig, i + 1);
+		wt = json_object_get_int64(w);
+		if (wt < 1 || wt > KFAAS_WEIGHT_MAX)
+			return DERR("route %s: bad weight of version %zu", trig,
+				    i + 1);
+		r->ver[i].weight = (__u32)wt;
+	}
+	r->nver = n;
+	if (strcmp(r->fn, r->ver[0].fn))
+		return DERR("route %s: fn must be its first version", trig);
+	return 0;
+}
+
 static int decode_route(json_object *o, struct kfaas_conf_route *r)
 {
 	const char *trig = kfaas__json_str(o, "trigger");
@@ -302,6 +352,8 @@ static int decode_route(json_object *o, struct kfaas_conf_route *r)
 		return DERR("a route has a bad trigger");
 	if (copy_str(kfaas__json_str(o, "fn"), r->fn, sizeof(r->fn)))
 		return DERR("route %s: bad fn", trig);
+	if (decode_versions(o, trig, r))
+		return -EINVAL;
 	if (json_object_object_get_ex(o, "fallback", &fb) &&
 	    copy_str(json_object_get_string(fb), r->fallback, sizeof(r->fallback)))
 		return DERR("route %s: bad fallback", trig);
@@ -404,7 +456,8 @@ static void fn_what(const struct kfaas_conf_fn *a, const struct kfaas_conf_fn *b
 
 static bool route_same(const struct kfaas_conf_route *a, const struct kfaas_conf_route *b)
 {
-	return !strcmp(a->fn, b->fn) && !strcmp(a->fallback, b->fallback) &&
+	return kfaas_conf_versions_equal(a, b) &&
+	       !strcmp(a->fallback, b->fallback) &&
 	       a->policy == b->policy && kfaas_labels_equal(a->sel, b->sel) &&
 	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
 }

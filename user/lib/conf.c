@@ -15,6 +15,7 @@
  *     - { trigger: udp 7, fn: echo }
  *     - { trigger: "tcp [fd00::1]:80", fn: web, fallback: thumb, policy: pass }
  *     - { trigger: udp 53, fn: dns, guard: on, ratio: 4, loops: refuse }
+ *     - { trigger: udp 5353, versions: { dns-v1: 90, dns-v2: 10 } }
  *
  * With a cluster (docs/cluster.md) a function or route may also have a
  * selector of node labels, a VM function replicas, and any function the
@@ -395,41 +396,6 @@ int kfaas_conf_trigger_parse(const char *s, struct kfaas_route_key *key)
 	return 0;
 }
 
-static int parse_route_opt(struct ctx *cx, const char *key, yaml_node_t *v,
-			   struct kfaas_route_opts *o);
-
-static int parse_route_key(struct ctx *cx, yaml_node_t *k, yaml_node_t *v,
-			   struct kfaas_conf_route *r, bool *trig)
-{
-	const char *key = scalar(k), *s = scalar(v);
-
-	if (!key)
-		return CERR(cx, k, "route keys must be strings");
-	if (!strcmp(key, "trigger")) {
-		*trig = true;
-		return kfaas_conf_trigger_parse(s, &r->key) ?
-		       CERR(cx, v, "%s", kfaas_errmsg()) : 0;
-	}
-	if (!strcmp(key, "fn"))
-		return get_str(cx, v, key, r->fn, sizeof(r->fn));
-	if (!strcmp(key, "fallback"))
-		return get_str(cx, v, key, r->fallback, sizeof(r->fallback));
-	if (!strcmp(key, "selector"))
-		return parse_selector(cx, v, &r->sel);
-	if (!strcmp(key, "guard") || !strcmp(key, "ratio") || !strcmp(key, "loops"))
-		return parse_route_opt(cx, key, v, &r->opts);
-	if (strcmp(key, "policy"))
-		return CERR(cx, k, "unknown route key '%s': use trigger, fn, "
-			    "fallback, policy, guard, ratio, loops or selector", key);
-	if (s && !strcmp(s, "drop"))
-		r->policy = KFAAS_POLICY_DROP;
-	else if (s && !strcmp(s, "pass"))
-		r->policy = KFAAS_POLICY_PASS;
-	else
-		return CERR(cx, v, "'policy' must be drop or pass");
-	return 0;
-}
-
 /* guard: on|off|auto, ratio: N|any|auto, loops: refuse|allow */
 static int parse_route_opt(struct ctx *cx, const char *key, yaml_node_t *v,
 			   struct kfaas_route_opts *o)
@@ -455,6 +421,83 @@ static int parse_route_opt(struct ctx *cx, const char *key, yaml_node_t *v,
 	return 0;
 }
 
+/* versions: { NAME: WEIGHT, ... }, 2 to KFAAS_ROUTE_VERSIONS of them. */
+static int parse_versions(struct ctx *cx, yaml_node_t *v, struct kfaas_conf_route *r)
+{
+	yaml_node_pair_t *p;
+	size_t i;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return CERR(cx, v, "'versions' must map function names to weights "
+			    "({ dns-v1: 90, dns-v2: 10 })");
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(cx->doc, p->key);
+		const char *name = scalar(k);
+		const char *w = scalar(yaml_document_get_node(cx->doc, p->value));
+		struct kfaas_conf_version *ver = &r->ver[r->nver];
+
+		if (r->nver == KFAAS_ROUTE_VERSIONS)
+			return CERR(cx, k, "at most %d versions in a route",
+				    KFAAS_ROUTE_VERSIONS);
+		if (!name || !*name || strlen(name) >= sizeof(ver->fn))
+			return CERR(cx, k, "a version is a function's name");
+		for (i = 0; i < r->nver; i++)
+			if (!strcmp(r->ver[i].fn, name))
+				return CERR(cx, k, "version '%s' is named twice",
+					    name);
+		if (!w || kfaas_weight_parse(w, &ver->weight) || !ver->weight)
+			return CERR(cx, k, "the weight of '%s' must be a whole "
+				    "number from 1 to %d", name, KFAAS_WEIGHT_MAX);
+		strcpy(ver->fn, name);
+		r->nver++;
+	}
+	if (r->nver < 2)
+		return CERR(cx, v, "'versions' names 2 or more functions: for one, "
+			    "write 'fn: NAME'");
+	if (r->fn[0])
+		return CERR(cx, v, "a route has 'fn' or 'versions', not both");
+	strcpy(r->fn, r->ver[0].fn);
+	return 0;
+}
+
+static int parse_route_key(struct ctx *cx, yaml_node_t *k, yaml_node_t *v,
+			   struct kfaas_conf_route *r, bool *trig)
+{
+	const char *key = scalar(k), *s = scalar(v);
+
+	if (!key)
+		return CERR(cx, k, "route keys must be strings");
+	if (!strcmp(key, "trigger")) {
+		*trig = true;
+		return kfaas_conf_trigger_parse(s, &r->key) ?
+		       CERR(cx, v, "%s", kfaas_errmsg()) : 0;
+	}
+	if (!strcmp(key, "fn"))
+		return r->nver ? CERR(cx, k, "a route has 'fn' or 'versions', "
+				      "not both") :
+		       get_str(cx, v, key, r->fn, sizeof(r->fn));
+	if (!strcmp(key, "versions"))
+		return parse_versions(cx, v, r);
+	if (!strcmp(key, "guard") || !strcmp(key, "ratio") ||
+	    !strcmp(key, "loops"))
+		return parse_route_opt(cx, key, v, &r->opts);
+	if (!strcmp(key, "fallback"))
+		return get_str(cx, v, key, r->fallback, sizeof(r->fallback));
+	if (!strcmp(key, "selector"))
+		return parse_selector(cx, v, &r->sel);
+	if (strcmp(key, "policy"))
+		return CERR(cx, k, "unknown route key '%s': use trigger, fn, "
+			    "versions, fallback, policy, guard, ratio, loops "
+			    "or selector", key);
+	if (s && !strcmp(s, "drop"))
+		r->policy = KFAAS_POLICY_DROP;
+	else if (s && !strcmp(s, "pass"))
+		r->policy = KFAAS_POLICY_PASS;
+	else
+		return CERR(cx, v, "'policy' must be drop or pass");
+	return 0;
+}
+
 static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *r)
 {
 	yaml_node_pair_t *p;
@@ -472,7 +515,8 @@ static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *
 			return rc;
 	}
 	if (!trig || !r->fn[0])
-		return CERR(cx, m, "a route needs 'trigger' and 'fn'");
+		return CERR(cx, m, "a route needs 'trigger' and 'fn' (or "
+			    "'versions')");
 	return 0;
 }
 
@@ -574,10 +618,36 @@ static int parse_root(struct ctx *cx, yaml_node_t *root)
 	return 0;
 }
 
+/* A split route's versions: defined, all in the tier of the first. */
+static int check_versions(const char *name, const struct kfaas_conf *c,
+			  const struct kfaas_conf_route *r, int tier)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nver; i++) {
+		const struct kfaas_conf_fn *f = NULL;
+
+		for (j = 0; j < c->nfns; j++)
+			if (!strcmp(c->fns[j].name, r->ver[i].fn))
+				f = &c->fns[j];
+		if (!f)
+			return kfaas__conf_err(name, r->line, "version '%s', "
+					       "which 'functions' does not "
+					       "define", r->ver[i].fn);
+		if (f->tier != tier)
+			return kfaas__conf_err(name, r->line, "versions '%s' and "
+					       "'%s' run in different tiers: the "
+					       "versions of a route share one",
+					       r->ver[0].fn, r->ver[i].fn);
+	}
+	return 0;
+}
+
 /* Cross-references: routes name defined functions of the right tier. */
 int kfaas_conf_check_refs(const char *name, const struct kfaas_conf *c)
 {
 	size_t i;
+	int rc;
 
 	for (i = 0; i < c->nroutes; i++) {
 		const struct kfaas_conf_route *r = &c->routes[i];
@@ -588,18 +658,21 @@ int kfaas_conf_check_refs(const char *name, const struct kfaas_conf *c)
 		if (!f)
 			return kfaas__conf_err(name, r->line, "route to '%s', which "
 					       "'functions' does not define", r->fn);
-		if (r->fallback[0] && !fb)
-			return kfaas__conf_err(name, r->line, "fallback '%s' is not "
-					       "defined in 'functions'", r->fallback);
-		if (fb && fb->tier != KFAAS_TIER_VM)
-			return kfaas__conf_err(name, r->line, "fallback '%s' must be "
-					       "a 'vm' function", r->fallback);
+		rc = check_versions(name, c, r, f->tier);
+		if (rc)
+			return rc;
 		if (f->tier == KFAAS_TIER_VM &&
 		    (r->opts.guard >= 0 || r->opts.ratio >= 0))
 			return kfaas__conf_err(name, r->line, "'guard' and 'ratio' "
 					       "are for routes to XDP functions, "
 					       "not to the vm function '%s'",
 					       r->fn);
+		if (r->fallback[0] && !fb)
+			return kfaas__conf_err(name, r->line, "fallback '%s' is not "
+					       "defined in 'functions'", r->fallback);
+		if (fb && fb->tier != KFAAS_TIER_VM)
+			return kfaas__conf_err(name, r->line, "fallback '%s' must be "
+					       "a 'vm' function", r->fallback);
 	}
 	return 0;
 }
@@ -640,6 +713,20 @@ struct kfaas_conf_fn *kfaas_conf_fn_new(struct kfaas_conf *c)
 	if (f)
 		c->nfns++;
 	return f;
+}
+
+bool kfaas_conf_versions_equal(const struct kfaas_conf_route *a,
+			       const struct kfaas_conf_route *b)
+{
+	size_t i;
+
+	if (a->nver != b->nver || strcmp(a->fn, b->fn))
+		return false;
+	for (i = 0; i < a->nver; i++)
+		if (strcmp(a->ver[i].fn, b->ver[i].fn) ||
+		    a->ver[i].weight != b->ver[i].weight)
+			return false;
+	return true;
 }
 
 struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c)
@@ -738,7 +825,7 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 {
 	struct kfaas_route_ent *r = NULL;
 	struct kfaas_fn_info *f = NULL;
-	size_t nf, nr, i;
+	size_t nf, nr, i, j;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -777,6 +864,13 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 		kfaas_route_opts_get(&r[i].val, &cr->opts);
 		if (kfaas_fn_get(st, r[i].val.fn_id, &fi) == 0)
 			snprintf(cr->fn, sizeof(cr->fn), "%s", fi.name);
+		for (j = 0; j < r[i].val.nver && j < KFAAS_ROUTE_VERSIONS; j++) {
+			struct kfaas_conf_version *v = &cr->ver[cr->nver++];
+
+			v->weight = r[i].val.ver[j].weight;
+			if (kfaas_fn_get(st, r[i].val.ver[j].fn_id, &fi) == 0)
+				snprintf(v->fn, sizeof(v->fn), "%s", fi.name);
+		}
 		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
 		    kfaas_fn_get(st, r[i].val.fallback_id, &fi) == 0)
 			snprintf(cr->fallback, sizeof(cr->fallback), "%s", fi.name);

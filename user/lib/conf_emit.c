@@ -167,16 +167,48 @@ static void function(struct em *m, const struct kfaas_conf_fn *f)
 	map_end(m);
 }
 
+/* What the route chose of its defences (what it leaves to the function
+ * is not written, so an exported file applies back unchanged). */
+static void route_opts(struct em *m, const struct kfaas_route_opts *o)
+{
+	char ratio[16];
+
+	if (o->guard >= 0) {
+		plain(m, "guard");
+		plain(m, o->guard ? "on" : "off");
+	}
+	if (o->ratio >= 0) {
+		kfaas_ratio_str((__u32)o->ratio, ratio, sizeof(ratio));
+		plain(m, "ratio");
+		plain(m, ratio);
+	}
+	if (o->loops) {
+		plain(m, "loops");
+		plain(m, "allow");
+	}
+}
+
 static void route(struct em *m, const struct kfaas_conf_route *r)
 {
 	char k[96];
+	size_t i;
 
 	kfaas_route_key_str(&r->key, k, sizeof(k));
 	map_start(m, false);
 	plain(m, "trigger");
 	quoted(m, k);
-	plain(m, "fn");
-	plain(m, r->fn);
+	if (r->nver) {	/* a split: versions and weights, in order */
+		plain(m, "versions");
+		map_start(m, false);
+		for (i = 0; i < r->nver; i++) {
+			plain(m, r->ver[i].fn);
+			number(m, r->ver[i].weight);
+		}
+		map_end(m);
+	} else {
+		plain(m, "fn");
+		plain(m, r->fn);
+	}
 	if (r->fallback[0]) {
 		plain(m, "fallback");
 		plain(m, r->fallback);
@@ -185,21 +217,7 @@ static void route(struct em *m, const struct kfaas_conf_route *r)
 		plain(m, "policy");
 		plain(m, r->policy == KFAAS_POLICY_PASS ? "pass" : "drop");
 	}
-	if (r->opts.guard >= 0) {
-		plain(m, "guard");
-		plain(m, r->opts.guard ? "on" : "off");
-	}
-	if (r->opts.ratio >= 0) {
-		char ratio[16];
-
-		kfaas_ratio_str((__u32)r->opts.ratio, ratio, sizeof(ratio));
-		plain(m, "ratio");
-		plain(m, ratio);
-	}
-	if (r->opts.loops) {
-		plain(m, "loops");
-		plain(m, "allow");
-	}
+	route_opts(m, &r->opts);
 	selector(m, r->sel);
 	map_end(m);
 }

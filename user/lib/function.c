@@ -298,11 +298,15 @@ static int routes_using(struct kfaas_state *st, __u32 id, char *buf, size_t len)
 	for (i = 0; i < n; i++) {
 		char k[96];
 
-		if (r[i].val.fn_id != id &&
-		    !((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
-		      r[i].val.fallback_id == id))
+		int w = kfaas_route_weight_of(&r[i].val, id);
+
+		if (!w && !((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
+			    r[i].val.fallback_id == id))
 			continue;
 		kfaas_route_key_str(&r[i].key, k, sizeof(k));
+		if (w > 0)	/* a version of a split: say its weight */
+			snprintf(k + strlen(k), sizeof(k) - strlen(k),
+				 " with weight %d of %u", w, r[i].val.total);
 		if (used < len)
 			used += snprintf(buf + used, len - used, "%s'%s'",
 					 cnt ? ", " : "", k);
@@ -326,7 +330,9 @@ int kfaas_fn_unload(struct kfaas_state *st, const char *name)
 		return rc;
 	if (rc > 0)
 		return kfaas_err(-EBUSY, "function '%s' serves %d route(s) (%s): "
-				 "delete them first with 'kfaas route del ...'",
+				 "delete them first with 'kfaas route del ...', "
+				 "or take a version out of a split with 'kfaas "
+				 "route set ... weights' (weight 0)",
 				 name, rc, routes);
 	rc = kfaas__path(dir, sizeof(dir), "%s/fn/%s", st->root, name) ?:
 	     kfaas__busy_set(st, 1);

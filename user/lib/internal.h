@@ -115,6 +115,10 @@ int kfaas__route_first(struct kfaas_state *st, const struct kfaas_route_filter *
 
 /* Re-derive the routes of function id (its budget or ratio changed). */
 int kfaas__routes_refresh(struct kfaas_state *st, __u32 id);
+/* What r's versions decide of its flags and ratio cap (route.c). */
+int kfaas__route_derive(struct kfaas_state *st, struct kfaas_route *r);
+/* "udp 53 addr 10.0.0.1": the key as the CLI takes it. */
+void kfaas__key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len);
 
 /* ---- globals.c ---- */
 /* Set or clear config.busy: a change of several objects is under way. */

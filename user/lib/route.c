@@ -4,8 +4,9 @@
  * what the dispatchers check before they run it (the flags): the
  * function's budget, the reflection guard, the reply ratio cap and the
  * loop ports (docs/reliability.md).  What a route does not choose itself
- * is derived from its function (route_derive) and re-derived when the
- * function's budget or declared ratio changes (kfaas__routes_refresh).
+ * is derived from its functions (kfaas__route_derive) and re-derived when a
+ * function's budget or declared ratio changes (kfaas__routes_refresh).  A
+ * route may split its traffic between versions: split.c.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <libkfaas.h>
+#include <kfaas/split.h>
 #include "internal.h"
 
 int kfaas_route_key_make(struct kfaas_route_key *key, const char *proto,
@@ -68,7 +70,7 @@ void kfaas_route_key_str(const struct kfaas_route_key *key, char *buf, size_t le
 		snprintf(buf, len, "%s %u", proto, ntohs(key->port));
 }
 
-static void key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len)
+void kfaas__key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "";
 
@@ -100,16 +102,31 @@ static bool has_budget(struct kfaas_state *st, __u32 id)
 }
 
 /*
- * What f and its budget decide of r: the budget flag, and for the XDP
- * tier the guard (on unless f says it never sends more than it got) and
- * the ratio cap (f's declared ratio or KFAAS_RATIO_DEFAULT, the lower),
- * where r did not choose them.
+ * What r's functions and their budgets decide of r: the budget flag (any
+ * version's), and for the XDP tier the guard (on unless every version
+ * says it never sends more than it got) and the ratio cap (the highest
+ * declared ratio of the versions or KFAAS_RATIO_DEFAULT, the lower),
+ * where r did not choose them.  A version missing from the registry
+ * counts as declaring nothing.
  */
-static void route_derive(const struct kfaas_fn_info *f, bool budget,
-			 struct kfaas_route *r)
+int kfaas__route_derive(struct kfaas_state *st, struct kfaas_route *r)
 {
-	__u32 said = f->reply_ratio;
+	__u32 ids[KFAAS_ROUTE_VERSIONS], said = 0, n, i;
+	bool budget = false;
 
+	n = r->nver >= 2 ? r->nver : 1;
+	for (i = 0; i < n; i++)
+		ids[i] = r->nver >= 2 ? r->ver[i].fn_id : r->fn_id;
+	for (i = 0; i < n; i++) {
+		struct kfaas_fn_info f;
+		__u32 v = kfaas_fn_get(st, ids[i], &f) ? 0 : f.reply_ratio;
+
+		if (!v || (i && !said))
+			said = 0;	/* one undeclared: the route's is too */
+		else if (v > said)
+			said = v;
+		budget = budget || has_budget(st, ids[i]);
+	}
 	r->flags &= ~KFAAS_ROUTE_F_BUDGET;
 	if (budget)
 		r->flags |= KFAAS_ROUTE_F_BUDGET;
@@ -117,7 +134,7 @@ static void route_derive(const struct kfaas_fn_info *f, bool budget,
 		r->flags &= ~(KFAAS_ROUTE_F_GUARD | KFAAS_ROUTE_F_GUARD_SET |
 			      KFAAS_ROUTE_F_RATIO_SET);
 		r->max_ratio = 0;
-		return;
+		return 0;
 	}
 	if (!(r->flags & KFAAS_ROUTE_F_GUARD_SET)) {
 		r->flags &= ~KFAAS_ROUTE_F_GUARD;
@@ -127,6 +144,7 @@ static void route_derive(const struct kfaas_fn_info *f, bool budget,
 	if (!(r->flags & KFAAS_ROUTE_F_RATIO_SET))
 		r->max_ratio = said && said < KFAAS_RATIO_DEFAULT ? said :
 			       KFAAS_RATIO_DEFAULT;
+	return 0;
 }
 
 int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
@@ -167,16 +185,12 @@ int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
 	out->tier = f.tier;
 	out->policy = policy >= 0 ? policy : fallback ? KFAAS_POLICY_PASS :
 							KFAAS_POLICY_DROP;
-	route_derive(&f, has_budget(st, f.id), out);
-	return 0;
+	return kfaas__route_derive(st, out);
 }
 
 int kfaas_route_opts_set(struct kfaas_state *st, struct kfaas_route *r,
 			 const struct kfaas_route_opts *o)
 {
-	struct kfaas_fn_info f;
-	int rc;
-
 	if ((o->guard >= 0 || o->ratio >= 0) && r->tier != KFAAS_TIER_XDP)
 		return kfaas_err(-EINVAL, "'guard' and 'ratio' are for routes "
 				 "to XDP-tier functions (the dispatcher and the "
@@ -185,9 +199,6 @@ int kfaas_route_opts_set(struct kfaas_state *st, struct kfaas_route *r,
 	if (o->loops && r->tier == KFAAS_TIER_SK)
 		return kfaas_err(-EINVAL, "'loops' is for UDP routes: TCP has "
 				 "a handshake, a loop of replies cannot start");
-	rc = kfaas_fn_get(st, r->fn_id, &f);
-	if (rc)
-		return rc;
 	r->flags &= ~(KFAAS_ROUTE_F_GUARD | KFAAS_ROUTE_F_GUARD_SET |
 		      KFAAS_ROUTE_F_RATIO_SET | KFAAS_ROUTE_F_LOOP_OK);
 	if (o->guard >= 0)
@@ -199,8 +210,7 @@ int kfaas_route_opts_set(struct kfaas_state *st, struct kfaas_route *r,
 	}
 	if (o->loops)
 		r->flags |= KFAAS_ROUTE_F_LOOP_OK;
-	route_derive(&f, r->flags & KFAAS_ROUTE_F_BUDGET, r);
-	return 0;
+	return kfaas__route_derive(st, r);
 }
 
 void kfaas_route_opts_get(const struct kfaas_route *r, struct kfaas_route_opts *o)
@@ -263,26 +273,20 @@ void kfaas_ratio_str(__u32 v, char *buf, size_t len)
 int kfaas__routes_refresh(struct kfaas_state *st, __u32 id)
 {
 	struct kfaas_route_ent *all;
-	struct kfaas_fn_info f;
 	size_t n, i;
-	bool budget;
 	int rc;
 
-	rc = kfaas_fn_get(st, id, &f);
-	if (rc == -ENOENT)
-		return 0;	/* no function, no routes */
-	rc = rc ?: kfaas_route_list(st, &all, &n);
+	rc = kfaas_route_list(st, &all, &n);
 	if (rc)
 		return rc;
-	budget = has_budget(st, id);
 	/* the port index follows: busy, a crash between is repaired */
 	rc = kfaas__busy_set(st, 1);
 	for (i = 0; i < n && !rc; i++) {
 		struct kfaas_route r = all[i].val;
 
-		if (r.fn_id != id)
+		if (!kfaas_route_serves(&r, id))
 			continue;
-		route_derive(&f, budget, &r);
+		kfaas__route_derive(st, &r);
 		if (!memcmp(&r, &all[i].val, sizeof(r)))
 			continue;
 		if (bpf_map_update_elem(st->routes_fd, &all[i].key, &r, BPF_EXIST))
@@ -310,7 +314,7 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 	char k[96];
 	int rc;
 
-	key_cmdline(key, k, sizeof(k));
+	kfaas__key_cmdline(key, k, sizeof(k));
 	if (kfaas_route_get(st, key, &cur) == 0) {
 		struct kfaas_fn_info f;
 		char name[KFAAS_NAME_LEN] = "?";
@@ -333,9 +337,8 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 			return rc;
 	}
 	val = *r;
-	val.flags &= ~(KFAAS_ROUTE_F_BUDGET | KFAAS_ROUTE_F_ADDRS);
-	if (has_budget(st, r->fn_id))
-		val.flags |= KFAAS_ROUTE_F_BUDGET;
+	val.flags &= ~KFAAS_ROUTE_F_ADDRS;
+	kfaas__route_derive(st, &val);	/* the budget flag as it is now */
 	/*
 	 * The XDP dispatcher's port index (port_routes.c): an address route
 	 * flags its port first (a flag without routes costs a lookup, no
@@ -375,7 +378,7 @@ int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 	__u32 addr = 0;
 	int rc;
 
-	key_cmdline(key, k, sizeof(k));
+	kfaas__key_cmdline(key, k, sizeof(k));
 	if (kfaas_route_get(st, key, &cur))
 		return kfaas_err(-ENOENT, "no route %s: 'kfaas route list' "
 				 "shows the routes", k);
@@ -477,7 +480,7 @@ bool kfaas__route_match(const struct kfaas_route_ent *r,
 {
 	const struct kfaas_route_key *k = &r->key;
 
-	if (k->proto != f->proto || (f->fn_id && r->val.fn_id != f->fn_id) ||
+	if (k->proto != f->proto || (f->fn_id && !kfaas_route_serves(&r->val, f->fn_id)) ||
 	    (f->tier && r->val.tier != f->tier) ||
 	    (f->port && ntohs(k->port) != f->port))
 		return false;
