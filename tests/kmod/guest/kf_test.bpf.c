@@ -21,9 +21,10 @@ __u64 admitted, throttled, failed;
  * longer than a bucket takes to fill, and what accrues past a full
  * bucket is lost by design.  window_ns (set by the test) is that fill
  * time; stall_ns sums, over the gaps between runs, the time beyond it,
- * for which no admission can be expected.  One CPU runs the tests.
+ * for which no admission can be expected; first_ns and last_ns bound
+ * the time the runs took.  One CPU runs the tests.
  */
-__u64 window_ns, last_ns, stall_ns;
+__u64 window_ns, first_ns, last_ns, stall_ns;
 
 /* One invocation, charged: 3 ns (or charge_ns), 5 bytes in, 7 out. */
 SEC("xdp")
@@ -42,6 +43,8 @@ int kf_admit(struct xdp_md *ctx)
 	__u64 now = bpf_ktime_get_ns();
 	int a;
 
+	if (!first_ns)
+		first_ns = now;
 	if (window_ns && last_ns && now - last_ns > window_ns)
 		stall_ns += now - last_ns - window_ns;
 	last_ns = now;
