@@ -155,7 +155,9 @@ static int route_to(struct kfaas_state *st, const char *fn, const char *addr,
 	 * guard, the ratio cap or a budget this measures what every route
 	 * that asks for none of them costs: one flag test.
 	 */
-	r.flags = KFAAS_ROUTE_F_LOOP_OK;
+	r.flags = KFAAS_ROUTE_F_LOOP_OK |
+		  KFAAS_ROUTE_F_GUARD_SET |	/* guard: off, as chosen */
+		  KFAAS_ROUTE_F_RATIO_SET;	/* max_ratio 0: no cap, as chosen */
 	if (kfaas_route_add(st, &k, &r))
 		return die_lib("route add");
 	return 0;
@@ -398,21 +400,24 @@ static int log_roots(struct kfaas_state *sl[3])
 	return 0;
 }
 
-/* v[10..12]: kfaas_log()'s cost beside the same echo without it (v[5]). */
+/* v[LOGV..LOGV+2]: kfaas_log()'s cost beside the same echo without it (v[5]). */
+/* where cmd_dispatch() lists log_rate, log_ring_full, log_written */
+#define LOGV	12
+
 static void log_rows(json_object *res, struct bvar *v, double written)
 {
 	char what[160];
 
 	add_row(res, pair_row("1 dispatch", "kfaas_log() per request, over its "
 			      "rate: dropped, counted (vs echo without it)",
-			      &v[10], &v[5], NULL, 0));
+			      &v[LOGV], &v[5], NULL, 0));
 	add_row(res, pair_row("1 dispatch", "kfaas_log() per request, nobody "
 			      "reading: ring full, dropped, counted (vs echo "
-			      "without it)", &v[11], &v[5], NULL, 0));
+			      "without it)", &v[LOGV + 1], &v[5], NULL, 0));
 	snprintf(what, sizeof(what), "kfaas_log() per request, a reader draining "
 		 "the ring: %.0f%% of calls written (vs echo without it)",
 		 written * 100);
-	add_row(res, pair_row("1 dispatch", what, &v[12], &v[5], NULL, 0));
+	add_row(res, pair_row("1 dispatch", what, &v[LOGV + 2], &v[5], NULL, 0));
 }
 
 static int cmd_dispatch(void)
@@ -491,6 +496,11 @@ static int cmd_dispatch(void)
 		};
 		int n = sizeof(v) / sizeof(v[0]), i;
 
+		if (n < LOGV + 3 || strcmp(v[LOGV].name, "log_rate")) {
+			fprintf(stderr, "kfaas-bench: internal: the log variants "
+				"are not at LOGV\n");
+			goto out_v;
+		}
 		for (i = 0; i < n; i++)
 			if (v[i].prog_fd < 0)
 				goto out_v;
