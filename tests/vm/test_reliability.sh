@@ -261,7 +261,7 @@ left=""
 for p in $old; do [ -d /proc/$p ] && left="$left $p"; done
 check_eq "no QEMU of the killed daemon is left" "" "$left"
 check_eq "no leaked socket or file: the run directory holds only the new daemon's" "" \
-	"$(find "$RUN" -mindepth 1 | grep -vE "^$RUN/(kfaasd\.lock|control\.sock|fn|fn/($ids)(/(image\.cpio|tpl\.mem|tpl\.state))?|lifecycle|lifecycle/[0-9]+-[0-9]+\.(hist|cost))$")"
+	"$(find "$RUN" -mindepth 1 | grep -vE "^$RUN/(kfaasd\.lock|control\.sock|fn|fn/($ids)(/(image\.cpio|tpl\.mem|tpl\.state))?|lifecycle|lifecycle/[0-9]+-[0-9]+\.(hist|cost)|logs|logs/[^/]+\.log(\.1)?)$")"
 check_eq "one control socket, answering" "1 true" \
 	"$(find "$RUN" -type s | wc -l) $("$KFAAS" -j daemon status | jq .daemon.pid | grep -q "$DPID" && echo true)"
 sent=$(echo "$out1" | jq .next)
