@@ -25,14 +25,14 @@ for g in $GROUPS_RUN; do
 	done
 done
 
-# The groups in TESTS_BG (default: kmod, whose tests run in a TCG guest on
-# one vCPU thread) run beside the others from the start, one test after
-# the other, each into its own file; they are reported in their place in
+# The groups in TESTS_BG (default: asan, fuzz and kmod: functional tests
+# that need no quiet machine, kmod's in a TCG guest) run beside the others
+# from the start, one test after the other, each into its own file; they are reported in their place in
 # the list, so the output is the same as a serial run.  TESTS_BG= runs
 # everything serially.  The groups in TESTS_QUIET (default: bench cluster
 # vm, whose tests boot VMs within bounds or generate load) wait for the
 # background to finish first: they never share the CPUs with the guest.
-bg_groups=" ${TESTS_BG-kmod} "
+bg_groups=" ${TESTS_BG-asan fuzz kmod} "
 quiet_groups=" ${TESTS_QUIET-bench cluster vm} "
 is_bg() { case "$bg_groups" in *" ${1%%/*} "*) return 0;; esac; return 1; }
 is_quiet() { case "$quiet_groups" in *" ${1%%/*} "*) return 0;; esac; return 1; }
