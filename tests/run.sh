@@ -27,15 +27,19 @@ done
 
 # The groups in TESTS_BG (default: asan, fuzz and kmod: functional tests
 # that need no quiet machine, kmod's in a TCG guest) run beside the others
-# from the start, one test after the other, each into its own file; they are reported in their place in
-# the list, so the output is the same as a serial run.  TESTS_BG= runs
-# everything serially.  The groups in TESTS_QUIET (default: bench cluster
+# from the start, one test after the other, each into its own file; they
+# are reported in their place in the list, so the output is the same as a
+# serial run.  TESTS_BG= runs everything serially.  The groups in TESTS_QUIET (default: bench cluster
 # vm, whose tests boot VMs within bounds or generate load) wait for the
 # background to finish first: they never share the CPUs with the guest.
 bg_groups=" ${TESTS_BG-asan fuzz kmod} "
 quiet_groups=" ${TESTS_QUIET-bench cluster vm} "
-is_bg() { case "$bg_groups" in *" ${1%%/*} "*) return 0;; esac; return 1; }
-is_quiet() { case "$quiet_groups" in *" ${1%%/*} "*) return 0;; esac; return 1; }
+# in_groups " GROUPS " GROUP/TEST
+in_groups() { case "$1" in *" ${2%%/*} "*) return 0;; esac; return 1; }
+is_bg() { in_groups "$bg_groups" "$1"; }
+is_quiet() { in_groups "$quiet_groups" "$1"; }
+# run_test PATH OUT: one test, bounded, its output to OUT; its exit status
+run_test() { B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$1" >"$2" 2>&1; }
 bgdir=$(mktemp -d /tmp/kfaas-tests-bg.XXXXXX)
 bgpid=
 if [ -n "${bg_groups// /}" ]; then
@@ -45,8 +49,7 @@ if [ -n "${bg_groups// /}" ]; then
 			i=$((i + 1))
 			is_bg "${e%%:*}" || continue
 			s=$(date +%s)
-			B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} \
-				"${e#*:}" >"$bgdir/$i.out" 2>&1 </dev/null
+			run_test "${e#*:}" "$bgdir/$i.out" </dev/null
 			echo "$? $(( $(date +%s) - s ))" >"$bgdir/$i.rc"
 		done
 	) &
@@ -76,7 +79,7 @@ for e in "${list[@]}"; do
 			wait "$bgpid" 2>/dev/null
 			start=$(date +%s)
 		fi
-		B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$path" >"$out" 2>&1
+		run_test "$path" "$out"
 		rc=$?
 	fi
 	sed 's/^/    /' "$out"

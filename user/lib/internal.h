@@ -131,6 +131,12 @@ int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
  * deleted (val NULL).  Deleting the last address route of a port is
  * kfaas__port_addrs_clear()'s.
  */
+/*
+ * route.c: change the route of key in place (it exists) and its port
+ * index entry, under config.busy.
+ */
+int kfaas__route_change(struct kfaas_state *st, const struct kfaas_route_key *key,
+			const struct kfaas_route *r);
 int kfaas__port_route_put(struct kfaas_state *st,
 			  const struct kfaas_route_key *key,
 			  const struct kfaas_route *val);

@@ -34,23 +34,12 @@ int kfaas__route_put(struct kfaas_state *st, const struct kfaas_route_key *key,
 		     const struct kfaas_route *r)
 {
 	struct kfaas_route cur;
-	int rc;
 
 	if (kfaas_route_get(st, key, &cur))
 		return kfaas_route_add(st, key, r);
 	if (!memcmp(&cur, r, sizeof(cur)))
 		return 0;
-	/*
-	 * In place: the trigger is never without a route.  The XDP
-	 * dispatcher's port index follows under config.busy, so a crash
-	 * between the two is repaired (repair.c).
-	 */
-	rc = kfaas__busy_set(st, 1);
-	if (rc)
-		return rc;
-	if (bpf_map_update_elem(st->routes_fd, key, r, BPF_EXIST))
-		return kfaas__errno_msg(-errno, "cannot change the route");
-	return kfaas__port_route_put(st, key, r) ?: kfaas__busy_set(st, 0);
+	return kfaas__route_change(st, key, r);
 }
 
 int kfaas__journal_begin(struct kfaas_state *st, const struct kfaas__jrec *r,

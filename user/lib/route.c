@@ -270,6 +270,26 @@ void kfaas_ratio_str(__u32 v, char *buf, size_t len)
 		snprintf(buf, len, "%u.%02u", v / 100, v % 100);
 }
 
+/*
+ * The route of key changed in place (the trigger is never without one),
+ * then the XDP dispatcher's port index; the caller holds config.busy, so
+ * a crash between the two is repaired (repair.c).
+ */
+static int route_write(struct kfaas_state *st, const struct kfaas_route_key *key,
+		       const struct kfaas_route *r)
+{
+	if (bpf_map_update_elem(st->routes_fd, key, r, BPF_EXIST))
+		return kfaas__errno_msg(-errno, "cannot change the route");
+	return kfaas__port_route_put(st, key, r);
+}
+
+int kfaas__route_change(struct kfaas_state *st, const struct kfaas_route_key *key,
+			const struct kfaas_route *r)
+{
+	return kfaas__busy_set(st, 1) ?: route_write(st, key, r) ?:
+	       kfaas__busy_set(st, 0);
+}
+
 int kfaas__routes_refresh(struct kfaas_state *st, __u32 id)
 {
 	struct kfaas_route_ent *all;
@@ -289,10 +309,7 @@ int kfaas__routes_refresh(struct kfaas_state *st, __u32 id)
 		kfaas__route_derive(st, &r);
 		if (!memcmp(&r, &all[i].val, sizeof(r)))
 			continue;
-		if (bpf_map_update_elem(st->routes_fd, &all[i].key, &r, BPF_EXIST))
-			rc = kfaas__errno_msg(-errno, "cannot update a route");
-		else
-			rc = kfaas__port_route_put(st, &all[i].key, &r);
+		rc = route_write(st, &all[i].key, &r);
 	}
 	free(all);
 	return rc ?: kfaas__busy_set(st, 0);

@@ -122,17 +122,8 @@ int kfaas_route_weights_set(struct kfaas_state *st,
 	rc = kfaas_route_versions_set(st, &r, names, weights, n);
 	if (rc)
 		return rc;
-	/*
-	 * The one update: the old split or the new, never a mix.  The XDP
-	 * dispatcher's port index follows under config.busy, so a crash
-	 * between the two is repaired (repair.c).
-	 */
-	rc = kfaas__busy_set(st, 1);
-	if (rc)
-		return rc;
-	if (bpf_map_update_elem(st->routes_fd, key, &r, BPF_EXIST))
-		return kfaas__errno_msg(-errno, "cannot update the route");
-	return kfaas__port_route_put(st, key, &r) ?: kfaas__busy_set(st, 0);
+	/* the one update: the old split or the new, never a mix */
+	return kfaas__route_change(st, key, &r);
 }
 
 int kfaas_route_weight_of(const struct kfaas_route *r, __u32 id)
