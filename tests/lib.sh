@@ -20,8 +20,16 @@ ktap_plan() {
 	echo "1..$1"
 }
 
+# KTAP_TIMES=1: each result is followed by the seconds since the previous
+# one (where a slow test spends its time)
+KTAP_T0=$(date +%s.%N)
 _result() {	# ok(0|1) desc
 	KTAP_N=$((KTAP_N + 1))
+	if [ -n "${KTAP_TIMES:-}" ]; then
+		local t; t=$(date +%s.%N)
+		awk -v a="$KTAP_T0" -v b="$t" 'BEGIN { printf "# %.1f s\n", b - a }'
+		KTAP_T0=$t
+	fi
 	if [ "$1" = 0 ]; then
 		KTAP_PASS=$((KTAP_PASS + 1))
 		echo "ok $KTAP_N $2"

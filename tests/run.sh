@@ -16,38 +16,54 @@ if ! stat -f -c %T /sys/fs/bpf 2>/dev/null | grep -q bpf; then
 	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 fi
 
-list=()
-for g in $GROUPS_RUN; do
-	for t in "$B"/tests/"$g"/test_* "$here"/"$g"/test_*.sh; do
-		[ -x "$t" ] || continue
-		case "$t" in *.d|*.o) continue;; esac
-		list+=("$g/$(basename "$t"):$t")
-	done
-done
-
-# The groups in TESTS_BG (default: asan, fuzz and kmod: functional tests
-# that need no quiet machine, kmod's in a TCG guest) run beside the others
-# from the start, one test after the other, each into its own file; they
-# are reported in their place in the list, so the output is the same as a
-# serial run.  TESTS_BG= runs everything serially.  The groups in TESTS_QUIET (default: bench cluster
-# vm, whose tests boot VMs within bounds or generate load) wait for the
-# background to finish first: they never share the CPUs with the guest.
-bg_groups=" ${TESTS_BG-asan fuzz kmod} "
-quiet_groups=" ${TESTS_QUIET-bench cluster vm} "
+# Two lanes, then a quiet end.  The groups in TESTS_BG (default: kmod,
+# asan, fuzz, e2e: functional tests that need no quiet machine, kmod's in
+# a TCG guest) run in the background, one test after the other, each into
+# its own file, while the others run in the foreground; the groups in
+# TESTS_QUIET (default: cluster and vm, whose tests boot VMs within stated
+# bounds) run after both lanes are done, alone on the machine.  The
+# output is in that order: the foreground's tests as they end, the
+# background's, the quiet ones.  TESTS_BG= runs everything serially.
+bg_groups=" ${TESTS_BG-kmod asan fuzz e2e} "
+quiet_groups=" ${TESTS_QUIET-cluster vm} "
 # in_groups " GROUPS " GROUP/TEST
 in_groups() { case "$1" in *" ${2%%/*} "*) return 0;; esac; return 1; }
 is_bg() { in_groups "$bg_groups" "$1"; }
 is_quiet() { in_groups "$quiet_groups" "$1"; }
+
+# the tests of group $1, as GROUP/NAME:PATH
+group_tests() {
+	local t
+	for t in "$B"/tests/"$1"/test_* "$here"/"$1"/test_*.sh; do
+		[ -x "$t" ] || continue
+		case "$t" in *.d|*.o) continue;; esac
+		echo "$1/$(basename "$t"):$t"
+	done
+}
+# the foreground's tests, the background's (in TESTS_BG's order), the quiet ones
+fg=() bgl=() quiet=()
+for g in $GROUPS_RUN; do
+	if is_quiet "$g/"; then
+		mapfile -t -O ${#quiet[@]} quiet < <(group_tests "$g")
+	elif ! is_bg "$g/"; then
+		mapfile -t -O ${#fg[@]} fg < <(group_tests "$g")
+	fi
+done
+for g in $bg_groups; do
+	is_quiet "$g/" && continue
+	case " $GROUPS_RUN " in *" $g "*) mapfile -t -O ${#bgl[@]} bgl < <(group_tests "$g");; esac
+done
+list=("${fg[@]}" "${bgl[@]}" "${quiet[@]}")
+
 # run_test PATH OUT: one test, bounded, its output to OUT; its exit status
 run_test() { B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$1" >"$2" 2>&1; }
 bgdir=$(mktemp -d /tmp/kfaas-tests-bg.XXXXXX)
 bgpid=
-if [ -n "${bg_groups// /}" ]; then
+if [ ${#bgl[@]} -gt 0 ]; then
 	(
-		i=0
-		for e in "${list[@]}"; do
+		i=${#fg[@]}
+		for e in "${bgl[@]}"; do
 			i=$((i + 1))
-			is_bg "${e%%:*}" || continue
 			s=$(date +%s)
 			run_test "${e#*:}" "$bgdir/$i.out" </dev/null
 			echo "$? $(( $(date +%s) - s ))" >"$bgdir/$i.rc"
