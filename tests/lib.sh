@@ -8,6 +8,7 @@
 #   check_match DESC REGEX STR  ok if STR matches the extended REGEX
 #   skip DESC WHY
 #   ktap_finish                 totals; exit 0, 1 (failures) or 4 (skipped)
+#   require_root, require_tools TOOL...   or the whole test is skipped
 
 KTAP_N=0; KTAP_PASS=0; KTAP_FAIL=0; KTAP_SKIP=0; KTAP_PLAN=0
 B=${B:-$(cd "$(dirname "$0")/../.." && pwd)/build}
@@ -95,6 +96,14 @@ ktap_skip_all() {
 	echo "KTAP version 1"
 	echo "1..0 # SKIP $1"
 	exit 4
+}
+
+# require_tools TOOL...: the whole test is skipped, saying which is missing
+require_tools() {
+	local t
+	for t; do
+		command -v "$t" >/dev/null || ktap_skip_all "$t is missing: run tools/deps.sh"
+	done
 }
 
 require_root() {

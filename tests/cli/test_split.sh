@@ -7,7 +7,7 @@
 # it was.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
+require_tools jq
 ktap_plan 22
 
 use_pin_root split-cli

@@ -16,14 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/kfaasd_lib.sh"
 . "$here/../sk/sk_lib.sh"
 
-require_root
-[ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/tests/vm/fn/kfn" ] ||
-	ktap_skip_all "kfaasd, the guest image or the test function is not built"
-command -v qemu-system-x86_64 >/dev/null ||
-	ktap_skip_all "no qemu-system-x86_64: run tools/deps.sh"
-for t in jq python3 nsenter unshare; do
-	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
-done
+vm_require jq python3 nsenter unshare
 ktap_plan 35
 
 FN=$B/tests/vm/fn/kfn
@@ -38,7 +31,6 @@ use_pin_root vmlogs
 sandbox_up vmlogs 81 || { echo "Bail out! no sandbox"; exit 1; }
 tmp=$(mktemp -d)
 K() { "$KFAAS" "$@"; }
-kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 cleanup_add "rm -rf $tmp $LOG"
 cleanup_add "daemon_stop; kill_qemus; rm -rf $RUN"
 
