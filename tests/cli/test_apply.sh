@@ -13,7 +13,7 @@
 # paths survive a round trip.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
+require_tools jq
 
 use_pin_root apply
 K() { "$KFAAS" "$@"; }
