@@ -404,8 +404,8 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 		return vm_update(st, a);
 	case KFAAS_ACT_BUDGET:
 		return budget_set(st, a->fn->name, &a->fn->budget.l);
-	case KFAAS_ACT_ROUTE_DEL:
-		return kfaas_route_del(st, &a->key);
+	case KFAAS_ACT_ROUTE_DEL:	/* the loop ports once, after the steps */
+		return kfaas__route_del(st, &a->key, false);
 	case KFAAS_ACT_ROUTE_SET:
 		return route_set(st, c, a);
 	case KFAAS_ACT_FN_DEL:
@@ -492,6 +492,12 @@ static int rollback(struct kfaas_state *st, const struct kfaas_plan *p,
 					 st->root);
 		}
 	}
+	/* routes deleted and put back: the loop ports as the routes are */
+	if (kfaas__loop_ports_sync(st))
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " (and the "
+			 "loop ports could not be recomputed: %s; the ports of "
+			 "the deleted routes stay loop ports until the next "
+			 "apply)", kfaas_errmsg());
 	kfaas__journal_end(st);
 	synced(ops);
 	return kfaas_err(err, "%s failed, nothing was changed: %s", what, why);
@@ -557,6 +563,11 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 			rc = rollback(st, p, recs, i + 1, what, rc, ops);
 			goto out;
 		}
+	}
+	rc = kfaas__loop_ports_sync(st);	/* one walk for every route deleted */
+	if (rc) {
+		rc = rollback(st, p, recs, npre, "recomputing the loop ports", rc, ops);
+		goto out;
 	}
 	rc = point("apply-ready", 0) ?: vm_ready(st, p, ops);
 	if (rc) {

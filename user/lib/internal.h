@@ -137,6 +137,16 @@ int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
  */
 int kfaas__route_change(struct kfaas_state *st, const struct kfaas_route_key *key,
 			const struct kfaas_route *r);
+/*
+ * route.c: kfaas_route_del(), with the loop ports recomputed (loops) or
+ * left to the caller: a batch of deletions (an apply, its undo) calls
+ * kfaas__loop_ports_sync() once after the last, instead of once per
+ * route (each a walk of the whole route table).  Until then the ports
+ * of deleted routes stay loop ports: requests from them are refused, the
+ * safe side.
+ */
+int kfaas__route_del(struct kfaas_state *st, const struct kfaas_route_key *key,
+		     bool loops);
 int kfaas__port_route_put(struct kfaas_state *st,
 			  const struct kfaas_route_key *key,
 			  const struct kfaas_route *val);

@@ -198,7 +198,8 @@ int kfaas__journal_undo(struct kfaas_state *st, const struct kfaas__jrec *r)
 			return kfaas__route_put(st, &r->key, &r->route);
 		if (kfaas_route_get(st, &r->key, &cur))
 			return 0;
-		return kfaas_route_del(st, &r->key);
+		/* the caller recomputes the loop ports after the last undo */
+		return kfaas__route_del(st, &r->key, false);
 	case KFAAS_ACT_FN_DEL:
 		return 0;	/* done only after the commit */
 	}
@@ -261,6 +262,8 @@ int kfaas__journal_recover(struct kfaas_state *st)
 	close(fd);
 	for (i = head.n; !rc && undo && i-- > 0;)
 		rc = kfaas__journal_undo(st, &r[i]);
+	if (!rc && undo)
+		rc = kfaas__loop_ports_sync(st);
 	for (i = 0; !rc && !undo && i < head.n; i++)
 		rc = kfaas__journal_redo(st, &r[i]);
 	free(r);

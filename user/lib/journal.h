@@ -39,7 +39,8 @@ int kfaas__journal_commit(struct kfaas_state *st);
 int kfaas__journal_end(struct kfaas_state *st);
 /*
  * Undo record r (idempotent: a step not done, or done only in part, is
- * undone as far as it went).  st locked.
+ * undone as far as it went).  st locked.  A route it deletes leaves the
+ * loop ports to the caller: kfaas__loop_ports_sync() after the last undo.
  */
 int kfaas__journal_undo(struct kfaas_state *st, const struct kfaas__jrec *r);
 /* Redo a deletion of a committed journal (idempotent). */

@@ -386,6 +386,12 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 {
+	return kfaas__route_del(st, key, true);
+}
+
+int kfaas__route_del(struct kfaas_state *st, const struct kfaas_route_key *key,
+		     bool loops)
+{
 	bool port_only = key->proto == IPPROTO_UDP && !key->family;
 	bool port_addrs = false;
 	struct kfaas_route_ent *all;
@@ -419,7 +425,7 @@ int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 		if (rc)
 			return rc;
 	}
-	if (key->proto == IPPROTO_UDP) {
+	if (loops && key->proto == IPPROTO_UDP) {
 		rc = kfaas__loop_ports_sync(st);
 		if (rc)
 			return rc;
