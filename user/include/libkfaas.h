@@ -70,6 +70,7 @@ struct kfaas_state {
 	int	ncpus;		/* possible CPUs (per-CPU map width) */
 	bool	locked;
 	bool	created;	/* this open made the pin root */
+	bool	busy_held;	/* config.busy kept set (kfaas__busy_hold) */
 };
 
 enum {

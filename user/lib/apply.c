@@ -416,6 +416,19 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 	return kfaas_err(-EINVAL, "internal: unknown step");
 }
 
+/*
+ * The route steps (ROUTE_DEL, ROUTE_SET, together in the plan) run under
+ * one config.busy from the first to the last, instead of setting and
+ * clearing it around each route (four more syscalls a route): a crash
+ * among them is repaired as one (repair.c), then undone by the journal.
+ */
+static int route_steps_begin(struct kfaas_state *st, const struct kfaas_action *a)
+{
+	if (a->kind != KFAAS_ACT_ROUTE_DEL && a->kind != KFAAS_ACT_ROUTE_SET)
+		return 0;
+	return kfaas__busy_hold(st, true);
+}
+
 static void jrec_of(const struct kfaas_action *a, struct kfaas__jrec *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -498,14 +511,15 @@ static int rollback(struct kfaas_state *st, const struct kfaas_plan *p,
 			 "loop ports could not be recomputed: %s; the ports of "
 			 "the deleted routes stay loop ports until the next "
 			 "apply)", kfaas_errmsg());
-	kfaas__journal_end(st);
+	kfaas__journal_end(st, recs, p->n);
 	synced(ops);
 	return kfaas_err(err, "%s failed, nothing was changed: %s", what, why);
 }
 
 /* After the commit: the deletions, which cannot be undone. */
 static int finish(struct kfaas_state *st, const struct kfaas_plan *p,
-		  size_t first, const struct kfaas_apply_ops *ops)
+		  const struct kfaas__jrec *recs, size_t first,
+		  const struct kfaas_apply_ops *ops)
 {
 	char why[700];
 	size_t i;
@@ -524,7 +538,7 @@ static int finish(struct kfaas_state *st, const struct kfaas_plan *p,
 				 st->root);
 	}
 	point("apply-done", 0);
-	kfaas__journal_end(st);		/* a leftover is finished by repair */
+	kfaas__journal_end(st, recs, p->n);	/* a leftover: finished by repair */
 	synced(ops);
 	return 0;
 }
@@ -557,16 +571,21 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 		goto out;
 	}
 	for (i = 0; i < npre; i++) {
-		rc = point("apply-step-%zu", i + 1) ?: step(st, c, &p->acts[i]);
+		rc = route_steps_begin(st, &p->acts[i]) ?:
+		     point("apply-step-%zu", i + 1) ?: step(st, c, &p->acts[i]);
 		if (rc) {
+			st->busy_held = false;	/* set: the next writer repairs */
 			snprintf(what, sizeof(what), "'%s'", p->acts[i].text);
 			rc = rollback(st, p, recs, i + 1, what, rc, ops);
 			goto out;
 		}
 	}
-	rc = kfaas__loop_ports_sync(st);	/* one walk for every route deleted */
+	/* one walk of the routes for every route deleted; busy let go */
+	rc = kfaas__loop_ports_sync(st) ?: kfaas__busy_hold(st, false);
 	if (rc) {
-		rc = rollback(st, p, recs, npre, "recomputing the loop ports", rc, ops);
+		st->busy_held = false;
+		rc = rollback(st, p, recs, npre, "recomputing the loop ports and "
+			      "clearing config.busy", rc, ops);
 		goto out;
 	}
 	rc = point("apply-ready", 0) ?: vm_ready(st, p, ops);
@@ -581,7 +600,7 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 		goto out;
 	}
 	point("apply-committed", 0);
-	rc = finish(st, p, npre, ops);
+	rc = finish(st, p, recs, npre, ops);
 out:
 	free(recs);
 	return rc;

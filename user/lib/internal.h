@@ -123,6 +123,13 @@ void kfaas__key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len
 /* ---- globals.c ---- */
 /* Set or clear config.busy: a change of several objects is under way. */
 int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
+/*
+ * Set config.busy and keep it set through every kfaas__busy_set() until
+ * kfaas__busy_hold(st, false) clears it: a batch of changes (an apply's
+ * route steps) sets and clears it once.  st->busy_held = false instead
+ * lets go and leaves it set, for the next writer to repair.
+ */
+int kfaas__busy_hold(struct kfaas_state *st, bool hold);
 
 /* ---- port_routes.c ---- */
 /*
