@@ -278,14 +278,18 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	rc = kfaas_conf_current(st, &cur);
-	if (rc)
+	/* planning changes nothing: the registry is read once */
+	rc = kfaas__registry_snap(st, true) ?: kfaas_conf_current(st, &cur);
+	if (rc) {
+		kfaas__registry_snap(st, false);
 		return rc;
+	}
 	for (i = 0; i < c->nfns && !rc; i++)
 		rc = plan_fn(st, &c->fns[i], ops, p);
 	rc = rc ?: plan_fn_dels(st, c, &cur, ops, p) ?:
 	     plan_budgets(c, &cur, p) ?: plan_routes(st, c, &cur, p) ?:
 	     plan_order(p);
+	kfaas__registry_snap(st, false);
 	kfaas_conf_free(&cur);
 	if (rc)
 		kfaas_plan_free(p);
@@ -424,9 +428,19 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
  */
 static int route_steps_begin(struct kfaas_state *st, const struct kfaas_action *a)
 {
-	if (a->kind != KFAAS_ACT_ROUTE_DEL && a->kind != KFAAS_ACT_ROUTE_SET)
+	if ((a->kind != KFAAS_ACT_ROUTE_DEL && a->kind != KFAAS_ACT_ROUTE_SET) ||
+	    st->busy_held)
 		return 0;
-	return kfaas__busy_hold(st, true);
+	/* and they change no function and no budget: read those once */
+	return kfaas__busy_hold(st, true) ?: kfaas__registry_snap(st, true);
+}
+
+/* After the route steps, or before an undo: config.busy (set: left for
+ * the next writer's repair), and the registry read from the maps again. */
+static void route_steps_end(struct kfaas_state *st)
+{
+	st->busy_held = false;
+	kfaas__registry_snap(st, false);
 }
 
 static void jrec_of(const struct kfaas_action *a, struct kfaas__jrec *r)
@@ -574,16 +588,17 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 		rc = route_steps_begin(st, &p->acts[i]) ?:
 		     point("apply-step-%zu", i + 1) ?: step(st, c, &p->acts[i]);
 		if (rc) {
-			st->busy_held = false;	/* set: the next writer repairs */
+			route_steps_end(st);	/* busy set: the next writer repairs */
 			snprintf(what, sizeof(what), "'%s'", p->acts[i].text);
 			rc = rollback(st, p, recs, i + 1, what, rc, ops);
 			goto out;
 		}
 	}
 	/* one walk of the routes for every route deleted; busy let go */
+	kfaas__registry_snap(st, false);
 	rc = kfaas__loop_ports_sync(st) ?: kfaas__busy_hold(st, false);
 	if (rc) {
-		st->busy_held = false;
+		route_steps_end(st);
 		rc = rollback(st, p, recs, npre, "recomputing the loop ports and "
 			      "clearing config.busy", rc, ops);
 		goto out;

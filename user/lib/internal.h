@@ -131,6 +131,18 @@ int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
  */
 int kfaas__busy_hold(struct kfaas_state *st, bool hold);
 
+/* ---- registry.c ---- */
+/*
+ * Read the registry and every function's budget once (on) and answer
+ * kfaas_fn_get(), kfaas_fn_find() and kfaas_budget_get() from that
+ * until it is let go (off): for a batch of changes that touch neither
+ * (an apply's route steps: ~15 map reads a route otherwise).
+ */
+int kfaas__registry_snap(struct kfaas_state *st, bool on);
+/* id's budget from the snapshot: true, or false (no snapshot, no id). */
+bool kfaas__snap_budget(const struct kfaas_state *st, __u32 id,
+			struct kfaas_limits *l);
+
 /* ---- port_routes.c ---- */
 /*
  * Keep kfaas_port_routes, the XDP dispatcher's index of the UDP routes,
