@@ -203,9 +203,21 @@ static bool same_route(const struct kfaas_conf_route *a,
 	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
 }
 
+/* What the table has for a->key, from all (one read of the table). */
+static bool route_had(const struct kfaas_route_ent *all, size_t n,
+		      struct kfaas_action *a)
+{
+	const struct kfaas_route_ent *e = kfaas__route_in(all, n, &a->key);
+
+	if (e)
+		a->route = e->val;
+	return e != NULL;
+}
+
 /* Routes c does not have: deleted; routes new or different: set. */
-static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
-		       const struct kfaas_conf *cur, struct kfaas_plan *p)
+static int plan_route_acts(const struct kfaas_conf *c, const struct kfaas_conf *cur,
+			   const struct kfaas_route_ent *all, size_t n,
+			   struct kfaas_plan *p)
 {
 	struct kfaas_action *a;
 	char k[96];
@@ -220,7 +232,7 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 		if (!a)
 			return -ENOMEM;
 		a->key = have->key;
-		kfaas_route_get(st, &a->key, &a->route);
+		route_had(all, n, a);
 		kfaas_route_key_str(&a->key, k, sizeof(k));
 		snprintf(a->text, sizeof(a->text), "- route %s -> %s", k, have->fn);
 	}
@@ -234,7 +246,7 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 		if (!a)
 			return -ENOMEM;
 		a->key = want->key;
-		a->had_route = kfaas_route_get(st, &a->key, &a->route) == 0;
+		a->had_route = route_had(all, n, a);
 		kfaas_route_key_str(&a->key, k, sizeof(k));
 		snprintf(a->text, sizeof(a->text), "%c route %s -> %s%s%s%s",
 			 a->had_route ? '~' : '+', k, want->fn,
@@ -242,6 +254,20 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 			 want->fallback[0] ? " fallback " : "", want->fallback);
 	}
 	return 0;
+}
+
+static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
+		       const struct kfaas_conf *cur, struct kfaas_plan *p)
+{
+	struct kfaas_route_ent *all;
+	size_t n;
+	int rc = kfaas_route_list(st, &all, &n);
+
+	if (rc)
+		return rc;
+	rc = plan_route_acts(c, cur, all, n, p);
+	free(all);
+	return rc;
 }
 
 /* Budgets that differ; a new function is born unlimited. */

@@ -131,6 +131,10 @@ int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
  */
 int kfaas__busy_hold(struct kfaas_state *st, bool hold);
 
+/* route.c: key's entry in all[0..n-1], sorted by kfaas_route_list(). */
+const struct kfaas_route_ent *kfaas__route_in(const struct kfaas_route_ent *all,
+					      size_t n, const struct kfaas_route_key *key);
+
 /* ---- registry.c ---- */
 /*
  * Read the registry and every function's budget once (on) and answer
