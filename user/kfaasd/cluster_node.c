@@ -12,7 +12,8 @@
  *   the pin root says was applied last (none: everything is read first);
  *   for every revision it reads desired/ at that revision, computes the
  *   node's share, fetches its artifacts (verified), and has the main loop
- *   apply it.  A compacted revision means a full re-read.
+ *   apply it; then fetches ahead the artifacts of the VM-tier functions it
+ *   could be placed on.  A compacted revision means a full re-read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -285,6 +286,30 @@ static json_object *fetch_all(struct watcher *w, struct kfaas_conf *share)
 	return refused;
 }
 
+/*
+ * The VM-tier functions this node's labels match but that are placed
+ * elsewhere: their artifacts are fetched ahead into the cache (verified,
+ * under their hash), so that when a failover places one here the node
+ * starts its VM without first reading it from etcd.  After the apply:
+ * the node's own share never waits for this.
+ */
+static void prefetch(struct watcher *w, const struct kfaas_cluster_desired *d)
+{
+	char path[KFAAS_PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < d->conf.nfns && !stopping(); i++) {
+		const struct kfaas_conf_fn *f = &d->conf.fns[i];
+
+		if (f->tier != KFAAS_TIER_VM || !f->artifact[0] ||
+		    !kfaas_labels_match(f->sel, &cl.self.labels))
+			continue;
+		if (kfaas_cluster_fetch(w->c, f->artifact, w->dir, path, sizeof(path)))
+			dbg("cluster: prefetching '%s' for a failover: %s", f->name,
+			    kfaas_errmsg());
+	}
+}
+
 /* Hand the share to the main loop and wait for its result. */
 static int apply(struct kfaas_conf *share, int64_t rev, __u64 gen,
 		 json_object *refused)
@@ -342,6 +367,8 @@ static int converge(struct watcher *w, int64_t rev)
 		pthread_mutex_unlock(&cl.lock);
 		rc = apply(&share, d.revision, d.meta.generation, refused);
 		kfaas_conf_free(&share);
+		if (rc != -EINTR)
+			prefetch(w, &d);
 		if (rc != -EINTR)
 			w->from = d.revision;	/* a failed apply waits for the next */
 	}
