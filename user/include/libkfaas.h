@@ -525,6 +525,13 @@ int kfaas_invoke_frame(struct kfaas_state *st, const struct kfaas_fn_info *fn,
 int kfaas_invoke_run(struct kfaas_state *st, const void *in, size_t len,
 		     void *out, size_t *outlen, __u32 repeat, __u32 *retval,
 		     __u32 *duration_ns);
+/*
+ * The same, once, on this CPU; a chain route's request also gives what
+ * each hop did (hops[KFAAS_CHAIN_MAX], *nhops; 0 for another route).
+ */
+int kfaas_invoke_traced(struct kfaas_state *st, const void *in, size_t len,
+			void *out, size_t *outlen, __u32 *retval,
+			__u32 *duration_ns, struct kfaas_hop *hops, __u32 *nhops);
 const char *kfaas_xdp_verdict(__u32 v);
 
 /* ---- bytes as text (hex.c) ---- */
