@@ -252,6 +252,12 @@ int kfaas_route_chain_replace(struct kfaas_state *st,
 			      const struct kfaas_route_key *key,
 			      const struct kfaas_chain *c);
 int kfaas_chain_get(struct kfaas_state *st, __u32 id, struct kfaas_chain *c);
+/*
+ * Delete the chains no route names (a deleted route's, an applied
+ * route's old one): 'route del' and apply call it once nothing can undo
+ * back to them.
+ */
+int kfaas_chains_gc(struct kfaas_state *st);
 /* id's weight in r: > 0 a version of r's split, -1 r's only function,
  * 0 not in r. */
 int kfaas_route_weight_of(const struct kfaas_route *r, __u32 id);

@@ -18,6 +18,7 @@
 #include <libkfaas.h>
 #include <kfaas/split.h>
 #include "internal.h"
+#include "journal.h"
 
 int kfaas_chain_parse(const char *list, char names[][KFAAS_NAME_LEN], size_t *n)
 {
@@ -180,6 +181,12 @@ void kfaas__chain_del(struct kfaas_state *st, const struct kfaas_route *r)
 		bpf_map_delete_elem(st->chains_fd, &r->chain_id);
 }
 
+int kfaas__chain_put(struct kfaas_state *st, const struct kfaas_route_key *key,
+		     struct kfaas_route *r, const struct kfaas_chain *c)
+{
+	return kfaas__chain_add(st, r, c) ?: kfaas__route_put(st, key, r);
+}
+
 int kfaas_route_chain_replace(struct kfaas_state *st,
 			      const struct kfaas_route_key *key,
 			      const struct kfaas_chain *c)
@@ -236,4 +243,37 @@ int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *
 	if (rc)
 		kfaas__chain_del(st, &v);
 	return rc;
+}
+
+int kfaas_chains_gc(struct kfaas_state *st)
+{
+	struct kfaas_route_ent *r;
+	__u32 id, next, *used;
+	size_t n, i, nu = 0;
+	bool keep;
+	int rc;
+
+	rc = kfaas_route_list(st, &r, &n);
+	if (rc)
+		return rc;
+	used = calloc(n + 1, sizeof(*used));
+	if (!used) {
+		free(r);
+		return kfaas_err(-ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		if (r[i].val.flags & KFAAS_ROUTE_F_CHAIN)
+			used[nu++] = r[i].val.chain_id;
+	free(r);
+	/* deleting the key just read: start over from the first */
+	for (id = 0; bpf_map_get_next_key(st->chains_fd, id ? &id : NULL,
+					  &next) == 0; ) {
+		for (i = 0, keep = false; i < nu && !keep; i++)
+			keep = used[i] == next;
+		if (!keep && bpf_map_delete_elem(st->chains_fd, &next) == 0)
+			continue;
+		id = next;
+	}
+	free(used);
+	return 0;
 }

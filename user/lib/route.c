@@ -447,7 +447,6 @@ int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 		/* busy stays set: the next writer puts the index back */
 		return kfaas__errno_msg(rc, "cannot delete the route");
 	}
-	kfaas__chain_del(st, &cur);	/* no request can reach it any more */
 	if (port_only) {
 		rc = kfaas__busy_set(st, 0);
 		if (rc)
