@@ -95,7 +95,8 @@ TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c tests/vm/*.c tests/e2e/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 TEST_BPF	+= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 # the links of the chain tests: tag_a appends "a" and its place, ...
-TEST_BPF	+= $(foreach t,a b c abc,$(B)/tests/bpf/tag_$(t).bpf.o)
+TEST_BPF	+= $(foreach t,a b c abc,$(B)/tests/bpf/tag_$(t).bpf.o \
+		   $(B)/tests/bpf/otag_$(t).bpf.o)
 
 
 # ---- kfaas.ko (kmod/, top-level Kbuild) -------------------------------------
@@ -243,6 +244,10 @@ $(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h incl
 $(B)/tests/bpf/tag_%.bpf.o: tests/bpf/chain_tag.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DTAGS='"$*"' -c $< -o $@
+# ... writing over the payload (the length stays): for repeated runs
+$(B)/tests/bpf/otag_%.bpf.o: tests/bpf/chain_tag.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DTAGS='"$*"' -DTAG_OVERWRITE -c $< -o $@
 
 # The etcd client's scenarios, run by tests/cluster/test_etcd.sh (which owns
 # the etcd cluster): out of the test_* names tests/run.sh runs by itself.
