@@ -76,15 +76,17 @@ struct kfaas_req {
 	__u8		family;		/* KFAAS_FAMILY_IPV4 / _IPV6 */
 	__u8		time_shift;
 	__u8		timed;
+	/*
+	 * A chain's request: its length (0: no chain; the rest of its state
+	 * is in the hand-over, kfaas_chain.h), in what was padding: a
+	 * function's stack stays as it was (a program that tail-calls, as
+	 * the SDK's do for chains, has 512 bytes for all its frames).
+	 */
+	__u8		chain_len;
 	__u16		flags;		/* the route's KFAAS_ROUTE_F_* */
+	__u16		next_len;	/* what kfaas_next() hands on */
 	__u32		max_ratio;	/* the route's reply ratio cap, 0: none */
 	__u64		t0;
-	/* a chain's request (chain_len > 0): kfaas_chain.h */
-	__u8		chain_len;
-	__u8		hop;		/* this function's place in it, from 0 */
-	__u8		chain_flags;	/* KFAAS_CHAIN_F_* */
-	__u16		chain_in;	/* payload length at the first hop */
-	__u16		next_len;	/* what kfaas_next() hands on */
 };
 
 /*
@@ -405,11 +407,6 @@ static __always_inline int kfaas__begin(struct xdp_md *ctx, struct kfaas_req *re
 		req->flags = sc->flags;
 		req->max_ratio = sc->max_ratio;
 		req->chain_len = sc->chain_len;
-		if (req->chain_len) {
-			req->hop = sc->hop;
-			req->chain_flags = sc->chain_flags;
-			req->chain_in = sc->chain_in;
-		}
 	} else {
 		/* run on its own, not through the dispatcher */
 		if (kfaas_parse(ctx, &pkt) != KFAAS_PARSE_OK)
@@ -462,7 +459,7 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 	if (rc == KFAAS_NEXT)
 		rc = kfaas__next_of(req, &next);
 	if (req->chain_len)
-		base = req->chain_in;	/* the cap is the whole chain's */
+		base = kfaas__chain_in();	/* the cap is the whole chain's */
 	if (next) {
 		verdict = kfaas__hand_on(req, next, &d, &outcome);
 	} else if (rc >= 0 && req->max_ratio &&

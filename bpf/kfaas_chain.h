@@ -42,10 +42,20 @@ static __always_inline int kfaas_next(struct kfaas_req *req, __u32 len)
 	return KFAAS_NEXT;
 }
 
+/* The hand-over of this CPU (the dispatcher's, kfaas_scratch). */
+static __always_inline struct kfaas_scratch *kfaas__sc(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&kfaas_scratch, &zero);
+}
+
 /* This function's place in the request's chain (0: first or alone). */
 static __always_inline __u32 kfaas_chain_hop(const struct kfaas_req *req)
 {
-	return req->hop;
+	struct kfaas_scratch *sc = req->chain_len ? kfaas__sc() : NULL;
+
+	return sc ? sc->hop : 0;
 }
 
 /*
@@ -54,12 +64,8 @@ static __always_inline __u32 kfaas_chain_hop(const struct kfaas_req *req)
  */
 static __always_inline __u8 *kfaas_chain_state(const struct kfaas_req *req)
 {
-	struct kfaas_scratch *sc;
-	__u32 zero = 0;
+	struct kfaas_scratch *sc = req->chain_len ? kfaas__sc() : NULL;
 
-	if (!req->chain_len)
-		return NULL;
-	sc = bpf_map_lookup_elem(&kfaas_scratch, &zero);
 	return sc ? sc->state : NULL;
 }
 
@@ -72,14 +78,26 @@ static __always_inline __u8 *kfaas_chain_state(const struct kfaas_req *req)
  */
 static __always_inline int kfaas__next_of(struct kfaas_req *req, int *next)
 {
-	__u32 len = req->next_len, h = (__u32)req->hop + 1;
+	struct kfaas_scratch *sc = req->chain_len ? kfaas__sc() : NULL;
+	__u32 len = req->next_len, h;
 
 	if (len > kfaas_room(req))
 		return KFAAS_ERROR;
+	if (!sc)
+		return (int)len;
+	h = (__u32)sc->hop + 1;
 	if (h < req->chain_len)
-		*next = (req->chain_flags & KFAAS_CHAIN_F_VM_END) &&
+		*next = (sc->chain_flags & KFAAS_CHAIN_F_VM_END) &&
 			h + 1 == req->chain_len ? 2 : 1;
 	return (int)len;
+}
+
+/* The chain's request length at its first hop (the ratio cap's base). */
+static __always_inline __u32 kfaas__chain_in(void)
+{
+	struct kfaas_scratch *sc = kfaas__sc();
+
+	return sc ? sc->chain_in : 0;
 }
 
 /*
@@ -109,14 +127,12 @@ static __always_inline int kfaas__hand_on(struct kfaas_req *req, int next,
 static __always_inline void kfaas__hop_trace(const struct kfaas_req *req,
 					     int body, int len)
 {
-	struct kfaas_scratch *sc;
+	struct kfaas_scratch *sc = kfaas__sc();
 	struct kfaas_hop *t;
-	__u32 zero = 0;
 
-	sc = bpf_map_lookup_elem(&kfaas_scratch, &zero);
 	if (!sc)
 		return;
-	t = &sc->trace[req->hop & (KFAAS_CHAIN_MAX - 1)];
+	t = &sc->trace[sc->hop & (KFAAS_CHAIN_MAX - 1)];
 	t->fn_id = req->fn_id;
 	t->len_in = req->payload_len;
 	t->len_out = len > 0 ? (__u16)len : 0;
@@ -131,13 +147,13 @@ static __always_inline void kfaas__hop_trace(const struct kfaas_req *req,
 static __always_inline int kfaas__enter_next(struct kfaas_req *req,
 					     const int km)
 {
-	__u32 zero = 0, h = ((__u32)req->hop + 1) & (KFAAS_CHAIN_MAX - 1);
-	struct kfaas_scratch *sc = bpf_map_lookup_elem(&kfaas_scratch, &zero);
+	struct kfaas_scratch *sc = kfaas__sc();
 	struct kfaas_stats *st;
-	__u32 next;
+	__u32 next, h;
 
 	if (!sc)
 		return XDP_DROP;
+	h = ((__u32)sc->hop + 1) & (KFAAS_CHAIN_MAX - 1);
 	next = sc->chain_fn[h];
 	if ((km || (req->flags & KFAAS_ROUTE_F_BUDGET)) &&
 	    !kfaas_admit(next, req->next_len, req->flags, km)) {
