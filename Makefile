@@ -309,7 +309,8 @@ asan:
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
 		   exp_disp_hash exp_disp_port xsk_redirect echo_log echo_log_all \
-		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
+		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i)) \
+		   $(foreach t,a b c abc,otag_$(t))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
 		   $(B)/bench/uringsrv $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen
@@ -335,6 +336,11 @@ $(B)/bench/bpf/echo_log_all.bpf.o: tools/bench/bpf/echo_log.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DKFAAS_LOG_RATE=1000000000 \
 		-DKFAAS_LOG_BURST=1000000000 -c $< -o $@
+
+# the chain item's links (tests/bpf/chain_tag.bpf.c), writing over the payload
+$(B)/bench/bpf/otag_%.bpf.o: tests/bpf/chain_tag.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DTAGS='"$*"' -DTAG_OVERWRITE -c $< -o $@
 
 # the bare echo answering only UDP port 7000+N: one libxdp program each
 $(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)
