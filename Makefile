@@ -452,7 +452,7 @@ DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
 		   bpf/kfaas_csum.h bpf/kfaas_budget.h bpf/kfaas_guard.h \
-		   bpf/kfaas_log.h bpf/kfaas_log_sk.h \
+		   bpf/kfaas_log.h bpf/kfaas_log_sk.h bpf/kfaas_chain.h \
 		   include/kfaas/abi.h include/kfaas/bucket.h include/kfaas/kfuncs.h \
 		   include/kfaas/log.h include/kfaas/resident.h user/vmfn/kfaas_resident.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \
