@@ -4,12 +4,13 @@
 # BPF_PROG_TEST_RUN (no network): route add/set/list of a chain, kfaas
 # invoke showing each hop (plain and JSON), per-hop counters, export and
 # apply of a chain route, and the refusals: each one says what is wrong,
-# exits non-zero and changes nothing (routes, chains).
+# exits non-zero and changes nothing (routes, chains); a chain replaced
+# while a request is half-way through it.
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
 command -v bpftool >/dev/null || ktap_skip_all "bpftool missing (tools/deps.sh)"
-ktap_plan 22
+ktap_plan 24
 
 use_pin_root chain
 K() { "$KFAAS" "$@"; }
@@ -83,4 +84,17 @@ check_eq "apply of the export puts the chain back; the old one collected" \
 	"pingc1b2a3 1" "$(K -j invoke tag_c --data ping | jq -r .reply) $(chains)"
 K route del udp 9000 >/dev/null
 check_eq "route del takes its chain with it" 0 "$(chains)"
+
+# ---- a chain replaced in the middle of a request ----
+# swap (tests/bpf/chain_swap.bpf.c) reverses the chain in the map while
+# the request that runs it is at its second hop: the request still ends
+# with the chain it arrived with, the next request runs the reversed one
+K fn load "$B/tests/bpf/chain_swap.bpf.o" swap >/dev/null
+K route add udp 9000 chain tag_a,swap,tag_b,tag_c >/dev/null
+check_eq "a request finishes the chain it arrived with (replaced at its 2nd hop)" \
+	"pinga1b2c3 tag_c>tag_b>swap>tag_a" \
+	"$(K -j invoke tag_a --data ping | jq -r .reply) $(K -j route list | jq -r '.[0].chain | join(">")')"
+check_eq "... and the next runs the new chain whole (which swaps it back)" \
+	"pingc1b2a3 tag_a>swap>tag_b>tag_c" \
+	"$(K -j invoke tag_a --data ping | jq -r .reply) $(K -j route list | jq -r '.[0].chain | join(">")')"
 ktap_finish
