@@ -266,6 +266,7 @@ FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
 		   user/lib/budget.c user/lib/guard.c user/lib/port_routes.c user/lib/split.c \
+		   user/lib/chain.c \
 		   user/lib/err.c user/lib/conf.c \
 		   user/lib/conf_emit.c user/lib/labels.c user/lib/keepalive.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \

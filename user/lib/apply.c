@@ -376,10 +376,12 @@ static int route_set(struct kfaas_state *st, const struct kfaas_conf *c,
 			names[i] = want->chain[i];
 		if (want->policy >= 0)
 			r.policy = (__u8)want->policy;
+		/* the old chain stays for an undo until kfaas_chains_gc() */
 		return kfaas_chain_make(st, names, want->nchain, &ch) ?:
 		       kfaas_route_chain_set(st, &r, &ch) ?:
 		       kfaas_route_opts_set(st, &r, &want->opts) ?:
-		       kfaas__chain_put(st, &a->key, &r, &ch);
+		       kfaas__chain_add(st, &r, &ch) ?:
+		       kfaas__route_put(st, &a->key, &r);
 	}
 	for (i = 0; i < want->nver; i++) {	/* a split: its versions */
 		names[i] = want->ver[i].fn;

@@ -18,7 +18,6 @@
 #include <libkfaas.h>
 #include <kfaas/split.h>
 #include "internal.h"
-#include "journal.h"
 
 int kfaas_chain_parse(const char *list, char names[][KFAAS_NAME_LEN], size_t *n)
 {
@@ -181,11 +180,6 @@ void kfaas__chain_del(struct kfaas_state *st, const struct kfaas_route *r)
 		bpf_map_delete_elem(st->chains_fd, &r->chain_id);
 }
 
-int kfaas__chain_put(struct kfaas_state *st, const struct kfaas_route_key *key,
-		     struct kfaas_route *r, const struct kfaas_chain *c)
-{
-	return kfaas__chain_add(st, r, c) ?: kfaas__route_put(st, key, r);
-}
 
 int kfaas_route_chain_replace(struct kfaas_state *st,
 			      const struct kfaas_route_key *key,

@@ -113,13 +113,7 @@ bool kfaas__route_uses(struct kfaas_state *st, const struct kfaas_route *r,
 int kfaas__chain_add(struct kfaas_state *st, struct kfaas_route *r,
 		     const struct kfaas_chain *c);
 void kfaas__chain_del(struct kfaas_state *st, const struct kfaas_route *r);
-/*
- * apply's route to chain c: a new chain element, then the route at key
- * names it in one update; the old chain stays for an undo until
- * kfaas_chains_gc().
- */
-int kfaas__chain_put(struct kfaas_state *st, const struct kfaas_route_key *key,
-		     struct kfaas_route *r, const struct kfaas_chain *c);
+
 bool kfaas__route_match(const struct kfaas_route_ent *r,
 			const struct kfaas_route_filter *f);
 /* The first matching route in kfaas_route_list() order: 0 or -ENOENT, or
