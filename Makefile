@@ -96,6 +96,9 @@ TEST_VMFNS	:= $(filter-out %.bpf,$(TEST_VMFNS))
 TEST_C		:= $(wildcard tests/unit/*.c tests/prog/*.c tests/vm/*.c tests/e2e/*.c)
 TEST_BINS	:= $(TEST_C:%.c=$(B)/%)
 TEST_BPF	+= $(patsubst tests/bpf/%.bpf.c,$(B)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
+# the links of the chain tests: tag_a appends "a" and its place, ...
+TEST_BPF	+= $(foreach t,a b c abc,$(B)/tests/bpf/tag_$(t).bpf.o \
+		   $(B)/tests/bpf/otag_$(t).bpf.o)
 
 
 # ---- kfaas.ko (kmod/, top-level Kbuild) -------------------------------------
@@ -240,6 +243,14 @@ $(B)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h incl
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(B)/tests/bpf/tag_%.bpf.o: tests/bpf/chain_tag.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DTAGS='"$*"' -c $< -o $@
+# ... writing over the payload (the length stays): for repeated runs
+$(B)/tests/bpf/otag_%.bpf.o: tests/bpf/chain_tag.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DTAGS='"$*"' -DTAG_OVERWRITE -c $< -o $@
+
 # The etcd client's scenarios, run by tests/cluster/test_etcd.sh (which owns
 # the etcd cluster): out of the test_* names tests/run.sh runs by itself.
 CLUSTER_TEST	:= $(B)/tests/cluster/bin/test_etcd
@@ -257,6 +268,7 @@ FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 		   user/lib/stats.c user/lib/globals.c user/lib/module.c \
 		   user/lib/budget.c user/lib/guard.c user/lib/port_routes.c user/lib/split.c \
+		   user/lib/chain.c \
 		   user/lib/err.c user/lib/conf.c \
 		   user/lib/conf_emit.c user/lib/labels.c user/lib/keepalive.c \
 		   user/lib/ctlproto.c user/lib/hex.c user/lib/agent_proto.c \
@@ -316,7 +328,8 @@ asan:
 # ---- benchmarks (tools/bench/) ----------------------------------------------
 BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_noacct \
 		   exp_disp_hash exp_disp_port xsk_redirect echo_log echo_log_all \
-		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i))
+		   $(foreach i,1 2 3 4 5 6 7 8 9 10,port$(i)) \
+		   $(foreach t,a b c abc,otag_$(t))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
 		   $(B)/bench/uringsrv $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen
@@ -342,6 +355,11 @@ $(B)/bench/bpf/echo_log_all.bpf.o: tools/bench/bpf/echo_log.bpf.c $(BENCH_DEPS)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -DKFAAS_LOG_RATE=1000000000 \
 		-DKFAAS_LOG_BURST=1000000000 -c $< -o $@
+
+# the chain item's links (tests/bpf/chain_tag.bpf.c), writing over the payload
+$(B)/bench/bpf/otag_%.bpf.o: tests/bpf/chain_tag.bpf.c $(BENCH_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DTAGS='"$*"' -DTAG_OVERWRITE -c $< -o $@
 
 # the bare echo answering only UDP port 7000+N: one libxdp program each
 $(B)/bench/bpf/port%.bpf.o: tools/bench/bpf/bare_echo.bpf.c $(BENCH_DEPS)
@@ -453,7 +471,7 @@ DKMS_SRC	:= Kbuild dkms.conf $(wildcard kmod/*.c kmod/*.h kmod/*.sh) \
 		   $(wildcard include/kfaas/*.h)
 SDK_HEADERS	:= bpf/kfaas.h bpf/kfaas_sk.h bpf/kfaas_maps.h bpf/kfaas_parse.h \
 		   bpf/kfaas_csum.h bpf/kfaas_budget.h bpf/kfaas_guard.h \
-		   bpf/kfaas_log.h bpf/kfaas_log_sk.h \
+		   bpf/kfaas_log.h bpf/kfaas_log_sk.h bpf/kfaas_chain.h \
 		   include/kfaas/abi.h include/kfaas/bucket.h include/kfaas/kfuncs.h \
 		   include/kfaas/log.h include/kfaas/resident.h user/vmfn/kfaas_resident.h
 INSTALLED	:= $(BINDIR)/kfaas $(addprefix $(BINDIR)/,$(notdir $(EX_TOOLS))) \

@@ -20,6 +20,11 @@
  *     not run and the route's policy decides: pass it up the stack (to
  *     the next tier) or drop it.
  *
+ * A route that runs a chain of functions (KFAAS_ROUTE_F_CHAIN) enters its
+ * first one, with the whole chain copied into the hand-over: the SDK's
+ * kfaas_next() takes each request to the next function from there
+ * (kfaas_chain.h), so a chain replaced under traffic never mixes.
+ *
  * A route that asks for none of it costs a flag test.  Every frame it
  * does not answer is passed up the stack unchanged: no route, a route to
  * another tier (the socket tier and kfaasd take it from there), or
@@ -56,27 +61,6 @@ static __always_inline int parse(struct xdp_md *ctx, struct kfaas_pkt *pkt)
 		kfaas_dstat_inc(KFAAS_DSTAT_NOT_UDP);
 		return XDP_PASS;
 	}
-}
-
-/*
- * The budget's answer for fn: 1 run it, 0 over budget (counted).  km: ask
- * kfaas.ko first; a function it does not know is counted and, with a
- * budget, admitted by the maps' buckets: never admitted silently.
- */
-static __always_inline int admit(__u32 fn, __u32 bytes, __u16 flags,
-				 const int km)
-{
-	int rc;
-
-	if (km) {
-		rc = kfaas_kf_admit(fn, bytes);
-		if (rc == KFAAS_ADMIT)
-			return 1;
-		if (rc == KFAAS_THROTTLE)
-			return 0;
-		kfaas_dstat_inc(KFAAS_DSTAT_KM_UNKNOWN);
-	}
-	return !(flags & KFAAS_ROUTE_F_BUDGET) || kfaas_budget_admit(fn, bytes);
 }
 
 /*
@@ -122,10 +106,30 @@ static __always_inline void enter(struct xdp_md *ctx, __u32 fn)
 	}
 }
 
+/*
+ * A chain's request: its functions, copied whole from the one element
+ * the route names (the chain as it was when the request came), into the
+ * hand-over; the bytes its functions share start zeroed.
+ */
+static __always_inline void chain_start(struct kfaas_scratch *sc,
+					const struct kfaas_chain *ch,
+					__u16 payload_len, __u8 policy)
+{
+	sc->chain_len = ch->len < KFAAS_CHAIN_MAX ? ch->len : KFAAS_CHAIN_MAX;
+	sc->hop = 0;
+	sc->chain_flags = (__u8)ch->flags;
+	sc->policy = policy;
+	sc->chain_in = payload_len;
+	__builtin_memcpy(sc->chain_fn, ch->fn, sizeof(sc->chain_fn));
+	__builtin_memset(sc->state, 0, sizeof(sc->state));
+	kfaas_dstat_inc(KFAAS_DSTAT_CHAINS);
+}
+
 /* km: the variant that asks kfaas.ko (include/kfaas/kfuncs.h) */
 static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 {
 	const struct kfaas_globals *cfg = kfaas_globals();
+	const struct kfaas_chain *ch = NULL;
 	const struct kfaas_route *r;
 	struct kfaas_scratch *sc;
 	struct kfaas_stats *st;
@@ -156,6 +160,16 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 	 */
 	fn = kfaas_route_fn(ctx, &pkt, r);
 	flags = r->flags;
+	if (flags & KFAAS_ROUTE_F_CHAIN) {
+		__u32 cid = r->chain_id;
+
+		ch = bpf_map_lookup_elem(&kfaas_chains, &cid);
+		if (!ch) {
+			kfaas_dstat_inc(KFAAS_DSTAT_NO_ROUTE);
+			return XDP_PASS;
+		}
+		fn = ch->fn[0];
+	}
 	if (!(flags & KFAAS_ROUTE_F_LOOP_OK) && pkt.sport < cfg->loop_below &&
 	    kfaas_loop_refused(ctx, cfg, pkt.sport)) {
 		kfaas_refused(fn, KFAAS_DSTAT_LOOP);
@@ -171,7 +185,7 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 		return XDP_DROP;
 	}
 	if ((km || (flags & KFAAS_ROUTE_F_BUDGET)) &&
-	    !admit(fn, pkt.payload_len, flags, km)) {
+	    !kfaas_admit(fn, pkt.payload_len, flags, km)) {
 		kfaas_dstat_inc(KFAAS_DSTAT_THROTTLED);
 		return r->policy == KFAAS_POLICY_PASS ? XDP_PASS : XDP_DROP;
 	}
@@ -191,6 +205,9 @@ static __always_inline int dispatch(struct xdp_md *ctx, const int km)
 	__builtin_memcpy(&sc->l3_off, &pkt.l3_off, 8);
 	sc->max_ratio = r->max_ratio;
 	sc->time_shift = cfg->time_shift;
+	sc->chain_len = 0;
+	if (ch)
+		chain_start(sc, ch, pkt.payload_len, r->policy);
 	kfaas_dstat_inc(KFAAS_DSTAT_DISPATCHED);
 
 	enter(ctx, fn);

@@ -12,7 +12,9 @@
  *	}
  *
  * The body returns the length of the reply payload it left in place (>= 0),
- * or KFAAS_PASS (next tier), KFAAS_DROP or KFAAS_ERROR.  The SDK turns the
+ * or KFAAS_PASS (next tier), KFAAS_DROP or KFAAS_ERROR, or, in a chain,
+ * kfaas_next(req, len): the payload it left is the next function's
+ * request (kfaas_chain.h).  The SDK turns the
  * request frame into the reply (swaps MAC, IP addresses and ports, fixes
  * lengths, IPv4 header checksum and UDP checksum), resizes the frame, sends
  * it with XDP_TX and does the end-of-invocation accounting.
@@ -74,7 +76,15 @@ struct kfaas_req {
 	__u8		family;		/* KFAAS_FAMILY_IPV4 / _IPV6 */
 	__u8		time_shift;
 	__u8		timed;
+	/*
+	 * A chain's request: its length (0: no chain; the rest of its state
+	 * is in the hand-over, kfaas_chain.h), in what was padding: a
+	 * function's stack stays as it was (a program that tail-calls, as
+	 * the SDK's do for chains, has 512 bytes for all its frames).
+	 */
+	__u8		chain_len;
 	__u16		flags;		/* the route's KFAAS_ROUTE_F_* */
+	__u16		next_len;	/* what kfaas_next() hands on */
 	__u32		max_ratio;	/* the route's reply ratio cap, 0: none */
 	__u64		t0;
 };
@@ -260,7 +270,8 @@ static __always_inline void kfaas__swap_mac(struct ethhdr *eth)
 }
 
 static __always_inline int kfaas__reply_ip4(struct kfaas_req *req, void *data,
-					    void *end, __u32 ulen, __u64 *psum)
+					    void *end, __u32 ulen, __u64 *psum,
+					    const int swap)
 {
 	__u32 l3 = req->l3_off & 0x7f;
 	__u32 hlen = req->l4_off - req->l3_off;
@@ -270,11 +281,13 @@ static __always_inline int kfaas__reply_ip4(struct kfaas_req *req, void *data,
 
 	if ((void *)(iph + 1) > end)
 		return -1;
-	a = iph->saddr;
-	iph->saddr = iph->daddr;
-	iph->daddr = a;
+	if (swap) {
+		a = iph->saddr;
+		iph->saddr = iph->daddr;
+		iph->daddr = a;
+		iph->ttl = KFAAS_TTL;
+	}
 	iph->tot_len = bpf_htons(hlen + ulen);
-	iph->ttl = KFAAS_TTL;
 	iph->check = 0;
 	if (kfaas_ip4_sum(req->ctx, req->l3_off, iph, hlen, &sum))
 		return -1;
@@ -285,25 +298,34 @@ static __always_inline int kfaas__reply_ip4(struct kfaas_req *req, void *data,
 }
 
 static __always_inline int kfaas__reply_ip6(struct kfaas_req *req, void *data,
-					    void *end, __u32 ulen, __u64 *psum)
+					    void *end, __u32 ulen, __u64 *psum,
+					    const int swap)
 {
 	struct ipv6hdr *ip6 = data + (req->l3_off & 0x7f);
 	struct in6_addr a;
 
 	if ((void *)(ip6 + 1) > end)
 		return -1;
-	a = ip6->saddr;
-	ip6->saddr = ip6->daddr;
-	ip6->daddr = a;
+	if (swap) {
+		a = ip6->saddr;
+		ip6->saddr = ip6->daddr;
+		ip6->daddr = a;
+		ip6->hop_limit = KFAAS_TTL;
+	}
 	ip6->payload_len = bpf_htons(ulen);
-	ip6->hop_limit = KFAAS_TTL;
 	*psum = kfaas_csum_pseudo((__u8 *)&ip6->saddr, (__u8 *)&ip6->daddr, 1,
 				  ulen);
 	return 0;
 }
 
-/* Turn the frame into the reply carrying the first len payload bytes. */
-static __always_inline int kfaas__reply(struct kfaas_req *req, __u32 len)
+/*
+ * Turn the frame into the reply carrying the first len payload bytes
+ * (swap), or into a request of len payload bytes to the same destination
+ * (a chain's request passed up to its VM-tier end): lengths and
+ * checksums right either way.
+ */
+static __always_inline int kfaas__frame(struct kfaas_req *req, __u32 len,
+					const int swap)
 {
 	struct xdp_md *ctx = req->ctx;
 	__u32 ulen = sizeof(struct udphdr) + len;
@@ -324,20 +346,23 @@ static __always_inline int kfaas__reply(struct kfaas_req *req, __u32 len)
 	eth = data;
 	if ((void *)(eth + 1) > end)
 		return -1;
-	kfaas__swap_mac(eth);
+	if (swap)
+		kfaas__swap_mac(eth);
 	if (req->family == KFAAS_FAMILY_IPV4) {
-		if (kfaas__reply_ip4(req, data, end, ulen, &sum))
+		if (kfaas__reply_ip4(req, data, end, ulen, &sum, swap))
 			return -1;
 	} else {
-		if (kfaas__reply_ip6(req, data, end, ulen, &sum))
+		if (kfaas__reply_ip6(req, data, end, ulen, &sum, swap))
 			return -1;
 	}
 	udp = data + (req->l4_off & 0xff);
 	if ((void *)(udp + 1) > end)
 		return -1;
-	port = udp->source;
-	udp->source = udp->dest;
-	udp->dest = port;
+	if (swap) {
+		port = udp->source;
+		udp->source = udp->dest;
+		udp->dest = port;
+	}
 	udp->len = bpf_htons(ulen);
 	udp->check = 0;
 	csum = kfaas_csum_frame(ctx, req->l4_off, ulen);
@@ -353,6 +378,12 @@ static __always_inline int kfaas__reply(struct kfaas_req *req, __u32 len)
 	check = ~kfaas_csum_fold(sum);
 	udp->check = check ? check : 0xffff;
 	return 0;
+}
+
+/* The reply: the frame turned round, carrying len payload bytes. */
+static __always_inline int kfaas__reply(struct kfaas_req *req, __u32 len)
+{
+	return kfaas__frame(req, len, 1);
 }
 
 /* Set up req for this invocation; returns -1 to run the body, else a verdict. */
@@ -375,6 +406,7 @@ static __always_inline int kfaas__begin(struct xdp_md *ctx, struct kfaas_req *re
 		req->time_shift = sc->time_shift & 31;
 		req->flags = sc->flags;
 		req->max_ratio = sc->max_ratio;
+		req->chain_len = sc->chain_len;
 	} else {
 		/* run on its own, not through the dispatcher */
 		if (kfaas_parse(ctx, &pkt) != KFAAS_PARSE_OK)
@@ -407,20 +439,31 @@ static __always_inline int kfaas__begin(struct xdp_md *ctx, struct kfaas_req *re
 	return -1;
 }
 
+/* the chain's machinery (kfaas_next(), the hop to the next function) */
+#include "kfaas_chain.h"
+
 /*
  * Act on the body's return value and account the invocation (km: in
- * kfaas.ko, see include/kfaas/kfuncs.h).
+ * kfaas.ko, see include/kfaas/kfuncs.h); in a chain, hand the request to
+ * the next function after the accounting (kfaas_chain.h).
  */
 static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 				      const int km)
 {
 	struct kfaas_stats d = { .invocations = 1 };
 	__u32 outcome = KFAAS_OUTCOME_REPLY;
-	int verdict;
+	__u32 base = req->payload_len;
+	int verdict, body = rc, next = 0;
 
 	d.bytes_in = req->payload_len;
-	if (rc >= 0 && req->max_ratio &&
-	    (__u64)rc * 100 > (__u64)req->max_ratio * req->payload_len) {
+	if (rc == KFAAS_NEXT)
+		rc = kfaas__next_of(req, &next);
+	if (req->chain_len)
+		base = kfaas__chain_in();	/* the cap is the whole chain's */
+	if (next) {
+		verdict = kfaas__hand_on(req, next, &d, &outcome);
+	} else if (rc >= 0 && req->max_ratio &&
+	    (__u64)rc * 100 > (__u64)req->max_ratio * base) {
 		/* an amplifier's reply: not sent (the route's ratio cap) */
 		kfaas_refused(req->fn_id, KFAAS_DSTAT_RATIO);
 		verdict = XDP_DROP;
@@ -450,7 +493,11 @@ static __always_inline int kfaas__end(struct kfaas_req *req, int rc,
 	}
 	if (req->timed)
 		d.cpu_ns = (bpf_ktime_get_ns() - req->t0) << req->time_shift;
+	if (req->chain_len)
+		kfaas__hop_trace(req, body, d.bytes_out);
 	kfaas__charge(req->fn_id, &d, outcome, req->flags, km);
+	if (verdict == KFAAS__GO_ON)
+		return kfaas__enter_next(req, km);
 	return verdict;
 }
 

@@ -13,6 +13,7 @@
 #define KFAAS_BUDGET_BPF_H
 
 #include "kfaas_maps.h"
+#include <kfaas/kfuncs.h>
 
 /*
  * Admit one invocation of fn carrying bytes of request: 1, or 0 when it
@@ -48,6 +49,29 @@ int kfaas_budget_charge(__u32 fn, __u64 cpu_ns, __u64 bytes_out)
 		kfaas_buckets_charge(&rec->b, bpf_ktime_get_ns(), cpu_ns,
 				     bytes_out);
 	return 0;
+}
+
+/*
+ * The budget's answer for fn, as the XDP dispatcher asks it before the
+ * first function and the SDK before each next function of a chain: 1 run
+ * it, 0 over budget (counted).  km: ask kfaas.ko first; a function it
+ * does not know is counted and, with a budget, admitted by the maps'
+ * buckets: never admitted silently.
+ */
+static __always_inline int kfaas_admit(__u32 fn, __u32 bytes, __u16 flags,
+				       const int km)
+{
+	int rc;
+
+	if (km) {
+		rc = kfaas_kf_admit(fn, bytes);
+		if (rc == KFAAS_ADMIT)
+			return 1;
+		if (rc == KFAAS_THROTTLE)
+			return 0;
+		kfaas_dstat_inc(KFAAS_DSTAT_KM_UNKNOWN);
+	}
+	return !(flags & KFAAS_ROUTE_F_BUDGET) || kfaas_budget_admit(fn, bytes);
 }
 
 #endif /* KFAAS_BUDGET_BPF_H */

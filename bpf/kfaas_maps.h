@@ -39,6 +39,20 @@ struct {
 	__type(value, struct kfaas_route);
 } kfaas_port_routes SEC(".maps");
 
+/*
+ * Function chains (struct kfaas_chain), by the chain id a route with
+ * KFAAS_ROUTE_F_CHAIN names.  A hash, not preallocated: replacing a chain
+ * puts a new element in place of the old in one update, so the
+ * dispatcher reads the old chain or the new one, never a mix.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KFAAS_MAX_CHAINS);
+	__type(key, __u32);
+	__type(value, struct kfaas_chain);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} kfaas_chains SEC(".maps");
+
 /* Function registry: id -> name, tier, source, load time, program tag. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -22,7 +22,7 @@
 #include <kfaas/bucket.h>
 
 /* Version of the map and ioctl layouts below; bump on any change. */
-#define KFAAS_ABI_VERSION	4
+#define KFAAS_ABI_VERSION	5
 
 /*
  * Limits.  Function ids are dense small integers: 1 .. KFAAS_MAX_FUNCS - 1;
@@ -98,6 +98,11 @@ enum kfaas_policy {
  * the port's own route.  Kept by libkfaas, never in kfaas_routes.
  */
 #define KFAAS_ROUTE_F_ADDRS	(1U << 6)
+/*
+ * The route runs a chain of functions (kfaas_chains[chain_id]): fn_id is
+ * its first function, fallback_id its VM-tier end when it has one.
+ */
+#define KFAAS_ROUTE_F_CHAIN	(1U << 7)
 
 /*
  * Traffic split: a route may name up to KFAAS_ROUTE_VERSIONS versions
@@ -134,6 +139,39 @@ struct kfaas_route {
 	__u32	nver;		/* versions in ver[]: 0 (fn_id alone) or 2.. */
 	__u32	total;		/* the sum of their weights */
 	struct kfaas_route_version ver[KFAAS_ROUTE_VERSIONS];
+	__u32	chain_id;	/* with KFAAS_ROUTE_F_CHAIN: its chain */
+};
+
+/*
+ * Function chains (docs/cli.md, "Chains"): a route may run up to
+ * KFAAS_CHAIN_MAX functions one after the other, each handing the request
+ * on with kfaas_next() (bpf/kfaas.h).  All but the last are XDP-tier
+ * functions; the last may be a VM-tier one (KFAAS_CHAIN_F_VM_END), which
+ * kfaasd runs on what the XDP part passed up.  A chain is one element of
+ * kfaas_chains, replaced whole by one update: the dispatcher copies it
+ * into the request's hand-over when the request arrives, so a request
+ * runs one version of the chain from its first hop to its last.
+ */
+#define KFAAS_CHAIN_MAX		8
+#ifndef KFAAS_MAX_CHAINS
+#define KFAAS_MAX_CHAINS	4096	/* chains in kfaas_chains: ids 1 .. */
+#endif
+#define KFAAS_CHAIN_STATE	32	/* per-request bytes kfaas_chain_state() */
+#define KFAAS_CHAIN_F_VM_END	(1U << 0)	/* fn[len - 1] is VM-tier */
+
+struct kfaas_chain {
+	__u32	len;			/* functions in fn[]: 2 .. KFAAS_CHAIN_MAX */
+	__u32	flags;			/* KFAAS_CHAIN_F_* */
+	__u32	fn[KFAAS_CHAIN_MAX];	/* function ids in order */
+};
+
+/* What one hop of a chain did, as kfaas invoke shows it. */
+struct kfaas_hop {
+	__u32	fn_id;
+	__u16	len_in;		/* payload bytes the hop got */
+	__u16	len_out;	/* ... it handed on or replied with */
+	__s32	rc;		/* the body's return: a length or KFAAS_* */
+	__u32	pad;
 };
 
 /*
@@ -193,6 +231,9 @@ enum kfaas_dstat {
 	KFAAS_DSTAT_LOOP,		/* from a loop port: dropped */
 	KFAAS_DSTAT_GUARD,		/* over its source prefix's rate: dropped */
 	KFAAS_DSTAT_RATIO,		/* reply over the route's ratio cap: dropped */
+	KFAAS_DSTAT_CHAINS,		/* requests of chain routes dispatched */
+	KFAAS_DSTAT_HOPS,		/* tail calls from a chain's function
+					   to the next one */
 	KFAAS_DSTAT_MAX,
 };
 
@@ -317,6 +358,22 @@ struct kfaas_scratch {
 	__u32	max_ratio;	/* the route's (kfaas_route.max_ratio) */
 	__u32	time_shift;	/* time 1 in 2^time_shift invocations */
 	__u64	rng;		/* xorshift state: which invocations are timed */
+	/*
+	 * A chain's request (chain_len > 0): its functions as the dispatcher
+	 * found them, the hop running now, the request's payload length at
+	 * the first hop (the ratio cap's base), the route's over-budget
+	 * policy, what each hop did (kfaas invoke) and the bytes the
+	 * functions share (kfaas_chain_state()).  Written for chains only.
+	 */
+	__u8	chain_len;
+	__u8	hop;
+	__u8	chain_flags;	/* KFAAS_CHAIN_F_* */
+	__u8	policy;		/* enum kfaas_policy */
+	__u16	chain_in;
+	__u16	pad;
+	__u32	chain_fn[KFAAS_CHAIN_MAX];
+	struct kfaas_hop trace[KFAAS_CHAIN_MAX];
+	__u8	state[KFAAS_CHAIN_STATE];
 };
 
 /* The reflection guard's bucket key: a function and a source prefix. */
@@ -456,6 +513,11 @@ struct kfaas_sk_server_info {
 #define KFAAS_PASS	(-1)	/* hand the request to the next tier */
 #define KFAAS_DROP	(-2)	/* drop the request */
 #define KFAAS_ERROR	(-3)	/* the function failed: counted, passed */
+/*
+ * What kfaas_next() returns: the payload (its length in the invocation)
+ * goes to the chain's next function, or is the reply at the chain's end.
+ */
+#define KFAAS_NEXT	(-4)
 
 /*
  * ---- kfaas.ko ----------------------------------------------------------

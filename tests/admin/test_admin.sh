@@ -252,7 +252,7 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 	check_eq "complete daemon commands" "help reload status" "$(comp kfaas daemon '')"
 	check_eq "complete sk commands" "help serve show stop" "$(comp kfaas sk '')"
 	check_eq "complete fn commands" "create help list load replace show unload" "$(comp kfaas fn '')"
-	check_eq "complete route commands" "add del help list" "$(comp kfaas route '')"
+	check_eq "complete route commands" "add del help list set" "$(comp kfaas route '')"
 	check_eq "complete net commands" "attach detach help show" "$(comp kfaas net '')"
 	check_eq "complete function names" "echo" "$(comp kfaas fn show '')"
 	check_eq "complete route protocols" "tcp udp" "$(comp kfaas route add '')"

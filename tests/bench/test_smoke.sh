@@ -10,7 +10,7 @@ require_root
 require_tools jq gnuplot nsenter ethtool python3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 43
+ktap_plan 44
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
@@ -44,7 +44,7 @@ q() {
 check_eq "schema and mode" "kfaas-bench/1 smoke" "$(q '"\(.schema) \(.mode)"')"
 check_match "the machine is recorded (CPU, cores, kernel)" '^.+ [1-9][0-9]* [0-9]+\.' \
 	"$(q '"\(.machine.cpu) \(.machine.cores) \(.machine.kernel)"')"
-check_eq "all twelve benchmarks, once each" "cluster dispatch invoker kmod lcreplay lifecycle live memcached routes socket udp vm" \
+check_eq "all thirteen benchmarks, once each" "chain cluster dispatch invoker kmod lcreplay lifecycle live memcached routes socket udp vm" \
 	"$(q '[.benchmarks[].id] | sort | join(" ")')"
 # each "none bad" check says how many it looked at: none looked at fails
 check_eq "each is ok or not available (some ok), none failed" "true:" \
@@ -68,6 +68,9 @@ check_eq "the ratio of a met target agrees with the target" "" \
 	       select(.ratio < (.target | capture("(?<n>[0-9.]+)").n | tonumber)) | .what')"
 check_eq "dispatch: every variant measured in every round" "15 3" \
 	"$(q '.benchmarks[] | select(.id == "dispatch") | .variants as $v |
+	       "\($v | length) \([$v[].ns_rounds | length] | unique | join(","))"')"
+check_eq "chain: every variant measured in every round" "4 3" \
+	"$(q '.benchmarks[] | select(.id == "chain") | .variants as $v |
 	       "\($v | length) \([$v[].ns_rounds | length] | unique | join(","))"')"
 check_eq "routes: 1, 10 and 1000 routes measured" "routes_1 routes_10 routes_1000" \
 	"$(q '[.benchmarks[] | select(.id == "routes") | .variants | keys[] |

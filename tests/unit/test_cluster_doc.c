@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The cluster's configuration document (cluster_doc.c) carries a split
- * route's versions and weights: kfaas.conf -> the JSON kept in etcd ->
- * back, in order, and a document with bad versions is refused with what
- * is wrong.  No etcd needed: the document is what every node decodes.
+ * route's versions and weights, and a chain route's links: kfaas.conf ->
+ * the JSON kept in etcd -> back, in order, and a document with bad
+ * versions or a bad chain is refused with what is wrong.  No etcd needed: the document is what every node decodes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +21,8 @@ static const char conf[] =
 	"  v3: { object: v3.bpf.o }\n"
 	"routes:\n"
 	"  - { trigger: udp 53, versions: { v2: 70, v1: 20, v3: 10 }, guard: off }\n"
-	"  - { trigger: udp 54, fn: v1 }\n";
+	"  - { trigger: udp 54, fn: v1 }\n"
+	"  - { trigger: udp 55, chain: [v3, v1, v2] }\n";
 
 #define ART "\"artifact\": \"sha256:" \
 	"0000000000000000000000000000000000000000000000000000000000000000\""
@@ -60,7 +61,7 @@ int main(void)
 	int rc;
 
 	ktap_print_header();
-	ktap_set_plan(8);
+	ktap_set_plan(11);
 	rc = kfaas_conf_parse(conf, sizeof(conf) - 1, "split.conf", &c);
 	ktap_test_result(rc == 0, "the kfaas.conf of a split route parses: %s",
 			 rc ? kfaas_errmsg() : "yes");
@@ -83,8 +84,15 @@ int main(void)
 			 "versions, their order and weights come back");
 	kfaas_conf_trigger_parse("udp 54", &k53);
 	b = rc ? NULL : kfaas_conf_route_find(&back, &k53);
-	ktap_test_result(b && b->nver == 0 && !strcmp(b->fn, "v1"),
+	ktap_test_result(b && b->nver == 0 && !b->nchain && !strcmp(b->fn, "v1"),
 			 "a route of one function stays one function");
+	kfaas_conf_trigger_parse("udp 55", &k53);
+	a = kfaas_conf_route_find(&c, &k53);
+	b = rc ? NULL : kfaas_conf_route_find(&back, &k53);
+	ktap_test_result(a && b && b->nchain == 3 && kfaas_conf_versions_equal(a, b) &&
+			 !strcmp(b->fn, "v3") && !strcmp(b->chain[1], "v1") &&
+			 !strcmp(b->chain[2], "v2"),
+			 "a chain's links come back in order");
 	json_object_put(doc);
 	kfaas_conf_free(&back);
 	kfaas_conf_free(&c);
@@ -100,5 +108,9 @@ int main(void)
 	refused("{ \"trigger\": \"udp 53\", \"fn\": \"v1\", \"versions\": ["
 		" { \"fn\": \"v1\", \"weight\": 1 }, { \"fn\": \"v9\", \"weight\": 1 } ] }",
 		"v9");
+	refused("{ \"trigger\": \"udp 53\", \"fn\": \"v1\", \"chain\": [ \"v1\" ] }",
+		"2 to 8 links");
+	refused("{ \"trigger\": \"udp 53\", \"fn\": \"v2\", \"chain\": [ \"v1\", \"v2\" ] }",
+		"first link");
 	return ktap_finished();
 }

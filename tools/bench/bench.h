@@ -60,6 +60,9 @@ json_object *bench_num(double x);
 
 /* Symmetric request frame (source = destination): its reply is itself. */
 size_t bench_frame(uint8_t *buf, size_t cap, uint16_t port, size_t payload);
+/* ... whose payload starts with head (what a function writes over it). */
+size_t bench_frame_head(uint8_t *buf, size_t cap, uint16_t port,
+			size_t payload, const char *head);
 
 /* A bare program (not a kfaas function): load the first program of obj. */
 int bench_prog_load(const char *path, struct bpf_object **obj);

@@ -947,10 +947,117 @@ out:
 	return rc;
 }
 
+/* ---- 13: function chains --------------------------------------------- */
+/* route udp port to the chain list ("f1,f2,..."), defences off as route_to */
+static int chain_route(struct kfaas_state *st, const char *list, uint16_t port)
+{
+	char names[KFAAS_CHAIN_MAX][KFAAS_NAME_LEN], p[8];
+	const char *ptrs[KFAAS_CHAIN_MAX];
+	struct kfaas_route r = { .flags = KFAAS_ROUTE_F_LOOP_OK |
+				 KFAAS_ROUTE_F_GUARD_SET | KFAAS_ROUTE_F_RATIO_SET };
+	struct kfaas_route_key k;
+	struct kfaas_chain c;
+	size_t n, i;
+
+	snprintf(p, sizeof(p), "%u", port);
+	if (kfaas_chain_parse(list, names, &n))
+		return die_lib(list);
+	for (i = 0; i < n; i++)
+		ptrs[i] = names[i];
+	if (kfaas_route_key_make(&k, "udp", p, NULL) ||
+	    kfaas_chain_make(st, ptrs, n, &c) ||
+	    kfaas_route_chain_set(st, &r, &c) ||
+	    kfaas_route_add_chain(st, &k, &r, &c))
+		return die_lib("chain route");
+	return 0;
+}
+
+/* The links of tests/bpf/chain_tag.bpf.c (TAG_OVERWRITE) as o*. */
+static int chain_fns(struct kfaas_state *st)
+{
+	static const char *const t[] = { "a", "b", "c", "abc" };
+	char obj[512], name[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(obj, sizeof(obj), "%s/otag_%s.bpf.o", opt.bench_dir, t[i]);
+		snprintf(name, sizeof(name), "o%s", t[i]);
+		if (kfaas_fn_load(st, obj, name, NULL))
+			return die_lib(obj);
+	}
+	return 0;
+}
+
+/*
+ * A chain of 3 functions against the same work in one function and
+ * against one of its links alone (a client calling 3 functions one after
+ * the other pays that 3 times, and 3 round trips).  Each link writes its
+ * tag and place over the payload's head, so a reply is again a request:
+ * the frames start with what the reply must carry ("c3": the chain's
+ * last link ran third), which bench_validate() checks.
+ */
+static int cmd_chain(void)
+{
+	uint8_t fc[256], f1[256], fl[256], fe[256];
+	size_t lc, l1, ll, le;
+	struct kfaas_state *st = root_new("c");
+	json_object *res;
+	int rc = -1;
+
+	if (!st || route_to_echo(st, NULL, ECHO_PORT) || chain_fns(st) ||
+	    chain_route(st, "oa,ob,oc", 9000) || route_to(st, "oabc", NULL, 9001) ||
+	    route_to(st, "oa", NULL, 9002))
+		goto out;
+	lc = bench_frame_head(fc, sizeof(fc), 9000, PAYLOAD, "c3");
+	l1 = bench_frame_head(f1, sizeof(f1), 9001, PAYLOAD, "a1b2c3");
+	ll = bench_frame_head(fl, sizeof(fl), 9002, PAYLOAD, "a1");
+	le = bench_frame(fe, sizeof(fe), ECHO_PORT, PAYLOAD);
+	{
+		uint32_t ts = (uint32_t)opt.time_shift;
+		struct bvar v[] = {
+			{ "chain3", "dispatcher -> a chain of 3 functions (oa > ob > oc, "
+			  "each handing on with kfaas_next()), one request",
+			  st->disp_fd, fc, lc, XDP_TX, 0, st, ts },
+			{ "one_fn", "dispatcher -> one function doing the 3 links' work (oabc)",
+			  st->disp_fd, f1, l1, XDP_TX, 0, st, ts },
+			{ "one_link", "dispatcher -> one link alone (oa): one of 3 separate calls",
+			  st->disp_fd, fl, ll, XDP_TX, 0, st, ts },
+			{ "echo", "dispatcher -> echo, for scale",
+			  st->disp_fd, fe, le, XDP_TX, 0, st, ts },
+		};
+		int n = sizeof(v) / sizeof(v[0]);
+		double r3;
+
+		if (bench_validate(v, n) || bench_measure(v, n, &opt.o))
+			goto out_v;
+		res = result_new("chain");
+		json_object_object_add(json_object_object_get(res, "params"),
+				       "time_shift", json_object_new_int(opt.time_shift));
+		add_variants(res, v, n);
+		add_row(res, pair_row("13 chain", "a chain of 3 functions, one request "
+				      "(vs the same work in one function)", &v[0], &v[1],
+				      NULL, 0));
+		r3 = bench_ratio(&v[0], &v[2], opt.o.rounds) / 3;
+		add_row(res, bench_row("13 chain", "a chain of 3 functions, one request "
+				       "(vs 3 separate calls of one function: the kernel's "
+				       "part, 3 x one link, no round trips)",
+				       med(&v[0]), 3 * med(&v[2]), "ns", r3, NULL, -1));
+		add_row(res, pair_row("13 chain", "2 hops more: a chain of 3 (vs its "
+				      "first link alone)", &v[0], &v[2], NULL, 0));
+		rc = emit(res);
+		json_object_put(res);
+out_v:
+		bench_free(v, n);
+	}
+out:
+	roots_destroy();
+	return rc;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
-		"Usage: kfaas-bench dispatch|routes|live|accounting [OPTIONS]\n"
+		"Usage: kfaas-bench dispatch|routes|live|accounting|chain [OPTIONS]\n"
 		"       kfaas-bench frame --pin-root ROOT [--fn NAME] [--data STR] -o FILE\n"
 		"Options:\n"
 		"  --pin-root PREFIX  kfaas states go to PREFIX-* (default\n"
@@ -1037,5 +1144,7 @@ int main(int argc, char **argv)
 		return cmd_accounting() ? 1 : 0;
 	if (!strcmp(cmd, "frame"))
 		return cmd_frame() ? 1 : 0;
+	if (!strcmp(cmd, "chain"))
+		return cmd_chain() ? 1 : 0;
 	return usage();
 }

@@ -250,6 +250,12 @@ json_object *bench_row(const char *bench, const char *what, double kfaas,
 
 size_t bench_frame(uint8_t *buf, size_t cap, uint16_t port, size_t payload)
 {
+	return bench_frame_head(buf, cap, port, payload, "");
+}
+
+size_t bench_frame_head(uint8_t *buf, size_t cap, uint16_t port,
+			size_t payload, const char *head)
+{
 	static const uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x02 };
 	char data[2048];
 	struct kfaas_frame_spec s = { .family = 4, .vlan = -1, .sport = port,
@@ -260,6 +266,8 @@ size_t bench_frame(uint8_t *buf, size_t cap, uint16_t port, size_t payload)
 
 	for (i = 0; i < payload && i < sizeof(data); i++)
 		data[i] = 'a' + i % 26;
+	for (i = 0; head[i] && i < payload && i < sizeof(data); i++)
+		data[i] = head[i];
 	memcpy(s.src_mac, mac, 6);
 	memcpy(s.dst_mac, mac, 6);
 	inet_pton(AF_INET, "192.0.2.2", s.saddr);

@@ -9,7 +9,7 @@
 #
 #   --smoke       seconds, not minutes: checks the machinery, judges nothing
 #   --only LIST   comma-separated ids: dispatch routes udp live invoker
-#                 socket vm kmod lifecycle memcached lcreplay cluster
+#                 socket vm kmod lifecycle memcached lcreplay cluster chain
 #                 (default: all)
 #   --out DIR     results folder (default results/YYYYmmdd-HHMMSS, and
 #                 results/latest points at it)
@@ -19,7 +19,7 @@ top=$(cd "$here/../.." && pwd)
 B=$top/build
 OUT=""
 SMOKE=0
-ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod,lifecycle,memcached,lcreplay,cluster"
+ONLY="dispatch,routes,udp,live,invoker,socket,vm,kmod,lifecycle,memcached,lcreplay,cluster,chain"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,7 +37,7 @@ B=$(cd "$B" 2>/dev/null && pwd) || { echo "run.sh: no build directory: run make 
 for t in jq gnuplot bpftool ip nsenter taskset ethtool; do
 	command -v $t >/dev/null || { echo "run.sh: $t is missing: run tools/deps.sh" >&2; exit 2; }
 done
-for f in kfaas kfaas-kv tools/kfaas-tracegen bench/kfaas-bench bench/udpload bench/xskload bench/udpsrv bench/uringsrv bench/bpf/bare_echo.bpf.o; do
+for f in kfaas kfaas-kv tools/kfaas-tracegen bench/kfaas-bench bench/udpload bench/xskload bench/udpsrv bench/uringsrv bench/bpf/bare_echo.bpf.o bench/bpf/otag_abc.bpf.o; do
 	[ -e "$B/$f" ] || { echo "run.sh: $B/$f is missing: run make" >&2; exit 2; }
 done
 
@@ -218,6 +218,12 @@ guest_note() { sed -n "s/^KFAAS-BENCH-$1 $2 //p" "$OUT/guest.out" | head -n 1; }
 # ---- 1: dispatcher overhead ------------------------------------------------
 bench_dispatch() {
 	"$BENCH" dispatch --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
+		--time-shift $TIME_SHIFT
+}
+
+# ---- 13: function chains: a chain of 3 vs one function vs 3 calls ---------
+bench_chain() {
+	"$BENCH" chain --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
 		--time-shift $TIME_SHIFT
 }
 
@@ -1360,6 +1366,7 @@ run_entry lcreplay "lifecycle policies live: a compressed trace replayed through
 # 12: the cluster on etcd, 3 and 10 nodes (tools/bench/cluster.sh)
 run_entry cluster "cluster: apply-to-serving convergence and failover (etcd, nodes in namespaces)" \
 	"$here/cluster.sh" --build "$B" $([ $SMOKE = 1 ] && echo --smoke)
+run_entry chain "function chains: a chain of 3 vs one function vs one link (BPF_PROG_TEST_RUN)" bench_chain
 cleanup_run
 # the guest's raw output stays only when a part of it failed
 if [ -f "$OUT/guest.out" ]; then
@@ -1375,7 +1382,7 @@ git_json=$(cd "$top" && jq -n --arg c "$(git rev-parse --short HEAD 2>/dev/null)
 	--argjson d "$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false)" \
 	'{commit: $c, dirty: $d}')
 ids=""
-for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached lcreplay cluster; do
+for id in dispatch routes udp live invoker socket vm kmod lifecycle memcached lcreplay cluster chain; do
 	[ -f "$OUT/$id.json" ] && ids="$ids $OUT/$id.json"
 done
 # shellcheck disable=SC2086

@@ -4,7 +4,8 @@
  * for one of its routes, run through the pinned dispatcher with
  * BPF_PROG_TEST_RUN (the same path and accounting as live traffic).  A
  * reply frame is checked (checksums, addressed back) before it is
- * printed.  --repeat N runs N invocations in batches and times each batch.
+ * printed, with what each hop of a chain did.  --repeat N runs N
+ * invocations in batches and times each batch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,59 @@ struct xdp_result {
 	size_t	outlen;
 	struct kfaas_frame_info ri;	/* out, parsed, when retval is XDP_TX */
 	struct invoke_stats stats;	/* with --repeat */
+	struct kfaas_hop hops[KFAAS_CHAIN_MAX];	/* a chain's, once */
+	__u32	nhops;
 };
+
+/* What hop i of n did, from its body's return and the run's verdict. */
+static const char *hop_outcome(const struct xdp_result *x, __u32 i)
+{
+	__s32 rc = x->hops[i].rc;
+
+	if (rc == KFAAS_NEXT && i + 1 < x->nhops)
+		return "next";
+	if (rc == KFAAS_NEXT)
+		return x->retval == XDP_TX ? "reply" :
+		       x->retval == XDP_PASS ? "pass" : "drop";
+	if (rc >= 0)
+		return x->retval == XDP_TX ? "reply" : "drop";
+	return rc == KFAAS_PASS ? "pass" : rc == KFAAS_DROP ? "drop" : "error";
+}
+
+/* Each hop of a chain: its function, bytes in and out, what it did. */
+static void print_hops(struct kfaas_state *st, const struct xdp_result *x,
+		       json_object *o)
+{
+	json_object *arr = o ? json_object_new_array() : NULL;
+	__u32 i;
+
+	if (!o)
+		printf("chain: %u hop(s)\n", x->nhops);
+	for (i = 0; i < x->nhops; i++) {
+		const struct kfaas_hop *h = &x->hops[i];
+		struct kfaas_fn_info f;
+		json_object *j;
+
+		if (kfaas_fn_get(st, h->fn_id, &f))
+			snprintf(f.name, sizeof(f.name), "#%u", h->fn_id);
+		if (!o) {
+			printf("  %u %-20s %5u -> %-5u bytes  %s\n", i + 1, f.name,
+			       h->len_in, h->len_out, hop_outcome(x, i));
+			continue;
+		}
+		j = json_object_new_object();
+		json_object_object_add(j, "hop", json_object_new_int((int)i + 1));
+		json_object_object_add(j, "fn", json_object_new_string(f.name));
+		json_object_object_add(j, "fn_id", json_object_new_int64(h->fn_id));
+		json_object_object_add(j, "len_in", json_object_new_int(h->len_in));
+		json_object_object_add(j, "len_out", json_object_new_int(h->len_out));
+		json_object_object_add(j, "outcome",
+				       json_object_new_string(hop_outcome(x, i)));
+		json_object_array_add(arr, j);
+	}
+	if (o)
+		json_object_object_add(o, "hops", arr);
+}
 
 /* Check the reply frame answers the request; NULL if it does. */
 static const char *check_reply(const uint8_t *req, size_t reqlen,
@@ -80,7 +133,8 @@ static int run_batches(struct kfaas_state *st, const uint8_t *req,
 	return 0;
 }
 
-static void print_result(const struct invoke_req *r, const struct xdp_result *x)
+static void print_result(struct kfaas_state *st, const struct invoke_req *r,
+			 const struct xdp_result *x)
 {
 	const uint8_t *reply = x->out + x->ri.payload_off;
 
@@ -96,12 +150,16 @@ static void print_result(const struct invoke_req *r, const struct xdp_result *x)
 			invoke_json_reply(o, reply, x->ri.payload_len);
 		json_object_object_add(o, "duration_ns",
 				       json_object_new_int64(x->dur));
+		if (x->nhops)
+			print_hops(st, x, o);
 		if (r->repeat)
 			invoke_json_stats(o, &x->stats, -1);
 		json_print(o);
 		return;
 	}
 	printf("%s: %s in %u ns\n", r->name, kfaas_xdp_verdict(x->retval), x->dur);
+	if (x->nhops)
+		print_hops(st, x, NULL);
 	if (x->retval == XDP_TX)
 		invoke_print_reply(reply, x->ri.payload_len, false);
 	else if (x->retval == XDP_PASS)
@@ -132,8 +190,8 @@ int invoke_xdp(struct kfaas_state *st, const struct kfaas_fn_info *fn,
 		p_lib_err();
 	else if (r->repeat)
 		rc = run_batches(st, req, reqlen, r, &x);
-	else if (kfaas_invoke_run(st, req, reqlen, x.out, &x.outlen, 1,
-				  &x.retval, &x.dur))
+	else if (kfaas_invoke_traced(st, req, reqlen, x.out, &x.outlen,
+				     &x.retval, &x.dur, x.hops, &x.nhops))
 		p_lib_err();
 	else
 		rc = 0;
@@ -144,7 +202,7 @@ int invoke_xdp(struct kfaas_state *st, const struct kfaas_fn_info *fn,
 				   "frame: %s", r->name, bad);
 	}
 	if (!rc)
-		print_result(r, &x);
+		print_result(st, r, &x);
 	free(req);
 	free(x.out);
 	return rc;

@@ -68,46 +68,70 @@ static int parse_opt(const char *word, const char *val, struct kfaas_route_opts 
 	return 1;
 }
 
-/* "route udp 53 -> dns-v1 90, dns-v2 10 of 100 (xdp)" */
-static void print_split(const struct kfaas_route_key *key,
-			const struct kfaas_route *r)
+/*
+ * "route udp 53 -> dns-v1 90, dns-v2 10 of 100 (xdp)", or with its chain c
+ * "route udp 9000 -> chain f1 > f2 > f3 (xdp)"
+ */
+static void print_route(const struct kfaas_route_key *key,
+			const struct kfaas_route *r, const struct kfaas_chain *c)
 {
 	struct kfaas_state st;
 	char k[96];
-	__u32 i;
+	__u32 i, n = c ? c->len : r->nver ? r->nver : 1;
 
 	kfaas_route_key_str(key, k, sizeof(k));
-	printf("route %s ->", k);
+	printf("route %s ->%s", k, c ? " chain" : "");
 	if (state_open(&st, 0))
 		return;
-	for (i = 0; i < r->nver || i == 0; i++) {
-		__u32 id = r->nver ? r->ver[i].fn_id : r->fn_id;
+	for (i = 0; i < n && i < KFAAS_CHAIN_MAX; i++) {
+		__u32 id = c ? c->fn[i] : r->nver ? r->ver[i % KFAAS_ROUTE_VERSIONS].fn_id :
+			   r->fn_id;
 		struct kfaas_fn_info f;
 
 		if (kfaas_fn_get(&st, id, &f))
 			snprintf(f.name, sizeof(f.name), "#%u", id);
-		printf("%s %s", i ? "," : "", f.name);
-		if (r->nver)
-			printf(" %u", r->ver[i].weight);
+		printf("%s %s", !i ? "" : c ? " >" : ",", f.name);
+		if (!c && r->nver)
+			printf(" %u", r->ver[i % KFAAS_ROUTE_VERSIONS].weight);
 	}
 	kfaas_state_close(&st);
-	if (r->nver)
+	if (!c && r->nver)
 		printf(" of %u", r->total);
-	printf(" (%s)\n", kfaas_tier_name(r->tier));
+	printf(" (%s%s)\n", kfaas_tier_name(r->tier),
+	       c && (c->flags & KFAAS_CHAIN_F_VM_END) ? ", then vm" : "");
 }
 
 /* After a route was written: release st, tell kfaasd (notify), say it. */
 static int route_done(struct kfaas_state *st, const struct kfaas_route_key *key,
 		      const struct kfaas_route *r, bool notify)
 {
+	struct kfaas_chain c;
+	bool chain = (r->flags & KFAAS_ROUTE_F_CHAIN) &&
+		     !kfaas_chain_get(st, r->chain_id, &c);
+
 	kfaas_state_close(st);
 	if (notify)
 		kfaas_daemon_notify(kfaas_pin_root(pin_root_opt));
 	if (json_output)
 		json_print_ok();
 	else
-		print_split(key, r);
+		print_route(key, r, chain ? &c : NULL);
 	return 0;
+}
+
+/* chain f1,f2,...: the chain of those functions, checked. */
+static int chain_of(struct kfaas_state *st, const char *list,
+		    struct kfaas_chain *c)
+{
+	char names[KFAAS_CHAIN_MAX][KFAAS_NAME_LEN];
+	const char *ptrs[KFAAS_CHAIN_MAX];
+	size_t n, i;
+
+	if (kfaas_chain_parse(list, names, &n))
+		return -1;
+	for (i = 0; i < n; i++)
+		ptrs[i] = names[i];
+	return kfaas_chain_make(st, ptrs, n, c);
 }
 
 /*
@@ -140,6 +164,44 @@ static bool is_number(const char *s)
 	return s && *s && strspn(s, "0123456789") == strlen(s);
 }
 
+/* After a chain route was written (rc 0) or not: say it, release st. */
+static int chain_done(struct kfaas_state *st, int rc,
+		      const struct kfaas_route_key *key,
+		      const struct kfaas_chain *c)
+{
+	struct kfaas_route r;
+
+	rc = rc ?: kfaas_route_get(st, key, &r);
+	if (rc) {
+		rc = p_lib_err();
+		kfaas_state_close(st);
+		return rc;
+	}
+	return route_done(st, key, &r, c->flags & KFAAS_CHAIN_F_VM_END);
+}
+
+/* route add KEY chain F1,F2,... [policy P] [defences]: the rest of do_add */
+static int add_chain(const struct kfaas_route_key *key, const char *list,
+		     const char *policy, const struct kfaas_route_opts *o)
+{
+	struct kfaas_state st;
+	struct kfaas_route r = {};
+	struct kfaas_chain c;
+	int rc;
+
+	if (policy && strcmp(policy, "drop") && strcmp(policy, "pass"))
+		return p_err("bad policy '%s': use drop or pass", policy);
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	r.policy = policy && !strcmp(policy, "pass") ? KFAAS_POLICY_PASS :
+						       KFAAS_POLICY_DROP;
+	rc = chain_of(&st, list, &c) ?:
+	     kfaas_route_chain_set(&st, &r, &c) ?:
+	     kfaas_route_opts_set(&st, &r, o) ?:
+	     kfaas_route_add_chain(&st, key, &r, &c);
+	return chain_done(&st, rc, key, &c);
+}
+
 static int do_add(int argc, char **argv)
 {
 	struct kfaas_fn_info fn;
@@ -148,6 +210,7 @@ static int do_add(int argc, char **argv)
 	struct kfaas_route_opts o = KFAAS_ROUTE_OPTS_AUTO;
 	struct kfaas_state st;
 	const char *fn_name = NULL, *fb_name = NULL, *policy = NULL;
+	const char *chain = NULL;
 	struct versions v = {};
 	int tier = 0, rc;
 	size_t i;
@@ -168,6 +231,8 @@ static int do_add(int argc, char **argv)
 			fn_name = v.names[0];
 			if (v.weighted[v.n - 1])
 				argc--, argv++;
+		} else if (!strcmp(argv[0], "chain") && argc > 1) {
+			chain = argv[1];
 		} else if (!strcmp(argv[0], "tier") && argc > 1) {
 			tier = kfaas_tier_parse(argv[1]);
 		} else if (!strcmp(argv[0], "fallback") && argc > 1) {
@@ -181,7 +246,8 @@ static int do_add(int argc, char **argv)
 		} else {
 			return p_err("unexpected '%s': usage: %s route add udp|tcp "
 				     "PORT [addr ADDR] fn NAME [WEIGHT] [fn NAME "
-				     "WEIGHT ...] [xdp|sk|vm] [fallback NAME] [policy drop|pass] [guard "
+				     "WEIGHT ...] | chain F1,F2[,...] [xdp|sk|vm] "
+				     "[fallback NAME] [policy drop|pass] [guard "
 				     "on|off|auto] [ratio N|any|auto] [loops "
 				     "allow|refuse]", argv[0], bin_name);
 		}
@@ -190,9 +256,15 @@ static int do_add(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
+	if (chain && (fn_name || tier || fb_name))
+		return p_err("a chain route names its functions in 'chain "
+			     "F1,F2,...' only: no 'fn', tier or 'fallback' (end "
+			     "the chain with a VM-tier function instead)");
+	if (chain)
+		return add_chain(&key, chain, policy, &o);
 	if (!fn_name)
-		return p_err("which function? add 'fn NAME' ('kfaas fn list' "
-			     "shows them)");
+		return p_err("which function? add 'fn NAME' or 'chain F1,F2,...' "
+			     "('kfaas fn list' shows them)");
 	for (i = 0; v.n > 1 && i < v.n; i++)
 		if (!v.weighted[i])
 			return p_err("version '%s' has no weight: a route to "
@@ -222,11 +294,28 @@ lib_err:
 	return rc;
 }
 
+/* route set KEY chain F1,F2,...: the route's chain replaced in one update */
+static int set_chain(const struct kfaas_route_key *key, int argc, char **argv)
+{
+	struct kfaas_state st;
+	struct kfaas_chain c;
+	int rc;
+
+	if (argc != 1)
+		return p_err("usage: %s route set udp PORT [addr ADDR] chain "
+			     "F1,F2[,...]", bin_name);
+	if (state_open(&st, KFAAS_OPEN_LOCK))
+		return -1;
+	rc = chain_of(&st, argv[0], &c) ?:
+	     kfaas_route_chain_replace(&st, key, &c);
+	return chain_done(&st, rc, key, &c);
+}
+
 /* route set PROTO PORT [addr ADDR] weights NAME W [NAME W ...] */
 static int do_set(int argc, char **argv)
 {
 #define SET_USAGE "usage: %s route set udp|tcp PORT [addr ADDR] weights " \
-		  "NAME WEIGHT [NAME WEIGHT ...]"
+		  "NAME WEIGHT [NAME WEIGHT ...] | chain F1,F2[,...]"
 	struct kfaas_route_key key;
 	struct kfaas_route r;
 	struct kfaas_state st;
@@ -235,6 +324,8 @@ static int do_set(int argc, char **argv)
 
 	if (parse_key(&argc, &argv, &key))
 		return -1;
+	if (argc >= 1 && !strcmp(argv[0], "chain"))
+		return set_chain(&key, argc - 1, argv + 1);
 	if (argc < 1 || strcmp(argv[0], "weights"))
 		return p_err("what to set? " SET_USAGE, bin_name);
 	for (argc--, argv++; argc > 0; argc -= 2, argv += 2) {
@@ -272,7 +363,7 @@ static int do_del(int argc, char **argv)
 			     "[addr ADDR]", argv[0], bin_name);
 	if (state_open(&st, KFAAS_OPEN_LOCK))
 		return -1;
-	rc = kfaas_route_del(&st, &key);
+	rc = kfaas_route_del(&st, &key) ?: kfaas_chains_gc(&st);
 	kfaas_state_close(&st);
 	if (rc)
 		return p_lib_err();
@@ -284,7 +375,7 @@ static int do_del(int argc, char **argv)
 
 static json_object *route_json(const struct kfaas_route_ent *e,
 			       const char *fn, const char *fb,
-			       json_object *versions)
+			       json_object *versions, json_object *chain)
 {
 	json_object *o = json_object_new_object();
 	char a[INET6_ADDRSTRLEN];
@@ -306,6 +397,7 @@ static json_object *route_json(const struct kfaas_route_ent *e,
 	json_object_object_add(o, "policy", json_object_new_string(
 		policy_name(e->val.policy)));
 	json_object_object_add(o, "versions", versions);
+	json_object_object_add(o, "chain", chain);
 	json_object_object_add(o, "fallback", fb ? json_object_new_string(fb) : NULL);
 	json_object_object_add(o, "budget", json_object_new_boolean(
 		e->val.flags & KFAAS_ROUTE_F_BUDGET));
@@ -379,6 +471,35 @@ static void split_names(struct kfaas_state *st, const struct kfaas_route *r,
 	}
 }
 
+/*
+ * A chain route's functions: "f1>f2>f3" into buf (cut at its size) and,
+ * with js, as ["f1", "f2", "f3"] into *js.
+ */
+static void chain_names(struct kfaas_state *st, const struct kfaas_route *r,
+			char *buf, size_t len, json_object **js)
+{
+	struct kfaas_chain c;
+	size_t used = 0;
+	__u32 i;
+
+	if (kfaas_chain_get(st, r->chain_id, &c))
+		return;
+	buf[0] = '\0';
+	if (js)
+		*js = json_object_new_array();
+	for (i = 0; i < c.len && i < KFAAS_CHAIN_MAX; i++) {
+		struct kfaas_fn_info f;
+
+		if (kfaas_fn_get(st, c.fn[i], &f))
+			snprintf(f.name, sizeof(f.name), "#%u", c.fn[i]);
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s",
+						 i ? ">" : "", f.name);
+		if (js)
+			json_object_array_add(*js, json_object_new_string(f.name));
+	}
+}
+
 static int do_list(int argc, char **argv)
 {
 	struct kfaas_route_ent *r;
@@ -405,7 +526,7 @@ static int do_list(int argc, char **argv)
 		       "RATIO", "LOOPS");
 	for (i = 0; i < n; i++) {
 		struct kfaas_fn_info f, fb;
-		json_object *versions = NULL;
+		json_object *versions = NULL, *chain = NULL;
 		const char *fbn = NULL;
 		char k[96], shown[128];
 
@@ -415,12 +536,15 @@ static int do_list(int argc, char **argv)
 		if (r[i].val.nver >= 2)	/* the split: "v1:90,v2:10" */
 			split_names(&st, &r[i].val, shown, sizeof(shown),
 				    json_output ? &versions : NULL);
+		if (r[i].val.flags & KFAAS_ROUTE_F_CHAIN)
+			chain_names(&st, &r[i].val, shown, sizeof(shown),
+				    json_output ? &chain : NULL);
 		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
 		    !kfaas_fn_get(&st, r[i].val.fallback_id, &fb))
 			fbn = fb.name;
 		if (json_output) {
 			json_object_array_add(arr, route_json(&r[i], f.name, fbn,
-							       versions));
+							       versions, chain));
 			continue;
 		}
 		kfaas_route_key_str(&r[i].key, k, sizeof(k));
@@ -447,8 +571,12 @@ static int do_help(int argc, char **argv)
 		"                    [fn NAME WEIGHT ...] [TIER]\n"
 		"                    [fallback NAME] [policy POLICY]\n"
 		"                    [guard GUARD] [ratio RATIO] [loops LOOPS]\n"
+		"       %s route add udp PORT [addr ADDR] chain CHAIN\n"
+		"                    [policy POLICY] [guard GUARD] [ratio RATIO]\n"
+		"                    [loops LOOPS]\n"
 		"       %s route set PROTO PORT [addr ADDR] weights NAME WEIGHT\n"
 		"                    [NAME WEIGHT ...]\n"
+		"       %s route set udp PORT [addr ADDR] chain CHAIN\n"
 		"       %s route del PROTO PORT [addr ADDR]\n"
 		"       %s route list\n"
 		"       %s route help\n"
@@ -468,9 +596,14 @@ static int do_help(int argc, char **argv)
 		"         XDP tier keeps a flow on its version, the socket tier\n"
 		"         a connection, kfaasd picks per request); 'set' gives\n"
 		"         the whole split in one update, 0 takes a version out\n"
+		"CHAIN := F1,F2[,...]   2 to %d functions run one after the\n"
+		"         other, each handing on with kfaas_next(): XDP-tier\n"
+		"         ones, the last may be VM-tier (kfaasd ends the chain);\n"
+		"         'set' replaces the whole chain in one update\n"
 		"A route with an address wins over the port-only route.\n",
-		bin_name, bin_name, bin_name, bin_name, bin_name,
-		KFAAS_WEIGHT_MAX, KFAAS_ROUTE_VERSIONS);
+		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name,
+		bin_name, KFAAS_WEIGHT_MAX, KFAAS_ROUTE_VERSIONS,
+		KFAAS_CHAIN_MAX);
 	return 0;
 }
 

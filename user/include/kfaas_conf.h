@@ -72,6 +72,9 @@ struct kfaas_conf_route {
 	char	fn[KFAAS_NAME_LEN];		/* with versions: the first */
 	struct kfaas_conf_version ver[KFAAS_ROUTE_VERSIONS];
 	size_t	nver;				/* 0: fn alone */
+	/* a chain (chain: [f1, f2, ...]): fn is its first function */
+	char	chain[KFAAS_CHAIN_MAX][KFAAS_NAME_LEN];
+	size_t	nchain;				/* 0: no chain */
 	char	fallback[KFAAS_NAME_LEN];	/* "" for none */
 	int	policy;				/* -1: the default */
 	struct kfaas_route_opts opts;		/* guard, ratio, loops */
@@ -99,7 +102,8 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c);
 /* Room for one more function / route (zeroed, policy -1); NULL: no memory. */
 struct kfaas_conf_fn *kfaas_conf_fn_new(struct kfaas_conf *c);
 struct kfaas_conf_route *kfaas_conf_route_new(struct kfaas_conf *c);
-/* Do a and b name the same function, or the same versions and weights? */
+/* Do a and b name the same function, or the same versions and weights,
+ * or the same chain? */
 bool kfaas_conf_versions_equal(const struct kfaas_conf_route *a,
 			       const struct kfaas_conf_route *b);
 const struct kfaas_conf_fn *kfaas_conf_fn_find(const struct kfaas_conf *c,

@@ -65,6 +65,7 @@ struct kfaas_state {
 	int	budgets_fd;
 	int	loop_ports_fd;	/* kfaas_loop_ports */
 	int	guard_stats_fd;	/* kfaas_guard_stats */
+	int	chains_fd;	/* kfaas_chains */
 	int	disp_fd;	/* the dispatcher program */
 	int	mod_fd;		/* /dev/kfaas, opened on first use, or -1 */
 	int	ncpus;		/* possible CPUs (per-CPU map width) */
@@ -195,6 +196,9 @@ int kfaas_route_make(struct kfaas_state *st, const struct kfaas_route_key *key,
  */
 int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    const struct kfaas_route *r);
+/* The same for a chain route made by kfaas_route_chain_set(). */
+int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *key,
+			  const struct kfaas_route *r, const struct kfaas_chain *c);
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key);
 int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    struct kfaas_route *r);
@@ -239,6 +243,27 @@ int kfaas_route_weights_set(struct kfaas_state *st,
 			    size_t n);
 /* "90" -> 90 (0 .. KFAAS_WEIGHT_MAX); -1 with a message. */
 int kfaas_weight_parse(const char *s, __u32 *out);
+/*
+ * Function chains (chain.c).  "f1,f2,f3" into names (checked: message);
+ * the chain of those functions (XDP-tier ones, the last may be VM-tier);
+ * r made to run it (with kfaas_route_make()'s options: policy, defences);
+ * the chain of an existing chain route replaced in one update.
+ */
+int kfaas_chain_parse(const char *list, char names[][KFAAS_NAME_LEN], size_t *n);
+int kfaas_chain_make(struct kfaas_state *st, const char *const *names, size_t n,
+		     struct kfaas_chain *out);
+int kfaas_route_chain_set(struct kfaas_state *st, struct kfaas_route *r,
+			  const struct kfaas_chain *c);
+int kfaas_route_chain_replace(struct kfaas_state *st,
+			      const struct kfaas_route_key *key,
+			      const struct kfaas_chain *c);
+int kfaas_chain_get(struct kfaas_state *st, __u32 id, struct kfaas_chain *c);
+/*
+ * Delete the chains no route names (a deleted route's, an applied
+ * route's old one): 'route del' and apply call it once nothing can undo
+ * back to them.
+ */
+int kfaas_chains_gc(struct kfaas_state *st);
 /* id's weight in r: > 0 a version of r's split, -1 r's only function,
  * 0 not in r. */
 int kfaas_route_weight_of(const struct kfaas_route *r, __u32 id);
@@ -512,6 +537,13 @@ int kfaas_invoke_frame(struct kfaas_state *st, const struct kfaas_fn_info *fn,
 int kfaas_invoke_run(struct kfaas_state *st, const void *in, size_t len,
 		     void *out, size_t *outlen, __u32 repeat, __u32 *retval,
 		     __u32 *duration_ns);
+/*
+ * The same, once, on this CPU; a chain route's request also gives what
+ * each hop did (hops[KFAAS_CHAIN_MAX], *nhops; 0 for another route).
+ */
+int kfaas_invoke_traced(struct kfaas_state *st, const void *in, size_t len,
+			void *out, size_t *outlen, __u32 *retval,
+			__u32 *duration_ns, struct kfaas_hop *hops, __u32 *nhops);
 const char *kfaas_xdp_verdict(__u32 v);
 
 /* ---- bytes as text (hex.c) ---- */

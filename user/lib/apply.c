@@ -250,7 +250,8 @@ static int plan_route_acts(const struct kfaas_conf *c, const struct kfaas_conf *
 		kfaas_route_key_str(&a->key, k, sizeof(k));
 		snprintf(a->text, sizeof(a->text), "%c route %s -> %s%s%s%s",
 			 a->had_route ? '~' : '+', k, want->fn,
-			 want->nver ? " (and other versions)" : "",
+			 want->nver ? " (and other versions)" :
+			 want->nchain ? " (and the rest of its chain)" : "",
 			 want->fallback[0] ? " fallback " : "", want->fallback);
 	}
 	return 0;
@@ -394,11 +395,24 @@ static int route_set(struct kfaas_state *st, const struct kfaas_conf *c,
 		     const struct kfaas_action *a)
 {
 	const struct kfaas_conf_route *want = kfaas_conf_route_find(c, &a->key);
-	const char *names[KFAAS_ROUTE_VERSIONS] = { want->fn };
+	const char *names[KFAAS_CHAIN_MAX] = { want->fn };
 	__u32 weights[KFAAS_ROUTE_VERSIONS] = { 1 };
-	struct kfaas_route r;
+	struct kfaas_route r = { .policy = KFAAS_POLICY_DROP };
+	struct kfaas_chain ch;
 	size_t i;
 
+	if (want->nchain) {	/* a new chain element, then the route names it */
+		for (i = 0; i < want->nchain; i++)
+			names[i] = want->chain[i];
+		if (want->policy >= 0)
+			r.policy = (__u8)want->policy;
+		/* the old chain stays for an undo until kfaas_chains_gc() */
+		return kfaas_chain_make(st, names, want->nchain, &ch) ?:
+		       kfaas_route_chain_set(st, &r, &ch) ?:
+		       kfaas_route_opts_set(st, &r, &want->opts) ?:
+		       kfaas__chain_add(st, &r, &ch) ?:
+		       kfaas__route_put(st, &a->key, &r);
+	}
 	for (i = 0; i < want->nver; i++) {	/* a split: its versions */
 		names[i] = want->ver[i].fn;
 		weights[i] = want->ver[i].weight;
@@ -643,6 +657,9 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 	point("apply-committed", 0);
 	rc = finish(st, p, recs, npre, ops);
 out:
+	/* chains no route names: unless the journal may still undo to one */
+	if (rc != -ENOTRECOVERABLE)
+		kfaas_chains_gc(st);
 	free(recs);
 	return rc;
 }

@@ -160,6 +160,14 @@ static json_object *route_encode(const struct kfaas_conf_route *r)
 		}
 		json_object_object_add(o, "versions", vs);
 	}
+	if (r->nchain) {	/* a chain's links, in order */
+		json_object *cs = json_object_new_array();
+		size_t i;
+
+		for (i = 0; i < r->nchain; i++)
+			json_object_array_add(cs, json_object_new_string(r->chain[i]));
+		json_object_object_add(o, "chain", cs);
+	}
 	if (r->fallback[0])
 		json_object_object_add(o, "fallback", json_object_new_string(r->fallback));
 	if (r->policy >= 0)
@@ -342,6 +350,30 @@ static int decode_versions(json_object *o, const char *trig,
 	return 0;
 }
 
+/* "chain": ["f1", "f2", ...], fn its first link */
+static int decode_chain(json_object *o, const char *trig,
+			struct kfaas_conf_route *r)
+{
+	json_object *cs;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(o, "chain", &cs))
+		return 0;
+	n = json_object_is_type(cs, json_type_array) ?
+	    json_object_array_length(cs) : 0;
+	if (n < 2 || n > KFAAS_CHAIN_MAX)
+		return DERR("route %s: a chain has 2 to %d links", trig,
+			    KFAAS_CHAIN_MAX);
+	for (i = 0; i < n; i++)
+		if (copy_str(json_object_get_string(json_object_array_get_idx(cs, i)),
+			     r->chain[i], sizeof(r->chain[i])))
+			return DERR("route %s: bad chain link %zu", trig, i + 1);
+	r->nchain = n;
+	if (strcmp(r->fn, r->chain[0]))
+		return DERR("route %s: fn must be its chain's first link", trig);
+	return 0;
+}
+
 static int decode_route(json_object *o, struct kfaas_conf_route *r)
 {
 	const char *trig = kfaas__json_str(o, "trigger");
@@ -352,7 +384,7 @@ static int decode_route(json_object *o, struct kfaas_conf_route *r)
 		return DERR("a route has a bad trigger");
 	if (copy_str(kfaas__json_str(o, "fn"), r->fn, sizeof(r->fn)))
 		return DERR("route %s: bad fn", trig);
-	if (decode_versions(o, trig, r))
+	if (decode_versions(o, trig, r) || decode_chain(o, trig, r))
 		return -EINVAL;
 	if (json_object_object_get_ex(o, "fallback", &fb) &&
 	    copy_str(json_object_get_string(fb), r->fallback, sizeof(r->fallback)))

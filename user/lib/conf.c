@@ -460,6 +460,41 @@ static int parse_versions(struct ctx *cx, yaml_node_t *v, struct kfaas_conf_rout
 	return 0;
 }
 
+/* chain: [F1, F2, ...] (or "F1,F2,..."): 2 to KFAAS_CHAIN_MAX functions. */
+static int parse_chain(struct ctx *cx, yaml_node_t *v, struct kfaas_conf_route *r)
+{
+	yaml_node_item_t *it;
+	const char *s;
+
+	if (r->fn[0] || r->nchain)
+		return CERR(cx, v, "a route has 'fn', 'versions' or 'chain', "
+			    "one of them");
+	if (v->type == YAML_SCALAR_NODE) {
+		if (kfaas_chain_parse(scalar(v), r->chain, &r->nchain))
+			return CERR(cx, v, "%s", kfaas_errmsg());
+	} else if (v->type != YAML_SEQUENCE_NODE) {
+		return CERR(cx, v, "'chain' lists its functions in order "
+			    "([f1, f2, f3])");
+	}
+	for (it = v->type == YAML_SEQUENCE_NODE ? v->data.sequence.items.start : NULL;
+	     it && it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = yaml_document_get_node(cx->doc, *it);
+
+		s = scalar(n);
+		if (r->nchain == KFAAS_CHAIN_MAX)
+			return CERR(cx, n, "a chain has at most %d functions",
+				    KFAAS_CHAIN_MAX);
+		if (!s || !*s || strlen(s) >= KFAAS_NAME_LEN)
+			return CERR(cx, n, "a chain's link is a function's name");
+		strcpy(r->chain[r->nchain++], s);
+	}
+	if (r->nchain < 2)
+		return CERR(cx, v, "'chain' names 2 or more functions: for one, "
+			    "write 'fn: NAME'");
+	strcpy(r->fn, r->chain[0]);
+	return 0;
+}
+
 static int parse_route_key(struct ctx *cx, yaml_node_t *k, yaml_node_t *v,
 			   struct kfaas_conf_route *r, bool *trig)
 {
@@ -473,11 +508,16 @@ static int parse_route_key(struct ctx *cx, yaml_node_t *k, yaml_node_t *v,
 		       CERR(cx, v, "%s", kfaas_errmsg()) : 0;
 	}
 	if (!strcmp(key, "fn"))
-		return r->nver ? CERR(cx, k, "a route has 'fn' or 'versions', "
-				      "not both") :
+		return r->nver || r->nchain ?
+		       CERR(cx, k, "a route has 'fn', 'versions' or 'chain', "
+			    "one of them") :
 		       get_str(cx, v, key, r->fn, sizeof(r->fn));
 	if (!strcmp(key, "versions"))
-		return parse_versions(cx, v, r);
+		return r->nchain ? CERR(cx, k, "a route has 'fn', 'versions' or "
+					"'chain', one of them") :
+		       parse_versions(cx, v, r);
+	if (!strcmp(key, "chain"))
+		return parse_chain(cx, v, r);
 	if (!strcmp(key, "guard") || !strcmp(key, "ratio") ||
 	    !strcmp(key, "loops"))
 		return parse_route_opt(cx, key, v, &r->opts);
@@ -487,8 +527,8 @@ static int parse_route_key(struct ctx *cx, yaml_node_t *k, yaml_node_t *v,
 		return parse_selector(cx, v, &r->sel);
 	if (strcmp(key, "policy"))
 		return CERR(cx, k, "unknown route key '%s': use trigger, fn, "
-			    "versions, fallback, policy, guard, ratio, loops "
-			    "or selector", key);
+			    "versions, chain, fallback, policy, guard, ratio, "
+			    "loops or selector", key);
 	if (s && !strcmp(s, "drop"))
 		r->policy = KFAAS_POLICY_DROP;
 	else if (s && !strcmp(s, "pass"))
@@ -516,7 +556,7 @@ static int parse_route(struct ctx *cx, yaml_node_t *m, struct kfaas_conf_route *
 	}
 	if (!trig || !r->fn[0])
 		return CERR(cx, m, "a route needs 'trigger' and 'fn' (or "
-			    "'versions')");
+			    "'versions' or 'chain')");
 	return 0;
 }
 
@@ -643,6 +683,35 @@ static int check_versions(const char *name, const struct kfaas_conf *c,
 	return 0;
 }
 
+/* A chain's links: defined, XDP-tier, the last may be vm; UDP, no fallback. */
+static int check_chain(const char *name, const struct kfaas_conf *c,
+		       const struct kfaas_conf_route *r)
+{
+	size_t i;
+
+	if (r->key.proto != IPPROTO_UDP)
+		return kfaas__conf_err(name, r->line, "a chain runs XDP functions, "
+				       "which serve UDP only");
+	if (r->fallback[0])
+		return kfaas__conf_err(name, r->line, "a chain route has no "
+				       "'fallback': end the chain with the vm "
+				       "function instead");
+	for (i = 0; i < r->nchain; i++) {
+		const struct kfaas_conf_fn *f = kfaas_conf_fn_find(c, r->chain[i]);
+
+		if (!f)
+			return kfaas__conf_err(name, r->line, "chain link '%s' is "
+					       "not defined in 'functions'",
+					       r->chain[i]);
+		if (f->tier != KFAAS_TIER_XDP &&
+		    !(f->tier == KFAAS_TIER_VM && i && i == r->nchain - 1))
+			return kfaas__conf_err(name, r->line, "chain link '%s' must "
+					       "be an xdp function (the last may "
+					       "be a vm one)", r->chain[i]);
+	}
+	return 0;
+}
+
 /* Cross-references: routes name defined functions of the right tier. */
 int kfaas_conf_check_refs(const char *name, const struct kfaas_conf *c)
 {
@@ -658,7 +727,8 @@ int kfaas_conf_check_refs(const char *name, const struct kfaas_conf *c)
 		if (!f)
 			return kfaas__conf_err(name, r->line, "route to '%s', which "
 					       "'functions' does not define", r->fn);
-		rc = check_versions(name, c, r, f->tier);
+		rc = r->nchain ? check_chain(name, c, r) :
+		     check_versions(name, c, r, f->tier);
 		if (rc)
 			return rc;
 		if (f->tier == KFAAS_TIER_VM &&
@@ -720,8 +790,12 @@ bool kfaas_conf_versions_equal(const struct kfaas_conf_route *a,
 {
 	size_t i;
 
-	if (a->nver != b->nver || strcmp(a->fn, b->fn))
+	if (a->nver != b->nver || strcmp(a->fn, b->fn) ||
+	    a->nchain != b->nchain)
 		return false;
+	for (i = 0; i < a->nchain; i++)
+		if (strcmp(a->chain[i], b->chain[i]))
+			return false;
 	for (i = 0; i < a->nver; i++)
 		if (strcmp(a->ver[i].fn, b->ver[i].fn) ||
 		    a->ver[i].weight != b->ver[i].weight)
@@ -821,6 +895,22 @@ int kfaas_conf_load(const char *path, struct kfaas_conf *c)
 	return rc;
 }
 
+/* A chain route's links by name into cr (fn: the first). */
+static void conf_chain(struct kfaas_state *st, const struct kfaas_route *r,
+		       struct kfaas_conf_route *cr)
+{
+	struct kfaas_fn_info fi;
+	struct kfaas_chain ch;
+	__u32 i;
+
+	if (kfaas_chain_get(st, r->chain_id, &ch))
+		return;
+	for (i = 0; i < ch.len && i < KFAAS_CHAIN_MAX; i++)
+		if (kfaas_fn_get(st, ch.fn[i], &fi) == 0)
+			snprintf(cr->chain[cr->nchain++], KFAAS_NAME_LEN, "%s",
+				 fi.name);
+}
+
 int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 {
 	struct kfaas_route_ent *r = NULL;
@@ -870,6 +960,10 @@ int kfaas_conf_current(struct kfaas_state *st, struct kfaas_conf *c)
 			v->weight = r[i].val.ver[j].weight;
 			if (kfaas_fn_get(st, r[i].val.ver[j].fn_id, &fi) == 0)
 				snprintf(v->fn, sizeof(v->fn), "%s", fi.name);
+		}
+		if (r[i].val.flags & KFAAS_ROUTE_F_CHAIN) {
+			conf_chain(st, &r[i].val, cr);
+			continue;	/* a VM-tier end is its last link */
 		}
 		if ((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
 		    kfaas_fn_get(st, r[i].val.fallback_id, &fi) == 0)

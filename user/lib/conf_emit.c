@@ -205,6 +205,12 @@ static void route(struct em *m, const struct kfaas_conf_route *r)
 			number(m, r->ver[i].weight);
 		}
 		map_end(m);
+	} else if (r->nchain) {	/* a chain: its links, in order */
+		plain(m, "chain");
+		seq_start(m, true);
+		for (i = 0; i < r->nchain; i++)
+			plain(m, r->chain[i]);
+		seq_end(m);
 	} else {
 		plain(m, "fn");
 		plain(m, r->fn);

@@ -300,8 +300,7 @@ static int routes_using(struct kfaas_state *st, __u32 id, char *buf, size_t len)
 
 		int w = kfaas_route_weight_of(&r[i].val, id);
 
-		if (!w && !((r[i].val.flags & KFAAS_ROUTE_F_FALLBACK) &&
-			    r[i].val.fallback_id == id))
+		if (!w && !kfaas__route_uses(st, &r[i].val, id))
 			continue;
 		kfaas_route_key_str(&r[i].key, k, sizeof(k));
 		if (w > 0)	/* a version of a split: say its weight */

@@ -106,6 +106,14 @@ struct kfaas_route_filter {
 	int	family;		/* KFAAS_FAMILY_IPV4/IPV6, 0: any address */
 	__u8	addr[16];
 };
+/* Does r run function id (its function, a version, fallback, chain)? */
+bool kfaas__route_uses(struct kfaas_state *st, const struct kfaas_route *r,
+		       __u32 id);
+/* A new chain element for r (r->chain_id set); its removal (chain.c). */
+int kfaas__chain_add(struct kfaas_state *st, struct kfaas_route *r,
+		     const struct kfaas_chain *c);
+void kfaas__chain_del(struct kfaas_state *st, const struct kfaas_route *r);
+
 bool kfaas__route_match(const struct kfaas_route_ent *r,
 			const struct kfaas_route_filter *f);
 /* The first matching route in kfaas_route_list() order: 0 or -ENOENT, or

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,65 @@ out:
 	free(ibuf);
 	free(obuf);
 	return rc;
+}
+
+/* CPU cpu's copy of element key of the per-CPU map fd, size bytes. */
+static int percpu_get(struct kfaas_state *st, int fd, __u32 key, int cpu,
+		      void *out, size_t size)
+{
+	size_t stride = (size + 7) & ~(size_t)7;
+	char *all = calloc((size_t)st->ncpus, stride);
+	int rc = 0;
+
+	if (!all)
+		return kfaas_err(-ENOMEM, "out of memory");
+	if (bpf_map_lookup_elem(fd, &key, all))
+		rc = kfaas__errno_msg(-errno, "cannot read a per-CPU map");
+	else
+		memcpy(out, all + (size_t)cpu * stride, size);
+	free(all);
+	return rc;
+}
+
+/*
+ * One run on one CPU, whose hand-over then holds what each hop of a chain
+ * did: the run was a chain's request when the CPU's count of chain
+ * requests moved (another request of a chain on that CPU at the same
+ * instant could overwrite the hops: kfaas invoke is a tool, not a probe).
+ */
+int kfaas_invoke_traced(struct kfaas_state *st, const void *in, size_t len,
+			void *out, size_t *outlen, __u32 *retval,
+			__u32 *duration_ns, struct kfaas_hop *hops, __u32 *nhops)
+{
+	__u64 before = 0, after = 0;
+	struct kfaas_scratch sc;
+	cpu_set_t set, old;
+	int cpu = sched_getcpu(), rc;
+	__u32 i;
+
+	*nhops = 0;
+	if (cpu < 0 || cpu >= st->ncpus || sched_getaffinity(0, sizeof(old), &old))
+		return kfaas__errno_msg(-errno, "cannot find this CPU");
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return kfaas__errno_msg(-errno, "cannot stay on one CPU");
+	rc = percpu_get(st, st->dstats_fd, KFAAS_DSTAT_CHAINS, cpu, &before,
+			sizeof(before)) ?:
+	     kfaas_invoke_run(st, in, len, out, outlen, 1, retval, duration_ns) ?:
+	     percpu_get(st, st->dstats_fd, KFAAS_DSTAT_CHAINS, cpu, &after,
+			sizeof(after)) ?:
+	     percpu_get(st, st->scratch_fd, 0, cpu, &sc, sizeof(sc));
+	sched_setaffinity(0, sizeof(old), &old);
+	if (rc || after == before)
+		return rc;
+	for (i = 0; i <= sc.hop && i < sc.chain_len && i < KFAAS_CHAIN_MAX; i++) {
+		if (sc.trace[i].fn_id != sc.chain_fn[i])
+			break;	/* the hop's function did not run */
+		hops[i] = sc.trace[i];
+	}
+	*nhops = i;
+	return 0;
 }
 
 const char *kfaas_xdp_verdict(__u32 v)

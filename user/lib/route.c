@@ -6,7 +6,8 @@
  * loop ports (docs/reliability.md).  What a route does not choose itself
  * is derived from its functions (kfaas__route_derive) and re-derived when a
  * function's budget or declared ratio changes (kfaas__routes_refresh).  A
- * route may split its traffic between versions: split.c.
+ * route may split its traffic between versions: split.c; or run a chain
+ * of functions: chain.c.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -93,6 +94,11 @@ static int addr_routes_set(struct kfaas_state *st, __u32 v)
 	return kfaas_globals_set(st, &g);
 }
 
+static __u64 min_u64(__u64 a, __u64 b)
+{
+	return a < b ? a : b;
+}
+
 static bool has_budget(struct kfaas_state *st, __u32 id)
 {
 	struct kfaas_limits l;
@@ -102,27 +108,54 @@ static bool has_budget(struct kfaas_state *st, __u32 id)
 }
 
 /*
- * What r's functions and their budgets decide of r: the budget flag (any
- * version's), and for the XDP tier the guard (on unless every version
- * says it never sends more than it got) and the ratio cap (the highest
- * declared ratio of the versions or KFAAS_RATIO_DEFAULT, the lower),
- * where r did not choose them.  A version missing from the registry
- * counts as declaring nothing.
+ * The functions r runs: its versions, its chain's XDP part, or fn_id.
+ * The chain: *chained set (its declared ratios multiply).
  */
-int kfaas__route_derive(struct kfaas_state *st, struct kfaas_route *r)
+static __u32 route_fns(struct kfaas_state *st, const struct kfaas_route *r,
+		       __u32 *ids, bool *chained)
 {
-	__u32 ids[KFAAS_ROUTE_VERSIONS], said = 0, n, i;
-	bool budget = false;
+	struct kfaas_chain c;
+	__u32 n, i;
 
+	*chained = false;
+	if ((r->flags & KFAAS_ROUTE_F_CHAIN) &&
+	    !kfaas_chain_get(st, r->chain_id, &c) && c.len <= KFAAS_CHAIN_MAX) {
+		*chained = true;
+		n = c.len - !!(c.flags & KFAAS_CHAIN_F_VM_END);
+		memcpy(ids, c.fn, n * sizeof(*ids));
+		return n;
+	}
 	n = r->nver >= 2 ? r->nver : 1;
 	for (i = 0; i < n; i++)
 		ids[i] = r->nver >= 2 ? r->ver[i].fn_id : r->fn_id;
+	return n;
+}
+
+/*
+ * What r's functions and their budgets decide of r: the budget flag (any
+ * version's or chained function's), and for the XDP tier the guard (on
+ * unless every version says it never sends more than it got) and the
+ * ratio cap (the highest declared ratio of the versions, or the product
+ * of a chain's, or KFAAS_RATIO_DEFAULT, the lower), where r did not
+ * choose them.  A function missing from the registry counts as declaring
+ * nothing.
+ */
+int kfaas__route_derive(struct kfaas_state *st, struct kfaas_route *r)
+{
+	__u32 ids[KFAAS_CHAIN_MAX], said = 0, n, i;
+	bool budget = false, chained;
+
+	_Static_assert(KFAAS_CHAIN_MAX >= KFAAS_ROUTE_VERSIONS, "ids[]");
+	n = route_fns(st, r, ids, &chained);
 	for (i = 0; i < n; i++) {
 		struct kfaas_fn_info f;
 		__u32 v = kfaas_fn_get(st, ids[i], &f) ? 0 : f.reply_ratio;
 
 		if (!v || (i && !said))
 			said = 0;	/* one undeclared: the route's is too */
+		else if (chained && i)
+			said = (__u32)min_u64((__u64)said * v / 100 ?: 1,
+					      100000000);
 		else if (v > said)
 			said = v;
 		budget = budget || has_budget(st, ids[i]);
@@ -304,7 +337,7 @@ int kfaas__routes_refresh(struct kfaas_state *st, __u32 id)
 	for (i = 0; i < n && !rc; i++) {
 		struct kfaas_route r = all[i].val;
 
-		if (!kfaas_route_serves(&r, id))
+		if (!kfaas__route_uses(st, &r, id))
 			continue;
 		kfaas__route_derive(st, &r);
 		if (!memcmp(&r, &all[i].val, sizeof(r)))

@@ -5,7 +5,8 @@
  *   PINROOT/            bpffs directory, mode 0700, flock()ed by writers
  *     dispatcher        the XDP dispatcher program (pinned last: the
  *                       state exists once this pin exists)
- *     routes port_routes funcs progs stats ustats budgets guard loop_ports guard_stats
+ *     routes port_routes chains funcs progs stats ustats budgets guard
+ *     loop_ports guard_stats
  *     dstats scratch config sk_* logs log_state
  *                       the shared maps of bpf/kfaas_maps.h
  *     log_reader/       locked by the one reader of the log ring (logs_ring.c)
@@ -296,7 +297,7 @@ void kfaas_state_close(struct kfaas_state *st)
 		       &st->sk_progs_fd,
 		       &st->stats_fd, &st->ustats_fd, &st->dstats_fd,
 		       &st->scratch_fd, &st->config_fd, &st->budgets_fd,
-		       &st->loop_ports_fd, &st->guard_stats_fd,
+		       &st->loop_ports_fd, &st->guard_stats_fd, &st->chains_fd,
 		       &st->disp_fd, &st->mod_fd, &st->dir_fd };
 	size_t i;
 
@@ -321,7 +322,7 @@ static int state_init(struct kfaas_state *st, const char *root)
 	st->stats_fd = st->dstats_fd = st->scratch_fd = st->config_fd = -1;
 	st->ustats_fd = -1;
 	st->disp_fd = st->budgets_fd = st->mod_fd = -1;
-	st->loop_ports_fd = st->guard_stats_fd = -1;
+	st->loop_ports_fd = st->guard_stats_fd = st->chains_fd = -1;
 	if (strlen(root) >= sizeof(st->root))
 		return kfaas_err(-ENAMETOOLONG, "pin root path too long: %s", root);
 	snprintf(st->root, sizeof(st->root), "%s", root);
@@ -358,6 +359,7 @@ static int state_pins(struct kfaas_state *st)
 	    (rc = abi_check(st)) ||
 	    (rc = obj_get(st, "routes", &st->routes_fd)) ||
 	    (rc = obj_get(st, "port_routes", &st->port_routes_fd)) ||
+	    (rc = obj_get(st, "chains", &st->chains_fd)) ||
 	    (rc = obj_get(st, "funcs", &st->funcs_fd)) ||
 	    (rc = obj_get(st, "progs", &st->progs_fd)) ||
 	    (rc = obj_get(st, "sk_progs", &st->sk_progs_fd)) ||

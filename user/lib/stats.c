@@ -194,6 +194,8 @@ static const char *const dstat_names[KFAAS_DSTAT_MAX] = {
 	[KFAAS_DSTAT_LOOP] = "loop_refused",
 	[KFAAS_DSTAT_GUARD] = "guard_refused",
 	[KFAAS_DSTAT_RATIO] = "ratio_refused",
+	[KFAAS_DSTAT_CHAINS] = "chains",
+	[KFAAS_DSTAT_HOPS] = "chain_hops",
 };
 
 const char *kfaas_dstat_name(unsigned int idx)
