@@ -8,8 +8,7 @@
 # while a request is half-way through it.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-command -v bpftool >/dev/null || ktap_skip_all "bpftool missing (tools/deps.sh)"
+require_tools jq bpftool
 ktap_plan 24
 
 use_pin_root chain

@@ -10,9 +10,7 @@
 # "ping" through tag_a,tag_b,tag_c comes back "pinga1b2c3".
 . "$(dirname "$0")/../lib.sh"
 require_root
-for t in socat python3 jq; do
-	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
-done
+require_tools socat python3 jq
 ktap_plan 15
 
 use_pin_root chain
