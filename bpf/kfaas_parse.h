@@ -31,6 +31,33 @@
 #define kfaas_barrier_var(v)	asm volatile("" : "+r"(v))
 
 /*
+ * Is lo <= len <= hi (lo >= 1, hi < 2^31)?  Checked so that the verifier
+ * of kernel 6.1 knows both bounds of len afterwards, as a helper's size
+ * argument needs: it learns no lower bound from len != 0 (6.8 and later
+ * do), nor a bound from a compare clang made on a copy of len (a range
+ * check as one subtraction and compare, say), nor carries what it learns
+ * on a register to the copies made before.  So each compare is on the
+ * variable itself, hidden from the optimiser so that none is merged or
+ * rewritten, the lower one signed so that it never becomes len != 0; and
+ * len is hidden once more after them, so that what is used later is that
+ * value or a copy made after the checks.  Use it right before the helper
+ * call; len must be a variable (an lvalue).
+ */
+#define kfaas_len_in(len, lo, hi)					\
+	({								\
+		int __ok = 0;						\
+		kfaas_barrier_var(len);					\
+		if ((len) <= (hi)) {					\
+			kfaas_barrier_var(len);				\
+			if ((int)(len) >= (int)(lo)) {			\
+				kfaas_barrier_var(len);			\
+				__ok = 1;				\
+			}						\
+		}							\
+		__ok;							\
+	})
+
+/*
  * struct xdp_md is UAPI with a fixed layout.  Accessing it through this
  * copy, which vmlinux.h's preserve_access_index does not cover, keeps
  * clang from materialising CO-RE offsets into ctx pointer arithmetic
