@@ -58,6 +58,24 @@
 	})
 
 /*
+ * v, as a value the verifier of kernel 6.1 cannot know.  It verifies a
+ * bpf_loop() callback once, with the state of the first call (6.7 and
+ * later verify it as a loop): a field of the loop's context that one
+ * iteration sets for the next is taken for its initial value, and the
+ * branches that depend on it being anything else are removed as dead
+ * code, so the program runs differently there.  Initialise such a field
+ * with kfaas_opaque(): r / (r + 1) is 0 for any r below 2^32, but the
+ * verifier does not follow a division by a variable.
+ */
+static __always_inline __u32 kfaas_opaque(__u32 v)
+{
+	__u64 r = bpf_get_prandom_u32(), q = r + 1;
+
+	kfaas_barrier_var(q);
+	return v + (__u32)(r / q);
+}
+
+/*
  * struct xdp_md is UAPI with a fixed layout.  Accessing it through this
  * copy, which vmlinux.h's preserve_access_index does not cover, keeps
  * clang from materialising CO-RE offsets into ctx pointer arithmetic

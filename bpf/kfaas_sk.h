@@ -573,6 +573,8 @@ static __always_inline int kfaas_sk__next(struct __sk_buff *skb,
 		return 1;
 	s.conn = conn;
 	s.start = pos;
+	/* carried from byte to byte: unknown to 6.1 (kfaas_opaque) */
+	s.word = kfaas_opaque(0);
 	s.delim = delim;
 	s.dmask = dmask;
 	bpf_loop(total - pos, kfaas_sk__scan_cb, &s, 0);

@@ -157,6 +157,9 @@ int http_headers(struct __sk_buff *skb, __u32 off, __u32 len, __u32 hdr)
 		return HTTP_BAD;
 	h.start = hdr;
 	h.line = hdr;
+	/* state carried from byte to byte: unknown to 6.1 (kfaas_opaque) */
+	h.colon = kfaas_opaque(0);
+	h.flags = kfaas_opaque(0);
 	bpf_loop(len - hdr, hdr_cb, &h, 0);
 	return h.end && !h.bad ? (int)h.flags : HTTP_BAD;
 }
@@ -239,6 +242,7 @@ int http_request_line(struct __sk_buff *skb, __u32 off, __u32 len,
 		return HTTP_BAD;
 	path.req = req;
 	path.at = at;
+	path.query = kfaas_opaque(0);	/* carried from byte to byte */
 	bpf_loop(HTTP_PATH_MAX, path_cb, &path, 0);
 	if (!path.end)
 		return HTTP_BAD;
