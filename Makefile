@@ -35,6 +35,8 @@ CC		:= gcc
 endif
 
 B		:= $(abspath $(BUILD))
+# check, demo and bench build on every CPU unless make was given its own -j
+JOBS		?= $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 VM_DIR		?= $(B)/vm
 
 # ---- BPF programs -----------------------------------------------------------
@@ -265,16 +267,32 @@ FUZZ_LIB	:= user/lib/frame.c user/lib/route.c user/lib/registry.c \
 FUZZ_EXTRA_fuzz_qmp := user/kfaasd/qmp.c user/kfaasd/loop.c user/kfaasd/log.c
 
 
-FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined \
-		   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Iuser/include \
-		   -DKFAAS_VERSION='"$(VERSION)"'
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_DEFS	:= -g -O1 -D_GNU_SOURCE -Iinclude -Iuser/include -DKFAAS_VERSION='"$(VERSION)"'
+FUZZ_CFLAGS	:= $(FUZZ_DEFS) -fsanitize=fuzzer $(FUZZ_SAN)
 FUZZ_SECONDS	?= 60
+# The library is compiled once, instrumented but without libFuzzer's
+# main, into an archive every target links; a target's kfaasd files too.
+fuzz_obj	= $(patsubst %.c,$(B)/fuzz/obj/%.o,$(1))
+FUZZ_OBJS	:= $(call fuzz_obj,$(FUZZ_LIB) $(FUZZ_EXTRA_fuzz_qmp))
 
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/include/*.h user/lib/*.h include/kfaas/*.h \
-		user/kfaasd/*.[ch])
+$(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(FUZZ_EXTRA_$*) $(PKG_LIBS) \
-		-lelf -lz -lyaml -lm
+	$(CLANG) $(FUZZ_DEFS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -MMD -MP -c -o $@ $<
+
+-include $(FUZZ_OBJS:.o=.d)
+
+$(B)/fuzz/libkfaas-fuzz.a: $(call fuzz_obj,$(FUZZ_LIB))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/fuzz_qmp: $(call fuzz_obj,$(FUZZ_EXTRA_fuzz_qmp))
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libkfaas-fuzz.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -MF $(B)/fuzz/obj/$*.d -o $@ $< $(call fuzz_obj,$(FUZZ_EXTRA_$*)) \
+		$(B)/fuzz/libkfaas-fuzz.a $(PKG_LIBS) -lelf -lz -lyaml -lm
+
+-include $(FUZZ_BINS:$(B)/fuzz/%=$(B)/fuzz/obj/%.d)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -375,7 +393,7 @@ $(B)/tools/kfaas-tracegen: tools/tracegen/kfaas-tracegen.c
 bench-tools: $(BENCH_OBJS) $(BENCH_BINS)
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) $(JOBS) all
 	tools/bench/run.sh --build $(B) $(BENCH_ARGS)
 
 bench-smoke: deps
@@ -489,15 +507,15 @@ deps:
 	@tools/deps.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) $(JOBS) all
 	tools/demo.sh $(B)
 
 demo-cluster: deps
-	$(MAKE) all
+	$(MAKE) $(JOBS) all
 	tools/demo-cluster.sh $(B)
 
 check: deps
-	$(MAKE) all man asan fuzz-build
+	$(MAKE) $(JOBS) all man asan fuzz-build
 	tests/run.sh $(B)
 
 # Long runs of the reliability smokes of make check (docs/reliability.md):

@@ -8,6 +8,7 @@
 #   check_match DESC REGEX STR  ok if STR matches the extended REGEX
 #   skip DESC WHY
 #   ktap_finish                 totals; exit 0, 1 (failures) or 4 (skipped)
+#   require_root, require_tools TOOL...   or the whole test is skipped
 
 KTAP_N=0; KTAP_PASS=0; KTAP_FAIL=0; KTAP_SKIP=0; KTAP_PLAN=0
 B=${B:-$(cd "$(dirname "$0")/../.." && pwd)/build}
@@ -20,8 +21,16 @@ ktap_plan() {
 	echo "1..$1"
 }
 
+# KTAP_TIMES=1: each result is followed by the seconds since the previous
+# one (where a slow test spends its time)
+KTAP_T0=$(date +%s.%N)
 _result() {	# ok(0|1) desc
 	KTAP_N=$((KTAP_N + 1))
+	if [ -n "${KTAP_TIMES:-}" ]; then
+		local t; t=$(date +%s.%N)
+		awk -v a="$KTAP_T0" -v b="$t" 'BEGIN { printf "# %.1f s\n", b - a }'
+		KTAP_T0=$t
+	fi
 	if [ "$1" = 0 ]; then
 		KTAP_PASS=$((KTAP_PASS + 1))
 		echo "ok $KTAP_N $2"
@@ -87,6 +96,14 @@ ktap_skip_all() {
 	echo "KTAP version 1"
 	echo "1..0 # SKIP $1"
 	exit 4
+}
+
+# require_tools TOOL...: the whole test is skipped, saying which is missing
+require_tools() {
+	local t
+	for t; do
+		command -v "$t" >/dev/null || ktap_skip_all "$t is missing: run tools/deps.sh"
+	done
 }
 
 require_root() {

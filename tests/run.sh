@@ -16,38 +16,59 @@ if ! stat -f -c %T /sys/fs/bpf 2>/dev/null | grep -q bpf; then
 	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 fi
 
-list=()
-for g in $GROUPS_RUN; do
-	for t in "$B"/tests/"$g"/test_* "$here"/"$g"/test_*.sh; do
+# Two lanes, then a quiet end.  The groups in TESTS_BG (default: kmod,
+# asan, fuzz, e2e: functional tests that need no quiet machine, kmod's in
+# a TCG guest) run in the background, one test after the other, each into
+# its own file, while the others run in the foreground.  The groups and
+# tests (GROUP/TEST) in TESTS_QUIET (default: the cluster group and the vm
+# tests whose cases compare timings of VMs booting or serving: the
+# lifecycle's pre-warm ahead of a request, a neighbour's service during
+# a misbehaving function or a flood) run after both lanes are done, alone
+# on the machine.  The output is in that order: the foreground's tests as
+# they end, the background's, the quiet ones.  TESTS_BG= runs everything
+# serially.
+bg_groups=" ${TESTS_BG-kmod asan fuzz e2e} "
+quiet_tests=" ${TESTS_QUIET-cluster vm/test_lifecycle.sh vm/test_reliability.sh vm/test_flood.sh} "
+# is_bg GROUP/TEST: its group runs in the background
+is_bg() { case "$bg_groups" in *" ${1%%/*} "*) return 0;; esac; return 1; }
+# is_quiet GROUP/TEST: it or its group is quiet
+is_quiet() { case "$quiet_tests" in *" ${1%%/*} "*|*" ${1%%:*} "*) return 0;; esac; return 1; }
+
+# the tests of group $1, as GROUP/NAME:PATH
+group_tests() {
+	local t
+	for t in "$B"/tests/"$1"/test_* "$here"/"$1"/test_*.sh; do
 		[ -x "$t" ] || continue
 		case "$t" in *.d|*.o) continue;; esac
-		list+=("$g/$(basename "$t"):$t")
+		echo "$1/$(basename "$t"):$t"
 	done
+}
+# the foreground's tests, the background's (in TESTS_BG's order), the quiet ones
+fg=() bgl=() quiet=()
+for g in $GROUPS_RUN; do
+	is_bg "$g/" && continue
+	while read -r e; do
+		if is_quiet "$e"; then quiet+=("$e"); else fg+=("$e"); fi
+	done < <(group_tests "$g")
 done
+for g in $bg_groups; do
+	case " $GROUPS_RUN " in *" $g "*) ;; *) continue;; esac
+	while read -r e; do
+		if is_quiet "$e"; then quiet+=("$e"); else bgl+=("$e"); fi
+	done < <(group_tests "$g")
+done
+list=("${fg[@]}" "${bgl[@]}" "${quiet[@]}")
+fg_end=${#fg[@]} bg_end=$(( ${#fg[@]} + ${#bgl[@]} ))	# indexes in list
 
-# The groups in TESTS_BG (default: asan, fuzz and kmod: functional tests
-# that need no quiet machine, kmod's in a TCG guest) run beside the others
-# from the start, one test after the other, each into its own file; they
-# are reported in their place in the list, so the output is the same as a
-# serial run.  TESTS_BG= runs everything serially.  The groups in TESTS_QUIET (default: bench cluster
-# vm, whose tests boot VMs within bounds or generate load) wait for the
-# background to finish first: they never share the CPUs with the guest.
-bg_groups=" ${TESTS_BG-asan fuzz kmod} "
-quiet_groups=" ${TESTS_QUIET-bench cluster vm} "
-# in_groups " GROUPS " GROUP/TEST
-in_groups() { case "$1" in *" ${2%%/*} "*) return 0;; esac; return 1; }
-is_bg() { in_groups "$bg_groups" "$1"; }
-is_quiet() { in_groups "$quiet_groups" "$1"; }
 # run_test PATH OUT: one test, bounded, its output to OUT; its exit status
 run_test() { B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$1" >"$2" 2>&1; }
 bgdir=$(mktemp -d /tmp/kfaas-tests-bg.XXXXXX)
 bgpid=
-if [ -n "${bg_groups// /}" ]; then
+if [ ${#bgl[@]} -gt 0 ]; then
 	(
-		i=0
-		for e in "${list[@]}"; do
+		i=${#fg[@]}
+		for e in "${bgl[@]}"; do
 			i=$((i + 1))
-			is_bg "${e%%:*}" || continue
 			s=$(date +%s)
 			run_test "${e#*:}" "$bgdir/$i.out" </dev/null
 			echo "$? $(( $(date +%s) - s ))" >"$bgdir/$i.rc"
@@ -64,7 +85,7 @@ for e in "${list[@]}"; do
 	n=$((n + 1))
 	out=$(mktemp)
 	start=$(date +%s)
-	if is_bg "$name" && [ -n "$bgpid" ]; then
+	if [ $n -gt $fg_end ] && [ $n -le $bg_end ]; then
 		wait "$bgpid" 2>/dev/null	# the background tests are done
 		rc=1; took=0
 		[ -e "$bgdir/$n.rc" ] && read -r rc took <"$bgdir/$n.rc"
@@ -75,7 +96,7 @@ for e in "${list[@]}"; do
 		fi
 		start=$(( $(date +%s) - took ))
 	else
-		if is_quiet "$name" && [ -n "$bgpid" ]; then
+		if [ $n -gt $bg_end ] && [ -n "$bgpid" ]; then
 			wait "$bgpid" 2>/dev/null
 			start=$(date +%s)
 		fi

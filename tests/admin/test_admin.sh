@@ -8,9 +8,7 @@
 # every object and command, kfaas top.
 . "$(dirname "$0")/../lib.sh"
 require_root
-for t in jq go-md2man; do
-	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
-done
+require_tools jq go-md2man
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 ktap_plan 50
 use_pin_root admin

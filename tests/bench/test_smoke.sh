@@ -7,9 +7,7 @@
 # left behind.  Timings are never judged here: docs/performance.md.
 . "$(dirname "$0")/../lib.sh"
 require_root
-for t in jq gnuplot nsenter ethtool python3; do
-	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
-done
+require_tools jq gnuplot nsenter ethtool python3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
 ktap_plan 43

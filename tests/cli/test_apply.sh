@@ -13,7 +13,7 @@
 # paths survive a round trip.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
+require_tools jq
 
 use_pin_root apply
 K() { "$KFAAS" "$@"; }
@@ -46,7 +46,9 @@ routes:
 EOF
 
 ids() { K -j fn list | jq -r '[.[] | "\(.name)=\(.prog_id)"] | sort | join(" ")'; }
-state() { K export; }
+# the configuration, and the loop ports (a deleted UDP route's port is
+# no loop port any more, a route put back is one again)
+state() { K export; K -j config show | jq -c .loop_ports; }
 # the state of old.yaml, and its program ids in $OLD_IDS
 reset_old() {
 	K apply "$T/old.yaml" >/dev/null || return 1

@@ -4,7 +4,7 @@
 # exit, state untouched) and its -j output, checked with jq.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
+require_tools jq
 ktap_plan 81
 
 use_pin_root cli

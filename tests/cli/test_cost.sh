@@ -6,7 +6,7 @@
 # line and a non-zero exit.  With kfaasd: tests/vm/test_lifecycle.sh.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
+require_tools jq
 ktap_plan 19
 
 use_pin_root cost

@@ -8,7 +8,7 @@
 # -DKFAAS_CRASH_POINTS); the kfaas that is installed ignores KFAAS_CRASH_AT.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
+require_tools jq
 [ -x "$CRASH_KFAAS" ] || ktap_skip_all "no test build of the CLI: run 'make tests'"
 ktap_plan 20
 

@@ -7,7 +7,7 @@
 # apply and export; every error one clear line, nothing changed.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
+require_tools jq
 ktap_plan 35
 
 use_pin_root guard

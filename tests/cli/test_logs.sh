@@ -14,9 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/../sk/sk_lib.sh"
 require_root
-for t in socat jq python3; do
-	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
-done
+require_tools socat jq python3
 ktap_plan 42
 
 use_pin_root logs

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 GEN=$B/tools/kfaas-tracegen
 [ -x "$GEN" ] || ktap_skip_all "kfaas-tracegen not built (make all)"
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
+require_tools jq
 ktap_plan 16
 
 d=$(mktemp -d /tmp/kfaas-sim.XXXXXX)

@@ -7,8 +7,8 @@
 # it was.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq missing (tools/deps.sh)"
-ktap_plan 21
+require_tools jq
+ktap_plan 22
 
 use_pin_root split-cli
 K() { "$KFAAS" "$@"; }
@@ -26,7 +26,10 @@ check_eq "route list shows the split" "udp 53 dns-v1:90,dns-v2:10" \
 	"$(K route list | awk 'NR == 2 { print $1, $2, $3 }')"
 check_eq "... and its JSON the versions" '[{"fn":"dns-v1","weight":90},{"fn":"dns-v2","weight":10}]' \
 	"$(K -j route list | jq -c '.[0].versions | map({fn, weight})')"
-check_match "fn show of a version lists the route" "udp 53" "$(K fn show dns-v2)"
+check_match "fn show of a version lists the route with its weight" "\\[udp 53 weight 10 of 100\\]" \
+	"$(K fn show dns-v2)"
+check_eq "... and its JSON the weights" '[{"route":"udp 53","weight":10,"total":100}]' \
+	"$(K -j fn show dns-v2 | jq -c .weights)"
 
 before=$(routes)
 check_match "route set refuses a version that is not loaded, naming it" \

@@ -22,9 +22,7 @@
 
 require_root
 command -v etcd >/dev/null || ktap_skip_all "etcd is not installed: tools/deps.sh"
-for t in jq socat curl nsenter; do
-	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
-done
+require_tools jq socat curl nsenter
 [ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/vmfn/hello" ] ||
 	ktap_skip_all "kfaasd, the guest image or the hello function is not built"
 # kill -9 of a node to its VM function answering elsewhere: the lease TTL

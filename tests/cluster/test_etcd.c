@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The etcd client (user/lib/etcd.h) and the artifact store (artifact.h)
- * against a real etcd cluster, one scenario per run:
+ * The etcd client (user/lib/etcd.h), the artifact store (artifact.h) and
+ * the scheduler's write guard (kfaas_cluster.h) against a real etcd
+ * cluster, one scenario per run:
  *
  *   test_etcd CASE [ARGS]
  *
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include "ktap.h"
 #include "libkfaas.h"
+#include "kfaas_cluster.h"
 #include "etcd.h"
 #include "artifact.h"
 
@@ -737,6 +739,77 @@ static void case_election(struct etcd *c)
 	etcd_lease_revoke(c, d.lease);
 }
 
+/* A placement of fn on one node, for kfaas_cluster_placement_write(). */
+static struct kfaas_cluster_placement placed_on(const char *fn, char (*node)[KFAAS_NODE_LEN])
+{
+	struct kfaas_cluster_placement p = { .nodes = node, .n = 1, .replicas = 1 };
+
+	snprintf(p.fn, sizeof(p.fn), "%s", fn);
+	return p;
+}
+
+/* The node desired/placement/FN names first, or "". */
+static const char *placement_node(struct kfaas_cluster *kc, const char *fn)
+{
+	static char node[KFAAS_NODE_LEN];
+	json_object *dir = NULL, *p, *nodes;
+
+	node[0] = '\0';
+	if (kfaas_cluster_get_dir(kc, "desired/placement", &dir) == 0 &&
+	    json_object_object_get_ex(dir, fn, &p) &&
+	    json_object_object_get_ex(p, "nodes", &nodes) &&
+	    json_object_array_length(nodes) > 0)
+		snprintf(node, sizeof(node), "%s", json_object_get_string(
+			 json_object_array_get_idx(nodes, 0)));
+	json_object_put(dir);
+	return node;
+}
+
+/*
+ * The scheduler's write guard (cluster_place.c): a scheduler whose
+ * election key is gone (its lease expired while it was paused or cut
+ * off) gets -EPERM and writes nothing; the one elected after it writes.
+ */
+static void case_sched_lost(void)
+{
+	struct kfaas_cluster_opts o = {
+		.endpoints = env("KFAAS_ETCD_ENDPOINTS"), .ca_file = env("KFAAS_ETCD_CA"),
+		.cert_file = env("KFAAS_ETCD_CERT"), .key_file = env("KFAAS_ETCD_KEY"),
+		.prefix = key(""),
+	};
+	char n1[1][KFAAS_NODE_LEN] = { "n1" }, n2[1][KFAAS_NODE_LEN] = { "n2" };
+	struct kfaas_cluster_placement p1 = placed_on("hello", n1),
+				       p2 = placed_on("hello", n2);
+	char k1[512], k2[512];
+	struct kfaas_cluster *kc;
+	int64_t l1 = 0, l2 = 0;
+
+	if (!expect(kfaas_cluster_open(&kc, &o), 0, "a cluster connection"))
+		return;
+	expect(kfaas_cluster_lease_grant(kc, 10, &l1) ?:
+	       kfaas_cluster_campaign(kc, l1, "n1", 5000, k1, sizeof(k1)), 0,
+	       "n1's scheduler is elected");
+	expect(kfaas_cluster_placement_write(kc, k1, NULL, 0, &p1, 1), 0,
+	       "... and writes a placement");
+	/* its lease ends (kill -9, a pause longer than the TTL) */
+	expect(kfaas_cluster_lease_revoke(kc, l1), 0, "n1's lease ends");
+	expect(kfaas_cluster_placement_write(kc, k1, &p1, 1, &p2, 1), -EPERM,
+	       "n1's scheduler writing after it lost its election: -EPERM");
+	ktap_test_result(strstr(kfaas_errmsg(), "lost its election") != NULL,
+			 "... saying so (%s)", kfaas_errmsg());
+	ktap_test_result(!strcmp(placement_node(kc, "hello"), "n1"),
+			 "... and nothing was written (hello on '%s')",
+			 placement_node(kc, "hello"));
+	expect(kfaas_cluster_lease_grant(kc, 10, &l2) ?:
+	       kfaas_cluster_campaign(kc, l2, "n2", 5000, k2, sizeof(k2)) ?:
+	       kfaas_cluster_placement_write(kc, k2, &p1, 1, &p2, 1), 0,
+	       "n2's scheduler, elected next, writes");
+	ktap_test_result(!strcmp(placement_node(kc, "hello"), "n2"),
+			 "... its placement (hello on '%s')", placement_node(kc, "hello"));
+	kfaas_cluster_lease_revoke(kc, l2);
+	kfaas_cluster_close(kc);
+}
+
 /* ---- failover, quorum, TLS ---- */
 
 static void case_failover(struct etcd *c, const char *down)
@@ -992,8 +1065,10 @@ int main(int argc, char **argv)
 		case_compacted(c, atoll(argv[2]), atoll(argv[3]));
 	else if (!strcmp(cs, "watch-resume"))
 		case_watch_resume(c);
-	else if (!strcmp(cs, "election"))
+	else if (!strcmp(cs, "election")) {
 		case_election(c);
+		case_sched_lost();
+	}
 	else if (!strcmp(cs, "failover") && argc == 3)
 		case_failover(c, argv[2]);
 	else if (!strcmp(cs, "artifact"))

@@ -69,7 +69,7 @@ check "etcdctl compact at the last of three revisions (${revs:-none})" \
 scenario "watch: a compacted start revision is -ESTALE, the fall-back works" \
 	compact-check $revs
 
-scenario "election: B leads only after A resigns, C after B's lease expires" \
+scenario "election: B leads only after A resigns, C after B's lease expires; a scheduler that lost its election writes nothing (-EPERM)" \
 	election
 # (bash reports the killed member on stderr: not part of the results)
 scenario "watch: a member killed under a watch, events once each" \

@@ -9,9 +9,7 @@
 # a well-known service port is not answered.  docs/reliability.md.
 . "$(dirname "$0")/../lib.sh"
 require_root
-for t in python3 jq; do
-	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
-done
+require_tools python3 jq
 ktap_plan 21
 
 use_pin_root guard

@@ -14,9 +14,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 require_root
-for t in memcached memccapable python3 jq; do
-	command -v $t >/dev/null || ktap_skip_all "$t is missing (tools/deps.sh)"
-done
+require_tools memcached memccapable python3 jq
 ktap_plan 67
 
 use_pin_root kv

@@ -18,9 +18,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/split_lib.sh"
 require_root
-for t in python3 jq; do
-	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
-done
+require_tools python3 jq
 ktap_plan 13
 
 use_pin_root split

@@ -6,9 +6,7 @@
 # answer reaches a userspace server behind it.
 . "$(dirname "$0")/../lib.sh"
 require_root
-for t in socat dig python3 jq; do
-	command -v $t >/dev/null || ktap_skip_all "$t missing (tools/deps.sh)"
-done
+require_tools socat dig python3 jq
 ktap_plan 21
 
 use_pin_root e2e

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib.sh"
 require_root
-command -v qemu-system-x86_64 >/dev/null || ktap_skip_all "qemu-system-x86 missing (tools/deps.sh)"
+require_tools qemu-system-x86_64
 case "$B/" in
 "$top"/*) ;;
 *) echo "Bail out! the build directory $B must be inside $top (the guest sees only the tree)"

@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/sk_lib.sh"
 require_root
-command -v jq >/dev/null || ktap_skip_all "jq is missing (tools/deps.sh)"
+require_tools jq
 ktap_plan 31
 
 use_pin_root sk-cli

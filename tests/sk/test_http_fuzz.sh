@@ -10,8 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/sk_lib.sh"
 require_root
-command -v python3 >/dev/null || ktap_skip_all "python3 is missing (tools/deps.sh)"
-command -v jq >/dev/null || ktap_skip_all "jq is missing (tools/deps.sh)"
+require_tools python3 jq
 ktap_plan 6
 
 use_pin_root sk-hfuzz

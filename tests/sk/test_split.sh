@@ -16,9 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/sk_lib.sh"
 . "$here/../e2e/split_lib.sh"
 require_root
-for t in jq python3; do
-	command -v $t >/dev/null || ktap_skip_all "$t is missing (tools/deps.sh)"
-done
+require_tools jq python3
 ktap_plan 10
 
 use_pin_root sk-split

@@ -6,15 +6,10 @@
 # vm_require TOOL...: root, kfaasd, the guest image, the test function,
 # QEMU and the tools, or the whole test is skipped saying what is missing
 vm_require() {
-	local t
 	require_root
 	[ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/tests/vm/fn/kfn" ] ||
 		ktap_skip_all "kfaasd, the guest image or the test function is not built"
-	command -v qemu-system-x86_64 >/dev/null ||
-		ktap_skip_all "no qemu-system-x86_64: run tools/deps.sh"
-	for t in "$@"; do
-		command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
-	done
+	require_tools qemu-system-x86_64 "$@"
 }
 
 DPID=

@@ -17,14 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/kfaasd_lib.sh"
 
-require_root
-[ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/tests/vm/fn/kfn" ] ||
-	ktap_skip_all "kfaasd, the guest image or the test function is not built"
-command -v qemu-system-x86_64 >/dev/null ||
-	ktap_skip_all "no qemu-system-x86_64: run tools/deps.sh"
-for t in jq python3 nsenter; do
-	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
-done
+vm_require jq python3 nsenter
 ktap_plan 16
 
 N=30; B_XDP=10; V=12; PORT=7300
@@ -35,7 +28,6 @@ export KFAAS_RUN_DIR=/run/kfaasd-b$$
 RUN=$KFAAS_RUN_DIR
 use_pin_root vmbudget
 sandbox_up vmb 78 || { echo "Bail out! no sandbox"; exit 1; }
-kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 cleanup_add "daemon_stop; kill_qemus; rm -rf $RUN; rm -f $LOG"
 stat_of() { K -j stats "$1" | jq -r "$2"; }
 

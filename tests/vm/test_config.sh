@@ -9,13 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/kfaasd_lib.sh"
 
-require_root
-[ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/vmfn/hello" ] ||
-	ktap_skip_all "kfaasd, the guest image or the hello function is not built"
-command -v qemu-system-x86_64 >/dev/null || ktap_skip_all "no qemu-system-x86_64"
-for t in jq python3 nsenter; do
-	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
-done
+vm_require jq python3 nsenter
+[ -x "$B/vmfn/hello" ] || ktap_skip_all "the hello function is not built: make"
 ktap_plan 25
 
 use_pin_root vmconf

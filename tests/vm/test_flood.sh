@@ -20,13 +20,9 @@ top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
 . "$here/kfaasd_lib.sh"
 
-require_root
-[ -x "$B/kfaasd" ] && [ -x "$B/vm/kfaas-agent" ] && [ -r "$B/vm/guest.cpio.kver" ] &&
-	[ -x "$B/tests/vm/fn/kfn" ] && [ -x "$B/tests/vm/fn/flood" ] ||
-	ktap_skip_all "kfaasd, the guest agent or the test functions are not built"
-command -v qemu-system-x86_64 >/dev/null ||
-	ktap_skip_all "no qemu-system-x86_64: run tools/deps.sh"
-command -v jq >/dev/null || ktap_skip_all "no jq: run tools/deps.sh"
+vm_require jq
+[ -x "$B/vm/kfaas-agent" ] && [ -r "$B/vm/guest.cpio.kver" ] && [ -x "$B/tests/vm/fn/flood" ] ||
+	ktap_skip_all "the guest agent or the flood function is not built: make"
 
 ktap_plan 12
 

@@ -35,7 +35,6 @@ MPORT=$((PORT + 1))
 P=4000		# the periodic function's period, ms
 
 use_pin_root lc
-kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 cleanup_add "daemon_stop; kill_qemus; rm -rf $RUN; rm -f $LOG"
 daemon_start() {
 	"$B/kfaasd" --cache-dir "$CACHE" --config none --refresh 500 \

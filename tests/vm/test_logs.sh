@@ -5,7 +5,8 @@
 # eBPF tiers' records (kfaas invoke, a real TCP client) collected from
 # the ring into kfaasd's history; 'kfaas logs' and -f over that history;
 # a log flood kept under --log-size by rotation, its drops in the stream,
-# another function's stream intact; the journal, when systemd-journald
+# another function's stream intact, from an XDP function and from a VM
+# function spewing stderr (each entry its head); the journal, when systemd-journald
 # exists: kfaasd runs beside a journald of its own in a private mount
 # namespace (tests/vm/journal_ns.sh) with $INVOCATION_ID set, as under
 # systemd, and journalctl reads the fields it sent.  Not exercised here:
@@ -15,15 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/kfaasd_lib.sh"
 . "$here/../sk/sk_lib.sh"
 
-require_root
-[ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/tests/vm/fn/kfn" ] ||
-	ktap_skip_all "kfaasd, the guest image or the test function is not built"
-command -v qemu-system-x86_64 >/dev/null ||
-	ktap_skip_all "no qemu-system-x86_64: run tools/deps.sh"
-for t in jq python3 nsenter unshare; do
-	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
-done
-ktap_plan 31
+vm_require jq python3 nsenter unshare
+ktap_plan 35
 
 FN=$B/tests/vm/fn/kfn
 CACHE=/var/cache/kfaasd-test
@@ -37,7 +31,6 @@ use_pin_root vmlogs
 sandbox_up vmlogs 81 || { echo "Bail out! no sandbox"; exit 1; }
 tmp=$(mktemp -d)
 K() { "$KFAAS" "$@"; }
-kill_qemus() { local p; for p in $(live_qemus); do kill -9 "$p"; done; }
 cleanup_add "rm -rf $tmp $LOG"
 cleanup_add "daemon_stop; kill_qemus; rm -rf $RUN"
 
@@ -140,6 +133,25 @@ check "-f goes on through the flood's rotations" \
 kill $fpid; wait $fpid 2>/dev/null
 check_eq "-f ended by SIGTERM left nothing on its stderr" "" "$(cat "$tmp/follow.err")"
 check "every entry -f printed is a JSON object" jq -e -s 'all(type == "object")' "$tmp/follow"
+
+# ---- a VM-tier function spewing stderr: each entry its head, the disk bounded ----
+n0=$(K -j logs quiet | wc -l)
+out=$(K -j invoke kfn --data 'spew 20000' --repeat 12 2>&1)
+[ "$(echo "$out" | jq -r .errors)" = 0 ] || diag "$(K -j logs kfn | tail -2)"
+check_eq "12 invocations each writing 20 000 bytes to stderr all succeed" "12 0" \
+	"$(echo "$out" | jq -r '"\(.repeat) \(.errors)"')"
+K invoke quiet --data after-the-spew >/dev/null
+wait_until 50 grep -q after-the-spew "$RUN/logs/quiet.log"
+long=$(K -j logs kfn | jq -rs --argjson max $(awk '/define KFAAS_AGENT_STDERR_MAX/ {print $3}' \
+	"$here/../../include/kfaas/agent.h") '[.[] | select(.msg | startswith("eeee")) | .msg | length] |
+	"\(length > 0) \(all(. <= $max))"')
+check_eq "kfaas logs: a spewing invocation's entry holds only its stderr's head" "true true" "$long"
+size=$(( $(stat -c %s "$RUN/logs/kfn.log") + $(stat -c %s "$RUN/logs/kfn.log.1" 2>/dev/null || echo 0) ))
+diag "kfn's history after the spew: $size bytes (cap $CAP)"
+check "... its history rotated and stays under --log-size ($CAP bytes)" \
+	test -f "$RUN/logs/kfn.log.1" -a "$size" -le $CAP
+check_eq "another function's stream is intact: one new entry" "$((n0 + 1)) after-the-spew" \
+	"$(K -j logs quiet | wc -l) $(K -j logs quiet | tail -1 | jq -r .msg)"
 
 # ---- the journal -------------------------------------------------------------------
 jctl() {	# journalctl in kfaasd's mount namespace

@@ -23,14 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/kfaasd_lib.sh"
 
-require_root
-[ -x "$B/kfaasd" ] && [ -r "$B/vm/guest.cpio" ] && [ -x "$B/tests/vm/fn/kfn" ] ||
-	ktap_skip_all "kfaasd, the guest image or the test function is not built"
-command -v qemu-system-x86_64 >/dev/null ||
-	ktap_skip_all "no qemu-system-x86_64: run tools/deps.sh"
-for t in jq python3 setpriv socat; do
-	command -v $t >/dev/null || ktap_skip_all "no $t: run tools/deps.sh"
-done
+vm_require jq python3 setpriv socat
 
 ktap_plan 56
 

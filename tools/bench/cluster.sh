@@ -39,7 +39,7 @@ cluster_plot() {	# results.json outdir
 	jq -r '.benchmarks[] | select(.id == "cluster") | .summary.convergence[] |
 		"\"\(.nodes) nodes, \(.routes) routes\" \(.p50_ms) \(.p99_ms)"' "$json" >"$out/cluster.dat"
 	jq -r '.benchmarks[] | select(.id == "cluster") | .summary.failover[] |
-		"\"failover, \(.nodes) nodes\" \(.p50_ms) \(.p99_ms)"' "$json" >>"$out/cluster.dat"
+		"\"failover, \(.nodes) nodes, replicas \(.replicas)\" \(.p50_ms) \(.p99_ms)"' "$json" >>"$out/cluster.dat"
 	gnuplot <<EOF
 set terminal svg size 900,480 dynamic enhanced font 'sans,11' background '#ffffff'
 set style fill solid 0.8 border -1; set grid ytics; set key top left
@@ -83,7 +83,8 @@ if [ $SMOKE = 1 ]; then
 else
 	SIZES=${CB_SIZES:-3 10}; ROUTES=${CB_ROUTES:-1 1000}; REPS=${CB_REPS:-10}; FAILS=${CB_FAILS:-3}
 fi
-CONVERGE_TIMEOUT=60	# seconds an apply may take to reach every node
+FAIL_REPLICAS=${CB_FAIL_REPLICAS:-1 2}	# a failover series per replica count
+CONVERGE_TIMEOUT=${CB_TIMEOUT:-60}	# seconds an apply may take to reach every node
 FAILOVER_TIMEOUT=180	# a boot under TCG on a loaded machine is slow
 TAG=${KFAAS_BENCH_TAG:-$$}
 CLUSTER_PREFIX=/kfaas-bench-$TAG/
@@ -99,17 +100,23 @@ etcd_cluster_start >&2 || exit 1
 # measuring client that waits for a CPU would stamp late.
 RT=""
 chrt -f 10 true 2>/dev/null && RT="chrt -f 10"
-# shellcheck disable=SC2016
-ETCDCTL_API=3 $RT etcdctl --endpoints "$ETCD_ENDPOINTS" --cacert "$ETCD_CA" \
-	--cert "$ETCD_CERT" --key "$ETCD_KEY" watch -w json --prefix \
-	"${CLUSTER_PREFIX}desired/" 2>/dev/null > >(exec $RT bash -c \
-	'while IFS= read -r l; do printf "%s %s\n" "$EPOCHREALTIME" "$l"; done' \
-	>"$T/watch.log") &
-cleanup_add "kill $!"
+watch_log() {	# KEYS LOG: every change under PREFIX/KEYS, stamped, to LOG
+	# shellcheck disable=SC2016
+	ETCDCTL_API=3 $RT etcdctl --endpoints "$ETCD_ENDPOINTS" --cacert "$ETCD_CA" \
+		--cert "$ETCD_CERT" --key "$ETCD_KEY" watch -w json --prefix \
+		"$CLUSTER_PREFIX$1" 2>/dev/null > >(exec $RT bash -c \
+		'while IFS= read -r l; do printf "%s %s\n" "$EPOCHREALTIME" "$l"; done' \
+		>"$2") &
+	cleanup_add "kill $!"
+}
+watch_log desired/ "$T/watch.log"
+# every node's status/NODE (what it applied, its functions' states), for
+# the phases of a failover
+watch_log status/ "$T/status.log"
 
-# The watch log as {ts, key, value} objects, one per event.
-events() {
-	sed -n 's/^\([0-9.]*\) \(.*\)$/{"ts":\1,"r":\2}/p' "$T/watch.log" |
+# The watch log (or LOG) as {ts, key, value} objects, one per event.
+events() {	# [LOG]
+	sed -n 's/^\([0-9.]*\) \(.*\)$/{"ts":\1,"r":\2}/p' "${1:-$T/watch.log}" |
 		jq -c --arg p "$CLUSTER_PREFIX" '.ts as $t | .r.Events[]? |
 			{ts: $t, key: (.kv.key | @base64d | ltrimstr($p)),
 			 value: (.kv.value // "" | @base64d)}'
@@ -136,7 +143,11 @@ nodes_up() {	# N: nodes 1..N run and converged on the generation applied last
 	local i
 	for ((i = 1; i <= $1; i++)); do
 		[ -n "${NODE_PID[$i]:-}" ] && continue
-		cluster_node_up "$i" --node-mem 1024 || return 1
+		if [ -n "${NODE_NS[$i]:-}" ]; then	# killed by the last failover
+			cluster_node_start "$i" || return 1
+		else
+			cluster_node_up "$i" --node-mem 1024 || return 1
+		fi
 	done
 	CLUSTER_NODES=$1 cluster_wait_gen "$GEN" "$CONVERGE_TIMEOUT" >&2
 }
@@ -162,7 +173,7 @@ apply() {	# FILE: kfaas --cluster apply; sets GEN
 # One measured apply: N nodes, R routes; a JSON line on stdout (not to be
 # run in a subshell: it moves GEN and SEQ).
 converge_once() {	# N R REP
-	local n=$1 r=$2 k=$3 base last t0 t1 c got swept
+	local n=$1 r=$2 k=$3 base last t0 t1 c got swept phases
 	SEQ=$((SEQ + 1))
 	base=$((20000 + (SEQ % 2) * 10000))
 	last=$((base + r - 1))
@@ -183,15 +194,21 @@ converge_once() {	# N R REP
 	c=$(awk -v a="$c" -v b="$t1" 'BEGIN {printf "%.6f", a < b ? a : b}')
 	# shellcheck disable=SC2046
 	swept=$(python3 "$PROBE" sweep "$base" "$r" $(addrs)) || return 1
+	# where each node's time went (status/NODE "phases-ms"), once every
+	# node published this generation
+	CLUSTER_NODES=$n cluster_wait_gen "$GEN" "$CONVERGE_TIMEOUT" >&2 || return 1
+	phases=$(kc -j cluster status | jq -c '[.nodes[] | select(.alive) | .phases_ms]')
 	jq -c -n --argjson n "$n" --argjson r "$r" --argjson k "$k" \
 		--argjson c "$c" --argjson t0 "$t0" --argjson t1 "$t1" \
-		--argjson first "$(cat "$T/first.json")" --argjson swept "$swept" '
+		--argjson first "$(cat "$T/first.json")" --argjson swept "$swept" \
+		--argjson phases "$phases" '
 		{nodes: $n, routes: $r, rep: $k,
 		 apply_cli_ms: (($t1 - $t0) * 1000 | round),
 		 commit_after_cli_ms: (($c - $t1) * 1000 | round),
 		 node_ms: [$first[] | if . == null then null else (. - $c) * 1000 end],
 		 answered: ([$first[] | select(. != null)] | length),
-		 swept_ok: ([$swept[] | select(. == $r)] | length)}
+		 swept_ok: ([$swept[] | select(. == $r)] | length),
+		 phases_ms: $phases}
 		| .conv_ms = (if .answered == $n then (.node_ms | max) else null end)'
 }
 
@@ -199,9 +216,20 @@ hello_node() {	# where the scheduler placed hello (n3), or nothing
 	kc -j cluster status 2>/dev/null |
 		jq -r '.placements[] | select(.fn == "hello") | .nodes[0] // empty'
 }
-# One failover: kill -9 of the node running hello; a JSON line.
-failover_once() {	# N REP
-	local n=$1 k=$2 v t_kill t_ans placed got
+hello_nodes() {	# every node hello is placed on
+	kc -j cluster status 2>/dev/null |
+		jq -r '.placements[] | select(.fn == "hello") | .nodes[]'
+}
+# One failover: kill -9 of a node running hello; a JSON line.  Its
+# phases: the kill -> the scheduler's new placement in etcd (placed: the
+# control plane, lease TTL + a scheduler round) -> the node placed now
+# applied it (applied: its status/NODE names hello) -> hello ready there
+# (ready: its status says so, published within ~1 s) -> and, from the
+# kill, the first answer of the route from any live node (answer; with
+# replicas 2 the other replica, placed before the kill: "standby").
+failover_once() {	# N REP REPLICAS
+	local n=$1 k=$2 reps=$3 v t_kill placed got before
+	before=$(hello_nodes | jq -R . | jq -s -c .)
 	v=$(hello_node); v=${v#n}
 	[ -n "$v" ] || { echo "hello is not placed" >&2; return 1; }
 	rm -f "$T/ready"
@@ -213,22 +241,90 @@ failover_once() {	# N REP
 	t_kill=$EPOCHREALTIME
 	cluster_node_kill "$v"
 	wait $ppid || return 1
-	placed=$(events | jq -r --argjson t "$t_kill" --arg v "n$v" '
-		select(.ts > $t and .key == "desired/placement/hello") |
-		select(.value != "" and (.value | fromjson | .nodes | length > 0 and
-			all(. != $v))) |
-		.ts' | head -n 1)
-	got=$(jq -c --argjson t "$t_kill" --argjson pl "${placed:-null}" '
+	# the new placement (the first without the dead node), and when its
+	# new node says hello is ready: a standby answers before either
+	for _ in $(seq $((FAILOVER_TIMEOUT * 5))); do
+		placed=$(events | jq -c --argjson t "$t_kill" --arg v "n$v" '
+			select(.ts > $t and .key == "desired/placement/hello") |
+			select(.value != "" and (.value | fromjson | .nodes | length > 0 and
+				all(. != $v))) | {ts, nodes: (.value | fromjson | .nodes)}' |
+			head -n 1)
+		[ -n "$placed" ] && events "$T/status.log" | jq -e --argjson t "$t_kill" \
+			--argjson pl "$placed" --argjson b "$before" '
+			select(.ts > $t and .value != "") | (.value | fromjson) |
+			select((.node as $x | $pl.nodes - $b | index($x)) and
+			       .functions.hello.state == "ready")' >/dev/null && break
+		sleep 0.2
+	done
+	[ -n "$placed" ] || placed=null
+	# when the newly placed node's status first had hello, and ready
+	events "$T/status.log" | jq -c --argjson t "$t_kill" '
+		select(.ts > $t and .value != "") | (.value | fromjson) as $s |
+		select($s.functions.hello) |
+		{ts, node: $s.node, state: $s.functions.hello.state}' >"$T/st.jsonl"
+	got=$(jq -c --argjson t "$t_kill" --argjson pl "$placed" --argjson b "$before" \
+		--slurpfile st "$T/st.jsonl" --arg net "$ETCD_NET." '
+		def ms: if . == null then null else (. - $t) * 1000 | round end;
+		(($pl.nodes // []) - $b) as $new |
+		[$st[] | select(.node as $x | $new | index($x)) |
+		 select($pl and .ts >= $pl.ts)] as $ns |
 		[to_entries[] | select(.value != null)] | sort_by(.value) |
-		{answered_by: (.[0].key // null),
-		 answer_ms: (if .[0] then (.[0].value - $t) * 1000 | round else null end),
-		 placed_ms: (if $pl then ($pl - $t) * 1000 | round else null end)}' "$T/first.json")
+		(.[0].key // null) as $by |
+		{answered_by: $by,
+		 answer_ms: (if .[0] then ([.[0].value - $t, 0] | max) * 1000 | round
+			     else null end),
+		 standby: (if $by then ("n\(($by | ltrimstr($net) | tonumber) - 10)"
+				       as $bn | $b | index($bn) != null) else null end),
+		 placed_ms: ($pl.ts // null | ms),
+		 placed_on: $new,
+		 applied_ms: ($ns[0].ts // null | ms),
+		 ready_ms: ([$ns[] | select(.state == "ready")][0].ts // null | ms)}' \
+		"$T/first.json")
 	jq -c -n --argjson n "$n" --argjson k "$k" --arg v "n$v" --argjson g "$got" \
-		'{nodes: $n, rep: $k, killed: $v} + $g'
+		--argjson reps "$reps" '{nodes: $n, replicas: $reps, rep: $k, killed: $v} + $g'
 	# the node comes back before the next round (none after the last)
 	[ "$k" -lt "$FAILS" ] || return 0
 	cluster_node_start "$v" &&
 	CLUSTER_NODES=$n cluster_wait_gen "$GEN" "$CONVERGE_TIMEOUT" >&2
+}
+
+# FAILS kills of a node running hello (min-warm 1) placed on REPLICAS
+# nodes: 1, the function moves; 2, the other replica keeps serving (a
+# warm standby) while the lost one is placed again.
+failover_series() {	# N REPLICAS
+	local n=$1 reps=$2 v k
+	nodes_up "$n" || return 1	# the node killed last is back
+	cat >"$T/vm.yaml" <<EOF
+functions:
+  echo: { object: $B/bpf/echo.bpf.o }
+  hello: { vm: $B/vmfn/hello, min-warm: 1, replicas: $reps }
+routes:
+  - { trigger: udp 7, fn: echo }
+  - { trigger: udp 7070, fn: hello }
+EOF
+	apply "$T/vm.yaml" && CLUSTER_NODES=$n cluster_wait_gen "$GEN" "$CONVERGE_TIMEOUT" >&2 ||
+		return 1
+	for _ in $(seq 100); do
+		[ "$(hello_nodes | wc -l)" -ge "$reps" ] && break
+		sleep 0.2
+	done
+	for v in $(hello_nodes); do
+		rm -f "$T/ready"
+		$RT python3 "$PROBE" any 7070 "hello, probe" "$FAILOVER_TIMEOUT" "$T/ready" \
+			"$(cluster_addr "${v#n}")" | jq -e '.[] != null' >/dev/null && continue
+		# recorded as a failover that did not answer (a failed row)
+		log "hello never answered on $v within $FAILOVER_TIMEOUT s"
+		jq -c -n --argjson n "$n" --arg v "$v" --argjson reps "$reps" '{nodes: $n,
+			replicas: $reps, rep: 0, killed: null, answered_by: null,
+			answer_ms: null, placed_ms: null,
+			error: "hello never answered on \($v) before the kill"}' >>"$T/fail.jsonl"
+		return 0
+	done
+	for ((k = 1; k <= FAILS; k++)); do
+		failover_once "$n" "$k" "$reps" >"$T/line" || return 1
+		log "$(cat "$T/line")"
+		cat "$T/line" >>"$T/fail.jsonl"
+	done
 }
 
 : >"$T/conv.jsonl"; : >"$T/fail.jsonl"
@@ -244,32 +340,8 @@ for n in $SIZES; do
 		done
 	done
 	[ "$FAILS" -gt 0 ] || continue
-	cat >"$T/vm.yaml" <<EOF
-functions:
-  echo: { object: $B/bpf/echo.bpf.o }
-  hello: { vm: $B/vmfn/hello, min-warm: 1 }
-routes:
-  - { trigger: udp 7, fn: echo }
-  - { trigger: udp 7070, fn: hello }
-EOF
-	apply "$T/vm.yaml" && CLUSTER_NODES=$n cluster_wait_gen "$GEN" "$CONVERGE_TIMEOUT" >&2 ||
-		exit 1
-	v=""
-	for _ in $(seq 100); do v=$(hello_node); [ -n "$v" ] && break; sleep 0.2; done
-	rm -f "$T/ready"
-	if ! $RT python3 "$PROBE" any 7070 "hello, probe" "$FAILOVER_TIMEOUT" "$T/ready" \
-		"$(cluster_addr "${v#n}")" | jq -e '.[] != null' >/dev/null; then
-		# recorded as a failover that did not answer (a failed row)
-		log "hello never answered on $v within $FAILOVER_TIMEOUT s"
-		jq -c -n --argjson n "$n" --arg v "$v" '{nodes: $n, rep: 0, killed: null,
-			answered_by: null, answer_ms: null, placed_ms: null,
-			error: "hello never answered on \($v) before the kill"}' >>"$T/fail.jsonl"
-		continue
-	fi
-	for ((k = 1; k <= FAILS; k++)); do
-		failover_once "$n" "$k" >"$T/line" || exit 1
-		log "$(cat "$T/line")"
-		cat "$T/line" >>"$T/fail.jsonl"
+	for reps in $FAIL_REPLICAS; do
+		failover_series "$n" "$reps" || exit 1
 	done
 done
 
@@ -288,12 +360,16 @@ jq -n --slurpfile conv "$T/conv.jsonl" --slurpfile fail "$T/fail.jsonl" \
 		 node_p50_ms: ([.[].node_ms[] | select(. != null)] | pct(50) | r1),
 		 node_p99_ms: ([.[].node_ms[] | select(. != null)] | pct(99) | r1),
 		 apply_cli_p50_ms: ([.[].apply_cli_ms] | pct(50))})) as $cs
-	| ($fail | group_by(.nodes) | map(
-		{nodes: .[0].nodes, kills: length,
+	| ($fail | group_by([.nodes, .replicas]) | map(
+		{nodes: .[0].nodes, replicas: .[0].replicas, kills: length,
 		 answered: ([.[] | select(.answer_ms != null)] | length),
+		 by_standby: ([.[] | select(.standby == true)] | length),
 		 p50_ms: ([.[].answer_ms | select(. != null)] | pct(50)),
 		 p99_ms: ([.[].answer_ms | select(. != null)] | pct(99)),
-		 placed_p50_ms: ([.[].placed_ms | select(. != null)] | pct(50))})) as $fs
+		 placed_p50_ms: ([.[].placed_ms | select(. != null)] | pct(50)),
+		 placed_p99_ms: ([.[].placed_ms | select(. != null)] | pct(99)),
+		 applied_p50_ms: ([.[].applied_ms | select(. != null)] | pct(50)),
+		 ready_p50_ms: ([.[].ready_ms | select(. != null)] | pct(50))})) as $fs
 	| ($ttl * 1000 + 2000) as $fb
 	| {id: "cluster", status: "ok",
 	   params: {sizes: $sizes, routes: $routes, applies_per_config: $reps,
@@ -301,7 +377,7 @@ jq -n --slurpfile conv "$T/conv.jsonl" --slurpfile fail "$T/fail.jsonl" \
 		    etcd: "3 members on loopback, TLS client certificates, peers on TLS",
 		    nodes: "network namespaces on one bridge, each its own pin root and kfaasd --cluster (XDP generic on its veth; VM tier under TCG)",
 		    convergence: "from the commit (a watcher of desired/ in the root namespace sees the generation) to the last node answering a UDP request on the last new route (asked every 5 ms); then every route of every node asked once",
-		    failover: "kill -9 of the kfaasd running hello (min-warm 1) to the first answer of its route on a live node; placed: the scheduler'"'"'s new placement seen by the watcher"},
+		    failover: "kill -9 of a kfaasd running hello (min-warm 1; replicas 1, then 2) to the first answer of its route on a live node (0 when the other replica served throughout); placed: the scheduler'"'"'s new placement seen by the watcher (the control plane); applied, ready: the newly placed node'"'"'s status/NODE names hello, says it is ready (the VM boot under TCG between them)"},
 	   summary: {convergence: $cs, failover: $fs},
 	   runs: {convergence: $conv, failover: $fail},
 	   rows: ([$cs[] | . as $c |
@@ -314,9 +390,16 @@ jq -n --slurpfile conv "$T/conv.jsonl" --slurpfile fail "$T/fail.jsonl" \
 		  [$fs[] | . as $f |
 		   {bench: "11 cluster", status: (if $f.answered == $f.kills then "ok" else "failed" end),
 		    unit: "ms",
-		    what: "failover p99, \($f.nodes) nodes: kill -9 to the VM function answering on another node (\($f.kills) kills; p50 \($f.p50_ms) ms, placed after \($f.placed_p50_ms) ms), vs lease TTL + 2 s",
+		    what: "failover p99, \($f.nodes) nodes, replicas \($f.replicas): kill -9 to the VM function answering on a live node (\($f.kills) kills; p50 \($f.p50_ms) ms; placed again after p50 \($f.placed_p50_ms) ms, p99 \($f.placed_p99_ms) ms), vs lease TTL + 2 s",
 		    kfaas: $f.p99_ms, alt: $fb, ratio: (if $f.p99_ms then ($f.p99_ms / $fb * 1000 | round / 1000) else null end),
-		    target: "<= 1x", met: (if $f.p99_ms then $f.p99_ms <= $fb else null end)}])}
+		    target: "<= 1x", met: (if $f.p99_ms then $f.p99_ms <= $fb else null end)}] +
+		  [$fs[] | . as $f |
+		   {bench: "11 cluster", status: (if $f.placed_p99_ms then "ok" else "failed" end),
+		    unit: "ms",
+		    what: "failover p99, \($f.nodes) nodes, replicas \($f.replicas), the control plane: kill -9 to the new placement in etcd (\($f.kills) kills; p50 \($f.placed_p50_ms) ms; applied on the new node after p50 \($f.applied_p50_ms) ms, its VM ready after p50 \($f.ready_p50_ms) ms under TCG), vs lease TTL + 2 s",
+		    kfaas: $f.placed_p99_ms, alt: $fb,
+		    ratio: (if $f.placed_p99_ms then ($f.placed_p99_ms / $fb * 1000 | round / 1000) else null end),
+		    target: "<= 1x", met: (if $f.placed_p99_ms then $f.placed_p99_ms <= $fb else null end)}])}
 	| "an apply or a failover did not complete (runs)" as $why
 	| .rows |= map(if .status != "ok" then . + {reason: $why, ratio: null, met: null} else . end)
 	| if any(.rows[]; .status != "ok") then .status = "failed" | .reason = $why else . end'

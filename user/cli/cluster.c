@@ -165,7 +165,7 @@ static json_object *node_row(struct kfaas_cluster *c, const struct view *v,
 			     const char *name, json_object *st)
 {
 	const struct kfaas_cluster_node *n = node_of(v, name);
-	json_object *o = json_object_new_object(), *fns;
+	json_object *o = json_object_new_object(), *fns, *ph;
 	int64_t ttl = -1, rev = st ? i64(st, "applied-rev") : 0;
 	const char *state = st ? str(st, "state") : "registering";
 	const char *health;
@@ -200,6 +200,11 @@ static json_object *node_row(struct kfaas_cluster *c, const struct view *v,
 	json_object_object_add(o, "updated", json_object_new_string(st ? str(st, "updated") : ""));
 	json_object_object_add(o, "scheduler", json_object_new_boolean(
 		!strcmp(v->leader, name)));
+	/* where its last apply's time went (kfaasd's status/NODE) */
+	json_object_object_add(o, "apply_ms", json_object_new_int64(
+		st ? i64(st, "apply-ms") : 0));
+	if (st && json_object_object_get_ex(st, "phases-ms", &ph))
+		json_object_object_add(o, "phases_ms", json_object_get(ph));
 	if (st && json_object_object_get_ex(st, "functions", &fns))
 		json_object_object_add(o, "functions", json_object_get(fns));
 	return o;

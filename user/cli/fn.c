@@ -366,14 +366,39 @@ static int do_list(int argc, char **argv)
 	return 0;
 }
 
+/* {"route": K, "weight": W, "total": T} */
+static json_object *weight_json(const char *k, __u32 w, __u32 total)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "route", json_object_new_string(k));
+	json_object_object_add(o, "weight", json_object_new_int64(w));
+	json_object_object_add(o, "total", json_object_new_int64(total));
+	return o;
+}
+
+/* id's weight in a split route r (versions of id added up), 0 when r is not split. */
+static __u32 route_weight(const struct kfaas_route *r, __u32 id)
+{
+	__u32 i, w = 0;
+
+	if (r->nver < 2)
+		return 0;
+	for (i = 0; i < KFAAS_ROUTE_VERSIONS && i < r->nver; i++)
+		if (r->ver[i].fn_id == id)
+			w += r->ver[i].weight;
+	return w;
+}
+
 static int do_show(int argc, char **argv)
 {
 	struct kfaas_route_ent *routes;
 	struct kfaas_fn_info f;
 	struct kfaas_stats s;
 	struct kfaas_state st;
-	json_object *o, *ra, *lc;
+	json_object *o, *ra, *wa, *lc;
 	size_t n, i;
+	__u32 w;
 	char k[96];
 	int rc;
 
@@ -389,13 +414,18 @@ static int do_show(int argc, char **argv)
 	if (json_output) {
 		o = fn_info_json(&f);
 		ra = json_object_new_array();
+		wa = json_object_new_array();
 		for (i = 0; i < n; i++) {
 			if (!kfaas_route_serves(&routes[i].val, f.id))
 				continue;
 			kfaas_route_key_str(&routes[i].key, k, sizeof(k));
 			json_object_array_add(ra, json_object_new_string(k));
+			w = route_weight(&routes[i].val, f.id);
+			if (w)
+				json_object_array_add(wa, weight_json(k, w, routes[i].val.total));
 		}
 		json_object_object_add(o, "routes", ra);
+		json_object_object_add(o, "weights", wa);
 		json_object_object_add(o, "stats", stats_json(&s));
 		show_lifecycle_json(o, lc);
 		json_print(o);
@@ -426,7 +456,12 @@ static int do_show(int argc, char **argv)
 			if (!kfaas_route_serves(&routes[i].val, f.id))
 				continue;
 			kfaas_route_key_str(&routes[i].key, k, sizeof(k));
-			printf(" [%s]", k);
+			w = route_weight(&routes[i].val, f.id);
+			if (w)
+				printf(" [%s weight %u of %u]", k, w,
+				       routes[i].val.total);
+			else
+				printf(" [%s]", k);
 		}
 		printf("\ninvocations %llu  throttled %llu  passed %llu  drops "
 		       "%llu  errors %llu  bytes_in %llu  bytes_out %llu  "

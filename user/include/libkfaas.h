@@ -70,6 +70,12 @@ struct kfaas_state {
 	int	ncpus;		/* possible CPUs (per-CPU map width) */
 	bool	locked;
 	bool	created;	/* this open made the pin root */
+	bool	busy_held;	/* config.busy kept set (kfaas__busy_hold) */
+	/* the registry and budgets read once, while nothing changes them
+	 * (an apply's route steps; kfaas__registry_snap), or NULL */
+	struct kfaas_fn_info	*snap_fns;
+	struct kfaas_limits	*snap_limits;
+	size_t			snap_n;
 };
 
 enum {

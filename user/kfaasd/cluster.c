@@ -113,8 +113,10 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
-static int apply_share(struct kfaas_conf *share, int64_t rev, __u64 gen)
+static int apply_share(struct kfaas_conf *share, int64_t rev, __u64 gen,
+		       uint64_t *plan_ms)
 {
+	uint64_t t0 = kfaas_now_ms();
 	struct kfaas_cluster_mark m = { .revision = rev, .generation = gen };
 	struct kfaas_state st;
 	struct kfaas_plan plan;
@@ -125,6 +127,7 @@ static int apply_share(struct kfaas_conf *share, int64_t rev, __u64 gen)
 	if (rc)
 		return rc;
 	rc = kfaas_plan_make(&st, share, &conf_apply_ops, &plan);
+	*plan_ms = kfaas_now_ms() - t0;
 	if (!rc) {
 		rc = kfaas_plan_apply(&st, share, &plan, &conf_apply_ops);
 		for (i = 0; !rc && i < plan.n; i++)
@@ -143,7 +146,7 @@ static void snapshot(void);
 static void do_apply(void)
 {
 	struct kfaas_conf share;
-	uint64_t t0 = kfaas_now_ms();
+	uint64_t t0 = kfaas_now_ms(), plan_ms = 0;
 	int64_t rev;
 	__u64 gen;
 	int rc;
@@ -153,13 +156,14 @@ static void do_apply(void)
 		pthread_mutex_unlock(&cl.lock);
 		return;
 	}
+	cl.queue_ms = t0 - cl.handed_ms;
 	share = cl.pending;		/* taken: the thread's copy is gone */
 	cl.pending = (struct kfaas_conf){ 0 };
 	rev = cl.pending_rev;
 	gen = cl.pending_gen;
 	cl.has_pending = false;
 	pthread_mutex_unlock(&cl.lock);
-	rc = apply_share(&share, rev, gen);
+	rc = apply_share(&share, rev, gen, &plan_ms);
 	if (rc == -EAGAIN) {		/* another kfaas command: soon again */
 		pthread_mutex_lock(&cl.lock);
 		if (!cl.has_pending) {
@@ -179,6 +183,7 @@ static void do_apply(void)
 	cl.done = true;
 	cl.done_rc = rc;
 	cl.apply_ms = kfaas_now_ms() - t0;
+	cl.plan_ms = plan_ms;
 	if (!rc) {
 		cl.applied_rev = rev;
 		cl.applied_gen = gen;

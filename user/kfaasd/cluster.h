@@ -32,6 +32,12 @@ struct cluster {
 	__u64		applied_gen;
 	uint64_t	applied_at_ns;	/* CLOCK_REALTIME */
 	uint64_t	apply_ms;	/* how long the last apply took */
+	/* where the last revision's time went (status/NODE "phases-ms"):
+	 * the watch thread's read of desired/, the node's share computed,
+	 * its artifacts fetched; the main loop's wait for it, its plan, its
+	 * apply (apply_ms: the plan and the apply) */
+	uint64_t	read_ms, share_ms, fetch_ms, queue_ms, plan_ms;
+	uint64_t	handed_ms;	/* kfaas_now_ms() when handed over */
 	char		state[24];	/* converged, converging, failed */
 	char		error[1024];
 	json_object	*refused;	/* functions refused before the apply */

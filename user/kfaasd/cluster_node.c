@@ -12,7 +12,8 @@
  *   the pin root says was applied last (none: everything is read first);
  *   for every revision it reads desired/ at that revision, computes the
  *   node's share, fetches its artifacts (verified), and has the main loop
- *   apply it.  A compacted revision means a full re-read.
+ *   apply it; then fetches ahead the artifacts of the VM-tier functions it
+ *   could be placed on.  A compacted revision means a full re-read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +64,19 @@ static int node_register(struct kfaas_cluster *c, int64_t *lease)
 	return 0;
 }
 
+/* Where the last revision's time went (cl.lock held). */
+static json_object *phases_json(void)
+{
+	json_object *o = json_object_new_object();
+
+#define P(name, v) json_object_object_add(o, name, json_object_new_int64((int64_t)(v)))
+	P("read", cl.read_ms); P("share", cl.share_ms); P("fetch", cl.fetch_ms);
+	P("queue", cl.queue_ms); P("plan", cl.plan_ms);
+	P("apply", cl.apply_ms - cl.plan_ms);
+#undef P
+	return o;
+}
+
 static json_object *status_json(unsigned int *gen)
 {
 	json_object *o = json_object_new_object();
@@ -79,6 +93,7 @@ static json_object *status_json(unsigned int *gen)
 	json_object_object_add(o, "applied-at-ns",
 			       json_object_new_int64((int64_t)cl.applied_at_ns));
 	json_object_object_add(o, "apply-ms", json_object_new_int64((int64_t)cl.apply_ms));
+	json_object_object_add(o, "phases-ms", phases_json());
 	json_object_object_add(o, "error", json_object_new_string(cl.error));
 	json_object_object_add(o, "resumed", json_object_new_string(cl.resumed));
 	json_object_object_add(o, "functions", cl.functions ?
@@ -271,6 +286,30 @@ static json_object *fetch_all(struct watcher *w, struct kfaas_conf *share)
 	return refused;
 }
 
+/*
+ * The VM-tier functions this node's labels match but that are placed
+ * elsewhere: their artifacts are fetched ahead into the cache (verified,
+ * under their hash), so that when a failover places one here the node
+ * starts its VM without first reading it from etcd.  After the apply:
+ * the node's own share never waits for this.
+ */
+static void prefetch(struct watcher *w, const struct kfaas_cluster_desired *d)
+{
+	char path[KFAAS_PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < d->conf.nfns && !stopping(); i++) {
+		const struct kfaas_conf_fn *f = &d->conf.fns[i];
+
+		if (f->tier != KFAAS_TIER_VM || !f->artifact[0] ||
+		    !kfaas_labels_match(f->sel, &cl.self.labels))
+			continue;
+		if (kfaas_cluster_fetch(w->c, f->artifact, w->dir, path, sizeof(path)))
+			dbg("cluster: prefetching '%s' for a failover: %s", f->name,
+			    kfaas_errmsg());
+	}
+}
+
 /* Hand the share to the main loop and wait for its result. */
 static int apply(struct kfaas_conf *share, int64_t rev, __u64 gen,
 		 json_object *refused)
@@ -284,6 +323,7 @@ static int apply(struct kfaas_conf *share, int64_t rev, __u64 gen,
 	cl.has_pending = true;
 	cl.pending_rev = rev;
 	cl.pending_gen = gen;
+	cl.handed_ms = kfaas_now_ms();
 	cl.done = false;
 	json_object_put(cl.refused);
 	cl.refused = refused;
@@ -304,6 +344,7 @@ static int apply(struct kfaas_conf *share, int64_t rev, __u64 gen,
 /* Converge on desired/ at revision rev (0: the latest). */
 static int converge(struct watcher *w, int64_t rev)
 {
+	uint64_t t[4] = { kfaas_now_ms() };
 	struct kfaas_cluster_desired d;
 	struct kfaas_conf share;
 	json_object *refused;
@@ -313,11 +354,21 @@ static int converge(struct watcher *w, int64_t rev)
 	cluster_etcd_result(rc);
 	if (rc)
 		return rc;
+	t[1] = kfaas_now_ms();
 	rc = kfaas_cluster_share(&d, &cl.self, &share);
+	t[2] = kfaas_now_ms();
 	if (!rc) {
 		refused = fetch_all(w, &share);
+		t[3] = kfaas_now_ms();
+		pthread_mutex_lock(&cl.lock);
+		cl.read_ms = t[1] - t[0];
+		cl.share_ms = t[2] - t[1];
+		cl.fetch_ms = t[3] - t[2];
+		pthread_mutex_unlock(&cl.lock);
 		rc = apply(&share, d.revision, d.meta.generation, refused);
 		kfaas_conf_free(&share);
+		if (rc != -EINTR)
+			prefetch(w, &d);
 		if (rc != -EINTR)
 			w->from = d.revision;	/* a failed apply waits for the next */
 	}

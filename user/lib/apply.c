@@ -203,9 +203,21 @@ static bool same_route(const struct kfaas_conf_route *a,
 	       !memcmp(&a->opts, &b->opts, sizeof(a->opts));
 }
 
+/* What the table has for a->key, from all (one read of the table). */
+static bool route_had(const struct kfaas_route_ent *all, size_t n,
+		      struct kfaas_action *a)
+{
+	const struct kfaas_route_ent *e = kfaas__route_in(all, n, &a->key);
+
+	if (e)
+		a->route = e->val;
+	return e != NULL;
+}
+
 /* Routes c does not have: deleted; routes new or different: set. */
-static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
-		       const struct kfaas_conf *cur, struct kfaas_plan *p)
+static int plan_route_acts(const struct kfaas_conf *c, const struct kfaas_conf *cur,
+			   const struct kfaas_route_ent *all, size_t n,
+			   struct kfaas_plan *p)
 {
 	struct kfaas_action *a;
 	char k[96];
@@ -220,7 +232,7 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 		if (!a)
 			return -ENOMEM;
 		a->key = have->key;
-		kfaas_route_get(st, &a->key, &a->route);
+		route_had(all, n, a);
 		kfaas_route_key_str(&a->key, k, sizeof(k));
 		snprintf(a->text, sizeof(a->text), "- route %s -> %s", k, have->fn);
 	}
@@ -234,7 +246,7 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 		if (!a)
 			return -ENOMEM;
 		a->key = want->key;
-		a->had_route = kfaas_route_get(st, &a->key, &a->route) == 0;
+		a->had_route = route_had(all, n, a);
 		kfaas_route_key_str(&a->key, k, sizeof(k));
 		snprintf(a->text, sizeof(a->text), "%c route %s -> %s%s%s%s",
 			 a->had_route ? '~' : '+', k, want->fn,
@@ -242,6 +254,20 @@ static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
 			 want->fallback[0] ? " fallback " : "", want->fallback);
 	}
 	return 0;
+}
+
+static int plan_routes(struct kfaas_state *st, const struct kfaas_conf *c,
+		       const struct kfaas_conf *cur, struct kfaas_plan *p)
+{
+	struct kfaas_route_ent *all;
+	size_t n;
+	int rc = kfaas_route_list(st, &all, &n);
+
+	if (rc)
+		return rc;
+	rc = plan_route_acts(c, cur, all, n, p);
+	free(all);
+	return rc;
 }
 
 /* Budgets that differ; a new function is born unlimited. */
@@ -278,14 +304,18 @@ int kfaas_plan_make(struct kfaas_state *st, const struct kfaas_conf *c,
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	rc = kfaas_conf_current(st, &cur);
-	if (rc)
+	/* planning changes nothing: the registry is read once */
+	rc = kfaas__registry_snap(st, true) ?: kfaas_conf_current(st, &cur);
+	if (rc) {
+		kfaas__registry_snap(st, false);
 		return rc;
+	}
 	for (i = 0; i < c->nfns && !rc; i++)
 		rc = plan_fn(st, &c->fns[i], ops, p);
 	rc = rc ?: plan_fn_dels(st, c, &cur, ops, p) ?:
 	     plan_budgets(c, &cur, p) ?: plan_routes(st, c, &cur, p) ?:
 	     plan_order(p);
+	kfaas__registry_snap(st, false);
 	kfaas_conf_free(&cur);
 	if (rc)
 		kfaas_plan_free(p);
@@ -404,8 +434,8 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 		return vm_update(st, a);
 	case KFAAS_ACT_BUDGET:
 		return budget_set(st, a->fn->name, &a->fn->budget.l);
-	case KFAAS_ACT_ROUTE_DEL:
-		return kfaas_route_del(st, &a->key);
+	case KFAAS_ACT_ROUTE_DEL:	/* the loop ports once, after the steps */
+		return kfaas__route_del(st, &a->key, false);
 	case KFAAS_ACT_ROUTE_SET:
 		return route_set(st, c, a);
 	case KFAAS_ACT_FN_DEL:
@@ -414,6 +444,29 @@ static int step(struct kfaas_state *st, const struct kfaas_conf *c,
 		break;
 	}
 	return kfaas_err(-EINVAL, "internal: unknown step");
+}
+
+/*
+ * The route steps (ROUTE_DEL, ROUTE_SET, together in the plan) run under
+ * one config.busy from the first to the last, instead of setting and
+ * clearing it around each route (four more syscalls a route): a crash
+ * among them is repaired as one (repair.c), then undone by the journal.
+ */
+static int route_steps_begin(struct kfaas_state *st, const struct kfaas_action *a)
+{
+	if ((a->kind != KFAAS_ACT_ROUTE_DEL && a->kind != KFAAS_ACT_ROUTE_SET) ||
+	    st->busy_held)
+		return 0;
+	/* and they change no function and no budget: read those once */
+	return kfaas__busy_hold(st, true) ?: kfaas__registry_snap(st, true);
+}
+
+/* After the route steps, or before an undo: config.busy (set: left for
+ * the next writer's repair), and the registry read from the maps again. */
+static void route_steps_end(struct kfaas_state *st)
+{
+	st->busy_held = false;
+	kfaas__registry_snap(st, false);
 }
 
 static void jrec_of(const struct kfaas_action *a, struct kfaas__jrec *r)
@@ -492,14 +545,21 @@ static int rollback(struct kfaas_state *st, const struct kfaas_plan *p,
 					 st->root);
 		}
 	}
-	kfaas__journal_end(st);
+	/* routes deleted and put back: the loop ports as the routes are */
+	if (kfaas__loop_ports_sync(st))
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " (and the "
+			 "loop ports could not be recomputed: %s; the ports of "
+			 "the deleted routes stay loop ports until the next "
+			 "apply)", kfaas_errmsg());
+	kfaas__journal_end(st, recs, p->n);
 	synced(ops);
 	return kfaas_err(err, "%s failed, nothing was changed: %s", what, why);
 }
 
 /* After the commit: the deletions, which cannot be undone. */
 static int finish(struct kfaas_state *st, const struct kfaas_plan *p,
-		  size_t first, const struct kfaas_apply_ops *ops)
+		  const struct kfaas__jrec *recs, size_t first,
+		  const struct kfaas_apply_ops *ops)
 {
 	char why[700];
 	size_t i;
@@ -518,7 +578,7 @@ static int finish(struct kfaas_state *st, const struct kfaas_plan *p,
 				 st->root);
 	}
 	point("apply-done", 0);
-	kfaas__journal_end(st);		/* a leftover is finished by repair */
+	kfaas__journal_end(st, recs, p->n);	/* a leftover: finished by repair */
 	synced(ops);
 	return 0;
 }
@@ -551,12 +611,23 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 		goto out;
 	}
 	for (i = 0; i < npre; i++) {
-		rc = point("apply-step-%zu", i + 1) ?: step(st, c, &p->acts[i]);
+		rc = route_steps_begin(st, &p->acts[i]) ?:
+		     point("apply-step-%zu", i + 1) ?: step(st, c, &p->acts[i]);
 		if (rc) {
+			route_steps_end(st);	/* busy set: the next writer repairs */
 			snprintf(what, sizeof(what), "'%s'", p->acts[i].text);
 			rc = rollback(st, p, recs, i + 1, what, rc, ops);
 			goto out;
 		}
+	}
+	/* one walk of the routes for every route deleted; busy let go */
+	kfaas__registry_snap(st, false);
+	rc = kfaas__loop_ports_sync(st) ?: kfaas__busy_hold(st, false);
+	if (rc) {
+		route_steps_end(st);
+		rc = rollback(st, p, recs, npre, "recomputing the loop ports and "
+			      "clearing config.busy", rc, ops);
+		goto out;
 	}
 	rc = point("apply-ready", 0) ?: vm_ready(st, p, ops);
 	if (rc) {
@@ -570,7 +641,7 @@ int kfaas_plan_apply(struct kfaas_state *st, const struct kfaas_conf *c,
 		goto out;
 	}
 	point("apply-committed", 0);
-	rc = finish(st, p, npre, ops);
+	rc = finish(st, p, recs, npre, ops);
 out:
 	free(recs);
 	return rc;

@@ -59,6 +59,8 @@ int kfaas_budget_get(struct kfaas_state *st, __u32 id, struct kfaas_limits *l)
 	struct kfaas_budget_rec rec;
 
 	memset(l, 0, sizeof(*l));
+	if (kfaas__snap_budget(st, id, l))
+		return 0;
 	if (bpf_map_lookup_elem(st->budgets_fd, &id, &rec)) {
 		if (errno == ENOENT)
 			return 0;

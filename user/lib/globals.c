@@ -33,9 +33,23 @@ int kfaas__busy_set(struct kfaas_state *st, __u32 busy)
 	struct kfaas_globals g;
 	int rc;
 
+	if (st->busy_held)	/* set already, until kfaas__busy_hold(false) */
+		return 0;
 	rc = kfaas_globals_get(st, &g);
 	if (rc)
 		return rc;
 	g.busy = busy;
 	return kfaas_globals_set(st, &g);
+}
+
+int kfaas__busy_hold(struct kfaas_state *st, bool hold)
+{
+	int rc;
+
+	if (st->busy_held == hold)
+		return 0;
+	st->busy_held = false;
+	rc = kfaas__busy_set(st, hold);
+	st->busy_held = hold && !rc;
+	return rc;
 }

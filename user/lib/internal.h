@@ -123,6 +123,29 @@ void kfaas__key_cmdline(const struct kfaas_route_key *key, char *buf, size_t len
 /* ---- globals.c ---- */
 /* Set or clear config.busy: a change of several objects is under way. */
 int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
+/*
+ * Set config.busy and keep it set through every kfaas__busy_set() until
+ * kfaas__busy_hold(st, false) clears it: a batch of changes (an apply's
+ * route steps) sets and clears it once.  st->busy_held = false instead
+ * lets go and leaves it set, for the next writer to repair.
+ */
+int kfaas__busy_hold(struct kfaas_state *st, bool hold);
+
+/* route.c: key's entry in all[0..n-1], sorted by kfaas_route_list(). */
+const struct kfaas_route_ent *kfaas__route_in(const struct kfaas_route_ent *all,
+					      size_t n, const struct kfaas_route_key *key);
+
+/* ---- registry.c ---- */
+/*
+ * Read the registry and every function's budget once (on) and answer
+ * kfaas_fn_get(), kfaas_fn_find() and kfaas_budget_get() from that
+ * until it is let go (off): for a batch of changes that touch neither
+ * (an apply's route steps: ~15 map reads a route otherwise).
+ */
+int kfaas__registry_snap(struct kfaas_state *st, bool on);
+/* id's budget from the snapshot: true, or false (no snapshot, no id). */
+bool kfaas__snap_budget(const struct kfaas_state *st, __u32 id,
+			struct kfaas_limits *l);
 
 /* ---- port_routes.c ---- */
 /*
@@ -137,6 +160,16 @@ int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
  */
 int kfaas__route_change(struct kfaas_state *st, const struct kfaas_route_key *key,
 			const struct kfaas_route *r);
+/*
+ * route.c: kfaas_route_del(), with the loop ports recomputed (loops) or
+ * left to the caller: a batch of deletions (an apply, its undo) calls
+ * kfaas__loop_ports_sync() once after the last, instead of once per
+ * route (each a walk of the whole route table).  Until then the ports
+ * of deleted routes stay loop ports: requests from them are refused, the
+ * safe side.
+ */
+int kfaas__route_del(struct kfaas_state *st, const struct kfaas_route_key *key,
+		     bool loops);
 int kfaas__port_route_put(struct kfaas_state *st,
 			  const struct kfaas_route_key *key,
 			  const struct kfaas_route *val);

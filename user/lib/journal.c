@@ -15,6 +15,10 @@
 #include "internal.h"
 #include "journal.h"
 
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* the kernel's, for an op a map does not have */
+#endif
+
 /* Routes deleted and set, functions added, changed and deleted: at most. */
 #define JOURNAL_MAX	(2 * KFAAS_MAX_ROUTES + 4 * KFAAS_MAX_FUNCS + 1)
 
@@ -42,13 +46,52 @@ int kfaas__route_put(struct kfaas_state *st, const struct kfaas_route_key *key,
 	return kfaas__route_change(st, key, r);
 }
 
+/* Keys 0..n-1 + first, in one array (for the batch calls), or NULL. */
+static __u32 *keys_make(size_t n, __u32 first)
+{
+	__u32 *k = malloc((n ? n : 1) * sizeof(*k));
+	size_t i;
+
+	for (i = 0; k && i < n; i++)
+		k[i] = (__u32)i + first;
+	return k;
+}
+
+/*
+ * Records 1..n in one BPF_MAP_UPDATE_BATCH (a 1 000-route apply writes
+ * 2 000 of them), one update each where the kernel has no batch calls.
+ */
+static int records_put(int fd, const struct kfaas__jrec *r, size_t n)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	__u32 *keys = keys_make(n, 1), count = (__u32)n, key;
+	size_t i = 0;
+	int rc = 0;
+
+	if (!keys)
+		return kfaas_err(-ENOMEM, "out of memory");
+	if (n && bpf_map_update_batch(fd, keys, r, &count, &o)) {
+		if (errno != EINVAL && errno != ENOTSUPP && errno != EOPNOTSUPP)
+			rc = kfaas__errno_msg(-errno, "cannot write the apply journal");
+		i = count;	/* the rest one by one */
+	} else {
+		i = n;
+	}
+	for (; i < n && !rc; i++) {
+		key = (__u32)i + 1;
+		if (bpf_map_update_elem(fd, &key, &r[i], BPF_ANY))
+			rc = kfaas__errno_msg(-errno, "cannot write the apply journal");
+	}
+	free(keys);
+	return rc;
+}
+
 int kfaas__journal_begin(struct kfaas_state *st, const struct kfaas__jrec *r,
 			 size_t n)
 {
 	struct kfaas__jrec head = { .kind = JOURNAL_OPEN, .n = (__u32)n };
 	__u32 key;
 	int fd, rc = 0;
-	size_t i;
 
 	if (n + 1 > JOURNAL_MAX)
 		return kfaas_err(-E2BIG, "an apply of %zu steps is more than the "
@@ -64,11 +107,7 @@ int kfaas__journal_begin(struct kfaas_state *st, const struct kfaas__jrec *r,
 				 "%s/journal: internal error, it should have "
 				 "been recovered", st->root);
 	}
-	for (i = 0; i < n && !rc; i++) {
-		key = (__u32)i + 1;
-		if (bpf_map_update_elem(fd, &key, &r[i], BPF_ANY))
-			rc = kfaas__errno_msg(-errno, "cannot write the apply journal");
-	}
+	rc = records_put(fd, r, n);
 	key = 0;
 	head = (struct kfaas__jrec){ .kind = JOURNAL_OPEN, .n = (__u32)n };
 	if (!rc && bpf_map_update_elem(fd, &key, &head, BPF_NOEXIST))
@@ -107,26 +146,27 @@ static void journal_clear(struct kfaas_state *st, int fd)
 	(void)st;
 }
 
-int kfaas__journal_end(struct kfaas_state *st)
+int kfaas__journal_end(struct kfaas_state *st, const struct kfaas__jrec *r,
+		       size_t n)
 {
 	char path[KFAAS_PATH_MAX];
-	struct kfaas__jrec r;
-	__u32 key, next;
-	void *prev = NULL;
 	int fd = journal_fd(st, false);
+	__u32 *keys, count = (__u32)n + 1;
+	size_t i;
 
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
 	/* the old programs kept for an undo: not needed any more */
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (key && bpf_map_lookup_elem(fd, &key, &r) == 0 &&
-		    r.kind == KFAAS_ACT_FN_REPLACE &&
-		    kfaas__prog_old_path(st, r.fn.name, path, sizeof(path)) == 0)
+	for (i = 0; i < n; i++)
+		if (r[i].kind == KFAAS_ACT_FN_REPLACE &&
+		    kfaas__prog_old_path(st, r[i].fn.name, path, sizeof(path)) == 0)
 			unlink(path);
-	}
-	journal_clear(st, fd);
+	/* head first, in one batch call: a walk of the map by
+	 * get_next_key restarts at bucket 0 after every delete */
+	keys = keys_make(n + 1, 0);
+	if (!keys || bpf_map_delete_batch(fd, keys, &count, NULL))
+		journal_clear(st, fd);
+	free(keys);
 	close(fd);
 	return 0;
 }
@@ -198,7 +238,8 @@ int kfaas__journal_undo(struct kfaas_state *st, const struct kfaas__jrec *r)
 			return kfaas__route_put(st, &r->key, &r->route);
 		if (kfaas_route_get(st, &r->key, &cur))
 			return 0;
-		return kfaas_route_del(st, &r->key);
+		/* the caller recomputes the loop ports after the last undo */
+		return kfaas__route_del(st, &r->key, false);
 	case KFAAS_ACT_FN_DEL:
 		return 0;	/* done only after the commit */
 	}
@@ -261,8 +302,12 @@ int kfaas__journal_recover(struct kfaas_state *st)
 	close(fd);
 	for (i = head.n; !rc && undo && i-- > 0;)
 		rc = kfaas__journal_undo(st, &r[i]);
+	if (!rc && undo)
+		rc = kfaas__loop_ports_sync(st);
 	for (i = 0; !rc && !undo && i < head.n; i++)
 		rc = kfaas__journal_redo(st, &r[i]);
+	if (!rc)
+		rc = kfaas__journal_end(st, r, head.n);
 	free(r);
 	if (rc) {
 		snprintf(why, sizeof(why), "%s", kfaas_errmsg());
@@ -273,5 +318,5 @@ int kfaas__journal_recover(struct kfaas_state *st)
 				 "the state then stays as it is)",
 				 undo ? "undone" : "finished", why, st->root);
 	}
-	return kfaas__journal_end(st);
+	return 0;
 }

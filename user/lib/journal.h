@@ -34,12 +34,14 @@ int kfaas__journal_begin(struct kfaas_state *st, const struct kfaas__jrec *r,
 			 size_t n);
 /* The commit point: the head says COMMITTED. */
 int kfaas__journal_commit(struct kfaas_state *st);
-/* The apply is over: the old programs kept for an undo go, then the
- * journal (head first). */
-int kfaas__journal_end(struct kfaas_state *st);
+/* The apply of records r[0..n-1] is over: the old programs kept for an
+ * undo go, then the journal (head first). */
+int kfaas__journal_end(struct kfaas_state *st, const struct kfaas__jrec *r,
+		       size_t n);
 /*
  * Undo record r (idempotent: a step not done, or done only in part, is
- * undone as far as it went).  st locked.
+ * undone as far as it went).  st locked.  A route it deletes leaves the
+ * loop ports to the caller: kfaas__loop_ports_sync() after the last undo.
  */
 int kfaas__journal_undo(struct kfaas_state *st, const struct kfaas__jrec *r);
 /* Redo a deletion of a committed journal (idempotent). */

@@ -63,8 +63,80 @@ int kfaas_name_valid(const char *name)
 	return 0;
 }
 
+/* id's entry in the snapshot (sorted by id), or NULL. */
+static const struct kfaas_fn_info *snap_by_id(const struct kfaas_state *st, __u32 id)
+{
+	size_t lo = 0, hi = st->snap_n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (st->snap_fns[mid].id == id)
+			return &st->snap_fns[mid];
+		if (st->snap_fns[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+bool kfaas__snap_budget(const struct kfaas_state *st, __u32 id,
+			struct kfaas_limits *l)
+{
+	const struct kfaas_fn_info *f;
+
+	if (!st->snap_fns || !(f = snap_by_id(st, id)))
+		return false;
+	*l = st->snap_limits[f - st->snap_fns];
+	return true;
+}
+
+int kfaas__registry_snap(struct kfaas_state *st, bool on)
+{
+	struct kfaas_fn_info *f;
+	struct kfaas_limits *l;
+	size_t n, i;
+	int rc;
+
+	free(st->snap_fns);
+	free(st->snap_limits);
+	st->snap_fns = NULL;
+	st->snap_limits = NULL;
+	st->snap_n = 0;
+	if (!on)
+		return 0;
+	rc = kfaas_fn_list(st, &f, &n);
+	if (rc)
+		return rc;
+	l = calloc(n ? n : 1, sizeof(*l));
+	if (!l) {
+		free(f);
+		return kfaas_err(-ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n && !rc; i++)
+		rc = kfaas_budget_get(st, f[i].id, &l[i]);
+	if (rc) {
+		free(f);
+		free(l);
+		return rc;
+	}
+	st->snap_fns = f;
+	st->snap_limits = l;
+	st->snap_n = n;
+	return 0;
+}
+
 int kfaas_fn_get(struct kfaas_state *st, __u32 id, struct kfaas_fn_info *out)
 {
+	const struct kfaas_fn_info *f;
+
+	if (st->snap_fns) {
+		if (!(f = snap_by_id(st, id)))
+			return -ENOENT;
+		*out = *f;
+		return 0;
+	}
 	if (bpf_map_lookup_elem(st->funcs_fd, &id, out))
 		return errno == ENOENT ? -ENOENT :
 		       kfaas__errno_msg(-errno, "cannot read the registry");
@@ -118,6 +190,14 @@ int kfaas_fn_find(struct kfaas_state *st, const char *name,
 	size_t n, i;
 	int rc;
 
+	for (i = 0; i < st->snap_n; i++)
+		if (!strncmp(st->snap_fns[i].name, name, KFAAS_NAME_LEN)) {
+			*out = st->snap_fns[i];
+			return 0;
+		}
+	if (st->snap_fns)
+		return kfaas_err(-ENOENT, "no function '%s': 'kfaas fn list' "
+				 "shows the loaded ones", name);
 	rc = kfaas_fn_list(st, &arr, &n);
 	if (rc)
 		return rc;

@@ -386,6 +386,12 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 {
+	return kfaas__route_del(st, key, true);
+}
+
+int kfaas__route_del(struct kfaas_state *st, const struct kfaas_route_key *key,
+		     bool loops)
+{
 	bool port_only = key->proto == IPPROTO_UDP && !key->family;
 	bool port_addrs = false;
 	struct kfaas_route_ent *all;
@@ -419,7 +425,7 @@ int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 		if (rc)
 			return rc;
 	}
-	if (key->proto == IPPROTO_UDP) {
+	if (loops && key->proto == IPPROTO_UDP) {
 		rc = kfaas__loop_ports_sync(st);
 		if (rc)
 			return rc;
@@ -458,13 +464,96 @@ static int cmp_route(const void *a, const void *b)
 	return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* the kernel's, for an op a map does not have */
+#endif
+
+/*
+ * Every route in BPF_MAP_LOOKUP_BATCH calls of up to cap entries (one
+ * for a table of a few thousand), instead of two syscalls a route: kfaasd
+ * lists the routes on every refresh and an apply several times.  -EINVAL
+ * or -ENOTSUPP: the kernel has no batch lookup for the map.
+ */
+static int batch_room(struct kfaas_route_key **keys, struct kfaas_route **vals,
+		      size_t *cap)
+{
+	size_t c = *cap ? *cap * 2 : 4096;
+	void *k = realloc(*keys, c * sizeof(**keys)), *v;
+
+	if (k)
+		*keys = k;
+	v = realloc(*vals, c * sizeof(**vals));
+	if (v)
+		*vals = v;
+	if (!k || !v)
+		return kfaas_err(-ENOMEM, "out of memory");
+	*cap = c;
+	return 0;
+}
+
+static int route_list_batch(struct kfaas_state *st, struct kfaas_route_ent **out,
+			    size_t *n)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct kfaas_route_key *keys = NULL;
+	struct kfaas_route *vals = NULL;
+	struct kfaas_route_ent *arr;
+	size_t cap = 0, cnt = 0, i;
+	bool more = true, grow = true;
+	__u32 token, count;
+	void *in = NULL;
+	int rc = 0;
+
+	while (more && !rc) {
+		if (grow || cap - cnt < 512) {
+			rc = batch_room(&keys, &vals, &cap);
+			grow = false;
+			continue;
+		}
+		count = (__u32)(cap - cnt);
+		if (bpf_map_lookup_batch(st->routes_fd, in, &token, keys + cnt,
+					 vals + cnt, &count, &o) == 0) {
+			cnt += count;
+			in = &token;
+		} else if (errno == ENOENT) {		/* the last batch */
+			cnt += count;
+			more = false;
+		} else if (errno == ENOSPC) {	/* a bucket bigger than the room */
+			grow = true;
+		} else {
+			rc = -errno;
+			if (rc != -EINVAL && rc != -ENOTSUPP && rc != -EOPNOTSUPP)
+				rc = kfaas__errno_msg(rc, "cannot read the route table");
+		}
+	}
+	arr = rc ? NULL : malloc((cnt ? cnt : 1) * sizeof(*arr));
+	if (!rc && !arr)
+		rc = kfaas_err(-ENOMEM, "out of memory");
+	for (i = 0; !rc && i < cnt; i++) {
+		arr[i].key = keys[i];
+		arr[i].val = vals[i];
+	}
+	free(keys);
+	free(vals);
+	if (rc)
+		return rc;
+	if (cnt)
+		qsort(arr, cnt, sizeof(*arr), cmp_route);
+	*out = arr;
+	*n = cnt;
+	return 0;
+}
+
 int kfaas_route_list(struct kfaas_state *st, struct kfaas_route_ent **out, size_t *n)
 {
 	struct kfaas_route_ent *arr = NULL, *tmp;
 	struct kfaas_route_key key, next;
 	size_t cnt = 0, cap = 0;
 	void *prev = NULL;
+	int rc = route_list_batch(st, out, n);
 
+	if (rc != -EINVAL && rc != -ENOTSUPP && rc != -EOPNOTSUPP)
+		return rc;
 	while (bpf_map_get_next_key(st->routes_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
@@ -490,6 +579,14 @@ int kfaas_route_list(struct kfaas_state *st, struct kfaas_route_ent **out, size_
 	*out = arr;
 	*n = cnt;
 	return 0;
+}
+
+const struct kfaas_route_ent *kfaas__route_in(const struct kfaas_route_ent *all,
+					      size_t n, const struct kfaas_route_key *key)
+{
+	struct kfaas_route_ent k = { .key = *key };
+
+	return n ? bsearch(&k, all, n, sizeof(*all), cmp_route) : NULL;
 }
 
 bool kfaas__route_match(const struct kfaas_route_ent *r,

@@ -300,6 +300,7 @@ void kfaas_state_close(struct kfaas_state *st)
 		       &st->disp_fd, &st->mod_fd, &st->dir_fd };
 	size_t i;
 
+	kfaas__registry_snap(st, false);
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
