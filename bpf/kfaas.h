@@ -132,23 +132,41 @@ static __always_inline void *kfaas_ptr(const struct kfaas_req *req, __u32 off,
 	/* a small bound on o lets the verifier prove p + len in range */
 	if (o > KFAAS_FRAME_MAX)
 		return NULL;
+	/*
+	 * ... kept as a mask (6.1's verifier does not carry a compare of
+	 * o's copy over to the sum clang adds to data)
+	 */
+	kfaas_barrier_var(o);
 	p = data + (o & KFAAS_FRAME_MAX);
 	if (p + len > end)
 		return NULL;
 	return p;
 }
 
-/* Copy len bytes of payload at off into buf; 0 or a negative errno. */
+/*
+ * Copy len bytes of payload at off into buf; 0 or a negative errno.  len
+ * must be bounded by the size of buf, as for any helper; 0 copies
+ * nothing.  (The check against the frame size gives 6.1's verifier the
+ * lower bound it wants for a length that is not a constant.)
+ */
 static __always_inline int kfaas_load(const struct kfaas_req *req, __u32 off,
 				      void *buf, __u32 len)
 {
+	if (len == 0)
+		return 0;
+	if (!kfaas_len_in(len, 1, KFAAS_FRAME_MAX))
+		return -1;
 	return bpf_xdp_load_bytes(req->ctx, req->payload_off + off, buf, len);
 }
 
-/* Copy len bytes of buf into the payload area at off. */
+/* Copy len bytes of buf into the payload area at off; as kfaas_load(). */
 static __always_inline int kfaas_store(const struct kfaas_req *req, __u32 off,
 				       const void *buf, __u32 len)
 {
+	if (len == 0)
+		return 0;
+	if (!kfaas_len_in(len, 1, KFAAS_FRAME_MAX))
+		return -1;
 	return bpf_xdp_store_bytes(req->ctx, req->payload_off + off,
 				   (void *)buf, len);
 }

@@ -31,6 +31,51 @@
 #define kfaas_barrier_var(v)	asm volatile("" : "+r"(v))
 
 /*
+ * Is lo <= len <= hi (lo >= 1, hi < 2^31)?  Checked so that the verifier
+ * of kernel 6.1 knows both bounds of len afterwards, as a helper's size
+ * argument needs: it learns no lower bound from len != 0 (6.8 and later
+ * do), nor a bound from a compare clang made on a copy of len (a range
+ * check as one subtraction and compare, say), nor carries what it learns
+ * on a register to the copies made before.  So each compare is on the
+ * variable itself, hidden from the optimiser so that none is merged or
+ * rewritten, the lower one signed so that it never becomes len != 0; and
+ * len is hidden once more after them, so that what is used later is that
+ * value or a copy made after the checks.  Use it right before the helper
+ * call; len must be a variable (an lvalue).
+ */
+#define kfaas_len_in(len, lo, hi)					\
+	({								\
+		int __ok = 0;						\
+		kfaas_barrier_var(len);					\
+		if ((len) <= (hi)) {					\
+			kfaas_barrier_var(len);				\
+			if ((int)(len) >= (int)(lo)) {			\
+				kfaas_barrier_var(len);			\
+				__ok = 1;				\
+			}						\
+		}							\
+		__ok;							\
+	})
+
+/*
+ * v, as a value the verifier of kernel 6.1 cannot know.  It verifies a
+ * bpf_loop() callback once, with the state of the first call (6.7 and
+ * later verify it as a loop): a field of the loop's context that one
+ * iteration sets for the next is taken for its initial value, and the
+ * branches that depend on it being anything else are removed as dead
+ * code, so the program runs differently there.  Initialise such a field
+ * with kfaas_opaque(): r / (r + 1) is 0 for any r below 2^32, but the
+ * verifier does not follow a division by a variable.
+ */
+static __always_inline __u32 kfaas_opaque(__u32 v)
+{
+	__u64 r = bpf_get_prandom_u32(), q = r + 1;
+
+	kfaas_barrier_var(q);
+	return v + (__u32)(r / q);
+}
+
+/*
  * struct xdp_md is UAPI with a fixed layout.  Accessing it through this
  * copy, which vmlinux.h's preserve_access_index does not cover, keeps
  * clang from materialising CO-RE offsets into ctx pointer arithmetic

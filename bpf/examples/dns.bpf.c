@@ -90,8 +90,7 @@ int dns_parse_qname(struct xdp_md *ctx, __u64 off, __u64 len)
 	avail = len - DNS_HDR_LEN;
 	if (avail > DNS_QBUF)
 		avail = DNS_QBUF;
-	kfaas_barrier_var(avail);
-	if (avail == 0 || avail > DNS_QBUF)
+	if (!kfaas_len_in(avail, 1, DNS_QBUF))
 		return -1;
 	if (kfaas_load(&req, DNS_HDR_LEN, sc->q, avail))
 		return -1;

@@ -157,8 +157,46 @@ int http_headers(struct __sk_buff *skb, __u32 off, __u32 len, __u32 hdr)
 		return HTTP_BAD;
 	h.start = hdr;
 	h.line = hdr;
+	/* state carried from byte to byte: unknown to 6.1 (kfaas_opaque) */
+	h.colon = kfaas_opaque(0);
+	h.flags = kfaas_opaque(0);
 	bpf_loop(len - hdr, hdr_cb, &h, 0);
 	return h.end && !h.bad ? (int)h.flags : HTTP_BAD;
+}
+
+/* Path scan state, for the byte callback. */
+struct http_path {
+	struct kfaas_sk_req req;	/* a copy: read-only in the callback */
+	__u32	at;		/* start of the path in the request */
+	__u32	len;		/* its length, once the space after it is seen */
+	__u32	end;		/* ... which it was */
+	__u32	query;		/* a '?' was seen: the rest is not the key's */
+	char	path[HTTP_PATH_MAX];
+};
+
+/*
+ * One byte of the path: up to the space after it, at most HTTP_PATH_MAX
+ * - 1 bytes, no control byte.  A callback rather than a loop: 6.1's
+ * verifier refused the loop clang made of it (a back-edge into its
+ * header from the increment laid out just before it).
+ */
+static long path_cb(__u64 i, void *ctx)
+{
+	struct http_path *p = ctx;
+	int c = kfaas_sk_byte(&p->req, p->at + (__u32)i);
+
+	if (c == ' ') {
+		p->len = (__u32)i;
+		p->end = 1;
+		return 1;
+	}
+	if (c <= ' ' || c == 0x7f || i >= HTTP_PATH_MAX - 1)
+		return 1;	/* a control byte, or too long: not end */
+	if (c == '?')
+		p->query = 1;
+	if (!p->query)
+		p->path[i & (HTTP_PATH_MAX - 1)] = c;
+	return 0;
 }
 
 /*
@@ -170,9 +208,10 @@ __attribute__((noinline))
 int http_request_line(struct __sk_buff *skb, __u32 off, __u32 len,
 		      struct http_key *key)
 {
+	struct http_path path = {};
 	struct kfaas_sk_req req;
 	const __u8 *v;
-	__u32 i, at, flags = 0, query = 0;
+	__u32 at, flags = 0;
 	int c;
 
 	if (!key || kfaas_sk_req_get(skb, off, len, &req))
@@ -201,18 +240,14 @@ int http_request_line(struct __sk_buff *skb, __u32 off, __u32 len,
 	}
 	if (kfaas_sk_byte(&req, at) != '/')
 		return HTTP_BAD;
-	for (i = 0; i < HTTP_PATH_MAX; i++) {
-		c = kfaas_sk_byte(&req, at + i);
-		if (c == ' ')
-			break;
-		if (c <= ' ' || c == 0x7f || i >= HTTP_PATH_MAX - 1)
-			return HTTP_BAD;	/* a control byte, or too long */
-		if (c == '?')
-			query = 1;
-		if (!query)
-			key->path[i & (HTTP_PATH_MAX - 1)] = c;
-	}
-	at += i + 1;
+	path.req = req;
+	path.at = at;
+	path.query = kfaas_opaque(0);	/* carried from byte to byte */
+	bpf_loop(HTTP_PATH_MAX, path_cb, &path, 0);
+	if (!path.end)
+		return HTTP_BAD;
+	__builtin_memcpy(key->path, path.path, HTTP_PATH_MAX);
+	at += path.len + 1;
 	v = kfaas_sk_ptr(&req, at, 10);
 	if (!v || v[0] != 'H' || v[1] != 'T' || v[2] != 'T' || v[3] != 'P' ||
 	    v[4] != '/' || v[5] != '1' || v[6] != '.' ||

@@ -32,7 +32,7 @@ int kv_parse(struct xdp_md *ctx, __u32 off, __u32 len)
 	__u32 zero = 0;
 	int i, klen = -1;
 
-	if (!ctx || len < KV_UDP_HDR + 4 + 1 + 2 || len > KV_REQ_MAX)
+	if (!ctx || !kfaas_len_in(len, KV_UDP_HDR + 4 + 1 + 2, KV_REQ_MAX))
 		return -1;
 	if (kfaas_load(&req, 0, buf, len))
 		return -1;
@@ -155,8 +155,7 @@ int kv_reply(struct xdp_md *ctx, __u32 payload_off, __u32 klen)
 	 * one) leave little tailroom.
 	 */
 	/* the calls above spilled klen: bound it again where it is used */
-	kfaas_barrier_var(klen);
-	if (klen == 0 || klen > KV_KEY_MAX)
+	if (!kfaas_len_in(klen, 1, KV_KEY_MAX))
 		return -1;
 	if (kfaas_reply_reserve(&req, KV_UDP_HDR + 6 + klen + 1 +
 				dec_digits(val->flags) + 1 + dec_digits(vlen) +

@@ -309,8 +309,22 @@ static int hooks_attach(const struct example_fn *fn, struct kv_hooks_bpf *skel,
 	return rc;
 }
 
+/* What the verifier said when it refused a hook: the end of its log. */
+static void vlog_tail(const char *log)
+{
+	size_t n = strlen(log);
+	const char *p = n > 2048 ? strchr(log + n - 2048, '\n') : log;
+
+	if (p && *p)
+		fprintf(stderr, "-- verifier log (tail) --\n%s-- end of "
+			"verifier log --\n", p + (p != log));
+}
+
 int kv_attach(const struct example_fn *fn, int argc, char **argv)
 {
+	static char vlog[1 << 20];
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_buf = vlog,
+		    .kernel_log_size = sizeof(vlog));
 	struct kv_hooks_bpf *skel = NULL;
 	struct kv_conf *conf;
 	struct attach_opts o;
@@ -339,10 +353,11 @@ int kv_attach(const struct example_fn *fn, int argc, char **argv)
 		goto out;
 	}
 	unpin_hooks(fn);		/* leftovers of an attach that died */
-	skel = kv_hooks_bpf__open();
+	skel = kv_hooks_bpf__open_opts(&oo);
 	if (!skel || maps_setup(fn, skel) || kv_hooks_bpf__load(skel)) {
 		fprintf(stderr, KV_TOOL ": cannot load the hooks: %s\n",
 			strerror(errno));
+		vlog_tail(vlog);
 		goto out;
 	}
 	if (slots_reset(fn))

@@ -117,6 +117,10 @@ int kv_tokenize(struct kv_line *line, __u32 len, struct kv_toks *t)
 	if (len > 1 && line->b[(len - 1) & (KV_LINE_MAX - 1)] == '\r')
 		len--;
 	s.len = len;
+	/* carried from byte to byte: unknown to 6.1 (kfaas_opaque) */
+	s.start = kfaas_opaque(0);
+	s.in = kfaas_opaque(0);
+	s.n = kfaas_opaque(0);
 	bpf_loop(KV_LINE_MAX, kv_tok_byte, &s, 0);
 	if (s.err)
 		return -1;

@@ -234,6 +234,11 @@ static long kv_in_step(__u32 i, void *arg)
 	for (j = 0; j < KV_CHUNK; j++) {
 		__u8 ch;
 
+		/*
+		 * j hidden: else clang ends the loop on j == n alone, which
+		 * 6.1's verifier cannot bound (it read buf[68])
+		 */
+		kfaas_barrier_var(j);
 		if (j >= n)
 			break;
 		ch = buf[j];

@@ -70,7 +70,9 @@ static __always_inline int reply_value(struct kfaas_sk_req *req,
 	    KFAAS_SK_REPLY_STR(req, " ") ||
 	    kfaas_sk_reply_dec(req, vlen) ||
 	    KFAAS_SK_REPLY_STR(req, "\r\n") ||
-	    kfaas_sk_reply(req, val->data, vlen) ||
+	    /* bounded again where used: 6.1 forgets the bound over calls */
+	    (vlen && (!kfaas_len_in(vlen, 1, KV_VALUE_MAX) ||
+		      kfaas_sk_reply(req, val->data, vlen))) ||
 	    KFAAS_SK_REPLY_STR(req, "\r\nEND\r\n"))
 		return KFAAS_ERROR;
 	return 0;

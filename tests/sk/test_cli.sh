@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/sk_lib.sh"
 require_root
 require_tools jq
-ktap_plan 27
+ktap_plan 31
 
 use_pin_root sk-cli
 NS_SRV=kfs-skc-$$
@@ -36,6 +36,18 @@ routes() { "$KFAAS" -j route list | jq -c '[.[] | [.proto, .port, .fn]]'; }
 "$KFAAS" fn load "$B/bpf/echo.bpf.o" xecho >/dev/null
 check_eq "an SK_SKB object loads as a socket-tier function" "sk" \
 	"$("$KFAAS" -j fn show echo | jq -r .tier)"
+# a socket-tier function the kernel refuses: the verifier's reason shown
+n_before=$("$KFAAS" -j fn list | jq length)
+out=$("$KFAAS" fn load "$B/tests/bpf/sk_bad.bpf.o" bad 2>&1); rc=$?
+check_match "an sk function the verifier refuses: fails, names the program" \
+	"verifier rejected kfaas_fn_sk_bad" "$out"
+check_match "... with the tail of the verifier log" \
+	"invalid access to map value.*-- end of verifier log --" "$(echo "$out" | tr '\n' ' ')"
+check_eq "... exit status 1, nothing registered" "1 $n_before" \
+	"$rc $("$KFAAS" -j fn list | jq length)"
+out=$("$KFAAS" -j fn load "$B/tests/bpf/sk_bad.bpf.o" bad)
+check_match "-j: the error and the verifier_log" "rejected.* invalid access to map value" \
+	"$(echo "$out" | jq -r '.error + " " + .verifier_log' | tr '\n' ' ')"
 check "route add tcp PORT fn NAME" "$KFAAS" route add tcp 7000 fn echo
 before=$(routes)
 

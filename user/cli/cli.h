@@ -37,6 +37,8 @@ bool is_prefix(const char *arg, const char *word);
 int p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The library's last error (and verifier log tail, if any). */
 int p_lib_err(void);
+/* An error with the verifier log tail that explains it (vlog may be ""). */
+int p_err_vlog(const char *msg, const char *vlog);
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a JSON value (and free it) honouring -p. */
 void json_print(json_object *o);

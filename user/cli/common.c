@@ -45,20 +45,23 @@ int p_err(const char *fmt, ...)
 
 int p_lib_err(void)
 {
-	const char *vlog = kfaas_verifier_log();
+	return p_err_vlog(kfaas_errmsg(), kfaas_verifier_log());
+}
 
+int p_err_vlog(const char *msg, const char *vlog)
+{
 	if (json_output) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "error",
-				       json_object_new_string(kfaas_errmsg()));
+				       json_object_new_string(msg));
 		if (vlog[0])
 			json_object_object_add(o, "verifier_log",
 					       json_object_new_string(vlog));
 		json_print(o);
 		return -1;
 	}
-	fprintf(stderr, "Error: %s\n", kfaas_errmsg());
+	fprintf(stderr, "Error: %s\n", msg);
 	if (vlog[0])
 		fprintf(stderr, "-- verifier log (tail) --\n%s%s-- end of "
 			"verifier log --\n", vlog,

@@ -114,15 +114,29 @@ static int serve_foreground(const struct kfaas_sk_server_opts *o)
 }
 
 /*
+ * The child's error on the pipe: "E", the message, a NUL and the tail of
+ * the verifier log (when a program was refused), so that the parent says
+ * what kfaas_sk_server_open() would have said in the foreground.
+ */
+static void serve_report_err(int fd)
+{
+	const char *err = kfaas_errmsg(), *vlog = kfaas_verifier_log();
+
+	if (write(fd, "E", 1) < 0 || write(fd, err, strlen(err) + 1) < 0 ||
+	    write(fd, vlog, strlen(vlog)) < 0)
+		_exit(1);
+}
+
+/*
  * The child starts the server and reports "OK listeners" or the error on
  * the pipe; the parent prints it and returns, the child serves on.
  */
 static int serve_background(const struct kfaas_sk_server_opts *o)
 {
 	struct kfaas_sk_server *s;
-	char msg[1100] = "";
+	char msg[8192] = "";
 	int p[2], devnull, status;
-	size_t listeners;
+	size_t listeners, len = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -137,9 +151,7 @@ static int serve_background(const struct kfaas_sk_server_opts *o)
 		close(p[0]);
 		setsid();
 		if (kfaas_sk_server_open(kfaas_pin_root(pin_root_opt), o, &s)) {
-			snprintf(msg, sizeof(msg), "E%s", kfaas_errmsg());
-			if (write(p[1], msg, strlen(msg)) < 0)
-				_exit(1);
+			serve_report_err(p[1]);
 			_exit(1);
 		}
 		snprintf(msg, sizeof(msg), "OK%zu", kfaas_sk_server_listeners(s));
@@ -159,17 +171,24 @@ static int serve_background(const struct kfaas_sk_server_opts *o)
 		_exit(serve_loop(s));
 	}
 	close(p[1]);
-	n = read(p[0], msg, sizeof(msg) - 1);
+	/* an error report is read to its end: the child exits after it */
+	while (len < sizeof(msg) - 1 &&
+	       (n = read(p[0], msg + len, sizeof(msg) - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (msg[0] == 'O')
+			break;
+	}
 	close(p[0]);
-	if (n <= 0) {
+	if (len == 0) {
 		waitpid(pid, &status, 0);
 		return p_err("the listener exited before it started (status %d)",
 			     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
-	msg[n] = '\0';
+	msg[len] = '\0';
 	if (msg[0] == 'E') {
 		waitpid(pid, &status, 0);
-		return p_err("%s", msg + 1);
+		n = (ssize_t)strlen(msg);
+		return p_err_vlog(msg + 1, (size_t)n < len ? msg + n + 1 : "");
 	}
 	listeners = strtoul(msg + 2, NULL, 10);
 	print_started((__u32)pid, listeners, false);
