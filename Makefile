@@ -426,7 +426,7 @@ $(KMOD): $(KMOD_SRCS)
 	+KVER=$(KVER) $(if $(KDIR),KDIR=$(KDIR)) KTOOLS=$(B)/kmod/tools \
 		kmod/build.sh $(KMOD_OUT)
 
-$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c $(B)/vmlinux.h \
+$(KGUEST_BPF): tests/kmod/guest/kf_test.bpf.c tests/kmod/guest/kf_test.h $(B)/vmlinux.h \
 		$(wildcard include/kfaas/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@

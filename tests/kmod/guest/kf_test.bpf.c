@@ -7,6 +7,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <kfaas/kfuncs.h>
+#include "kf_test.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -17,12 +18,18 @@ const volatile __u32 charge_after;	/* charge what was admitted */
 
 __u64 admitted, throttled, failed;
 /*
- * The rate tests' own clock: a guest under TCG on a busy host stops for
- * longer than a bucket takes to fill, and what accrues past a full
- * bucket is lost by design.  window_ns (set by the test) is that fill
- * time; stall_ns sums, over the gaps between runs, the time beyond it,
- * for which no admission can be expected; first_ns and last_ns bound
- * the time the runs took.  One CPU runs the tests.
+ * The rate tests' log (kf_test.h), kept while log_calls is set: every
+ * admission, and the last refusal before it; refused holds the refusals
+ * not logged yet.  Once the log has no room for two more records
+ * (log_full), kf_admit stops calling the kfuncs, so that the log holds
+ * every decision the bucket made.  One CPU runs the rate tests.
+ */
+__u32 log_calls, log_n, log_full;
+struct kf_rec recs[KF_LOG_MAX], refused;
+/*
+ * Printed by the rate tests for comparison, not asserted: the time the
+ * runs took (first_ns, last_ns) and, over the gaps between runs longer
+ * than the bucket's fill time window_ns, the time past it (stall_ns).
  */
 __u64 window_ns, first_ns, last_ns, stall_ns;
 
@@ -36,21 +43,54 @@ int kf_charge(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+static void log_put(const struct kf_rec *r)
+{
+	__u32 n = log_n;
+
+	if (n >= KF_LOG_MAX)
+		return;
+	recs[n & (KF_LOG_MAX - 1)] = *r;
+	log_n = n + 1;
+}
+
+/* An admission at [before, after], charged until charged (or 0). */
+static void log_admission(__u64 before, __u64 after, __u64 charged)
+{
+	struct kf_rec r = { before, after, charged, 1, 0 };
+
+	if (refused.refusals) {
+		log_put(&refused);
+		refused.refusals = 0;
+	}
+	log_put(&r);
+}
+
 /* Admission, then (charge_after) the charge of what ran. */
 SEC("xdp")
 int kf_admit(struct xdp_md *ctx)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now, after, charged = 0;
 	int a;
 
+	if (log_calls && log_n + 2 > KF_LOG_MAX) {
+		log_full = 1;
+		return XDP_PASS;
+	}
+	now = bpf_ktime_get_ns();
 	if (!first_ns)
 		first_ns = now;
 	if (window_ns && last_ns && now - last_ns > window_ns)
 		stall_ns += now - last_ns - window_ns;
 	last_ns = now;
 	a = kfaas_kf_admit(fn_id, req_bytes);
+	after = bpf_ktime_get_ns();
 	if (a == KFAAS_THROTTLE) {
 		__sync_fetch_and_add(&throttled, 1);
+		if (log_calls) {
+			refused.before = now;
+			refused.after = after;
+			refused.refusals++;
+		}
 		return XDP_DROP;
 	}
 	if (a != KFAAS_ADMIT) {
@@ -58,9 +98,13 @@ int kf_admit(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	}
 	__sync_fetch_and_add(&admitted, 1);
-	if (charge_after)
+	if (charge_after) {
 		kfaas_kf_charge(fn_id, charge_ns, req_bytes, 0,
 				KFAAS_OUTCOME_REPLY);
+		charged = bpf_ktime_get_ns();
+	}
+	if (log_calls)
+		log_admission(now, after, charged);
 	return XDP_TX;
 }
 
