@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <linux/bpf.h>
 #include "ktap.h"
 #include "libkfaas.h"
@@ -21,9 +22,23 @@ static struct kfaas_state st;
 static __u8 frame[256];
 static size_t frame_len;
 
-/* n requests through the pinned dispatcher: how many were answered */
-static int run(int n)
+static double now_s(void)
 {
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * n requests through the pinned dispatcher: how many were answered; *most
+ * is what a bucket of burst 5 at 1/s can admit in the time they took (a
+ * guest under TCG on a busy host may take longer than a second: one more
+ * a second is the bucket's refill, not a leak).
+ */
+static int run(int n, int *most)
+{
+	double t0 = now_s();
 	__u8 out[512];
 	int i, tx = 0;
 
@@ -36,6 +51,7 @@ static int run(int n)
 			ktap_print_msg("%s", kfaas_errmsg());
 		tx += v == XDP_TX;
 	}
+	*most = 5 + (int)(now_s() - t0);
 	return tx;
 }
 
@@ -62,7 +78,7 @@ int main(int argc, char **argv)
 	struct kfaas_stats a, b;
 	struct kfaas_fn_info f;
 	__u64 u0;
-	int fd, tx;
+	int fd, tx, most;
 
 	ktap_plan_query(argc, argv, CASES);
 	if (argc != 3) {
@@ -88,25 +104,27 @@ int main(int argc, char **argv)
 		       "budget show now says: the BPF maps");
 	u0 = km_unknown();
 	kfaas_stats_read(&st, f.id, &a);
-	tx = run(100);
+	tx = run(100, &most);
 	kfaas_stats_read(&st, f.id, &b);
-	KTAP_EXPECT_EQ(tx, 5, "rps 1 burst 5: 5 of 100 answered, by the maps' "
-		       "budget (not silently admitted)");
+	ktap_test_result(tx >= 5 && tx <= most, "rps 1 burst 5: %d of 100 "
+			 "answered (5 to %d in the time taken), by the maps' "
+			 "budget (not silently admitted)", tx, most);
 	KTAP_EXPECT_EQ(km_unknown() - u0, 100,
 		       "the dispatcher counted every request the module did "
 		       "not know (km_unknown)");
-	ktap_test_result(b.invocations - a.invocations == 5 &&
-			 b.throttled - a.throttled == 95,
-			 "counted in the maps: 5 invocations, 95 throttled");
+	ktap_test_result(b.invocations - a.invocations == (__u64)tx &&
+			 b.throttled - a.throttled == 100 - (__u64)tx,
+			 "counted in the maps: %d invocations, %d throttled", tx,
+			 100 - tx);
 	if (kfaas_module_sync(&st))
 		ktap_print_msg("%s", kfaas_errmsg());
 	KTAP_EXPECT_EQ(enforcer(&f), KFAAS_ENF_MODULE,
 		       "registered again (module sync): the module's kfuncs");
 	u0 = km_unknown();
-	tx = run(20);
-	ktap_test_result(tx == 5 && km_unknown() == u0,
-			 "its budget (full again) applies: 5 of 20, none "
-			 "unknown (%d answered)", tx);
+	tx = run(20, &most);
+	ktap_test_result(tx >= 5 && tx <= most && km_unknown() == u0,
+			 "its budget (full again) applies: %d of 20 (5 to %d), "
+			 "none unknown", tx, most);
 	kfaas_budget_set(&st, f.id, &had);	/* as it was */
 	kfaas_state_close(&st);
 	return ktap_finished();
