@@ -23,8 +23,10 @@ nets() { ip netns list | grep -cE -- "-$KFAAS_BENCH_TAG(-| |\$)"; }
 # files under the results folder), memcached (on the sandbox's address
 # 10.175.0.1), udpsrv and uringsrv (this build's: other worktrees' smoke
 # runs use the same address), kfaasd (run directories
-# /run/kfaasd-bench-*, their QEMU too), the guest of tools/vm/run.sh
-procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|$B/vmtest/|memcached .*-l 10\.175\.0\.1 |--cluster-prefix /kfaas-bench-$KFAAS_BENCH_TAG/|$B/bench/(udpsrv|uringsrv) " || true; }
+# /run/kfaasd-bench-*, their QEMU too), the bench's guest of
+# tools/vm/run.sh (its script, not every guest: the kmod tests' may boot
+# beside it)
+procs() { pgrep -fc "$out/|/run/kfaasd-bench-$KFAAS_BENCH_TAG|tools/bench/guest\.sh|memcached .*-l 10\.175\.0\.1 |--cluster-prefix /kfaas-bench-$KFAAS_BENCH_TAG/|$B/bench/(udpsrv|uringsrv) " || true; }
 procs0=$(procs)
 
 check_fail "an unknown option is refused" "$top/tools/bench/run.sh" --build "$B" --bogus

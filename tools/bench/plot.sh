@@ -218,7 +218,24 @@ EOF
 fi
 rm -f "$out"/*.dat
 
-# 11. the cluster: convergence and failover (its own script draws it)
+# 12. the cluster: convergence and failover (its own script draws it)
 if have cluster; then
 	"$(dirname "$0")/cluster.sh" --plot "$json" "$out"
+fi
+
+# 13. function chains: a chain of 3 against the same work in one function,
+# one link alone and an echo (ns per request, median, min..max)
+if have chain; then
+	jq -r '.benchmarks[] | select(.id == "chain") | .variants | to_entries[] |
+		"\"\(.key)\" \(.value.ns_median) \(.value.ns_min) \(.value.ns_max)"' \
+		"$json" >"$out/chain.dat"
+	gnuplot <<EOF
+$term; $common
+set output '$out/chain.svg'
+set title "Function chains: ns per request through the dispatcher (BPF\\\\_PROG\\\\_TEST\\\\_RUN, median, min..max)\n{/*0.8 $sub}"
+set ylabel 'ns'; set yrange [0:*]; set xtics noenhanced
+plot '$out/chain.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
+     '' using 0:2:3:4 with yerrorbars lc rgb 'black' pt -1 notitle, \
+     '' using 0:2:(sprintf('%.1f', \$2)) with labels offset 0,1 notitle
+EOF
 fi
