@@ -9,6 +9,7 @@
 #   skip DESC WHY
 #   ktap_finish                 totals; exit 0, 1 (failures) or 4 (skipped)
 #   require_root, require_tools TOOL...   or the whole test is skipped
+#   wait_until TENTHS CMD...    readiness: CMD every 0.1 s until it succeeds
 
 KTAP_N=0; KTAP_PASS=0; KTAP_FAIL=0; KTAP_SKIP=0; KTAP_PLAN=0
 B=${B:-$(cd "$(dirname "$0")/../.." && pwd)/build}
@@ -96,6 +97,18 @@ ktap_skip_all() {
 	echo "KTAP version 1"
 	echo "1..0 # SKIP $1"
 	exit 4
+}
+
+# wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds.
+wait_until() {
+	local n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
 }
 
 # require_tools TOOL...: the whole test is skipped, saying which is missing

@@ -16,21 +16,22 @@ if ! stat -f -c %T /sys/fs/bpf 2>/dev/null | grep -q bpf; then
 	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 fi
 
-# Two lanes, then a quiet end.  The groups in TESTS_BG (default: kmod,
-# asan, fuzz, e2e: functional tests that need no quiet machine, kmod's in
-# a TCG guest) run in the background, one test after the other, each into
-# its own file, while the others run in the foreground.  The groups and
-# tests (GROUP/TEST) in TESTS_QUIET (default: the cluster group and the vm
-# tests whose cases compare timings of VMs booting or serving: the
-# lifecycle's pre-warm ahead of a request, a neighbour's service during
-# a misbehaving function or a flood) run after both lanes are done, alone
-# on the machine.  The output is in that order: the foreground's tests as
-# they end, the background's, the quiet ones.  TESTS_BG= runs everything
-# serially.
-bg_groups=" ${TESTS_BG-kmod asan fuzz e2e} "
+# Lanes, then a quiet end.  TESTS_BG holds background lanes separated by
+# commas (default: "kmod asan,fuzz e2e bench": functional tests that need
+# no quiet machine, kmod's in a TCG guest, and the benchmarks' smoke,
+# which judges no timing); each lane runs its groups' tests one after
+# the other, each into its own file, while the other groups run in the
+# foreground.  The groups and tests (GROUP/TEST) in TESTS_QUIET (default:
+# the cluster group and the vm tests whose cases compare timings of VMs
+# booting or serving: the lifecycle's pre-warm ahead of a request, a
+# neighbour's service during a misbehaving function or a flood) run after
+# every lane is done, alone on the machine.  The output is in that order:
+# the foreground's tests as they end, each lane's, the quiet ones.
+# TESTS_BG= runs everything serially.
+bg_lanes=${TESTS_BG-kmod asan,fuzz e2e bench}
 quiet_tests=" ${TESTS_QUIET-cluster vm/test_lifecycle.sh vm/test_reliability.sh vm/test_flood.sh} "
-# is_bg GROUP/TEST: its group runs in the background
-is_bg() { case "$bg_groups" in *" ${1%%/*} "*) return 0;; esac; return 1; }
+# is_bg GROUP/TEST: its group runs in a background lane
+is_bg() { case " ${bg_lanes//,/ } " in *" ${1%%/*} "*) return 0;; esac; return 1; }
 # is_quiet GROUP/TEST: it or its group is quiet
 is_quiet() { case "$quiet_tests" in *" ${1%%/*} "*|*" ${1%%:*} "*) return 0;; esac; return 1; }
 
@@ -43,19 +44,27 @@ group_tests() {
 		echo "$1/$(basename "$t"):$t"
 	done
 }
-# the foreground's tests, the background's (in TESTS_BG's order), the quiet ones
-fg=() bgl=() quiet=()
+# the foreground's tests, each lane's (in TESTS_BG's order), the quiet
+# ones; lane_of[N]: the lane of the Nth test of the list (1-based)
+fg=() bgl=() quiet=() lane_of=()
 for g in $GROUPS_RUN; do
 	is_bg "$g/" && continue
 	while read -r e; do
 		if is_quiet "$e"; then quiet+=("$e"); else fg+=("$e"); fi
 	done < <(group_tests "$g")
 done
-for g in $bg_groups; do
-	case " $GROUPS_RUN " in *" $g "*) ;; *) continue;; esac
-	while read -r e; do
-		if is_quiet "$e"; then quiet+=("$e"); else bgl+=("$e"); fi
-	done < <(group_tests "$g")
+IFS=, read -r -a lanes <<<"$bg_lanes"
+for l in "${!lanes[@]}"; do
+	for g in ${lanes[$l]}; do
+		case " $GROUPS_RUN " in *" $g "*) ;; *) continue;; esac
+		while read -r e; do
+			if is_quiet "$e"; then
+				quiet+=("$e")
+			else
+				bgl+=("$e"); lane_of[${#fg[@]} + ${#bgl[@]}]=$l
+			fi
+		done < <(group_tests "$g")
+	done
 done
 list=("${fg[@]}" "${bgl[@]}" "${quiet[@]}")
 fg_end=${#fg[@]} bg_end=$(( ${#fg[@]} + ${#bgl[@]} ))	# indexes in list
@@ -63,19 +72,18 @@ fg_end=${#fg[@]} bg_end=$(( ${#fg[@]} + ${#bgl[@]} ))	# indexes in list
 # run_test PATH OUT: one test, bounded, its output to OUT; its exit status
 run_test() { B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$1" >"$2" 2>&1; }
 bgdir=$(mktemp -d /tmp/kfaas-tests-bg.XXXXXX)
-bgpid=
-if [ ${#bgl[@]} -gt 0 ]; then
+lane_pid=()
+for l in "${!lanes[@]}"; do
 	(
-		i=${#fg[@]}
-		for e in "${bgl[@]}"; do
-			i=$((i + 1))
+		for ((i = fg_end + 1; i <= bg_end; i++)); do
+			[ "${lane_of[$i]}" = "$l" ] || continue
 			s=$(date +%s)
-			run_test "${e#*:}" "$bgdir/$i.out" </dev/null
+			run_test "${list[$((i - 1))]#*:}" "$bgdir/$i.out" </dev/null
 			echo "$? $(( $(date +%s) - s ))" >"$bgdir/$i.rc"
 		done
 	) &
-	bgpid=$!
-fi
+	lane_pid[$l]=$!
+done
 
 echo "KTAP version 1"
 echo "1..${#list[@]}"
@@ -86,7 +94,7 @@ for e in "${list[@]}"; do
 	out=$(mktemp)
 	start=$(date +%s)
 	if [ $n -gt $fg_end ] && [ $n -le $bg_end ]; then
-		wait "$bgpid" 2>/dev/null	# the background tests are done
+		wait "${lane_pid[${lane_of[$n]}]}" 2>/dev/null	# its lane is done
 		rc=1; took=0
 		[ -e "$bgdir/$n.rc" ] && read -r rc took <"$bgdir/$n.rc"
 		if [ -e "$bgdir/$n.out" ]; then
@@ -96,8 +104,8 @@ for e in "${list[@]}"; do
 		fi
 		start=$(( $(date +%s) - took ))
 	else
-		if [ $n -gt $bg_end ] && [ -n "$bgpid" ]; then
-			wait "$bgpid" 2>/dev/null
+		if [ $n -gt $bg_end ] && [ ${#lane_pid[@]} -gt 0 ]; then
+			wait "${lane_pid[@]}" 2>/dev/null
 			start=$(date +%s)
 		fi
 		run_test "$path" "$out"

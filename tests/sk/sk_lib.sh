@@ -24,18 +24,6 @@ sk_alive() {
 	[ "$("$KFAAS" -j sk show | jq -r '"\(.running) \(.pid)"')" = "true $SK_PID" ]
 }
 
-# wait_until TENTHS CMD...: run CMD every 0.1 s until it succeeds.
-wait_until() {
-	local n=$1
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
 # One field of 'kfaas sk show'.
 sk_show() { "$KFAAS" -j sk show | jq -r ".$1"; }
 

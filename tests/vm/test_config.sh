@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 vm_require jq python3 nsenter
 [ -x "$B/vmfn/hello" ] || ktap_skip_all "the hello function is not built: make"
-ktap_plan 25
+ktap_plan 27
 
 use_pin_root vmconf
 sandbox_up vmconf 79 || { echo "Bail out! no sandbox"; exit 1; }
@@ -137,19 +137,28 @@ out=$(K apply "$T/bad.yaml" 2>&1)
 check_match "a VM function kfaasd refuses fails the whole apply" "nothing was changed" "$out"
 check_eq "... every tier is as it was" "$before" "$(K export)"
 
-# the apply holds the pin-root lock while kfaasd starts its VM function
+# the apply holds the pin-root lock while kfaasd starts its VM function:
+# stopped there (KFAAS_PAUSE_AT, the test build), a writer waits in
+# flock(2) and writes nothing until the apply goes on and ends
 sed 's|^routes:|  hello2:\n    vm: '"$B"'/vmfn/hello\n    min-warm: 1\nroutes:|' \
 	"$T/c2.yaml" > "$T/two.yaml"
-( K apply "$T/two.yaml" >/dev/null 2>&1; date +%s%N > "$T/apply.end" ) &
+KFAAS_PAUSE_AT=apply-ready "$CRASH_KFAAS" apply "$T/two.yaml" >"$T/apply.out" 2>&1 &
 apid=$!
-for i in $(seq 100); do
-	st | jq -e '.functions[] | select(.name == "hello2")' >/dev/null 2>&1 && break
-	sleep 0.1
-done
-K route add udp 4444 fn echo >/dev/null 2>&1; date +%s%N > "$T/route.end"
-wait $apid
-check "a writer during an apply's second phase waits for the apply to end" \
-	test "$(cat "$T/route.end")" -ge "$(cat "$T/apply.end")"
+cleanup_add "kill -CONT $apid"
+proc_state() { awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+in_flock() { [ "$(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)" = 73 ]; }	# x86-64 flock
+wait_until 300 test "$(proc_state $apid)" = T
+"$KFAAS" route add udp 4444 fn echo >/dev/null 2>&1 &
+wpid=$!
+check "a writer during an apply's second phase waits for the pin root's lock" \
+	wait_until 300 in_flock $wpid
+check_eq "... and has written nothing" "" "$(K -j route list | jq -r '.[] | select(.port == 4444) | .fn')"
+kill -CONT $apid
+wait $apid; arc=$?
+wait $wpid; wrc=$?
+check_eq "... then the apply ends, and the writer's route is added after it" "0 0 echo true" \
+	"$arc $wrc $(K -j route list | jq -r '.[] | select(.port == 4444) | .fn') $(st |
+		jq '[.functions[] | select(.name == "hello2")] | length == 1')"
 K route del udp 4444 >/dev/null 2>&1
 K apply "$T/c2.yaml" >/dev/null
 before=$(K export)
