@@ -138,15 +138,16 @@ check_match "a VM function kfaasd refuses fails the whole apply" "nothing was ch
 check_eq "... every tier is as it was" "$before" "$(K export)"
 
 # the apply holds the pin-root lock while kfaasd starts its VM function:
-# stopped there (KFAAS_PAUSE_AT, the test build), a writer waits in
-# flock(2) and writes nothing until the apply goes on and ends
+# stopped there (KFAAS_PAUSE_AT, the test build), a writer waits for
+# the pin root's flock(2) and writes nothing until the apply goes on and ends
 sed 's|^routes:|  hello2:\n    vm: '"$B"'/vmfn/hello\n    min-warm: 1\nroutes:|' \
 	"$T/c2.yaml" > "$T/two.yaml"
 KFAAS_PAUSE_AT=apply-ready "$CRASH_KFAAS" apply "$T/two.yaml" >"$T/apply.out" 2>&1 &
 apid=$!
 cleanup_add "kill -CONT $apid"
 proc_state() { awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-in_flock() { [ "$(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)" = 73 ]; }	# x86-64 flock
+# a waiter for a flock(2) lock: "N: -> FLOCK  ADVISORY  WRITE PID ..." in /proc/locks
+in_flock() { grep -qE "^[0-9]+: -> FLOCK +ADVISORY +WRITE +$1 " /proc/locks; }
 wait_until 300 test "$(proc_state $apid)" = T
 "$KFAAS" route add udp 4444 fn echo >/dev/null 2>&1 &
 wpid=$!
