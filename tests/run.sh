@@ -23,13 +23,14 @@ fi
 # the other, each into its own file, while the other groups run in the
 # foreground.  The groups and tests (GROUP/TEST) in TESTS_QUIET (default:
 # the cluster group and the vm tests whose cases compare timings of VMs
-# booting or serving: the lifecycle's pre-warm ahead of a request, a
-# neighbour's service during a misbehaving function or a flood) run after
-# every lane is done, alone on the machine.  The output is in that order:
-# the foreground's tests as they end, each lane's, the quiet ones.
-# TESTS_BG= runs everything serially.
+# booting or serving: the queue bound against requests that sleep, the
+# lifecycle's pre-warm ahead of a request, a neighbour's service during a
+# misbehaving function or a flood) run after every lane is done, alone
+# on the machine.  The output is in that order: the foreground's tests as
+# they end, each lane's, the quiet ones.  TESTS_BG= runs everything
+# serially.
 bg_lanes=${TESTS_BG-kmod asan,fuzz e2e bench}
-quiet_tests=" ${TESTS_QUIET-cluster vm/test_lifecycle.sh vm/test_reliability.sh vm/test_flood.sh} "
+quiet_tests=" ${TESTS_QUIET-cluster vm/test_kfaasd.sh vm/test_lifecycle.sh vm/test_reliability.sh vm/test_flood.sh} "
 # is_bg GROUP/TEST: its group runs in a background lane
 is_bg() { case " ${bg_lanes//,/ } " in *" ${1%%/*} "*) return 0;; esac; return 1; }
 # is_quiet GROUP/TEST: it or its group is quiet
