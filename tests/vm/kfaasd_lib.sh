@@ -13,6 +13,8 @@ vm_require() {
 }
 
 DPID=
+# stats_get NAME JQ: one field of function NAME's 'kfaas stats'
+stats_get() { "$KFAAS" -j stats "$1" | jq -r "$2"; }
 # QEMU processes of the run directory $RUN that are alive (zombies are
 # dead); $1: a function id, or nothing for all
 live_qemus() {
@@ -59,4 +61,21 @@ wait_pool() {
 	done
 	diag "$(pool "$1")"
 	return 1
+}
+
+# vm_sandbox_daemon PINROOT SANDBOX OCTET: a pin root, a veth sandbox
+# (NS_SRV, NS_CLI), a run directory RUN and a kfaasd in the server
+# namespace logging to LOG (DPID), all gone at the end of the test; the
+# test bails out when the sandbox cannot be made
+vm_sandbox_daemon() {
+	LOG=$(mktemp /tmp/kfaasd-"$1".XXXXXX)
+	export KFAAS_RUN_DIR=/run/kfaasd-$2$$
+	RUN=$KFAAS_RUN_DIR
+	use_pin_root "$1"
+	sandbox_up "$2" "$3" || { echo "Bail out! no sandbox"; exit 1; }
+	cleanup_add "daemon_stop; kill_qemus; rm -rf $RUN; rm -f $LOG"
+	nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir /var/cache/kfaasd-test \
+		--refresh 500 --config none >>"$LOG" 2>&1 &
+	DPID=$!
+	daemon_wait_ready 100
 }

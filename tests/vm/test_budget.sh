@@ -22,19 +22,7 @@ ktap_plan 16
 
 N=30; B_XDP=10; V=12; PORT=7300
 K() { "$KFAAS" "$@"; }
-CACHE=/var/cache/kfaasd-test
-LOG=$(mktemp /tmp/kfaasd-budget.XXXXXX)
-export KFAAS_RUN_DIR=/run/kfaasd-b$$
-RUN=$KFAAS_RUN_DIR
-use_pin_root vmbudget
-sandbox_up vmb 78 || { echo "Bail out! no sandbox"; exit 1; }
-cleanup_add "daemon_stop; kill_qemus; rm -rf $RUN; rm -f $LOG"
-stat_of() { K -j stats "$1" | jq -r "$2"; }
-
-nsenter --net=/run/netns/"$NS_SRV" "$B/kfaasd" --cache-dir "$CACHE" \
-	--refresh 500 --config none >>"$LOG" 2>&1 &
-DPID=$!
-daemon_wait_ready 100
+vm_sandbox_daemon vmbudget vmb 78
 check "kfaasd runs in the server namespace" test $? = 0
 check "the VM-tier function (one warm VM)" \
 	K fn create kfn --vm "$B/tests/vm/fn/kfn" --min-warm 1 --max 2 --timeout 20000
@@ -89,7 +77,7 @@ check_eq "kfn: $V invocations, $((N - B_XDP - V)) throttled (shed), no errors" \
 	"$V $((N - B_XDP - V)) 0" \
 	"$(K -j stats kfn | jq -r '"\(.invocations) \(.throttled) \(.errors)"')"
 check_eq "it adds up: echo's throttled = kfn's invocations + throttled" \
-	"$(stat_of echo .throttled)" "$(( $(stat_of kfn .invocations) + $(stat_of kfn .throttled) ))"
+	"$(stats_get echo .throttled)" "$(( $(stats_get kfn .invocations) + $(stats_get kfn .throttled) ))"
 check_eq "kfaasd status: $((N - B_XDP - V)) shed, no queue overflow" "$((N - B_XDP - V)) 0" \
 	"$(st | jq -r '.functions[] | select(.name == "kfn") | "\(.shed) \(.pool.overflows)"')"
 daemon_stop

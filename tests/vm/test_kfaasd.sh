@@ -36,7 +36,6 @@ daemon_start() {
 	daemon_wait_ready 100
 }
 cleanup_add "daemon_stop; kill_qemus; rm -rf $RUN; rm -f $LOG"
-stats_get() { "$KFAAS" -j stats "$1" | jq -r "$2"; }
 udp() { in_cli $UDP "$SRV4" "$PORT" "$@"; }
 vm_pid() { pool_get "$1" "[.vms[] | select(.state==\"$2\" and .template==false)][0].pid"; }
 
