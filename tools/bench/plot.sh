@@ -12,20 +12,27 @@ sub=$(jq -r '"\(.machine.cpu), \(.machine.cores) cores, kernel \(.machine.kernel
 term="set terminal svg size 900,480 dynamic enhanced font 'sans,11' background '#ffffff'"
 common="set style fill solid 0.8 border -1; set grid ytics; set key top left; set boxwidth 0.7"
 
-# 1. ns per invocation of every dispatch variant (median, min..max)
-if have dispatch; then
-	jq -r '.benchmarks[] | select(.id == "dispatch") | .variants | to_entries[] |
+# variants_plot ID TITLE [GNUPLOT]: the benchmark ID's variants as bars,
+# ns per invocation (median, min..max), ID.svg
+variants_plot() {
+	jq -r --arg id "$1" '.benchmarks[] | select(.id == $id) | .variants | to_entries[] |
 		"\"\(.key)\" \(.value.ns_median) \(.value.ns_min) \(.value.ns_max)"' \
-		"$json" >"$out/dispatch.dat"
+		"$json" >"$out/$1.dat"
 	gnuplot <<EOF
 $term; $common
-set output '$out/dispatch.svg'
-set title "Dispatcher overhead: ns per invocation (BPF\\\\_PROG\\\\_TEST\\\\_RUN, median, min..max)\n{/*0.8 $sub}"
-set ylabel 'ns'; set yrange [0:*]; set xtics noenhanced rotate by -25; set bmargin 5
-plot '$out/dispatch.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
+set output '$out/$1.svg'
+set title "$2\n{/*0.8 $sub}"
+set ylabel 'ns'; set yrange [0:*]; set xtics noenhanced; ${3:-}
+plot '$out/$1.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
      '' using 0:2:3:4 with yerrorbars lc rgb 'black' pt -1 notitle, \
      '' using 0:2:(sprintf('%.1f', \$2)) with labels offset 0,1 notitle
 EOF
+}
+
+# 1. ns per invocation of every dispatch variant (median, min..max)
+if have dispatch; then
+	variants_plot dispatch "Dispatcher overhead: ns per invocation (BPF\\\\_PROG\\\\_TEST\\\\_RUN, median, min..max)" \
+		"set xtics rotate by -25; set bmargin 5"
 fi
 
 # 2. dispatch cost against the number of routes, libxdp-style chains beside
@@ -226,16 +233,5 @@ fi
 # 13. function chains: a chain of 3 against the same work in one function,
 # one link alone and an echo (ns per request, median, min..max)
 if have chain; then
-	jq -r '.benchmarks[] | select(.id == "chain") | .variants | to_entries[] |
-		"\"\(.key)\" \(.value.ns_median) \(.value.ns_min) \(.value.ns_max)"' \
-		"$json" >"$out/chain.dat"
-	gnuplot <<EOF
-$term; $common
-set output '$out/chain.svg'
-set title "Function chains: ns per request through the dispatcher (BPF\\\\_PROG\\\\_TEST\\\\_RUN, median, min..max)\n{/*0.8 $sub}"
-set ylabel 'ns'; set yrange [0:*]; set xtics noenhanced
-plot '$out/chain.dat' using 0:2:xtic(1) with boxes lc rgb '#4477aa' notitle, \
-     '' using 0:2:3:4 with yerrorbars lc rgb 'black' pt -1 notitle, \
-     '' using 0:2:(sprintf('%.1f', \$2)) with labels offset 0,1 notitle
-EOF
+	variants_plot chain "Function chains: ns per request through the dispatcher (BPF\\\\_PROG\\\\_TEST\\\\_RUN, median, min..max)"
 fi
