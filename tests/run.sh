@@ -70,8 +70,23 @@ done
 list=("${fg[@]}" "${bgl[@]}" "${quiet[@]}")
 fg_end=${#fg[@]} bg_end=$(( ${#fg[@]} + ${#bgl[@]} ))	# indexes in list
 
-# run_test PATH OUT: one test, bounded, its output to OUT; its exit status
-run_test() { B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$1" >"$2" 2>&1; }
+# run_test PATH OUT: one test, bounded, its output to OUT, the CPU seconds
+# (user + system) of its processes that were waited for to OUT.cpu; its
+# exit status.  The CPU is what a 2-core machine's wall time is made of.
+run_test() {
+	(
+		B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$1" >"$2" 2>&1
+		rc=$?
+		times >"$2.cpu"	# a builtin: no fork, these are its children
+		awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) {
+			split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+			printf "%d\n", t + 0.5 }' "$2.cpu" >"$2.cpu.s"
+		mv "$2.cpu.s" "$2.cpu"
+		exit $rc
+	)
+}
+# cpu_of OUT: the CPU seconds run_test recorded for OUT
+cpu_of() { cat "$1.cpu" 2>/dev/null || echo "?"; }
 bgdir=$(mktemp -d /tmp/kfaas-tests-bg.XXXXXX)
 lane_pid=()
 for l in "${!lanes[@]}"; do
@@ -80,7 +95,7 @@ for l in "${!lanes[@]}"; do
 			[ "${lane_of[$i]}" = "$l" ] || continue
 			s=$(date +%s)
 			run_test "${list[$((i - 1))]#*:}" "$bgdir/$i.out" </dev/null
-			echo "$? $(( $(date +%s) - s ))" >"$bgdir/$i.rc"
+			echo "$? $(( $(date +%s) - s )) $(cpu_of "$bgdir/$i.out")" >"$bgdir/$i.rc"
 		done
 	) &
 	lane_pid[$l]=$!
@@ -96,8 +111,8 @@ for e in "${list[@]}"; do
 	start=$(date +%s)
 	if [ $n -gt $fg_end ] && [ $n -le $bg_end ]; then
 		wait "${lane_pid[${lane_of[$n]}]}" 2>/dev/null	# its lane is done
-		rc=1; took=0
-		[ -e "$bgdir/$n.rc" ] && read -r rc took <"$bgdir/$n.rc"
+		rc=1; took=0; cpu="?"
+		[ -e "$bgdir/$n.rc" ] && read -r rc took cpu <"$bgdir/$n.rc"
 		if [ -e "$bgdir/$n.out" ]; then
 			mv "$bgdir/$n.out" "$out"
 		else
@@ -111,6 +126,7 @@ for e in "${list[@]}"; do
 		fi
 		run_test "$path" "$out"
 		rc=$?
+		cpu=$(cpu_of "$out")
 	fi
 	sed 's/^/    /' "$out"
 	p=$(grep -cE '^ok [0-9]+' "$out" | head -1)
@@ -119,17 +135,17 @@ for e in "${list[@]}"; do
 	passed=$((passed + p - s)); skipped=$((skipped + s)); failed=$((failed + f))
 	took=$(( $(date +%s) - start ))
 	if [ $rc = 0 ]; then
-		echo "ok $n $name # ${took}s"
+		echo "ok $n $name # ${took}s, ${cpu}s CPU"
 	elif [ $rc = 4 ]; then
 		echo "ok $n $name # SKIP"
 		[ "$p$f" = 00 ] && skipped=$((skipped + 1))
 	else
-		echo "not ok $n $name # exit $rc, ${took}s"
+		echo "not ok $n $name # exit $rc, ${took}s, ${cpu}s CPU"
 		bad=$((bad + 1))
 		# a crash or timeout without a failing case still counts as one
 		[ "$f" = 0 ] && failed=$((failed + 1))
 	fi
-	rm -f "$out"
+	rm -f "$out" "$out.cpu"
 done
 rm -rf "$bgdir"
 echo "# $skipped skipped"
