@@ -21,20 +21,32 @@ fi
 # no quiet machine, kmod's in a TCG guest, and the benchmarks' smoke,
 # which judges no timing); each lane runs its groups' tests one after
 # the other, each into its own file, while the other groups run in the
-# foreground.  The groups and tests (GROUP/TEST) in TESTS_QUIET (default:
-# the cluster group and the vm tests whose cases compare timings of VMs
-# booting or serving: the queue bound against requests that sleep, the
-# lifecycle's pre-warm ahead of a request, a neighbour's service during a
-# misbehaving function or a flood) run after every lane is done, alone
-# on the machine.  The output is in that order: the foreground's tests as
-# they end, each lane's, the quiet ones.  TESTS_BG= runs everything
-# serially.
+# foreground.  The groups and tests (GROUP/TEST) in TESTS_QUIET run after
+# every lane is done, in their own lanes (commas separate them too), so
+# that each shares the machine with one other at most.  Its default: the
+# cluster group (leases of 3 s renewed under load) beside the vm tests
+# whose cases compare timings of VMs booting or serving (the queue bound
+# against requests that sleep, the lifecycle's pre-warm ahead of a
+# request, a neighbour's service during a misbehaving function or a
+# flood), which run one after the other.  The output is in that order:
+# the foreground's tests as they end, each lane's, each quiet lane's.
+# TESTS_BG= TESTS_QUIET= runs everything serially.
 bg_lanes=${TESTS_BG-kmod asan,fuzz e2e bench}
-quiet_tests=" ${TESTS_QUIET-cluster vm/test_kfaasd.sh vm/test_lifecycle.sh vm/test_reliability.sh vm/test_flood.sh} "
+quiet_lanes=${TESTS_QUIET-cluster,vm/test_kfaasd.sh vm/test_lifecycle.sh vm/test_reliability.sh vm/test_flood.sh}
 # is_bg GROUP/TEST: its group runs in a background lane
 is_bg() { case " ${bg_lanes//,/ } " in *" ${1%%/*} "*) return 0;; esac; return 1; }
-# is_quiet GROUP/TEST: it or its group is quiet
-is_quiet() { case "$quiet_tests" in *" ${1%%/*} "*|*" ${1%%:*} "*) return 0;; esac; return 1; }
+# quiet_lane GROUP/TEST:PATH: the quiet lane of the test or of its group
+# (0-based) on stdout, rc 0; rc 1 if it is not quiet
+IFS=, read -r -a qlanes <<<"$quiet_lanes"
+quiet_lane() {
+	local q
+	for q in "${!qlanes[@]}"; do
+		case " ${qlanes[$q]} " in
+		*" ${1%%/*} "*|*" ${1%%:*} "*) echo "$q"; return 0;;
+		esac
+	done
+	return 1
+}
 
 # the tests of group $1, as GROUP/NAME:PATH
 group_tests() {
@@ -45,46 +57,73 @@ group_tests() {
 		echo "$1/$(basename "$t"):$t"
 	done
 }
-# the foreground's tests, each lane's (in TESTS_BG's order), the quiet
-# ones; lane_of[N]: the lane of the Nth test of the list (1-based)
-fg=() bgl=() quiet=() lane_of=()
+# the foreground's tests, each lane's (in TESTS_BG's order), each quiet
+# lane's; lane_of[N]: the lane of the Nth test of the list (1-based), the
+# quiet lanes numbered after the background ones
+fg=() bgl=() quiet=() lane_of=() qtests=()
+IFS=, read -r -a lanes <<<"$bg_lanes"
+nbg=${#lanes[@]}
+for q in "${!qlanes[@]}"; do qtests[$q]=""; done
+# sort_test GROUP/TEST:PATH into a quiet lane, or else run the command
+sort_test() {
+	local q
+	if q=$(quiet_lane "$1"); then qtests[$q]+="$1"$'\n'; else "${@:2}"; fi
+}
 for g in $GROUPS_RUN; do
 	is_bg "$g/" && continue
-	while read -r e; do
-		if is_quiet "$e"; then quiet+=("$e"); else fg+=("$e"); fi
-	done < <(group_tests "$g")
+	while read -r e; do sort_test "$e" eval 'fg+=("$e")'; done < <(group_tests "$g")
 done
-IFS=, read -r -a lanes <<<"$bg_lanes"
 for l in "${!lanes[@]}"; do
 	for g in ${lanes[$l]}; do
 		case " $GROUPS_RUN " in *" $g "*) ;; *) continue;; esac
 		while read -r e; do
-			if is_quiet "$e"; then
-				quiet+=("$e")
-			else
-				bgl+=("$e"); lane_of[${#fg[@]} + ${#bgl[@]}]=$l
-			fi
+			sort_test "$e" eval 'bgl+=("$e"); lane_of[${#fg[@]} + ${#bgl[@]}]=$l'
 		done < <(group_tests "$g")
 	done
 done
+bg_end=$(( ${#fg[@]} + ${#bgl[@]} ))
+for q in "${!qlanes[@]}"; do
+	while read -r e; do
+		[ -n "$e" ] || continue
+		quiet+=("$e"); lane_of[$bg_end + ${#quiet[@]}]=$((nbg + q))
+	done <<<"${qtests[$q]}"
+done
 list=("${fg[@]}" "${bgl[@]}" "${quiet[@]}")
-fg_end=${#fg[@]} bg_end=$(( ${#fg[@]} + ${#bgl[@]} ))	# indexes in list
+fg_end=${#fg[@]}	# indexes in list
 
-# run_test PATH OUT: one test, bounded, its output to OUT; its exit status
-run_test() { B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$1" >"$2" 2>&1; }
+# run_test PATH OUT: one test, bounded, its output to OUT, the CPU seconds
+# (user + system) of its processes that were waited for to OUT.cpu; its
+# exit status.  The CPU is what a 2-core machine's wall time is made of.
+run_test() {
+	(
+		B="$B" timeout --foreground -k 10 ${TEST_TIMEOUT:-600} "$1" >"$2" 2>&1
+		rc=$?
+		times >"$2.cpu"	# a builtin: no fork, these are its children
+		awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) {
+			split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+			printf "%d\n", t + 0.5 }' "$2.cpu" >"$2.cpu.s"
+		mv "$2.cpu.s" "$2.cpu"
+		exit $rc
+	)
+}
+# cpu_of OUT: the CPU seconds run_test recorded for OUT
+cpu_of() { cat "$1.cpu" 2>/dev/null || echo "?"; }
 bgdir=$(mktemp -d /tmp/kfaas-tests-bg.XXXXXX)
 lane_pid=()
-for l in "${!lanes[@]}"; do
+# lane_start L FIRST LAST: lane L's tests among the list's FIRST..LAST,
+# one after the other, in the background, each into its own file
+lane_start() {
 	(
-		for ((i = fg_end + 1; i <= bg_end; i++)); do
-			[ "${lane_of[$i]}" = "$l" ] || continue
+		for ((i = $2; i <= $3; i++)); do
+			[ "${lane_of[$i]}" = "$1" ] || continue
 			s=$(date +%s)
 			run_test "${list[$((i - 1))]#*:}" "$bgdir/$i.out" </dev/null
-			echo "$? $(( $(date +%s) - s ))" >"$bgdir/$i.rc"
+			echo "$? $(( $(date +%s) - s )) $(cpu_of "$bgdir/$i.out")" >"$bgdir/$i.rc"
 		done
 	) &
-	lane_pid[$l]=$!
-done
+	lane_pid[$1]=$!
+}
+for l in "${!lanes[@]}"; do lane_start "$l" $((fg_end + 1)) "$bg_end"; done
 
 echo "KTAP version 1"
 echo "1..${#list[@]}"
@@ -94,10 +133,16 @@ for e in "${list[@]}"; do
 	n=$((n + 1))
 	out=$(mktemp)
 	start=$(date +%s)
-	if [ $n -gt $fg_end ] && [ $n -le $bg_end ]; then
+	if [ $n = $((bg_end + 1)) ]; then	# the quiet end: every lane done
+		wait "${lane_pid[@]}" 2>/dev/null
+		for q in "${!qlanes[@]}"; do
+			lane_start $((nbg + q)) "$n" ${#list[@]}
+		done
+	fi
+	if [ $n -gt $fg_end ]; then
 		wait "${lane_pid[${lane_of[$n]}]}" 2>/dev/null	# its lane is done
-		rc=1; took=0
-		[ -e "$bgdir/$n.rc" ] && read -r rc took <"$bgdir/$n.rc"
+		rc=1; took=0; cpu="?"
+		[ -e "$bgdir/$n.rc" ] && read -r rc took cpu <"$bgdir/$n.rc"
 		if [ -e "$bgdir/$n.out" ]; then
 			mv "$bgdir/$n.out" "$out"
 		else
@@ -105,12 +150,9 @@ for e in "${list[@]}"; do
 		fi
 		start=$(( $(date +%s) - took ))
 	else
-		if [ $n -gt $bg_end ] && [ ${#lane_pid[@]} -gt 0 ]; then
-			wait "${lane_pid[@]}" 2>/dev/null
-			start=$(date +%s)
-		fi
 		run_test "$path" "$out"
 		rc=$?
+		cpu=$(cpu_of "$out")
 	fi
 	sed 's/^/    /' "$out"
 	p=$(grep -cE '^ok [0-9]+' "$out" | head -1)
@@ -119,17 +161,17 @@ for e in "${list[@]}"; do
 	passed=$((passed + p - s)); skipped=$((skipped + s)); failed=$((failed + f))
 	took=$(( $(date +%s) - start ))
 	if [ $rc = 0 ]; then
-		echo "ok $n $name # ${took}s"
+		echo "ok $n $name # ${took}s, ${cpu}s CPU"
 	elif [ $rc = 4 ]; then
 		echo "ok $n $name # SKIP"
 		[ "$p$f" = 00 ] && skipped=$((skipped + 1))
 	else
-		echo "not ok $n $name # exit $rc, ${took}s"
+		echo "not ok $n $name # exit $rc, ${took}s, ${cpu}s CPU"
 		bad=$((bad + 1))
 		# a crash or timeout without a failing case still counts as one
 		[ "$f" = 0 ] && failed=$((failed + 1))
 	fi
-	rm -f "$out"
+	rm -f "$out" "$out.cpu"
 done
 rm -rf "$bgdir"
 echo "# $skipped skipped"

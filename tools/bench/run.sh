@@ -1060,6 +1060,15 @@ lr_wait() {	# jq condition on .functions (all pools), timeout s
 	echo "kfaasd (lcreplay): timed out waiting for $1" >&2
 	return 1
 }
+lr_quiet() {	# ms: until no pool holds a VM or a template, at most that long
+	local end=$(( $(date +%s%3N) + $1 ))
+	while [ "$(date +%s%3N)" -lt $end ]; do
+		[ "$(lr_pool -j daemon status | jq -r '[.functions[].pool | .live == 0 and
+			.starting == 0 and (.template == "none" or .template == "failed")] | all')" = true ] &&
+			return 0
+		sleep 0.1
+	done
+}
 lr_policy() {	# none|fixed|auto fn-count -> one JSON line of what was measured
 	local pol=$1 n=$2 keep pid t0 k out
 	case $pol in
@@ -1088,8 +1097,10 @@ lr_policy() {	# none|fixed|auto fn-count -> one JSON line of what was measured
 	out=$(lr_pool_env "$B/bench/lcreplay" run "$OUT/lr/sub.csv" --pin-root $PREFIX-lr \
 		--scale $LR_SCALE --prefix lr --minutes $LR_MIN 2>>"$OUT/kfaasd-lr.log") ||
 		{ kill -TERM $pid; wait $pid; return 1; }
-	# what is held after the last call, until the keep-alive ends
-	sleep "$(awk -v s=$LR_SCALE 'BEGIN {print 10 * s + 2}')"
+	# what is held after the last call, until the keep-alive ends: until
+	# nothing is warm or the longest fixed keep-alive (10 trace minutes)
+	# and 2 s more have passed (auto's template may outlive it)
+	lr_quiet $(awk -v s=$LR_SCALE 'BEGIN {printf "%d", (10 * s + 2) * 1000}')
 	k=0
 	jq -nc --arg p $pol --argjson r "$out" --argjson st "$(lr_pool -j daemon status)" \
 		--argjson c "$(lr_pool -j cost --since @$t0)" --argjson sc $LR_SCALE '
