@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_tools jq bpftool
-ktap_plan 24
+ktap_plan 26
 
 use_pin_root chain
 K() { "$KFAAS" "$@"; }
@@ -25,6 +25,11 @@ check_match "route list shows the chain in order" "udp 9000 +tag_a>tag_b>tag_c +
 	"$(K route list)"
 check_eq "... and as JSON" '["tag_a","tag_b","tag_c"]' \
 	"$(K -j route list | jq -c '.[0].chain')"
+check_match "fn show of a middle link lists the chain route and its place" \
+	"routes: \[udp 9000 chain link 2 of 3\]" "$(K fn show tag_b)"
+check_eq "fn show -j of every link: the route, its place in the chain" \
+	"udp 9000:1/3 udp 9000:2/3 udp 9000:3/3" \
+	"$(for t in a b c; do K -j fn show tag_$t | jq -r '"\(.routes | join(",")):\(.chains[0].place)/\(.chains[0].of)"'; done | tr '\n' ' ' | sed 's/ $//')"
 
 out=$(K invoke tag_a --data ping)
 check_match "invoke: the chain's reply" "reply \(10 bytes\): pinga1b2c3" "$out"

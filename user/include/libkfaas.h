@@ -259,6 +259,13 @@ int kfaas_route_chain_replace(struct kfaas_state *st,
 			      const struct kfaas_chain *c);
 int kfaas_chain_get(struct kfaas_state *st, __u32 id, struct kfaas_chain *c);
 /*
+ * Function id's place in the chain route r runs (1: its first function),
+ * 0 when r runs no chain or id is none of its links; *len the chain's
+ * length (0: no chain).
+ */
+__u32 kfaas_chain_place(struct kfaas_state *st, const struct kfaas_route *r,
+			__u32 id, __u32 *len);
+/*
  * Delete the chains no route names (a deleted route's, an applied
  * route's old one): 'route del' and apply call it once nothing can undo
  * back to them.

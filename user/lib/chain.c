@@ -91,22 +91,31 @@ int kfaas_chain_get(struct kfaas_state *st, __u32 id, struct kfaas_chain *c)
 	return 0;
 }
 
-bool kfaas__route_uses(struct kfaas_state *st, const struct kfaas_route *r,
-		       __u32 id)
+__u32 kfaas_chain_place(struct kfaas_state *st, const struct kfaas_route *r,
+			__u32 id, __u32 *len)
 {
 	struct kfaas_chain c;
 	__u32 i;
 
-	if (kfaas_route_serves(r, id) ||
-	    ((r->flags & KFAAS_ROUTE_F_FALLBACK) && r->fallback_id == id))
-		return true;
+	*len = 0;
 	if (!(r->flags & KFAAS_ROUTE_F_CHAIN) ||
 	    bpf_map_lookup_elem(st->chains_fd, &r->chain_id, &c))
-		return false;
+		return 0;
+	*len = c.len;
 	for (i = 0; i < c.len && i < KFAAS_CHAIN_MAX; i++)
 		if (c.fn[i] == id)
-			return true;
-	return false;
+			return i + 1;
+	return 0;
+}
+
+bool kfaas__route_uses(struct kfaas_state *st, const struct kfaas_route *r,
+		       __u32 id)
+{
+	__u32 len;
+
+	return kfaas_route_serves(r, id) ||
+	       ((r->flags & KFAAS_ROUTE_F_FALLBACK) && r->fallback_id == id) ||
+	       kfaas_chain_place(st, r, id, &len);
 }
 
 /* r runs chain c (id 0 until it is written): first function, VM end. */
