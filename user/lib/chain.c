@@ -233,19 +233,29 @@ int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *
 			  const struct kfaas_route *r, const struct kfaas_chain *c)
 {
 	struct kfaas_route v = *r;
+	bool hold;
 	int rc;
 
 	if (key->proto != IPPROTO_UDP)
 		return kfaas_err(-EINVAL, "a chain runs XDP-tier functions, "
 				 "which serve UDP only: use 'route add udp ...'");
-	/* the chain first: the route names it from its first request on */
-	rc = kfaas__chain_add(st, &v, c);
+	/*
+	 * The chain first: the route names it from its first request on.
+	 * Both under config.busy: after a crash between them the next
+	 * writer's repair deletes the chain no route names.
+	 */
+	hold = !st->busy_held;
+	rc = hold ? kfaas__busy_hold(st, true) : 0;
+	rc = rc ?: kfaas__chain_add(st, &v, c);
 	if (rc)
 		return rc;
+	kfaas__crash_point("route-add-chain");
 	rc = kfaas_route_add(st, key, &v);
-	if (rc)
+	if (rc) {
 		kfaas__chain_del(st, &v);
-	return rc;
+		return rc;
+	}
+	return hold ? kfaas__busy_hold(st, false) : 0;
 }
 
 int kfaas_chains_gc(struct kfaas_state *st)
@@ -256,6 +266,9 @@ int kfaas_chains_gc(struct kfaas_state *st)
 	bool keep;
 	int rc;
 
+	/* no chain at all: nothing to read the routes for */
+	if (bpf_map_get_next_key(st->chains_fd, NULL, &next))
+		return 0;
 	rc = kfaas_route_list(st, &r, &n);
 	if (rc)
 		return rc;
