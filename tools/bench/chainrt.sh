@@ -81,7 +81,6 @@ chain_rt() {
 		   target: null, met: null}]}
 	' "$runs"
 	local rc=$?
-	[ $rc = 0 ] || cp "$runs" "$runs.failed"
 	rm -f "$runs"
 	return $rc
 }
