@@ -135,6 +135,21 @@ static void route_of_chain(struct kfaas_route *r, const struct kfaas_chain *c)
 	}
 }
 
+/*
+ * A chain ending at the VM tier takes policy drop: what a hop over its
+ * budget passes up would reach kfaasd on the route's port, which would
+ * run the VM-tier end on a request its XDP links did not finish (the
+ * first one's refusal: the raw request, past every link).
+ */
+static int vm_end_pass_err(void)
+{
+	return kfaas_err(-EINVAL, "a chain ending in a VM-tier function takes "
+			 "'policy drop': a request over a link's budget passed "
+			 "up would reach the VM-tier function without the links "
+			 "before it (leave the policy out, or end the chain in "
+			 "an XDP-tier function)");
+}
+
 int kfaas_route_chain_set(struct kfaas_state *st, struct kfaas_route *r,
 			  const struct kfaas_chain *c)
 {
@@ -145,10 +160,10 @@ int kfaas_route_chain_set(struct kfaas_state *st, struct kfaas_route *r,
 	if (r->nver >= 2)
 		return kfaas_err(-EINVAL, "a route runs a chain or splits its "
 				 "traffic between versions, not both");
+	if (r->policy == KFAAS_POLICY_PASS && (c->flags & KFAAS_CHAIN_F_VM_END))
+		return vm_end_pass_err();
 	route_of_chain(r, c);
 	r->chain_id = 0;
-	if (r->policy == KFAAS_POLICY_DROP && (c->flags & KFAAS_CHAIN_F_VM_END))
-		r->policy = KFAAS_POLICY_PASS;
 	return 0;
 }
 
@@ -208,6 +223,8 @@ int kfaas_route_chain_replace(struct kfaas_state *st,
 	if (!(old.flags & KFAAS_ROUTE_F_CHAIN))
 		return kfaas_err(-EINVAL, "route %s runs no chain: delete it and "
 				 "add it with 'chain f1,f2,...'", k);
+	if (old.policy == KFAAS_POLICY_PASS && (c->flags & KFAAS_CHAIN_F_VM_END))
+		return vm_end_pass_err();
 	r = old;
 	route_of_chain(&r, c);
 	rc = kfaas__route_derive(st, &r);
