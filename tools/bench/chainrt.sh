@@ -23,7 +23,7 @@ chain_rt() {
 	local root=$PREFIX-crt r v ports want out runs=$OUT/chainrt.runs t
 	export KFAAS_PIN_ROOT=$root
 	cleanup_add "rm -rf $root"
-	sandbox_up benchc-$TAG 174 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
+	sandbox_up benchc-$TAG 176 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
 	for t in a b c abc; do
 		"$KFAAS" fn load "$B/bench/bpf/otag_$t.bpf.o" o$t >/dev/null || return 1
 	done
