@@ -199,6 +199,7 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 /* The same for a chain route made by kfaas_route_chain_set(). */
 int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *key,
 			  const struct kfaas_route *r, const struct kfaas_chain *c);
+/* Delete a route; a chain route's chain element goes with it. */
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key);
 int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    struct kfaas_route *r);

@@ -263,16 +263,18 @@ int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *
 	 */
 	hold = !st->busy_held;
 	rc = hold ? kfaas__busy_hold(st, true) : 0;
-	rc = rc ?: kfaas__chain_add(st, &v, c);
 	if (rc)
 		return rc;
-	kfaas__crash_point("route-add-chain");
-	rc = kfaas_route_add(st, key, &v);
-	if (rc) {
-		kfaas__chain_del(st, &v);
-		return rc;
+	rc = kfaas__chain_add(st, &v, c);
+	if (!rc) {
+		kfaas__crash_point("route-add-chain");
+		rc = kfaas_route_add(st, key, &v);
+		if (rc)
+			kfaas__chain_del(st, &v);
 	}
-	return hold ? kfaas__busy_hold(st, false) : 0;
+	if (rc && hold)		/* busy stays set: the next writer repairs */
+		st->busy_held = false;
+	return rc ?: hold ? kfaas__busy_hold(st, false) : 0;
 }
 
 int kfaas_chains_gc(struct kfaas_state *st)

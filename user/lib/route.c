@@ -432,9 +432,14 @@ int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 		return kfaas__route_del(st, key, true);
 	hold = !st->busy_held;
 	rc = hold ? kfaas__busy_hold(st, true) : 0;
-	rc = rc ?: kfaas__route_del(st, key, true);
 	if (rc)
 		return rc;
+	rc = kfaas__route_del(st, key, true);
+	if (rc) {
+		if (hold)	/* busy stays set: the next writer repairs */
+			st->busy_held = false;
+		return rc;
+	}
 	kfaas__crash_point("route-del-chain");
 	kfaas__chain_del(st, &cur);
 	return hold ? kfaas__busy_hold(st, false) : 0;
