@@ -227,12 +227,15 @@ bench_dispatch() {
 # client's round trips over a veth pair (chainrt.sh): its rows added, its
 # summary as .round_trips
 bench_chain() {
-	local k rt
-	k=$("$BENCH" chain --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
-		--time-shift $TIME_SHIFT) || return 1
-	rt=$(chain_rt) || return 1
-	jq -n --argjson k "$k" --argjson rt "$rt" \
-		'$k + {round_trips: ($rt | del(.rows)), rows: ($k.rows + $rt.rows)}'
+	local k=$OUT/chain-k.json rt=$OUT/chain-rt.json rc
+	# not in $(...): chain_rt's cleanup_add must reach this shell
+	"$BENCH" chain --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
+		--time-shift $TIME_SHIFT >"$k" && chain_rt >"$rt" &&
+	jq -n --slurpfile k "$k" --slurpfile rt "$rt" \
+		'$k[0] + {round_trips: ($rt[0] | del(.rows)), rows: ($k[0].rows + $rt[0].rows)}'
+	rc=$?
+	rm -f "$k" "$rt"
+	return $rc
 }
 
 # ---- 2: route scale, beside xdp-loader's libxdp dispatcher ----------------
