@@ -332,7 +332,8 @@ BENCH_BPF	:= bare_echo bare_tx xdp_drop chain1 chain10 exp_parse exp_tail echo_n
 		   $(foreach t,a b c abc,otag_$(t))
 BENCH_OBJS	:= $(BENCH_BPF:%=$(B)/bench/bpf/%.bpf.o)
 BENCH_BINS	:= $(B)/bench/kfaas-bench $(B)/bench/udpload $(B)/bench/udpsrv \
-		   $(B)/bench/uringsrv $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen
+		   $(B)/bench/uringsrv $(B)/bench/xskload $(B)/bench/lcreplay $(B)/tools/kfaas-tracegen \
+		   $(B)/bench/rtcall
 BENCH_DEPS	:= $(B)/vmlinux.h $(wildcard bpf/*.h include/kfaas/*.h)
 
 $(B)/bench/bpf/%.bpf.o: tools/bench/bpf/%.bpf.c $(BENCH_DEPS)
@@ -388,6 +389,11 @@ $(B)/bench/udpload: tools/bench/udpload.c tools/bench/loadgen.c \
 		tools/bench/loadgen.h tools/bench/kvgen.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< tools/bench/loadgen.c $(PKG_LIBS) -lm
+
+# the chain item's client: one request at a time through 1 or more routes
+$(B)/bench/rtcall: tools/bench/rtcall.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $<
 
 $(B)/bench/xsk_redirect.skel.h: $(B)/bench/bpf/xsk_redirect.bpf.o
 	$(BPFTOOL) gen skeleton $< name xsk_redirect_bpf > $@.tmp && mv $@.tmp $@

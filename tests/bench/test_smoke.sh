@@ -10,7 +10,7 @@ require_root
 require_tools jq gnuplot nsenter ethtool python3
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -x "$B/bench/kfaas-bench" ] || ktap_skip_all "bench tools not built (make all)"
-ktap_plan 44
+ktap_plan 45
 
 out=$(mktemp -d /tmp/kfaas-bench-smoke.XXXXXX)
 cleanup_add "rm -rf $out"
@@ -74,6 +74,11 @@ check_eq "dispatch: every variant measured in every round" "15 3" \
 check_eq "chain: every variant measured in every round" "4 3" \
 	"$(q '.benchmarks[] | select(.id == "chain") | .variants as $v |
 	       "\($v | length) \([$v[].ns_rounds | length] | unique | join(","))"')"
+check_eq "chain: a client's round trips, every round: the chain and one function 1 a request, 3 separate calls 3, every reply right" \
+	"chain3:1 one_fn:1 three_calls:3 rounds:true bad:0" \
+	"$(q '.benchmarks[] | select(.id == "chain") | .round_trips | .params as $p |
+	       "\(.summary | to_entries | sort_by(.key) | map("\(.key):\(.value.round_trips_per_req)") |
+		 join(" ")) rounds:\(.runs | map(.round) | unique | length == $p.rounds) bad:\([.runs[].bad] | add)"')"
 check_eq "routes: 1, 10 and 1000 routes measured" "routes_1 routes_10 routes_1000" \
 	"$(q '[.benchmarks[] | select(.id == "routes") | .variants | keys[] |
 	       select(startswith("routes_"))] | sort_by(ltrimstr("routes_") | tonumber) | join(" ")')"
@@ -242,7 +247,9 @@ check_eq "cluster: every apply (of each size and route count) served by every no
 \((.summary.convergence | length) == (.params.sizes | split(" ") | length) * (.params.routes | split(" ") | length))"' | tr '\n' ' ' | sed 's/ $//')"
 check_eq "the table has a line per figure" "$(q '.rows | length')" \
 	"$(grep -cE '^[0-9]+ ' "$out/table.txt")"
-want=$(q '[.benchmarks[] | select(.status == "ok") | "\(.id).svg"] | sort | join(" ")')
+# (13 has a second: a client's round trips)
+want=$(q '[.benchmarks[] | select(.status == "ok") | "\(.id).svg",
+	   (select(.id == "chain") | "chain-rt.svg")] | sort | join(" ")')
 check_eq "a plot per measured benchmark" "$want" "$(cd "$out" && ls *.svg | sort | tr '\n' ' ' | sed 's/ $//')"
 check "the plots are well-formed SVG" python3 -c '
 import sys, xml.etree.ElementTree as E

@@ -6,13 +6,14 @@
 # and checksums of what the links made of it), and kfaasd serves it with
 # the VM-tier function (real QEMU, TCG here), as it serves a fallback.
 # "echo ping" becomes "echo pinga1b2" in the XDP tier; the VM function
-# (tests/vm/fn/kfn.c) answers its echo with "pinga1b2".
+# (tests/vm/fn/kfn.c) answers its echo with "pinga1b2".  Over a link's
+# budget the request is dropped (policy pass is refused for such a chain).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/kfaasd_lib.sh"
 
 vm_require jq python3 nsenter
-ktap_plan 8
+ktap_plan 12
 
 PORT=7400
 K() { "$KFAAS" "$@"; }
@@ -35,4 +36,16 @@ check_eq "... and the VM function ran once on what they made (13 bytes)" "1 13" 
 	"$(stats_get kfn .invocations) $(stats_get kfn .bytes_in)"
 check_eq "invoke shows the XDP hops, the last one passing up" "tag_a:next tag_b:pass" \
 	"$(K -j invoke tag_a --data "echo ping" | jq -r '[.hops[] | "\(.fn):\(.outcome)"] | join(" ")')"
+
+# over a link's budget the request is dropped: passed up, it would reach
+# the VM-tier function without the links before it
+check_eq "the chain's route takes policy drop" drop \
+	"$(K -j route list | jq -r ".[] | select(.port == $PORT) | .policy")"
+out=$(K route add udp $((PORT + 1)) chain tag_a,tag_b,kfn policy pass 2>&1); rc=$?
+check_eq "policy pass for a chain ending at the VM tier is refused, and says why" "1 1" \
+	"$rc $(printf '%s' "$out" | grep -c "takes 'policy drop'")"
+K budget set tag_b --rps 1 --burst 1 >/dev/null
+v=$(K invoke tag_a --data "echo ping" --repeat 3 2>&1 | sed -n 's/^[^:]*: \(XDP_[A-Z]*\) in .*/\1/p')
+check_eq "tag_b over its budget: the request is dropped, not passed up" XDP_DROP "$v"
+check_eq "... and the VM function did not run" 1 "$(stats_get kfn .invocations)"
 ktap_finish

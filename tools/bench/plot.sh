@@ -234,4 +234,22 @@ fi
 # one link alone and an echo (ns per request, median, min..max)
 if have chain; then
 	variants_plot chain "Function chains: ns per request through the dispatcher (BPF\\\\_PROG\\\\_TEST\\\\_RUN, median, min..max)"
+	# ... and a client's round trips: latency and server CPU per request
+	jq -r '.benchmarks[] | select(.id == "chain") | .round_trips.summary | to_entries[] |
+		"\"\(.key)\" \(.value.p50_us) \(.value.ns_per_req)"' "$json" >"$out/chain-rt.dat"
+	gnuplot <<EOF
+set terminal svg size 1000,480 dynamic enhanced font 'sans,11' background '#ffffff'
+$common
+set output '$out/chain-rt.svg'
+set multiplot layout 1,2 title "Function chains from a UDP client over a veth pair: a chain of 3, 3 separate calls, one function\n{/*0.8 $sub}"
+set xtics noenhanced
+set title 'latency of a request, p50 (us)'; set ylabel 'us'; set yrange [0:*]
+plot '$out/chain-rt.dat' using 0:2:xtic(1) with boxes lc rgb '#228833' notitle, \
+     '' using 0:2:(sprintf('%.1f', \$2)) with labels offset 0,1 notitle
+set title 'server CPU per request (ns, median)'; set ylabel 'ns'; set yrange [0:*]
+plot '$out/chain-rt.dat' using 0:3:xtic(1) with boxes lc rgb '#4477aa' notitle, \
+     '' using 0:3:(sprintf('%.0f', \$3)) with labels offset 0,1 notitle
+unset multiplot
+EOF
+	rm -f "$out/chain-rt.dat"
 fi

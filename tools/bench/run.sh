@@ -37,7 +37,7 @@ B=$(cd "$B" 2>/dev/null && pwd) || { echo "run.sh: no build directory: run make 
 for t in jq gnuplot bpftool ip nsenter taskset ethtool; do
 	command -v $t >/dev/null || { echo "run.sh: $t is missing: run tools/deps.sh" >&2; exit 2; }
 done
-for f in kfaas kfaas-kv tools/kfaas-tracegen bench/kfaas-bench bench/udpload bench/xskload bench/udpsrv bench/uringsrv bench/bpf/bare_echo.bpf.o bench/bpf/otag_abc.bpf.o; do
+for f in kfaas kfaas-kv tools/kfaas-tracegen bench/kfaas-bench bench/udpload bench/xskload bench/udpsrv bench/uringsrv bench/rtcall bench/bpf/bare_echo.bpf.o bench/bpf/otag_abc.bpf.o; do
 	[ -e "$B/$f" ] || { echo "run.sh: $B/$f is missing: run make" >&2; exit 2; }
 done
 
@@ -100,6 +100,7 @@ trap 'exit 130' INT TERM
 cleanup_add "rm -rf $PREFIX-*"
 . "$top/tools/sandbox.sh"
 . "$here/srvcpu.sh"
+. "$here/chainrt.sh"
 
 log() { echo "bench: $*" >&2; }
 # the cgroup v2 hierarchy (hybrid systems mount it beside v1)
@@ -222,9 +223,19 @@ bench_dispatch() {
 }
 
 # ---- 13: function chains: a chain of 3 vs one function vs 3 calls ---------
+# the kernel's part (kfaas-bench chain, BPF_PROG_TEST_RUN), then a real
+# client's round trips over a veth pair (chainrt.sh): its rows added, its
+# summary as .round_trips
 bench_chain() {
+	local k=$OUT/chain-k.json rt=$OUT/chain-rt.json rc
+	# not in $(...): chain_rt's cleanup_add must reach this shell
 	"$BENCH" chain --pin-root $PREFIX --repeat $REPEAT --rounds $ROUNDS \
-		--time-shift $TIME_SHIFT
+		--time-shift $TIME_SHIFT >"$k" && chain_rt >"$rt" &&
+	jq -n --slurpfile k "$k" --slurpfile rt "$rt" \
+		'$k[0] + {round_trips: ($rt[0] | del(.rows)), rows: ($k[0].rows + $rt[0].rows)}'
+	rc=$?
+	rm -f "$k" "$rt"
+	return $rc
 }
 
 # ---- 2: route scale, beside xdp-loader's libxdp dispatcher ----------------
@@ -1377,7 +1388,7 @@ run_entry lcreplay "lifecycle policies live: a compressed trace replayed through
 # 12: the cluster on etcd, 3 and 10 nodes (tools/bench/cluster.sh)
 run_entry cluster "cluster: apply-to-serving convergence and failover (etcd, nodes in namespaces)" \
 	"$here/cluster.sh" --build "$B" $([ $SMOKE = 1 ] && echo --smoke)
-run_entry chain "function chains: a chain of 3 vs one function vs one link (BPF_PROG_TEST_RUN)" bench_chain
+run_entry chain "function chains: a chain of 3 vs one function vs one link (BPF_PROG_TEST_RUN), and a client's round trips: one request to the chain vs 3 calls vs one function" bench_chain
 cleanup_run
 # the guest's raw output stays only when a part of it failed
 if [ -f "$OUT/guest.out" ]; then

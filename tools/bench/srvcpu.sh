@@ -28,11 +28,15 @@
 SRVCPU_CPU=1	# the server's CPU
 SRVCPU_CLI=0	# the client's
 
-# threaded NAPI on NETNS's IF, its kthread pinned to CPU: its pid
+# threaded NAPI on NETNS's IF, its kthread pinned to CPU: its pid.  The
+# kthread that appears when threading is turned on: others may carry the
+# same name (an interface of that name in another namespace, or one
+# whose namespace is still being torn down), and the oldest is not ours.
 srvcpu_napi() {	# netns if cpu
+	local pid old
+	old=$(pgrep "^napi/$2-")
 	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" || return 1
-	local pid
-	pid=$(pgrep "^napi/$2-" | head -n 1)
+	pid=$(pgrep "^napi/$2-" | grep -vxF "${old:-none}" | head -n 1)
 	[ -n "$pid" ] && taskset -p -c "$3" "$pid" >/dev/null && echo "$pid"
 }
 

@@ -390,14 +390,43 @@ static __u32 route_weight(const struct kfaas_route *r, __u32 id)
 	return w;
 }
 
+/* Where id is in each route's chain: place (1-based, 0 none) and length. */
+struct chain_link {
+	__u32 place, len;
+};
+
+static struct chain_link *chain_links(struct kfaas_state *st,
+				      const struct kfaas_route_ent *r,
+				      size_t n, __u32 id)
+{
+	struct chain_link *l = calloc(n + 1, sizeof(*l));
+	size_t i;
+
+	for (i = 0; l && i < n; i++)
+		l[i].place = kfaas_chain_place(st, &r[i].val, id, &l[i].len);
+	return l;
+}
+
+/* {"route": K, "place": P, "of": N}: id is the chain's Pth of N */
+static json_object *link_json(const char *k, const struct chain_link *l)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "route", json_object_new_string(k));
+	json_object_object_add(o, "place", json_object_new_int64(l->place));
+	json_object_object_add(o, "of", json_object_new_int64(l->len));
+	return o;
+}
+
 static int do_show(int argc, char **argv)
 {
-	struct kfaas_route_ent *routes;
+	struct kfaas_route_ent *routes = NULL;
+	struct chain_link *cl = NULL;
 	struct kfaas_fn_info f;
 	struct kfaas_stats s;
 	struct kfaas_state st;
-	json_object *o, *ra, *wa, *lc;
-	size_t n, i;
+	json_object *o, *ra, *wa, *ca, *lc;
+	size_t n = 0, i;
 	__u32 w;
 	char k[96];
 	int rc;
@@ -407,25 +436,34 @@ static int do_show(int argc, char **argv)
 		return -1;
 	rc = kfaas_fn_find(&st, argv[0], &f) ?: kfaas_stats_read(&st, f.id, &s) ?:
 	     kfaas_route_list(&st, &routes, &n);
+	if (!rc && !(cl = chain_links(&st, routes, n, f.id)))
+		rc = kfaas_err(-ENOMEM, "out of memory");
 	kfaas_state_close(&st);
-	if (rc)
+	if (rc) {
+		free(routes);
 		return p_lib_err();
+	}
+#define SHOWN(i) (kfaas_route_serves(&routes[i].val, f.id) || cl[i].place)
 	lc = show_lifecycle_get(f.name);
 	if (json_output) {
 		o = fn_info_json(&f);
 		ra = json_object_new_array();
 		wa = json_object_new_array();
+		ca = json_object_new_array();
 		for (i = 0; i < n; i++) {
-			if (!kfaas_route_serves(&routes[i].val, f.id))
+			if (!SHOWN(i))
 				continue;
 			kfaas_route_key_str(&routes[i].key, k, sizeof(k));
 			json_object_array_add(ra, json_object_new_string(k));
 			w = route_weight(&routes[i].val, f.id);
 			if (w)
 				json_object_array_add(wa, weight_json(k, w, routes[i].val.total));
+			if (cl[i].place)
+				json_object_array_add(ca, link_json(k, &cl[i]));
 		}
 		json_object_object_add(o, "routes", ra);
 		json_object_object_add(o, "weights", wa);
+		json_object_object_add(o, "chains", ca);
 		json_object_object_add(o, "stats", stats_json(&s));
 		show_lifecycle_json(o, lc);
 		json_print(o);
@@ -453,13 +491,16 @@ static int do_show(int argc, char **argv)
 		}
 		printf("routes:");
 		for (i = 0; i < n; i++) {
-			if (!kfaas_route_serves(&routes[i].val, f.id))
+			if (!SHOWN(i))
 				continue;
 			kfaas_route_key_str(&routes[i].key, k, sizeof(k));
 			w = route_weight(&routes[i].val, f.id);
 			if (w)
 				printf(" [%s weight %u of %u]", k, w,
 				       routes[i].val.total);
+			else if (cl[i].place)
+				printf(" [%s chain link %u of %u]", k,
+				       cl[i].place, cl[i].len);
 			else
 				printf(" [%s]", k);
 		}
@@ -477,6 +518,8 @@ static int do_show(int argc, char **argv)
 		show_lifecycle_text(lc);
 	}
 	json_object_put(lc);
+#undef SHOWN
+	free(cl);
 	free(routes);
 	return 0;
 }

@@ -363,7 +363,7 @@ static int do_del(int argc, char **argv)
 			     "[addr ADDR]", argv[0], bin_name);
 	if (state_open(&st, KFAAS_OPEN_LOCK))
 		return -1;
-	rc = kfaas_route_del(&st, &key) ?: kfaas_chains_gc(&st);
+	rc = kfaas_route_del(&st, &key);
 	kfaas_state_close(&st);
 	if (rc)
 		return p_lib_err();

@@ -199,6 +199,7 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 /* The same for a chain route made by kfaas_route_chain_set(). */
 int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *key,
 			  const struct kfaas_route *r, const struct kfaas_chain *c);
+/* Delete a route; a chain route's chain element goes with it. */
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key);
 int kfaas_route_get(struct kfaas_state *st, const struct kfaas_route_key *key,
 		    struct kfaas_route *r);
@@ -258,6 +259,13 @@ int kfaas_route_chain_replace(struct kfaas_state *st,
 			      const struct kfaas_route_key *key,
 			      const struct kfaas_chain *c);
 int kfaas_chain_get(struct kfaas_state *st, __u32 id, struct kfaas_chain *c);
+/*
+ * Function id's place in the chain route r runs (1: its first function),
+ * 0 when r runs no chain or id is none of its links; *len the chain's
+ * length (0: no chain).
+ */
+__u32 kfaas_chain_place(struct kfaas_state *st, const struct kfaas_route *r,
+			__u32 id, __u32 *len);
 /*
  * Delete the chains no route names (a deleted route's, an applied
  * route's old one): 'route del' and apply call it once nothing can undo

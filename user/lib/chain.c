@@ -91,22 +91,31 @@ int kfaas_chain_get(struct kfaas_state *st, __u32 id, struct kfaas_chain *c)
 	return 0;
 }
 
-bool kfaas__route_uses(struct kfaas_state *st, const struct kfaas_route *r,
-		       __u32 id)
+__u32 kfaas_chain_place(struct kfaas_state *st, const struct kfaas_route *r,
+			__u32 id, __u32 *len)
 {
 	struct kfaas_chain c;
 	__u32 i;
 
-	if (kfaas_route_serves(r, id) ||
-	    ((r->flags & KFAAS_ROUTE_F_FALLBACK) && r->fallback_id == id))
-		return true;
+	*len = 0;
 	if (!(r->flags & KFAAS_ROUTE_F_CHAIN) ||
 	    bpf_map_lookup_elem(st->chains_fd, &r->chain_id, &c))
-		return false;
+		return 0;
+	*len = c.len;
 	for (i = 0; i < c.len && i < KFAAS_CHAIN_MAX; i++)
 		if (c.fn[i] == id)
-			return true;
-	return false;
+			return i + 1;
+	return 0;
+}
+
+bool kfaas__route_uses(struct kfaas_state *st, const struct kfaas_route *r,
+		       __u32 id)
+{
+	__u32 len;
+
+	return kfaas_route_serves(r, id) ||
+	       ((r->flags & KFAAS_ROUTE_F_FALLBACK) && r->fallback_id == id) ||
+	       kfaas_chain_place(st, r, id, &len);
 }
 
 /* r runs chain c (id 0 until it is written): first function, VM end. */
@@ -126,6 +135,21 @@ static void route_of_chain(struct kfaas_route *r, const struct kfaas_chain *c)
 	}
 }
 
+/*
+ * A chain ending at the VM tier takes policy drop: what a hop over its
+ * budget passes up would reach kfaasd on the route's port, which would
+ * run the VM-tier end on a request its XDP links did not finish (the
+ * first one's refusal: the raw request, past every link).
+ */
+static int vm_end_pass_err(void)
+{
+	return kfaas_err(-EINVAL, "a chain ending in a VM-tier function takes "
+			 "'policy drop': a request over a link's budget passed "
+			 "up would reach the VM-tier function without the links "
+			 "before it (leave the policy out, or end the chain in "
+			 "an XDP-tier function)");
+}
+
 int kfaas_route_chain_set(struct kfaas_state *st, struct kfaas_route *r,
 			  const struct kfaas_chain *c)
 {
@@ -136,10 +160,10 @@ int kfaas_route_chain_set(struct kfaas_state *st, struct kfaas_route *r,
 	if (r->nver >= 2)
 		return kfaas_err(-EINVAL, "a route runs a chain or splits its "
 				 "traffic between versions, not both");
+	if (r->policy == KFAAS_POLICY_PASS && (c->flags & KFAAS_CHAIN_F_VM_END))
+		return vm_end_pass_err();
 	route_of_chain(r, c);
 	r->chain_id = 0;
-	if (r->policy == KFAAS_POLICY_DROP && (c->flags & KFAAS_CHAIN_F_VM_END))
-		r->policy = KFAAS_POLICY_PASS;
 	return 0;
 }
 
@@ -199,6 +223,8 @@ int kfaas_route_chain_replace(struct kfaas_state *st,
 	if (!(old.flags & KFAAS_ROUTE_F_CHAIN))
 		return kfaas_err(-EINVAL, "route %s runs no chain: delete it and "
 				 "add it with 'chain f1,f2,...'", k);
+	if (old.policy == KFAAS_POLICY_PASS && (c->flags & KFAAS_CHAIN_F_VM_END))
+		return vm_end_pass_err();
 	r = old;
 	route_of_chain(&r, c);
 	rc = kfaas__route_derive(st, &r);
@@ -224,19 +250,31 @@ int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *
 			  const struct kfaas_route *r, const struct kfaas_chain *c)
 {
 	struct kfaas_route v = *r;
+	bool hold;
 	int rc;
 
 	if (key->proto != IPPROTO_UDP)
 		return kfaas_err(-EINVAL, "a chain runs XDP-tier functions, "
 				 "which serve UDP only: use 'route add udp ...'");
-	/* the chain first: the route names it from its first request on */
-	rc = kfaas__chain_add(st, &v, c);
+	/*
+	 * The chain first: the route names it from its first request on.
+	 * Both under config.busy: after a crash between them the next
+	 * writer's repair deletes the chain no route names.
+	 */
+	hold = !st->busy_held;
+	rc = hold ? kfaas__busy_hold(st, true) : 0;
 	if (rc)
 		return rc;
-	rc = kfaas_route_add(st, key, &v);
-	if (rc)
-		kfaas__chain_del(st, &v);
-	return rc;
+	rc = kfaas__chain_add(st, &v, c);
+	if (!rc) {
+		kfaas__crash_point("route-add-chain");
+		rc = kfaas_route_add(st, key, &v);
+		if (rc)
+			kfaas__chain_del(st, &v);
+	}
+	if (rc && hold)		/* busy stays set: the next writer repairs */
+		st->busy_held = false;
+	return rc ?: hold ? kfaas__busy_hold(st, false) : 0;
 }
 
 int kfaas_chains_gc(struct kfaas_state *st)
@@ -247,6 +285,9 @@ int kfaas_chains_gc(struct kfaas_state *st)
 	bool keep;
 	int rc;
 
+	/* no chain at all: nothing to read the routes for */
+	if (bpf_map_get_next_key(st->chains_fd, NULL, &next))
+		return 0;
 	rc = kfaas_route_list(st, &r, &n);
 	if (rc)
 		return rc;

@@ -137,6 +137,22 @@ static bool runs_here(const struct kfaas_cluster_desired *d,
 	return kfaas_labels_match(f->sel, &self->labels);
 }
 
+/*
+ * Every link of r's chain runs here (no chain: true).  A chain is served
+ * whole or not at all: without its VM-tier end (placed on another node)
+ * its XDP links would pass their work up to no one.
+ */
+static bool chain_here(const struct kfaas_conf *share,
+		       const struct kfaas_conf_route *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nchain; i++)
+		if (!kfaas_conf_fn_find(share, r->chain[i]))
+			return false;
+	return true;
+}
+
 int kfaas_cluster_share(const struct kfaas_cluster_desired *d,
 			const struct kfaas_cluster_node *self, struct kfaas_conf *out)
 {
@@ -161,7 +177,7 @@ int kfaas_cluster_share(const struct kfaas_cluster_desired *d,
 		struct kfaas_conf_route *nr;
 
 		if (!kfaas_labels_match(r->sel, &self->labels) ||
-		    !kfaas_conf_fn_find(out, r->fn))
+		    !kfaas_conf_fn_find(out, r->fn) || !chain_here(out, r))
 			continue;
 		nr = kfaas_conf_route_new(out);
 		if (!nr)

@@ -318,5 +318,5 @@ int kfaas__journal_recover(struct kfaas_state *st)
 				 "the state then stays as it is)",
 				 undo ? "undone" : "finished", why, st->root);
 	}
-	return 0;
+	return 1;
 }

@@ -48,7 +48,7 @@ int kfaas__journal_undo(struct kfaas_state *st, const struct kfaas__jrec *r);
 int kfaas__journal_redo(struct kfaas_state *st, const struct kfaas__jrec *r);
 /*
  * Repair after a crash (from kfaas_state_repair()): no journal, 0; an
- * OPEN one is undone, a COMMITTED one finished, then removed.  When that
+ * OPEN one is undone, a COMMITTED one finished, then removed: 1.  When that
  * fails the journal stays for the next writer and the error says so.
  */
 int kfaas__journal_recover(struct kfaas_state *st);

@@ -10,7 +10,8 @@
  *   - a budget of an id nobody has is forgotten;
  *   - the dispatcher's port index follows the route table.
  * Then an apply that was interrupted is undone or finished from its
- * journal (journal.c).
+ * journal (journal.c), and a chain element no route names is deleted
+ * (a chain route added or deleted, or an apply, cut short).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -174,10 +175,16 @@ static int repair_busy(struct kfaas_state *st, struct kfaas_globals *g)
 int kfaas_state_repair(struct kfaas_state *st)
 {
 	struct kfaas_globals g;
+	bool busy;
 	int rc;
 
 	rc = kfaas_globals_get(st, &g);
-	if (!rc && g.busy)
+	busy = !rc && g.busy;
+	if (busy)
 		rc = repair_busy(st, &g);
-	return rc ?: kfaas__journal_recover(st);
+	rc = rc ?: kfaas__journal_recover(st);
+	/* then the chain elements of routes that went (or never came) */
+	if (rc == 1 || (!rc && busy))
+		rc = kfaas_chains_gc(st);
+	return rc < 0 ? rc : 0;
 }

@@ -417,9 +417,32 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 	return kfaas__port_route_put(st, key, &val) ?: kfaas__busy_set(st, 0);
 }
 
+/*
+ * A chain route goes with its chain element, under config.busy: a crash
+ * between the two leaves busy set, and the next writer's repair deletes
+ * the element no route names (kfaas_state_repair()).
+ */
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 {
-	return kfaas__route_del(st, key, true);
+	struct kfaas_route cur;
+	bool hold;
+	int rc;
+
+	if (kfaas_route_get(st, key, &cur) || !(cur.flags & KFAAS_ROUTE_F_CHAIN))
+		return kfaas__route_del(st, key, true);
+	hold = !st->busy_held;
+	rc = hold ? kfaas__busy_hold(st, true) : 0;
+	if (rc)
+		return rc;
+	rc = kfaas__route_del(st, key, true);
+	if (rc) {
+		if (hold)	/* busy stays set: the next writer repairs */
+			st->busy_held = false;
+		return rc;
+	}
+	kfaas__crash_point("route-del-chain");
+	kfaas__chain_del(st, &cur);
+	return hold ? kfaas__busy_hold(st, false) : 0;
 }
 
 int kfaas__route_del(struct kfaas_state *st, const struct kfaas_route_key *key,
