@@ -225,6 +225,10 @@ hello_fn() {	# NODE: hello in NODE's status/NODE ({} when it has none)
 	kc -j cluster status 2>/dev/null | jq -c --arg n "$1" \
 		'[.nodes[] | select(.name == $n) | .functions.hello // {}][0] // {}'
 }
+hello_mib() {	# I: the MiB hello's VMs and template hold on node I (kfaasd)
+	nk "$1" -j daemon status 2>/dev/null | jq -c '[.functions[]? |
+		select(.name == "hello") | .pool | {vms: .vm_mib, template: .template_mib}][0]'
+}
 # hello's standby node once its template is ready (the scheduler names
 # one where a node has room beside the placements), or nothing
 standby_wait() {
@@ -251,6 +255,12 @@ failover_once() {	# N REP REPLICAS
 	before=$(hello_nodes | jq -R . | jq -s -c .)
 	v=$(hello_node); v=${v#n}
 	[ -n "$v" ] || { echo "hello is not placed" >&2; return 1; }
+	# what hello holds, measured by kfaasd: its node's VMs and template,
+	# the standby's template
+	local mem
+	mem=$(jq -c -n --argjson p "$(hello_mib "$v")" \
+		--argjson s "$([ -n "$sb" ] && hello_mib "${sb#n}" || echo null)" \
+		'{placed_mib: $p, standby_mib: $s}')
 	rm -f "$T/ready"
 	# shellcheck disable=SC2046
 	$RT python3 "$PROBE" any 7070 "hello, probe" "$FAILOVER_TIMEOUT" "$T/ready" \
@@ -304,8 +314,8 @@ failover_once() {	# N REP REPLICAS
 	[ -n "$sb" ] && jq -e --arg s "$sb" '.placed_on | index($s)' <<<"$got" >/dev/null &&
 		tpl=$(hello_fn "$sb")
 	jq -c -n --argjson n "$n" --argjson k "$k" --arg v "n$v" --argjson g "$got" \
-		--argjson reps "$reps" --arg sb "$sb" --argjson tpl "$tpl" '
-		{nodes: $n, replicas: $reps, rep: $k, killed: $v} + $g +
+		--argjson reps "$reps" --arg sb "$sb" --argjson tpl "$tpl" --argjson mem "$mem" '
+		{nodes: $n, replicas: $reps, rep: $k, killed: $v} + $g + $mem +
 		{standby_node: (if $sb == "" then null else $sb end),
 		 to_standby: ($sb != "" and ($g.placed_on | index($sb)) != null),
 		 from_template: (($tpl.cloned // 0) > 0 and ($tpl.booted // 1) == 0)}'
