@@ -267,6 +267,13 @@ struct kfaas_vm_params {
  * protocol of include/kfaas/resident.h instead of a process per request.
  */
 #define KFAAS_VM_F_RESIDENT	(1U << 3)
+/*
+ * A cluster standby (docs/cluster.md, "Standby"): the node keeps a ready
+ * snapshot template of the function and no VM, and routes nothing to it,
+ * until the scheduler places the function here; then it clones.  Set
+ * only by the node agent; changing it alone restarts nothing.
+ */
+#define KFAAS_VM_F_STANDBY	(1U << 4)
 
 /* Function registry record (kfaas_funcs, keyed by __u32 id). */
 struct kfaas_fn_info {

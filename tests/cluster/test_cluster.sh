@@ -9,8 +9,10 @@
 # two applies at once give one winner and one conflict; cluster-wide
 # counters and Prometheus labels; a restarted node resumes from its
 # revision without reloading what did not change, and refuses a tampered
-# artifact; kill -9 of the node running a VM function moves it, and its
-# route answers on the new node within the bound stated below; one etcd
+# artifact; a VM function has a standby node holding a ready template of
+# it and no VM; kill -9 of the node running it moves it to the standby,
+# which serves it from a clone of that template (no cold boot), within
+# the bound stated below; one etcd
 # member stopped changes nothing; the quorum lost leaves every node
 # serving and saying so, and an apply converges once it is back; a node
 # without a valid certificate is refused; every kfaasd campaigns and one
@@ -30,7 +32,7 @@ require_tools jq socat curl nsenter
 # boot under TCG (2 s on an idle machine, far more on a loaded one)
 FAILOVER_BOUND=${FAILOVER_BOUND:-90}
 ETCD_PEER_TLS=1
-ktap_plan 50
+ktap_plan 52
 t0=$SECONDS
 
 ask() {		# I PORT PAYLOAD: a UDP request to node I, the reply or nothing
@@ -146,6 +148,24 @@ check_eq "... by the scheduler alone (the logs of placements written)" "$leader"
 v=${vmnode#n}
 check_eq "... and answers its route there" "hello, w" \
 	"$(until_eq "$FAILOVER_BOUND" "hello, w" hello_at "${v:-1}")"
+fn_at() {	# NODE FN: FN's state in NODE's status, and its VMs
+	status | jq -r --arg n "$1" --arg f "$2" '.nodes[] | select(.name == $n) |
+		.functions[$f] // {} | "\(.state) vms \(.vms) cloned \(.cloned) booted \(.booted)"'
+}
+standby_of() { status | jq -r '.placements[] | select(.fn == "hello") | .standby // empty'; }
+# hello's standby as it is now (a node that lost its lease under load
+# moves it): its state there, its routes there, the MiB counted for it
+standby_now() {
+	local s
+	s=$(standby_of)
+	[ -n "$s" ] && echo "$(fn_at "$s" hello) routes $(nk "${s#n}" route list |
+		grep -c 7070) $(status | jq -r --arg n "$s" '.nodes[] |
+		select(.name == $n) | .standby_mib') MiB"
+}
+sb_want="standby vms 0 cloned 0 booted 0 routes 0 128 MiB"
+check_eq "it has a standby node holding a ready template and no VM nor route, its memory counted" \
+	"$sb_want" "$(until_eq "$FAILOVER_BOUND" "$sb_want" standby_now)"
+sbnode=$(standby_of)
 kc export > "$T/exported.yaml"
 check_eq "export --cluster writes it back: applying that changes nothing" \
 	"0 1" "$(kc -j apply "$T/exported.yaml" | jq -r '"\(.changes | length) \(.generation)"')"
@@ -193,8 +213,8 @@ check_match "the Prometheus endpoint labels samples with the node" \
 check_match "... and says whether etcd answers" 'kfaas_cluster_etcd_up\{node="n1"\} 1' "$prom"
 
 # ---- a node restarted: resumes, catches up, refuses a tampered artifact ----
-r=$([ "$v" = 3 ] && echo 2 || echo 3)	# a node without the VM function
-ids_before=$(nk "$r" -j fn list | jq -r '[.[] | "\(.name)=\(.prog_id)"] | join(" ")')
+r=$(printf '%s\n' 1 2 3 | grep -vx -e "$v" -e "${sbnode#n}" | head -n 1)	# not hello's
+ids_before=$(nk "$r" -j fn list | jq -r '[.[] | select(.tier != "vm") | "\(.name)=\(.prog_id)"] | join(" ")')
 rev_before=$(nk "$r" -j daemon status | jq -r .daemon.cluster.applied_revision)
 cluster_node_kill "$r"
 cp "$B/bpf/echo.bpf.o" "$T/extra.bpf.o"
@@ -215,7 +235,7 @@ check_eq "... catches up with the generation applied while it was down" 3 \
 	"$(nk "$r" -j daemon status | jq -r .daemon.cluster.generation)"
 check_eq "... without reloading unchanged functions (program ids the same)" \
 	"$ids_before" \
-	"$(nk "$r" -j fn list | jq -r '[.[] | select(.name != "extra") | "\(.name)=\(.prog_id)"] | join(" ")')"
+	"$(nk "$r" -j fn list | jq -r '[.[] | select(.name != "extra" and .tier != "vm") | "\(.name)=\(.prog_id)"] | join(" ")')"
 check_match "a tampered artifact is refused, the node's status says which and why" \
 	"failed .*sha256:$hash.*does not match" \
 	"$(status | jq -r ".nodes[] | select(.name == \"n$r\") | .functions.extra | \"\(.state) \(.artifact) \(.error)\"")"
@@ -224,6 +244,9 @@ check_eq "... it is not loaded there, and its route is not installed" "absent -"
 check_eq "... while the nodes that fetched it before serve it" "x" "$(ask 1 19 x)"
 
 # ---- failover: kill -9 of the node running the VM function ----
+# (where it and its standby are now, once the standby holds its template)
+until_eq "$FAILOVER_BOUND" "$sb_want" standby_now >/dev/null
+sbnode=$(standby_of)
 vmnode=$(placed hello)
 v=${vmnode#n}
 ebpf_ids() {	# I: node I's eBPF functions and their program ids
@@ -235,11 +258,13 @@ cluster_node_kill "$v"
 moved=$(until_eq "$FAILOVER_BOUND" moved moved_from "$vmnode")
 newnode=$(placed hello)
 t_moved=$SECONDS
-check_eq "kill -9 of $vmnode: its lease expires and hello is placed on a live node" \
-	"moved" "$moved"
+check_eq "kill -9 of $vmnode: its lease expires and hello is placed on its standby node" \
+	"moved $sbnode" "$moved $newnode"
 w=${newnode#n}
 answer=$(until_eq $((FAILOVER_BOUND - (SECONDS - t_kill))) "hello, w" hello_at "${w:-1}")
 check_eq "... and its route answers on $newnode within $FAILOVER_BOUND s" "hello, w" "$answer"
+check_match "... from a clone of the template it held, not a cold boot" \
+	"^ready vms [1-9][0-9]* cloned [1-9][0-9]* booted 0$" "$(fn_at "$newnode" hello)"
 diag "failover: placed on $newnode $((t_moved - t_kill)) s after the kill, answering after $((SECONDS - t_kill)) s (lease TTL $CLUSTER_TTL s)"
 check_eq "... and the dead node's last status stays, marked dead" \
 	"dead (lease expired)" "$(status | jq -r ".nodes[] | select(.name == \"$vmnode\") | .health")"

@@ -15,7 +15,8 @@
 #              apply, then CB_REPS measured ones; p50 and p99 over them
 #              (p99 of 10: the largest).
 # failover     the VM-tier function hello (min-warm 1) answers on the
-#              node it is placed on; kill -9 of that node's kfaasd; the
+#              node it is placed on, and its standby node holds a ready
+#              template of it (docs/cluster.md); kill -9 of that node's kfaasd; the
 #              time until a live node answers its route (asked every
 #              50 ms on every live node), and until the
 #              scheduler's new placement is seen in etcd.  The node is
@@ -220,6 +221,27 @@ hello_nodes() {	# every node hello is placed on
 	kc -j cluster status 2>/dev/null |
 		jq -r '.placements[] | select(.fn == "hello") | .nodes[]'
 }
+hello_fn() {	# NODE: hello in NODE's status/NODE ({} when it has none)
+	kc -j cluster status 2>/dev/null | jq -c --arg n "$1" \
+		'[.nodes[] | select(.name == $n) | .functions.hello // {}][0] // {}'
+}
+hello_mib() {	# I: the MiB hello's VMs and template hold on node I (kfaasd)
+	nk "$1" -j daemon status 2>/dev/null | jq -c '[.functions[]? |
+		select(.name == "hello") | .pool | {vms: .vm_mib, template: .template_mib}][0]'
+}
+# hello's standby node once its template is ready (the scheduler names
+# one where a node has room beside the placements), or nothing
+standby_wait() {
+	local sb
+	for _ in $(seq $((FAILOVER_TIMEOUT * 5))); do
+		sb=$(kc -j cluster status 2>/dev/null |
+			jq -r '.placements[] | select(.fn == "hello") | .standby // empty')
+		[ -n "$sb" ] && [ "$(hello_fn "$sb" | jq -r .state)" = standby ] &&
+			{ echo "$sb"; return 0; }
+		sleep 0.2
+	done
+	log "hello has no standby with a ready template after $FAILOVER_TIMEOUT s"
+}
 # One failover: kill -9 of a node running hello; a JSON line.  Its
 # phases: the kill -> the scheduler's new placement in etcd (placed: the
 # control plane, lease TTL + a scheduler round) -> the node placed now
@@ -228,10 +250,17 @@ hello_nodes() {	# every node hello is placed on
 # kill, the first answer of the route from any live node (answer; with
 # replicas 2 the other replica, placed before the kill: "standby").
 failover_once() {	# N REP REPLICAS
-	local n=$1 k=$2 reps=$3 v t_kill placed got before
+	local n=$1 k=$2 reps=$3 v t_kill placed got before sb
+	sb=$(standby_wait)
 	before=$(hello_nodes | jq -R . | jq -s -c .)
 	v=$(hello_node); v=${v#n}
 	[ -n "$v" ] || { echo "hello is not placed" >&2; return 1; }
+	# what hello holds, measured by kfaasd: its node's VMs and template,
+	# the standby's template
+	local mem
+	mem=$(jq -c -n --argjson p "$(hello_mib "$v")" \
+		--argjson s "$([ -n "$sb" ] && hello_mib "${sb#n}" || echo null)" \
+		'{placed_mib: $p, standby_mib: $s}')
 	rm -f "$T/ready"
 	# shellcheck disable=SC2046
 	$RT python3 "$PROBE" any 7070 "hello, probe" "$FAILOVER_TIMEOUT" "$T/ready" \
@@ -280,8 +309,16 @@ failover_once() {	# N REP REPLICAS
 		 applied_ms: ($ns[0].ts // null | ms),
 		 ready_ms: ([$ns[] | select(.state == "ready")][0].ts // null | ms)}' \
 		"$T/first.json")
+	# did the node placed now start hello from its standby template?
+	local tpl='{}'
+	[ -n "$sb" ] && jq -e --arg s "$sb" '.placed_on | index($s)' <<<"$got" >/dev/null &&
+		tpl=$(hello_fn "$sb")
 	jq -c -n --argjson n "$n" --argjson k "$k" --arg v "n$v" --argjson g "$got" \
-		--argjson reps "$reps" '{nodes: $n, replicas: $reps, rep: $k, killed: $v} + $g'
+		--argjson reps "$reps" --arg sb "$sb" --argjson tpl "$tpl" --argjson mem "$mem" '
+		{nodes: $n, replicas: $reps, rep: $k, killed: $v} + $g + $mem +
+		{standby_node: (if $sb == "" then null else $sb end),
+		 to_standby: ($sb != "" and ($g.placed_on | index($sb)) != null),
+		 from_template: (($tpl.cloned // 0) > 0 and ($tpl.booted // 1) == 0)}'
 	# the node comes back before the next round (none after the last)
 	[ "$k" -lt "$FAILS" ] || return 0
 	cluster_node_start "$v" &&
@@ -364,6 +401,8 @@ jq -n --slurpfile conv "$T/conv.jsonl" --slurpfile fail "$T/fail.jsonl" \
 		{nodes: .[0].nodes, replicas: .[0].replicas, kills: length,
 		 answered: ([.[] | select(.answer_ms != null)] | length),
 		 by_standby: ([.[] | select(.standby == true)] | length),
+		 to_standby: ([.[] | select(.to_standby == true)] | length),
+		 from_template: ([.[] | select(.from_template == true)] | length),
 		 p50_ms: ([.[].answer_ms | select(. != null)] | pct(50)),
 		 p99_ms: ([.[].answer_ms | select(. != null)] | pct(99)),
 		 placed_p50_ms: ([.[].placed_ms | select(. != null)] | pct(50)),
@@ -390,7 +429,7 @@ jq -n --slurpfile conv "$T/conv.jsonl" --slurpfile fail "$T/fail.jsonl" \
 		  [$fs[] | . as $f |
 		   {bench: "11 cluster", status: (if $f.answered == $f.kills then "ok" else "failed" end),
 		    unit: "ms",
-		    what: "failover p99, \($f.nodes) nodes, replicas \($f.replicas): kill -9 to the VM function answering on a live node (\($f.kills) kills; p50 \($f.p50_ms) ms; placed again after p50 \($f.placed_p50_ms) ms, p99 \($f.placed_p99_ms) ms), vs lease TTL + 2 s",
+		    what: "failover p99, \($f.nodes) nodes, replicas \($f.replicas): kill -9 to the VM function answering on a live node (\($f.kills) kills; p50 \($f.p50_ms) ms; placed again after p50 \($f.placed_p50_ms) ms, p99 \($f.placed_p99_ms) ms; \($f.to_standby) to the standby node, \($f.from_template) started from its template), vs lease TTL + 2 s",
 		    kfaas: $f.p99_ms, alt: $fb, ratio: (if $f.p99_ms then ($f.p99_ms / $fb * 1000 | round / 1000) else null end),
 		    target: "<= 1x", met: (if $f.p99_ms then $f.p99_ms <= $fb else null end)}] +
 		  [$fs[] | . as $f |

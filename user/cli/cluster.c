@@ -160,6 +160,32 @@ static const char *str(json_object *o, const char *key)
 	       json_object_get_string(x) : "";
 }
 
+/*
+ * The node's memory for VM-tier functions as the scheduler counts it:
+ * what its placements take (mem x min-warm) and its standbys (each a
+ * template: the guest's RAM at most).
+ */
+static void mem_json(json_object *o, const struct view *v, const char *name)
+{
+	__u64 placed = 0, standby = 0;
+	size_t i, j;
+
+	for (i = 0; i < v->d.npl; i++) {
+		const struct kfaas_cluster_placement *p = &v->d.pl[i];
+		const struct kfaas_conf_fn *f = kfaas_conf_fn_find(&v->d.conf, p->fn);
+
+		if (!f)
+			continue;
+		for (j = 0; j < p->n; j++)
+			if (!strcmp(p->nodes[j], name))
+				placed += kfaas_cluster_demand_mib(f, false);
+		if (!strcmp(p->standby, name))
+			standby += kfaas_cluster_demand_mib(f, true);
+	}
+	json_object_object_add(o, "placed_mib", json_object_new_int64((int64_t)placed));
+	json_object_object_add(o, "standby_mib", json_object_new_int64((int64_t)standby));
+}
+
 /* One node: registration, lease, what it applied, whether it lags. */
 static json_object *node_row(struct kfaas_cluster *c, const struct view *v,
 			     const char *name, json_object *st)
@@ -190,6 +216,7 @@ static json_object *node_row(struct kfaas_cluster *c, const struct view *v,
 		json_object_object_add(o, "vm", json_object_new_string(n->vm));
 		json_object_object_add(o, "mem_mib", json_object_new_int64((int64_t)n->mem_mib));
 		json_object_object_add(o, "cpus", json_object_new_int64(n->cpus));
+		mem_json(o, v, name);
 	}
 	json_object_object_add(o, "applied_revision", json_object_new_int64(rev));
 	json_object_object_add(o, "generation", json_object_new_int64(
@@ -226,6 +253,8 @@ static json_object *placements_json(const struct view *v)
 		json_object_object_add(o, "replicas", json_object_new_int64(p->replicas));
 		json_object_object_add(o, "unplaced", json_object_new_int64(p->unplaced));
 		json_object_object_add(o, "why", json_object_new_string(p->why));
+		json_object_object_add(o, "standby", p->standby[0] ?
+				       json_object_new_string(p->standby) : NULL);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -254,6 +283,7 @@ static json_object *nodes_json(struct kfaas_cluster *c, const struct view *v)
 static void status_print(json_object *o)
 {
 	json_object *d, *nodes, *pl;
+	unsigned int head;
 	size_t i;
 
 	json_object_object_get_ex(o, "desired", &d);
@@ -283,10 +313,22 @@ static void status_print(json_object *o)
 		printf("%s%-12s on %s", i ? "" : "\nVM-tier placements:\n",
 		       str(p, "fn"), json_object_to_json_string_ext(ns,
 		       JSON_C_TO_STRING_PLAIN));
+		if (*str(p, "standby"))
+			printf(", standby %s", str(p, "standby"));
 		if (i64(p, "unplaced"))
 			printf(", %lld unplaced: %s", (long long)i64(p, "unplaced"),
 			       str(p, "why"));
 		printf("\n");
+	}
+	for (i = 0, head = 0; i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i);
+
+		if (json_object_object_get_ex(n, "placed_mib", NULL))
+			printf("%s%-12s %lld MiB: %lld placed, %lld standby "
+			       "(templates)\n", head++ ? "" : "\nVM-tier memory:\n",
+			       str(n, "name"), (long long)i64(n, "mem_mib"),
+			       (long long)i64(n, "placed_mib"),
+			       (long long)i64(n, "standby_mib"));
 	}
 }
 

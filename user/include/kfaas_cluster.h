@@ -65,6 +65,9 @@ struct kfaas_cluster_placement {
 	__u32	replicas;
 	__u32	unplaced;		/* replicas no node had room for */
 	char	why[320];		/* why they are unplaced */
+	/* the node that keeps a ready template of it and no VM, to take
+	 * it over when one of nodes dies ("": none had room) */
+	char	standby[KFAAS_NODE_LEN];
 	int64_t	mod_rev;
 };
 
@@ -128,7 +131,8 @@ int kfaas_cluster_nodes(struct kfaas_cluster *c, struct kfaas_cluster_node **out
 			size_t *n);
 
 /* A node's share of the desired state: the functions and routes it runs
- * (eBPF: selector matches; VM: placed on it), sources left empty. */
+ * (eBPF: selector matches; VM: placed on it, or its standby: flagged
+ * KFAAS_VM_F_STANDBY, without routes), sources left empty. */
 int kfaas_cluster_share(const struct kfaas_cluster_desired *d,
 			const struct kfaas_cluster_node *self, struct kfaas_conf *out);
 
@@ -137,14 +141,20 @@ int kfaas_cluster_share(const struct kfaas_cluster_desired *d,
  * Place every VM-tier function of conf on replicas nodes: those already
  * placed stay where the node lives, matches and has room; others go to
  * matching nodes with room for mem * max(1, min-warm) MiB and vcpus CPUs,
- * fewest placements first (spread), then most free memory.  What fits
- * nowhere is unplaced, with why.  *out: one per VM function, by name.
+ * its standby node first, then fewest placements (spread), then most
+ * free memory.  What fits nowhere is unplaced, with why.  Then, with the
+ * room every placement left, each function gets a standby node (another
+ * matching node with room for its template, mem MiB): the one before
+ * when it still qualifies.  A standby never takes room a placement
+ * needs.  *out: one per VM function, by name.
  */
 int kfaas_cluster_place(const struct kfaas_conf *conf,
 			const struct kfaas_cluster_node *nodes, size_t nn,
 			const struct kfaas_cluster_placement *prev, size_t nprev,
 			struct kfaas_cluster_placement **out, size_t *nout);
 void kfaas_cluster_placements_free(struct kfaas_cluster_placement *p, size_t n);
+/* MiB a node gives a VM-tier function placed on it, or as its standby. */
+__u64 kfaas_cluster_demand_mib(const struct kfaas_conf_fn *f, bool standby);
 /*
  * Write what changed from old to new (puts and deletes) in transactions
  * that hold only while leader_key (this scheduler's election key)

@@ -211,6 +211,26 @@ static void on_work(struct watch *w, uint32_t events)
 	do_apply();
 }
 
+/*
+ * A VM-tier function's pool as the cluster sees it: its template (a
+ * standby's whole holding, counted in the node's capacity as the guest's
+ * RAM; here measured) and how its VMs started: cloned from the template
+ * or booted cold.
+ */
+static void vm_state(json_object *o, struct pool *p)
+{
+	double vm_mib, idle_mib, tpl_mib;
+
+	memcap_pool_mib(p, &vm_mib, &idle_mib, &tpl_mib);
+	json_object_object_add(o, "template", json_object_new_string(
+		pool_template_state(p)));
+	json_object_object_add(o, "template-mib", json_object_new_int64(
+		(int64_t)(tpl_mib + 0.5)));
+	json_object_object_add(o, "vms", json_object_new_int64(pool_count(p, VM_LIVE)));
+	json_object_object_add(o, "cloned", json_object_new_int64((int64_t)p->n_clone));
+	json_object_object_add(o, "booted", json_object_new_int64((int64_t)p->n_cold));
+}
+
 /* One function's state as the node runs it. */
 static json_object *fn_state(const struct kfaas_fn_info *info)
 {
@@ -223,8 +243,11 @@ static json_object *fn_state(const struct kfaas_fn_info *info)
 	if (info->tier == KFAAS_TIER_VM) {
 		f = fn_by_id(info->id);
 		state = !f ? "starting" : f->pool.broken[0] ? "failed" :
-			pool_ready(&f->pool) ? "ready" : "starting";
+			!pool_ready(&f->pool) ? "starting" :
+			pool_standby(&f->pool) ? "standby" : "ready";
 		why = f && f->pool.broken[0] ? f->pool.broken : NULL;
+		if (f)
+			vm_state(o, &f->pool);
 	} else {
 		json_object_object_add(o, "prog-id", json_object_new_int64(info->prog_id));
 	}

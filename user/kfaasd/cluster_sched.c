@@ -51,13 +51,15 @@ static void log_moves(const struct kfaas_cluster_placement *old, size_t nold,
 			snprintf(nodes + strlen(nodes), sizeof(nodes) - strlen(nodes),
 				 "%s%s", j ? "," : "", new[i].nodes[j]);
 		if (was && was->n == new[i].n && was->unplaced == new[i].unplaced &&
-		    (!was->n || !strcmp(was->nodes[0], new[i].nodes[0])))
+		    (!was->n || !strcmp(was->nodes[0], new[i].nodes[0])) &&
+		    !strcmp(was->standby, new[i].standby))
 			continue;
 		if (new[i].unplaced)
 			warn("scheduler: '%s' on [%s], %u unplaced: %s", new[i].fn,
 			     nodes, new[i].unplaced, new[i].why);
 		else
-			info("scheduler: '%s' on [%s]", new[i].fn, nodes);
+			info("scheduler: '%s' on [%s], standby %s", new[i].fn, nodes,
+			     new[i].standby[0] ? new[i].standby : "none (no room)");
 	}
 }
 

@@ -289,6 +289,33 @@ int fn_unload(const char *name, char *why, size_t len)
 	return 0;
 }
 
+/*
+ * The same function but for its standby flag (the cluster's node agent
+ * promoted it, or made it a standby again): kept, pool and template
+ * included, so that a promoted standby clones instead of booting.
+ */
+static bool standby_only(const struct fn *f, const struct kfaas_fn_info *info)
+{
+	struct kfaas_vm_params a = f->vm, b = info->vm;
+
+	a.flags &= ~KFAAS_VM_F_STANDBY;
+	b.flags &= ~KFAAS_VM_F_STANDBY;
+	return f->load_time != info->load_time &&
+	       !strncmp(f->name, info->name, KFAAS_NAME_LEN) &&
+	       !strncmp(f->source, info->source, sizeof(f->source)) &&
+	       !memcmp(&a, &b, sizeof(a)) && f->vm.flags != info->vm.flags;
+}
+
+static void standby_set(struct fn *f, const struct kfaas_fn_info *info)
+{
+	f->vm = info->vm;
+	f->load_time = info->load_time;
+	info("function '%s': %s", f->name, f->vm.flags & KFAAS_VM_F_STANDBY ?
+	     "standby (a ready template, no VM)" : "placed here: serving from "
+	     "its template");
+	pool_maintain(&f->pool);
+}
+
 void fns_sync(void)
 {
 	struct kfaas_fn_info *arr;
@@ -309,6 +336,8 @@ void fns_sync(void)
 		if (arr[i].tier != KFAAS_TIER_VM)
 			continue;
 		f = fn_by_id(arr[i].id);
+		if (f && standby_only(f, &arr[i]))
+			standby_set(f, &arr[i]);
 		if (f && (strncmp(f->name, arr[i].name, KFAAS_NAME_LEN) ||
 			  f->load_time != arr[i].load_time)) {
 			/* the id was reused for another function */

@@ -564,8 +564,13 @@ void pool_enqueue(struct pool *p, struct req *r);
 /* Forget r's client (it went away): the reply is dropped, a queued r too. */
 void req_orphan(struct req *r);
 json_object *pool_status(struct pool *p);
-/* true when the template exists and min_warm VMs are ready */
+/* "none", "booting", "saving", "ready" or "failed" */
+const char *pool_template_state(const struct pool *p);
+/* true when the template exists and min_warm VMs are ready (a standby:
+ * its template) */
 bool pool_ready(const struct pool *p);
+/* A cluster standby: a ready template kept, no VM ahead (pool.c). */
+#define pool_standby(p)	(!!((p)->fn->vm.flags & KFAAS_VM_F_STANDBY))
 /* VMs of the pool (not the template) in any of the states (bits) */
 unsigned int pool_count(struct pool *p, unsigned int states);
 #define VM_S(x)		(1U << (x))

@@ -151,7 +151,7 @@ static size_t add_pool_items(struct pool *q, struct kfaas_lc_item *it,
 		it[n++] = item(q, KFAAS_LC_WARM, v->mem_mib);
 	}
 	if (n < cap && q->tpl_state == TPL_READY && !live && !q->nqueue &&
-	    !q->fn->vm.min_warm) {
+	    !q->fn->vm.min_warm && !pool_standby(q)) {
 		vi[n] = (struct victim){ q, NULL };
 		it[n++] = item(q, KFAAS_LC_TEMPLATE, q->tpl_mib);
 	}

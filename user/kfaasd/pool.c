@@ -19,6 +19,11 @@
  *   timeout    a request running longer kills its VM (the client gets an
  *              error, the VM is replaced); waiting longer than timeout +
  *              boot timeout in the queue fails the request too
+ *   standby    (KFAAS_VM_F_STANDBY, set by the cluster's node agent) the
+ *              template is made and kept, no VM is started ahead of
+ *              requests, and the template is never given up; once the
+ *              flag goes (the function is placed here) min-warm VMs are
+ *              clones of it
  *   failures   a VM that dies before it is ready counts as a failed start;
  *              after 3 in a row the pool backs off (1 s doubling to 60 s)
  *              and refuses requests while it has no VM
@@ -101,6 +106,9 @@ bool pool_ready(const struct pool *p)
 {
 	struct pool *q = (struct pool *)p;
 
+	/* a standby is ready with its template */
+	if (pool_standby(p))
+		return p->tpl_state == TPL_READY || !opts.snapshot;
 	/* nothing to start ahead: the template is made in the background */
 	if (p->fn->vm.min_warm == 0)
 		return true;
@@ -284,7 +292,8 @@ void pool_maintain(struct pool *p)
 	}
 	/* 2. the template comes first (when the policy wants one) */
 	if (opts.snapshot && p->tpl_state == TPL_NONE && !p->broken[0] &&
-	    lc_template_wanted(p) && room(p, true, !p->nqueue && !f->vm.min_warm))
+	    (pool_standby(p) || lc_template_wanted(p)) &&
+	    room(p, true, !p->nqueue && !f->vm.min_warm))
 		start_template(p);
 	if (opts.snapshot && (p->tpl_state == TPL_BOOTING ||
 			     p->tpl_state == TPL_SAVING || p->tpl_state == TPL_NONE))
@@ -298,7 +307,7 @@ void pool_maintain(struct pool *p)
 	live = pool_count(p, VM_LIVE);
 	starting = pool_count(p, VM_STARTING);
 	need = p->nqueue > starting ? p->nqueue - starting : 0;
-	target = lc_target_vms(p);
+	target = pool_standby(p) ? 0 : lc_target_vms(p);
 	while (live < max && (live < target || need > 0)) {
 		if (!room(p, false, !need && live >= f->vm.min_warm))
 			break;
@@ -543,7 +552,8 @@ unsigned int pool_release_vms(struct pool *p, unsigned int keep, const char *why
 
 bool pool_drop_template(struct pool *p)
 {
-	if (p->tpl_state != TPL_READY || pool_count(p, VM_LIVE) || p->nqueue)
+	if (p->tpl_state != TPL_READY || pool_count(p, VM_LIVE) || p->nqueue ||
+	    pool_standby(p))
 		return false;
 	unlink(p->tpl_mem);
 	unlink(p->tpl_state_path);
@@ -601,11 +611,17 @@ void pool_stop(struct pool *p)
 	}
 }
 
+const char *pool_template_state(const struct pool *p)
+{
+	static const char *const tpl[] = { "none", "booting", "saving", "ready",
+					   "failed" };
+
+	return tpl[p->tpl_state];
+}
+
 json_object *pool_status(struct pool *p)
 {
 	json_object *o = json_object_new_object(), *vms = json_object_new_array();
-	static const char *const tpl[] = { "none", "booting", "saving", "ready",
-					   "failed" };
 	uint64_t now = kfaas_now_ms(), restarts = p->n_restarts_dead;
 	double vm_mib, idle_mib, tpl_mib;
 	struct list *l, *t;
@@ -638,7 +654,7 @@ json_object *pool_status(struct pool *p)
 		json_object_array_add(vms, j);
 	}
 	json_object_object_add(o, "template", json_object_new_string(
-		tpl[p->tpl_state]));
+		pool_template_state(p)));
 	if (p->tpl_state == TPL_READY)
 		json_object_object_add(o, "template_ms",
 				       json_object_new_int64((int64_t)p->tpl_ms));

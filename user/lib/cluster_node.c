@@ -128,19 +128,39 @@ static bool placed_here(const struct kfaas_cluster_desired *d, const char *fn,
 	return false;
 }
 
+static bool standby_here(const struct kfaas_cluster_desired *d, const char *fn,
+			 const char *node)
+{
+	size_t i;
+
+	for (i = 0; i < d->npl; i++)
+		if (!strcmp(d->pl[i].fn, fn))
+			return !strcmp(d->pl[i].standby, node);
+	return false;
+}
+
 static bool runs_here(const struct kfaas_cluster_desired *d,
 		      const struct kfaas_conf_fn *f,
 		      const struct kfaas_cluster_node *self)
 {
 	if (f->tier == KFAAS_TIER_VM)
-		return placed_here(d, f->name, self->name);
+		return placed_here(d, f->name, self->name) ||
+		       standby_here(d, f->name, self->name);
 	return kfaas_labels_match(f->sel, &self->labels);
 }
 
+/* A function of the share that serves here (not a standby). */
+static bool serves(const struct kfaas_conf *share, const char *fn)
+{
+	const struct kfaas_conf_fn *f = kfaas_conf_fn_find(share, fn);
+
+	return f && !(f->tier == KFAAS_TIER_VM && (f->vm.flags & KFAAS_VM_F_STANDBY));
+}
+
 /*
- * Every link of r's chain runs here (no chain: true).  A chain is served
- * whole or not at all: without its VM-tier end (placed on another node)
- * its XDP links would pass their work up to no one.
+ * Every link of r's chain serves here (no chain: true).  A chain is served
+ * whole or not at all: without its VM-tier end (placed on another node, or
+ * only a standby here) its XDP links would pass their work up to no one.
  */
 static bool chain_here(const struct kfaas_conf *share,
 		       const struct kfaas_conf_route *r)
@@ -148,7 +168,7 @@ static bool chain_here(const struct kfaas_conf *share,
 	size_t i;
 
 	for (i = 0; i < r->nchain; i++)
-		if (!kfaas_conf_fn_find(share, r->chain[i]))
+		if (!serves(share, r->chain[i]))
 			return false;
 	return true;
 }
@@ -171,13 +191,16 @@ int kfaas_cluster_share(const struct kfaas_cluster_desired *d,
 		*f = c->fns[i];
 		f->sel = NULL;
 		f->source[0] = '\0';	/* the caller's copy of the artifact */
+		/* its template kept ready here, no VM, no route */
+		if (f->tier == KFAAS_TIER_VM && !placed_here(d, f->name, self->name))
+			f->vm.flags |= KFAAS_VM_F_STANDBY;
 	}
 	for (i = 0; i < c->nroutes; i++) {
 		const struct kfaas_conf_route *r = &c->routes[i];
 		struct kfaas_conf_route *nr;
 
-		if (!kfaas_labels_match(r->sel, &self->labels) ||
-		    !kfaas_conf_fn_find(out, r->fn) || !chain_here(out, r))
+		if (!kfaas_labels_match(r->sel, &self->labels) || !serves(out, r->fn) ||
+		    !chain_here(out, r))
 			continue;
 		nr = kfaas_conf_route_new(out);
 		if (!nr)
@@ -185,7 +208,7 @@ int kfaas_cluster_share(const struct kfaas_cluster_desired *d,
 		*nr = *r;
 		nr->sel = NULL;
 		/* a fallback that runs elsewhere is no fallback here */
-		if (r->fallback[0] && !kfaas_conf_fn_find(out, r->fallback))
+		if (r->fallback[0] && !serves(out, r->fallback))
 			nr->fallback[0] = '\0';
 	}
 	return 0;

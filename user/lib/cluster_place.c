@@ -35,6 +35,8 @@ json_object *kfaas__placement_json(const struct kfaas_cluster_placement *p)
 	json_object_object_add(o, "replicas", json_object_new_int64(p->replicas));
 	json_object_object_add(o, "unplaced", json_object_new_int64(p->unplaced));
 	json_object_object_add(o, "why", json_object_new_string(p->why));
+	if (p->standby[0])
+		json_object_object_add(o, "standby", json_object_new_string(p->standby));
 	return o;
 }
 
@@ -80,6 +82,9 @@ int kfaas__placement_parse(const char *fn, const char *json, size_t len,
 		p->unplaced = (__u32)x;
 	why = kfaas__json_str(o, "why");
 	snprintf(p->why, sizeof(p->why), "%s", why ? why : "");
+	why = kfaas__json_str(o, "standby");
+	if (why && strlen(why) < sizeof(p->standby))
+		strcpy(p->standby, why);
 	json_object_put(o);
 	if (rc)
 		free(p->nodes);
@@ -93,11 +98,19 @@ struct room {
 	__s64	mem;		/* MiB left */
 	__s64	cpus;
 	unsigned int placed;	/* functions placed on it */
+	unsigned int standbys;	/* functions it is the standby of */
 };
+
+/* Its VMs (min-warm, at least one); a standby only its template, whose
+ * RAM file is the guest's RAM at most. */
+__u64 kfaas_cluster_demand_mib(const struct kfaas_conf_fn *f, bool standby)
+{
+	return (__u64)f->vm.mem_mib * (standby || !f->vm.min_warm ? 1 : f->vm.min_warm);
+}
 
 static __s64 demand_mem(const struct kfaas_conf_fn *f)
 {
-	return (__s64)f->vm.mem_mib * (f->vm.min_warm ? f->vm.min_warm : 1);
+	return (__s64)kfaas_cluster_demand_mib(f, false);
 }
 
 static bool fits(const struct room *r, const struct kfaas_conf_fn *f)
@@ -151,10 +164,26 @@ static int keep(const struct kfaas_conf_fn *f, const struct kfaas_cluster_placem
 	return rc;
 }
 
-/* The best node for one more replica: fewest functions, most memory. */
+/* r over b: the node named pref, else the lower count, then more memory. */
+static bool better(const struct room *r, const struct room *b, const char *pref,
+		   unsigned int rn, unsigned int bn)
+{
+	if (!b)
+		return true;
+	if (pref && !strcmp(b->node->name, pref))
+		return false;
+	if (pref && !strcmp(r->node->name, pref))
+		return true;
+	return rn < bn || (rn == bn && r->mem > b->mem);
+}
+
+/*
+ * The best node for one more replica: its standby (a ready template
+ * there: it starts by a clone), else fewest functions, most memory.
+ */
 static struct room *best(const struct kfaas_conf_fn *f, struct room *rooms,
 			 size_t nn, const struct kfaas_cluster_placement *p,
-			 unsigned int *matching)
+			 const char *standby, unsigned int *matching)
 {
 	struct room *b = NULL;
 	size_t j;
@@ -168,11 +197,39 @@ static struct room *best(const struct kfaas_conf_fn *f, struct room *rooms,
 		(*matching)++;
 		if (has(p, r->node->name) || !fits(r, f))
 			continue;
-		if (!b || r->placed < b->placed ||
-		    (r->placed == b->placed && r->mem > b->mem))
+		if (better(r, b, standby, r->placed, b ? b->placed : 0))
 			b = r;
 	}
 	return b;
+}
+
+/*
+ * Its standby: a matching node with a VM tier, not among its nodes, with
+ * room for its template; the one before while it qualifies, else the
+ * fewest standbys, then the most memory.  From the room the placements
+ * left: a standby never displaces a placement.
+ */
+static void standby(const struct kfaas_conf_fn *f, const char *was,
+		    struct room *rooms, size_t nn, struct kfaas_cluster_placement *p)
+{
+	__s64 need = (__s64)kfaas_cluster_demand_mib(f, true);
+	struct room *b = NULL;
+	size_t j;
+
+	for (j = 0; j < nn; j++) {
+		struct room *r = &rooms[j];
+
+		if (!kfaas_labels_match(f->sel, &r->node->labels) || !r->node->vm[0] ||
+		    has(p, r->node->name) || r->mem < need)
+			continue;
+		if (better(r, b, was, r->standbys, b ? b->standbys : 0))
+			b = r;
+	}
+	if (!b)
+		return;
+	b->mem -= need;
+	b->standbys++;
+	snprintf(p->standby, sizeof(p->standby), "%s", b->node->name);
 }
 
 static void unplaced(const struct kfaas_conf_fn *f, unsigned int matching,
@@ -237,16 +294,26 @@ int kfaas_cluster_place(const struct kfaas_conf *conf,
 		const struct kfaas_conf_fn *f = kfaas_conf_fn_find(conf, pl[i].fn);
 		struct room *r;
 
+		const struct kfaas_cluster_placement *was = prev_of(prev, nprev, pl[i].fn);
+		const char *sb = was && was->standby[0] ? was->standby : NULL;
+
 		pl[i].replicas = f->replicas;
 		while (!rc && pl[i].n < f->replicas &&
-		       (r = best(f, rooms, nn, &pl[i], &matching))) {
+		       (r = best(f, rooms, nn, &pl[i], sb, &matching))) {
 			take(r, f);
 			rc = add_node(&pl[i], r->node->name);
 		}
 		if (!rc && pl[i].n < f->replicas) {
-			best(f, rooms, nn, &pl[i], &matching);
+			best(f, rooms, nn, &pl[i], NULL, &matching);
 			unplaced(f, matching, rooms, nn, &pl[i]);
 		}
+	}
+	/* then the standbys, in what the placements left */
+	for (i = 0; i < n && !rc; i++) {
+		const struct kfaas_cluster_placement *was = prev_of(prev, nprev, pl[i].fn);
+
+		standby(kfaas_conf_fn_find(conf, pl[i].fn),
+			was && was->standby[0] ? was->standby : NULL, rooms, nn, &pl[i]);
 	}
 	free(rooms);
 	if (rc) {
@@ -266,7 +333,7 @@ static bool same(const struct kfaas_cluster_placement *a,
 	size_t i;
 
 	if (a->n != b->n || a->replicas != b->replicas || a->unplaced != b->unplaced ||
-	    strcmp(a->why, b->why))
+	    strcmp(a->why, b->why) || strcmp(a->standby, b->standby))
 		return false;
 	for (i = 0; i < a->n; i++)
 		if (strcmp(a->nodes[i], b->nodes[i]))
