@@ -558,7 +558,8 @@ soak: deps
 #   check-kmod-debug  the suite with make check's smoke sizes (~10 min)
 #   check-debug       the full reliability runs of docs/reliability.md:
 #                     10^6 random ioctls, 10^7 invocations, 1000 cycles,
-#                     fail-nth, failslab (~40 min)
+#                     fail-nth, failslab (10-17 min on a quiet machine,
+#                     hours at load 20+: docs/reliability.md section 7)
 #   soak-kmod         the same full sizes in Debian's stock kernel (no fault
 #                     injection, no kmemleak; ~8 min)
 #   DEBUG_KERNEL_DIR  (environment or command line, no default) the debug

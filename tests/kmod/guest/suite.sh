@@ -33,9 +33,10 @@ CYCLES=${kfaas_cycles:-50}		# module load/unload cycles
 FULL_EVERY=${kfaas_full_every:-25}	# ... every Nth a 'kfaas module load'
 SEED=${kfaas_seed:-$(date +%s)}
 PROG_TIMEOUT=${kfaas_prog_timeout:-900}	# seconds, per program
-SHELL_CASES=55				# this script's own check/skip calls
+SHELL_CASES=56				# this script's own check/skip calls
 
 exec 2>&1
+SUITE_T0=$(date +%s)
 mkdir -p $G
 for p in $PROGS; do
 	cp "$B/kmod-guest/$p" $G/ || { echo "Bail out! cannot copy $p to $G"; exit 2; }
@@ -66,11 +67,13 @@ ktap_plan $plan
 # plans (the ones it did not get to fail; or skip, when it skipped them
 # all), then whether it exited as its cases say.
 run_ktap() {	# prefix program args...
-	local prefix=$1 prog=$2 want n=0 rc failed=0 line desc why=''
+	local prefix=$1 prog=$2 want n=0 rc failed=0 line desc why='' t0
 	shift 2
 	eval "want=\$cases_$prog"
+	t0=$(date +%s)
 	timeout -s KILL "$PROG_TIMEOUT" "$G/$prog" "$@" >/tmp/prog.ktap 2>&1
 	rc=$?
+	diag "time: $prefix ($prog) took $(($(date +%s) - t0)) s"
 	while IFS= read -r line; do
 		desc=${line#ok * }
 		case "$line" in
@@ -187,9 +190,16 @@ run_ktap budget kmod_budget "$KFAAS_PIN_ROOT" echo
 # a stand-in here (kmod_udp serve): kfaasd needs ~7.5 min to boot a
 # microVM under TCG inside this TCG guest (docs/reliability.md).
 UDP=$B/kmod-guest/kmod_udp
+# The client's namespace: the pid of 'unshare -n sleep' is in it only once
+# unshare(2) ran; moving veth0 "into" it before that is a no-op, and the
+# nsenter below then cannot find veth0 (a check-debug run failed so, under
+# load).  Wait until its namespace is not ours.
 unshare -n sleep 600 &
 CLI=$!
-ip link add name kfs0 type veth && ip link set veth0 netns $CLI &&
+check "the client's namespace exists (unshare -n ran)" wait_until 600 sh -c \
+	"[ \"\$(readlink /proc/$CLI/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+ip link add name kfs0 type veth peer name veth0 &&
+	ip link set veth0 netns $CLI &&
 	ip addr add 10.90.0.1/24 dev kfs0 && ip link set kfs0 up &&
 	nsenter -t $CLI -n sh -c "ip addr add 10.90.0.2/24 dev veth0 &&
 		ip link set veth0 up && ip link set lo up"
@@ -296,5 +306,6 @@ else
 	skip "kmemleak: no leaks" "this kernel has no kmemleak (KERNEL=debug)"
 fi
 
+diag "time: the whole suite took $(($(date +%s) - SUITE_T0)) s (guest uptime $(cut -d' ' -f1 /proc/uptime) s)"
 cleanup_run
 ktap_finish
