@@ -1,10 +1,8 @@
-#!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
 # Every example and the socket tier on the guest's kernel (Debian 12's
-# 6.1), run INSIDE the test guest by tests/kmod/test_sk_tier.sh
-# (tools/vm/run.sh): busybox sh, the tree read-only at its host path.
-#   sk_tier.sh BUILD_DIR
+# 6.1), sourced INSIDE the test guest by stock61.sh (tests/kmod/
+# test_stock61.sh): sk_tier_run, 22 cases.
 # Each example object loads (6.1's verifier is stricter than the host's:
 # it refused lineecho, http, kvtcp, upper, dns and kv until they bounded
 # their lengths in a way it follows), and the socket tier answers real
@@ -14,17 +12,6 @@
 # header scan's ':' check as dead until the state carried between bytes
 # was made opaque: kfaas_opaque).  No kfaas.ko: the socket tier has no
 # kfunc hook on 6.1.
-set -u
-top=$(cd "$(dirname "$0")/../../.." && pwd)
-B=${1:-$top/build}
-. "$top/tests/lib.sh"
-K="$B/kfaas"
-exec 2>&1
-
-jnum() {	# KEY JSON: a number field (no jq in the guest)
-	printf '%s' "$2" | sed -n "s/.*\"$1\":\([0-9-]*\).*/\1/p"
-}
-
 sk_tier_run() {
 	local root=/sys/fs/bpf/kfaas-sk-tier o out p
 	export KFAAS_PIN_ROOT=$root
@@ -92,7 +79,3 @@ sk_ask() {
 	printf '%s' "$(tr -d '\r' <$res | tr '\n' '|')"
 	[ $rc = 0 ] && echo " closed" || echo " exit $rc"
 }
-
-ktap_plan 22
-sk_tier_run
-ktap_finish
