@@ -64,20 +64,21 @@ fg=() bgl=() quiet=() lane_of=() qtests=()
 IFS=, read -r -a lanes <<<"$bg_lanes"
 nbg=${#lanes[@]}
 for q in "${!qlanes[@]}"; do qtests[$q]=""; done
-# sort_test GROUP/TEST:PATH into a quiet lane, or else run the command
-sort_test() {
-	local q
-	if q=$(quiet_lane "$1"); then qtests[$q]+="$1"$'\n'; else "${@:2}"; fi
-}
 for g in $GROUPS_RUN; do
 	is_bg "$g/" && continue
-	while read -r e; do sort_test "$e" eval 'fg+=("$e")'; done < <(group_tests "$g")
+	while read -r e; do
+		if q=$(quiet_lane "$e"); then qtests[$q]+="$e"$'\n'; else fg+=("$e"); fi
+	done < <(group_tests "$g")
 done
 for l in "${!lanes[@]}"; do
 	for g in ${lanes[$l]}; do
 		case " $GROUPS_RUN " in *" $g "*) ;; *) continue;; esac
 		while read -r e; do
-			sort_test "$e" eval 'bgl+=("$e"); lane_of[${#fg[@]} + ${#bgl[@]}]=$l'
+			if q=$(quiet_lane "$e"); then
+				qtests[$q]+="$e"$'\n'
+			else
+				bgl+=("$e"); lane_of[${#fg[@]} + ${#bgl[@]}]=$l
+			fi
 		done < <(group_tests "$g")
 	done
 done
