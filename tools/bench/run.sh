@@ -1245,16 +1245,14 @@ machine_json() {
 # third column: it does not build here (reason in its row).
 BMC_REASON="BMC is not measured: its build downloads Linux 5.3 sources and builds that tree's libbpf 0.x (no network here beyond the Debian mirror); against Debian 12's headers and libbpf 1.1 its sources do not compile (bmc_kern.c: kernel-internal u32, legacy struct bpf_map_def maps; bmc_user.c: struct bpf_prog_load_attr, removed in libbpf 1.0). Published (NSDI'21 abstract): up to 18x vanilla memcached's throughput, up to 6x memcached with SO_REUSEPORT"
 mc_cpu_ns() {	# memcached's threads + the server NAPI thread, ns on CPU
-	cat /proc/"$1"/task/*/schedstat /proc/"$2"/schedstat 2>/dev/null |
+	case "$(cat /proc/"$2"/comm 2>/dev/null)" in
+	"napi/$SRV_IF-"*) ;;
+	*) echo "the server's NAPI kthread $2 is gone" >&2; return 1 ;;
+	esac
+	cat /proc/"$1"/task/*/schedstat /proc/"$2"/schedstat |
 		awk '{s += $1} END {printf "%.0f\n", s}'
 }
 mc_xstat() { "$KFAAS" -j stats kv | jq ".extra.$1"; }
-mc_napi() {	# threaded NAPI on NETNS's IF, its kthread pinned to CPU: its pid
-	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" || return 1
-	local pid
-	pid=$(pgrep "^napi/$2-" | head -n 1)
-	[ -n "$pid" ] && taskset -p -c "$3" "$pid" >/dev/null && echo "$pid"
-}
 bench_memcached() {
 	local root=$PREFIX-m r cfg mc ns nc i out c0 c1 h0 h1 m0 m1
 	command -v memcached >/dev/null || {
@@ -1266,7 +1264,8 @@ bench_memcached() {
 	sandbox_up benchm-$TAG 175 || { echo "cannot build the veth/netns sandbox" >&2; return 1; }
 	ip netns exec "$NS_SRV" ethtool -K "$SRV_IF" gro on >/dev/null &&
 	ip netns exec "$NS_CLI" ethtool -K "$CLI_IF" gro on >/dev/null || return 1
-	ns=$(mc_napi "$NS_SRV" "$SRV_IF" 1) && nc=$(mc_napi "$NS_CLI" "$CLI_IF" 0) ||
+	# srvcpu_napi: the kthread that appears, not another run's of that name
+	ns=$(srvcpu_napi "$NS_SRV" "$SRV_IF" 1) && nc=$(srvcpu_napi "$NS_CLI" "$CLI_IF" 0) ||
 		{ echo "no threaded NAPI on the veth pair" >&2; return 1; }
 	# nsenter execs taskset, which execs memcached: $! is memcached
 	nsenter --net=/run/netns/"$NS_SRV" taskset -c 1 memcached -u nobody -t 1 \
@@ -1301,9 +1300,9 @@ bench_memcached() {
 			mc_gen --time $MC_WARM --warmup 0 >/dev/null || return 1
 			h0=0; m0=0; h1=0; m1=0
 			[ $cfg = cache ] && h0=$(mc_xstat hits) && m0=$(mc_xstat misses)
-			c0=$(mc_cpu_ns $mc $ns)
+			c0=$(mc_cpu_ns $mc $ns) || return 1
 			out=$(mc_gen --time $MC_TIME --warmup 0) || return 1
-			c1=$(mc_cpu_ns $mc $ns)
+			c1=$(mc_cpu_ns $mc $ns) || return 1
 			[ $cfg = cache ] && h1=$(mc_xstat hits) && m1=$(mc_xstat misses)
 			if [ $cfg = cache ]; then
 				in_srv "$KFAAS" net detach "$SRV_IF" >/dev/null &&
