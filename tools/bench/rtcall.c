@@ -173,12 +173,15 @@ static int run(struct rt *r, int fd)
 		if (!ns)
 			continue;
 		if (r->nlat == r->cap) {
-			r->cap = r->cap ? 2 * r->cap : 1 << 16;
-			r->lat = realloc(r->lat, r->cap * sizeof(*r->lat));
-			if (!r->lat) {
+			size_t cap = r->cap ? 2 * r->cap : 1 << 16;
+			uint64_t *lat = realloc(r->lat, cap * sizeof(*lat));
+
+			if (!lat) {	/* r->lat is still freed by main() */
 				fprintf(stderr, "rtcall: out of memory\n");
 				return -1;
 			}
+			r->lat = lat;
+			r->cap = cap;
 		}
 		r->lat[r->nlat++] = ns;
 		r->done++;
