@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_tools jq bpftool
-ktap_plan 32
+ktap_plan 33
 
 use_pin_root chain
 K() { "$KFAAS" "$@"; }
@@ -79,6 +79,16 @@ refused "a chain on TCP" "UDP only" route add tcp 9100 chain tag_a,tag_b
 refused "'set chain' of a route that does not exist" "no route" \
 	route set udp 9101 chain tag_a,tag_b
 refused "unloading a function a chain runs" "serves 1 route" fn unload tag_b
+cat >"$T/vmpass" <<EOC
+functions:
+  tag_a: { object: $B/tests/bpf/tag_a.bpf.o }
+  vmend: { vm: $B/tests/vm/fn/kfn }
+routes:
+  - { trigger: udp 9102, chain: [tag_a, vmend], policy: pass }
+EOC
+refused "apply: policy pass on a chain ending in a vm function, refused at its line" \
+	"vmpass:5: a chain ending in the vm function 'vmend' takes 'policy: drop'" \
+	apply "$T/vmpass"
 
 # ---- export and apply: nothing lost in a round trip ----
 K export > "$T/conf"

@@ -708,6 +708,14 @@ static int check_chain(const char *name, const struct kfaas_conf *c,
 			return kfaas__conf_err(name, r->line, "chain link '%s' must "
 					       "be an xdp function (the last may "
 					       "be a vm one)", r->chain[i]);
+		/* chain.c, vm_end_pass_err(): refused here before any step */
+		if (f->tier == KFAAS_TIER_VM && r->policy == KFAAS_POLICY_PASS)
+			return kfaas__conf_err(name, r->line, "a chain ending in "
+					       "the vm function '%s' takes 'policy: "
+					       "drop' (leave 'policy' out): a "
+					       "request over a link's budget passed "
+					       "up would reach it without the links "
+					       "before it", r->chain[i]);
 	}
 	return 0;
 }
