@@ -3,7 +3,7 @@
  * kfaas-kv: the kv example's cache (kv.bpf.c) and the hooks that keep it
  * coherent with memcached (kv_hooks.bpf.c; docs/kv.md).
  *   kfaas-kv [--pin-root DIR] [--fn NAME] attach [--port N] [--cgroup DIR]
- *            [--max-age SEC]
+ *            [--max-age SEC] [--udp-match auto|netns|mark]
  *   kfaas-kv [--pin-root DIR] [--fn NAME] { detach | stats }
  *   kfaas-kv [--pin-root DIR] [--fn NAME] { set KEY VALUE [FLAGS] | get KEY |
  *            del KEY | list }
@@ -24,9 +24,12 @@ static int usage(void)
 	fprintf(stderr,
 		"Usage: kfaas-kv [--pin-root DIR] [--fn NAME] COMMAND\n"
 		"  attach [--port N] [--cgroup DIR] [--max-age SEC]\n"
+		"         [--udp-match auto|netns|mark]\n"
 		"                      hook memcached (port N, default 11211) in\n"
 		"                      this network namespace: the cache fills and\n"
-		"                      stays coherent (docs/kv.md)\n"
+		"                      stays coherent (docs/kv.md); its UDP sockets\n"
+		"                      known by the namespace's cookie or, where\n"
+		"                      the kernel (6.1) cannot, a mark put at bind\n"
 		"  detach              unhook; every entry is dropped\n"
 		"  stats               hits, misses, fills, invalidations, flushes\n"
 		"  set KEY VALUE [FLAGS]  a warm-up entry (served until a write\n"

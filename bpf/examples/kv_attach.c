@@ -29,14 +29,22 @@ static const char *const shared_maps[] = {
 /* What attach pins besides: the hooks' own maps, links and programs. */
 static const char *const hook_pins[] = {
 	"hook_sockops", "hook_udp_in", "hook_udp_out", "hook_tcp_in",
-	"hook_tcp_out", "kv_conns", "kv_socks", "kv_sk", "kv_conn_zero",
-	"kv_udp_line",
+	"hook_tcp_out", "hook_bind4", "hook_bind6", "kv_conns", "kv_socks",
+	"kv_sk", "kv_conn_zero", "kv_udp_line", "kv_udp_mark",
+};
+
+/* How the UDP hooks tell memcached's sockets of this namespace. */
+enum udp_match {
+	UDP_MATCH_AUTO,		/* netns where the kernel allows it, else mark */
+	UDP_MATCH_NETNS,	/* bpf_get_netns_cookie() in cgroup skb */
+	UDP_MATCH_MARK,		/* socket storage marked at bind (kv_udp_mark) */
 };
 
 struct attach_opts {
 	__u16	port;
 	char	cgroup[512];
 	__u64	max_age_ns;
+	enum udp_match udp_match;
 };
 
 static void pin_path(const struct example_fn *fn, const char *name,
@@ -83,6 +91,7 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 		{ "port", required_argument, NULL, 'p' },
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "max-age", required_argument, NULL, 'm' },
+		{ "udp-match", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -92,8 +101,22 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 	o->port = 11211;
 	o->max_age_ns = KV_MAX_AGE_NS;
 	o->cgroup[0] = '\0';
+	o->udp_match = UDP_MATCH_AUTO;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == '?')
+			goto usage;
+		if (c == 'u') {
+			if (!strcmp(optarg, "auto"))
+				o->udp_match = UDP_MATCH_AUTO;
+			else if (!strcmp(optarg, "netns"))
+				o->udp_match = UDP_MATCH_NETNS;
+			else if (!strcmp(optarg, "mark"))
+				o->udp_match = UDP_MATCH_MARK;
+			else
+				goto usage;
+			continue;
+		}
 		errno = 0;
 		v = c == 'c' ? 0 : strtoul(optarg, &end, 10);
 		if (c != 'c' && (errno || *end || !*optarg)) {
@@ -107,8 +130,10 @@ static int parse_opts(int argc, char **argv, struct attach_opts *o)
 		} else if (c == 'c') {
 			snprintf(o->cgroup, sizeof(o->cgroup), "%s", optarg);
 		} else {
+usage:
 			fprintf(stderr, KV_TOOL ": attach [--port 1..65535] "
-				"[--cgroup DIR] [--max-age 1..86400 seconds]\n");
+				"[--cgroup DIR] [--max-age 1..86400 seconds] "
+				"[--udp-match auto|netns|mark]\n");
 			return -1;
 		}
 	}
@@ -159,8 +184,12 @@ static void unpin_hooks(const struct example_fn *fn)
 	}
 }
 
-/* Point the skeleton's shared maps at the function's pins, pin its own. */
-static int maps_setup(const struct example_fn *fn, struct kv_hooks_bpf *skel)
+/*
+ * Point the skeleton's shared maps at the function's pins, pin its own
+ * (pin false: a load only to hear the verifier, its own maps unpinned).
+ */
+static int maps_setup(const struct example_fn *fn, struct kv_hooks_bpf *skel,
+		      bool pin)
 {
 	struct bpf_map *map;
 	char path[400];
@@ -184,7 +213,7 @@ static int maps_setup(const struct example_fn *fn, struct kv_hooks_bpf *skel)
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
 
-		if (strchr(name, '.'))
+		if (!pin || strchr(name, '.'))
 			continue;
 		for (i = 0; i < sizeof(shared_maps) / sizeof(shared_maps[0]); i++)
 			if (!strcmp(name, shared_maps[i]))
@@ -247,17 +276,17 @@ static int link_pin(const struct example_fn *fn, struct bpf_link *link,
 }
 
 /*
- * memcached's TCP connections opened before the hooks: the number, or -1.
- * Their writes would go unseen.
+ * Run iterator prog over this network namespace: the lines it printed,
+ * the lines starting with '-' in *bad, or -1.
  */
-static int unseen_conns(struct kv_hooks_bpf *skel)
+static int iter_lines(struct bpf_program *prog, int *bad)
 {
-	struct bpf_link *link = bpf_program__attach_iter(skel->progs.kv_iter_unseen,
-							 NULL);
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
 	char buf[4096];
 	ssize_t n;
-	int fd, lines = 0, i;
+	int fd, lines = 0, i, bol = 1;
 
+	*bad = 0;
 	if (!link)
 		return -1;
 	fd = bpf_iter_create(bpf_link__fd(link));
@@ -266,11 +295,50 @@ static int unseen_conns(struct kv_hooks_bpf *skel)
 		return -1;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++)
-			lines += buf[i] == '\n';
+		for (i = 0; i < n; i++) {
+			*bad += bol && buf[i] == '-';
+			bol = buf[i] == '\n';
+			lines += bol;
+		}
 	close(fd);
 	bpf_link__destroy(link);
 	return n < 0 ? -1 : lines;
+}
+
+/*
+ * memcached's TCP connections opened before the hooks: the number, or -1.
+ * Their writes would go unseen.
+ */
+static int unseen_conns(struct kv_hooks_bpf *skel)
+{
+	int bad;
+
+	return iter_lines(skel->progs.kv_iter_unseen, &bad);
+}
+
+/*
+ * Without bpf_get_netns_cookie() in cgroup skb programs: memcached's UDP
+ * sockets are marked, those bound from now on by the post_bind hooks,
+ * those bound already by kv_iter_udp (after the hooks: none is missed).
+ */
+static int udp_mark_attach(const struct example_fn *fn,
+			   struct kv_hooks_bpf *skel, int cg)
+{
+	int n, bad;
+
+	if (link_pin(fn, bpf_program__attach_cgroup(skel->progs.kv_udp_bind4, cg),
+		     "hook_bind4") ||
+	    link_pin(fn, bpf_program__attach_cgroup(skel->progs.kv_udp_bind6, cg),
+		     "hook_bind6"))
+		return -1;
+	n = iter_lines(skel->progs.kv_iter_udp, &bad);
+	if (n < 0 || bad) {
+		fprintf(stderr, KV_TOOL ": cannot mark memcached's UDP "
+			"sockets: %s\n", n < 0 ? strerror(errno) :
+			"socket storage full");
+		return -1;
+	}
+	return 0;
 }
 
 /* Attach everything; conf armed with the attach hold (pend_global 1). */
@@ -299,7 +367,8 @@ static int hooks_attach(const struct example_fn *fn, struct kv_hooks_bpf *skel,
 			strerror(errno));
 		return -1;
 	}
-	rc = link_pin(fn, bpf_program__attach_cgroup(skel->progs.kv_udp_in, cg),
+	rc = (skel->rodata->kv_skb_netns ? 0 : udp_mark_attach(fn, skel, cg)) ?:
+	     link_pin(fn, bpf_program__attach_cgroup(skel->progs.kv_udp_in, cg),
 		      "hook_udp_in") ?:
 	     link_pin(fn, bpf_program__attach_cgroup(skel->progs.kv_udp_out, cg),
 		      "hook_udp_out") ?:
@@ -309,28 +378,153 @@ static int hooks_attach(const struct example_fn *fn, struct kv_hooks_bpf *skel,
 	return rc;
 }
 
-/* What the verifier said when it refused a hook: the end of its log. */
-static void vlog_tail(const char *log)
+#define KV_VLOG_SIZE	(1 << 20)
+
+/*
+ * One verifier log per program (libbpf asks for one only when a load
+ * fails): the failed program is the one with a log.
+ */
+struct hook_logs {
+	struct bpf_program *prog[16];
+	char *buf[16];
+	int n;
+};
+
+static int hook_logs_set(struct hook_logs *l, struct kv_hooks_bpf *skel)
+{
+	struct bpf_program *prog;
+
+	l->n = 0;
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (l->n == 16)
+			return -1;
+		l->buf[l->n] = calloc(1, KV_VLOG_SIZE);
+		if (!l->buf[l->n])
+			return -1;
+		l->prog[l->n] = prog;
+		bpf_program__set_log_buf(prog, l->buf[l->n], KV_VLOG_SIZE);
+		l->n++;
+	}
+	return 0;
+}
+
+static void hook_logs_free(struct hook_logs *l)
+{
+	while (l->n > 0)
+		free(l->buf[--l->n]);
+}
+
+/* The end of a verifier log, in 2 KiB at most. */
+static void vlog_print(const char *what, const char *log)
 {
 	size_t n = strlen(log);
 	const char *p = n > 2048 ? strchr(log + n - 2048, '\n') : log;
 
 	if (p && *p)
-		fprintf(stderr, "-- verifier log (tail) --\n%s-- end of "
-			"verifier log --\n", p + (p != log));
+		fprintf(stderr, "-- verifier log of %s (tail) --\n%s%s-- end of "
+			"verifier log --\n", what, p + (p != log),
+			n && log[n - 1] != '\n' ? "\n" : "");
+}
+
+/*
+ * What the verifier said when it refused a hook: the end of its log.
+ * A kernel before 6.4 keeps a log's beginning when it outgrows the
+ * buffer (and fails the load with ENOSPC): the program is then loaded
+ * again alone with only the verifier's statistics and error asked for
+ * (BPF_LOG_STATS), whose end is the reason.
+ */
+static void vlog_report(const struct hook_logs *l, const struct example_fn *fn,
+			int skb_netns)
+{
+	struct kv_hooks_bpf *again;
+	struct bpf_program *prog;
+	const char *name;
+	int i;
+
+	for (i = 0; i < l->n && !l->buf[i][0]; i++)
+		;
+	if (i == l->n)
+		return;
+	name = bpf_program__name(l->prog[i]);
+	if (strlen(l->buf[i]) < KV_VLOG_SIZE - 1) {
+		vlog_print(name, l->buf[i]);
+		return;
+	}
+	fprintf(stderr, KV_TOOL ": %s's verifier log is over %d KiB; its "
+		"error, from a load of %s alone with statistics only:\n",
+		name, KV_VLOG_SIZE >> 10, name);
+	again = kv_hooks_bpf__open();
+	if (!again || maps_setup(fn, again, false))
+		goto out;
+	again->rodata->kv_skb_netns = skb_netns;
+	l->buf[i][0] = '\0';
+	bpf_object__for_each_program(prog, again->obj) {
+		bool it = !strcmp(bpf_program__name(prog), name);
+
+		bpf_program__set_autoload(prog, it);
+		if (it) {
+			bpf_program__set_log_buf(prog, l->buf[i], KV_VLOG_SIZE);
+			bpf_program__set_log_level(prog, 4);	/* BPF_LOG_STATS */
+		}
+	}
+	if (kv_hooks_bpf__load(again))
+		vlog_print(name, l->buf[i]);
+	else
+		fprintf(stderr, "(it loads alone: the whole object is too "
+			"much for this kernel)\n");
+out:
+	kv_hooks_bpf__destroy(again);
+}
+
+/*
+ * How the UDP hooks tell memcached's sockets of this namespace: 1 by
+ * bpf_get_netns_cookie(), which cgroup skb programs may call from kernel
+ * 6.x on but not on 6.1 (probed, never guessed from the version), 0 by
+ * the mark the post_bind hooks put on them.
+ */
+static int udp_match_netns(enum udp_match m)
+{
+	if (m != UDP_MATCH_AUTO)
+		return m == UDP_MATCH_NETNS;
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
+				       BPF_FUNC_get_netns_cookie, NULL) == 1;
+}
+
+/* Load the hooks with the mechanism skb_netns says. */
+static int hooks_load(const struct example_fn *fn, struct kv_hooks_bpf *skel,
+		      int skb_netns)
+{
+	struct hook_logs logs = {};
+	int rc;
+
+	skel->rodata->kv_skb_netns = skb_netns;
+	if (skb_netns) {
+		bpf_program__set_autoload(skel->progs.kv_udp_bind4, false);
+		bpf_program__set_autoload(skel->progs.kv_udp_bind6, false);
+		bpf_program__set_autoload(skel->progs.kv_iter_udp, false);
+	}
+	if (hook_logs_set(&logs, skel) || maps_setup(fn, skel, true)) {
+		hook_logs_free(&logs);
+		return -1;
+	}
+	rc = kv_hooks_bpf__load(skel);
+	if (rc) {
+		fprintf(stderr, KV_TOOL ": cannot load the hooks: %s; nothing "
+			"was changed\n", strerror(-rc));
+		vlog_report(&logs, fn, skb_netns);
+	}
+	hook_logs_free(&logs);
+	return rc ? -1 : 0;
 }
 
 int kv_attach(const struct example_fn *fn, int argc, char **argv)
 {
-	static char vlog[1 << 20];
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_buf = vlog,
-		    .kernel_log_size = sizeof(vlog));
 	struct kv_hooks_bpf *skel = NULL;
 	struct kv_conf *conf;
 	struct attach_opts o;
 	__u64 netns;
 	char path[400];
-	int rc = -1, n;
+	int rc = -1, n, skb_netns;
 
 	if (parse_opts(argc, argv, &o))
 		return -1;
@@ -353,13 +547,15 @@ int kv_attach(const struct example_fn *fn, int argc, char **argv)
 		goto out;
 	}
 	unpin_hooks(fn);		/* leftovers of an attach that died */
-	skel = kv_hooks_bpf__open_opts(&oo);
-	if (!skel || maps_setup(fn, skel) || kv_hooks_bpf__load(skel)) {
-		fprintf(stderr, KV_TOOL ": cannot load the hooks: %s\n",
+	skb_netns = udp_match_netns(o.udp_match);
+	skel = kv_hooks_bpf__open();
+	if (!skel) {
+		fprintf(stderr, KV_TOOL ": cannot open the hooks: %s\n",
 			strerror(errno));
-		vlog_tail(vlog);
 		goto out;
 	}
+	if (hooks_load(fn, skel, skb_netns))
+		goto out;
 	if (slots_reset(fn))
 		goto out;
 	conf->port = o.port;
@@ -386,6 +582,10 @@ int kv_attach(const struct example_fn *fn, int argc, char **argv)
 		goto undo;
 	}
 	__atomic_fetch_sub(&conf->pend_global, 1, __ATOMIC_SEQ_CST);
+	printf("attached to port %u: memcached's UDP sockets known by %s\n",
+	       o.port, skb_netns ? "their network namespace (bpf_get_netns_cookie)" :
+	       "a mark put on them at bind (this kernel's cgroup skb programs "
+	       "cannot call bpf_get_netns_cookie)");
 	rc = 0;
 	goto out;
 undo:

@@ -21,6 +21,15 @@
  *   kv_iter_unseen  tcp iterator: connections opened before the hooks
  *                 (attach refuses them).
  *
+ * Where a kernel's cgroup skb programs cannot call bpf_get_netns_cookie()
+ * (6.1; 'kfaas-kv attach' probes for it and sets kv_skb_netns), the UDP
+ * hooks know memcached's sockets of this namespace by a mark in their
+ * socket storage (kv_udp_mark) instead:
+ *   kv_udp_bind4/6  cgroup post_bind: a UDP socket bound to memcached's
+ *                 port in this network namespace is marked.
+ *   kv_iter_udp   udp iterator: the ones bound before the hooks, marked
+ *                 at attach.
+ *
  * All of them only watch: every packet and message passes unchanged.
  */
 #include "vmlinux.h"
@@ -56,6 +65,21 @@ struct {
 	__type(key, int);
 	__type(value, __u64);
 } kv_sk SEC(".maps");
+
+/*
+ * 1: cgroup skb programs may call bpf_get_netns_cookie() (kernel 6.18
+ * does, 6.1 does not); 0: the UDP hooks recognise memcached's sockets by
+ * kv_udp_mark.  Set by 'kfaas-kv attach' from a probe of the kernel.
+ */
+const volatile __u32 kv_skb_netns = 1;
+
+/* memcached's UDP sockets of this namespace, when kv_skb_netns is 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} kv_udp_mark SEC(".maps");
 
 /* A zeroed kv_conn to start a connection from (never written). */
 struct {
@@ -195,20 +219,69 @@ int kv_udp_out(struct __sk_buff *skb)
 	struct kv_conf *conf = kv_conf_get();
 	struct kv_req_key rk = {};
 	struct kv_udp u = {};
-	struct kv_req *r;
 
 	if (!conf || kv_udp_parse(skb, conf, 0, &u) ||
 	    kv_udp_reply(skb, &u, &rk) != 1)
 		return 1;
-	r = bpf_map_lookup_elem(&kv_reqs, &rk);
-	if (r) {
-		kv_fill(skb, u.off + KV_UDP_HDR, u.len - KV_UDP_HDR, r);
-		bpf_map_delete_elem(&kv_reqs, &rk);
-	}
+	kv_fill(skb, u.off + KV_UDP_HDR, u.len - KV_UDP_HDR, &rk);
+	bpf_map_delete_elem(&kv_reqs, &rk);
 	return 1;
 }
 
-/* ---- attach (kv_iter_unseen) ------------------------------------------- */
+/*
+ * A UDP socket bound to memcached's port in this network namespace:
+ * marked for kv_udp_parse() (kv_skb_netns 0).  A socket the hooks cannot
+ * mark would have its writes go unseen: the cache disarms.
+ */
+static __always_inline int kv_udp_bind(struct bpf_sock *sk)
+{
+	struct kv_conf *conf = kv_conf_get();
+
+	if (!conf || sk->protocol != KFAAS_IPPROTO_UDP ||
+	    sk->src_port != conf->port ||
+	    bpf_get_netns_cookie(sk) != conf->netns_cookie)
+		return 1;
+	if (!bpf_sk_storage_get(&kv_udp_mark, sk, 0,
+				BPF_SK_STORAGE_GET_F_CREATE))
+		kv_disarm(conf);
+	return 1;
+}
+
+SEC("cgroup/post_bind4")
+int kv_udp_bind4(struct bpf_sock *sk)
+{
+	return kv_udp_bind(sk);
+}
+
+SEC("cgroup/post_bind6")
+int kv_udp_bind6(struct bpf_sock *sk)
+{
+	return kv_udp_bind(sk);
+}
+
+/* ---- attach (kv_iter_unseen, kv_iter_udp) ------------------------------- */
+
+/*
+ * memcached's UDP sockets bound before the hooks: marked (kv_skb_netns
+ * 0), one line each, "-" for one that could not be.  Iterates the
+ * reader's network namespace.
+ */
+SEC("iter/udp")
+int kv_iter_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+	struct kv_conf *conf = kv_conf_get();
+
+	if (!udp || !conf || udp->inet.sk.__sk_common.skc_num != conf->port)
+		return 0;
+	if (bpf_sk_storage_get(&kv_udp_mark, udp, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE))
+		BPF_SEQ_PRINTF(ctx->meta->seq, "+\n");
+	else
+		BPF_SEQ_PRINTF(ctx->meta->seq, "-\n");
+	return 0;
+}
+
 
 /*
  * memcached's connections that kv_sockops did not see open (opened before

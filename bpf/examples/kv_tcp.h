@@ -413,6 +413,12 @@ static long kv_out_step(__u32 i, void *arg)
 	for (j = 0; j < KV_CHUNK; j++) {
 		__u8 ch;
 
+		/*
+		 * j hidden, as in kv_in_step: else clang ends the loop on
+		 * j == n alone, which 6.1's verifier follows up to the end
+		 * of the packet ("The sequence of 8193 jumps is too complex")
+		 */
+		kfaas_barrier_var(j);
 		if (j >= n || data + j + 1 > end)
 			break;
 		ch = data[j];

@@ -6,8 +6,10 @@
 # load and the socket tier answer busybox nc and wget in the kernel
 # (sk_tier.sh), and a function chain's hops admitted and charged by
 # kfaas.ko, a hop over its module budget throttled as the maps throttle
-# it without the module (chain.sh).  One boot for both: each boot of a
-# TCG guest is most of a case set's time.
+# it without the module (chain.sh), and the kv cache's hooks loaded by
+# 'kfaas-kv attach' keeping it coherent with a real memcached (kv.sh).
+# One boot for all three: each boot of a TCG guest is most of a case
+# set's time.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib.sh"

@@ -372,8 +372,8 @@ bench_udp() {
 	# before (docs/kv.md)
 	mkdir -p "$CG2/kfaas-bench-$TAG" || return 1
 	cleanup_add "rmdir $CG2/kfaas-bench-$TAG"
-	in_srv "$B/kfaas-kv" attach --cgroup "$CG2/kfaas-bench-$TAG" --max-age 86400 ||
-		return 1
+	in_srv "$B/kfaas-kv" attach --cgroup "$CG2/kfaas-bench-$TAG" --max-age 86400 \
+		>/dev/null || return 1
 	"$B/bench/udpload" --print-kv $KV_KEYS --value-size $VALUE_SIZE |
 	while read -r k v; do "$B/kfaas-kv" set "$k" "$v" 0 || exit 1; done || return 1
 	nsenter --net=/run/netns/"$NS_SRV" taskset -c 1 "$B/bench/udpsrv" --addr $SRV4 \
@@ -1289,7 +1289,7 @@ bench_memcached() {
 	for r in $(seq 1 $MC_ROUNDS); do
 		for cfg in alone cache; do
 			if [ $cfg = cache ]; then
-				in_srv "$B/kfaas-kv" attach --max-age 600 &&
+				in_srv "$B/kfaas-kv" attach --max-age 600 >/dev/null &&
 				in_srv "$KFAAS" net attach "$SRV_IF" native >/dev/null || return 1
 			fi
 			mc_gen() {

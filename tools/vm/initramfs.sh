@@ -3,8 +3,8 @@
 #
 # Build the test guest's initramfs: busybox-static, tools/vm/init, the
 # kernel modules a Debian kernel needs for virtio/9p (insmod order from
-# modprobe --show-depends), and the shared libraries of the host programs
-# the guest runs from the 9p tree.
+# modprobe --show-depends), the shared libraries of the host programs
+# the guest runs from the 9p tree, and memcached with its libraries.
 #   tools/vm/initramfs.sh OUT.cpio KVER|none BINARY...
 set -eu
 
@@ -53,11 +53,20 @@ if [ "$kver" != none ]; then
 		die "no modules for kernel $kver: install linux-image-$kver"
 fi
 
-# shared libraries of the programs run from the host tree
+# host programs the guest tests run that are not in the tree: memcached
+# (tests/kmod/guest/kv.sh), when installed (tools/deps.sh installs it)
+extra=""
+for p in memcached; do
+	b=$(command -v "$p" 2>/dev/null) || continue
+	cp "$b" "$root/usr/bin/$p"
+	extra="$extra $b"
+done
+
+# shared libraries of the programs run from the host tree and of those
 for b in "$@"; do
 	[ -x "$b" ] || die "$b: no such program"
 done
-for b in "$@"; do
+for b in "$@" $extra; do
 	ldd "$b" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'
 done | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"

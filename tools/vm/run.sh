@@ -57,7 +57,8 @@ esac
 command -v qemu-system-x86_64 >/dev/null || die "needs qemu-system-x86 (tools/deps.sh)"
 
 # the initramfs: rebuilt when its inputs change (the shared libraries of
-# kfaas, kfaas-bench (make bench, issue 6 item 8) and the guest tests)
+# kfaas, kfaas-bench (make bench, issue 6 item 8) and the guest tests,
+# memcached for guest/kv.sh)
 bins=""
 for t in "$B/kfaas" "$B/bench/kfaas-bench" "$B"/kmod-guest/*; do
 	[ -x "$t" ] && [ -f "$t" ] && bins="$bins $t"
@@ -65,7 +66,8 @@ done
 modkver=none
 [ "$KMODS" = 1 ] && modkver=$KVER
 initrd=$B/vmtest/initramfs-$modkver.cpio
-key=$(ls -l --time-style=+%s "$here/init" "$here/initramfs.sh" $bins 2>/dev/null | md5sum)
+key=$(ls -l --time-style=+%s "$here/init" "$here/initramfs.sh" $bins \
+	$(command -v memcached) 2>/dev/null | md5sum)
 if [ ! -f "$initrd" ] || [ "$(cat "$initrd.key" 2>/dev/null)" != "$key" ]; then
 	"$here/initramfs.sh" "$initrd" "$modkver" $bins || die "cannot build the initramfs"
 	echo "$key" >"$initrd.key"
