@@ -51,7 +51,7 @@ if [ $SMOKE = 1 ]; then
 	SK_ROUNDS=1; WRK_CONN=64
 	LC_DAYS=2; LC_APPS=40
 	MC_ROUNDS=1; MC_TIME=0.5; MC_WARM=0.3; MC_KEYS=1000
-	LR_FNS=${LR_FNS:-2}; LR_MIN=${LR_MIN:-8}; LR_SCALE=${LR_SCALE:-0.5}
+	LR_FNS=${LR_FNS:-2}; LR_MIN=${LR_MIN:-8}; LR_SCALE=${LR_SCALE:-0.5}; LR_TAIL=${LR_TAIL:-2}
 	SRVCPU_RATE=5000; SRVCPU_TIME=0.3; SRVCPU_WARM=0.1
 else
 	MODE=full
@@ -65,14 +65,14 @@ else
 	MC_ROUNDS=5; MC_TIME=3; MC_WARM=1; MC_KEYS=10000
 	# 11: boots short against a trace minute (docs/lifecycle.md, "Live
 	# replay"): 6 s a minute, 8 functions, 40 minutes: ~20 min in all
-	LR_FNS=${LR_FNS:-8}; LR_MIN=${LR_MIN:-40}; LR_SCALE=${LR_SCALE:-6}
+	LR_FNS=${LR_FNS:-8}; LR_MIN=${LR_MIN:-40}; LR_SCALE=${LR_SCALE:-6}; LR_TAIL=${LR_TAIL:-10}
 	SRVCPU_RATE=50000; SRVCPU_TIME=3; SRVCPU_WARM=0.5
 fi
 MC_ZIPF=0.99
-# 11: the window's first trace minute, and the minutes after it that the
-# idle memory is counted for, live and in kfaas sim (fixed 10 min's tail)
+# 11: the window's first trace minute (LR_TAIL: the minutes after the
+# window that idle memory is counted for, live and in kfaas sim; in the
+# full mode fixed 10 min's whole tail)
 LR_START=${LR_START:-600}
-LR_TAIL=${LR_TAIL:-10}
 # 7's rounds of starts on an empty pool, by hand on a loaded machine
 VM_ROUNDS=${KFB_VM_ROUNDS:-$VM_ROUNDS}
 TIME_SHIFT=${TIME_SHIFT:-6}
