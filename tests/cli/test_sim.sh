@@ -8,7 +8,7 @@
 GEN=$B/tools/kfaas-tracegen
 [ -x "$GEN" ] || ktap_skip_all "kfaas-tracegen not built (make all)"
 require_tools jq
-ktap_plan 16
+ktap_plan 18
 
 d=$(mktemp -d /tmp/kfaas-sim.XXXXXX)
 cleanup_add "rm -rf $d"
@@ -51,6 +51,11 @@ check_eq "sim -j: warm + restored + cold = invocations, for each policy" "true" 
 	"$(echo "$out" | jq '[.policies[] | .warm + .restored + .cold == .invocations] | all')"
 check_eq "sim -j: auto's decisions are counted and timed" "true" \
 	"$(echo "$out" | jq '.policies[3] | .decisions > 0 and .decide_ns_mean > 0')"
+half=$("$KFAAS" -j sim --policy fixed:600 --until 720 "${days[0]}" | jq '.policies[0].invocations')
+check_eq "sim --until 720: the calls of the first 12 hours of day 1, not after" \
+	"$(awk -F, 'NR > 1 {for (i = 5; i <= 724; i++) n += $i} END {print n}' "${days[0]}")" "$half"
+check_match "sim --until: a bad value is refused, named" "bad value 'x' for --until" \
+	"$(err "$KFAAS" sim --until x "${days[@]}")"
 plain=$("$KFAAS" sim --policy fixed:60,fixed:600,fixed:3600,auto "${days[@]}")
 check_match "sim: a table line per policy and where auto stands" \
 	'fixed:600 .*fixed:3600 .*auto .*auto at [0-9.]+ GiB-s' "$(echo "$plain" | tr '\n' ' ')"

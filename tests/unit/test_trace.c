@@ -182,8 +182,9 @@ static void test_malformed(void)
 			 "a missing file: -ENOENT, named");
 }
 
-static int sim(const char *const *days, size_t n, const char *pol, double cap,
-	       double dur1, struct kfaas_lc_sim_result *r)
+/* kfaas_lc_sim_run() with a cap, f1's duration and an end (0: none) */
+static int sim_until(const char *const *days, size_t n, const char *pol, double cap,
+		     double dur1, uint32_t until_min, struct kfaas_lc_sim_result *r)
 {
 	struct kfaas_lc_sim_opts o;
 	struct kfaas_lc_policy p;
@@ -192,6 +193,7 @@ static int sim(const char *const *days, size_t n, const char *pol, double cap,
 
 	kfaas_lc_sim_opts_default(&o);
 	o.mem_limit_mib = cap;
+	o.until_min = until_min;
 	rc = kfaas_lc_policy_parse(&p, pol) ?: kfaas_trace_read(&t, days, n);
 	if (rc)
 		return rc;
@@ -199,6 +201,12 @@ static int sim(const char *const *days, size_t n, const char *pol, double cap,
 	rc = kfaas_lc_sim_run(&t, &p, &o, r);
 	kfaas_trace_free(&t);
 	return rc;
+}
+
+static int sim(const char *const *days, size_t n, const char *pol, double cap,
+	       double dur1, struct kfaas_lc_sim_result *r)
+{
+	return sim_until(days, n, pol, cap, dur1, 0, r);
 }
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-6)
@@ -235,6 +243,15 @@ static void test_sim(void)
 			 "p75 over functions 100%% (got %llu/%llu, %.3f GiB-s)",
 			 (unsigned long long)r.warm, (unsigned long long)r.invocations,
 			 r.wasted_gib_s);
+	kfaas_lc_sim_result_free(&r);
+	/* to minute 25: f2's call at 100:30 is not replayed, f1's last VM is
+	 * idle from 20:45 to 25:00 (255 s): 300 + 600 + 30 + 255 s */
+	rc = sim_until(days, 1, "fixed:600", 0, 0, 25, &r);
+	ktap_test_result(!rc && r.invocations == 4 && r.warm == 2 && r.cold == 2 &&
+			 NEAR(r.wasted_gib_s, 1185 * 179.5 / 1024) && NEAR(r.seconds, 1500),
+			 "until minute 25: the calls after it are not replayed, the "
+			 "memory is counted to it (%llu calls, %.3f GiB-s)",
+			 (unsigned long long)r.invocations, r.wasted_gib_s);
 	kfaas_lc_sim_result_free(&r);
 	rc = sim(days, 1, "none", 0, 0, &r);
 	ktap_test_result(!rc && r.cold == 5 && r.wasted_gib_s == 0 && r.cold_pct == 100,
@@ -299,7 +316,7 @@ static void test_sim(void)
 int main(void)
 {
 	ktap_print_header();
-	ktap_set_plan(20);
+	ktap_set_plan(21);
 	if (!mkdtemp(dir))
 		ktap_exit_skip("cannot make a temporary directory");
 	test_read();

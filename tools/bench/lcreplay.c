@@ -11,14 +11,18 @@
  *	window moved to minute 0 and nothing after it (what kfaas sim
  *	replays), and printed as JSON (trigger, calls, periodic).
  *
- *   lcreplay run SUB_CSV --scale S --prefix P [--minutes M] [--pin-root R]
+ *   lcreplay run SUB_CSV --scale S --prefix P [--minutes M] [--until U]
+ *		 [--pin-root R]
  *	SUB_CSV's calls of functions P0, P1, ... (its rows in order)
  *	through kfaasd's control socket (invoke, data "echo I": the test
  *	function tests/vm/fn/kfn answers I), one trace minute in S seconds,
  *	a minute's count spread evenly over it as the simulator spreads it
  *	(lifecycle_sim.c).  Every request on its own connection and thread,
- *	so they overlap as the trace says.  Prints JSON: requests, seconds,
- *	ok, errors, wrong, p50_ms, p99_ms, max_ms, and per function the same.
+ *	so they overlap as the trace says.  With --until, returns once every
+ *	call is answered and trace minute U has passed (what is held after
+ *	the last call is then measured to the minute kfaas sim --until
+ *	counts to).  Prints JSON: requests, seconds, ok, errors, wrong,
+ *	p50_ms, p99_ms, max_ms, and per function the same.
  *
  * The trace is read by libkfaas' reader, the one kfaas sim uses.
  */
@@ -37,7 +41,7 @@
 #define MAX_CALLS	40
 
 static struct {
-	long		count, start, minutes;
+	long		count, start, minutes, until;
 	double		scale;
 	const char	*out, *prefix, *pin_root;
 } opt = { .minutes = KFAAS_TRACE_MINUTES, .pin_root = KFAAS_PIN_ROOT_DEFAULT };
@@ -45,7 +49,8 @@ static struct {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: lcreplay pick DAY_CSV --count N --start MIN --minutes M --out DIR\n"
-		"       lcreplay run SUB_CSV --scale S --prefix P [--minutes M] [--pin-root ROOT]\n");
+		"       lcreplay run SUB_CSV --scale S --prefix P [--minutes M] [--until U]\n"
+		"                    [--pin-root ROOT]\n");
 }
 
 static double now_s(void)
@@ -317,6 +322,9 @@ static int run(const char *sub)
 	for (i = 0; i < started; i++)
 		pthread_join(c[i].th, NULL);
 	pthread_attr_destroy(&attr);
+	d = t0 + opt.until * opt.scale - now_s();
+	if (!rc && d > 0)
+		nanosleep(&(struct timespec){ (time_t)d, (long)((d - (time_t)d) * 1e9) }, NULL);
 	top = summary(c, n, -1, lat);
 	json_object_object_add(top, "seconds", dbl1(now_s() - t0));
 	per = json_object_new_object();
@@ -354,6 +362,7 @@ int main(int argc, char **argv)
 		{ "count",    required_argument, NULL, 'c' },
 		{ "start",    required_argument, NULL, 's' },
 		{ "minutes",  required_argument, NULL, 'm' },
+		{ "until",    required_argument, NULL, 'u' },
 		{ "out",      required_argument, NULL, 'o' },
 		{ "scale",    required_argument, NULL, 'S' },
 		{ "prefix",   required_argument, NULL, 'p' },
@@ -381,6 +390,11 @@ int main(int argc, char **argv)
 			if (number("--minutes", optarg, 1, KFAAS_TRACE_MINUTES, &v))
 				return 2;
 			opt.minutes = (long)v;
+			break;
+		case 'u':
+			if (number("--until", optarg, 0, KFAAS_TRACE_MINUTES, &v))
+				return 2;
+			opt.until = (long)v;
 			break;
 		case 'S':
 			if (number("--scale", optarg, 0.01, 3600, &v))

@@ -51,7 +51,7 @@ if [ $SMOKE = 1 ]; then
 	SK_ROUNDS=1; WRK_CONN=64
 	LC_DAYS=2; LC_APPS=40
 	MC_ROUNDS=1; MC_TIME=0.5; MC_WARM=0.3; MC_KEYS=1000
-	LR_FNS=2; LR_MIN=8; LR_SCALE=0.5
+	LR_FNS=${LR_FNS:-2}; LR_MIN=${LR_MIN:-8}; LR_SCALE=${LR_SCALE:-0.5}; LR_TAIL=${LR_TAIL:-2}
 	SRVCPU_RATE=5000; SRVCPU_TIME=0.3; SRVCPU_WARM=0.1
 else
 	MODE=full
@@ -63,10 +63,16 @@ else
 	SK_ROUNDS=5; WRK_CONN=64
 	LC_DAYS=14; LC_APPS=400
 	MC_ROUNDS=5; MC_TIME=3; MC_WARM=1; MC_KEYS=10000
-	LR_FNS=12; LR_MIN=60; LR_SCALE=1
+	# 11: boots short against a trace minute (docs/lifecycle.md, "Live
+	# replay"): 6 s a minute, 8 functions, 40 minutes: ~20 min in all
+	LR_FNS=${LR_FNS:-8}; LR_MIN=${LR_MIN:-40}; LR_SCALE=${LR_SCALE:-6}; LR_TAIL=${LR_TAIL:-10}
 	SRVCPU_RATE=50000; SRVCPU_TIME=3; SRVCPU_WARM=0.5
 fi
 MC_ZIPF=0.99
+# 11: the window's first trace minute (LR_TAIL: the minutes after the
+# window that idle memory is counted for, live and in kfaas sim; in the
+# full mode fixed 10 min's whole tail)
+LR_START=${LR_START:-600}
 # 7's rounds of starts on an empty pool, by hand on a loaded machine
 VM_ROUNDS=${KFB_VM_ROUNDS:-$VM_ROUNDS}
 TIME_SHIFT=${TIME_SHIFT:-6}
@@ -1050,16 +1056,18 @@ bench_lifecycle() {
 # ---- 11: the lifecycle policies live ------------------------------------------
 # The simulator's ranking (no keep-alive, fixed 10 min, auto) checked with
 # real VMs: kfaas-tracegen (seed 3, 1 day, 80 apps); LR_FNS functions with
-# 2 to 40 calls in LR_MIN trace minutes from minute 600, taken at random
-# (tools/bench/lcreplay.c: lcreplay pick); each policy in turn gets its own
-# kfaasd with bins of LR_SCALE s for the trace's minute (the policy's time
-# constants scale with the bins: kfaasd.md), the functions created
-# (tests/vm/fn/kfn, 128 MiB), left to go cold (as the simulator starts),
-# then the window replayed through the control socket, one trace minute in
-# LR_SCALE s (lcreplay run).  Measured per policy: what each request
-# found (kfaasd's counters), the per-function p75 of cold starts, the idle
-# memory held (kfaas cost: GiB-s, in trace seconds), the latency; beside
-# kfaas sim on the same functions and window.
+# 2 to 40 calls in LR_MIN trace minutes from minute LR_START, taken at
+# random (tools/bench/lcreplay.c: lcreplay pick); each policy in turn gets
+# its own kfaasd with bins of LR_SCALE s for the trace's minute (the
+# policy's time constants scale with the bins: kfaasd.md), the functions
+# created (tests/vm/fn/kfn, 128 MiB), left to go cold (as the simulator
+# starts), then the window replayed through the control socket, one trace
+# minute in LR_SCALE s, and LR_TAIL minutes more (lcreplay run --until).
+# Measured per policy: what each request found (kfaasd's counters; apart,
+# those that found a start already under way), the per-function p75 of
+# cold starts, the idle memory held to minute LR_MIN + LR_TAIL (kfaas
+# cost: GiB-s, in trace seconds), the latency; beside kfaas sim on the
+# same functions and window, counted to the same minute (--until).
 lr_pool_env() { KFAAS_PIN_ROOT=$PREFIX-lr KFAAS_RUN_DIR=/run/kfaasd-bench-$TAG-lr "$@"; }
 lr_pool() { lr_pool_env "$KFAAS" "$@"; }
 lr_wait() {	# jq condition on .functions (all pools), timeout s
@@ -1070,15 +1078,6 @@ lr_wait() {	# jq condition on .functions (all pools), timeout s
 	done
 	echo "kfaasd (lcreplay): timed out waiting for $1" >&2
 	return 1
-}
-lr_quiet() {	# ms: until no pool holds a VM or a template, at most that long
-	local end=$(( $(date +%s%3N) + $1 ))
-	while [ "$(date +%s%3N)" -lt $end ]; do
-		[ "$(lr_pool -j daemon status | jq -r '[.functions[].pool | .live == 0 and
-			.starting == 0 and (.template == "none" or .template == "failed")] | all')" = true ] &&
-			return 0
-		sleep 0.1
-	done
 }
 lr_policy() {	# none|fixed|auto fn-count -> one JSON line of what was measured
 	local pol=$1 n=$2 keep pid t0 k out
@@ -1105,13 +1104,12 @@ lr_policy() {	# none|fixed|auto fn-count -> one JSON line of what was measured
 	lr_wait '[.functions[].pool | .live == 0 and .starting == 0 and (.template == "none" or .template == "failed")] | all' 600 ||
 		{ kill -TERM $pid; wait $pid; return 1; }
 	t0=$(date +%s); sleep 1.2
+	# to minute LR_MIN + LR_TAIL: the memory held after the last call,
+	# counted to where kfaas sim --until counts it
 	out=$(lr_pool_env "$B/bench/lcreplay" run "$OUT/lr/sub.csv" --pin-root $PREFIX-lr \
-		--scale $LR_SCALE --prefix lr --minutes $LR_MIN 2>>"$OUT/kfaasd-lr.log") ||
+		--scale $LR_SCALE --prefix lr --minutes $LR_MIN --until $((LR_MIN + LR_TAIL)) \
+		2>>"$OUT/kfaasd-lr.log") ||
 		{ kill -TERM $pid; wait $pid; return 1; }
-	# what is held after the last call, until the keep-alive ends: until
-	# nothing is warm or the longest fixed keep-alive (10 trace minutes)
-	# and 2 s more have passed (auto's template may outlive it)
-	lr_quiet $(awk -v s=$LR_SCALE 'BEGIN {printf "%d", (10 * s + 2) * 1000}')
 	k=0
 	jq -nc --arg p $pol --argjson r "$out" --argjson st "$(lr_pool -j daemon status)" \
 		--argjson c "$(lr_pool -j cost --since @$t0)" --argjson sc $LR_SCALE '
@@ -1120,6 +1118,7 @@ lr_policy() {	# none|fixed|auto fn-count -> one JSON line of what was measured
 		| {policy: $p, replay: $r,
 		   found_warm: ([$f[].l.found_warm] | add), found_template: ([$f[].l.found_template] | add),
 		   found_cold: ([$f[].l.found_cold] | add), prewarms: ([$f[].l.prewarms] | add),
+		   found_starting: ([$f[].l.found_starting] | add),
 		   fn_cold_pct: [$f[] | (.l.found_warm + .l.found_template + .l.found_cold) as $t
 				 | select($t > 0) | 100 * (.l.found_template + .l.found_cold) / $t],
 		   idle_gib_s_trace: (([$c.functions[].idle_gib_s] | add) * 60 / $sc),
@@ -1146,13 +1145,15 @@ bench_lcreplay() {
 	cleanup_add "rm -rf $OUT/lr $PREFIX-lr /run/kfaasd-bench-$TAG-lr"
 	"$B/tools/kfaas-tracegen" --out "$OUT/lr/t" --seed 3 --days 1 --apps 80 >/dev/null || return 1
 	picked=$("$B/bench/lcreplay" pick "$OUT/lr/t/invocations_per_function_md.anon.d01.csv" \
-		--count $LR_FNS --start 600 --minutes $LR_MIN --out "$OUT/lr") || return 1
-	sim=$("$KFAAS" -j sim --policy none,fixed:600,auto --duration 0 "$OUT/lr/sub.csv") || return 1
+		--count $LR_FNS --start $LR_START --minutes $LR_MIN --out "$OUT/lr") || return 1
+	sim=$("$KFAAS" -j sim --policy none,fixed:600,auto --duration 0 --until $((LR_MIN + LR_TAIL)) \
+		"$OUT/lr/sub.csv") || return 1
 	: >"$OUT/lr.runs"
 	for pol in none fixed auto; do
 		lr_policy $pol "$(echo "$picked" | jq '.functions | length')" >>"$OUT/lr.runs" || return 1
 	done
-	jq -s --argjson sim "$sim" --argjson picked "$picked" --argjson sc $LR_SCALE --argjson m $LR_MIN '
+	jq -s --argjson sim "$sim" --argjson picked "$picked" --argjson sc $LR_SCALE --argjson m $LR_MIN \
+		--argjson st $LR_START --argjson tail $LR_TAIL '
 	def r3: if . == null then null else (. * 1000 | round / 1000) end;
 	def p75: sort | if length == 0 then null else .[((length * 0.75) | ceil) - 1] end;
 	def live($p): [.[] | select(.policy == $p)][0]
@@ -1163,18 +1164,24 @@ bench_lcreplay() {
 	def sgn: if . > 0 then 1 elif . < 0 then -1 else 0 end;
 	. as $runs | [live("none"), live("fixed"), live("auto")] as $L
 	| [simp("none"), simp("fixed:600"), simp("auto")] as $S
-	# pairs of policies the live run puts in the simulator'"'"'s order
-	| ([[[0, 1], [0, 2], [1, 2]][] as [$i, $j]
-	    | ((($L[$i].cold_pct - $L[$j].cold_pct) | sgn) == (($S[$i].cold_pct - $S[$j].cold_pct) | sgn)),
-	      ((($L[$i].idle_gib_s_trace - $L[$j].idle_gib_s_trace) | sgn) ==
-	       (($S[$i].wasted_gib_s - $S[$j].wasted_gib_s) | sgn))]
-	   | map(select(.)) | length) as $agree
+	| ["none", "fixed 10 min", "auto"] as $name
+	# the 6 pairs: each policy pair on cold starts and on idle memory,
+	# the difference live and in the simulator, and whether they agree
+	| [[[0, 1], [0, 2], [1, 2]][] as [$i, $j]
+	   | {pair: "\($name[$i]) - \($name[$j])", axis: "cold starts (%)",
+	      live: ($L[$i].cold_pct - $L[$j].cold_pct | r3), sim: ($S[$i].cold_pct - $S[$j].cold_pct | r3)},
+	     {pair: "\($name[$i]) - \($name[$j])", axis: "idle memory (GiB-s, trace)",
+	      live: ($L[$i].idle_gib_s_trace - $L[$j].idle_gib_s_trace | r3),
+	      sim: ($S[$i].wasted_gib_s - $S[$j].wasted_gib_s | r3)}]
+	| map(. + {agree: ((.live | sgn) == (.sim | sgn))}) as $pairs
+	| ($pairs | map(select(.agree)) | length) as $agree
 	| {id: "lcreplay", status: "ok",
 	   params: {trace: "kfaas-tracegen --seed 3 --days 1 --apps 80", functions: $picked.functions,
-		    window_trace_minutes: $m, seconds_per_trace_minute: $sc,
+		    window_trace_minutes: $m, window_start_minute: $st, tail_trace_minutes: $tail,
+		    seconds_per_trace_minute: $sc,
 		    function: "tests/vm/fn/kfn (echo), 128 MiB, 1 vCPU, max 4",
-		    how: "one kfaasd per policy, its bins one trace minute of \($sc) s (the policy time constants scaled with them); functions created and left to go cold, then the window replayed through the control socket (tools/bench/lcreplay.c); found = what kfaasd counted each request found; idle memory = kfaas cost idle GiB-s x 60 / \($sc) (trace seconds); sim = kfaas sim on the same functions and window (128 MiB, 51.5 MiB a VM, duration 0)"},
-	   runs: $runs, sim: $S,
+		    how: "one kfaasd per policy, its bins one trace minute of \($sc) s (the policy time constants scaled with them); functions created and left to go cold, then the window replayed through the control socket (tools/bench/lcreplay.c); found = what kfaasd counted each request found (found_starting: of the not warm, those that found a start under way); idle memory = kfaas cost idle GiB-s (VMs not serving, templates while no request waits or runs) to minute \($m + $tail), x 60 / \($sc) (trace seconds); sim = kfaas sim --until \($m + $tail) on the same functions and window (128 MiB, 51.5 MiB a VM, duration 0)"},
+	   runs: $runs, sim: $S, pairs: $pairs,
 	   rows: [
 	    {bench: "11 lcreplay", status: "ok", unit: "%",
 	     what: "cold starts live (request found no warm VM): auto vs fixed 10 min [TCG]",
@@ -1192,6 +1199,11 @@ bench_lcreplay() {
 	     what: "cold starts, auto: live vs kfaas sim on the same functions and window",
 	     kfaas: ($L[2].cold_pct | r3), alt: ($S[2].cold_pct | r3),
 	     ratio: ($L[2].cold_pct / $S[2].cold_pct | r3), target: null, met: null},
+	    {bench: "11 lcreplay", status: "ok", unit: "requests",
+	     what: "requests not warm that found a start under way (a pre-warm or an earlier request'"'"'s boot not finished): auto vs fixed 10 min [TCG]",
+	     kfaas: $L[2].found_starting, alt: $L[1].found_starting,
+	     ratio: (if $L[1].found_starting > 0 then ($L[2].found_starting / $L[1].found_starting | r3) else null end),
+	     target: null, met: null},
 	    {bench: "11 lcreplay", status: "ok", unit: "ms",
 	     what: "request latency p50 live: auto vs fixed 10 min [TCG]",
 	     kfaas: $L[2].replay.p50_ms, alt: $L[1].replay.p50_ms,

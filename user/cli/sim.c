@@ -38,6 +38,8 @@ static int usage(void)
 		"  --mem MIB        guest RAM when no memory file says (128)\n"
 		"  --vm-mib MIB     a warm VM's memory over its template (51.5)\n"
 		"  --duration MS    run time when no durations file says (0)\n"
+		"  --until MIN      stop at this trace minute: calls after it are\n"
+		"                   not replayed, memory is counted to it (0: the end)\n"
 		"  --cv-min X       histogram representative from this CV (2)\n"
 		"  --min-samples N  idle times needed before the histogram (5)\n"
 		"  --default-keep SECONDS  keep-alive when it is not (600)\n"
@@ -133,6 +135,11 @@ static int sim_opt(struct sim_cfg *cfg, int c, const char *arg)
 		return 0;
 	case 'v': return parse_real("--vm-mib", arg, 0, 65536, &o->vm_mib);
 	case 'd': return parse_real("--duration", arg, 0, 3600000, &o->dur_ms);
+	case 'u':
+		if (parse_u64("--until", arg, UINT32_MAX, &v))
+			return -1;
+		o->until_min = (uint32_t)v;
+		return 0;
 	case 'c': return parse_real("--cv-min", arg, 0, 1000, &o->params.cv_min);
 	case 's':
 		return parse_u64("--min-samples", arg, 1000000, &v) ? -1 :
@@ -392,6 +399,7 @@ int do_sim(int argc, char **argv)
 		{ "mem",	  required_argument, NULL, 'm' },
 		{ "vm-mib",	  required_argument, NULL, 'v' },
 		{ "duration",	  required_argument, NULL, 'd' },
+		{ "until",	  required_argument, NULL, 'u' },
 		{ "cv-min",	  required_argument, NULL, 'c' },
 		{ "min-samples",  required_argument, NULL, 's' },
 		{ "default-keep", required_argument, NULL, 'k' },

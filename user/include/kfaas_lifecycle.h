@@ -252,6 +252,7 @@ struct kfaas_lc_sim_opts {
 	uint32_t		mem_mib;	/* guest RAM when the trace has none */
 	double			vm_mib;		/* a warm VM over its template */
 	double			dur_ms;		/* duration when the trace has none */
+	uint32_t		until_min;	/* replay to this minute (0: the trace's end) */
 };
 void kfaas_lc_sim_opts_default(struct kfaas_lc_sim_opts *o);
 

@@ -497,6 +497,8 @@ struct lc {
 	uint64_t	n_prewarms, n_prewarm_skipped, n_evictions, n_released,
 			n_decisions;
 	uint64_t	n_found[KFAAS_LC_NTEMPS];	/* what requests found */
+	uint64_t	n_found_starting;	/* of those not warm: a VM or
+						 * template was already starting */
 };
 void lc_init(struct pool *p);
 /* A request arrived (before it is queued or served). */

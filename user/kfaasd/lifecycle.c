@@ -217,12 +217,19 @@ void lc_arrival(struct pool *p)
 	struct lc *l = &p->lc;
 	uint64_t now = kfaas_now_ms();
 
-	if (pool_count(p, VM_S(VM_IDLE)))
+	if (pool_count(p, VM_S(VM_IDLE))) {
 		l->n_found[KFAAS_LC_WARM]++;
-	else if (p->tpl_state == TPL_READY || !opts.snapshot)
-		l->n_found[opts.snapshot ? KFAAS_LC_TEMPLATE : KFAAS_LC_COLD]++;
-	else
-		l->n_found[KFAAS_LC_COLD]++;
+	} else {
+		/* not warm: what is ready, and apart whether a start (a
+		 * pre-warm, or an earlier request's) was already under way */
+		if (p->tpl_state == TPL_READY || !opts.snapshot)
+			l->n_found[opts.snapshot ? KFAAS_LC_TEMPLATE : KFAAS_LC_COLD]++;
+		else
+			l->n_found[KFAAS_LC_COLD]++;
+		if (pool_count(p, VM_STARTING) || p->tpl_state == TPL_BOOTING ||
+		    p->tpl_state == TPL_SAVING)
+			l->n_found_starting++;
+	}
 	/* the first request after a start has no idle time before it */
 	if (l->started)
 		ledger_arrivals(p->fn->id, l->idle && now > l->idle_start_ms ?
@@ -356,6 +363,8 @@ json_object *lc_status(struct pool *p)
 		(int64_t)l->n_found[KFAAS_LC_TEMPLATE]));
 	json_object_object_add(o, "found_cold", json_object_new_int64(
 		(int64_t)l->n_found[KFAAS_LC_COLD]));
+	json_object_object_add(o, "found_starting", json_object_new_int64(
+		(int64_t)l->n_found_starting));
 	return o;
 }
 

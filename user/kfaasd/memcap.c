@@ -263,7 +263,11 @@ void memcap_measure(double dt_s)
 
 		measure_pool(&f->pool);
 		memcap_pool_mib(&f->pool, &vms, &idle, &tpl);
-		ledger_held(f->id, vms + tpl, idle + tpl, tpl, dt_s);
+		/* the template is idle memory while no request of the
+		 * function waits or runs: one serving a request's clone is
+		 * that request's memory (docs/lifecycle.md, "Live replay") */
+		ledger_held(f->id, vms + tpl, idle + (f->pool.lc.idle ? tpl : 0),
+			    tpl, dt_s);
 	}
 	while (opts.mem_limit_mib && memcap_held_mib() > opts.mem_limit_mib)
 		if (!evict_one(NULL))

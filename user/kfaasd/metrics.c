@@ -56,6 +56,8 @@ static const struct {
 	  "snapshot template (a clone to start)."),
 	L("found_cold", n_found[KFAAS_LC_COLD], "Requests that found nothing "
 	  "(a template to boot)."),
+	L("found_starting", n_found_starting, "Requests that found no warm VM "
+	  "but one (or its template) already starting."),
 #undef L
 };
 

@@ -412,6 +412,8 @@ int kfaas_lc_sim_run(const struct kfaas_trace *t, const struct kfaas_lc_policy *
 	size_t i;
 	int rc;
 
+	if (o->until_min && (uint64_t)o->until_min * MINUTE_MS < end)
+		end = (uint64_t)o->until_min * MINUTE_MS;
 	memset(r, 0, sizeof(*r));
 	r->policy = *pol;
 	rc = sim_init(&s);
