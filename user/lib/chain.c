@@ -250,7 +250,7 @@ int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *
 			  const struct kfaas_route *r, const struct kfaas_chain *c)
 {
 	struct kfaas_route v = *r;
-	bool hold;
+	bool mine;
 	int rc;
 
 	if (key->proto != IPPROTO_UDP)
@@ -261,8 +261,7 @@ int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *
 	 * Both under config.busy: after a crash between them the next
 	 * writer's repair deletes the chain no route names.
 	 */
-	hold = !st->busy_held;
-	rc = hold ? kfaas__busy_hold(st, true) : 0;
+	rc = kfaas__busy_enter(st, &mine);
 	if (rc)
 		return rc;
 	rc = kfaas__chain_add(st, &v, c);
@@ -272,9 +271,7 @@ int kfaas_route_add_chain(struct kfaas_state *st, const struct kfaas_route_key *
 		if (rc)
 			kfaas__chain_del(st, &v);
 	}
-	if (rc && hold)		/* busy stays set: the next writer repairs */
-		st->busy_held = false;
-	return rc ?: hold ? kfaas__busy_hold(st, false) : 0;
+	return kfaas__busy_leave(st, mine, rc);
 }
 
 int kfaas_chains_gc(struct kfaas_state *st)

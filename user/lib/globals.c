@@ -53,3 +53,20 @@ int kfaas__busy_hold(struct kfaas_state *st, bool hold)
 	st->busy_held = hold && !rc;
 	return rc;
 }
+
+int kfaas__busy_enter(struct kfaas_state *st, bool *mine)
+{
+	*mine = !st->busy_held;
+	return *mine ? kfaas__busy_hold(st, true) : 0;
+}
+
+int kfaas__busy_leave(struct kfaas_state *st, bool mine, int rc)
+{
+	if (!mine)
+		return rc;
+	if (rc) {		/* busy stays set: the next writer repairs */
+		st->busy_held = false;
+		return rc;
+	}
+	return kfaas__busy_hold(st, false);
+}

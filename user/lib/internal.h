@@ -138,6 +138,15 @@ int kfaas__busy_set(struct kfaas_state *st, __u32 busy);
  * lets go and leaves it set, for the next writer to repair.
  */
 int kfaas__busy_hold(struct kfaas_state *st, bool hold);
+/*
+ * One change of two objects under config.busy (a chain route and its
+ * element): enter holds it unless a caller (an apply) holds it already,
+ * *mine saying which; leave with the change's rc clears it when mine and
+ * rc is 0, and on an error lets go of it set, for the next writer's
+ * repair.  leave returns rc, or the clear's error.
+ */
+int kfaas__busy_enter(struct kfaas_state *st, bool *mine);
+int kfaas__busy_leave(struct kfaas_state *st, bool mine, int rc);
 
 /* route.c: key's entry in all[0..n-1], sorted by kfaas_route_list(). */
 const struct kfaas_route_ent *kfaas__route_in(const struct kfaas_route_ent *all,

@@ -425,24 +425,20 @@ int kfaas_route_add(struct kfaas_state *st, const struct kfaas_route_key *key,
 int kfaas_route_del(struct kfaas_state *st, const struct kfaas_route_key *key)
 {
 	struct kfaas_route cur;
-	bool hold;
+	bool mine;
 	int rc;
 
 	if (kfaas_route_get(st, key, &cur) || !(cur.flags & KFAAS_ROUTE_F_CHAIN))
 		return kfaas__route_del(st, key, true);
-	hold = !st->busy_held;
-	rc = hold ? kfaas__busy_hold(st, true) : 0;
+	rc = kfaas__busy_enter(st, &mine);
 	if (rc)
 		return rc;
 	rc = kfaas__route_del(st, key, true);
-	if (rc) {
-		if (hold)	/* busy stays set: the next writer repairs */
-			st->busy_held = false;
-		return rc;
+	if (!rc) {
+		kfaas__crash_point("route-del-chain");
+		kfaas__chain_del(st, &cur);
 	}
-	kfaas__crash_point("route-del-chain");
-	kfaas__chain_del(st, &cur);
-	return hold ? kfaas__busy_hold(st, false) : 0;
+	return kfaas__busy_leave(st, mine, rc);
 }
 
 int kfaas__route_del(struct kfaas_state *st, const struct kfaas_route_key *key,
