@@ -146,6 +146,15 @@ static const struct kfaas_cluster_placement *prev_of(
 	return NULL;
 }
 
+/* fn's standby node before this placement, or NULL */
+static const char *prev_standby(const struct kfaas_cluster_placement *prev,
+				size_t n, const char *fn)
+{
+	const struct kfaas_cluster_placement *was = prev_of(prev, n, fn);
+
+	return was && was->standby[0] ? was->standby : NULL;
+}
+
 /* Where it was and may stay: the node lives, matches and has room. */
 static int keep(const struct kfaas_conf_fn *f, const struct kfaas_cluster_placement *was,
 		struct room *rooms, size_t nn, struct kfaas_cluster_placement *p)
@@ -292,10 +301,8 @@ int kfaas_cluster_place(const struct kfaas_conf *conf,
 			  prev_of(prev, nprev, pl[i].fn), rooms, nn, &pl[i]);
 	for (i = 0; i < n && !rc; i++) {
 		const struct kfaas_conf_fn *f = kfaas_conf_fn_find(conf, pl[i].fn);
+		const char *sb = prev_standby(prev, nprev, pl[i].fn);
 		struct room *r;
-
-		const struct kfaas_cluster_placement *was = prev_of(prev, nprev, pl[i].fn);
-		const char *sb = was && was->standby[0] ? was->standby : NULL;
 
 		pl[i].replicas = f->replicas;
 		while (!rc && pl[i].n < f->replicas &&
@@ -309,12 +316,9 @@ int kfaas_cluster_place(const struct kfaas_conf *conf,
 		}
 	}
 	/* then the standbys, in what the placements left */
-	for (i = 0; i < n && !rc; i++) {
-		const struct kfaas_cluster_placement *was = prev_of(prev, nprev, pl[i].fn);
-
+	for (i = 0; i < n && !rc; i++)
 		standby(kfaas_conf_fn_find(conf, pl[i].fn),
-			was && was->standby[0] ? was->standby : NULL, rooms, nn, &pl[i]);
-	}
+			prev_standby(prev, nprev, pl[i].fn), rooms, nn, &pl[i]);
 	free(rooms);
 	if (rc) {
 		kfaas_cluster_placements_free(pl, n);
